@@ -1,0 +1,27 @@
+/* The idcheck command: one file per verb. Each verb takes its own argv
+ * (argv[0] is the verb name) and returns the process exit code:
+ * 0 ok, 1 property or check failed, 2 bad usage or input, 3 internal error. */
+#ifndef IDC_CLI_H
+#define IDC_CLI_H
+
+#include <stdint.h>
+
+int idc_cli_gen(int argc, char **argv);
+int idc_cli_sample(int argc, char **argv);
+int idc_cli_check(int argc, char **argv);
+int idc_cli_cert(int argc, char **argv);
+int idc_cli_fit(int argc, char **argv);
+int idc_cli_metrics(int argc, char **argv);
+int idc_cli_prop(int argc, char **argv);
+int idc_cli_version(int argc, char **argv);
+
+/* Shared argument helpers (cli/args.c). Each prints a one-line error naming
+ * the option and returns 0 on failure, 1 on success. */
+int idc_cli_parse_u64(const char *opt, const char *s, uint64_t *out);
+int idc_cli_parse_size(const char *opt, const char *s, size_t *out);
+int idc_cli_parse_double(const char *opt, const char *s, double *out);
+
+/* Prints "idcheck VERB: MESSAGE" to stderr (one line). */
+void idc_cli_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
