@@ -26,7 +26,14 @@ int idc_err_prefix(idc_err *err, int code, const char *fmt, ...)
         vsnprintf(head, sizeof head, fmt, ap);
         va_end(ap);
         memcpy(old, err->msg, sizeof old);
-        snprintf(err->msg, sizeof err->msg, "%s%s", head, old);
+        size_t h = strlen(head), o = strlen(old);
+        if (h > sizeof err->msg - 1)
+            h = sizeof err->msg - 1;
+        if (o > sizeof err->msg - 1 - h)
+            o = sizeof err->msg - 1 - h;
+        memcpy(err->msg, head, h);
+        memcpy(err->msg + h, old, o);
+        err->msg[h + o] = '\0';
     }
     return code;
 }

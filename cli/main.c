@@ -1,0 +1,49 @@
+/* idcheck: dispatch to one verb per file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int, char **);
+    const char *summary;
+} verb;
+
+static const verb verbs[] = {
+    {"gen", idc_cli_gen, "generate a random instance (gen --list shows the generators)"},
+    {"check", idc_cli_check, "certify the preconditions of an instance exactly"},
+    {"cert", idc_cli_cert, "verify a certificate against an instance (cert verify CERT MODEL)"},
+    {"sample", idc_cli_sample, "draw samples of an instance to CSV and .npy files"},
+    {"fit", idc_cli_fit, "train an estimator on samples of an instance"},
+    {"metrics", idc_cli_metrics, "score a representation: R^2 and MCC from .npy files"},
+    {"prop", idc_cli_prop, "run a theorem property over random trials"},
+    {"version", idc_cli_version, "print the versions of idcheck and its libraries"},
+};
+
+static void usage(FILE *fp)
+{
+    fprintf(fp, "usage: idcheck VERB [options]   (idcheck VERB --help for each)\n\nverbs:\n");
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        fprintf(fp, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
+    fprintf(fp, "\nexit codes: 0 ok, 1 property or check failed, 2 bad usage or input, 3 internal error\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0)
+        return idc_cli_version(1, argv + 1);
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+        if (strcmp(argv[1], verbs[i].name) == 0)
+            return verbs[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "idcheck: unknown verb \"%s\" (idcheck --help lists them)\n", argv[1]);
+    return 2;
+}
