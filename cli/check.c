@@ -1,0 +1,185 @@
+/* idcheck check INST.json [--json] [--budget SECONDS] [--max-entries N] [--only IDS]
+ *
+ * Certifies the preconditions of an instance exactly (theory/precond.h) and
+ * prints one line per precondition: ID, verdict, reason; then a short
+ * summary of each certificate. Verdicts are data: the exit code is 0
+ * whenever the checks ran (2 bad input, 3 internal error). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cli/cli.h"
+#include "models/instance.h"
+#include "theory/precond.h"
+
+static const char *const DEFAULT_IDS[] = {"DIM", "F1", "FC", "F4", "P1", "P1nd", "PD"};
+#define NDEFAULT (sizeof DEFAULT_IDS / sizeof DEFAULT_IDS[0])
+#define MAX_IDS 64
+
+static void help(FILE *fp)
+{
+    fprintf(
+        fp,
+        "usage: idcheck check INST.json [--json] [--budget SECONDS] [--max-entries N] [--only ID,ID,...]\n\n"
+        "Certifies the preconditions of an instance in exact arithmetic and prints one line\n"
+        "per precondition (ID, HOLDS/FAILS/UNKNOWN, reason), then a summary of each\n"
+        "certificate. Default IDs: DIM F1 FC F4 P1 P1nd PD (THEORY.md Sec. 3).\n\n"
+        "  --json           print {\"model_hash\", \"preconditions\": [{id, verdict, reason,\n"
+        "                   certificate}]}; verify it with: idcheck cert verify OUT.json INST.json\n"
+        "  --budget S       wall-clock seconds per check (default %g; 0 = none); a check that\n"
+        "                   runs out answers UNKNOWN\n"
+        "  --max-entries N  cap on the exact objects a check builds (default %zu; 0 = none)\n"
+        "  --only IDS       comma-separated IDs to run instead of the defaults\n\n"
+        "exit codes: 0 the checks ran (whatever the verdicts), 2 bad usage or input, 3 internal error\n",
+        IDC_BUDGET_DEFAULT_SECONDS, (size_t)IDC_BUDGET_DEFAULT_ENTRIES);
+}
+
+/* One line: method and the compact witness, truncated. */
+static void summary(FILE *fp, const idc_pre_result *r)
+{
+    if (r->cert == NULL) {
+        fprintf(fp, "  %-6s (no certificate)\n", r->id);
+        return;
+    }
+    const char *method = json_string_value(json_object_get(r->cert, "method"));
+    char *w = json_dumps(json_object_get(r->cert, "witness"), JSON_COMPACT | JSON_PRESERVE_ORDER);
+    const size_t lim = 96;
+    if (w != NULL && strlen(w) > lim)
+        strcpy(w + lim - 3, "...");
+    fprintf(fp, "  %-6s %s: %s\n", r->id, method != NULL ? method : "?", w != NULL ? w : "?");
+    free(w);
+}
+
+int idc_cli_check(int argc, char **argv)
+{
+    const char *path = NULL;
+    int as_json = 0;
+    idc_budget budget = idc_budget_default();
+    const char *ids[MAX_IDS];
+    size_t nids = 0;
+    char only_buf[1024] = "";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            help(stdout);
+            return 0;
+        } else if (strcmp(a, "--json") == 0) {
+            as_json = 1;
+        } else if (strcmp(a, "--budget") == 0) {
+            if (i + 1 >= argc) {
+                idc_cli_error("check", "--budget: missing SECONDS");
+                return 2;
+            }
+            if (!idc_cli_parse_double("--budget", argv[++i], &budget.seconds))
+                return 2;
+            if (budget.seconds < 0) {
+                idc_cli_error("check", "--budget: expected SECONDS >= 0, got %s", argv[i]);
+                return 2;
+            }
+        } else if (strcmp(a, "--max-entries") == 0) {
+            if (i + 1 >= argc) {
+                idc_cli_error("check", "--max-entries: missing N");
+                return 2;
+            }
+            if (!idc_cli_parse_size("--max-entries", argv[++i], &budget.max_entries))
+                return 2;
+        } else if (strcmp(a, "--only") == 0) {
+            if (i + 1 >= argc) {
+                idc_cli_error("check", "--only: missing ID list");
+                return 2;
+            }
+            snprintf(only_buf, sizeof only_buf, "%s", argv[++i]);
+            for (char *tok = strtok(only_buf, ","); tok != NULL; tok = strtok(NULL, ",")) {
+                if (idc_pre_info_find(tok) == NULL) {
+                    idc_cli_error("check", "--only: unknown precondition ID \"%s\"", tok);
+                    return 2;
+                }
+                if (nids == MAX_IDS) {
+                    idc_cli_error("check", "--only: more than %d IDs", MAX_IDS);
+                    return 2;
+                }
+                ids[nids++] = tok;
+            }
+        } else if (a[0] == '-' && a[1] != '\0') {
+            idc_cli_error("check", "unknown option \"%s\" (see idcheck check --help)", a);
+            return 2;
+        } else if (path == NULL) {
+            path = a;
+        } else {
+            idc_cli_error("check", "unexpected argument \"%s\" (one instance file)", a);
+            return 2;
+        }
+    }
+    if (path == NULL) {
+        help(stderr);
+        return 2;
+    }
+    if (nids == 0)
+        for (size_t k = 0; k < NDEFAULT; k++)
+            ids[nids++] = DEFAULT_IDS[k];
+
+    idc_instance inst;
+    idc_err err;
+    int rc = idc_instance_read_file(&inst, path, &err);
+    if (rc != IDC_OK) {
+        idc_cli_error("check", "%s", err.msg);
+        return idc_status_exit_code(rc);
+    }
+    char hash[65];
+    rc = idc_instance_hash(hash, &inst, &err);
+    if (rc != IDC_OK) {
+        idc_cli_error("check", "%s", err.msg);
+        idc_instance_clear(&inst);
+        return idc_status_exit_code(rc);
+    }
+    idc_pre_result *res = calloc(nids, sizeof *res);
+    if (res == NULL) {
+        idc_cli_error("check", "out of memory");
+        idc_instance_clear(&inst);
+        return 3;
+    }
+    for (size_t k = 0; k < nids && rc == IDC_OK; k++) {
+        idc_pre_result_init(&res[k]);
+        rc = idc_pre_check_hashed(&res[k], ids[k], &inst, hash, &budget, &err);
+        if (rc != IDC_OK)
+            idc_cli_error("check", "%s: %s", ids[k], err.msg);
+    }
+    int code = idc_status_exit_code(rc);
+    if (rc == IDC_OK && as_json) {
+        json_t *root = json_object(), *arr = json_array();
+        json_object_set_new(root, "instance", json_string(path));
+        json_object_set_new(root, "model_hash", json_string(hash));
+        json_object_set_new(root, "budget_seconds", json_real(budget.seconds));
+        for (size_t k = 0; k < nids; k++) {
+            json_t *o = json_object();
+            json_object_set_new(o, "id", json_string(res[k].id));
+            json_object_set_new(o, "verdict", json_string(idc_verdict_name(res[k].verdict)));
+            json_object_set_new(o, "reason", json_string(res[k].reason));
+            json_object_set(o, "certificate", res[k].cert != NULL ? res[k].cert : json_null());
+            json_array_append_new(arr, o);
+        }
+        json_object_set_new(root, "preconditions", arr);
+        if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
+            fputc('\n', stdout) == EOF) {
+            idc_cli_error("check", "cannot write the report to stdout");
+            code = 3;
+        }
+        json_decref(root);
+    } else if (rc == IDC_OK) {
+        printf("instance %s  model_hash %s\n", path, hash);
+        for (size_t k = 0; k < nids; k++)
+            printf("%-6s %-8s %s\n", res[k].id, idc_verdict_name(res[k].verdict), res[k].reason);
+        printf("certificates:\n");
+        for (size_t k = 0; k < nids; k++)
+            summary(stdout, &res[k]);
+    }
+    for (size_t k = 0; k < nids; k++)
+        idc_pre_result_clear(&res[k]);
+    free(res);
+    idc_instance_clear(&inst);
+    if (fflush(stdout) != 0 && code == 0)
+        code = 3;
+    return code;
+}

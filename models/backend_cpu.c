@@ -1,0 +1,52 @@
+/* The CPU backend of the training engine: OpenBLAS GEMM plus sequential
+ * kernels, instantiated for float and double from models/cpu_kernels.inc. */
+#include "models/engine.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+/* Columns per block of the double accumulators of the reductions. */
+#define CPU_COLS 256
+
+static void cpu_release(const idc_backend *be, void *p)
+{
+    (void)be;
+    free(p);
+}
+
+#define R float
+#define K(name) name##_f32
+#define GEMM cblas_sgemm
+#define NAME "cpu-f32"
+#define DTYPE IDC_DTYPE_F32
+#include "models/cpu_kernels.inc"
+#undef R
+#undef K
+#undef GEMM
+#undef NAME
+#undef DTYPE
+
+#define R double
+#define K(name) name##_f64
+#define GEMM cblas_dgemm
+#define NAME "cpu-f64"
+#define DTYPE IDC_DTYPE_F64
+#include "models/cpu_kernels.inc"
+#undef R
+#undef K
+#undef GEMM
+#undef NAME
+#undef DTYPE
+
+size_t idc_dtype_size(idc_dtype dt)
+{
+    return dt == IDC_DTYPE_F64 ? sizeof(double) : sizeof(float);
+}
+
+const idc_backend *idc_backend_cpu(idc_dtype dt)
+{
+    return dt == IDC_DTYPE_F64 ? &table_f64 : &table_f32;
+}

@@ -1,0 +1,209 @@
+/* Property K3.9a (Kivva et al. 2022, Thm 3.9(a); THEORY.md §4):
+ * dim U = 1, P1nd, F1, F2, DIM  =>  P(U, Z) identifiable up to an affine map.
+ *
+ * Trial: generate a non-degenerate GMM pushed through a random leaky-ReLU
+ * MLP (generators/pdgmm.h, ratio 1), certify DIMU1, P1nd, F1, F2 (via F4)
+ * and DIM exactly; if all HOLD, sample, train the Stage-1 autoencoder and
+ * assert that the codes of held-out samples are an affine function of the
+ * true latents: out-of-sample R^2 (regressing zhat on z) >= r2_min. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "generators/pdgmm.h"
+#include "numeric/rng.h"
+#include "properties/k39a.h"
+#include "properties/pipeline.h"
+#include "theory/precond.h"
+
+void idc_k39a_defaults(idc_k39a_params *p)
+{
+    idc_gen_pdgmm_defaults(&p->gen);
+    p->gen.m = 3;
+    p->gen.J = 3;
+    p->gen.layers = 2;
+    p->gen.slope = 0.2;
+    p->n_train = 4000;
+    p->n_eval = 2000;
+    idc_stage1_config_default(&p->fit, p->gen.m);
+    p->hidden_mult = 8;
+    p->fit.steps = 2000;
+    p->fit.batch = 256;
+    p->fit.lr = 1e-3;
+    p->r2_min = 0.9;
+}
+
+static const char help[] =
+    "  generator parameters (see gen --list): m 3, n m, J 3, layers 2, slope 0.2, cond 2,\n"
+    "      mean_scale 2, scale 1, bias 0, noise 0 (ratio is fixed to 1: non-degenerate)\n"
+    "  n_train      4000   training samples\n"
+    "  n_eval       2000   held-out samples the metrics are computed on\n"
+    "  steps        2000   Stage-1 Adam steps (paper: until convergence)\n"
+    "  batch        256    minibatch size (paper: 6144)\n"
+    "  lr           0.001  Adam learning rate (paper: 1e-4)\n"
+    "  hidden_mult  8      hidden widths (k,2k,2k,k)*m (paper: k = 50)\n"
+    "  code_weight  1      weight of the Gaussian code penalty\n"
+    "  r2_min       0.9    asserted lower bound on out-of-sample R^2\n";
+
+static int set_param(void *vp, const char *name, const char *v, idc_err *err)
+{
+    idc_k39a_params *p = vp;
+    char *end;
+    if (strcmp(name, "ratio") == 0)
+        return idc_err_set(err, IDC_EINVAL, "--ratio: K3.9a needs non-degenerate components (ratio 1)");
+    if (strcmp(name, "n_train") == 0 || strcmp(name, "n_eval") == 0 || strcmp(name, "steps") == 0 ||
+        strcmp(name, "batch") == 0 || strcmp(name, "hidden_mult") == 0) {
+        unsigned long long x = strtoull(v, &end, 10);
+        if (end == v || *end != '\0' || v[0] == '-' || x == 0 || x > (1ull << 30))
+            return idc_err_set(err, IDC_EINVAL, "--%s: expected a positive integer, got \"%s\"", name, v);
+        if (name[0] == 'n' && name[2] == 't')
+            p->n_train = (size_t)x;
+        else if (name[0] == 'n')
+            p->n_eval = (size_t)x;
+        else if (name[0] == 's')
+            p->fit.steps = (size_t)x;
+        else if (name[0] == 'b')
+            p->fit.batch = (size_t)x;
+        else
+            p->hidden_mult = (size_t)x;
+        return IDC_OK;
+    }
+    if (strcmp(name, "lr") == 0 || strcmp(name, "code_weight") == 0 || strcmp(name, "r2_min") == 0) {
+        double d = strtod(v, &end);
+        if (end == v || *end != '\0' || !(d >= 0.0 && d <= 1e6))
+            return idc_err_set(err, IDC_EINVAL, "--%s: expected a number >= 0, got \"%s\"", name, v);
+        if (name[0] == 'l')
+            p->fit.lr = d;
+        else if (name[0] == 'c')
+            p->fit.code_weight = d;
+        else
+            p->r2_min = d;
+        return IDC_OK;
+    }
+    return idc_gen_pdgmm_set(&p->gen, name, v, err);
+}
+
+static json_t *params_json(const void *vp)
+{
+    const idc_k39a_params *p = vp;
+    return json_pack("{s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:f,s:I,s:f,s:f}", "m",
+                     (json_int_t)p->gen.m, "n", (json_int_t)(p->gen.n ? p->gen.n : p->gen.m), "J",
+                     (json_int_t)p->gen.J, "layers", (json_int_t)p->gen.layers, "slope", p->gen.slope, "cond",
+                     p->gen.cond, "mean_scale", p->gen.mean_scale, "scale", p->gen.scale, "noise",
+                     p->gen.noise, "n_train", (json_int_t)p->n_train, "n_eval", (json_int_t)p->n_eval,
+                     "steps", (json_int_t)p->fit.steps, "batch", (json_int_t)p->fit.batch, "lr", p->fit.lr,
+                     "hidden_mult", (json_int_t)p->hidden_mult, "code_weight", p->fit.code_weight, "r2_min",
+                     p->r2_min);
+}
+
+static const char *const required[] = {"DIMU1", "P1nd", "F1", "F2", "DIM"};
+#define NREQ (sizeof required / sizeof required[0])
+
+static void append(char *line, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void append(char *line, size_t cap, const char *fmt, ...)
+{
+    size_t n = strlen(line);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line + n, cap - n, fmt, ap);
+    va_end(ap);
+}
+
+int idc_k39a_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t index, idc_err *err)
+{
+    const idc_k39a_params *p = vp;
+    memset(out, 0, sizeof *out);
+    uint64_t tseed = idc_rng_derive_seed(run_seed, index);
+    idc_gen_pdgmm_params gp = p->gen;
+    gp.ratio = 1.0;
+    idc_instance inst;
+    int rc = idc_gen_pdgmm(&inst, &gp, tseed, err);
+    if (rc != IDC_OK)
+        return rc;
+    char hash[65];
+    rc = idc_instance_hash(hash, &inst, err);
+    if (rc != IDC_OK) {
+        idc_instance_clear(&inst);
+        return rc;
+    }
+    json_t *rec = json_object();
+    char *inst_txt = idc_instance_dump(&inst);
+    json_object_set_new(rec, "instance", inst_txt ? json_loads(inst_txt, 0, NULL) : json_null());
+    free(inst_txt);
+    json_object_set_new(rec, "model_hash", json_string(hash));
+    json_t *pre = json_array();
+    json_object_set_new(rec, "preconditions", pre);
+    idc_budget budget = idc_budget_default();
+    const char *not_holds = NULL;
+    for (size_t i = 0; i < NREQ && rc == IDC_OK; i++) {
+        idc_pre_result r;
+        idc_pre_result_init(&r);
+        rc = idc_pre_check_hashed(&r, required[i], &inst, hash, &budget, err);
+        if (rc == IDC_OK) {
+            append(out->line, sizeof out->line, "%s=%s ", required[i], idc_verdict_name(r.verdict));
+            json_array_append_new(pre, json_pack("{s:s,s:s,s:s,s:O?}", "id", required[i], "verdict",
+                                                 idc_verdict_name(r.verdict), "reason", r.reason, "certificate",
+                                                 r.cert));
+            if (r.verdict != IDC_HOLDS && not_holds == NULL) {
+                not_holds = required[i];
+                snprintf(out->why, sizeof out->why, "%s is %s: %.200s", required[i], idc_verdict_name(r.verdict),
+                         r.reason);
+            }
+        }
+        idc_pre_result_clear(&r);
+    }
+    if (rc == IDC_OK && not_holds != NULL) {
+        out->outcome = IDC_TRIAL_DISCARD;
+    } else if (rc == IDC_OK) {
+        idc_stage1_config c = p->fit;
+        size_t hm = p->hidden_mult, m = gp.m;
+        c.latent_dim = m;
+        c.nhidden = 4;
+        c.hidden[0] = hm * m;
+        c.hidden[1] = 2 * hm * m;
+        c.hidden[2] = 2 * hm * m;
+        c.hidden[3] = hm * m;
+        c.seed = tseed;
+        c.trial = 0;
+        idc_pipeline_opts o = {p->n_train, p->n_eval, tseed, 0};
+        idc_pipeline_result res;
+        rc = idc_pipeline_stage1(&res, NULL, &inst, &c, &o, err);
+        if (rc == IDC_OK) {
+            append(out->line, sizeof out->line, "r2_out=%.4f r2_in=%.4f mcc_out=%.4f loss=%.4g", res.r2.r2_out,
+                   res.r2.r2_in, res.mcc.mcc_out, res.final_loss);
+            json_object_set(rec, "fit", res.record);
+            json_object_set_new(rec, "assertion",
+                                json_pack("{s:s,s:f,s:f,s:b}", "statement", "r2_out >= r2_min", "r2_out",
+                                          res.r2.r2_out, "r2_min", p->r2_min, "holds",
+                                          res.r2.r2_out >= p->r2_min));
+            if (res.r2.r2_out >= p->r2_min) {
+                out->outcome = IDC_TRIAL_PASS;
+            } else {
+                out->outcome = IDC_TRIAL_FAIL;
+                snprintf(out->why, sizeof out->why, "r2_out %.4f < r2_min %.4f (conclusion AT not met)",
+                         res.r2.r2_out, p->r2_min);
+            }
+            idc_pipeline_result_clear(&res);
+        }
+    }
+    idc_instance_clear(&inst);
+    if (rc != IDC_OK) {
+        json_decref(rec);
+        return rc;
+    }
+    out->record = rec;
+    return IDC_OK;
+}
+
+const idc_prop_def idc_prop_k39a = {
+    "K3.9a",
+    "non-degenerate GMM through an injective leaky-ReLU MLP: Stage-1 codes are affine in z (R^2)",
+    help,
+    sizeof(idc_k39a_params),
+    (void (*)(void *))idc_k39a_defaults,
+    set_param,
+    params_json,
+    idc_k39a_trial,
+};

@@ -1,0 +1,100 @@
+#include "properties/pipeline.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "models/sample.h"
+#include "reports/metrics_json.h"
+
+void idc_pipeline_result_clear(idc_pipeline_result *r)
+{
+    idc_r2_result_clear(&r->r2);
+    idc_mcc_result_clear(&r->mcc);
+    json_decref(r->record);
+    free(r->zhat);
+    free(r->zeval);
+    memset(r, 0, sizeof *r);
+}
+
+json_t *idc_stage1_config_json(const idc_stage1_config *c)
+{
+    json_t *h = json_array();
+    for (size_t i = 0; i < c->nhidden; i++)
+        json_array_append_new(h, json_integer((json_int_t)c->hidden[i]));
+    char seed[24];
+    snprintf(seed, sizeof seed, "0x%016" PRIx64, c->seed);
+    return json_pack("{s:I,s:o,s:f,s:f,s:I,s:I,s:f,s:f,s:f,s:s,s:I}", "latent_dim", (json_int_t)c->latent_dim,
+                     "hidden", h, "leaky_slope", c->leaky_slope, "lr", c->lr, "batch", (json_int_t)c->batch,
+                     "steps", (json_int_t)c->steps, "code_weight", c->code_weight, "bn_eps", c->bn_eps,
+                     "bn_momentum", c->bn_momentum, "seed", seed, "trial", (json_int_t)c->trial);
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int idc_pipeline_stage1(idc_pipeline_result *out, idc_stage1 **model_out, const idc_instance *inst,
+                        const idc_stage1_config *c, const idc_pipeline_opts *o, idc_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (model_out != NULL)
+        *model_out = NULL;
+    if (o->n_train < 2 || o->n_eval < 8)
+        return idc_err_set(err, IDC_EINVAL, "samples: need n_train >= 2 and n_eval >= 8 (got %zu, %zu)",
+                           o->n_train, o->n_eval);
+    idc_samples s;
+    int rc = idc_sample_draw(&s, inst, o->n_train + o->n_eval, o->seed, o->trial, 1, err);
+    if (rc != IDC_OK)
+        return rc;
+    size_t m = s.zdim, k = c->latent_dim, nx = s.xdim, ne = o->n_eval;
+    idc_stage1 *st = idc_stage1_new(c, nx, err);
+    size_t ntr = idc_stage1_trace_len(c);
+    double *trace = idc_calloc(ntr ? ntr : 1, sizeof(double));
+    out->zhat = idc_calloc(ne * k, sizeof(double));
+    out->zeval = idc_calloc(ne * m, sizeof(double));
+    if (st == NULL) {
+        rc = IDC_EINVAL;
+    } else if (trace == NULL || out->zhat == NULL || out->zeval == NULL) {
+        rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+    } else {
+        double t0 = now();
+        rc = idc_stage1_fit(st, s.x, o->n_train, trace, &out->final_loss, err);
+        out->train_seconds = now() - t0;
+    }
+    const double *xe = s.x + o->n_train * nx;
+    if (rc == IDC_OK)
+        rc = idc_stage1_encode(st, out->zhat, xe, ne, err);
+    if (rc == IDC_OK) {
+        memcpy(out->zeval, s.z + o->n_train * m, ne * m * sizeof(double));
+        rc = idc_metric_r2(&out->r2, out->zeval, m, out->zhat, k, ne, err);
+    }
+    if (rc == IDC_OK)
+        rc = idc_metric_mcc(&out->mcc, out->zeval, m, out->zhat, k, ne, err);
+    if (rc == IDC_OK) {
+        json_t *tr = json_array();
+        for (size_t i = 0; i < ntr; i++)
+            json_array_append_new(tr, json_real(trace[i]));
+        out->record = json_pack("{s:s,s:o,s:I,s:I,s:f,s:o,s:f,s:o}", "estimator", "stage1", "config",
+                                idc_stage1_config_json(c), "n_train", (json_int_t)o->n_train, "n_eval",
+                                (json_int_t)ne, "final_loss", out->final_loss, "loss_trace", tr,
+                                "train_seconds", out->train_seconds, "metrics",
+                                idc_metrics_json(&out->r2, &out->mcc));
+        if (out->record == NULL)
+            rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+    }
+    free(trace);
+    idc_samples_clear(&s);
+    if (rc == IDC_OK && model_out != NULL)
+        *model_out = st;
+    else
+        idc_stage1_free(st);
+    if (rc != IDC_OK)
+        idc_pipeline_result_clear(out);
+    return rc;
+}
