@@ -171,8 +171,8 @@ int idc_k39a_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t i
         idc_pipeline_result res;
         rc = idc_pipeline_stage1(&res, NULL, &inst, &c, &o, err);
         if (rc == IDC_OK) {
-            append(out->line, sizeof out->line, "r2_out=%.4f r2_in=%.4f mcc_out=%.4f loss=%.4g", res.r2.r2_out,
-                   res.r2.r2_in, res.mcc.mcc_out, res.final_loss);
+            append(out->line, sizeof out->line, "r2_out=%.4f r2_in=%.4f mcc_out=%.4f r2_x=%.4f loss=%.4g",
+                   res.r2.r2_out, res.r2.r2_in, res.mcc.mcc_out, res.r2_identity, res.final_loss);
             json_object_set(rec, "fit", res.record);
             json_object_set_new(rec, "assertion",
                                 json_pack("{s:s,s:f,s:f,s:b}", "statement", "r2_out >= r2_min", "r2_out",

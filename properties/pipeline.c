@@ -77,14 +77,20 @@ int idc_pipeline_stage1(idc_pipeline_result *out, idc_stage1 **model_out, const 
     if (rc == IDC_OK)
         rc = idc_metric_mcc(&out->mcc, out->zeval, m, out->zhat, k, ne, err);
     if (rc == IDC_OK) {
+        idc_r2_result base;
+        rc = idc_metric_r2(&base, out->zeval, m, xe, nx, ne, err);
+        out->r2_identity = base.r2_out;
+        idc_r2_result_clear(&base);
+    }
+    if (rc == IDC_OK) {
         json_t *tr = json_array();
         for (size_t i = 0; i < ntr; i++)
             json_array_append_new(tr, json_real(trace[i]));
-        out->record = json_pack("{s:s,s:o,s:I,s:I,s:f,s:o,s:f,s:o}", "estimator", "stage1", "config",
+        out->record = json_pack("{s:s,s:o,s:I,s:I,s:f,s:o,s:f,s:o,s:f}", "estimator", "stage1", "config",
                                 idc_stage1_config_json(c), "n_train", (json_int_t)o->n_train, "n_eval",
                                 (json_int_t)ne, "final_loss", out->final_loss, "loss_trace", tr,
                                 "train_seconds", out->train_seconds, "metrics",
-                                idc_metrics_json(&out->r2, &out->mcc));
+                                idc_metrics_json(&out->r2, &out->mcc), "r2_identity", out->r2_identity);
         if (out->record == NULL)
             rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
     }

@@ -25,10 +25,12 @@ typedef struct {
 typedef struct {
     idc_r2_result r2;
     idc_mcc_result mcc;
+    double r2_identity; /* R^2 of the raw observations x (instead of zhat) on z over the
+                           same held-out samples: how linear the mixing already is */
     double final_loss;
     double train_seconds;
     json_t *record; /* {"estimator", "config", "n_train", "n_eval", "final_loss",
-                       "loss_trace", "train_seconds", "metrics"} (owned) */
+                       "loss_trace", "train_seconds", "metrics", "r2_identity"} (owned) */
     double *zhat;   /* n_eval x latent_dim codes of the evaluation samples (owned) */
     double *zeval;  /* their true latents, n_eval x m (owned) */
 } idc_pipeline_result;

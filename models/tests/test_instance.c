@@ -275,6 +275,7 @@ START_TEST(test_files)
     ck_assert_int_eq(idc_instance_read_string(&a, base, &err), IDC_OK);
     ck_assert_int_eq(idc_instance_write_file(&a, path, &err), IDC_OK);
     ck_assert_int_eq(idc_instance_read_file(&b, path, &err), IDC_OK);
+    idc_instance_clear(&b);
     ck_assert_int_eq(idc_instance_read_file(&b, bad, &err), IDC_EIO);
     ck_assert(strstr(err.msg, "missing.json: cannot open") != NULL);
     /* Writing into a missing directory fails and leaves nothing behind. */

@@ -1,0 +1,179 @@
+/* End-to-end tests of the idcheck command as a user runs it: exit codes,
+ * one-line errors naming the field, no partial output on bad input, and the
+ * gen -> check -> cert verify -> sample -> fit -> metrics path. The binary is
+ * $IDCHECK_BIN (set by `make check`) or build/idcheck. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "numeric/tests/testutil.h"
+
+static char dir[64];
+static const char *bin;
+static char out[8192], errtxt[8192];
+
+/* Runs the shell command ARGS in dir with idcheck = the binary under test; captures stdout/stderr; returns the exit code. */
+static int idc(const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd %s && idcheck() { %s \"$@\"; } && ( %s ) >out.txt 2>err.txt", dir, bin, args);
+    int st = system(cmd);
+    char p[128];
+    for (int k = 0; k < 2; k++) {
+        snprintf(p, sizeof p, "%s/%s", dir, k ? "err.txt" : "out.txt");
+        FILE *fp = fopen(p, "r");
+        char *b = k ? errtxt : out;
+        size_t n = fp ? fread(b, 1, sizeof out - 1, fp) : 0;
+        b[n] = '\0';
+        if (fp)
+            fclose(fp);
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int exists(const char *name)
+{
+    char p[128];
+    struct stat sb;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return stat(p, &sb) == 0;
+}
+
+static void put(const char *name, const char *text)
+{
+    char p[128];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *fp = fopen(p, "w");
+    fputs(text, fp);
+    fclose(fp);
+}
+
+static int one_line(const char *s)
+{
+    const char *nl = strchr(s, '\n');
+    return s[0] != '\0' && (nl == NULL || nl[1] == '\0');
+}
+
+static void setup(void)
+{
+    bin = getenv("IDCHECK_BIN");
+    if (bin == NULL) {
+        static char buf[512];
+        ck_assert_ptr_nonnull(getcwd(buf, sizeof buf - 20));
+        strcat(buf, "/build/idcheck");
+        bin = buf;
+    }
+    snprintf(dir, sizeof dir, "/tmp/idc_cli_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+START_TEST(test_pipeline)
+{
+    ck_assert_int_eq(idc("idcheck gen pdgmm --m 3 --J 3 --layers 2 --seed 5 -o inst.json"), 0);
+    ck_assert_int_eq(idc("idcheck check inst.json"), 0);
+    ck_assert_msg(strstr(out, "F4     HOLDS") != NULL, "%s", out);
+    ck_assert(strstr(out, "P1nd   HOLDS") != NULL);
+    ck_assert_int_eq(idc("idcheck check inst.json --json > rep.json"), 0);
+    ck_assert_int_eq(idc("idcheck cert verify rep.json inst.json"), 0);
+    /* The same certificates against another model: invalid (exit 1). */
+    ck_assert_int_eq(idc("idcheck gen pdgmm --m 3 --J 3 --layers 2 --seed 6 -o other.json"), 0);
+    ck_assert_int_eq(idc("idcheck cert verify rep.json other.json"), 1);
+    ck_assert(strstr(out, "another model") != NULL || strstr(errtxt, "another model") != NULL);
+    ck_assert_int_eq(idc("idcheck sample inst.json -n 300 --seed 2 -o s"), 0);
+    ck_assert(exists("s.z.npy") && exists("s.x.npy") && exists("s.label.npy") && exists("s.z.csv"));
+    ck_assert(!exists("s.u.npy"));
+    ck_assert_int_eq(idc("idcheck sample inst.json -n 300 --seed 2 --threads 3 -o t && cmp s.x.npy t.x.npy"), 0);
+    ck_assert_int_eq(idc("idcheck fit inst.json --estimator stage1 --seed 1 -n 400 --eval 200 --steps 50 --batch 32 "
+                         "--hidden-mult 2 --lr 1e-3 --zhat zh.npy -o fit.json"),
+                     0);
+    ck_assert(strstr(out, "held-out R2") != NULL);
+    ck_assert(exists("fit.json") && exists("zh.npy"));
+    ck_assert_int_eq(idc("idcheck sample inst.json -n 600 --seed 1 -o e"), 0);
+    ck_assert_int_eq(idc("idcheck metrics s.z.npy s.x.npy"), 0);
+    ck_assert(strstr(out, "R2   in-sample") != NULL);
+    ck_assert_int_eq(idc("idcheck metrics s.z.npy s.x.npy --json"), 0);
+    ck_assert(strstr(out, "\"mcc_out\"") != NULL);
+    ck_assert_int_eq(idc("idcheck version"), 0);
+    ck_assert(strstr(out, "\"flint\"") != NULL);
+}
+END_TEST
+
+START_TEST(test_bad_input)
+{
+    ck_assert_int_eq(idc("idcheck gen pdgmm --m 3 --seed 5 -o inst.json"), 0);
+    /* Malformed JSON, wrong shape, non-PSD: exit 2, one line naming the field, no output. */
+    put("bad1.json", "{\"idcheck_format\": 1, \"model\": ");
+    ck_assert_int_eq(idc("idcheck sample bad1.json -n 10 -o b1"), 2);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "malformed JSON") != NULL);
+    ck_assert(!exists("b1.z.npy"));
+    put("bad2.json", "{\"idcheck_format\": 1, \"model\": {\"dim\": 2, \"components\": [{\"weight\": 1, \"mean\": [0, 0],"
+                     " \"Sigma\": [[1, 2], [2, 1]]}]}, \"map\": {\"type\": \"mlp\", \"layers\": [{\"W\": [[1, 0], [0, 1]],"
+                     " \"b\": [0, 0], \"activation\": \"identity\"}]}}");
+    ck_assert_int_eq(idc("idcheck check bad2.json"), 2);
+    ck_assert_msg(one_line(errtxt) && strstr(errtxt, "model.components[0].Sigma: not positive semidefinite"),
+                  "%s", errtxt);
+    ck_assert_int_eq(idc("idcheck fit bad2.json --estimator stage1 -o f.json"), 2);
+    ck_assert(!exists("f.json"));
+    /* Existing output is never clobbered by a failing run. */
+    put("keep.json", "precious");
+    ck_assert_int_eq(idc("idcheck gen pdgmm --m 0 -o keep.json"), 2);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "--m") != NULL);
+    ck_assert_int_eq(idc("cat keep.json"), 0);
+    ck_assert_str_eq(out, "precious");
+    /* Usage errors. */
+    ck_assert_int_eq(idc("idcheck frobnicate"), 2);
+    ck_assert_int_eq(idc("idcheck gen nosuch -o x.json"), 2);
+    ck_assert_int_eq(idc("idcheck prop NOPE"), 2);
+    ck_assert_int_eq(idc("idcheck prop K3.9a --trials 0"), 2);
+    ck_assert_int_eq(idc("idcheck prop K3.9a --replay 12"), 2);
+    ck_assert_int_eq(idc("idcheck fit inst.json --estimator vade -o f.json"), 2);
+    ck_assert(strstr(errtxt, "--estimator") != NULL);
+    ck_assert_int_eq(idc("idcheck sample inst.json -n abc -o s"), 2);
+    ck_assert_int_eq(idc("idcheck sample missing.json -o s"), 2);
+    ck_assert(strstr(errtxt, "missing.json: cannot open") != NULL);
+    ck_assert_int_eq(idc("idcheck sample inst.json -n 10 -o s && idcheck sample inst.json -n 20 -o t && idcheck metrics s.z.npy t.x.npy"), 2);
+    ck_assert(strstr(errtxt, "rows") != NULL);
+    ck_assert_int_eq(idc("idcheck --help"), 0);
+    ck_assert_int_eq(idc("idcheck prop --list"), 0);
+    ck_assert(strstr(out, "K3.9a") != NULL);
+    ck_assert_int_eq(idc("idcheck gen --list"), 0);
+}
+END_TEST
+
+START_TEST(test_prop_cli)
+{
+    const char *small = "--m 2 --J 2 --n_train 400 --n_eval 200 --steps 60 --batch 32 --hidden_mult 2";
+    char args[512];
+    snprintf(args, sizeof args, "idcheck prop K3.9a --trials 2 --seed 3 --jobs 2 %s --r2_min 0 -o r.json", small);
+    ck_assert_int_eq(idc(args), 0);
+    ck_assert_msg(strstr(out, "K3.9a: 2 passed, 0 failed, 0 discarded") != NULL, "%s", out);
+    ck_assert(exists("r.json"));
+    snprintf(args, sizeof args, "idcheck prop K3.9a --trials 1 --seed 3 %s --r2_min 2", small);
+    ck_assert_int_eq(idc(args), 1);
+    ck_assert(strstr(out, "IDC-FAIL prop=K3.9a trial=0") != NULL);
+    ck_assert(strstr(out, "replay: idcheck prop K3.9a --replay 0x3:0 --m 2") != NULL);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("cli");
+    TCase *tc = tcase_create("cli");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_pipeline);
+    tcase_add_test(tc, test_bad_input);
+    tcase_add_test(tc, test_prop_cli);
+    suite_add_tcase(s, tc);
+    return idc_test_run(s);
+}
