@@ -24,4 +24,11 @@ rc=$?
 set -e
 rm -rf "$out" && mv "$out.tmp" "$out"
 echo "wrote: $(cd "$out" && ls | tr '\n' ' ')"
+# Exit 1 from `prop` means some trial's assertion failed: that is a finding the
+# demo reports (see README, "What the results say"), not a broken demo.
+# Errors (2: bad input, 3: internal) fail the demo.
+if [ "$rc" -eq 1 ]; then
+  echo "demo: K3.9a had failing trials (replay commands above); see README 'What the results say'"
+  exit 0
+fi
 exit $rc
