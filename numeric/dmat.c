@@ -31,22 +31,20 @@ int idc_sym_factor(double *L, const double *S, size_t m)
 
 int idc_dmat_singular_values(double *s, const double *A, size_t r, size_t c)
 {
-    size_t k = r < c ? r : c;
     double *T = idc_calloc(r * c, sizeof(double));
-    double *dummy = idc_calloc(1, sizeof(double));
-    if (T == NULL || dummy == NULL) {
+    double *unused_uv = idc_calloc(1, sizeof(double));
+    if (T == NULL || unused_uv == NULL) {
         free(T);
-        free(dummy);
+        free(unused_uv);
         return IDC_ENOMEM;
     }
     /* Column-major view of the transpose: same singular values, and avoids
      * LAPACKE's row-major ldvt check with jobz = 'N' (CERTIFICATES.md §5.8). */
     memcpy(T, A, r * c * sizeof(double));
     lapack_int info = LAPACKE_dgesdd(LAPACK_COL_MAJOR, 'N', (lapack_int)c, (lapack_int)r, T,
-                                     (lapack_int)c, s, dummy, 1, dummy, 1);
-    (void)k;
+                                     (lapack_int)c, s, unused_uv, 1, unused_uv, 1);
     free(T);
-    free(dummy);
+    free(unused_uv);
     return info == 0 ? IDC_OK : IDC_EINTERNAL;
 }
 
