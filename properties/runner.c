@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <flint/flint.h>
+
 #include "numeric/rng.h"
 
 void idc_trial_clear(idc_trial *t)
@@ -65,8 +67,12 @@ static void *worker(void *arg)
         pthread_mutex_lock(&sh->lock);
         uint32_t k = sh->next++;
         pthread_mutex_unlock(&sh->lock);
-        if (k >= sh->opts->trials)
+        if (k >= sh->opts->trials) {
+            /* Trials run FLINT (exact checkers); free its thread-local caches
+             * before the worker thread exits. */
+            flint_cleanup();
             return NULL;
+        }
         sh->status[k] = sh->def->run_trial(&sh->trials[k], sh->params, sh->opts->seed, sh->opts->first + k,
                                            &sh->errs[k]);
         pthread_mutex_lock(&sh->lock);
