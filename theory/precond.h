@@ -73,6 +73,12 @@ int idc_pre_p1nd(idc_pre_result *res, const idc_pdgmm *g, const char *hash, cons
 int idc_pre_pd(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const idc_budget *budget,
                idc_err *err) __attribute__((warn_unused_result));
 
+/* P2 (K Thm 3.9(b); theory/pre_p2.c): every Sigma_j diagonal and a pair with
+ * pairwise distinct variance ratios, decided exactly (cross-multiplied).
+ * Certificate method "diagonal-ratios" (see pre_p2.c). */
+int idc_pre_p2(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const idc_budget *budget,
+               idc_err *err) __attribute__((warn_unused_result));
+
 /* When J <= this, P1 certificates list every pair; above, a sorted chain. */
 #define IDC_P1_PAIRWISE_MAX 32
 

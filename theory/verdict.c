@@ -113,7 +113,7 @@ static const idc_pre_info registry[] = {
     {"P2", "diagonal covariances, distinct variance ratios", "K Thm 3.9(b)",
      "every Sigma_j is diagonal and some pair a != b has the m ratios (Sigma_a)_tt/(Sigma_b)_tt pairwise "
      "distinct",
-     IDC_PRE_PRIOR, 0},
+     IDC_PRE_PRIOR, 1},
     {"P3", "maximality conditions of multivariate U", "K Sec. 3.2 (Thm 3.10c)",
      "the neighbourhood maximality conditions on the coordinates of U", IDC_PRE_PRIOR, 0},
     {"A3.4", "genericity of Mahalanobis distances", "X Ass. 3.4",
@@ -193,6 +193,8 @@ int idc_pre_check_hashed(idc_pre_result *res, const char *id, const idc_instance
         return idc_pre_p1nd(res, g, hash, budget, err);
     if (strcmp(id, "PD") == 0)
         return idc_pre_pd(res, g, hash, budget, err);
+    if (strcmp(id, "P2") == 0)
+        return idc_pre_p2(res, g, hash, budget, err);
     if (strcmp(id, "DIM") == 0)
         return idc_pre_dim(res, g, f, hash, budget, err);
     if (strcmp(id, "DIMU1") == 0)
