@@ -86,6 +86,7 @@ START_TEST(test_tampering)
     json_array_set_new(pair, 1, json_integer(0)); /* not distinct */
     ck_assert_int_ne(idc_cert_verify(c, &a, why, sizeof why), IDC_OK);
     json_decref(c);
+    idc_instance_clear(&a);
     /* A HOLDS certificate against a non-diagonal model of the same shape. */
     c = cert_for(&a, table[0].sig, 2);
     load(&b, table[2].sig, 2);
