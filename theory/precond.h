@@ -79,6 +79,14 @@ int idc_pre_pd(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const 
 int idc_pre_p2(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const idc_budget *budget,
                idc_err *err) __attribute__((warn_unused_result));
 
+/* A3.8a / A3.8b (X Ass. 3.8; theory/pre_a38.c): coordinate supports through 0,
+ * and support-index variability, with supports B_j = nonzero diagonal of
+ * Sigma_j over Q. Certificate method "coordinate-supports". */
+int idc_pre_a38a(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const idc_budget *budget,
+                 idc_err *err) __attribute__((warn_unused_result));
+int idc_pre_a38b(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const idc_budget *budget,
+                 idc_err *err) __attribute__((warn_unused_result));
+
 /* When J <= this, P1 certificates list every pair; above, a sorted chain. */
 #define IDC_P1_PAIRWISE_MAX 32
 

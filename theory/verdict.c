@@ -124,10 +124,10 @@ static const idc_pre_info registry[] = {
      "the supports share a point z0 and one basis of R^m contains a basis of every col(Sigma_j)",
      IDC_PRE_PRIOR, 0},
     {"A3.8a", "common standard basis", "X Ass. 3.8(a)",
-     "every support is a coordinate subspace span{e_i : i in B_j} through 0", IDC_PRE_PRIOR, 0},
+     "every support is a coordinate subspace span{e_i : i in B_j} through 0", IDC_PRE_PRIOR, 1},
     {"A3.8b", "sufficient support-index variability", "X Ass. 3.8(b)",
      "for every i, the union of B_j over components with i not in B_j contains every index except i",
-     IDC_PRE_PRIOR, 0},
+     IDC_PRE_PRIOR, 1},
     {"F1", "piecewise affine mixing", "K Thm 3.9; X Thm 3.5", "f is piecewise affine", IDC_PRE_MAP, 1},
     {"FC", "continuous mixing", "K Thm 3.9(c)", "f is continuous", IDC_PRE_MAP, 1},
     {"F2", "weakly injective", "K Def. 3.2",
@@ -195,6 +195,10 @@ int idc_pre_check_hashed(idc_pre_result *res, const char *id, const idc_instance
         return idc_pre_pd(res, g, hash, budget, err);
     if (strcmp(id, "P2") == 0)
         return idc_pre_p2(res, g, hash, budget, err);
+    if (strcmp(id, "A3.8a") == 0)
+        return idc_pre_a38a(res, g, hash, budget, err);
+    if (strcmp(id, "A3.8b") == 0)
+        return idc_pre_a38b(res, g, hash, budget, err);
     if (strcmp(id, "DIM") == 0)
         return idc_pre_dim(res, g, f, hash, budget, err);
     if (strcmp(id, "DIMU1") == 0)
