@@ -11,10 +11,11 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "theory/theorem.h"
 #include "models/instance.h"
 #include "theory/precond.h"
 
-static const char *const DEFAULT_IDS[] = {"DIM", "DIMU1", "F1", "FC", "F2", "F3", "F4", "P1", "P1nd", "PD", "P2", "A3.8a", "A3.8b"};
+static const char *const DEFAULT_IDS[] = {"DIM", "DIMU1", "F1", "FC", "F2", "F3", "F4", "P1", "P1nd", "PD", "P2", "A3.4", "A3.6", "A3.8a", "A3.8b"};
 #define NDEFAULT (sizeof DEFAULT_IDS / sizeof DEFAULT_IDS[0])
 #define MAX_IDS 64
 
@@ -25,7 +26,8 @@ static void help(FILE *fp)
         "usage: idcheck check INST.json [--json] [--budget SECONDS] [--max-entries N] [--only ID,ID,...]\n\n"
         "Certifies the preconditions of an instance in exact arithmetic and prints one line\n"
         "per precondition (ID, HOLDS/FAILS/UNKNOWN, reason), then a summary of each\n"
-        "certificate. Default IDs: DIM DIMU1 F1 FC F2 F3 F4 P1 P1nd PD P2 A3.8a A3.8b (THEORY.md Sec. 3).\n\n"
+        "certificate. Default IDs: DIM DIMU1 F1 FC F2 F3 F4 P1 P1nd PD P2 A3.4 A3.6 A3.8a A3.8b (THEORY.md Sec. 3); then, per theorem\n"
+        "of THEORY.md Sec. 4, whether it applies and the strongest guaranteed class.\n\n"
         "  --json           print {\"model_hash\", \"preconditions\": [{id, verdict, reason,\n"
         "                   certificate}]}; verify it with: idcheck cert verify OUT.json INST.json\n"
         "  --budget S       wall-clock seconds per check (default %g; 0 = none); a check that\n"
@@ -50,6 +52,90 @@ static void summary(FILE *fp, const idc_pre_result *r)
         strcpy(w + lim - 3, "...");
     fprintf(fp, "  %-6s %s: %s\n", r->id, method != NULL ? method : "?", w != NULL ? w : "?");
     free(w);
+}
+
+typedef struct {
+    const idc_pre_result *res;
+    size_t n;
+} verdicts;
+
+static idc_verdict lookup(void *ctx, const char *id)
+{
+    const verdicts *v = ctx;
+    for (size_t k = 0; k < v->n; k++)
+        if (strcmp(v->res[k].id, id) == 0)
+            return v->res[k].verdict;
+    return IDC_UNKNOWN;
+}
+
+static int checked(const verdicts *v, const char *id)
+{
+    for (size_t k = 0; k < v->n; k++)
+        if (strcmp(v->res[k].id, id) == 0)
+            return 1;
+    return 0;
+}
+
+/* Per-theorem applicability, as JSON; *best = the strongest class of an
+ * applicable theorem (NULL when none), *best_id its theorem. */
+static json_t *theorems_json(const verdicts *v, const char **best, const char **best_id)
+{
+    json_t *arr = json_array();
+    int rank = 0;
+    *best = *best_id = NULL;
+    for (size_t i = 0; i < idc_thm_count(); i++) {
+        const idc_thm_info *t = idc_thm_at(i);
+        const char *blocking;
+        idc_verdict a = idc_thm_applies(t, lookup, (void *)v, &blocking);
+        json_t *est = json_array();
+        for (size_t k = 0; k < 4 && t->estimator[k] != NULL; k++)
+            json_array_append_new(est, json_string(t->estimator[k]));
+        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:o}", "id", t->id, "applies",
+                                             idc_verdict_name(a), "conclusion", t->conclusion, "identifies",
+                                             t->identifies, "blocking", blocking, "blocking_verdict",
+                                             blocking ? (checked(v, blocking) ? idc_verdict_name(lookup((void *)v, blocking))
+                                                                              : "not checked")
+                                                      : NULL,
+                                             "estimator_conditions", est));
+        int r = idc_thm_class_rank(t->conclusion);
+        if (a == IDC_HOLDS && r > rank) {
+            rank = r;
+            *best = t->conclusion;
+            *best_id = t->id;
+        }
+    }
+    return arr;
+}
+
+static void print_theorems(const json_t *arr, const char *best, const char *best_id)
+{
+    size_t i;
+    json_t *o;
+    printf("theorems (THEORY.md Sec. 4):\n");
+    json_array_foreach(arr, i, o)
+    {
+        const char *a = json_string_value(json_object_get(o, "applies"));
+        const char *b = json_string_value(json_object_get(o, "blocking"));
+        printf("  %-6s %-15s %-6s of %-15s", json_string_value(json_object_get(o, "id")),
+               strcmp(a, "HOLDS") == 0 ? "applies" : (strcmp(a, "FAILS") == 0 ? "does not apply" : "undecided"),
+               json_string_value(json_object_get(o, "conclusion")),
+               json_string_value(json_object_get(o, "identifies")));
+        if (b != NULL)
+            printf(" (%s is %s)", b, json_string_value(json_object_get(o, "blocking_verdict")));
+        json_t *est = json_object_get(o, "estimator_conditions");
+        if (json_array_size(est) > 0) {
+            printf(" [for an estimator with");
+            size_t k;
+            json_t *e;
+            json_array_foreach(est, k, e) printf(" %s", json_string_value(e));
+            printf("]");
+        }
+        printf("\n");
+    }
+    if (best != NULL)
+        printf("strongest guaranteed class: %s (%s)\n", best, best_id);
+    else
+        printf("strongest guaranteed class: none certified\n");
 }
 
 int idc_cli_check(int argc, char **argv)
@@ -161,6 +247,10 @@ int idc_cli_check(int argc, char **argv)
             json_array_append_new(arr, o);
         }
         json_object_set_new(root, "preconditions", arr);
+        verdicts vv = {res, nids};
+        const char *best, *best_id;
+        json_object_set_new(root, "theorems", theorems_json(&vv, &best, &best_id));
+        json_object_set_new(root, "strongest_class", best ? json_string(best) : json_null());
         if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
             fputc('\n', stdout) == EOF) {
             idc_cli_error("check", "cannot write the report to stdout");
@@ -171,6 +261,11 @@ int idc_cli_check(int argc, char **argv)
         printf("instance %s  model_hash %s\n", path, hash);
         for (size_t k = 0; k < nids; k++)
             printf("%-6s %-8s %s\n", res[k].id, idc_verdict_name(res[k].verdict), res[k].reason);
+        verdicts vv = {res, nids};
+        const char *best, *best_id;
+        json_t *thms = theorems_json(&vv, &best, &best_id);
+        print_theorems(thms, best, best_id);
+        json_decref(thms);
         printf("certificates:\n");
         for (size_t k = 0; k < nids; k++)
             summary(stdout, &res[k]);

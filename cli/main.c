@@ -12,6 +12,7 @@ typedef struct {
 
 static const verb verbs[] = {
     {"gen", idc_cli_gen, "generate a random instance (gen --list shows the generators)"},
+    {"theorems", idc_cli_theorems, "list the theorems, their preconditions and conclusions"},
     {"check", idc_cli_check, "certify the preconditions of an instance exactly"},
     {"cert", idc_cli_cert, "verify a certificate against an instance (cert verify CERT MODEL)"},
     {"sample", idc_cli_sample, "draw samples of an instance to CSV and .npy files"},
