@@ -68,10 +68,10 @@ headers-check:
 	@for h in $(HEADERS); do echo "#include \"$$h\"" | \
 	  $(CC) $(CFLAGS) -x c -fsyntax-only - || exit 1; done; echo "headers: ok"
 
-check: deps $(TEST_BIN) $(BIN) headers-check
+check: deps $(TEST_BIN) all headers-check
 	@IDCHECK_BIN=$(abspath $(BIN)) ci/run-tests.sh $(TEST_BIN)
 
-demo: deps $(BIN)
+demo: deps all
 	@ci/demo.sh $(BIN)
 
 bench: deps $(BIN)
