@@ -1459,6 +1459,80 @@ static int v_a38(vctx *V, const char *id, idc_verdict v, const char *method, con
     return rc;
 }
 
+/* ---- A3.6 (verifier's own; see theory/pre_a36.c) ---------------------------------- */
+
+/* det of the rows x cols double matrix a restricted to the given columns
+ * (all rows; ncols == rows) is nonzero mod p. */
+static int v_minor_nonzero(const double *a, size_t rows, size_t cols, const slong *sel, mp_limb_t p)
+{
+    nmod_mat_t M;
+    nmod_mat_init(M, (slong)rows, (slong)rows, p);
+    int ok = 1;
+    for (size_t i = 0; i < rows && ok; i++)
+        for (size_t k = 0; k < rows && ok; k++)
+            ok = idc_dq_nmod(&nmod_mat_entry(M, (slong)i, (slong)k), a[i * cols + (size_t)sel[k]], M->mod) == IDC_OK;
+    ok = ok && nmod_mat_det(M) != 0;
+    nmod_mat_clear(M);
+    return ok;
+}
+
+static int v_a36(vctx *V, idc_verdict v, const char *method, const json_t *w)
+{
+    if (v != IDC_HOLDS)
+        return vfail(V, "A3.6: only HOLDS certificates exist for this precondition so far");
+    const idc_pdgmm *g = V->g;
+    if (g == NULL)
+        return vfail(V, "A3.6: certificate needs the mixture");
+    if (strcmp(method, "nondegenerate") == 0) {
+        vcomp *c = v_load_all(V);
+        if (c == NULL)
+            return IDC_EDOM;
+        int rc = v_components(V, json_object_get(w, "components"), c, 1);
+        v_free_all(c, g->ncomp);
+        return rc;
+    }
+    if (strcmp(method, "frame-basis") != 0)
+        return vfail(V, "A3.6: unknown method %s", method);
+    size_t m = g->dim, J = g->ncomp;
+    if (!g->has_frame || g->frame_basis == NULL)
+        return vfail(V, "A3.6: the model declares no frame");
+    mp_limb_t p;
+    slong *sel = flint_malloc((m + 1) * sizeof(slong));
+    int rc = IDC_OK;
+    json_t *pj = json_pack("{s:O}", "prime", json_object_get(w, "basis_prime"));
+    for (size_t i = 0; i < m; i++)
+        sel[i] = (slong)i;
+    if (!get_prime(&p, pj))
+        rc = vfail(V, "A3.6: basis_prime: not an odd prime below 2^62");
+    else if (!v_minor_nonzero(g->frame_basis, m, m, sel, p))
+        rc = vfail(V, "A3.6: det B is zero mod %lu", (unsigned long)p);
+    json_decref(pj);
+    json_t *comps = json_object_get(w, "components");
+    if (rc == IDC_OK && (!json_is_array(comps) || json_array_size(comps) != J))
+        rc = vfail(V, "A3.6: witness.components: expected %zu entries", J);
+    for (size_t t = 0; t < J && rc == IDC_OK; t++) {
+        json_t *o = json_array_get(comps, t);
+        slong j;
+        if (!get_index(&j, o, "component", (slong)t, (slong)t)) {
+            rc = vfail(V, "A3.6: components[%zu]: expected component %zu", t, t);
+            break;
+        }
+        const idc_component *c = &g->comp[t];
+        if (c->form != IDC_COMP_FRAME || c->rank != c->nsupport) {
+            rc = vfail(V, "A3.6: component %zu is not a full-rank frame component", t);
+            break;
+        }
+        if (c->nsupport == 0)
+            continue;
+        if (!get_prime(&p, o) || !get_indices(sel, json_object_get(o, "cols"), (slong)c->nsupport, (slong)c->rank, 1))
+            rc = vfail(V, "A3.6: components[%zu]: prime / cols malformed", t);
+        else if (!v_minor_nonzero(c->frame_L, c->nsupport, c->rank, sel, p))
+            rc = vfail(V, "A3.6: component %zu: the frame factor minor is zero mod %lu", t, (unsigned long)p);
+    }
+    flint_free(sel);
+    return rc;
+}
+
 /* ---- entry points ---------------------------------------------------------------- */
 
 static int verify(vctx *V, const json_t *cert, const char *hash)
@@ -1530,6 +1604,8 @@ static int verify(vctx *V, const json_t *cert, const char *hash)
         return v_p2(V, v, method, w);
     if (strcmp(id, "A3.8a") == 0 || strcmp(id, "A3.8b") == 0)
         return v_a38(V, id, v, method, w);
+    if (strcmp(id, "A3.6") == 0)
+        return v_a36(V, v, method, w);
     return vfail(V, "no verifier for precondition %s with method %s", id, method);
 }
 

@@ -87,6 +87,12 @@ int idc_pre_a38a(idc_pre_result *res, const idc_pdgmm *g, const char *hash, cons
 int idc_pre_a38b(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const idc_budget *budget,
                  idc_err *err) __attribute__((warn_unused_result));
 
+/* A3.6 (X Ass. 3.6; theory/pre_a36.c) through two sufficient conditions
+ * with certificates (methods "nondegenerate", "frame-basis"); UNKNOWN
+ * otherwise. */
+int idc_pre_a36(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const idc_budget *budget,
+                idc_err *err) __attribute__((warn_unused_result));
+
 /* When J <= this, P1 certificates list every pair; above, a sorted chain. */
 #define IDC_P1_PAIRWISE_MAX 32
 

@@ -122,7 +122,7 @@ static const idc_pre_info registry[] = {
      IDC_PRE_PRIOR, 0},
     {"A3.6", "common basis and translation", "X Ass. 3.6",
      "the supports share a point z0 and one basis of R^m contains a basis of every col(Sigma_j)",
-     IDC_PRE_PRIOR, 0},
+     IDC_PRE_PRIOR, 1},
     {"A3.8a", "common standard basis", "X Ass. 3.8(a)",
      "every support is a coordinate subspace span{e_i : i in B_j} through 0", IDC_PRE_PRIOR, 1},
     {"A3.8b", "sufficient support-index variability", "X Ass. 3.8(b)",
@@ -195,6 +195,8 @@ int idc_pre_check_hashed(idc_pre_result *res, const char *id, const idc_instance
         return idc_pre_pd(res, g, hash, budget, err);
     if (strcmp(id, "P2") == 0)
         return idc_pre_p2(res, g, hash, budget, err);
+    if (strcmp(id, "A3.6") == 0)
+        return idc_pre_a36(res, g, hash, budget, err);
     if (strcmp(id, "A3.8a") == 0)
         return idc_pre_a38a(res, g, hash, budget, err);
     if (strcmp(id, "A3.8b") == 0)
