@@ -93,6 +93,11 @@ int idc_pre_a38b(idc_pre_result *res, const idc_pdgmm *g, const char *hash, cons
 int idc_pre_a36(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const idc_budget *budget,
                 idc_err *err) __attribute__((warn_unused_result));
 
+/* A3.4 (X Ass. 3.4; theory/pre_a34.c) for nondegenerate mixtures in reduced
+ * form (method "nondegenerate-point"); UNKNOWN otherwise. */
+int idc_pre_a34(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const idc_budget *budget,
+                idc_err *err) __attribute__((warn_unused_result));
+
 /* When J <= this, P1 certificates list every pair; above, a sorted chain. */
 #define IDC_P1_PAIRWISE_MAX 32
 

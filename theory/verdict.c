@@ -119,7 +119,7 @@ static const idc_pre_info registry[] = {
     {"A3.4", "genericity of Mahalanobis distances", "X Ass. 3.4",
      "for every set of equal-rank components with intersecting supports, some common point has pairwise "
      "different Mahalanobis distances",
-     IDC_PRE_PRIOR, 0},
+     IDC_PRE_PRIOR, 1},
     {"A3.6", "common basis and translation", "X Ass. 3.6",
      "the supports share a point z0 and one basis of R^m contains a basis of every col(Sigma_j)",
      IDC_PRE_PRIOR, 1},
@@ -195,6 +195,8 @@ int idc_pre_check_hashed(idc_pre_result *res, const char *id, const idc_instance
         return idc_pre_pd(res, g, hash, budget, err);
     if (strcmp(id, "P2") == 0)
         return idc_pre_p2(res, g, hash, budget, err);
+    if (strcmp(id, "A3.4") == 0)
+        return idc_pre_a34(res, g, hash, budget, err);
     if (strcmp(id, "A3.6") == 0)
         return idc_pre_a36(res, g, hash, budget, err);
     if (strcmp(id, "A3.8a") == 0)
