@@ -13,6 +13,7 @@ typedef struct {
 static const verb verbs[] = {
     {"gen", idc_cli_gen, "generate a random instance (gen --list shows the generators)"},
     {"theorems", idc_cli_theorems, "list the theorems, their preconditions and conclusions"},
+    {"counterexample", idc_cli_counterexample, "list or re-derive the exact counterexample witnesses"},
     {"check", idc_cli_check, "certify the preconditions of an instance exactly"},
     {"cert", idc_cli_cert, "verify a certificate against an instance (cert verify CERT MODEL)"},
     {"sample", idc_cli_sample, "draw samples of an instance to CSV and .npy files"},
@@ -26,7 +27,7 @@ static void usage(FILE *fp)
 {
     fprintf(fp, "usage: idcheck VERB [options]   (idcheck VERB --help for each)\n\nverbs:\n");
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
-        fprintf(fp, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
+        fprintf(fp, "  %-15s %s\n", verbs[i].name, verbs[i].summary);
     fprintf(fp, "\nexit codes: 0 ok, 1 property or check failed, 2 bad usage or input, 3 internal error\n");
 }
 
