@@ -26,7 +26,7 @@ static json_t *check(idc_instance *inst, idc_verdict expect, const char *method)
     ck_assert_int_eq(idc_pre_check(&r, "A3.6", inst, NULL, &err), IDC_OK);
     ck_assert_msg(r.verdict == expect, "%s (%s)", idc_verdict_name(r.verdict), r.reason);
     json_t *c = NULL;
-    if (expect == IDC_HOLDS) {
+    if (expect != IDC_UNKNOWN) {
         ck_assert_str_eq(json_string_value(json_object_get(r.cert, "method")), method);
         char why[256];
         ck_assert_msg(idc_cert_verify(r.cert, inst, why, sizeof why) == IDC_OK, "%s", why);
@@ -40,10 +40,13 @@ static json_t *check(idc_instance *inst, idc_verdict expect, const char *method)
 
 static const char *nondeg = "{\"dim\": 2, \"components\": [{\"weight\": 0.5, \"mean\": [0, 1], \"L\": [[1, 0], [1, 1]]},"
                             " {\"weight\": 0.5, \"mean\": [2, 1], \"Sigma\": [[2, 1], [1, 1]]}]}";
-/* three lines through 0 along e1, e2, e1+e2 (X Example E.3): not decided here */
+/* three lines along e1, e2, e1+e2 (X Example E.3): distributivity fails */
 static const char *lines = "{\"dim\": 2, \"components\": [{\"weight\": 0.25, \"mean\": [1, 0], \"L\": [[1], [0]]},"
                            " {\"weight\": 0.25, \"mean\": [0, 2], \"L\": [[0], [1]]},"
                            " {\"weight\": 0.5, \"mean\": [3, 3], \"L\": [[1], [1]]}]}";
+/* two lines: distributive, common point 0, but not decided by the sufficient routes */
+static const char *two_lines = "{\"dim\": 2, \"components\": [{\"weight\": 0.5, \"mean\": [1, 0], \"L\": [[1], [0]]},"
+                               " {\"weight\": 0.5, \"mean\": [0, 2], \"L\": [[0], [1]]}]}";
 static const char *singular_frame = "{\"dim\": 2, \"frame\": {\"basis\": [[1, 1], [1, 1]], \"translation\": [0, 0]},"
                                     " \"components\": [{\"weight\": 1, \"support\": [0], \"mean\": [1], \"L\": [[1]]}]}";
 static const char *thin_frame = "{\"dim\": 2, \"frame\": {\"basis\": [[1, 0], [0, 1]], \"translation\": [0, 0]},"
@@ -56,6 +59,16 @@ START_TEST(test_routes)
     json_decref(check(&inst, IDC_HOLDS, "nondegenerate"));
     idc_instance_clear(&inst);
     load(&inst, lines);
+    json_t *c = check(&inst, IDC_FAILS, "distributivity");
+    char why[256];
+    /* altered dimensions, or a claimed violation that is not one */
+    json_t *t = json_deep_copy(c);
+    json_object_set_new(json_object_get(t, "witness"), "dim_rhs", json_integer(1));
+    ck_assert_int_ne(idc_cert_verify(t, &inst, why, sizeof why), IDC_OK);
+    json_decref(t);
+    json_decref(c);
+    idc_instance_clear(&inst);
+    load(&inst, two_lines);
     check(&inst, IDC_UNKNOWN, NULL);
     idc_instance_clear(&inst);
     load(&inst, singular_frame);

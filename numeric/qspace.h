@@ -1,0 +1,19 @@
+/* Exact subspaces of Q^m, each given by a spanning set: the columns of an
+ * fmpq matrix (dependent columns allowed). */
+#ifndef IDC_NUMERIC_QSPACE_H
+#define IDC_NUMERIC_QSPACE_H
+
+#include <flint/fmpq_mat.h>
+
+/* dim span(X). */
+slong idc_qspace_dim(const fmpq_mat_t X);
+
+/* out (initialised by the call; clear with fmpq_mat_clear) spans X + Y. */
+void idc_qspace_sum(fmpq_mat_t out, const fmpq_mat_t X, const fmpq_mat_t Y);
+
+/* out (initialised by the call) spans X ∩ Y: X alpha for every nullspace
+ * vector (alpha, beta) of [X, -Y], computed over Z after clearing column
+ * denominators (fmpz_mat_nullspace). */
+void idc_qspace_intersect(fmpq_mat_t out, const fmpq_mat_t X, const fmpq_mat_t Y);
+
+#endif
