@@ -66,3 +66,48 @@ void idc_qspace_intersect(fmpq_mat_t out, const fmpq_mat_t X, const fmpq_mat_t Y
     _fmpz_vec_clear(den, a + b);
     fmpq_mat_clear(A);
 }
+
+int idc_qspace_fredholm(fmpq_mat_t w, const fmpq_mat_t A, const fmpq_mat_t b)
+{
+    slong M = A->r, n = A->c;
+    if (M == 0)
+        return 0;
+    fmpq_mat_t At;
+    fmpq_mat_init(At, n > 0 ? n : 1, M); /* a zero row when n = 0: every w is in the left kernel */
+    for (slong i = 0; i < M; i++)
+        for (slong k = 0; k < n; k++)
+            fmpq_set(fmpq_mat_entry(At, k, i), fmpq_mat_entry(A, i, k));
+    fmpz_mat_t Z, N;
+    fmpz *den = _fmpz_vec_init(M);
+    fmpz_mat_init(Z, At->r, M);
+    fmpq_mat_get_fmpz_mat_colwise(Z, den, At);
+    fmpz_mat_init(N, M, M);
+    slong nul = fmpz_mat_nullspace(N, Z);
+    fmpq_t s, t;
+    fmpq_init(s);
+    fmpq_init(t);
+    int found = 0;
+    /* Z[:,i] = den_i At[:,i]: w_i = den_i N[i,v] is in the left kernel of A */
+    for (slong v = 0; v < nul && !found; v++) {
+        fmpq_zero(s);
+        for (slong i = 0; i < M; i++) {
+            fmpq_mul_fmpz(t, fmpq_mat_entry(b, i, 0), fmpz_mat_entry(N, i, v));
+            fmpq_mul_fmpz(t, t, den + i);
+            fmpq_add(s, s, t);
+        }
+        if (!fmpq_is_zero(s)) {
+            found = 1;
+            for (slong i = 0; i < M; i++) {
+                fmpq_set_fmpz(fmpq_mat_entry(w, i, 0), fmpz_mat_entry(N, i, v));
+                fmpq_mul_fmpz(fmpq_mat_entry(w, i, 0), fmpq_mat_entry(w, i, 0), den + i);
+            }
+        }
+    }
+    fmpq_clear(s);
+    fmpq_clear(t);
+    fmpz_mat_clear(N);
+    fmpz_mat_clear(Z);
+    _fmpz_vec_clear(den, M);
+    fmpq_mat_clear(At);
+    return found;
+}

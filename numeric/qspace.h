@@ -16,4 +16,10 @@ void idc_qspace_sum(fmpq_mat_t out, const fmpq_mat_t X, const fmpq_mat_t Y);
  * denominators (fmpz_mat_nullspace). */
 void idc_qspace_intersect(fmpq_mat_t out, const fmpq_mat_t X, const fmpq_mat_t Y);
 
+
+
+/* Fredholm alternative for A x = b (A: M x n, b: M x 1): when the system
+ * has no solution, sets w (initialised M x 1) to a vector with w^T A = 0
+ * and w^T b != 0 and returns 1; returns 0 when the system is solvable. */
+int idc_qspace_fredholm(fmpq_mat_t w, const fmpq_mat_t A, const fmpq_mat_t b);
 #endif

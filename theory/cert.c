@@ -1515,11 +1515,65 @@ static int v_a36_fails(vctx *V, const json_t *w)
     return rc;
 }
 
+/* A3.6 FAILS by an empty intersection: w^T A = 0 and w^T b != 0 for the
+ * system x - D_j a_j = mu_j (recomputed from the model). */
+static int v_a36_nopoint(vctx *V, const json_t *w)
+{
+    vcomp *c = v_load_all(V);
+    if (c == NULL)
+        return IDC_EDOM;
+    size_t J = V->g->ncomp;
+    slong m = (slong)V->g->dim;
+    fmpq_mat_t wv;
+    fmpq_mat_init(wv, (slong)J * m, 1);
+    int rc = IDC_OK;
+    fmpq_t s, t;
+    fmpq_init(s);
+    fmpq_init(t);
+    if (!get_qvec(wv, json_object_get(w, "w"), (slong)J * m))
+        rc = vfail(V, "A3.6: witness.w: expected %ld rationals", (long)J * (long)m);
+    /* columns of x: sum_j w_j = 0 coordinatewise */
+    for (slong i = 0; i < m && rc == IDC_OK; i++) {
+        fmpq_zero(s);
+        for (size_t j = 0; j < J; j++)
+            fmpq_add(s, s, fmpq_mat_entry(wv, (slong)j * m + i, 0));
+        if (!fmpq_is_zero(s))
+            rc = vfail(V, "A3.6: w^T A != 0 in column x_%ld", (long)i);
+    }
+    /* columns of a_j: w_j^T D_j = 0 */
+    for (size_t j = 0; j < J && rc == IDC_OK; j++) {
+        const fmpq_mat_struct *D = c[j].form == IDC_COMP_COVARIANCE ? c[j].S : c[j].L;
+        for (slong k = 0; k < D->c && rc == IDC_OK; k++) {
+            fmpq_zero(s);
+            for (slong i = 0; i < m; i++)
+                fmpq_addmul(s, fmpq_mat_entry(wv, (slong)j * m + i, 0), fmpq_mat_entry(D, i, k));
+            if (!fmpq_is_zero(s))
+                rc = vfail(V, "A3.6: w^T A != 0 in a column of component %zu", j);
+        }
+    }
+    if (rc == IDC_OK) {
+        fmpq_zero(s);
+        for (size_t j = 0; j < J; j++)
+            for (slong i = 0; i < m; i++)
+                fmpq_addmul(s, fmpq_mat_entry(wv, (slong)j * m + i, 0), fmpq_mat_entry(c[j].mu, i, 0));
+        if (fmpq_is_zero(s))
+            rc = vfail(V, "A3.6: w^T b = 0: no contradiction");
+    }
+    (void)t;
+    fmpq_clear(s);
+    fmpq_clear(t);
+    fmpq_mat_clear(wv);
+    v_free_all(c, J);
+    return rc;
+}
+
 static int v_a36(vctx *V, idc_verdict v, const char *method, const json_t *w)
 {
     const idc_pdgmm *g = V->g;
     if (g == NULL)
         return vfail(V, "A3.6: certificate needs the mixture");
+    if (v == IDC_FAILS && strcmp(method, "no-common-point") == 0)
+        return v_a36_nopoint(V, w);
     if (v == IDC_FAILS)
         return strcmp(method, "distributivity") == 0 ? v_a36_fails(V, w)
                                                       : vfail(V, "A3.6: unknown FAILS method %s", method);

@@ -15,13 +15,16 @@
  *       common basis (V_j = span of the columns S_j). Witness: a prime with
  *       det B != 0 mod p, and per component a prime and |S_j| columns of
  *       C_j whose minor is nonzero mod p.
- * And one FAILS certificate: a violation of distributivity among three
+ * FAILS certificates: the supports have no common point (method
+ * "no-common-point": w with w^T A = 0, w^T b != 0 for the stacked system
+ * x - D_j a_j = mu_j, D_j spanning col Sigma_j), or a violation of distributivity among three
  * supports' directions, dim(V_a ∩ (V_b + V_c)) > dim((V_a ∩ V_b) + (V_a ∩ V_c))
  * (method "distributivity"), which rules out any common basis (subspaces
  * spanned by subsets of one basis form a distributive lattice). Only triples
  * of generators are searched, which is not complete (CERTIFICATES.md §2):
  * no violation found gives UNKNOWN. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "numeric/qmat.h"
 #include "numeric/qspace.h"
@@ -132,9 +135,44 @@ int idc_pre_a36(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const
         if (rc != IDC_OK)
             rc = idc_err_set(err, IDC_EINVAL, "model.components[%zu]: non-finite or malformed data", j);
     }
+    /* FAILS: no common point. x - D_j a_j = mu_j for all j, unknowns (x, a_j). */
+    json_t *fw = NULL;
+    const char *fmethod = "distributivity";
+    if (rc == IDC_OK) {
+        slong cols = m;
+        for (size_t j = 0; j < J; j++)
+            cols += V[j].c;
+        fmpq_mat_t A, bvec, fw_vec, mu;
+        fmpq_mat_init(A, (slong)J * m, cols);
+        fmpq_mat_init(bvec, (slong)J * m, 1);
+        fmpq_mat_init(fw_vec, (slong)J * m, 1);
+        fmpq_mat_init(mu, m, 1);
+        slong off = m;
+        for (size_t j = 0; j < J && rc == IDC_OK; j++) {
+            if (idc_pdgmm_exact_mean(mu, g, j) != IDC_OK) {
+                rc = idc_err_set(err, IDC_EINVAL, "model.components[%zu]: non-finite mean", j);
+                break;
+            }
+            for (slong i = 0; i < m; i++) {
+                slong row = (slong)j * m + i;
+                fmpq_one(fmpq_mat_entry(A, row, i));
+                for (slong k = 0; k < V[j].c; k++)
+                    fmpq_neg(fmpq_mat_entry(A, row, off + k), fmpq_mat_entry(V + j, i, k));
+                fmpq_set(fmpq_mat_entry(bvec, row, 0), fmpq_mat_entry(mu, i, 0));
+            }
+            off += V[j].c;
+        }
+        if (rc == IDC_OK && idc_qspace_fredholm(fw_vec, A, bvec)) {
+            fw = json_pack("{s:o}", "w", idc_cert_json_fmpq_col(fw_vec, 0));
+            fmethod = "no-common-point";
+        }
+        fmpq_mat_clear(A);
+        fmpq_mat_clear(bvec);
+        fmpq_mat_clear(fw_vec);
+        fmpq_mat_clear(mu);
+    }
     double deadline = idc_budget_deadline(budget);
     int timed_out = 0;
-    json_t *fw = NULL;
     for (size_t a = 0; a < J && rc == IDC_OK && fw == NULL && !timed_out; a++)
         for (size_t b = 0; b < J && fw == NULL && !timed_out; b++)
             for (size_t c = b + 1; c < J && fw == NULL; c++) {
@@ -166,6 +204,14 @@ int idc_pre_a36(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const
     if (rc != IDC_OK) {
         json_decref(fw);
         return rc;
+    }
+    if (fw != NULL && strcmp(fmethod, "no-common-point") == 0) {
+        json_t *cert = idc_cert_new("A3.6", IDC_FAILS, hash, fmethod, A36_SOURCE, fw);
+        if (cert == NULL)
+            return idc_err_set(err, IDC_ENOMEM, "out of memory");
+        idc_pre_result_set(res, "A3.6", IDC_FAILS, cert,
+                           "the supports have no common point (exact Fredholm certificate)");
+        return IDC_OK;
     }
     if (fw != NULL) {
         json_int_t a = json_integer_value(json_array_get(json_object_get(fw, "abc"), 0));

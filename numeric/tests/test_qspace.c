@@ -50,11 +50,47 @@ START_TEST(test_dimension_formula)
 }
 END_TEST
 
+START_TEST(test_fredholm)
+{
+    /* x + y = 1, x + y = 2: inconsistent; x + y = 1, x - y = 0: solvable */
+    fmpq_mat_t A, b, w;
+    fmpq_mat_init(A, 2, 2);
+    fmpq_mat_init(b, 2, 1);
+    fmpq_mat_init(w, 2, 1);
+    fmpq_set_si(fmpq_mat_entry(A, 0, 0), 1, 1);
+    fmpq_set_si(fmpq_mat_entry(A, 0, 1), 1, 1);
+    fmpq_set_si(fmpq_mat_entry(A, 1, 0), 1, 1);
+    fmpq_set_si(fmpq_mat_entry(A, 1, 1), 1, 1);
+    fmpq_set_si(fmpq_mat_entry(b, 0, 0), 1, 1);
+    fmpq_set_si(fmpq_mat_entry(b, 1, 0), 2, 1);
+    ck_assert(idc_qspace_fredholm(w, A, b));
+    fmpq_t s;
+    fmpq_init(s);
+    for (slong k = 0; k < 2; k++) {
+        fmpq_zero(s);
+        for (slong i = 0; i < 2; i++)
+            fmpq_addmul(s, fmpq_mat_entry(w, i, 0), fmpq_mat_entry(A, i, k));
+        ck_assert(fmpq_is_zero(s));
+    }
+    fmpq_zero(s);
+    for (slong i = 0; i < 2; i++)
+        fmpq_addmul(s, fmpq_mat_entry(w, i, 0), fmpq_mat_entry(b, i, 0));
+    ck_assert(!fmpq_is_zero(s));
+    fmpq_set_si(fmpq_mat_entry(A, 1, 1), -1, 1);
+    ck_assert(!idc_qspace_fredholm(w, A, b));
+    fmpq_clear(s);
+    fmpq_mat_clear(A);
+    fmpq_mat_clear(b);
+    fmpq_mat_clear(w);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("qspace");
     TCase *tc = tcase_create("test_dimension_formula");
     tcase_add_test(tc, test_dimension_formula);
+    tcase_add_test(tc, test_fredholm);
     suite_add_tcase(s, tc);
     return idc_test_run(s);
 }

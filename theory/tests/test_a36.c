@@ -47,6 +47,9 @@ static const char *lines = "{\"dim\": 2, \"components\": [{\"weight\": 0.25, \"m
 /* two lines: distributive, common point 0, but not decided by the sufficient routes */
 static const char *two_lines = "{\"dim\": 2, \"components\": [{\"weight\": 0.5, \"mean\": [1, 0], \"L\": [[1], [0]]},"
                                " {\"weight\": 0.5, \"mean\": [0, 2], \"L\": [[0], [1]]}]}";
+/* two parallel lines y = 0 and y = 1: no common point */
+static const char *parallel = "{\"dim\": 2, \"components\": [{\"weight\": 0.5, \"mean\": [0, 0], \"L\": [[1], [0]]},"
+                              " {\"weight\": 0.5, \"mean\": [0, 1], \"L\": [[1], [0]]}]}";
 static const char *singular_frame = "{\"dim\": 2, \"frame\": {\"basis\": [[1, 1], [1, 1]], \"translation\": [0, 0]},"
                                     " \"components\": [{\"weight\": 1, \"support\": [0], \"mean\": [1], \"L\": [[1]]}]}";
 static const char *thin_frame = "{\"dim\": 2, \"frame\": {\"basis\": [[1, 0], [0, 1]], \"translation\": [0, 0]},"
@@ -64,6 +67,21 @@ START_TEST(test_routes)
     /* altered dimensions, or a claimed violation that is not one */
     json_t *t = json_deep_copy(c);
     json_object_set_new(json_object_get(t, "witness"), "dim_rhs", json_integer(1));
+    ck_assert_int_ne(idc_cert_verify(t, &inst, why, sizeof why), IDC_OK);
+    json_decref(t);
+    json_decref(c);
+    idc_instance_clear(&inst);
+    load(&inst, parallel);
+    c = check(&inst, IDC_FAILS, "no-common-point");
+    t = json_deep_copy(c);
+    json_t *wv = json_object_get(json_object_get(t, "witness"), "w");
+    for (size_t i = 0; i < json_array_size(wv); i++)
+        json_array_set_new(wv, i, json_string("0/1")); /* w = 0 proves nothing */
+    ck_assert_int_ne(idc_cert_verify(t, &inst, why, sizeof why), IDC_OK);
+    json_decref(t);
+    t = json_deep_copy(c);
+    wv = json_object_get(json_object_get(t, "witness"), "w");
+    json_array_set_new(wv, 0, json_string("12345/7")); /* breaks w^T A = 0 */
     ck_assert_int_ne(idc_cert_verify(t, &inst, why, sizeof why), IDC_OK);
     json_decref(t);
     json_decref(c);
