@@ -1,6 +1,6 @@
 /* Counterexamples of THEORY.md §5 with exact witnesses (see the header).
  * Sources: Kivva et al. 2022, Rem. 3.12 (K-R3.12), App. D.2 (K-D.2) and
- * App. H.10 (K-H.10). X-E.3 and X-E.2 (Xu et al. App. E) are not in the
+ * App. H.10 (K-H.10); Xu et al. Example E.3 (X-E.3). X-E.2 is not in the
  * library yet. */
 #include "theory/counterexample.h"
 
@@ -9,7 +9,9 @@
 
 #include <flint/fmpq.h>
 
+#include "models/instance.h"
 #include "theory/cert.h"
+#include "theory/precond.h"
 
 static void q_set(fmpq_t q, const char *s)
 {
@@ -358,11 +360,61 @@ static int verify_h10(json_t **witness, idc_err *err)
     return ok ? IDC_OK : idc_err_set(err, IDC_EDOM, "K-H.10: f(1) != f(-1) or f(0) != 0");
 }
 
+/* ---- X-E.3: three lines, A3.6 fails, ATwC without AT ----------------------- */
+
+static const char e3_model[] =
+    "{\"idcheck_format\": 1, \"model\": {\"dim\": 2, \"components\": ["
+    "{\"weight\": 0.25, \"mean\": [1, 0], \"L\": [[1], [0]]},"
+    "{\"weight\": 0.25, \"mean\": [0, 2], \"L\": [[0], [1]]},"
+    "{\"weight\": 0.5, \"mean\": [3, 3], \"L\": [[1], [1]]}]},"
+    " \"map\": {\"type\": \"mlp\", \"layers\": [{\"W\": [[1, 0], [0, 1]], \"b\": [0, 0],"
+    " \"activation\": \"identity\"}]}}";
+
+static int verify_e3(json_t **witness, idc_err *err)
+{
+    /* 1. The supports (lines through 0 along v1 = e1, v2 = e2, v3 = e1 + e2)
+     *    violate A3.6: certified FAILS, re-verified. */
+    idc_instance inst;
+    int rc = idc_instance_read_string(&inst, e3_model, err);
+    if (rc != IDC_OK)
+        return idc_err_prefix(err, IDC_EINTERNAL, "X-E.3 model: ");
+    idc_pre_result r;
+    idc_pre_result_init(&r);
+    rc = idc_pre_check(&r, "A3.6", &inst, NULL, err);
+    char why[256] = "";
+    int ok = rc == IDC_OK && r.verdict == IDC_FAILS && idc_cert_verify(r.cert, &inst, why, sizeof why) == IDC_OK;
+    json_t *cert = ok ? json_incref(r.cert) : NULL;
+    idc_pre_result_clear(&r);
+    idc_instance_clear(&inst);
+    if (!ok)
+        return idc_err_set(err, IDC_EDOM, "X-E.3: A3.6 is not certified FAILS on the three lines %s", why);
+    /* 2. h scales the line along v_k by c_k (c = 1, 1, 2): linear on each
+     *    support by construction, h(0) = 0, yet h(v1) + h(v2) = v1 + v2 while
+     *    h(v1 + v2) = h(v3) = 2 v3, so h is not affine on the union. */
+    static const slong v[3][2] = {{1, 0}, {0, 1}, {1, 1}}, cs[3] = {1, 1, 2};
+    slong sum[2], h3[2];
+    for (int i = 0; i < 2; i++) {
+        sum[i] = cs[0] * v[0][i] + cs[1] * v[1][i];
+        h3[i] = cs[2] * v[2][i];
+    }
+    if (v[0][0] + v[1][0] != v[2][0] || v[0][1] + v[1][1] != v[2][1] || (sum[0] == h3[0] && sum[1] == h3[1])) {
+        json_decref(cert);
+        return idc_err_set(err, IDC_EDOM, "X-E.3: h(v1) + h(v2) = h(v1 + v2)");
+    }
+    *witness = json_pack("{s:o,s:[I,I],s:[I,I],s:s}", "A3.6_certificate", cert, "h(v1)+h(v2)", (json_int_t)sum[0],
+                         (json_int_t)sum[1], "h(v1+v2)", (json_int_t)h3[0], (json_int_t)h3[1], "argument",
+                         "h is linear on every support line (scales v_k by c_k), h(0) = 0, but not additive on "
+                         "their union: ATwC holds, AT fails");
+    return IDC_OK;
+}
+
 static const idc_cx_info registry[] = {
     {"K-R3.12", "F2", "abs pushes two GMMs with no affine relation to the same law (K Rem. 3.12)", verify_r312},
     {"K-D.2", "F4", "weakly injective f, g with f(Y) =d g(Y) and no affine h with f = h o g (K App. D.2)",
      verify_d2},
     {"K-H.10", "F2", "a leaky-ReLU net computing |x|/2, not weakly injective (K App. H.10)", verify_h10},
+    {"X-E.3", "A3.6", "three lines through 0: a map affine on each support but not on their union (X Ex. E.3)",
+     verify_e3},
 };
 
 size_t idc_cx_count(void)
