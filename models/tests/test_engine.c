@@ -948,10 +948,7 @@ END_TEST
 static Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
-    struct {
-        const char *name;
-        const TTest *fn;
-    } cases[] = {
+    const idc_test_case cases[] = {
         {"grad_dense", test_grad_dense},
         {"grad_leaky", test_grad_leaky},
         {"grad_batchnorm", test_grad_batchnorm},
@@ -969,12 +966,7 @@ static Suite *engine_suite(void)
         {"errors_layers", test_errors_layers},
         {"leaky_identity", test_leaky_identity_and_inplace},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, 120);
-        tcase_add_test(tc, cases[i].fn);
-        suite_add_tcase(s, tc);
-    }
+    idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return s;
 }
 

@@ -864,10 +864,7 @@ END_TEST
 static Suite *stage1_suite(void)
 {
     Suite *s = suite_create("stage1");
-    struct {
-        const char *name;
-        const TTest *fn;
-    } cases[] = {
+    const idc_test_case cases[] = {
         {"config_default", test_config_default},
         {"grad_full_small", test_grad_full_small},
         {"grad_sampled_medium", test_grad_sampled_medium},
@@ -882,12 +879,7 @@ static Suite *stage1_suite(void)
         {"config_errors", test_config_errors},
         {"input_errors", test_input_errors},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, 120);
-        tcase_add_test(tc, cases[i].fn);
-        suite_add_tcase(s, tc);
-    }
+    idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return s;
 }
 

@@ -318,10 +318,7 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("dq");
-    struct {
-        const char *name;
-        const TTest *fn;
-    } cases[] = {
+    const idc_test_case cases[] = {
         {"test_known_values", test_known_values},
         {"test_nonfinite_rejected", test_nonfinite_rejected},
         {"test_random_bits_vs_gmp", test_random_bits_vs_gmp},
@@ -329,11 +326,6 @@ int main(void)
         {"test_nmod", test_nmod},
         {"test_strings", test_strings},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, 120);
-        tcase_add_test(tc, cases[i].fn);
-        suite_add_tcase(s, tc);
-    }
+    idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return idc_test_run(s);
 }

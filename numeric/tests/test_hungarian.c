@@ -457,21 +457,13 @@ END_TEST
 static Suite *hungarian_suite(void)
 {
     Suite *s = suite_create("hungarian");
-    struct {
-        const char *name;
-        const TTest *fn;
-    } cases[] = {
+    const idc_test_case cases[] = {
         {"hungarian_hand_2x2", test_hand_2x2},   {"hungarian_hand_3x3", test_hand_3x3},
         {"hungarian_hand_rect", test_hand_rect}, {"hungarian_empty", test_empty},
         {"hungarian_brute", test_brute},         {"hungarian_invariance", test_invariance},
         {"hungarian_large", test_large},         {"hungarian_errors", test_errors},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, 60);
-        tcase_add_test(tc, cases[i].fn);
-        suite_add_tcase(s, tc);
-    }
+    idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 60);
     return s;
 }
 

@@ -837,10 +837,7 @@ END_TEST
 static Suite *metric_suite(void)
 {
     Suite *s = suite_create("metric");
-    struct {
-        const char *name;
-        const TTest *fn;
-    } cases[] = {
+    const idc_test_case cases[] = {
         {"r2_hand", test_r2_hand},
         {"r2_exact_affine", test_r2_exact_affine},
         {"r2_affine_invariance", test_r2_affine_invariance},
@@ -854,12 +851,7 @@ static Suite *metric_suite(void)
         {"mcc_constant", test_mcc_constant},
         {"mcc_errors", test_mcc_errors},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, 60);
-        tcase_add_test(tc, cases[i].fn);
-        suite_add_tcase(s, tc);
-    }
+    idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 60);
     return s;
 }
 

@@ -389,10 +389,7 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("qmat");
-    struct {
-        const char *name;
-        const TTest *fn;
-    } cases[] = {
+    const idc_test_case cases[] = {
         {"test_psd_known", test_psd_known},
         {"test_psd_random", test_psd_random},
         {"test_psd_errors", test_psd_errors},
@@ -400,11 +397,6 @@ int main(void)
         {"test_minor_and_kernel", test_minor_and_kernel},
         {"test_minor_edge", test_minor_edge},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, 120);
-        tcase_add_test(tc, cases[i].fn);
-        suite_add_tcase(s, tc);
-    }
+    idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return idc_test_run(s);
 }

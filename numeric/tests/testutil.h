@@ -50,6 +50,24 @@ static inline void idc_test_print_replay(const char *name, uint64_t seed, const 
         ck_abort_msg(__VA_ARGS__);                                   \
     } while (0)
 
+/* One named test: a TCase of its own per test, so CK_RUN_CASE=NAME runs it
+ * alone (the replay commands rely on it). */
+typedef struct {
+    const char *name;
+    const TTest *fn;
+} idc_test_case;
+
+/* Adds a TCase (timeout in seconds) for each of the n cases. */
+static inline void idc_test_add_cases(Suite *s, const idc_test_case *cases, size_t n, double timeout)
+{
+    for (size_t i = 0; i < n; i++) {
+        TCase *tc = tcase_create(cases[i].name);
+        tcase_set_timeout(tc, timeout);
+        tcase_add_test(tc, cases[i].fn);
+        suite_add_tcase(s, tc);
+    }
+}
+
 /* Runs a suite; returns the number of failed tests (the exit code). */
 static inline int idc_test_run(Suite *s)
 {

@@ -497,21 +497,13 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("cert");
-    struct {
-        const char *name;
-        const TTest *fn;
-    } cases[] = {
+    const idc_test_case cases[] = {
         {"test_instance_roundtrip", test_instance_roundtrip},
         {"test_tamper_h9", test_tamper_h9},
         {"test_tamper_collision", test_tamper_collision},
         {"test_tamper_prior", test_tamper_prior},
         {"test_tamper_chain", test_tamper_chain},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, 60);
-        tcase_add_test(tc, cases[i].fn);
-        suite_add_tcase(s, tc);
-    }
+    idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 60);
     return idc_test_run(s);
 }

@@ -613,10 +613,7 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("pre_map");
-    struct {
-        const char *name;
-        const TTest *fn;
-    } cases[] = {
+    const idc_test_case cases[] = {
         {"test_dim", test_dim},
         {"test_f1_fc", test_f1_fc},
         {"test_f4_h9", test_f4_h9},
@@ -631,11 +628,6 @@ int main(void)
         {"test_f4_timing", test_f4_timing},
         {"test_budget_and_errors", test_budget_and_errors},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, 120);
-        tcase_add_test(tc, cases[i].fn);
-        suite_add_tcase(s, tc);
-    }
+    idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return idc_test_run(s);
 }

@@ -468,10 +468,7 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("pre_prior");
-    struct {
-        const char *name;
-        const TTest *fn;
-    } cases[] = {
+    const idc_test_case cases[] = {
         {"test_single_component", test_single_component},
         {"test_duplicates", test_duplicates},
         {"test_degenerate", test_degenerate},
@@ -480,11 +477,6 @@ int main(void)
         {"test_random_mixtures", test_random_mixtures},
         {"test_budget_and_errors", test_budget_and_errors},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_set_timeout(tc, 120);
-        tcase_add_test(tc, cases[i].fn);
-        suite_add_tcase(s, tc);
-    }
+    idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return idc_test_run(s);
 }

@@ -142,18 +142,11 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("verdict");
-    struct {
-        const char *name;
-        const TTest *fn;
-    } cases[] = {
+    const idc_test_case cases[] = {
         {"test_names", test_names},       {"test_result_ownership", test_result_ownership},
         {"test_budget", test_budget},     {"test_registry", test_registry},
         {"test_dispatch", test_dispatch},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        TCase *tc = tcase_create(cases[i].name);
-        tcase_add_test(tc, cases[i].fn);
-        suite_add_tcase(s, tc);
-    }
+    idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return idc_test_run(s);
 }
