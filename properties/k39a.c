@@ -47,39 +47,53 @@ static const char help[] =
     "  code_weight  1      weight of the Gaussian code penalty\n"
     "  r2_min       0.9    asserted lower bound on out-of-sample R^2\n";
 
+/* The property's own parameters: a size_t or a double field each. */
+static size_t *size_field(idc_k39a_params *p, const char *name)
+{
+    if (strcmp(name, "n_train") == 0)
+        return &p->n_train;
+    if (strcmp(name, "n_eval") == 0)
+        return &p->n_eval;
+    if (strcmp(name, "steps") == 0)
+        return &p->fit.steps;
+    if (strcmp(name, "batch") == 0)
+        return &p->fit.batch;
+    if (strcmp(name, "hidden_mult") == 0)
+        return &p->hidden_mult;
+    return NULL;
+}
+
+static double *double_field(idc_k39a_params *p, const char *name)
+{
+    if (strcmp(name, "lr") == 0)
+        return &p->fit.lr;
+    if (strcmp(name, "code_weight") == 0)
+        return &p->fit.code_weight;
+    if (strcmp(name, "r2_min") == 0)
+        return &p->r2_min;
+    return NULL;
+}
+
 static int set_param(void *vp, const char *name, const char *v, idc_err *err)
 {
     idc_k39a_params *p = vp;
     char *end;
+    size_t *z = size_field(p, name);
+    double *d = double_field(p, name);
     if (strcmp(name, "ratio") == 0)
         return idc_err_set(err, IDC_EINVAL, "--ratio: K3.9a needs non-degenerate components (ratio 1)");
-    if (strcmp(name, "n_train") == 0 || strcmp(name, "n_eval") == 0 || strcmp(name, "steps") == 0 ||
-        strcmp(name, "batch") == 0 || strcmp(name, "hidden_mult") == 0) {
+    if (z != NULL) {
         unsigned long long x = strtoull(v, &end, 10);
         if (end == v || *end != '\0' || v[0] == '-' || x == 0 || x > (1ull << 30))
             return idc_err_set(err, IDC_EINVAL, "--%s: expected a positive integer, got \"%s\"", name, v);
-        if (name[0] == 'n' && name[2] == 't')
-            p->n_train = (size_t)x;
-        else if (name[0] == 'n')
-            p->n_eval = (size_t)x;
-        else if (name[0] == 's')
-            p->fit.steps = (size_t)x;
-        else if (name[0] == 'b')
-            p->fit.batch = (size_t)x;
-        else
-            p->hidden_mult = (size_t)x;
+        *z = (size_t)x;
         return IDC_OK;
     }
-    if (strcmp(name, "lr") == 0 || strcmp(name, "code_weight") == 0 || strcmp(name, "r2_min") == 0) {
-        double d = strtod(v, &end);
-        if (end == v || *end != '\0' || !(d >= 0.0 && d <= 1e6))
+    if (d != NULL) {
+        double x = strtod(v, &end);
+        if (end == v || *end != '\0' || !(x >= 0.0 && x <= 1e6))
             return idc_err_set(err, IDC_EINVAL, "--%s: expected a number >= 0, got \"%s\"", name, v);
-        if (name[0] == 'l')
-            p->fit.lr = d;
-        else if (name[0] == 'c')
-            p->fit.code_weight = d;
-        else
-            p->r2_min = d;
+        *d = x;
         return IDC_OK;
     }
     return idc_gen_pdgmm_set(&p->gen, name, v, err);

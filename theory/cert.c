@@ -1477,6 +1477,12 @@ static int v_minor_nonzero(const double *a, size_t rows, size_t cols, const slon
     return ok;
 }
 
+/* A spanning set of the directions V_j = col Sigma_j = col L_j. */
+static const fmpq_mat_struct *v_dirs(const vcomp *c)
+{
+    return c->form == IDC_COMP_COVARIANCE ? c->S : c->L;
+}
+
 /* A3.6 FAILS by distributivity: recomputes both dimensions. */
 static int v_a36_fails(vctx *V, const json_t *w)
 {
@@ -1493,7 +1499,7 @@ static int v_a36_fails(vctx *V, const json_t *w)
         /* directions V_j = col Sigma_j = col L_j */
         const fmpq_mat_struct *D[3];
         for (int k = 0; k < 3; k++)
-            D[k] = c[abc[k]].form == IDC_COMP_COVARIANCE ? c[abc[k]].S : c[abc[k]].L;
+            D[k] = v_dirs(&c[abc[k]]);
         fmpq_mat_t bc, lhs, ab, ac, rhs;
         idc_qspace_sum(bc, D[1], D[2]);
         idc_qspace_intersect(lhs, D[0], bc);
@@ -1527,9 +1533,8 @@ static int v_a36_nopoint(vctx *V, const json_t *w)
     fmpq_mat_t wv;
     fmpq_mat_init(wv, (slong)J * m, 1);
     int rc = IDC_OK;
-    fmpq_t s, t;
+    fmpq_t s;
     fmpq_init(s);
-    fmpq_init(t);
     if (!get_qvec(wv, json_object_get(w, "w"), (slong)J * m))
         rc = vfail(V, "A3.6: witness.w: expected %ld rationals", (long)J * (long)m);
     /* columns of x: sum_j w_j = 0 coordinatewise */
@@ -1542,7 +1547,7 @@ static int v_a36_nopoint(vctx *V, const json_t *w)
     }
     /* columns of a_j: w_j^T D_j = 0 */
     for (size_t j = 0; j < J && rc == IDC_OK; j++) {
-        const fmpq_mat_struct *D = c[j].form == IDC_COMP_COVARIANCE ? c[j].S : c[j].L;
+        const fmpq_mat_struct *D = v_dirs(&c[j]);
         for (slong k = 0; k < D->c && rc == IDC_OK; k++) {
             fmpq_zero(s);
             for (slong i = 0; i < m; i++)
@@ -1559,9 +1564,7 @@ static int v_a36_nopoint(vctx *V, const json_t *w)
         if (fmpq_is_zero(s))
             rc = vfail(V, "A3.6: w^T b = 0: no contradiction");
     }
-    (void)t;
     fmpq_clear(s);
-    fmpq_clear(t);
     fmpq_mat_clear(wv);
     v_free_all(c, J);
     return rc;
@@ -1644,9 +1647,10 @@ static int v_a34(vctx *V, idc_verdict v, const char *method, const json_t *w)
     fmpq_mat_init(z, m, 1);
     fmpq_mat_init(y, m, 1);
     fmpq *d2 = _fmpq_vec_init((slong)J);
-    fmpq_t q, s;
+    fmpq_t q, s, e;
     fmpq_init(q);
     fmpq_init(s);
+    fmpq_init(e);
     json_t *ys = json_object_get(w, "y"), *ds = json_object_get(w, "d2");
     if (rc == IDC_OK && (!get_qvec(z, json_object_get(w, "point"), m) || !json_is_array(ys) ||
                          json_array_size(ys) != J || !json_is_array(ds) || json_array_size(ds) != J))
@@ -1660,11 +1664,8 @@ static int v_a34(vctx *V, idc_verdict v, const char *method, const json_t *w)
         for (slong i = 0; i < m && rc == IDC_OK; i++) {
             fmpq_zero(q);
             for (slong k = 0; k < m; k++) {
-                fmpq_t e;
-                fmpq_init(e);
                 v_sigma(e, &c[j], i, k);
                 fmpq_addmul(q, e, fmpq_mat_entry(y, k, 0));
-                fmpq_clear(e);
             }
             fmpq_add(q, q, fmpq_mat_entry(c[j].mu, i, 0)); /* Sigma y + mu must be the point */
             if (!fmpq_equal(q, fmpq_mat_entry(z, i, 0)))
@@ -1681,6 +1682,7 @@ static int v_a34(vctx *V, idc_verdict v, const char *method, const json_t *w)
                 rc = vfail(V, "A3.4: components %zu and %zu have equal distances at the point", a, b);
     fmpq_clear(q);
     fmpq_clear(s);
+    fmpq_clear(e);
     _fmpq_vec_clear(d2, (slong)J);
     fmpq_mat_clear(z);
     fmpq_mat_clear(y);
