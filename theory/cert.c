@@ -8,6 +8,7 @@
  * computation on the witness.
  */
 #include "theory/cert.h"
+#include "theory/verify_impl.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -115,16 +116,7 @@ int idc_cert_get_fmpq(fmpq_t q, const json_t *s)
 
 /* ---- verifier context -------------------------------------------------------- */
 
-typedef struct {
-    const idc_pdgmm *g;
-    const idc_pamap *f;
-    const double *noise; /* NULL when unknown */
-    char *reason;
-    size_t rlen;
-} vctx;
-
-static int vfail(vctx *V, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int vfail(vctx *V, const char *fmt, ...)
+int idc_vfail(vctx *V, const char *fmt, ...)
 {
     if (V->reason != NULL && V->rlen > 0) {
         va_list ap;
@@ -136,7 +128,7 @@ static int vfail(vctx *V, const char *fmt, ...)
 }
 
 /* Integer field in [lo, hi]. */
-static int get_index(slong *out, const json_t *obj, const char *key, slong lo, slong hi)
+int idc_vget_index(slong *out, const json_t *obj, const char *key, slong lo, slong hi)
 {
     json_t *v = json_object_get(obj, key);
     if (!json_is_integer(v))
@@ -149,7 +141,7 @@ static int get_index(slong *out, const json_t *obj, const char *key, slong lo, s
 }
 
 /* Array of n integers in [0, hi) (distinct when `distinct`). */
-static int get_indices(slong *out, const json_t *arr, slong n, slong hi, int distinct)
+int idc_vget_indices(slong *out, const json_t *arr, slong n, slong hi, int distinct)
 {
     if (!json_is_array(arr) || (slong)json_array_size(arr) != n)
         return 0;
@@ -167,7 +159,7 @@ static int get_indices(slong *out, const json_t *arr, slong n, slong hi, int dis
 }
 
 /* Column vector (initialised n x 1) from an array of n "p/q" strings. */
-static int get_qvec(fmpq_mat_t v, const json_t *arr, slong n)
+int idc_vget_qvec(fmpq_mat_t v, const json_t *arr, slong n)
 {
     if (!json_is_array(arr) || (slong)json_array_size(arr) != n)
         return 0;
@@ -177,13 +169,13 @@ static int get_qvec(fmpq_mat_t v, const json_t *arr, slong n)
     return 1;
 }
 
-static int get_q(fmpq_t q, const json_t *obj, const char *key)
+int idc_vget_q(fmpq_t q, const json_t *obj, const char *key)
 {
     return idc_cert_get_fmpq(q, json_object_get(obj, key)) == IDC_OK;
 }
 
 /* A prime the verifier accepts: odd, 3 <= p < 2^62, prime. */
-static int get_prime(mp_limb_t *p, const json_t *obj)
+int idc_vget_prime(mp_limb_t *p, const json_t *obj)
 {
     json_t *v = json_object_get(obj, "prime");
     if (!json_is_integer(v))
@@ -200,7 +192,7 @@ static int get_prime(mp_limb_t *p, const json_t *obj)
 /* ---- exact map evaluation (verifier's own) ------------------------------------ */
 
 /* y = f(x) exactly; x has in_dim entries, y out_dim entries (fmpq arrays). */
-static void v_eval(fmpq *y, const idc_pamap *f, const fmpq *x)
+void idc_v_eval(fmpq *y, const idc_pamap *f, const fmpq *x)
 {
     fmpq_t t, e;
     fmpq_init(t);
@@ -258,80 +250,80 @@ static void v_eval(fmpq *y, const idc_pamap *f, const fmpq *x)
 
 /* The map must be present and well formed (finite numbers, consistent
  * shapes) before anything is evaluated on it. */
-static int need_map(vctx *V)
+int idc_v_need_map(vctx *V)
 {
     const idc_pamap *f = V->f;
     if (f == NULL)
-        return vfail(V, "certificate needs the map, none given");
+        return idc_vfail(V, "certificate needs the map, none given");
     if (f->kind == IDC_MAP_PWL1) {
         if (f->npieces == 0 || f->in_dim != 1 || f->out_dim != 1)
-            return vfail(V, "map: malformed piece table");
+            return idc_vfail(V, "map: malformed piece table");
         for (size_t p = 0; p < f->npieces; p++)
             if (!isfinite(f->slopes[p]) || !isfinite(f->intercepts[p]))
-                return vfail(V, "map: piece %zu is not finite", p);
+                return idc_vfail(V, "map: piece %zu is not finite", p);
         for (size_t i = 0; i + 1 < f->npieces; i++)
             if (!isfinite(f->breaks[i]) || (i > 0 && !(f->breaks[i - 1] < f->breaks[i])))
-                return vfail(V, "map: breakpoints not finite and strictly increasing");
+                return idc_vfail(V, "map: breakpoints not finite and strictly increasing");
         return IDC_OK;
     }
     if (f->kind != IDC_MAP_MLP || f->nlayers == 0)
-        return vfail(V, "map: malformed");
+        return idc_vfail(V, "map: malformed");
     size_t w = f->in_dim;
     for (size_t i = 0; i < f->nlayers; i++) {
         const idc_layer *l = &f->layers[i];
         if (l->in != w)
-            return vfail(V, "map: layer %zu has inconsistent width", i);
+            return idc_vfail(V, "map: layer %zu has inconsistent width", i);
         for (size_t k = 0; k < l->in * l->out; k++)
             if (!isfinite(l->W[k]))
-                return vfail(V, "map: layer %zu has a non-finite weight", i);
+                return idc_vfail(V, "map: layer %zu has a non-finite weight", i);
         for (size_t k = 0; k < l->out; k++)
             if (!isfinite(l->b[k]))
-                return vfail(V, "map: layer %zu has a non-finite bias", i);
+                return idc_vfail(V, "map: layer %zu has a non-finite bias", i);
         if (!isfinite(l->slope))
-            return vfail(V, "map: layer %zu has a non-finite slope", i);
+            return idc_vfail(V, "map: layer %zu has a non-finite slope", i);
         w = l->out;
     }
     if (w != f->out_dim)
-        return vfail(V, "map: output width mismatch");
+        return idc_vfail(V, "map: output width mismatch");
     return IDC_OK;
 }
 
 static int v_dim(vctx *V, idc_verdict v, const json_t *w)
 {
-    if (V->g == NULL || need_map(V) != IDC_OK)
-        return vfail(V, "DIM: needs the model and the map");
+    if (V->g == NULL || idc_v_need_map(V) != IDC_OK)
+        return idc_vfail(V, "DIM: needs the model and the map");
     slong m, n;
-    if (!get_index(&m, w, "m", 0, WORD_MAX) || !get_index(&n, w, "n", 0, WORD_MAX))
-        return vfail(V, "witness.m / witness.n: expected integers");
+    if (!idc_vget_index(&m, w, "m", 0, WORD_MAX) || !idc_vget_index(&n, w, "n", 0, WORD_MAX))
+        return idc_vfail(V, "witness.m / witness.n: expected integers");
     if ((size_t)m != V->g->dim || (size_t)n != V->f->out_dim || V->f->in_dim != V->g->dim)
-        return vfail(V, "DIM: dimensions (%ld, %ld) do not match the model (%zu, %zu)", (long)m, (long)n,
+        return idc_vfail(V, "DIM: dimensions (%ld, %ld) do not match the model (%zu, %zu)", (long)m, (long)n,
                      V->g->dim, V->f->out_dim);
     if ((m <= n) != (v == IDC_HOLDS))
-        return vfail(V, "DIM: verdict does not follow from m = %ld, n = %ld", (long)m, (long)n);
+        return idc_vfail(V, "DIM: verdict does not follow from m = %ld, n = %ld", (long)m, (long)n);
     return IDC_OK;
 }
 
 static int v_f1(vctx *V, idc_verdict v, const json_t *w)
 {
-    if (need_map(V) != IDC_OK)
+    if (idc_v_need_map(V) != IDC_OK)
         return IDC_EDOM;
     if (v != IDC_HOLDS)
-        return vfail(V, "F1: by-construction certificates only prove HOLDS");
+        return idc_vfail(V, "F1: by-construction certificates only prove HOLDS");
     const char *kind = json_string_value(json_object_get(w, "map"));
     const char *want = V->f->kind == IDC_MAP_MLP ? "mlp" : "pwl1";
     if (kind == NULL || strcmp(kind, want) != 0)
-        return vfail(V, "F1: witness.map is not \"%s\"", want);
+        return idc_vfail(V, "F1: witness.map is not \"%s\"", want);
     json_t *acts = json_object_get(w, "activations");
     size_t nl = V->f->kind == IDC_MAP_MLP ? V->f->nlayers : 0;
     if (!json_is_array(acts) || json_array_size(acts) != nl)
-        return vfail(V, "F1: witness.activations: expected %zu names", nl);
+        return idc_vfail(V, "F1: witness.activations: expected %zu names", nl);
     for (size_t i = 0; i < nl; i++) {
         const idc_layer *l = &V->f->layers[i];
         const char *a = json_string_value(json_array_get(acts, i));
         if (l->act != IDC_ACT_IDENTITY && l->act != IDC_ACT_RELU && l->act != IDC_ACT_LEAKY)
-            return vfail(V, "F1: layer %zu has an activation that is not piecewise affine", i);
+            return idc_vfail(V, "F1: layer %zu has an activation that is not piecewise affine", i);
         if (a == NULL || strcmp(a, idc_act_name(l->act)) != 0)
-            return vfail(V, "F1: witness.activations[%zu] does not match the map", i);
+            return idc_vfail(V, "F1: witness.activations[%zu] does not match the map", i);
     }
     return IDC_OK;
 }
@@ -350,16 +342,16 @@ static void v_piece(fmpq_t out, const idc_pamap *f, size_t p, const fmpq_t t)
 
 static int v_fc(vctx *V, idc_verdict v, const char *method, const json_t *w)
 {
-    if (need_map(V) != IDC_OK)
+    if (idc_v_need_map(V) != IDC_OK)
         return IDC_EDOM;
     const idc_pamap *f = V->f;
     if (strcmp(method, "mlp-continuous") == 0) {
         if (v != IDC_HOLDS || f->kind != IDC_MAP_MLP)
-            return vfail(V, "FC: mlp-continuous proves HOLDS for MLPs only");
+            return idc_vfail(V, "FC: mlp-continuous proves HOLDS for MLPs only");
         return IDC_OK;
     }
     if (f->kind != IDC_MAP_PWL1)
-        return vfail(V, "FC: method %s needs a piece table", method);
+        return idc_vfail(V, "FC: method %s needs a piece table", method);
     fmpq_t t, l, r, q;
     fmpq_init(t);
     fmpq_init(l);
@@ -369,27 +361,27 @@ static int v_fc(vctx *V, idc_verdict v, const char *method, const json_t *w)
     if (strcmp(method, "pwl1-breakpoints") == 0) {
         json_t *vals = json_object_get(w, "values");
         if (v != IDC_HOLDS)
-            rc = vfail(V, "FC: pwl1-breakpoints proves HOLDS only");
+            rc = idc_vfail(V, "FC: pwl1-breakpoints proves HOLDS only");
         else if (!json_is_array(vals) || json_array_size(vals) + 1 != f->npieces)
-            rc = vfail(V, "FC: witness.values: expected %zu values", f->npieces - 1);
+            rc = idc_vfail(V, "FC: witness.values: expected %zu values", f->npieces - 1);
         for (size_t i = 0; rc == IDC_OK && i + 1 < f->npieces; i++) {
             idc_dq_fmpq_set_finite_d(t, f->breaks[i]);
             v_piece(l, f, i, t);
             v_piece(r, f, i + 1, t);
             if (idc_cert_get_fmpq(q, json_array_get(vals, i)) != IDC_OK)
-                rc = vfail(V, "FC: witness.values[%zu]: not a rational", i);
+                rc = idc_vfail(V, "FC: witness.values[%zu]: not a rational", i);
             else if (!fmpq_equal(l, r) || !fmpq_equal(l, q))
-                rc = vfail(V, "FC: one-sided values at breakpoint %zu differ from each other or the witness",
+                rc = idc_vfail(V, "FC: one-sided values at breakpoint %zu differ from each other or the witness",
                            i);
         }
     } else if (strcmp(method, "pwl1-jump") == 0) {
         slong i;
         if (v != IDC_FAILS)
-            rc = vfail(V, "FC: pwl1-jump proves FAILS only");
-        else if (!get_index(&i, w, "breakpoint", 0, (slong)f->npieces - 2))
-            rc = vfail(V, "FC: witness.breakpoint out of range");
-        else if (!get_q(q, w, "t") || !get_q(l, w, "left") || !get_q(r, w, "right"))
-            rc = vfail(V, "FC: witness.t/left/right: expected rationals");
+            rc = idc_vfail(V, "FC: pwl1-jump proves FAILS only");
+        else if (!idc_vget_index(&i, w, "breakpoint", 0, (slong)f->npieces - 2))
+            rc = idc_vfail(V, "FC: witness.breakpoint out of range");
+        else if (!idc_vget_q(q, w, "t") || !idc_vget_q(l, w, "left") || !idc_vget_q(r, w, "right"))
+            rc = idc_vfail(V, "FC: witness.t/left/right: expected rationals");
         else {
             idc_dq_fmpq_set_finite_d(t, f->breaks[i]);
             fmpq_t a, b;
@@ -398,16 +390,16 @@ static int v_fc(vctx *V, idc_verdict v, const char *method, const json_t *w)
             v_piece(a, f, (size_t)i, t);
             v_piece(b, f, (size_t)i + 1, t);
             if (!fmpq_equal(q, t))
-                rc = vfail(V, "FC: witness.t is not breakpoint %ld", (long)i);
+                rc = idc_vfail(V, "FC: witness.t is not breakpoint %ld", (long)i);
             else if (!fmpq_equal(a, l) || !fmpq_equal(b, r))
-                rc = vfail(V, "FC: witness.left/right do not match the pieces");
+                rc = idc_vfail(V, "FC: witness.left/right do not match the pieces");
             else if (fmpq_equal(a, b))
-                rc = vfail(V, "FC: no jump at breakpoint %ld", (long)i);
+                rc = idc_vfail(V, "FC: no jump at breakpoint %ld", (long)i);
             fmpq_clear(a);
             fmpq_clear(b);
         }
     } else {
-        rc = vfail(V, "FC: unknown method %s", method);
+        rc = idc_vfail(V, "FC: unknown method %s", method);
     }
     fmpq_clear(t);
     fmpq_clear(l);
@@ -426,24 +418,24 @@ static int v_collision(vctx *V, const json_t *w)
     fmpq_mat_init(img, n, 1);
     fmpq *fx = _fmpq_vec_init(n), *fy = _fmpq_vec_init(n), *xa = _fmpq_vec_init(m), *ya = _fmpq_vec_init(m);
     int rc = IDC_OK;
-    if (!get_qvec(x, json_object_get(w, "x"), m) || !get_qvec(y, json_object_get(w, "y"), m))
-        rc = vfail(V, "F4: witness.x / witness.y: expected %ld rationals each", (long)m);
-    else if (!get_qvec(img, json_object_get(w, "image"), n))
-        rc = vfail(V, "F4: witness.image: expected %ld rationals", (long)n);
+    if (!idc_vget_qvec(x, json_object_get(w, "x"), m) || !idc_vget_qvec(y, json_object_get(w, "y"), m))
+        rc = idc_vfail(V, "F4: witness.x / witness.y: expected %ld rationals each", (long)m);
+    else if (!idc_vget_qvec(img, json_object_get(w, "image"), n))
+        rc = idc_vfail(V, "F4: witness.image: expected %ld rationals", (long)n);
     else if (fmpq_mat_equal(x, y))
-        rc = vfail(V, "F4: witness points x and y are equal");
+        rc = idc_vfail(V, "F4: witness points x and y are equal");
     if (rc == IDC_OK) {
         for (slong i = 0; i < m; i++) {
             fmpq_set(xa + i, fmpq_mat_entry(x, i, 0));
             fmpq_set(ya + i, fmpq_mat_entry(y, i, 0));
         }
-        v_eval(fx, f, xa);
-        v_eval(fy, f, ya);
+        idc_v_eval(fx, f, xa);
+        idc_v_eval(fy, f, ya);
         for (slong i = 0; i < n && rc == IDC_OK; i++) {
             if (!fmpq_equal(fx + i, fy + i))
-                rc = vfail(V, "F4: f(x) and f(y) differ in coordinate %ld", (long)i);
+                rc = idc_vfail(V, "F4: f(x) and f(y) differ in coordinate %ld", (long)i);
             else if (!fmpq_equal(fx + i, fmpq_mat_entry(img, i, 0)))
-                rc = vfail(V, "F4: witness.image[%ld] is not f(x)", (long)i);
+                rc = idc_vfail(V, "F4: witness.image[%ld] is not f(x)", (long)i);
         }
     }
     _fmpq_vec_clear(fx, n);
@@ -460,10 +452,10 @@ static int v_h9(vctx *V, const json_t *w)
 {
     const idc_pamap *f = V->f;
     if (f->kind != IDC_MAP_MLP)
-        return vfail(V, "F4: kivva-H9 needs an MLP");
+        return idc_vfail(V, "F4: kivva-H9 needs an MLP");
     json_t *layers = json_object_get(w, "layers");
     if (!json_is_array(layers) || json_array_size(layers) != f->nlayers)
-        return vfail(V, "F4: witness.layers: expected %zu layers", f->nlayers);
+        return idc_vfail(V, "F4: witness.layers: expected %zu layers", f->nlayers);
     fmpq_t q, a;
     fmpq_init(q);
     fmpq_init(a);
@@ -474,31 +466,31 @@ static int v_h9(vctx *V, const json_t *w)
         const char *act = json_string_value(json_object_get(o, "activation"));
         /* the activation must be injective: identity, or leaky with a > 0 */
         if (!(l->act == IDC_ACT_IDENTITY || (l->act == IDC_ACT_LEAKY && l->slope > 0.0))) {
-            rc = vfail(V, "F4: layer %zu: activation is not injective (K Cor. H.9 needs slope > 0)", i);
+            rc = idc_vfail(V, "F4: layer %zu: activation is not injective (K Cor. H.9 needs slope > 0)", i);
             break;
         }
         if (act == NULL || strcmp(act, idc_act_name(l->act)) != 0) {
-            rc = vfail(V, "F4: layers[%zu].activation does not match the map", i);
+            rc = idc_vfail(V, "F4: layers[%zu].activation does not match the map", i);
             break;
         }
         idc_dq_fmpq_set_finite_d(a, l->act == IDC_ACT_LEAKY ? l->slope : 1.0);
-        if (!get_q(q, o, "slope") || !fmpq_equal(q, a)) {
-            rc = vfail(V, "F4: layers[%zu].slope does not match the map", i);
+        if (!idc_vget_q(q, o, "slope") || !fmpq_equal(q, a)) {
+            rc = idc_vfail(V, "F4: layers[%zu].slope does not match the map", i);
             break;
         }
         if (l->out < l->in) {
-            rc = vfail(V, "F4: layer %zu: width decreases, no full column rank", i);
+            rc = idc_vfail(V, "F4: layer %zu: width decreases, no full column rank", i);
             break;
         }
         mp_limb_t p;
-        if (!get_prime(&p, o)) {
-            rc = vfail(V, "F4: layers[%zu].prime: not an odd prime below 2^62", i);
+        if (!idc_vget_prime(&p, o)) {
+            rc = idc_vfail(V, "F4: layers[%zu].prime: not an odd prime below 2^62", i);
             break;
         }
         slong in = (slong)l->in;
         slong *rows = flint_malloc((size_t)(in > 0 ? in : 1) * sizeof(slong));
-        if (!get_indices(rows, json_object_get(o, "rows"), in, (slong)l->out, 1)) {
-            rc = vfail(V, "F4: layers[%zu].rows: expected %ld distinct row indices below %zu", i, (long)in,
+        if (!idc_vget_indices(rows, json_object_get(o, "rows"), in, (slong)l->out, 1)) {
+            rc = idc_vfail(V, "F4: layers[%zu].rows: expected %ld distinct row indices below %zu", i, (long)in,
                        l->out);
         } else {
             nmod_mat_t M;
@@ -507,9 +499,9 @@ static int v_h9(vctx *V, const json_t *w)
                 for (slong c = 0; c < in && rc == IDC_OK; c++)
                     if (idc_dq_nmod(&nmod_mat_entry(M, r, c), l->W[(size_t)rows[r] * l->in + (size_t)c],
                                     M->mod) != IDC_OK)
-                        rc = vfail(V, "F4: layer %zu: weight not finite", i);
+                        rc = idc_vfail(V, "F4: layer %zu: weight not finite", i);
             if (rc == IDC_OK && nmod_mat_det(M) == 0)
-                rc = vfail(V, "F4: layer %zu: the minor on the given rows is zero mod %lu", i,
+                rc = idc_vfail(V, "F4: layer %zu: the minor on the given rows is zero mod %lu", i,
                            (unsigned long)p);
             nmod_mat_clear(M);
         }
@@ -569,15 +561,15 @@ static int v_image_order(vctx *V, const json_t *w)
 {
     const idc_pamap *f = V->f;
     if (f->kind != IDC_MAP_PWL1)
-        return vfail(V, "F4: pwl1-image-order needs a piece table");
+        return idc_vfail(V, "F4: pwl1-image-order needs a piece table");
     slong P = (slong)f->npieces;
     slong *ord = flint_malloc((size_t)P * sizeof(slong));
     int rc = IDC_OK;
-    if (!get_indices(ord, json_object_get(w, "order"), P, P, 1))
-        rc = vfail(V, "F4: witness.order: expected a permutation of the %ld pieces", (long)P);
+    if (!idc_vget_indices(ord, json_object_get(w, "order"), P, P, 1))
+        rc = idc_vfail(V, "F4: witness.order: expected a permutation of the %ld pieces", (long)P);
     for (slong k = 0; k < P && rc == IDC_OK; k++)
         if (f->slopes[ord[k]] == 0.0)
-            rc = vfail(V, "F4: piece %ld has slope 0", (long)ord[k]);
+            rc = idc_vfail(V, "F4: piece %ld has slope 0", (long)ord[k]);
     vival A, B;
     fmpq_init(A.lo);
     fmpq_init(A.hi);
@@ -593,7 +585,7 @@ static int v_image_order(vctx *V, const json_t *w)
             ok = c < 0 || (c == 0 && (A.hi_open || B.lo_open));
         }
         if (!ok)
-            rc = vfail(V, "F4: images of pieces %ld and %ld are not disjoint in the given order",
+            rc = idc_vfail(V, "F4: images of pieces %ld and %ld are not disjoint in the given order",
                        (long)ord[k], (long)ord[k + 1]);
     }
     fmpq_clear(A.lo);
@@ -625,26 +617,26 @@ static int v_monotone(vctx *V, const json_t *w)
 {
     const idc_pamap *f = V->f;
     if (f->kind != IDC_MAP_MLP || f->in_dim != 1)
-        return vfail(V, "F4: monotone-1d needs an MLP with one input");
+        return idc_vfail(V, "F4: monotone-1d needs an MLP with one input");
     json_t *bp = json_object_get(w, "breakpoints");
     json_t *dj = json_object_get(w, "direction");
     if (!json_is_array(bp))
-        return vfail(V, "F4: witness.breakpoints: expected an array");
+        return idc_vfail(V, "F4: witness.breakpoints: expected an array");
     if (!json_is_integer(dj) || (json_integer_value(dj) != 1 && json_integer_value(dj) != -1))
-        return vfail(V, "F4: witness.direction: expected 1 or -1");
+        return idc_vfail(V, "F4: witness.direction: expected 1 or -1");
     int dir = (int)json_integer_value(dj);
     slong nb = (slong)json_array_size(bp), n = (slong)f->out_dim;
     fmpq_mat_t T, l;
     fmpq_mat_init(T, nb > 0 ? nb : 1, 1);
     fmpq_mat_init(l, n, 1);
     int rc = IDC_OK;
-    if (nb > 0 && !get_qvec(T, bp, nb))
-        rc = vfail(V, "F4: witness.breakpoints: expected rationals");
-    else if (!get_qvec(l, json_object_get(w, "functional"), n))
-        rc = vfail(V, "F4: witness.functional: expected %ld rationals", (long)n);
+    if (nb > 0 && !idc_vget_qvec(T, bp, nb))
+        rc = idc_vfail(V, "F4: witness.breakpoints: expected rationals");
+    else if (!idc_vget_qvec(l, json_object_get(w, "functional"), n))
+        rc = idc_vfail(V, "F4: witness.functional: expected %ld rationals", (long)n);
     for (slong k = 0; k + 1 < nb && rc == IDC_OK; k++)
         if (fmpq_cmp(fmpq_mat_entry(T, k, 0), fmpq_mat_entry(T, k + 1, 0)) >= 0)
-            rc = vfail(V, "F4: witness.breakpoints not strictly increasing at %ld", (long)k + 1);
+            rc = idc_vfail(V, "F4: witness.breakpoints not strictly increasing at %ld", (long)k + 1);
     size_t wmax = idc_pamap_max_width(f);
     fmpq *al = _fmpq_vec_init((slong)wmax), *be = _fmpq_vec_init((slong)wmax);
     fmpq *al2 = _fmpq_vec_init((slong)wmax), *be2 = _fmpq_vec_init((slong)wmax);
@@ -674,7 +666,7 @@ static int v_monotone(vctx *V, const json_t *w)
                     continue;
                 int sl = end_sign(al2 + r, be2 + r, lend, tl), sr = end_sign(al2 + r, be2 + r, rend, tr);
                 if (sl * sr < 0) {
-                    rc = vfail(V, "F4: unit %zu of layer %zu changes sign inside interval %ld", r, li,
+                    rc = idc_vfail(V, "F4: unit %zu of layer %zu changes sign inside interval %ld", r, li,
                                (long)k);
                     break;
                 }
@@ -702,7 +694,7 @@ static int v_monotone(vctx *V, const json_t *w)
         for (slong i = 0; i < n; i++)
             fmpq_addmul(dot, fmpq_mat_entry(l, i, 0), be + i);
         if (fmpq_sgn(dot) != dir)
-            rc = vfail(V, "F4: l . f is not strictly %s on interval %ld",
+            rc = idc_vfail(V, "F4: l . f is not strictly %s on interval %ld",
                        dir > 0 ? "increasing" : "decreasing", (long)k);
     }
     _fmpq_vec_clear(al, (slong)wmax);
@@ -719,30 +711,24 @@ static int v_monotone(vctx *V, const json_t *w)
 
 static int v_f4(vctx *V, idc_verdict v, const char *method, const json_t *w)
 {
-    if (need_map(V) != IDC_OK)
+    if (idc_v_need_map(V) != IDC_OK)
         return IDC_EDOM;
     if (strcmp(method, "collision") == 0)
-        return v == IDC_FAILS ? v_collision(V, w) : vfail(V, "F4: a collision proves FAILS only");
+        return v == IDC_FAILS ? v_collision(V, w) : idc_vfail(V, "F4: a collision proves FAILS only");
     if (v != IDC_HOLDS)
-        return vfail(V, "F4: method %s proves HOLDS only", method);
+        return idc_vfail(V, "F4: method %s proves HOLDS only", method);
     if (strcmp(method, "kivva-H9") == 0)
         return v_h9(V, w);
     if (strcmp(method, "pwl1-image-order") == 0)
         return v_image_order(V, w);
     if (strcmp(method, "monotone-1d") == 0)
         return v_monotone(V, w);
-    return vfail(V, "F4: unknown method %s", method);
+    return idc_vfail(V, "F4: unknown method %s", method);
 }
 
 /* ---- prior: exact component data (verifier's own) ------------------------------ */
 
-typedef struct {
-    idc_comp_form form;
-    slong r;
-    fmpq_mat_t mu, L, S;
-} vcomp;
-
-static int vcomp_load(vcomp *c, const idc_pdgmm *g, size_t j)
+int idc_vcomp_load(vcomp *c, const idc_pdgmm *g, size_t j)
 {
     const idc_component *k = &g->comp[j];
     slong m = (slong)g->dim;
@@ -794,14 +780,14 @@ static int vcomp_load(vcomp *c, const idc_pdgmm *g, size_t j)
     return ok;
 }
 
-static void vcomp_clear(vcomp *c)
+void idc_vcomp_clear(vcomp *c)
 {
     fmpq_mat_clear(c->mu);
     fmpq_mat_clear(c->L);
     fmpq_mat_clear(c->S);
 }
 
-static void v_sigma(fmpq_t out, const vcomp *c, slong a, slong b)
+void idc_v_sigma(fmpq_t out, const vcomp *c, slong a, slong b)
 {
     if (c->form == IDC_COMP_COVARIANCE) {
         fmpq_set(out, fmpq_mat_entry(c->S, a, b));
@@ -813,37 +799,37 @@ static void v_sigma(fmpq_t out, const vcomp *c, slong a, slong b)
 }
 
 /* All components loaded (NULL on failure, with a reason). */
-static vcomp *v_load_all(vctx *V)
+vcomp *idc_v_load_all(vctx *V)
 {
     const idc_pdgmm *g = V->g;
     if (g == NULL || g->ncomp == 0 || g->comp == NULL) {
-        vfail(V, "certificate needs the mixture, none given");
+        idc_vfail(V, "certificate needs the mixture, none given");
         return NULL;
     }
     vcomp *c = idc_calloc(g->ncomp, sizeof *c);
     if (c == NULL) {
-        vfail(V, "out of memory");
+        idc_vfail(V, "out of memory");
         return NULL;
     }
     int ok = 1;
     for (size_t j = 0; j < g->ncomp; j++)
-        ok &= vcomp_load(&c[j], g, j);
+        ok &= idc_vcomp_load(&c[j], g, j);
     if (!ok) {
         for (size_t j = 0; j < g->ncomp; j++)
-            vcomp_clear(&c[j]);
+            idc_vcomp_clear(&c[j]);
         free(c);
-        vfail(V, "the model has non-finite or malformed component data");
+        idc_vfail(V, "the model has non-finite or malformed component data");
         return NULL;
     }
     return c;
 }
 
-static void v_free_all(vcomp *c, size_t J)
+void idc_v_free_all(vcomp *c, size_t J)
 {
     if (c == NULL)
         return;
     for (size_t j = 0; j < J; j++)
-        vcomp_clear(&c[j]);
+        idc_vcomp_clear(&c[j]);
     free(c);
 }
 
@@ -855,15 +841,15 @@ static int v_diff(vctx *V, const json_t *o, const vcomp *P, const vcomp *Q, slon
     const char *entry = json_string_value(json_object_get(o, "entry"));
     json_t *idx = json_object_get(o, "index"), *vals = json_object_get(o, "values");
     if (entry == NULL || !json_is_array(idx) || !json_is_array(vals) || json_array_size(vals) != 2)
-        return vfail(V, "P1: malformed difference record");
+        return idc_vfail(V, "P1: malformed difference record");
     int sig = strcmp(entry, "sigma") == 0;
     if (!sig && strcmp(entry, "mean") != 0)
-        return vfail(V, "P1: entry must be \"mean\" or \"sigma\"");
+        return idc_vfail(V, "P1: entry must be \"mean\" or \"sigma\"");
     slong ix[2];
-    if (!get_indices(ix, idx, sig ? 2 : 1, m, 0))
-        return vfail(V, "P1: index out of range");
+    if (!idc_vget_indices(ix, idx, sig ? 2 : 1, m, 0))
+        return idc_vfail(V, "P1: index out of range");
     if (sig && chain && ix[0] > ix[1])
-        return vfail(V, "P1: chain positions use the upper triangle (a <= b)");
+        return idc_vfail(V, "P1: chain positions use the upper triangle (a <= b)");
     fmpq_t a, b, ca, cb;
     fmpq_init(a);
     fmpq_init(b);
@@ -871,35 +857,35 @@ static int v_diff(vctx *V, const json_t *o, const vcomp *P, const vcomp *Q, slon
     fmpq_init(cb);
     int rc = IDC_OK;
     if (sig) {
-        v_sigma(a, P, ix[0], ix[1]);
-        v_sigma(b, Q, ix[0], ix[1]);
+        idc_v_sigma(a, P, ix[0], ix[1]);
+        idc_v_sigma(b, Q, ix[0], ix[1]);
     } else {
         fmpq_set(a, fmpq_mat_entry(P->mu, ix[0], 0));
         fmpq_set(b, fmpq_mat_entry(Q->mu, ix[0], 0));
     }
     if (idc_cert_get_fmpq(ca, json_array_get(vals, 0)) != IDC_OK ||
         idc_cert_get_fmpq(cb, json_array_get(vals, 1)) != IDC_OK)
-        rc = vfail(V, "P1: values: expected two rationals");
+        rc = idc_vfail(V, "P1: values: expected two rationals");
     else if (!fmpq_equal(a, ca) || !fmpq_equal(b, cb))
-        rc = vfail(V, "P1: the claimed values are not the model's");
+        rc = idc_vfail(V, "P1: the claimed values are not the model's");
     else if (fmpq_equal(a, b))
-        rc = vfail(V, "P1: the claimed entry does not differ");
+        rc = idc_vfail(V, "P1: the claimed entry does not differ");
     else if (chain && fmpq_cmp(a, b) > 0)
-        rc = vfail(V, "P1: chain not increasing");
+        rc = idc_vfail(V, "P1: chain not increasing");
     if (rc == IDC_OK && chain) {
         /* every position before the link is equal */
         slong mlim = sig ? m : ix[0];
         for (slong i = 0; i < mlim && rc == IDC_OK; i++)
             if (!fmpq_equal(fmpq_mat_entry(P->mu, i, 0), fmpq_mat_entry(Q->mu, i, 0)))
-                rc = vfail(V, "P1: chain link is not the first difference (mean %ld)", (long)i);
+                rc = idc_vfail(V, "P1: chain link is not the first difference (mean %ld)", (long)i);
         for (slong s = 0; sig && rc == IDC_OK && s <= ix[0]; s++)
             for (slong t = s; t < m && rc == IDC_OK; t++) {
                 if (s == ix[0] && t >= ix[1])
                     break;
-                v_sigma(ca, P, s, t);
-                v_sigma(cb, Q, s, t);
+                idc_v_sigma(ca, P, s, t);
+                idc_v_sigma(cb, Q, s, t);
                 if (!fmpq_equal(ca, cb))
-                    rc = vfail(V, "P1: chain link is not the first difference (sigma %ld,%ld)", (long)s,
+                    rc = idc_vfail(V, "P1: chain link is not the first difference (sigma %ld,%ld)", (long)s,
                                (long)t);
             }
     }
@@ -924,59 +910,59 @@ static int v_p1(vctx *V, idc_verdict v, const json_t *w, const vcomp *c)
             fmpq_init(q);
             fmpq_init(wt);
             int rc = IDC_OK;
-            if (!get_index(&j, w, "component", 0, (slong)J - 1) || !get_q(q, w, "weight"))
-                rc = vfail(V, "P1: malformed weight witness");
+            if (!idc_vget_index(&j, w, "component", 0, (slong)J - 1) || !idc_vget_q(q, w, "weight"))
+                rc = idc_vfail(V, "P1: malformed weight witness");
             else if (idc_dq_fmpq_set_d(wt, g->comp[j].weight) != IDC_OK || !fmpq_equal(q, wt))
-                rc = vfail(V, "P1: witness.weight is not component %ld's weight", (long)j);
+                rc = idc_vfail(V, "P1: witness.weight is not component %ld's weight", (long)j);
             else if (fmpq_sgn(wt) > 0)
-                rc = vfail(V, "P1: weight of component %ld is positive", (long)j);
+                rc = idc_vfail(V, "P1: weight of component %ld is positive", (long)j);
             fmpq_clear(q);
             fmpq_clear(wt);
             return rc;
         }
         if (why != NULL && strcmp(why, "duplicate") == 0) {
             slong jk[2];
-            if (!get_indices(jk, json_object_get(w, "components"), 2, (slong)J, 1))
-                return vfail(V, "P1: witness.components: expected two distinct component indices");
+            if (!idc_vget_indices(jk, json_object_get(w, "components"), 2, (slong)J, 1))
+                return idc_vfail(V, "P1: witness.components: expected two distinct component indices");
             const vcomp *P = &c[jk[0]], *Q = &c[jk[1]];
             if (!fmpq_mat_equal(P->mu, Q->mu))
-                return vfail(V, "P1: components %ld and %ld have different means", (long)jk[0], (long)jk[1]);
+                return idc_vfail(V, "P1: components %ld and %ld have different means", (long)jk[0], (long)jk[1]);
             fmpq_t a, b;
             fmpq_init(a);
             fmpq_init(b);
             int rc = IDC_OK;
             for (slong s = 0; s < m && rc == IDC_OK; s++)
                 for (slong t = 0; t < m && rc == IDC_OK; t++) {
-                    v_sigma(a, P, s, t);
-                    v_sigma(b, Q, s, t);
+                    idc_v_sigma(a, P, s, t);
+                    idc_v_sigma(b, Q, s, t);
                     if (!fmpq_equal(a, b))
-                        rc = vfail(V, "P1: components %ld and %ld have different Sigma at (%ld,%ld)",
+                        rc = idc_vfail(V, "P1: components %ld and %ld have different Sigma at (%ld,%ld)",
                                    (long)jk[0], (long)jk[1], (long)s, (long)t);
                 }
             fmpq_clear(a);
             fmpq_clear(b);
             return rc;
         }
-        return vfail(V, "P1: unknown FAILS reason");
+        return idc_vfail(V, "P1: unknown FAILS reason");
     }
     for (size_t j = 0; j < J; j++)
         if (!(g->comp[j].weight > 0.0))
-            return vfail(V, "P1: component %zu has a non-positive weight", j);
+            return idc_vfail(V, "P1: component %zu has a non-positive weight", j);
     json_t *pairs = json_object_get(w, "pairs"), *chain = json_object_get(w, "chain");
     int rc = IDC_OK;
     if (pairs != NULL) {
         if (!json_is_array(pairs) || json_array_size(pairs) != J * (J - 1) / 2)
-            return vfail(V, "P1: witness.pairs: expected %zu pairs", J * (J - 1) / 2);
+            return idc_vfail(V, "P1: witness.pairs: expected %zu pairs", J * (J - 1) / 2);
         unsigned char *seen = idc_calloc(J * J, 1);
         if (seen == NULL)
-            return vfail(V, "out of memory");
+            return idc_vfail(V, "out of memory");
         for (size_t t = 0; t < json_array_size(pairs) && rc == IDC_OK; t++) {
             json_t *o = json_array_get(pairs, t);
             slong j, k;
-            if (!get_index(&j, o, "j", 0, (slong)J - 1) || !get_index(&k, o, "k", 0, (slong)J - 1) || j >= k)
-                rc = vfail(V, "P1: pairs[%zu]: expected j < k component indices", t);
+            if (!idc_vget_index(&j, o, "j", 0, (slong)J - 1) || !idc_vget_index(&k, o, "k", 0, (slong)J - 1) || j >= k)
+                rc = idc_vfail(V, "P1: pairs[%zu]: expected j < k component indices", t);
             else if (seen[(size_t)j * J + (size_t)k]++)
-                rc = vfail(V, "P1: pair (%ld,%ld) listed twice", (long)j, (long)k);
+                rc = idc_vfail(V, "P1: pair (%ld,%ld) listed twice", (long)j, (long)k);
             else
                 rc = v_diff(V, o, &c[j], &c[k], m, 0);
         }
@@ -986,16 +972,16 @@ static int v_p1(vctx *V, idc_verdict v, const json_t *w, const vcomp *c)
     if (chain != NULL) {
         slong *ord = flint_malloc(J * sizeof(slong));
         json_t *links = json_object_get(chain, "links");
-        if (!get_indices(ord, json_object_get(chain, "order"), (slong)J, (slong)J, 1))
-            rc = vfail(V, "P1: chain.order: expected a permutation of the components");
+        if (!idc_vget_indices(ord, json_object_get(chain, "order"), (slong)J, (slong)J, 1))
+            rc = idc_vfail(V, "P1: chain.order: expected a permutation of the components");
         else if (!json_is_array(links) || json_array_size(links) + 1 != J)
-            rc = vfail(V, "P1: chain.links: expected %zu links", J - 1);
+            rc = idc_vfail(V, "P1: chain.links: expected %zu links", J - 1);
         for (size_t t = 0; t + 1 < J && rc == IDC_OK; t++)
             rc = v_diff(V, json_array_get(links, t), &c[ord[t]], &c[ord[t + 1]], m, 1);
         flint_free(ord);
         return rc;
     }
-    return vfail(V, "P1: witness has neither pairs nor chain");
+    return idc_vfail(V, "P1: witness has neither pairs nor chain");
 }
 
 /* Schur pivots of a symmetric rational matrix by plain rational elimination
@@ -1040,15 +1026,15 @@ static int v_pivots(vctx *V, const json_t *arr, const vcomp *c, slong j, int str
     fmpq_mat_init(given, m, 1);
     fmpq *piv = _fmpq_vec_init(m);
     int rc = IDC_OK;
-    if (!get_qvec(given, arr, m))
-        rc = vfail(V, "component %ld: pivots: expected %ld rationals", (long)j, (long)m);
+    if (!idc_vget_qvec(given, arr, m))
+        rc = idc_vfail(V, "component %ld: pivots: expected %ld rationals", (long)j, (long)m);
     else if (!v_schur(piv, c->S))
-        rc = vfail(V, "component %ld: Sigma is not positive semidefinite", (long)j);
+        rc = idc_vfail(V, "component %ld: Sigma is not positive semidefinite", (long)j);
     for (slong k = 0; k < m && rc == IDC_OK; k++) {
         if (!fmpq_equal(piv + k, fmpq_mat_entry(given, k, 0)))
-            rc = vfail(V, "component %ld: pivot %ld differs from the recomputed one", (long)j, (long)k);
+            rc = idc_vfail(V, "component %ld: pivot %ld differs from the recomputed one", (long)j, (long)k);
         else if (strict && fmpq_sgn(piv + k) <= 0)
-            rc = vfail(V, "component %ld: pivot %ld is not positive", (long)j, (long)k);
+            rc = idc_vfail(V, "component %ld: pivot %ld is not positive", (long)j, (long)k);
     }
     _fmpq_vec_clear(piv, m);
     fmpq_mat_clear(given);
@@ -1061,27 +1047,27 @@ static const char *v_form_name(idc_comp_form f)
 }
 
 /* Per-component HOLDS evidence of P1nd (strict) or PD. */
-static int v_components(vctx *V, const json_t *arr, const vcomp *c, int strict)
+int idc_v_components(vctx *V, const json_t *arr, const vcomp *c, int strict)
 {
     size_t J = V->g->ncomp;
     slong m = (slong)V->g->dim;
     if (!json_is_array(arr) || json_array_size(arr) != J)
-        return vfail(V, "witness.components: expected %zu entries", J);
+        return idc_vfail(V, "witness.components: expected %zu entries", J);
     unsigned char *seen = idc_calloc(J, 1);
     if (seen == NULL)
-        return vfail(V, "out of memory");
+        return idc_vfail(V, "out of memory");
     int rc = IDC_OK;
     for (size_t t = 0; t < J && rc == IDC_OK; t++) {
         json_t *o = json_array_get(arr, t);
         slong j;
-        if (!get_index(&j, o, "component", 0, (slong)J - 1) || seen[j]++) {
-            rc = vfail(V, "components[%zu]: missing or repeated component index", t);
+        if (!idc_vget_index(&j, o, "component", 0, (slong)J - 1) || seen[j]++) {
+            rc = idc_vfail(V, "components[%zu]: missing or repeated component index", t);
             break;
         }
         const vcomp *x = &c[j];
         const char *form = json_string_value(json_object_get(o, "form"));
         if (form == NULL || strcmp(form, v_form_name(x->form)) != 0) {
-            rc = vfail(V, "components[%zu]: form does not match component %ld", t, (long)j);
+            rc = idc_vfail(V, "components[%zu]: form does not match component %ld", t, (long)j);
             break;
         }
         if (x->form == IDC_COMP_COVARIANCE) {
@@ -1092,10 +1078,10 @@ static int v_components(vctx *V, const json_t *arr, const vcomp *c, int strict)
             continue; /* L L^T is PSD for every L */
         mp_limb_t p;
         slong *cols = flint_malloc((size_t)m * sizeof(slong));
-        if (!get_prime(&p, o))
-            rc = vfail(V, "components[%zu].prime: not an odd prime below 2^62", t);
-        else if (x->r < m || !get_indices(cols, json_object_get(o, "cols"), m, x->r, 1))
-            rc = vfail(V, "components[%zu].cols: expected %ld distinct columns of L", t, (long)m);
+        if (!idc_vget_prime(&p, o))
+            rc = idc_vfail(V, "components[%zu].prime: not an odd prime below 2^62", t);
+        else if (x->r < m || !idc_vget_indices(cols, json_object_get(o, "cols"), m, x->r, 1))
+            rc = idc_vfail(V, "components[%zu].cols: expected %ld distinct columns of L", t, (long)m);
         else {
             nmod_mat_t M;
             nmod_mat_init(M, m, m, p);
@@ -1103,9 +1089,9 @@ static int v_components(vctx *V, const json_t *arr, const vcomp *c, int strict)
                 for (slong b = 0; b < m && rc == IDC_OK; b++)
                     if (idc_dq_fmpq_nmod(&nmod_mat_entry(M, a, b), fmpq_mat_entry(x->L, a, cols[b]),
                                          M->mod) != IDC_OK)
-                        rc = vfail(V, "component %ld: L has no image mod %lu", (long)j, (unsigned long)p);
+                        rc = idc_vfail(V, "component %ld: L has no image mod %lu", (long)j, (unsigned long)p);
             if (rc == IDC_OK && nmod_mat_det(M) == 0)
-                rc = vfail(V, "component %ld: the m x m minor of L is zero mod %lu", (long)j,
+                rc = idc_vfail(V, "component %ld: the m x m minor of L is zero mod %lu", (long)j,
                            (unsigned long)p);
             nmod_mat_clear(M);
         }
@@ -1121,8 +1107,8 @@ static int v_comp_fail(vctx *V, const json_t *w, const vcomp *c, int allow_singu
     const char *why = json_string_value(json_object_get(w, "reason"));
     size_t J = V->g->ncomp;
     slong m = (slong)V->g->dim, j;
-    if (!get_index(&j, w, "component", 0, (slong)J - 1))
-        return vfail(V, "witness.component: out of range");
+    if (!idc_vget_index(&j, w, "component", 0, (slong)J - 1))
+        return idc_vfail(V, "witness.component: out of range");
     const vcomp *x = &c[j];
     fmpq_mat_t v;
     fmpq_mat_init(v, m, 1);
@@ -1132,8 +1118,8 @@ static int v_comp_fail(vctx *V, const json_t *w, const vcomp *c, int allow_singu
     fmpq_init(t);
     int rc = IDC_OK;
     if (why != NULL && strcmp(why, "singular") == 0 && allow_singular) {
-        if (!get_qvec(v, json_object_get(w, "kernel"), m) || fmpq_mat_is_zero(v))
-            rc = vfail(V, "witness.kernel: expected a nonzero vector of %ld rationals", (long)m);
+        if (!idc_vget_qvec(v, json_object_get(w, "kernel"), m) || fmpq_mat_is_zero(v))
+            rc = idc_vfail(V, "witness.kernel: expected a nonzero vector of %ld rationals", (long)m);
         /* Sigma v = 0; for factor forms L^T v = 0 is equivalent */
         else if (x->form == IDC_COMP_COVARIANCE) {
             for (slong i = 0; i < m && rc == IDC_OK; i++) {
@@ -1141,7 +1127,7 @@ static int v_comp_fail(vctx *V, const json_t *w, const vcomp *c, int allow_singu
                 for (slong k = 0; k < m; k++)
                     fmpq_addmul(q, fmpq_mat_entry(x->S, i, k), fmpq_mat_entry(v, k, 0));
                 if (!fmpq_is_zero(q))
-                    rc = vfail(V, "component %ld: Sigma v != 0 (row %ld)", (long)j, (long)i);
+                    rc = idc_vfail(V, "component %ld: Sigma v != 0 (row %ld)", (long)j, (long)i);
             }
         } else {
             for (slong k = 0; k < x->r && rc == IDC_OK; k++) {
@@ -1149,26 +1135,26 @@ static int v_comp_fail(vctx *V, const json_t *w, const vcomp *c, int allow_singu
                 for (slong i = 0; i < m; i++)
                     fmpq_addmul(q, fmpq_mat_entry(x->L, i, k), fmpq_mat_entry(v, i, 0));
                 if (!fmpq_is_zero(q))
-                    rc = vfail(V, "component %ld: L^T v != 0 (column %ld)", (long)j, (long)k);
+                    rc = idc_vfail(V, "component %ld: L^T v != 0 (column %ld)", (long)j, (long)k);
             }
         }
     } else if (why != NULL && strcmp(why, "indefinite") == 0) {
-        if (!get_qvec(v, json_object_get(w, "vector"), m) || !get_q(a, w, "value"))
-            rc = vfail(V, "witness.vector / witness.value: malformed");
+        if (!idc_vget_qvec(v, json_object_get(w, "vector"), m) || !idc_vget_q(a, w, "value"))
+            rc = idc_vfail(V, "witness.vector / witness.value: malformed");
         else {
             for (slong s = 0; s < m; s++)
                 for (slong u = 0; u < m; u++) {
-                    v_sigma(t, x, s, u);
+                    idc_v_sigma(t, x, s, u);
                     fmpq_mul(t, t, fmpq_mat_entry(v, s, 0));
                     fmpq_addmul(q, t, fmpq_mat_entry(v, u, 0));
                 }
             if (!fmpq_equal(q, a))
-                rc = vfail(V, "component %ld: v^T Sigma v is not the claimed value", (long)j);
+                rc = idc_vfail(V, "component %ld: v^T Sigma v is not the claimed value", (long)j);
             else if (fmpq_sgn(q) >= 0)
-                rc = vfail(V, "component %ld: v^T Sigma v is not negative", (long)j);
+                rc = idc_vfail(V, "component %ld: v^T Sigma v is not negative", (long)j);
         }
     } else {
-        rc = vfail(V, "unknown FAILS reason");
+        rc = idc_vfail(V, "unknown FAILS reason");
     }
     fmpq_clear(q);
     fmpq_clear(a);
@@ -1182,8 +1168,8 @@ static int v_prior(vctx *V, const char *id, idc_verdict v, const char *method, c
     static const char *const methods[] = {"reduced-form", "reduced-form+nondegenerate", "reduced-form+psd"};
     int fam = strcmp(id, "P1") == 0 ? 0 : (strcmp(id, "P1nd") == 0 ? 1 : 2);
     if (strcmp(method, methods[fam]) != 0)
-        return vfail(V, "%s: unknown method %s", id, method);
-    vcomp *c = v_load_all(V);
+        return idc_vfail(V, "%s: unknown method %s", id, method);
+    vcomp *c = idc_v_load_all(V);
     if (c == NULL)
         return IDC_EDOM;
     int rc;
@@ -1192,7 +1178,7 @@ static int v_prior(vctx *V, const char *id, idc_verdict v, const char *method, c
     } else if (v == IDC_HOLDS) {
         rc = v_p1(V, IDC_HOLDS, json_object_get(w, "reduced_form"), c);
         if (rc == IDC_OK)
-            rc = v_components(V, json_object_get(w, "components"), c, fam == 1);
+            rc = idc_v_components(V, json_object_get(w, "components"), c, fam == 1);
     } else {
         const char *why = json_string_value(json_object_get(w, "reason"));
         if (why != NULL && strcmp(why, "P1") == 0)
@@ -1200,7 +1186,7 @@ static int v_prior(vctx *V, const char *id, idc_verdict v, const char *method, c
         else
             rc = v_comp_fail(V, w, c, fam == 1);
     }
-    v_free_all(c, V->g->ncomp);
+    idc_v_free_all(c, V->g->ncomp);
     return rc;
 }
 
@@ -1214,10 +1200,10 @@ static int v_tie(const vcomp *A, const vcomp *B, slong t, slong s)
     fmpq_init(as);
     fmpq_init(bt);
     fmpq_init(bs);
-    v_sigma(at, A, t, t);
-    v_sigma(as, A, s, s);
-    v_sigma(bt, B, t, t);
-    v_sigma(bs, B, s, s);
+    idc_v_sigma(at, A, t, t);
+    idc_v_sigma(as, A, s, s);
+    idc_v_sigma(bt, B, t, t);
+    idc_v_sigma(bs, B, s, s);
     fmpq_mul(at, at, bs);
     fmpq_mul(as, as, bt);
     int tie = fmpq_equal(at, as);
@@ -1231,8 +1217,8 @@ static int v_tie(const vcomp *A, const vcomp *B, slong t, slong s)
 static int v_p2(vctx *V, idc_verdict v, const char *method, const json_t *w)
 {
     if (strcmp(method, "diagonal-ratios") != 0)
-        return vfail(V, "P2: unknown method %s", method);
-    vcomp *c = v_load_all(V);
+        return idc_vfail(V, "P2: unknown method %s", method);
+    vcomp *c = idc_v_load_all(V);
     if (c == NULL)
         return IDC_EDOM;
     size_t J = V->g->ncomp;
@@ -1244,63 +1230,63 @@ static int v_p2(vctx *V, idc_verdict v, const char *method, const json_t *w)
     const char *why = json_string_value(json_object_get(w, "reason"));
     if (v == IDC_HOLDS) {
         slong ab[2];
-        if (!get_indices(ab, json_object_get(w, "pair"), 2, (slong)J, 1))
-            rc = vfail(V, "P2: witness.pair: expected two distinct component indices");
+        if (!idc_vget_indices(ab, json_object_get(w, "pair"), 2, (slong)J, 1))
+            rc = idc_vfail(V, "P2: witness.pair: expected two distinct component indices");
         for (size_t j = 0; j < J && rc == IDC_OK; j++)
             for (slong i = 0; i < m && rc == IDC_OK; i++)
                 for (slong k = 0; k < m && rc == IDC_OK; k++) {
                     if (i == k)
                         continue;
-                    v_sigma(q, &c[j], i, k);
+                    idc_v_sigma(q, &c[j], i, k);
                     if (!fmpq_is_zero(q))
-                        rc = vfail(V, "P2: Sigma_%zu is not diagonal at (%ld,%ld)", j, (long)i, (long)k);
+                        rc = idc_vfail(V, "P2: Sigma_%zu is not diagonal at (%ld,%ld)", j, (long)i, (long)k);
                 }
         for (slong t = 0; t < m && rc == IDC_OK; t++)
             for (slong s = t + 1; s < m && rc == IDC_OK; s++)
                 if (v_tie(&c[ab[0]], &c[ab[1]], t, s))
-                    rc = vfail(V, "P2: ratios %ld and %ld of the pair are equal", (long)t, (long)s);
+                    rc = idc_vfail(V, "P2: ratios %ld and %ld of the pair are equal", (long)t, (long)s);
     } else if (why != NULL && strcmp(why, "offdiag") == 0) {
         slong j, ik[2];
-        if (!get_index(&j, w, "component", 0, (slong)J - 1) ||
-            !get_indices(ik, json_object_get(w, "entry"), 2, m, 1) || !get_q(claimed, w, "value"))
-            rc = vfail(V, "P2: offdiag witness malformed");
+        if (!idc_vget_index(&j, w, "component", 0, (slong)J - 1) ||
+            !idc_vget_indices(ik, json_object_get(w, "entry"), 2, m, 1) || !idc_vget_q(claimed, w, "value"))
+            rc = idc_vfail(V, "P2: offdiag witness malformed");
         else {
-            v_sigma(q, &c[j], ik[0], ik[1]);
+            idc_v_sigma(q, &c[j], ik[0], ik[1]);
             if (fmpq_is_zero(q) || !fmpq_equal(q, claimed))
-                rc = vfail(V, "P2: Sigma_%ld entry (%ld,%ld) is not the claimed nonzero value", (long)j,
+                rc = idc_vfail(V, "P2: Sigma_%ld entry (%ld,%ld) is not the claimed nonzero value", (long)j,
                            (long)ik[0], (long)ik[1]);
         }
     } else if (why != NULL && strcmp(why, "single-component") == 0) {
         if (J != 1)
-            rc = vfail(V, "P2: the model has %zu components, not 1", J);
+            rc = idc_vfail(V, "P2: the model has %zu components, not 1", J);
     } else if (why != NULL && strcmp(why, "ties") == 0) {
         json_t *ties = json_object_get(w, "ties");
         size_t npairs = J * (J - 1) / 2;
         unsigned char *seen = idc_calloc(npairs ? npairs : 1, 1);
         if (!json_is_array(ties) || json_array_size(ties) != npairs || seen == NULL)
-            rc = vfail(V, "P2: witness.ties: expected one tie for each of the %zu pairs", npairs);
+            rc = idc_vfail(V, "P2: witness.ties: expected one tie for each of the %zu pairs", npairs);
         for (size_t i = 0; i < npairs && rc == IDC_OK; i++) {
             json_t *o = json_array_get(ties, i);
             slong ab[2], t, s;
-            if (!get_indices(ab, json_object_get(o, "pair"), 2, (slong)J, 1) || ab[0] >= ab[1] ||
-                !get_index(&t, o, "t", 0, m - 1) || !get_index(&s, o, "s", 0, m - 1) || t == s) {
-                rc = vfail(V, "P2: ties[%zu]: malformed", i);
+            if (!idc_vget_indices(ab, json_object_get(o, "pair"), 2, (slong)J, 1) || ab[0] >= ab[1] ||
+                !idc_vget_index(&t, o, "t", 0, m - 1) || !idc_vget_index(&s, o, "s", 0, m - 1) || t == s) {
+                rc = idc_vfail(V, "P2: ties[%zu]: malformed", i);
                 break;
             }
             size_t key = (size_t)ab[0] * J + (size_t)ab[1] - (size_t)(ab[0] + 1) * (size_t)(ab[0] + 2) / 2;
             if (seen[key]++)
-                rc = vfail(V, "P2: ties[%zu]: pair listed twice", i);
+                rc = idc_vfail(V, "P2: ties[%zu]: pair listed twice", i);
             else if (!v_tie(&c[ab[0]], &c[ab[1]], t, s))
-                rc = vfail(V, "P2: ties[%zu]: ratios %ld and %ld of pair (%ld,%ld) differ", i, (long)t, (long)s,
+                rc = idc_vfail(V, "P2: ties[%zu]: ratios %ld and %ld of pair (%ld,%ld) differ", i, (long)t, (long)s,
                            (long)ab[0], (long)ab[1]);
         }
         free(seen);
     } else {
-        rc = vfail(V, "P2: unknown FAILS reason");
+        rc = idc_vfail(V, "P2: unknown FAILS reason");
     }
     fmpq_clear(q);
     fmpq_clear(claimed);
-    v_free_all(c, J);
+    idc_v_free_all(c, J);
     return rc;
 }
 
@@ -1312,7 +1298,7 @@ static unsigned char *v_supports(vctx *V, const vcomp *c, const json_t *claimed)
     size_t J = V->g->ncomp, m = V->g->dim;
     unsigned char *in = idc_calloc(J * m, 1);
     if (in == NULL) {
-        vfail(V, "out of memory");
+        idc_vfail(V, "out of memory");
         return NULL;
     }
     fmpq_t q;
@@ -1322,7 +1308,7 @@ static unsigned char *v_supports(vctx *V, const vcomp *c, const json_t *claimed)
         json_t *b = json_array_get(claimed, j);
         size_t n = 0;
         for (size_t i = 0; i < m; i++) {
-            v_sigma(q, &c[j], (slong)i, (slong)i);
+            idc_v_sigma(q, &c[j], (slong)i, (slong)i);
             in[j * m + i] = !fmpq_is_zero(q);
             if (in[j * m + i]) {
                 json_t *e = json_array_get(b, n++);
@@ -1334,7 +1320,7 @@ static unsigned char *v_supports(vctx *V, const vcomp *c, const json_t *claimed)
     fmpq_clear(q);
     if (!ok) {
         free(in);
-        vfail(V, "A3.8: witness.supports are not the supports of the model's covariances");
+        idc_vfail(V, "A3.8: witness.supports are not the supports of the model's covariances");
         return NULL;
     }
     return in;
@@ -1357,7 +1343,7 @@ static int v_nonsingular_on(const vcomp *c, const unsigned char *in, slong m)
         slong b = 0;
         for (slong l = 0; l < m; l++)
             if (in[l])
-                v_sigma(fmpq_mat_entry(R, a, b++), c, i, l);
+                idc_v_sigma(fmpq_mat_entry(R, a, b++), c, i, l);
         a++;
     }
     fmpq *piv = _fmpq_vec_init(k);
@@ -1372,8 +1358,8 @@ static int v_nonsingular_on(const vcomp *c, const unsigned char *in, slong m)
 static int v_a38(vctx *V, const char *id, idc_verdict v, const char *method, const json_t *w)
 {
     if (strcmp(method, "coordinate-supports") != 0)
-        return vfail(V, "%s: unknown method %s", id, method);
-    vcomp *c = v_load_all(V);
+        return idc_vfail(V, "%s: unknown method %s", id, method);
+    vcomp *c = idc_v_load_all(V);
     if (c == NULL)
         return IDC_EDOM;
     size_t J = V->g->ncomp, m = V->g->dim;
@@ -1391,36 +1377,36 @@ static int v_a38(vctx *V, const char *id, idc_verdict v, const char *method, con
                 if (in[j * m + i])
                     continue;
                 if (!fmpq_is_zero(fmpq_mat_entry(c[j].mu, (slong)i, 0)))
-                    rc = vfail(V, "A3.8a: component %zu: mean coordinate %zu is not 0", j, i);
+                    rc = idc_vfail(V, "A3.8a: component %zu: mean coordinate %zu is not 0", j, i);
                 for (size_t k = 0; k < m && rc == IDC_OK; k++) {
-                    v_sigma(q, &c[j], (slong)i, (slong)k);
+                    idc_v_sigma(q, &c[j], (slong)i, (slong)k);
                     if (!fmpq_is_zero(q))
-                        rc = vfail(V, "A3.8a: component %zu: Sigma row %zu is not 0 off the support", j, i);
+                        rc = idc_vfail(V, "A3.8a: component %zu: Sigma row %zu is not 0 off the support", j, i);
                 }
             }
             if (rc == IDC_OK && !v_nonsingular_on(&c[j], in + j * m, (slong)m))
-                rc = vfail(V, "A3.8a: component %zu: Sigma is singular on its support", j);
+                rc = idc_vfail(V, "A3.8a: component %zu: Sigma is singular on its support", j);
         }
     } else if (strcmp(id, "A3.8a") == 0 && why != NULL && strcmp(why, "mean-outside") == 0) {
         slong j, i;
-        if (!get_index(&j, w, "component", 0, (slong)J - 1) || !get_index(&i, w, "index", 0, (slong)m - 1) ||
-            !get_q(claimed, w, "value"))
-            rc = vfail(V, "A3.8a: mean-outside witness malformed");
+        if (!idc_vget_index(&j, w, "component", 0, (slong)J - 1) || !idc_vget_index(&i, w, "index", 0, (slong)m - 1) ||
+            !idc_vget_q(claimed, w, "value"))
+            rc = idc_vfail(V, "A3.8a: mean-outside witness malformed");
         else if (in[(size_t)j * m + (size_t)i] || fmpq_is_zero(fmpq_mat_entry(c[j].mu, i, 0)) ||
                  !fmpq_equal(claimed, fmpq_mat_entry(c[j].mu, i, 0)))
-            rc = vfail(V, "A3.8a: component %ld: coordinate %ld is on the support or the mean is not the "
+            rc = idc_vfail(V, "A3.8a: component %ld: coordinate %ld is on the support or the mean is not the "
                           "claimed nonzero value", (long)j, (long)i);
     } else if (strcmp(id, "A3.8a") == 0 && why != NULL && strcmp(why, "singular-on-support") == 0) {
         slong j;
-        if (!get_index(&j, w, "component", 0, (slong)J - 1))
-            rc = vfail(V, "A3.8a: witness.component out of range");
+        if (!idc_vget_index(&j, w, "component", 0, (slong)J - 1))
+            rc = idc_vfail(V, "A3.8a: witness.component out of range");
         else if (v_nonsingular_on(&c[j], in + (size_t)j * m, (slong)m))
-            rc = vfail(V, "A3.8a: component %ld is nonsingular on its support", (long)j);
+            rc = idc_vfail(V, "A3.8a: component %ld is nonsingular on its support", (long)j);
     } else if (strcmp(id, "A3.8b") == 0 && v == IDC_HOLDS) {
         json_t *cover = json_object_get(w, "cover");
         unsigned char *seen = idc_calloc(m * m, 1);
         if (seen == NULL || !json_is_array(cover) || json_array_size(cover) != m * (m - 1))
-            rc = vfail(V, "A3.8b: witness.cover: expected %zu entries", m * (m - 1));
+            rc = idc_vfail(V, "A3.8b: witness.cover: expected %zu entries", m * (m - 1));
         for (size_t t = 0; t < json_array_size(cover) && rc == IDC_OK; t++) {
             slong ikj[3];
             json_t *e = json_array_get(cover, t);
@@ -1433,38 +1419,38 @@ static int v_a38(vctx *V, const char *id, idc_verdict v, const char *method, con
                     ikj[a] = (slong)json_integer_value(x);
             }
             if (!ok || ikj[0] == ikj[1]) {
-                rc = vfail(V, "A3.8b: cover[%zu]: malformed", t);
+                rc = idc_vfail(V, "A3.8b: cover[%zu]: malformed", t);
                 break;
             }
             size_t i = (size_t)ikj[0], k = (size_t)ikj[1], j = (size_t)ikj[2];
             if (seen[i * m + k]++)
-                rc = vfail(V, "A3.8b: cover[%zu]: pair listed twice", t);
+                rc = idc_vfail(V, "A3.8b: cover[%zu]: pair listed twice", t);
             else if (in[j * m + i] || !in[j * m + k])
-                rc = vfail(V, "A3.8b: cover[%zu]: component %zu does not separate %zu from %zu", t, j, k, i);
+                rc = idc_vfail(V, "A3.8b: cover[%zu]: component %zu does not separate %zu from %zu", t, j, k, i);
         }
         free(seen);
     } else if (strcmp(id, "A3.8b") == 0 && v == IDC_FAILS) {
         slong i = 0, k = 0;
-        if (!get_index(&i, w, "i", 0, (slong)m - 1) || !get_index(&k, w, "k", 0, (slong)m - 1) || i == k)
-            rc = vfail(V, "A3.8b: witness i, k malformed");
+        if (!idc_vget_index(&i, w, "i", 0, (slong)m - 1) || !idc_vget_index(&k, w, "k", 0, (slong)m - 1) || i == k)
+            rc = idc_vfail(V, "A3.8b: witness i, k malformed");
         for (size_t j = 0; j < J && rc == IDC_OK; j++)
             if (!in[j * m + (size_t)i] && in[j * m + (size_t)k])
-                rc = vfail(V, "A3.8b: component %zu covers %ld without %ld", j, (long)k, (long)i);
+                rc = idc_vfail(V, "A3.8b: component %zu covers %ld without %ld", j, (long)k, (long)i);
     } else {
-        rc = vfail(V, "%s: unknown witness", id);
+        rc = idc_vfail(V, "%s: unknown witness", id);
     }
     fmpq_clear(q);
     fmpq_clear(claimed);
     free(in);
-    v_free_all(c, J);
+    idc_v_free_all(c, J);
     return rc;
 }
 
-/* ---- A3.6 (verifier's own; see theory/pre_a36.c) ---------------------------------- */
+/* ---- shared by the per-precondition verifier files ------------------------ */
 
 /* det of the rows x cols double matrix a restricted to the given columns
  * (all rows; ncols == rows) is nonzero mod p. */
-static int v_minor_nonzero(const double *a, size_t rows, size_t cols, const slong *sel, mp_limb_t p)
+int idc_v_minor_nonzero(const double *a, size_t rows, size_t cols, const slong *sel, mp_limb_t p)
 {
     nmod_mat_t M;
     nmod_mat_init(M, (slong)rows, (slong)rows, p);
@@ -1478,216 +1464,9 @@ static int v_minor_nonzero(const double *a, size_t rows, size_t cols, const slon
 }
 
 /* A spanning set of the directions V_j = col Sigma_j = col L_j. */
-static const fmpq_mat_struct *v_dirs(const vcomp *c)
+const fmpq_mat_struct *idc_v_dirs(const vcomp *c)
 {
     return c->form == IDC_COMP_COVARIANCE ? c->S : c->L;
-}
-
-/* A3.6 FAILS by distributivity: recomputes both dimensions. */
-static int v_a36_fails(vctx *V, const json_t *w)
-{
-    vcomp *c = v_load_all(V);
-    if (c == NULL)
-        return IDC_EDOM;
-    size_t J = V->g->ncomp;
-    slong abc[3];
-    int rc = IDC_OK;
-    json_t *dl = json_object_get(w, "dim_lhs"), *dr = json_object_get(w, "dim_rhs");
-    if (!get_indices(abc, json_object_get(w, "abc"), 3, (slong)J, 1) || !json_is_integer(dl) || !json_is_integer(dr))
-        rc = vfail(V, "A3.6: distributivity witness malformed");
-    if (rc == IDC_OK) {
-        /* directions V_j = col Sigma_j = col L_j */
-        const fmpq_mat_struct *D[3];
-        for (int k = 0; k < 3; k++)
-            D[k] = v_dirs(&c[abc[k]]);
-        fmpq_mat_t bc, lhs, ab, ac, rhs;
-        idc_qspace_sum(bc, D[1], D[2]);
-        idc_qspace_intersect(lhs, D[0], bc);
-        idc_qspace_intersect(ab, D[0], D[1]);
-        idc_qspace_intersect(ac, D[0], D[2]);
-        idc_qspace_sum(rhs, ab, ac);
-        slong l = idc_qspace_dim(lhs), r = idc_qspace_dim(rhs);
-        if (l != (slong)json_integer_value(dl) || r != (slong)json_integer_value(dr))
-            rc = vfail(V, "A3.6: the claimed dimensions are not the recomputed %ld and %ld", (long)l, (long)r);
-        else if (l <= r)
-            rc = vfail(V, "A3.6: no distributivity violation (%ld <= %ld)", (long)l, (long)r);
-        fmpq_mat_clear(bc);
-        fmpq_mat_clear(lhs);
-        fmpq_mat_clear(ab);
-        fmpq_mat_clear(ac);
-        fmpq_mat_clear(rhs);
-    }
-    v_free_all(c, J);
-    return rc;
-}
-
-/* A3.6 FAILS by an empty intersection: w^T A = 0 and w^T b != 0 for the
- * system x - D_j a_j = mu_j (recomputed from the model). */
-static int v_a36_nopoint(vctx *V, const json_t *w)
-{
-    vcomp *c = v_load_all(V);
-    if (c == NULL)
-        return IDC_EDOM;
-    size_t J = V->g->ncomp;
-    slong m = (slong)V->g->dim;
-    fmpq_mat_t wv;
-    fmpq_mat_init(wv, (slong)J * m, 1);
-    int rc = IDC_OK;
-    fmpq_t s;
-    fmpq_init(s);
-    if (!get_qvec(wv, json_object_get(w, "w"), (slong)J * m))
-        rc = vfail(V, "A3.6: witness.w: expected %ld rationals", (long)J * (long)m);
-    /* columns of x: sum_j w_j = 0 coordinatewise */
-    for (slong i = 0; i < m && rc == IDC_OK; i++) {
-        fmpq_zero(s);
-        for (size_t j = 0; j < J; j++)
-            fmpq_add(s, s, fmpq_mat_entry(wv, (slong)j * m + i, 0));
-        if (!fmpq_is_zero(s))
-            rc = vfail(V, "A3.6: w^T A != 0 in column x_%ld", (long)i);
-    }
-    /* columns of a_j: w_j^T D_j = 0 */
-    for (size_t j = 0; j < J && rc == IDC_OK; j++) {
-        const fmpq_mat_struct *D = v_dirs(&c[j]);
-        for (slong k = 0; k < D->c && rc == IDC_OK; k++) {
-            fmpq_zero(s);
-            for (slong i = 0; i < m; i++)
-                fmpq_addmul(s, fmpq_mat_entry(wv, (slong)j * m + i, 0), fmpq_mat_entry(D, i, k));
-            if (!fmpq_is_zero(s))
-                rc = vfail(V, "A3.6: w^T A != 0 in a column of component %zu", j);
-        }
-    }
-    if (rc == IDC_OK) {
-        fmpq_zero(s);
-        for (size_t j = 0; j < J; j++)
-            for (slong i = 0; i < m; i++)
-                fmpq_addmul(s, fmpq_mat_entry(wv, (slong)j * m + i, 0), fmpq_mat_entry(c[j].mu, i, 0));
-        if (fmpq_is_zero(s))
-            rc = vfail(V, "A3.6: w^T b = 0: no contradiction");
-    }
-    fmpq_clear(s);
-    fmpq_mat_clear(wv);
-    v_free_all(c, J);
-    return rc;
-}
-
-static int v_a36(vctx *V, idc_verdict v, const char *method, const json_t *w)
-{
-    const idc_pdgmm *g = V->g;
-    if (g == NULL)
-        return vfail(V, "A3.6: certificate needs the mixture");
-    if (v == IDC_FAILS && strcmp(method, "no-common-point") == 0)
-        return v_a36_nopoint(V, w);
-    if (v == IDC_FAILS)
-        return strcmp(method, "distributivity") == 0 ? v_a36_fails(V, w)
-                                                      : vfail(V, "A3.6: unknown FAILS method %s", method);
-    if (strcmp(method, "nondegenerate") == 0) {
-        vcomp *c = v_load_all(V);
-        if (c == NULL)
-            return IDC_EDOM;
-        int rc = v_components(V, json_object_get(w, "components"), c, 1);
-        v_free_all(c, g->ncomp);
-        return rc;
-    }
-    if (strcmp(method, "frame-basis") != 0)
-        return vfail(V, "A3.6: unknown method %s", method);
-    size_t m = g->dim, J = g->ncomp;
-    if (!g->has_frame || g->frame_basis == NULL)
-        return vfail(V, "A3.6: the model declares no frame");
-    mp_limb_t p;
-    slong *sel = flint_malloc((m + 1) * sizeof(slong));
-    int rc = IDC_OK;
-    json_t *pj = json_pack("{s:O}", "prime", json_object_get(w, "basis_prime"));
-    for (size_t i = 0; i < m; i++)
-        sel[i] = (slong)i;
-    if (!get_prime(&p, pj))
-        rc = vfail(V, "A3.6: basis_prime: not an odd prime below 2^62");
-    else if (!v_minor_nonzero(g->frame_basis, m, m, sel, p))
-        rc = vfail(V, "A3.6: det B is zero mod %lu", (unsigned long)p);
-    json_decref(pj);
-    json_t *comps = json_object_get(w, "components");
-    if (rc == IDC_OK && (!json_is_array(comps) || json_array_size(comps) != J))
-        rc = vfail(V, "A3.6: witness.components: expected %zu entries", J);
-    for (size_t t = 0; t < J && rc == IDC_OK; t++) {
-        json_t *o = json_array_get(comps, t);
-        slong j;
-        if (!get_index(&j, o, "component", (slong)t, (slong)t)) {
-            rc = vfail(V, "A3.6: components[%zu]: expected component %zu", t, t);
-            break;
-        }
-        const idc_component *c = &g->comp[t];
-        if (c->form != IDC_COMP_FRAME || c->rank != c->nsupport) {
-            rc = vfail(V, "A3.6: component %zu is not a full-rank frame component", t);
-            break;
-        }
-        if (c->nsupport == 0)
-            continue;
-        if (!get_prime(&p, o) || !get_indices(sel, json_object_get(o, "cols"), (slong)c->nsupport, (slong)c->rank, 1))
-            rc = vfail(V, "A3.6: components[%zu]: prime / cols malformed", t);
-        else if (!v_minor_nonzero(c->frame_L, c->nsupport, c->rank, sel, p))
-            rc = vfail(V, "A3.6: component %zu: the frame factor minor is zero mod %lu", t, (unsigned long)p);
-    }
-    flint_free(sel);
-    return rc;
-}
-
-/* ---- A3.4 (verifier's own; see theory/pre_a34.c) ---------------------------------- */
-
-static int v_a34(vctx *V, idc_verdict v, const char *method, const json_t *w)
-{
-    if (v != IDC_HOLDS || strcmp(method, "nondegenerate-point") != 0)
-        return vfail(V, "A3.4: only nondegenerate-point HOLDS certificates exist so far");
-    vcomp *c = v_load_all(V);
-    if (c == NULL)
-        return IDC_EDOM;
-    size_t J = V->g->ncomp;
-    slong m = (slong)V->g->dim;
-    /* every Sigma_j nonsingular: one rank class whose supports are all R^m */
-    int rc = v_components(V, json_object_get(w, "components"), c, 1);
-    fmpq_mat_t z, y;
-    fmpq_mat_init(z, m, 1);
-    fmpq_mat_init(y, m, 1);
-    fmpq *d2 = _fmpq_vec_init((slong)J);
-    fmpq_t q, s, e;
-    fmpq_init(q);
-    fmpq_init(s);
-    fmpq_init(e);
-    json_t *ys = json_object_get(w, "y"), *ds = json_object_get(w, "d2");
-    if (rc == IDC_OK && (!get_qvec(z, json_object_get(w, "point"), m) || !json_is_array(ys) ||
-                         json_array_size(ys) != J || !json_is_array(ds) || json_array_size(ds) != J))
-        rc = vfail(V, "A3.4: witness point / y / d2 malformed");
-    for (size_t j = 0; j < J && rc == IDC_OK; j++) {
-        if (!get_qvec(y, json_array_get(ys, j), m) || idc_cert_get_fmpq(d2 + j, json_array_get(ds, j)) != IDC_OK) {
-            rc = vfail(V, "A3.4: y[%zu] / d2[%zu] malformed", j, j);
-            break;
-        }
-        fmpq_zero(s);
-        for (slong i = 0; i < m && rc == IDC_OK; i++) {
-            fmpq_zero(q);
-            for (slong k = 0; k < m; k++) {
-                v_sigma(e, &c[j], i, k);
-                fmpq_addmul(q, e, fmpq_mat_entry(y, k, 0));
-            }
-            fmpq_add(q, q, fmpq_mat_entry(c[j].mu, i, 0)); /* Sigma y + mu must be the point */
-            if (!fmpq_equal(q, fmpq_mat_entry(z, i, 0)))
-                rc = vfail(V, "A3.4: Sigma_%zu y_%zu != point - mu_%zu (row %ld)", j, j, j, (long)i);
-            fmpq_sub(q, fmpq_mat_entry(z, i, 0), fmpq_mat_entry(c[j].mu, i, 0));
-            fmpq_addmul(s, q, fmpq_mat_entry(y, i, 0));
-        }
-        if (rc == IDC_OK && !fmpq_equal(s, d2 + j))
-            rc = vfail(V, "A3.4: d2[%zu] is not the Mahalanobis distance", j);
-    }
-    for (size_t a = 0; a < J && rc == IDC_OK; a++)
-        for (size_t b = a + 1; b < J && rc == IDC_OK; b++)
-            if (fmpq_equal(d2 + a, d2 + b))
-                rc = vfail(V, "A3.4: components %zu and %zu have equal distances at the point", a, b);
-    fmpq_clear(q);
-    fmpq_clear(s);
-    fmpq_clear(e);
-    _fmpq_vec_clear(d2, (slong)J);
-    fmpq_mat_clear(z);
-    fmpq_mat_clear(y);
-    v_free_all(c, J);
-    return rc;
 }
 
 /* ---- entry points ---------------------------------------------------------------- */
@@ -1695,10 +1474,10 @@ static int v_a34(vctx *V, idc_verdict v, const char *method, const json_t *w)
 static int verify(vctx *V, const json_t *cert, const char *hash)
 {
     if (!json_is_object(cert))
-        return vfail(V, "certificate: expected a JSON object");
+        return idc_vfail(V, "certificate: expected a JSON object");
     json_t *fmt = json_object_get(cert, "idcheck_cert");
     if (!json_is_integer(fmt) || json_integer_value(fmt) != IDC_CERT_FORMAT)
-        return vfail(V, "idcheck_cert: unsupported certificate format (expected %d)", IDC_CERT_FORMAT);
+        return idc_vfail(V, "idcheck_cert: unsupported certificate format (expected %d)", IDC_CERT_FORMAT);
     const char *id = json_string_value(json_object_get(cert, "precondition"));
     const char *vs = json_string_value(json_object_get(cert, "verdict"));
     const char *method = json_string_value(json_object_get(cert, "method"));
@@ -1706,24 +1485,24 @@ static int verify(vctx *V, const json_t *cert, const char *hash)
     json_t *h = json_object_get(cert, "model_hash");
     idc_verdict v;
     if (id == NULL)
-        return vfail(V, "precondition: missing");
+        return idc_vfail(V, "precondition: missing");
     if (vs == NULL || idc_verdict_parse(&v, vs) != IDC_OK)
-        return vfail(V, "verdict: expected HOLDS or FAILS");
+        return idc_vfail(V, "verdict: expected HOLDS or FAILS");
     if (v == IDC_UNKNOWN)
-        return vfail(V, "verdict: UNKNOWN carries no certificate");
+        return idc_vfail(V, "verdict: UNKNOWN carries no certificate");
     if (method == NULL || !json_is_object(w))
-        return vfail(V, "method / witness: missing");
+        return idc_vfail(V, "method / witness: missing");
     if (hash != NULL) {
         const char *ch = json_string_value(h);
         if (ch == NULL || strcmp(ch, hash) != 0)
-            return vfail(V, "model_hash: certificate is for another model");
+            return idc_vfail(V, "model_hash: certificate is for another model");
     }
     if (strcmp(id, "DIM") == 0 && strcmp(method, "dims") == 0)
         return v_dim(V, v, w);
     if (strcmp(id, "DIMU1") == 0 && strcmp(method, "data-model") == 0) {
         slong J;
-        if (V->g == NULL || v != IDC_HOLDS || !get_index(&J, w, "J", 1, WORD_MAX) || (size_t)J != V->g->ncomp)
-            return vfail(V, "DIMU1: witness.J does not match the model");
+        if (V->g == NULL || v != IDC_HOLDS || !idc_vget_index(&J, w, "J", 1, WORD_MAX) || (size_t)J != V->g->ncomp)
+            return idc_vfail(V, "DIMU1: witness.J does not match the model");
         return IDC_OK;
     }
     if (strcmp(id, "I-i") == 0 && strcmp(method, "gaussian-noise") == 0) {
@@ -1731,10 +1510,10 @@ static int verify(vctx *V, const json_t *cert, const char *hash)
         fmpq_init(s);
         fmpq_init(t);
         int rc = IDC_OK;
-        if (v != IDC_HOLDS || !get_q(s, w, "sigma") || fmpq_sgn(s) < 0)
-            rc = vfail(V, "I-i: witness.sigma: expected a rational >= 0");
+        if (v != IDC_HOLDS || !idc_vget_q(s, w, "sigma") || fmpq_sgn(s) < 0)
+            rc = idc_vfail(V, "I-i: witness.sigma: expected a rational >= 0");
         else if (V->noise != NULL && (idc_dq_fmpq_set_d(t, *V->noise) != IDC_OK || !fmpq_equal(s, t)))
-            rc = vfail(V, "I-i: witness.sigma is not the model's noise level");
+            rc = idc_vfail(V, "I-i: witness.sigma is not the model's noise level");
         fmpq_clear(s);
         fmpq_clear(t);
         return rc;
@@ -1752,7 +1531,7 @@ static int verify(vctx *V, const json_t *cert, const char *hash)
         const char *iid = json_string_value(json_object_get(inner, "precondition"));
         const char *iv = json_string_value(json_object_get(inner, "verdict"));
         if (v != IDC_HOLDS || iid == NULL || strcmp(iid, "F4") != 0 || iv == NULL || strcmp(iv, "HOLDS") != 0)
-            return vfail(V, "%s: witness.F4 must be an F4 HOLDS certificate", id);
+            return idc_vfail(V, "%s: witness.F4 must be an F4 HOLDS certificate", id);
         return verify(V, inner, hash);
     }
     if (strcmp(id, "P1") == 0 || strcmp(id, "P1nd") == 0 || strcmp(id, "PD") == 0)
@@ -1762,10 +1541,10 @@ static int verify(vctx *V, const json_t *cert, const char *hash)
     if (strcmp(id, "A3.8a") == 0 || strcmp(id, "A3.8b") == 0)
         return v_a38(V, id, v, method, w);
     if (strcmp(id, "A3.6") == 0)
-        return v_a36(V, v, method, w);
+        return idc_v_a36(V, v, method, w);
     if (strcmp(id, "A3.4") == 0)
-        return v_a34(V, v, method, w);
-    return vfail(V, "no verifier for precondition %s with method %s", id, method);
+        return idc_v_a34(V, v, method, w);
+    return idc_vfail(V, "no verifier for precondition %s with method %s", id, method);
 }
 
 int idc_cert_verify_parts(const json_t *cert, const idc_pdgmm *g, const idc_pamap *f, const char *hash,
