@@ -19,9 +19,9 @@ LDLIBS  := -lflint-arb -lflint -lmpfr -lgmp -lgsl -llapacke -lopenblas -ljansson
            -lsqlite3 -lnettle -lm -pthread
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm)
 
-BUILD := build
+BUILD ?= build
 ifeq ($(SANITIZE),1)
-  BUILD   := build-san
+  BUILD   := $(BUILD)-san
   CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
   LDFLAGS += -fsanitize=address,undefined
 endif
@@ -57,7 +57,7 @@ $(BIN): $(CLI_OBJ) $(LIB)
 
 # Convenience link at the top of the tree to the last non-sanitized build.
 idcheck: $(BIN)
-	@[ "$(SANITIZE)" = 1 ] || ln -sf $(BIN) idcheck
+	@[ "$(BUILD)" != build ] || ln -sf $(BIN) idcheck
 
 $(TEST_BIN): $(BUILD)/%: %.c $(LIB)
 	@mkdir -p $(dir $@)

@@ -1534,6 +1534,8 @@ static int verify(vctx *V, const json_t *cert, const char *hash)
             return idc_vfail(V, "%s: witness.F4 must be an F4 HOLDS certificate", id);
         return verify(V, inner, hash);
     }
+    if (strcmp(id, "F2") == 0 || strcmp(id, "F3") == 0)
+        return idc_v_f23(V, id, v, method, w);
     if (strcmp(id, "P1") == 0 || strcmp(id, "P1nd") == 0 || strcmp(id, "PD") == 0)
         return v_prior(V, id, v, method, w);
     if (strcmp(id, "P2") == 0)

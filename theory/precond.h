@@ -162,6 +162,11 @@ int idc_pre_f4(idc_pre_result *res, const idc_pamap *f, const char *hash, const 
 int idc_pre_implied_by_f4(idc_pre_result *res, const char *id, const idc_pamap *f, const char *hash,
                           const idc_budget *budget, idc_err *err) __attribute__((warn_unused_result));
 
+/* F2 / F3 decided (theory/pre_f23.c): see that file for the methods. id is
+ * "F2" or "F3". */
+int idc_pre_f23(idc_pre_result *res, const char *id, const idc_pamap *f, const char *hash,
+                const idc_budget *budget, idc_err *err) __attribute__((warn_unused_result));
+
 int idc_pre_ii(idc_pre_result *res, double noise_sigma, const char *hash, const idc_budget *budget,
                idc_err *err) __attribute__((warn_unused_result));
 

@@ -214,7 +214,7 @@ int idc_pre_check_hashed(idc_pre_result *res, const char *id, const idc_instance
     if (strcmp(id, "F4") == 0)
         return idc_pre_f4(res, f, hash, budget, err);
     if (strcmp(id, "F2") == 0 || strcmp(id, "F3") == 0)
-        return idc_pre_implied_by_f4(res, id, f, hash, budget, err);
+        return idc_pre_f23(res, id, f, hash, budget, err);
     if (strcmp(id, "I-i") == 0)
         return idc_pre_ii(res, inst->noise_sigma, hash, budget, err);
     if (strcmp(id, "P3") == 0)

@@ -70,4 +70,6 @@ int idc_v_minor_nonzero(const double *a, size_t rows, size_t cols, const slong *
 int idc_v_a34(vctx *V, idc_verdict v, const char *method, const json_t *w); /* verify_a34.c */
 int idc_v_a36(vctx *V, idc_verdict v, const char *method, const json_t *w); /* verify_a36.c */
 
+int idc_v_f23(vctx *V, const char *id, idc_verdict v, const char *method, const json_t *w); /* verify_f23.c */
+
 #endif
