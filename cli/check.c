@@ -15,7 +15,7 @@
 #include "models/instance.h"
 #include "theory/precond.h"
 
-static const char *const DEFAULT_IDS[] = {"DIM", "DIMU1", "F1", "FC", "F2", "F3", "F4", "P1", "P1nd", "PD", "P2", "A3.4", "A3.6", "A3.8a", "A3.8b"};
+static const char *const DEFAULT_IDS[] = {"DIM", "DIMU1", "F1", "FC", "F2", "F3", "F4", "P1", "P1nd", "PD", "P2", "A3.4", "A3.6", "A3.8a", "A3.8b", "I-i", "I-ii", "I-iii", "I-T2"};
 #define NDEFAULT (sizeof DEFAULT_IDS / sizeof DEFAULT_IDS[0])
 #define MAX_IDS 64
 
@@ -26,7 +26,8 @@ static void help(FILE *fp)
         "usage: idcheck check INST.json [--json] [--budget SECONDS] [--max-entries N] [--only ID,ID,...]\n\n"
         "Certifies the preconditions of an instance in exact arithmetic and prints one line\n"
         "per precondition (ID, HOLDS/FAILS/UNKNOWN, reason), then a summary of each\n"
-        "certificate. Default IDs: DIM DIMU1 F1 FC F2 F3 F4 P1 P1nd PD P2 A3.4 A3.6 A3.8a A3.8b (THEORY.md Sec. 3); then, per theorem\n"
+        "certificate. Default IDs: DIM DIMU1 F1 FC F2 F3 F4 P1 P1nd PD P2 A3.4 A3.6 A3.8a A3.8b\n"
+        "I-i I-ii I-iii I-T2 (THEORY.md Sec. 3); then, per theorem\n"
         "of THEORY.md Sec. 4, whether it applies and the strongest guaranteed class.\n\n"
         "  --json           print {\"model_hash\", \"preconditions\": [{id, verdict, reason,\n"
         "                   certificate}]}; verify it with: idcheck cert verify OUT.json INST.json\n"

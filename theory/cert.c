@@ -1534,6 +1534,8 @@ static int verify(vctx *V, const json_t *cert, const char *hash)
             return idc_vfail(V, "%s: witness.F4 must be an F4 HOLDS certificate", id);
         return verify(V, inner, hash);
     }
+    if (strcmp(id, "I-ii") == 0 || strcmp(id, "I-iii") == 0 || strcmp(id, "I-T2") == 0)
+        return idc_v_ivae(V, id, v, method, w);
     if (strcmp(id, "F2") == 0 || strcmp(id, "F3") == 0)
         return idc_v_f23(V, id, v, method, w);
     if (strcmp(id, "P1") == 0 || strcmp(id, "P1nd") == 0 || strcmp(id, "PD") == 0)
@@ -1552,7 +1554,7 @@ static int verify(vctx *V, const json_t *cert, const char *hash)
 int idc_cert_verify_parts(const json_t *cert, const idc_pdgmm *g, const idc_pamap *f, const char *hash,
                           char *reason, size_t reason_len)
 {
-    vctx V = {g, f, NULL, reason, reason_len};
+    vctx V = {g, f, NULL, -1, reason, reason_len};
     if (reason != NULL && reason_len > 0)
         reason[0] = '\0';
     return verify(&V, cert, hash);
@@ -1570,6 +1572,6 @@ int idc_cert_verify(const json_t *cert, const idc_instance *inst, char *reason, 
             snprintf(reason, reason_len, "%s", err.msg);
         return rc;
     }
-    vctx V = {&inst->prior, &inst->map, &inst->noise_sigma, reason, reason_len};
+    vctx V = {&inst->prior, &inst->map, &inst->noise_sigma, (int)inst->aux, reason, reason_len};
     return verify(&V, cert, hash);
 }

@@ -1,7 +1,6 @@
 /* Counterexamples of THEORY.md §5 with exact witnesses (see the header).
  * Sources: Kivva et al. 2022, Rem. 3.12 (K-R3.12), App. D.2 (K-D.2) and
- * App. H.10 (K-H.10); Xu et al. Example E.3 (X-E.3). X-E.2 is not in the
- * library yet. */
+ * App. H.10 (K-H.10); Xu et al. Examples E.2 (X-E.2) and E.3 (X-E.3). */
 #include "theory/counterexample.h"
 
 #include <stdlib.h>
@@ -360,6 +359,102 @@ static int verify_h10(json_t **witness, idc_err *err)
     return ok ? IDC_OK : idc_err_set(err, IDC_EDOM, "K-H.10: f(1) != f(-1) or f(0) != 0");
 }
 
+/* ---- X-E.2: two lines whose distances coincide at their common point ------ */
+
+/* The family of X Example E.2 in coordinates: component 1 on the line
+ * mu_1 + span(e1), mu_1 = (a, 0), variance s1 along e1; component 2 on
+ * mu_2 + span(e2), mu_2 = (0, b), variance s2 along e2. The two supports
+ * (equal rank 1, independent directions) meet exactly at z = 0, where
+ * d_1^2 = a^2 / s1 and d_2^2 = b^2 / s2: A3.4 fails iff a^2 s2 = b^2 s1, an
+ * algebraic (measure-zero) set of parameters. */
+static const char e2_fmt[] =
+    "{\"idcheck_format\": 1, \"model\": {\"dim\": 2, \"components\": ["
+    "{\"weight\": 0.5, \"mean\": [%s, 0], \"Sigma\": [[%s, 0], [0, 0]]},"
+    "{\"weight\": 0.5, \"mean\": [0, %s], \"Sigma\": [[0, 0], [0, %s]]}]},"
+    " \"map\": {\"type\": \"mlp\", \"layers\": [{\"W\": [[1, 0], [0, 1]], \"b\": [0, 0],"
+    " \"activation\": \"identity\"}]}}";
+
+/* A3.4 on the E.2 family at (a, s1, b, s2): the verdict (certificate
+ * re-verified) and the value of the polynomial a^2 s2 - b^2 s1. */
+static int e2_check(idc_verdict *v, json_t **cert, fmpq_t poly, const char *a, const char *s1, const char *b,
+                    const char *s2, idc_err *err)
+{
+    char txt[1024];
+    snprintf(txt, sizeof txt, e2_fmt, a, s1, b, s2);
+    idc_instance inst;
+    int rc = idc_instance_read_string(&inst, txt, err);
+    if (rc != IDC_OK)
+        return idc_err_prefix(err, IDC_EINTERNAL, "X-E.2 model: ");
+    idc_pre_result r;
+    idc_pre_result_init(&r);
+    rc = idc_pre_check(&r, "A3.4", &inst, NULL, err);
+    char why[256] = "";
+    if (rc == IDC_OK && r.verdict != IDC_UNKNOWN && idc_cert_verify(r.cert, &inst, why, sizeof why) != IDC_OK)
+        rc = idc_err_set(err, IDC_EDOM, "X-E.2: the A3.4 certificate does not verify: %s", why);
+    *v = r.verdict;
+    *cert = rc == IDC_OK && r.cert != NULL ? json_incref(r.cert) : NULL;
+    idc_pre_result_clear(&r);
+    idc_instance_clear(&inst);
+    fmpq_t qa, qb, t, u;
+    fmpq_init(qa);
+    fmpq_init(qb);
+    fmpq_init(t);
+    fmpq_init(u);
+    q_set(qa, a);
+    q_set(qb, b);
+    fmpq_mul(t, qa, qa);
+    q_set(u, s2);
+    fmpq_mul(t, t, u);
+    fmpq_mul(poly, qb, qb);
+    q_set(u, s1);
+    fmpq_mul(poly, poly, u);
+    fmpq_sub(poly, t, poly);
+    fmpq_clear(qa);
+    fmpq_clear(qb);
+    fmpq_clear(t);
+    fmpq_clear(u);
+    return rc;
+}
+
+static int verify_e2(json_t **witness, idc_err *err)
+{
+    /* 1. On the algebraic set (a, s1, b, s2) = (1, 1, 2, 4): the polynomial
+     *    vanishes and A3.4 is certified FAILS (equal distances on the whole
+     *    common flat {0}). 2. Off it (b = 3): the polynomial is nonzero and
+     *    A3.4 is certified HOLDS, so the violation is the fine-tuning. */
+    idc_verdict v_on, v_off;
+    json_t *c_on = NULL, *c_off = NULL;
+    fmpq_t p_on, p_off;
+    fmpq_init(p_on);
+    fmpq_init(p_off);
+    int rc = e2_check(&v_on, &c_on, p_on, "1", "1", "2", "4", err);
+    if (rc == IDC_OK)
+        rc = e2_check(&v_off, &c_off, p_off, "1", "1", "3", "4", err);
+    if (rc == IDC_OK && !(fmpq_is_zero(p_on) && v_on == IDC_FAILS))
+        rc = idc_err_set(err, IDC_EDOM, "X-E.2: on the algebraic set A3.4 is %s, not certified FAILS",
+                         idc_verdict_name(v_on));
+    else if (rc == IDC_OK && !(!fmpq_is_zero(p_off) && v_off == IDC_HOLDS))
+        rc = idc_err_set(err, IDC_EDOM, "X-E.2: off the algebraic set A3.4 is %s, not certified HOLDS",
+                         idc_verdict_name(v_off));
+    if (rc == IDC_OK)
+        *witness = json_pack("{s:s,s:o,s:o,s:o,s:o,s:s}", "family",
+                             "mu1 = (a, 0), Sigma1 = s1 e1 e1^T; mu2 = (0, b), Sigma2 = s2 e2 e2^T; supports meet "
+                             "at 0 where d1^2 = a^2/s1, d2^2 = b^2/s2",
+                             "violating", json_pack("{s:s,s:s,s:s,s:s,s:o}", "a", "1", "s1", "1", "b", "2", "s2", "4",
+                                                    "a^2 s2 - b^2 s1", idc_cert_json_fmpq(p_on)),
+                             "generic", json_pack("{s:s,s:s,s:s,s:s,s:o}", "a", "1", "s1", "1", "b", "3", "s2", "4",
+                                                  "a^2 s2 - b^2 s1", idc_cert_json_fmpq(p_off)),
+                             "A3.4_FAILS", json_incref(c_on),
+                             "A3.4_HOLDS_off_the_set", json_incref(c_off), "argument",
+                             "A3.4 fails exactly on the zero set of a^2 s2 - b^2 s1 (measure zero); one step off "
+                             "it the certified verdict is HOLDS");
+    json_decref(c_on);
+    json_decref(c_off);
+    fmpq_clear(p_on);
+    fmpq_clear(p_off);
+    return rc;
+}
+
 /* ---- X-E.3: three lines, A3.6 fails, ATwC without AT ----------------------- */
 
 static const char e3_model[] =
@@ -413,6 +508,7 @@ static const idc_cx_info registry[] = {
     {"K-D.2", "F4", "weakly injective f, g with f(Y) =d g(Y) and no affine h with f = h o g (K App. D.2)",
      verify_d2},
     {"K-H.10", "F2", "a leaky-ReLU net computing |x|/2, not weakly injective (K App. H.10)", verify_h10},
+    {"X-E.2", "A3.4", "two lines meeting where their Mahalanobis distances coincide (X Ex. E.2)", verify_e2},
     {"X-E.3", "A3.6", "three lines through 0: a map affine on each support but not on their union (X Ex. E.3)",
      verify_e3},
 };

@@ -167,6 +167,12 @@ int idc_pre_implied_by_f4(idc_pre_result *res, const char *id, const idc_pamap *
 int idc_pre_f23(idc_pre_result *res, const char *id, const idc_pamap *f, const char *hash,
                 const idc_budget *budget, idc_err *err) __attribute__((warn_unused_result));
 
+/* I-ii, I-iii, I-T2 (theory/pre_ivae.c): the iVAE conditions read on the
+ * declared model with u = the component label (aux.kind "label"); see that
+ * file for the reading, the choice of statistics and the certificates. */
+int idc_pre_ivae(idc_pre_result *res, const char *id, const idc_pdgmm *g, idc_aux_kind aux, const char *hash,
+                 const idc_budget *budget, idc_err *err) __attribute__((warn_unused_result));
+
 int idc_pre_ii(idc_pre_result *res, double noise_sigma, const char *hash, const idc_budget *budget,
                idc_err *err) __attribute__((warn_unused_result));
 

@@ -12,7 +12,8 @@
 
 typedef struct {
     const char *id;          /* THEORY.md §4 ID, e.g. "K3.9a" */
-    const char *conclusion;  /* equivalence class ID of THEORY.md §2: AT, ATwC, PS, AFF_F, IVAE_A, IVAE_P */
+    const char *conclusion;  /* class ID of THEORY.md §2 (AT, ATwC, PS, AFF_F, IVAE_A, IVAE_P), or PERM_U:
+                                the structure of U up to a permutation (K3.10c) */
     const char *identifies;  /* what is identified, e.g. "P(U,Z)" */
     const char *source;      /* paper and theorem */
     const char *pre[IDC_THM_MAX_PRE];       /* instance preconditions (NULL-terminated) */

@@ -144,11 +144,11 @@ static const idc_pre_info registry[] = {
     {"I-i", "noise characteristic function non-zero", "I Thm 1 (i)",
      "the characteristic function of the noise is non-zero almost everywhere", IDC_PRE_AUX, 1},
     {"I-ii", "sufficient statistics differentiable", "I Thm 1 (ii)",
-     "the sufficient statistics are differentiable a.e. with non-zero derivative a.e.", IDC_PRE_AUX, 0},
+     "the sufficient statistics are differentiable a.e. with non-zero derivative a.e.", IDC_PRE_AUX, 1},
     {"I-iii", "auxiliary variability", "I Thm 1 (iii)",
-     "there are nk+1 values u^0..u^nk with [lambda(u^l) - lambda(u^0)] invertible", IDC_PRE_AUX, 0},
+     "there are nk+1 values u^0..u^nk with [lambda(u^l) - lambda(u^0)] invertible", IDC_PRE_AUX, 1},
     {"I-T2", "scalar statistics with unique minimum", "I Thm 2",
-     "k = 1, one sufficient statistic T shared by all i, and T has a unique minimum", IDC_PRE_AUX, 0},
+     "k = 1, one sufficient statistic T shared by all i, and T has a unique minimum", IDC_PRE_AUX, 1},
     {"REC", "perfect reconstruction", "X eq. 2", "the fitted decoder reconstructs the data: f(g(x)) = x",
      IDC_PRE_ESTIMATOR, 0},
     {"GAUSS", "encoded data is a pdGMM", "X eq. 3", "g(X) is a pdGMM with J' components", IDC_PRE_ESTIMATOR,
@@ -217,6 +217,8 @@ int idc_pre_check_hashed(idc_pre_result *res, const char *id, const idc_instance
         return idc_pre_f23(res, id, f, hash, budget, err);
     if (strcmp(id, "I-i") == 0)
         return idc_pre_ii(res, inst->noise_sigma, hash, budget, err);
+    if (strcmp(id, "I-ii") == 0 || strcmp(id, "I-iii") == 0 || strcmp(id, "I-T2") == 0)
+        return idc_pre_ivae(res, id, g, inst->aux, hash, budget, err);
     if (strcmp(id, "P3") == 0)
         idc_pre_result_set(res, id, IDC_UNKNOWN, NULL,
                            "out of scope for certification (K Sec. 3.2 maximality conditions)");

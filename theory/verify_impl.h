@@ -20,6 +20,7 @@ typedef struct {
     const idc_pdgmm *g;
     const idc_pamap *f;
     const double *noise; /* NULL when unknown */
+    int aux;             /* idc_aux_kind of the instance; -1 when unknown */
     char *reason;
     size_t rlen;
 } vctx;
@@ -70,6 +71,7 @@ int idc_v_minor_nonzero(const double *a, size_t rows, size_t cols, const slong *
 int idc_v_a34(vctx *V, idc_verdict v, const char *method, const json_t *w); /* verify_a34.c */
 int idc_v_a36(vctx *V, idc_verdict v, const char *method, const json_t *w); /* verify_a36.c */
 
+int idc_v_ivae(vctx *V, const char *id, idc_verdict v, const char *method, const json_t *w); /* verify_ivae.c */
 int idc_v_f23(vctx *V, const char *id, idc_verdict v, const char *method, const json_t *w); /* verify_f23.c */
 
 #endif

@@ -7,7 +7,8 @@
 
 START_TEST(test_registry_consistent)
 {
-    static const char *const ids[] = {"K3.9a", "K3.9b", "K3.9c", "X3.5", "X3.7", "X3.9", "I1", "I2"};
+    static const char *const ids[] = {"K3.9a", "K3.9b", "K3.9c", "K3.10a", "K3.10b", "K3.10c", "K3.10d",
+                                      "X3.5",  "X3.7",  "X3.9",  "I1",     "I2"};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++)
         ck_assert_ptr_nonnull(idc_thm_find(ids[i]));
     ck_assert_ptr_null(idc_thm_find("K9.9"));

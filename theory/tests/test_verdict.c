@@ -110,8 +110,8 @@ START_TEST(test_dispatch)
     static const char *text =
         "{\"idcheck_format\": 1,"
         " \"model\": {\"dim\": 1, \"components\": ["
-        "   {\"weight\": 0.5, \"mean\": [-1], \"L\": [[1]]}, {\"weight\": 0.5, \"mean\": [1], \"L\": "
-        "[[1]]}]},"
+        "   {\"weight\": 0.5, \"mean\": [0], \"L\": [[1]]}, {\"weight\": 0.5, \"mean\": [0], \"L\": "
+        "[[2]]}]}, \"aux\": {\"kind\": \"label\"},"
         " \"map\": {\"type\": \"mlp\", \"layers\": ["
         "   {\"W\": [[2], [1]], \"b\": [0, 1], \"activation\": \"leaky_relu\", \"slope\": 0.5}]}}";
     idc_instance inst;
