@@ -1334,6 +1334,26 @@ static int v_nonsingular_on(const vcomp *c, const unsigned char *in, slong m)
         k += in[i];
     if (k == 0)
         return 1;
+    if (c->form != IDC_COMP_COVARIANCE) {
+        /* Sigma[B,B] = L_B L_B^T is nonsingular iff the rows B of L are
+         * independent: one exact rank of a k x r matrix, no products. */
+        if (c->r < k)
+            return 0;
+        fmpq_mat_t LB, E;
+        fmpq_mat_init(LB, k, c->r);
+        fmpq_mat_init(E, k, c->r);
+        slong a = 0;
+        for (slong i = 0; i < m; i++)
+            if (in[i]) {
+                for (slong q = 0; q < c->r; q++)
+                    fmpq_set(fmpq_mat_entry(LB, a, q), fmpq_mat_entry(c->L, i, q));
+                a++;
+            }
+        int full = fmpq_mat_rref(E, LB) == k;
+        fmpq_mat_clear(LB);
+        fmpq_mat_clear(E);
+        return full;
+    }
     fmpq_mat_t R;
     fmpq_mat_init(R, k, k);
     slong a = 0;
