@@ -1,10 +1,12 @@
-/* idcheck fit INSTANCE.json --estimator stage1 [...] -o FIT.json */
+/* idcheck fit INSTANCE.json --estimator stage1|kivva-e1 [...] -o FIT.json
+ * idcheck fit --estimator kivva-e1 --codes ZHAT.npy --J K [--z Z.npy] -o FIT.json */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "models/kivva_e1.h"
 #include "numeric/fileio.h"
 #include "properties/pipeline.h"
 #include "reports/provenance.h"
@@ -12,9 +14,16 @@
 static void help(FILE *fp)
 {
     fprintf(fp,
-            "usage: idcheck fit INSTANCE.json --estimator stage1 [--seed S] [-n N] [--eval N]\n"
+            "usage: idcheck fit INSTANCE.json --estimator stage1|kivva-e1 [--seed S] [-n N] [--eval N]\n"
             "                   [--steps K] [--batch B] [--lr R] [--hidden-mult K | --hidden W1,W2,...]\n"
-            "                   [--code-weight C] [--zhat ZHAT.npy] -o FIT.json\n\n"
+            "                   [--code-weight C] [--J K] [--zhat ZHAT.npy] -o FIT.json\n"
+            "       idcheck fit --estimator kivva-e1 --codes CODES.npy --J K [--z Z.npy] [--seed S]\n"
+            "                   [--zhat OUT.npy] -o FIT.json\n\n"
+            "kivva-e1 (K Thm E.1): fits a K-component GMM to codes (EM, 5 restarts) and unmixes\n"
+            "them with the generalised eigenvectors of the two fitted covariances with the best\n"
+            "separated ratios; on an instance it runs Stage 1 first and unmixes its held-out\n"
+            "codes (K defaults to the instance's J); on a file it unmixes the given codes and\n"
+            "scores them against --z when given.\n\n"
             "Draws N + EVAL samples of the instance (streams keyed by S, trial 0), trains the\n"
             "estimator on the first N, encodes the EVAL held-out samples and scores them\n"
             "against their true latents (R^2 and MCC, out of sample). FIT.json holds the trained\n"
@@ -44,10 +53,112 @@ static int parse_widths(idc_stage1_config *c, const char *s)
     return n > 0;
 }
 
+/* Fits kivva-e1 on the n x d codes, replaces them by the unmixed codes and,
+ * when z (n x dz) is given, scores them (MCC and R^2, half split). *out =
+ * {"J", "pair", "log_gap", "U", "b", "gmm": {...}, "mcc_in", "mcc_out",
+ * "r2_out"}. */
+static int unmix(json_t **out, double *codes, size_t n, size_t d, size_t J, uint64_t seed, const double *z, size_t dz,
+                 idc_err *err)
+{
+    idc_kivva_e1 k;
+    idc_kivva_e1_init(&k);
+    idc_gmm_opts o = idc_gmm_opts_default();
+    o.seed = seed;
+    int rc = idc_kivva_e1_fit(&k, codes, n, d, J, &o, err);
+    if (rc == IDC_OK)
+        rc = idc_kivva_e1_apply(codes, &k, codes, n) == IDC_OK ? IDC_OK : idc_err_set(err, IDC_ENOMEM, "out of memory");
+    if (rc == IDC_OK) {
+        json_t *U = json_array(), *b = json_array(), *w = json_array(), *mu = json_array();
+        for (size_t i = 0; i < d; i++) {
+            json_t *row = json_array();
+            for (size_t j = 0; j < d; j++)
+                json_array_append_new(row, json_real(k.U[i * d + j]));
+            json_array_append_new(U, row);
+            json_array_append_new(b, json_real(k.b[i]));
+        }
+        for (size_t j = 0; j < J; j++) {
+            json_array_append_new(w, json_real(k.gmm.weight[j]));
+            json_t *row = json_array();
+            for (size_t i = 0; i < d; i++)
+                json_array_append_new(row, json_real(k.gmm.mean[j * d + i]));
+            json_array_append_new(mu, row);
+        }
+        *out = json_pack("{s:I,s:[I,I],s:f,s:o,s:o,s:{s:o,s:o,s:f,s:I}}", "J", (json_int_t)J, "pair",
+                         (json_int_t)k.pair[0], (json_int_t)k.pair[1], "log_gap", k.log_gap, "U", U, "b", b, "gmm",
+                         "weights", w, "means", mu, "mean_loglik", k.gmm.loglik, "iterations", (json_int_t)k.gmm.iters);
+    }
+    if (rc == IDC_OK && z != NULL) {
+        idc_mcc_result mc;
+        idc_r2_result r2;
+        rc = idc_metric_mcc(&mc, z, dz, codes, d, n, err);
+        if (rc == IDC_OK) {
+            json_object_set_new(*out, "mcc_in", json_real(mc.mcc_in));
+            json_object_set_new(*out, "mcc_out", json_real(mc.mcc_out));
+            idc_mcc_result_clear(&mc);
+            rc = idc_metric_r2(&r2, z, dz, codes, d, n, err);
+        }
+        if (rc == IDC_OK) {
+            json_object_set_new(*out, "r2_out", json_real(r2.r2_out));
+            idc_r2_result_clear(&r2);
+        }
+    }
+    idc_kivva_e1_clear(&k);
+    return rc;
+}
+
+static int fit_codes(const char *codes, const char *ztrue, size_t J, uint64_t seed, const char *zpath,
+                     const char *outpath)
+{
+    idc_err err;
+    double *X = NULL, *Z = NULL;
+    size_t n = 0, d = 0, nz = 0, dz = 0;
+    json_t *kj = NULL;
+    int rc = idc_npy_read_f64(&X, &n, &d, codes, &err);
+    if (rc == IDC_OK && J < 2)
+        rc = idc_err_set(&err, IDC_EINVAL, "--J: kivva-e1 needs the number of components (>= 2)");
+    if (rc == IDC_OK && ztrue != NULL) {
+        rc = idc_npy_read_f64(&Z, &nz, &dz, ztrue, &err);
+        if (rc == IDC_OK && nz != n)
+            rc = idc_err_set(&err, IDC_EINVAL, "--z: %zu rows, --codes has %zu", nz, n);
+    }
+    if (rc == IDC_OK)
+        rc = unmix(&kj, X, n, d, J, seed, Z, dz, &err);
+    if (rc == IDC_OK) {
+        json_object_set_new(kj, "codes", json_string(codes));
+        json_object_set_new(kj, "estimator", json_string("kivva-e1"));
+        json_object_set_new(kj, "provenance", idc_provenance_json());
+        char *s = json_dumps(kj, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+        if (zpath != NULL)
+            rc = idc_npy_write_f64(zpath, X, n, d, &err);
+        if (rc == IDC_OK)
+            rc = s ? idc_write_file_atomic(outpath, s, strlen(s), &err) : idc_err_set(&err, IDC_ENOMEM, "out of memory");
+        free(s);
+        if (rc == IDC_OK) {
+            json_t *mo = json_object_get(kj, "mcc_out");
+            if (mo != NULL)
+                printf("kivva-e1: %zu codes, J = %zu, held-out MCC %.4f\n", n, J, json_real_value(mo));
+            else
+                printf("kivva-e1: %zu codes, J = %zu, unmixed with the covariances of components %lld and %lld "
+                       "(no --z to score)\n",
+                       n, J, (long long)json_integer_value(json_array_get(json_object_get(kj, "pair"), 0)),
+                       (long long)json_integer_value(json_array_get(json_object_get(kj, "pair"), 1)));
+        }
+    }
+    json_decref(kj);
+    free(X);
+    free(Z);
+    if (rc != IDC_OK) {
+        idc_cli_error("fit", "%s", err.msg);
+        return idc_status_exit_code(rc);
+    }
+    return 0;
+}
+
 int idc_cli_fit(int argc, char **argv)
 {
     const char *inpath = NULL, *outpath = NULL, *zpath = NULL, *est = NULL, *widths = NULL;
-    size_t n = 0, neval = 0, steps = 0, batch = 0, hmult = 0;
+    const char *codes = NULL, *ztrue = NULL;
+    size_t n = 0, neval = 0, steps = 0, batch = 0, hmult = 0, ncomp = 0;
     double lr = 0, cw = -1;
     uint64_t seed = 1;
     for (int i = 1; i < argc; i++) {
@@ -64,6 +175,12 @@ int idc_cli_fit(int argc, char **argv)
             outpath = argv[++i];
         else if (strcmp(a, "--zhat") == 0 && more)
             zpath = argv[++i];
+        else if (strcmp(a, "--codes") == 0 && more)
+            codes = argv[++i];
+        else if (strcmp(a, "--z") == 0 && more)
+            ztrue = argv[++i];
+        else if (strcmp(a, "--J") == 0 && more)
+            ok = idc_cli_parse_size(a, argv[++i], &ncomp);
         else if (strcmp(a, "--seed") == 0 && more)
             ok = idc_cli_parse_u64(a, argv[++i], &seed);
         else if (strcmp(a, "-n") == 0 && more)
@@ -91,12 +208,20 @@ int idc_cli_fit(int argc, char **argv)
         if (!ok)
             return 2;
     }
+    if (est != NULL && strcmp(est, "kivva-e1") == 0 && codes != NULL) {
+        if (inpath != NULL || outpath == NULL) {
+            idc_cli_error("fit", "--codes: give either an instance or --codes, and -o");
+            return 2;
+        }
+        return fit_codes(codes, ztrue, ncomp, seed, zpath, outpath);
+    }
     if (inpath == NULL || outpath == NULL || est == NULL) {
         help(stderr);
         return 2;
     }
-    if (strcmp(est, "stage1") != 0) {
-        idc_cli_error("fit", "--estimator: unknown estimator \"%s\" (available: stage1)", est);
+    int kivva = strcmp(est, "kivva-e1") == 0;
+    if (strcmp(est, "stage1") != 0 && !kivva) {
+        idc_cli_error("fit", "--estimator: unknown estimator \"%s\" (available: stage1, kivva-e1)", est);
         return 2;
     }
     idc_err err;
@@ -144,6 +269,14 @@ int idc_cli_fit(int argc, char **argv)
         json_object_set_new(out, "instance", json_string(inpath));
         json_object_set_new(out, "model_hash", json_string(hash));
         json_object_set_new(out, "weights", idc_stage1_to_json(model));
+        if (rc == IDC_OK && kivva) {
+            /* unmix the held-out Stage-1 codes; score against their latents */
+            json_t *kj = NULL;
+            size_t J = ncomp ? ncomp : inst.prior.ncomp;
+            rc = unmix(&kj, res.zhat, neval, c.latent_dim, J, seed, res.zeval, m, &err);
+            if (rc == IDC_OK)
+                json_object_set_new(out, "kivva_e1", kj);
+        }
         json_object_set_new(out, "provenance", idc_provenance_json());
         char *s = json_dumps(out, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
         json_decref(out);
@@ -153,6 +286,9 @@ int idc_cli_fit(int argc, char **argv)
             rc = s ? idc_write_file_atomic(outpath, s, strlen(s), &err)
                    : idc_err_set(&err, IDC_ENOMEM, "out of memory");
         free(s);
+        if (rc == IDC_OK && kivva)
+            printf("kivva-e1: held-out MCC after unmixing %.4f (Stage-1 codes %.4f)\n",
+                   json_real_value(json_object_get(json_object_get(out, "kivva_e1"), "mcc_out")), res.mcc.mcc_out);
         if (rc == IDC_OK)
             printf("stage1: %zu steps, final loss %.5g, %.1f s; held-out R2 %.4f (in-sample %.4f), MCC %.4f\n",
                    c.steps, res.final_loss, res.train_seconds, res.r2.r2_out, res.r2.r2_in, res.mcc.mcc_out);
