@@ -294,6 +294,29 @@ void idc_adam_step(idc_adam *a, const idc_adam_config *c, void *params, const vo
 uint64_t idc_adam_steps(const idc_adam *a);
 
 /* ---------------------------------------------------------------------- */
+/* Extra-gradient Adam (Gidel et al. 2019, "A variational inequality
+ * perspective on GANs", Alg. "Extra-Adam")                                */
+
+/* One extra-gradient step is two calls on the same parameters:
+ *   extrapolate(g(p_t)):   backup = p_t;  p = p_t - Adam(g(p_t))
+ *   step(g(p_{t+1/2})):    p = backup - Adam(g(p_{t+1/2}))
+ * where the gradient of the second call is evaluated at the extrapolated
+ * point. Both calls advance the Adam moments and the step counter (as in
+ * the reference Extra-Adam), so the bias corrections see 2 updates per
+ * extra-gradient step. Used for the primal and dual players of a
+ * Lagrangian (Stage 2). */
+typedef struct idc_extra_adam idc_extra_adam;
+
+/* State for n parameters on backend be; NULL with err set when out of
+ * memory. */
+idc_extra_adam *idc_extra_adam_new(const idc_backend *be, size_t n, idc_err *err);
+void idc_extra_adam_free(idc_extra_adam *a);
+void idc_extra_adam_extrapolate(idc_extra_adam *a, const idc_adam_config *c, void *params, const void *grads);
+void idc_extra_adam_step(idc_extra_adam *a, const idc_adam_config *c, void *params, const void *grads);
+/* Adam updates taken so far (two per extra-gradient step). */
+uint64_t idc_extra_adam_updates(const idc_extra_adam *a);
+
+/* ---------------------------------------------------------------------- */
 /* JSON                                                                    */
 
 /* The network as JSON: {"in_dim": d, "layers": [ {"kind": "dense", "in",
