@@ -178,6 +178,25 @@ const idc_pre_info *idc_pre_info_find(const char *id)
 
 /* ---- dispatcher ---------------------------------------------------------- */
 
+/* The checkers of polynomial cost whose only budget is the size of the exact
+ * objects they build (J m^2 rationals): UNKNOWN when that exceeds the
+ * entry cap. Returns 1 when the verdict was set. The other checkers watch
+ * their deadline themselves. */
+static int size_gate(idc_pre_result *res, const char *id, const idc_pdgmm *g, const idc_budget *budget)
+{
+    static const char *const gated[] = {"P2", "A3.8a", "A3.8b", "I-ii", "I-iii", "I-T2"};
+    int hit = 0;
+    for (size_t i = 0; i < sizeof gated / sizeof gated[0]; i++)
+        hit |= strcmp(id, gated[i]) == 0;
+    size_t cap = idc_budget_entries(budget), m = g->dim, J = g->ncomp;
+    if (!hit || m == 0 || J <= cap / m / m)
+        return 0;
+    idc_pre_result_set(res, id, IDC_UNKNOWN, NULL,
+                       "the exact data (J m^2 = %zu x %zu^2 rationals) exceeds the size budget of %zu entries", J, m,
+                       cap);
+    return 1;
+}
+
 int idc_pre_check_hashed(idc_pre_result *res, const char *id, const idc_instance *inst, const char *hash,
                          const idc_budget *budget, idc_err *err)
 {
@@ -187,6 +206,8 @@ int idc_pre_check_hashed(idc_pre_result *res, const char *id, const idc_instance
     idc_pre_result_clear(res);
     const idc_pdgmm *g = &inst->prior;
     const idc_pamap *f = &inst->map;
+    if (size_gate(res, id, g, budget))
+        return IDC_OK;
     if (strcmp(id, "P1") == 0)
         return idc_pre_p1(res, g, hash, budget, err);
     if (strcmp(id, "P1nd") == 0)

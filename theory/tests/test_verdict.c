@@ -134,6 +134,14 @@ START_TEST(test_dispatch)
     }
     ck_assert_int_eq(idc_pre_check(&r, "nope", &inst, NULL, &err), IDC_EINVAL);
     ck_assert(strstr(err.msg, "nope") != NULL);
+    /* a size budget below J m^2 = 2 gives UNKNOWN, never a verdict */
+    idc_budget tiny = {0, 1};
+    static const char *const gated[] = {"P2", "A3.8a", "A3.8b", "I-ii", "I-iii", "I-T2"};
+    for (size_t i = 0; i < sizeof gated / sizeof gated[0]; i++) {
+        ck_assert_int_eq(idc_pre_check(&r, gated[i], &inst, &tiny, &err), IDC_OK);
+        ck_assert_msg(r.verdict == IDC_UNKNOWN && strstr(r.reason, "size budget") != NULL, "%s: %s", gated[i],
+                      r.reason);
+    }
     idc_pre_result_clear(&r);
     idc_instance_clear(&inst);
 }
