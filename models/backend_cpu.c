@@ -1,5 +1,17 @@
 /* The CPU backend of the training engine: OpenBLAS GEMM plus sequential
- * kernels, instantiated for float and double from models/cpu_kernels.inc. */
+ * kernels, instantiated for float and double from models/cpu_kernels.inc.
+ *
+ * The kernels are compiled at -O3 without -ftrapping-math, so that the
+ * leaky-ReLU selects are if-converted and vectorised: compiled as branches
+ * on random signs they mispredicted half the time and took half of a
+ * small network's step (measured: 112 -> 44 ms per step at n = 10, widths
+ * 100, batch 6144). Neither option changes a value: trapping-math only
+ * concerns floating-point exception flags, and without -ffast-math every
+ * reduction keeps its sequential order, so the kernels stay bit-for-bit
+ * deterministic. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("O3", "no-trapping-math")
+#endif
 #include "models/engine.h"
 
 #include <math.h>

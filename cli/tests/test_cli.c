@@ -112,6 +112,20 @@ START_TEST(test_pipeline)
     ck_assert(strstr(out, "\"mcc_out\"") != NULL);
     ck_assert_int_eq(idc("idcheck version"), 0);
     ck_assert(strstr(out, "\"flint\"") != NULL);
+    /* kivva-e1 on codes A z + b of a diagonal GMM with distinct ratios */
+    put("diag.json",
+        "{\"idcheck_format\": 1, \"model\": {\"dim\": 2, \"components\": ["
+        "{\"weight\": 0.5, \"mean\": [0, 0], \"Sigma\": [[1, 0], [0, 1]]},"
+        "{\"weight\": 0.5, \"mean\": [6, 0], \"Sigma\": [[2.56, 0], [0, 6.5536]]}]},"
+        " \"map\": {\"type\": \"mlp\", \"layers\": [{\"W\": [[1, 0.6], [-0.4, 1]], \"b\": [3, 0],"
+        " \"activation\": \"identity\"}]}}");
+    ck_assert_int_eq(idc("idcheck sample diag.json -n 4000 --seed 3 -o d"), 0);
+    ck_assert_int_eq(idc("idcheck fit --estimator kivva-e1 --codes d.x.npy --J 2 --z d.z.npy --zhat dz.npy -o k.json"),
+                     0);
+    ck_assert_msg(strstr(out, "held-out MCC 0.9") != NULL, "%s", out);
+    ck_assert(exists("k.json") && exists("dz.npy"));
+    ck_assert_int_eq(idc("idcheck fit --estimator kivva-e1 --codes d.x.npy --J 1 -o k1.json"), 2);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "--J") != NULL && !exists("k1.json"));
 }
 END_TEST
 
