@@ -408,12 +408,14 @@ static int v_cols(fmpq_mat_t M, const json_t *arr, slong m, slong d)
     if (!json_is_array(arr) || json_array_size(arr) != (size_t)d)
         return 0;
     fmpq_mat_t col;
+    fmpq_mat_init(col, m, 1);
     int ok = 1;
     for (slong k = 0; k < d && ok; k++) {
         ok = idc_vget_qvec(col, json_array_get(arr, (size_t)k), m);
         for (slong i = 0; i < m && ok; i++)
             fmpq_set(fmpq_mat_entry(M, i, k), fmpq_mat_entry(col, i, 0));
     }
+    fmpq_mat_clear(col);
     return ok;
 }
 
