@@ -99,7 +99,7 @@ typedef struct {
     slong *piv;         /* r independent columns P of Sigma */
     fmpq_mat_t mu;      /* m x 1 */
     fmpq_mat_t B;       /* m x r basis of V = col Sigma */
-    fmpq_mat_t Sinv;    /* r x r, Sigma[P,P]^{-1} */
+    fmpq_mat_t SPP;     /* r x r, Sigma[P,P] (nonsingular) */
 } a34_comp;
 
 /* Pivot columns of a matrix in rref with `rank` nonzero rows. */
@@ -111,6 +111,41 @@ static void rref_pivots(slong *piv, const fmpq_mat_t R, slong rank)
             c++;
         piv[i] = c;
     }
+}
+
+/* Sets A (m x d) to Z (m x d integers) with every nonzero column divided
+ * by its content: primitive integer columns spanning the same lines. */
+static void set_primitive_cols(fmpq_mat_t A, fmpz_mat_t Z)
+{
+    slong m = Z->r, d = Z->c;
+    fmpz_t g;
+    fmpz_init(g);
+    for (slong k = 0; k < d; k++) {
+        fmpz_zero(g);
+        for (slong i = 0; i < m; i++)
+            fmpz_gcd(g, g, fmpz_mat_entry(Z, i, k));
+        for (slong i = 0; i < m; i++) {
+            if (!fmpz_is_zero(g))
+                fmpz_divexact(fmpz_mat_entry(Z, i, k), fmpz_mat_entry(Z, i, k), g);
+            fmpq_set_fmpz(fmpq_mat_entry(A, i, k), fmpz_mat_entry(Z, i, k));
+        }
+    }
+    fmpz_clear(g);
+}
+
+/* Scales the columns of a rational A to primitive integer vectors. */
+static void mat_primitive_cols(fmpq_mat_t A)
+{
+    slong m = A->r, d = A->c;
+    if (d == 0 || m == 0)
+        return;
+    fmpz_mat_t Z;
+    fmpz *den = _fmpz_vec_init(d);
+    fmpz_mat_init(Z, m, d);
+    fmpq_mat_get_fmpz_mat_colwise(Z, den, A);
+    set_primitive_cols(A, Z);
+    fmpz_mat_clear(Z);
+    _fmpz_vec_clear(den, d);
 }
 
 /* Loads component j; returns IDC_OK, IDC_EINVAL (malformed data, a
@@ -131,16 +166,13 @@ static int comp_load(a34_comp *c, const idc_pdgmm *g, size_t j, idc_err *err)
         c->r = fmpq_mat_rref(R, S);
         c->piv = flint_malloc((size_t)(c->r + 1) * sizeof(slong));
         rref_pivots(c->piv, R, c->r);
-        fmpq_mat_clear(c->Sinv);
-        fmpq_mat_init(c->Sinv, c->r, c->r);
-        fmpq_mat_t M;
-        fmpq_mat_init(M, c->r, c->r);
+        fmpq_mat_clear(c->SPP);
+        fmpq_mat_init(c->SPP, c->r, c->r);
         for (slong a = 0; a < c->r; a++)
             for (slong b = 0; b < c->r; b++)
-                fmpq_set(fmpq_mat_entry(M, a, b), fmpq_mat_entry(S, c->piv[a], c->piv[b]));
-        if (c->r > 0 && !fmpq_mat_inv(c->Sinv, M))
+                fmpq_set(fmpq_mat_entry(c->SPP, a, b), fmpq_mat_entry(S, c->piv[a], c->piv[b]));
+        if (c->r > 0 && idc_qmat_rank(c->SPP) != c->r)
             rc = idc_err_set(err, IDC_EINTERNAL, "A3.4: Sigma_%zu[P,P] singular on independent columns", j);
-        fmpq_mat_clear(M);
         /* basis of V: independent columns of L (factor forms), else of Sigma */
         fmpq_mat_clear(c->B);
         fmpq_mat_init(c->B, m, c->r);
@@ -168,22 +200,10 @@ static int comp_load(a34_comp *c, const idc_pdgmm *g, size_t j, idc_err *err)
                     fmpq_set(fmpq_mat_entry(c->B, i, a), fmpq_mat_entry(S, i, c->piv[a]));
         }
     }
+    mat_primitive_cols(c->B); /* integer columns: the flats' directions stay integral */
     fmpq_mat_clear(S);
     fmpq_mat_clear(R);
     return rc;
-}
-
-/* y (m x n) with Sigma y = v for v (m x n) with columns in V: y[P,:] =
- * Sinv v[P,:], zero elsewhere. */
-static void comp_solve(fmpq_mat_t y, const a34_comp *c, const fmpq_mat_t v)
-{
-    fmpq_mat_zero(y);
-    for (slong col = 0; col < v->c; col++)
-        for (slong a = 0; a < c->r; a++) {
-            fmpq *e = fmpq_mat_entry(y, c->piv[a], col);
-            for (slong b = 0; b < c->r; b++)
-                fmpq_addmul(e, fmpq_mat_entry(c->Sinv, a, b), fmpq_mat_entry(v, c->piv[b], col));
-        }
 }
 
 /* ---- affine flats p + col N ------------------------------------------------- */
@@ -211,69 +231,62 @@ static void flat_of_comp(a34_flat *F, const a34_comp *c)
     fmpq_mat_init_set(F->N, c->B);
 }
 
-/* Scales every column of N to a primitive integer vector; N = I when d = m. */
-static void flat_normalise(a34_flat *F)
-{
-    slong m = F->N->r, d = F->N->c;
-    if (d == 0)
-        return;
-    if (d == m) {
-        fmpq_mat_one(F->N);
-        return;
-    }
-    fmpz_mat_t Z;
-    fmpz *den = _fmpz_vec_init(d);
-    fmpz_t g;
-    fmpz_init(g);
-    fmpz_mat_init(Z, m, d);
-    fmpq_mat_get_fmpz_mat_colwise(Z, den, F->N);
-    for (slong k = 0; k < d; k++) {
-        fmpz_zero(g);
-        for (slong i = 0; i < m; i++)
-            fmpz_gcd(g, g, fmpz_mat_entry(Z, i, k));
-        for (slong i = 0; i < m; i++) {
-            if (!fmpz_is_zero(g))
-                fmpz_divexact(fmpz_mat_entry(Z, i, k), fmpz_mat_entry(Z, i, k), g);
-            fmpq_set_fmpz(fmpq_mat_entry(F->N, i, k), fmpz_mat_entry(Z, i, k));
-        }
-    }
-    fmpz_clear(g);
-    fmpz_mat_clear(Z);
-    _fmpz_vec_clear(den, d);
-}
-
-/* out = in ∩ S_c (out initialised, not aliasing in): one rref of
- * [N, -B | mu - p]. Returns 1 when nonempty, 0 when empty. */
+/* out = in ∩ S_c (out initialised, not aliasing in). N and B have integer
+ * entries, so one fraction-free rref (R, den) of the integer matrix
+ * [N, -B | rden (mu - p)] decides: a pivot in the last column means the
+ * flats do not meet; otherwise free unknowns 0 give the new point, and each
+ * free column f the kernel vector (den at f, -R[i,f] at pivot i), whose
+ * N-part spans col N ∩ col B (independent, since N and B have full column
+ * rank). The new directions are again primitive integer columns (N = I when
+ * d = m). Returns 1 when nonempty, 0 when empty. */
 static int flat_meet(a34_flat *out, const a34_flat *in, const a34_comp *c)
 {
     slong m = in->p->r, d = in->N->c, r = c->r, n = d + r + 1;
-    fmpq_mat_t A, R;
-    fmpq_mat_init(A, m, n);
-    fmpq_mat_init(R, m, n);
+    fmpq_mat_t rhs;
+    fmpz_mat_t Z, R, rn;
+    fmpz_t den, rden, acc;
+    fmpq_mat_init(rhs, m, 1);
+    fmpz_mat_init(Z, m, n);
+    fmpz_mat_init(R, m, n);
+    fmpz_mat_init(rn, m, 1);
+    fmpz_init(den);
+    fmpz_init(rden);
+    fmpz_init(acc);
+    fmpq_mat_sub(rhs, c->mu, in->p);
+    fmpq_mat_get_fmpz_mat_matwise(rn, rden, rhs);
     for (slong i = 0; i < m; i++) {
         for (slong k = 0; k < d; k++)
-            fmpq_set(fmpq_mat_entry(A, i, k), fmpq_mat_entry(in->N, i, k));
+            fmpz_set(fmpz_mat_entry(Z, i, k), fmpq_numref(fmpq_mat_entry(in->N, i, k)));
         for (slong k = 0; k < r; k++)
-            fmpq_neg(fmpq_mat_entry(A, i, d + k), fmpq_mat_entry(c->B, i, k));
-        fmpq_sub(fmpq_mat_entry(A, i, n - 1), fmpq_mat_entry(c->mu, i, 0), fmpq_mat_entry(in->p, i, 0));
+            fmpz_neg(fmpz_mat_entry(Z, i, d + k), fmpq_numref(fmpq_mat_entry(c->B, i, k)));
+        fmpz_set(fmpz_mat_entry(Z, i, n - 1), fmpz_mat_entry(rn, i, 0));
     }
-    slong rank = fmpq_mat_rref(R, A);
+    slong rank = fmpz_mat_rref(R, den, Z);
     slong *piv = flint_malloc((size_t)(rank + 1) * sizeof(slong));
-    rref_pivots(piv, R, rank);
+    slong c0 = 0;
+    for (slong i = 0; i < rank; i++) {
+        while (c0 < n && fmpz_is_zero(fmpz_mat_entry(R, i, c0)))
+            c0++;
+        piv[i] = c0;
+    }
     int ok = rank == 0 || piv[rank - 1] != n - 1;
     if (ok) {
-        /* a particular solution: free unknowns 0, pivot unknowns = rhs */
-        fmpq_mat_set(out->p, in->p);
-        for (slong i = 0; i < rank; i++)
-            if (piv[i] < d)
-                for (slong a = 0; a < m; a++)
-                    fmpq_addmul(fmpq_mat_entry(out->p, a, 0), fmpq_mat_entry(in->N, a, piv[i]),
-                                fmpq_mat_entry(R, i, n - 1));
-        /* kernel of [N, -B]: one vector per free column; N times its first d
-         * coordinates spans col N ∩ col B (independent: N, B have full column rank) */
+        /* the point: p + N a0 with a0[piv_i] = R[i, n-1] / (den rden) */
+        fmpz_mul(rden, rden, den);
+        fmpq_t t;
+        fmpq_init(t);
+        for (slong a = 0; a < m; a++) {
+            fmpz_zero(acc);
+            for (slong i = 0; i < rank; i++)
+                if (piv[i] < d)
+                    fmpz_addmul(acc, fmpq_numref(fmpq_mat_entry(in->N, a, piv[i])), fmpz_mat_entry(R, i, n - 1));
+            fmpq_set_fmpz_frac(t, acc, rden);
+            fmpq_add(fmpq_mat_entry(out->p, a, 0), fmpq_mat_entry(in->p, a, 0), t);
+        }
+        fmpq_clear(t);
         slong nfree = d + r - rank;
-        fmpq_mat_clear(out->N);
-        fmpq_mat_init(out->N, m, nfree);
+        fmpz_mat_t D;
+        fmpz_mat_init(D, m, nfree);
         slong f = 0, pi = 0;
         for (slong col = 0; col < d + r; col++) {
             if (pi < rank && piv[pi] == col) {
@@ -281,20 +294,31 @@ static int flat_meet(a34_flat *out, const a34_flat *in, const a34_comp *c)
                 continue;
             }
             for (slong a = 0; a < m; a++) {
-                fmpq *e = fmpq_mat_entry(out->N, a, f);
+                fmpz *e = fmpz_mat_entry(D, a, f);
                 if (col < d)
-                    fmpq_set(e, fmpq_mat_entry(in->N, a, col));
+                    fmpz_mul(e, den, fmpq_numref(fmpq_mat_entry(in->N, a, col)));
                 for (slong i = 0; i < rank; i++)
                     if (piv[i] < d)
-                        fmpq_submul(e, fmpq_mat_entry(in->N, a, piv[i]), fmpq_mat_entry(R, i, col));
+                        fmpz_submul(e, fmpq_numref(fmpq_mat_entry(in->N, a, piv[i])), fmpz_mat_entry(R, i, col));
             }
             f++;
         }
-        flat_normalise(out);
+        fmpq_mat_clear(out->N);
+        fmpq_mat_init(out->N, m, nfree);
+        if (nfree == m)
+            fmpq_mat_one(out->N);
+        else
+            set_primitive_cols(out->N, D);
+        fmpz_mat_clear(D);
     }
     flint_free(piv);
-    fmpq_mat_clear(A);
-    fmpq_mat_clear(R);
+    fmpq_mat_clear(rhs);
+    fmpz_mat_clear(Z);
+    fmpz_mat_clear(R);
+    fmpz_mat_clear(rn);
+    fmpz_clear(den);
+    fmpz_clear(rden);
+    fmpz_clear(acc);
     return ok;
 }
 
@@ -327,40 +351,91 @@ static void quad_clear(a34_quad *q)
     fmpq_clear(q->val);
 }
 
-static void quad_set(a34_quad *q, const a34_comp *c, const a34_flat *F)
+/* Solves Sigma_c [y0 | Y] = [p - mu | N] on the pivot rows (one
+ * multimodular solve with Sigma[P,P]) and forms the coefficients over a
+ * common denominator. Returns 0 if the solve fails (never expected). */
+static int quad_set(a34_quad *q, const a34_comp *c, const a34_flat *F)
 {
-    slong m = F->p->r, d = F->N->c;
-    fmpq_mat_t v;
-    fmpq_mat_init(v, m, 1);
-    fmpq_mat_sub(v, F->p, c->mu);
-    comp_solve(q->y0, c, v);
-    comp_solve(q->Y, c, F->N);
-    fmpq_t s;
-    fmpq_init(s);
-    for (slong i = 0; i < m; i++)
-        fmpq_addmul(s, fmpq_mat_entry(q->y0, i, 0), fmpq_mat_entry(v, i, 0));
-    fmpq_set(q->c0, s);
-    for (slong k = 0; k < d; k++) {
-        fmpq *e = fmpq_mat_entry(q->lin, 0, k);
-        fmpq_zero(e);
-        for (slong i = 0; i < m; i++) {
-            fmpq_addmul(e, fmpq_mat_entry(q->y0, i, 0), fmpq_mat_entry(F->N, i, k));
-            fmpq_addmul(e, fmpq_mat_entry(v, i, 0), fmpq_mat_entry(q->Y, i, k));
-        }
+    slong d = F->N->c, r = c->r;
+    fmpq_mat_zero(q->y0);
+    fmpq_mat_zero(q->Y);
+    fmpq_mat_zero(q->lin);
+    fmpq_mat_zero(q->Q);
+    fmpq_zero(q->c0);
+    if (r == 0)
+        return 1;
+    fmpq_mat_t rhs, X;
+    fmpz_mat_t Xn;
+    fmpz_t xd, vd, s, u;
+    fmpq_mat_init(rhs, r, d + 1);
+    fmpq_mat_init(X, r, d + 1);
+    fmpz_mat_init(Xn, r, d + 1);
+    fmpz_init(xd);
+    fmpz_init(vd);
+    fmpz_init(s);
+    fmpz_init(u);
+    fmpz *vn = _fmpz_vec_init(r);
+    for (slong a = 0; a < r; a++) {
+        fmpq_sub(fmpq_mat_entry(rhs, a, 0), fmpq_mat_entry(F->p, c->piv[a], 0), fmpq_mat_entry(c->mu, c->piv[a], 0));
+        for (slong k = 0; k < d; k++)
+            fmpq_set(fmpq_mat_entry(rhs, a, k + 1), fmpq_mat_entry(F->N, c->piv[a], k));
     }
-    for (slong a = 0; a < d; a++)
-        for (slong b = a; b < d; b++) {
-            fmpq_zero(s);
-            for (slong i = 0; i < m; i++) {
-                fmpq_addmul(s, fmpq_mat_entry(q->Y, i, a), fmpq_mat_entry(F->N, i, b));
-                fmpq_addmul(s, fmpq_mat_entry(q->Y, i, b), fmpq_mat_entry(F->N, i, a));
-            }
-            fmpq_div_2exp(s, s, 1);
-            fmpq_set(fmpq_mat_entry(q->Q, a, b), s);
-            fmpq_set(fmpq_mat_entry(q->Q, b, a), s);
+    int ok = fmpq_mat_solve(X, c->SPP, rhs);
+    if (ok) {
+        for (slong a = 0; a < r; a++) {
+            fmpq_set(fmpq_mat_entry(q->y0, c->piv[a], 0), fmpq_mat_entry(X, a, 0));
+            for (slong k = 0; k < d; k++)
+                fmpq_set(fmpq_mat_entry(q->Y, c->piv[a], k), fmpq_mat_entry(X, a, k + 1));
         }
-    fmpq_clear(s);
-    fmpq_mat_clear(v);
+        /* X = Xn / xd, v_P = vn / vd (y0, Y vanish off P, so the dot products
+         * run over P only; N is integral) */
+        fmpq_mat_get_fmpz_mat_matwise(Xn, xd, X);
+        fmpz_one(vd);
+        for (slong a = 0; a < r; a++)
+            fmpz_lcm(vd, vd, fmpq_denref(fmpq_mat_entry(rhs, a, 0)));
+        for (slong a = 0; a < r; a++) {
+            fmpz_divexact(u, vd, fmpq_denref(fmpq_mat_entry(rhs, a, 0)));
+            fmpz_mul(vn + a, u, fmpq_numref(fmpq_mat_entry(rhs, a, 0)));
+        }
+        fmpz_mul(u, xd, vd);
+        fmpz_zero(s);
+        for (slong a = 0; a < r; a++)
+            fmpz_addmul(s, fmpz_mat_entry(Xn, a, 0), vn + a);
+        fmpq_t c0; /* (a local: GCC 12 misjudges the struct member's size here) */
+        fmpq_init(c0);
+        fmpq_set_fmpz_frac(c0, s, u);
+        fmpq_set(q->c0, c0);
+        fmpq_clear(c0);
+        for (slong k = 0; k < d; k++) {
+            fmpz_zero(s);
+            for (slong a = 0; a < r; a++)
+                fmpz_addmul(s, fmpz_mat_entry(Xn, a, 0), fmpq_numref(fmpq_mat_entry(F->N, c->piv[a], k)));
+            fmpz_mul(s, s, vd);
+            for (slong a = 0; a < r; a++)
+                fmpz_addmul(s, vn + a, fmpz_mat_entry(Xn, a, k + 1));
+            fmpq_set_fmpz_frac(fmpq_mat_entry(q->lin, 0, k), s, u);
+        }
+        fmpz_mul_2exp(u, xd, 1);
+        for (slong k = 0; k < d; k++)
+            for (slong l = k; l < d; l++) {
+                fmpz_zero(s);
+                for (slong a = 0; a < r; a++) {
+                    fmpz_addmul(s, fmpz_mat_entry(Xn, a, k + 1), fmpq_numref(fmpq_mat_entry(F->N, c->piv[a], l)));
+                    fmpz_addmul(s, fmpz_mat_entry(Xn, a, l + 1), fmpq_numref(fmpq_mat_entry(F->N, c->piv[a], k)));
+                }
+                fmpq_set_fmpz_frac(fmpq_mat_entry(q->Q, k, l), s, u);
+                fmpq_set(fmpq_mat_entry(q->Q, l, k), fmpq_mat_entry(q->Q, k, l));
+            }
+    }
+    _fmpz_vec_clear(vn, r);
+    fmpq_mat_clear(rhs);
+    fmpq_mat_clear(X);
+    fmpz_mat_clear(Xn);
+    fmpz_clear(xd);
+    fmpz_clear(vd);
+    fmpz_clear(s);
+    fmpz_clear(u);
+    return ok;
 }
 
 /* Lexicographic order of the coefficients (c0, lin, upper triangle of Q). */
@@ -511,30 +586,28 @@ static json_t *fails_witness(const a34_ctx *X, const slong *mem, slong k, const 
                      idc_cert_json_fmpq_col(F->p, 0), "directions", json_cols(F->N), "y0", y0, "Y", Y);
 }
 
-/* Decides one maximal set mem[0..k) (k >= 2, supports meet). Sets
- * X->fails (a zero q_jk), X->why (budget / no witness), or appends
- * {"members", "point", "y", "d2"} to out. IDC_OK or IDC_ENOMEM. */
-static int decide_set(a34_ctx *X, const slong *mem, slong k, uint32_t setno, json_t *out)
+/* Decides one maximal set mem[0..k) (k >= 2) whose supports meet in the
+ * flat F. Sets X->fails (a zero q_jk), X->why (budget / no witness), or
+ * appends {"members", "point", "y", "d2"} to out. IDC_OK, IDC_ENOMEM,
+ * IDC_EINTERNAL. */
+static int decide_set(a34_ctx *X, const slong *mem, slong k, uint32_t setno, const a34_flat *Fp, json_t *out)
 {
     slong m = X->m;
-    a34_flat F;
-    flat_init(&F, m);
-    if (!flat_of_set(&F, X, mem, k)) {
-        flat_clear(&F);
-        return IDC_EINTERNAL;
-    }
+    const a34_flat F = *Fp;
     slong d = F.N->c;
     a34_quad *q = flint_malloc((size_t)k * sizeof *q);
     slong *idx = flint_malloc((size_t)k * sizeof(slong)), *tmp = flint_malloc((size_t)k * sizeof(slong));
+    int rc = IDC_OK;
     for (slong i = 0; i < k; i++) {
         quad_init(&q[i], m, d);
-        quad_set(&q[i], &X->c[mem[i]], &F);
+        if (!quad_set(&q[i], &X->c[mem[i]], &F))
+            rc = IDC_EINTERNAL;
         idx[i] = i;
     }
-    int rc = IDC_OK;
-    msort(idx, tmp, k, cmp_coeffs, q);
+    if (rc == IDC_OK)
+        msort(idx, tmp, k, cmp_coeffs, q);
     slong tie = -1;
-    for (slong i = 0; i + 1 < k && tie < 0; i++)
+    for (slong i = 0; i + 1 < k && tie < 0 && rc == IDC_OK; i++)
         if (quad_cmp_coeffs(&q[idx[i]], &q[idx[i + 1]]) == 0)
             tie = i;
     if (tie >= 0) {
@@ -546,11 +619,12 @@ static int decide_set(a34_ctx *X, const slong *mem, slong k, uint32_t setno, jso
         flat_init(&P, m);
         if (k > 2 && flat_of_set(&P, X, pair, 2)) {
             a34_quad pq[2];
+            int solved = 1;
             for (int i = 0; i < 2; i++) {
                 quad_init(&pq[i], m, P.N->c);
-                quad_set(&pq[i], &X->c[pair[i]], &P);
+                solved &= quad_set(&pq[i], &X->c[pair[i]], &P);
             }
-            if (quad_cmp_coeffs(&pq[0], &pq[1]) == 0)
+            if (solved && quad_cmp_coeffs(&pq[0], &pq[1]) == 0)
                 X->fails = fails_witness(X, pair, 2, &P, pq, 0, 1);
             for (int i = 0; i < 2; i++)
                 quad_clear(&pq[i]);
@@ -560,7 +634,7 @@ static int decide_set(a34_ctx *X, const slong *mem, slong k, uint32_t setno, jso
             X->fails = fails_witness(X, mem, k, &F, q, ia, ib);
         if (X->fails == NULL)
             rc = IDC_ENOMEM;
-    } else {
+    } else if (rc == IDC_OK) {
         /* a point with pairwise different values: deterministic draws from
          * boxes [-h, h]^d, h = (try + 1) * (#pairs + 1) */
         idc_rng stream = idc_rng_stream(0xa34, setno, IDC_PURPOSE_SEARCH);
@@ -633,7 +707,6 @@ static int decide_set(a34_ctx *X, const slong *mem, slong k, uint32_t setno, jso
     flint_free(q);
     flint_free(idx);
     flint_free(tmp);
-    flat_clear(&F);
     return rc;
 }
 
@@ -752,14 +825,16 @@ static int do_class(a34_ctx *X, const slong *mem, slong K, uint32_t *setno, json
     a34_flat F;
     flat_init(&F, m);
     int all = flat_of_set(&F, X, mem, K);
-    flat_clear(&F);
-    if (over_budget(X, (size_t)K))
+    if (over_budget(X, (size_t)K) || (all && over_budget(X, (size_t)(K + 1) * (size_t)m + (size_t)K))) {
+        flat_clear(&F);
         return IDC_OK;
-    if (all) {
-        if (over_budget(X, (size_t)(K + 1) * (size_t)m + (size_t)K))
-            return IDC_OK;
-        return decide_set(X, mem, K, (*setno)++, maxi);
     }
+    if (all) {
+        int rc = decide_set(X, mem, K, (*setno)++, &F, maxi);
+        flat_clear(&F);
+        return rc;
+    }
+    flat_clear(&F);
     if (K > A34_MAX_CLASS) {
         undecided(X, "a rank class of %ld components whose supports do not all meet (the verifier's coverage "
                      "check takes at most %d)", (long)K, A34_MAX_CLASS);
@@ -799,7 +874,10 @@ static int do_class(a34_ctx *X, const slong *mem, slong K, uint32_t *setno, json
         slong k = set_members(sel, &D, s);
         if (over_budget(X, (size_t)(k + 1) * (size_t)m + (size_t)k))
             break;
-        rc = decide_set(X, sel, k, (*setno)++, maxi);
+        a34_flat G;
+        flat_init(&G, m);
+        rc = flat_of_set(&G, X, sel, k) ? decide_set(X, sel, k, (*setno)++, &G, maxi) : IDC_EINTERNAL;
+        flat_clear(&G);
     }
     /* minimal disjoint sets: every one-smaller subset meets */
     for (size_t n = 0; n < D.nc && rc == IDC_OK && !X->undecided && X->fails == NULL; n++) {
@@ -852,7 +930,7 @@ int idc_pre_a34(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const
         X.c[j].piv = NULL;
         fmpq_mat_init(X.c[j].mu, m, 1);
         fmpq_mat_init(X.c[j].B, m, 0);
-        fmpq_mat_init(X.c[j].Sinv, 0, 0);
+        fmpq_mat_init(X.c[j].SPP, 0, 0);
         if (rc == IDC_OK)
             rc = comp_load(&X.c[j], g, j, err);
     }
@@ -930,7 +1008,7 @@ int idc_pre_a34(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const
         flint_free(X.c[j].piv);
         fmpq_mat_clear(X.c[j].mu);
         fmpq_mat_clear(X.c[j].B);
-        fmpq_mat_clear(X.c[j].Sinv);
+        fmpq_mat_clear(X.c[j].SPP);
     }
     flint_free(X.c);
     return rc;
