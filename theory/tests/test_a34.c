@@ -2,6 +2,7 @@
  * included, and of its verifier: a known-answer table over every component
  * form, tampered and replayed certificates, randomized mixtures (every
  * certificate verified), planted violations, budgets and sizes. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -429,6 +430,39 @@ START_TEST(test_nondegenerate_point)
 }
 END_TEST
 
+/* Malformed priors (built directly; the reader rejects them): an asymmetric
+ * covariance or a NaN mean is IDC_EINVAL, and certificates issued for the
+ * symmetric model are rejected on the asymmetric one. */
+START_TEST(test_bad_input)
+{
+    idc_instance inst;
+    load(&inst, 2, table[21].model); /* covariance form, HOLDS */
+    idc_pre_result r;
+    run(&r, &inst, NULL);
+    ck_assert_int_eq(r.verdict, IDC_HOLDS);
+    idc_pdgmm g;
+    idc_err err;
+    char why[256];
+    idc_pdgmm_init(&g);
+    ck_assert_int_eq(idc_pdgmm_copy(&g, &inst.prior, &err), IDC_OK);
+    ck_assert_int_eq(idc_cert_verify_parts(r.cert, &g, NULL, NULL, why, sizeof why), IDC_OK);
+    g.comp[1].sigma[1] = 1; /* [[0, 1], [0, 9]] */
+    ck_assert_int_ne(idc_cert_verify_parts(r.cert, &g, NULL, NULL, why, sizeof why), IDC_OK);
+    ck_assert(strstr(why, "symmetric") != NULL);
+    idc_pre_result out;
+    idc_pre_result_init(&out);
+    ck_assert_int_eq(idc_pre_a34(&out, &g, NULL, NULL, &err), IDC_EINVAL);
+    ck_assert(strstr(err.msg, "components[1]") != NULL);
+    g.comp[1].sigma[1] = 0;
+    g.comp[0].mean[0] = NAN;
+    ck_assert_int_eq(idc_pre_a34(&out, &g, NULL, NULL, &err), IDC_EINVAL);
+    idc_pre_result_clear(&out);
+    idc_pdgmm_clear(&g);
+    idc_pre_result_clear(&r);
+    idc_instance_clear(&inst);
+}
+END_TEST
+
 /* ---- randomized ------------------------------------------------------------------- */
 
 typedef struct {
@@ -790,6 +824,7 @@ int main(void)
         {"test_tamper_holds", test_tamper_holds},
         {"test_tamper_fails", test_tamper_fails},
         {"test_nondegenerate_point", test_nondegenerate_point},
+        {"test_bad_input", test_bad_input},
         {"test_random_degenerate", test_random_degenerate},
         {"test_planted_fails", test_planted_fails},
         {"test_lines_dfs", test_lines_dfs},
