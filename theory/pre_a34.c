@@ -108,10 +108,10 @@
 
 typedef struct {
     slong r;
-    slong *piv;         /* r independent columns P of Sigma */
-    fmpq_mat_t mu;      /* m x 1 */
-    fmpq_mat_t B;       /* m x r basis of V = col Sigma */
-    fmpq_mat_t SPP;     /* r x r, Sigma[P,P] (nonsingular) */
+    slong *piv;     /* r independent columns P of Sigma */
+    fmpq_mat_t mu;  /* m x 1 */
+    fmpq_mat_t B;   /* m x r basis of V = col Sigma */
+    fmpq_mat_t SPP; /* r x r, Sigma[P,P] (nonsingular) */
 } a34_comp;
 
 /* Pivot columns of a matrix in rref with `rank` nonzero rows. */
@@ -291,7 +291,8 @@ static int flat_meet(a34_flat *out, const a34_flat *in, const a34_comp *c)
             fmpz_zero(acc);
             for (slong i = 0; i < rank; i++)
                 if (piv[i] < d)
-                    fmpz_addmul(acc, fmpq_numref(fmpq_mat_entry(in->N, a, piv[i])), fmpz_mat_entry(R, i, n - 1));
+                    fmpz_addmul(acc, fmpq_numref(fmpq_mat_entry(in->N, a, piv[i])),
+                                fmpz_mat_entry(R, i, n - 1));
             fmpq_set_fmpz_frac(t, acc, rden);
             fmpq_add(fmpq_mat_entry(out->p, a, 0), fmpq_mat_entry(in->p, a, 0), t);
         }
@@ -311,7 +312,8 @@ static int flat_meet(a34_flat *out, const a34_flat *in, const a34_comp *c)
                     fmpz_mul(e, den, fmpq_numref(fmpq_mat_entry(in->N, a, col)));
                 for (slong i = 0; i < rank; i++)
                     if (piv[i] < d)
-                        fmpz_submul(e, fmpq_numref(fmpq_mat_entry(in->N, a, piv[i])), fmpz_mat_entry(R, i, col));
+                        fmpz_submul(e, fmpq_numref(fmpq_mat_entry(in->N, a, piv[i])),
+                                    fmpz_mat_entry(R, i, col));
             }
             f++;
         }
@@ -388,7 +390,8 @@ static int quad_set(a34_quad *q, const a34_comp *c, const a34_flat *F)
     fmpz_init(u);
     fmpz *vn = _fmpz_vec_init(r);
     for (slong a = 0; a < r; a++) {
-        fmpq_sub(fmpq_mat_entry(rhs, a, 0), fmpq_mat_entry(F->p, c->piv[a], 0), fmpq_mat_entry(c->mu, c->piv[a], 0));
+        fmpq_sub(fmpq_mat_entry(rhs, a, 0), fmpq_mat_entry(F->p, c->piv[a], 0),
+                 fmpq_mat_entry(c->mu, c->piv[a], 0));
         for (slong k = 0; k < d; k++)
             fmpq_set(fmpq_mat_entry(rhs, a, k + 1), fmpq_mat_entry(F->N, c->piv[a], k));
     }
@@ -432,8 +435,10 @@ static int quad_set(a34_quad *q, const a34_comp *c, const a34_flat *F)
             for (slong l = k; l < d; l++) {
                 fmpz_zero(s);
                 for (slong a = 0; a < r; a++) {
-                    fmpz_addmul(s, fmpz_mat_entry(Xn, a, k + 1), fmpq_numref(fmpq_mat_entry(F->N, c->piv[a], l)));
-                    fmpz_addmul(s, fmpz_mat_entry(Xn, a, l + 1), fmpq_numref(fmpq_mat_entry(F->N, c->piv[a], k)));
+                    fmpz_addmul(s, fmpz_mat_entry(Xn, a, k + 1),
+                                fmpq_numref(fmpq_mat_entry(F->N, c->piv[a], l)));
+                    fmpz_addmul(s, fmpz_mat_entry(Xn, a, l + 1),
+                                fmpq_numref(fmpq_mat_entry(F->N, c->piv[a], k)));
                 }
                 fmpq_set_fmpz_frac(fmpq_mat_entry(q->Q, k, l), s, u);
                 fmpq_set(fmpq_mat_entry(q->Q, l, k), fmpq_mat_entry(q->Q, k, l));
@@ -525,7 +530,7 @@ typedef struct {
     size_t entries, entry_cap; /* DFS nodes + certificate rationals so far, cap */
     int undecided;             /* 1 once the reason for UNKNOWN is in why */
     char why[IDC_PRE_REASON_LEN];
-    json_t *fails;             /* FAILS witness once found */
+    json_t *fails; /* FAILS witness once found */
 } a34_ctx;
 
 static void undecided(a34_ctx *X, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -585,8 +590,8 @@ static json_t *json_members(const slong *mem, slong k)
 
 /* The FAILS witness for members mem[0..k) on flat F, pair (ia, ib) of
  * member positions; q[] are the members' quadratics on F. */
-static json_t *fails_witness(const a34_ctx *X, const slong *mem, slong k, const a34_flat *F, const a34_quad *q,
-                             slong ia, slong ib)
+static json_t *fails_witness(const a34_ctx *X, const slong *mem, slong k, const a34_flat *F,
+                             const a34_quad *q, slong ia, slong ib)
 {
     json_t *y0 = json_array(), *Y = json_array();
     for (slong i = 0; i < k; i++) {
@@ -663,7 +668,8 @@ static int decide_set(a34_ctx *X, const slong *mem, slong k, uint32_t setno, con
             }
             uint64_t h = (tr + 1) * (pairs + 1);
             for (slong a = 0; a < d; a++)
-                fmpz_set_si(t + a, (slong)idc_rng_below(stream, tr * (uint64_t)d + (uint64_t)a, 2 * h + 1) - (slong)h);
+                fmpz_set_si(t + a, (slong)idc_rng_below(stream, tr * (uint64_t)d + (uint64_t)a, 2 * h + 1) -
+                                       (slong)h);
             for (slong i = 0; i < k; i++) {
                 quad_eval(&q[i], t, s1, s2);
                 idx[i] = i;
@@ -707,8 +713,10 @@ static int decide_set(a34_ctx *X, const slong *mem, slong k, uint32_t setno, con
             fmpq_mat_clear(x);
             fmpq_mat_clear(y);
         } else {
-            undecided(X, "no point with pairwise different distances among %d integer points tried "
-                         "(unexpected: no difference vanishes identically)", A34_TRIES);
+            undecided(X,
+                      "no point with pairwise different distances among %d integer points tried "
+                      "(unexpected: no difference vanishes identically)",
+                      A34_TRIES);
         }
         fmpq_clear(s1);
         fmpq_clear(s2);
@@ -728,7 +736,7 @@ typedef struct {
     a34_ctx *X;
     const slong *mem; /* class members, increasing */
     slong K;
-    unsigned char *bits;  /* 2^K bits: intersecting sets */
+    unsigned char *bits;    /* 2^K bits: intersecting sets */
     uint32_t *nodes, *cand; /* intersecting sets; failed extensions */
     size_t nn, ncap, nc, ccap;
     a34_flat *lvl; /* lvl[i]: flat of the current set of i + 1 members */
@@ -811,7 +819,8 @@ static int disjoint_witness(a34_ctx *X, const slong *mem, slong k, json_t *out)
     if (!idc_qspace_fredholm(w, A, b))
         rc = IDC_EINTERNAL;
     else {
-        json_t *o = json_pack("{s:o,s:o}", "members", json_members(mem, k), "w", idc_cert_json_fmpq_col(w, 0));
+        json_t *o =
+            json_pack("{s:o,s:o}", "members", json_members(mem, k), "w", idc_cert_json_fmpq_col(w, 0));
         if (o == NULL || json_array_append_new(out, o) != 0)
             rc = IDC_ENOMEM;
     }
@@ -848,8 +857,10 @@ static int do_class(a34_ctx *X, const slong *mem, slong K, uint32_t *setno, json
     }
     flat_clear(&F);
     if (K > A34_MAX_CLASS) {
-        undecided(X, "a rank class of %ld components whose supports do not all meet (the verifier's coverage "
-                     "check takes at most %d)", (long)K, A34_MAX_CLASS);
+        undecided(X,
+                  "a rank class of %ld components whose supports do not all meet (the verifier's coverage "
+                  "check takes at most %d)",
+                  (long)K, A34_MAX_CLASS);
         return IDC_OK;
     }
     a34_dfs D;
@@ -976,8 +987,9 @@ int idc_pre_a34(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const
         }
     }
     if (rc == IDC_EINTERNAL)
-        rc = idc_err_set(err, rc, "A3.4: an internal invariant broke (a maximal set's supports did not meet, or "
-                                  "a disjoint set had no Fredholm certificate)");
+        rc = idc_err_set(err, rc,
+                         "A3.4: an internal invariant broke (a maximal set's supports did not meet, or "
+                         "a disjoint set had no Fredholm certificate)");
     else if (rc == IDC_ENOMEM)
         rc = idc_err_set(err, rc, "out of memory");
     if (rc == IDC_OK && X.fails != NULL) {
@@ -992,11 +1004,12 @@ int idc_pre_a34(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const
         if (cert == NULL)
             rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
         else
-            idc_pre_result_set(res, "A3.4", IDC_FAILS, cert,
-                               "components %lld and %lld (rank %lld) have equal Mahalanobis distances on the "
-                               "whole common support flat (dimension %zu) of a set of %zu rank-%lld components "
-                               "(exact coefficient comparison)",
-                               (long long)j, (long long)k, (long long)r, dd, nm, (long long)r);
+            idc_pre_result_set(
+                res, "A3.4", IDC_FAILS, cert,
+                "components %lld and %lld (rank %lld) have equal Mahalanobis distances on the "
+                "whole common support flat (dimension %zu) of a set of %zu rank-%lld components "
+                "(exact coefficient comparison)",
+                (long long)j, (long long)k, (long long)r, dd, nm, (long long)r);
     } else if (rc == IDC_OK && X.undecided) {
         idc_pre_result_set(res, "A3.4", IDC_UNKNOWN, NULL, "%s", X.why);
     } else if (rc == IDC_OK) {

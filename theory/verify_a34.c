@@ -113,7 +113,8 @@ static int v_ranks(vctx *V, slong *r, const vcomp *c, size_t J)
 
 /* A member list of n >= lo distinct components; positions in the class via
  * pos[] (-1: not in the class). Sets *mask (class positions). */
-static int v_members(slong *out, slong *n, uint32_t *mask, const json_t *arr, size_t J, const slong *pos, slong lo)
+static int v_members(slong *out, slong *n, uint32_t *mask, const json_t *arr, size_t J, const slong *pos,
+                     slong lo)
 {
     if (!json_is_array(arr) || json_array_size(arr) < (size_t)lo || json_array_size(arr) > J)
         return 0;
@@ -143,12 +144,13 @@ static int v_maximal(vctx *V, const json_t *o, const vcomp *c, const slong *mem,
     fmpq_init(e);
     fmpq_init(t);
     int rc = IDC_OK;
-    if (!idc_vget_qvec(x, json_object_get(o, "point"), m) || !json_is_array(ys) || json_array_size(ys) != (size_t)k ||
-        !json_is_array(ds) || json_array_size(ds) != (size_t)k)
+    if (!idc_vget_qvec(x, json_object_get(o, "point"), m) || !json_is_array(ys) ||
+        json_array_size(ys) != (size_t)k || !json_is_array(ds) || json_array_size(ds) != (size_t)k)
         rc = idc_vfail(V, "A3.4: maximal set: point / y / d2 malformed");
     for (slong i = 0; i < k && rc == IDC_OK; i++) {
         const vcomp *ci = &c[mem[i]];
-        if (!idc_vget_qvec(y, json_array_get(ys, (size_t)i), m) || idc_cert_get_fmpq(e, json_array_get(ds, (size_t)i)) != IDC_OK) {
+        if (!idc_vget_qvec(y, json_array_get(ys, (size_t)i), m) ||
+            idc_cert_get_fmpq(e, json_array_get(ds, (size_t)i)) != IDC_OK) {
             rc = idc_vfail(V, "A3.4: maximal set: y / d2 of component %ld malformed", (long)mem[i]);
             break;
         }
@@ -196,7 +198,8 @@ static int v_disjoint(vctx *V, const json_t *o, const vcomp *c, const slong *mem
         for (slong t = 0; t < k; t++)
             fmpq_add(s, s, fmpq_mat_entry(w, t * m + i, 0));
         if (!fmpq_is_zero(s))
-            rc = idc_vfail(V, "A3.4: disjoint set: the blocks of w do not sum to 0 (coordinate %ld)", (long)i);
+            rc =
+                idc_vfail(V, "A3.4: disjoint set: the blocks of w do not sum to 0 (coordinate %ld)", (long)i);
     }
     for (slong t = 0; t < k && rc == IDC_OK; t++) {
         const fmpq_mat_struct *D = idc_v_dirs(&c[mem[t]]);
@@ -316,7 +319,9 @@ static int v_maximal_sets(vctx *V, const json_t *w)
             json_t *s = json_array_get(maxi, i);
             slong k = 0;
             if (!v_members(mem, &k, &mx[i], json_object_get(s, "members"), J, pos, 2))
-                rc = idc_vfail(V, "A3.4: classes[%zu].maximal[%zu].members: not >= 2 distinct members of the class", ci, i);
+                rc = idc_vfail(
+                    V, "A3.4: classes[%zu].maximal[%zu].members: not >= 2 distinct members of the class", ci,
+                    i);
             else
                 rc = v_maximal(V, s, c, mem, k, m);
             whole |= k == K;
@@ -325,16 +330,20 @@ static int v_maximal_sets(vctx *V, const json_t *w)
             json_t *s = json_array_get(disj, i);
             slong k = 0;
             if (!v_members(mem, &k, &dj[i], json_object_get(s, "members"), J, pos, 2))
-                rc = idc_vfail(V, "A3.4: classes[%zu].disjoint[%zu].members: not >= 2 distinct members of the class", ci, i);
+                rc = idc_vfail(
+                    V, "A3.4: classes[%zu].disjoint[%zu].members: not >= 2 distinct members of the class", ci,
+                    i);
             else
                 rc = v_disjoint(V, s, c, mem, k, m);
         }
         if (rc != IDC_OK || whole || K < 2)
             continue;
         if (K > A34_MAX_CLASS) {
-            rc = idc_vfail(V, "A3.4: class of rank %ld has %ld members, too many for the coverage check (at most %d "
-                              "unless one maximal set is the whole class)",
-                           (long)rank, (long)K, A34_MAX_CLASS);
+            rc = idc_vfail(
+                V,
+                "A3.4: class of rank %ld has %ld members, too many for the coverage check (at most %d "
+                "unless one maximal set is the whole class)",
+                (long)rank, (long)K, A34_MAX_CLASS);
             break;
         }
         v_cover C = {mx, dj, nmx, ndj, K};
@@ -348,9 +357,11 @@ static int v_maximal_sets(vctx *V, const json_t *w)
                     else if (b1 < 0)
                         b1 = cls[i];
                 }
-            rc = idc_vfail(V, "A3.4: coverage: the set {%ld, %ld, ...} of rank-%ld components is neither inside a "
-                              "listed maximal set nor over a listed disjoint set",
-                           (long)b0, (long)b1, (long)rank);
+            rc = idc_vfail(
+                V,
+                "A3.4: coverage: the set {%ld, %ld, ...} of rank-%ld components is neither inside a "
+                "listed maximal set nor over a listed disjoint set",
+                (long)b0, (long)b1, (long)rank);
         }
     }
     for (size_t j = 0; j < J && rc == IDC_OK; j++)
@@ -429,12 +440,14 @@ static int v_equal_distances(vctx *V, const json_t *w)
     slong *r = flint_malloc(J * sizeof(slong)), *pos = flint_malloc(J * sizeof(slong));
     slong *mem = flint_malloc(J * sizeof(slong)), pair[2], rank, k = 0;
     uint32_t mask;
-    json_t *dirs = json_object_get(w, "directions"), *y0s = json_object_get(w, "y0"), *Ys = json_object_get(w, "Y");
+    json_t *dirs = json_object_get(w, "directions"), *y0s = json_object_get(w, "y0"),
+           *Ys = json_object_get(w, "Y");
     slong d = json_is_array(dirs) ? (slong)json_array_size(dirs) : -1;
     int rc = v_ranks(V, r, c, J);
     for (size_t j = 0; j < J; j++)
         pos[j] = 0;
-    if (rc == IDC_OK && (!idc_vget_index(&rank, w, "rank", 0, m) || !v_members(mem, &k, &mask, json_object_get(w, "members"), J, pos, 2) ||
+    if (rc == IDC_OK && (!idc_vget_index(&rank, w, "rank", 0, m) ||
+                         !v_members(mem, &k, &mask, json_object_get(w, "members"), J, pos, 2) ||
                          !idc_vget_indices(pair, json_object_get(w, "pair"), 2, (slong)J, 1)))
         rc = idc_vfail(V, "A3.4: witness rank / members / pair malformed");
     if (rc == IDC_OK && (d < 0 || d > m || !json_is_array(y0s) || json_array_size(y0s) != (size_t)k ||
@@ -443,7 +456,8 @@ static int v_equal_distances(vctx *V, const json_t *w)
     slong ij = -1, ik = -1;
     for (slong i = 0; i < k && rc == IDC_OK; i++) {
         if (r[mem[i]] != rank)
-            rc = idc_vfail(V, "A3.4: component %ld has rank %ld, not %ld", (long)mem[i], (long)r[mem[i]], (long)rank);
+            rc = idc_vfail(V, "A3.4: component %ld has rank %ld, not %ld", (long)mem[i], (long)r[mem[i]],
+                           (long)rank);
         if (mem[i] == pair[0])
             ij = i;
         if (mem[i] == pair[1])
@@ -472,13 +486,14 @@ static int v_equal_distances(vctx *V, const json_t *w)
     /* p + col N inside every member's support */
     for (slong i = 0; i < k && rc == IDC_OK; i++) {
         const vcomp *ci = &c[mem[i]];
-        if (!idc_vget_qvec(y, json_array_get(y0s, (size_t)i), m) || !v_cols(Yc, json_array_get(Ys, (size_t)i), m, d)) {
+        if (!idc_vget_qvec(y, json_array_get(y0s, (size_t)i), m) ||
+            !v_cols(Yc, json_array_get(Ys, (size_t)i), m, d)) {
             rc = idc_vfail(V, "A3.4: y0 / Y of component %ld malformed", (long)mem[i]);
             break;
         }
         if (!v_solves(ci, y, p, 1)) {
-            rc = idc_vfail(V, "A3.4: Sigma_%ld y0 != point - mu_%ld: the point is not in its support", (long)mem[i],
-                           (long)mem[i]);
+            rc = idc_vfail(V, "A3.4: Sigma_%ld y0 != point - mu_%ld: the point is not in its support",
+                           (long)mem[i], (long)mem[i]);
             break;
         }
         for (slong a = 0; a < d && rc == IDC_OK; a++) {
@@ -510,8 +525,9 @@ static int v_equal_distances(vctx *V, const json_t *w)
         }
         slong dim = cur->c, rn = idc_qspace_dim(N);
         if (rn != dim)
-            rc = idc_vfail(V, "A3.4: the directions have rank %ld, the members' directions meet in dimension %ld",
-                           (long)rn, (long)dim);
+            rc = idc_vfail(
+                V, "A3.4: the directions have rank %ld, the members' directions meet in dimension %ld",
+                (long)rn, (long)dim);
         fmpq_mat_clear(cur);
     }
     /* equal coefficients of d_j^2 and d_k^2 on the flat */
@@ -577,7 +593,8 @@ static int v_nondegenerate_point(vctx *V, const json_t *w)
             rc = idc_vfail(V, "A3.4: Sigma_%zu is not symmetric", j);
             break;
         }
-        if (!idc_vget_qvec(y, json_array_get(ys, j), m) || idc_cert_get_fmpq(d2 + j, json_array_get(ds, j)) != IDC_OK) {
+        if (!idc_vget_qvec(y, json_array_get(ys, j), m) ||
+            idc_cert_get_fmpq(d2 + j, json_array_get(ds, j)) != IDC_OK) {
             rc = idc_vfail(V, "A3.4: y[%zu] / d2[%zu] malformed", j, j);
             break;
         }

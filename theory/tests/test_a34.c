@@ -24,8 +24,10 @@ static int load_text(idc_instance *inst, size_t m, const char *model, idc_err *e
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     ck_assert_ptr_nonnull(f);
-    fprintf(f, "{\"idcheck_format\": 1, \"model\": {\"dim\": %zu, %s}, \"map\": {\"type\": \"mlp\", \"layers\": "
-               "[{\"W\": [", m, model);
+    fprintf(f,
+            "{\"idcheck_format\": 1, \"model\": {\"dim\": %zu, %s}, \"map\": {\"type\": \"mlp\", \"layers\": "
+            "[{\"W\": [",
+            m, model);
     for (size_t i = 0; i < m; i++) {
         fprintf(f, "%s[", i ? ", " : "");
         for (size_t k = 0; k < m; k++)
@@ -92,8 +94,10 @@ static const struct {
     const char *pair; /* FAILS: the pair named in the witness, as JSON */
 } table[] = {
     {"nondegenerate, three forms", 2,
-     "\"components\": [{\"weight\": 0.5, \"mean\": [0, 1], \"L\": [[1, 0], [1, 1]]}, {\"weight\": 0.25, \"mean\": "
-     "[2, 1], \"Sigma\": [[2, 1], [1, 1]]}, {\"weight\": 0.25, \"mean\": [0.1, -3], \"L\": [[3, 0], [0, 0.5]]}]",
+     "\"components\": [{\"weight\": 0.5, \"mean\": [0, 1], \"L\": [[1, 0], [1, 1]]}, {\"weight\": 0.25, "
+     "\"mean\": "
+     "[2, 1], \"Sigma\": [[2, 1], [1, 1]]}, {\"weight\": 0.25, \"mean\": [0.1, -3], \"L\": [[3, 0], [0, "
+     "0.5]]}]",
      IDC_HOLDS, "maximal-sets", NULL},
     {"J = 1", 2, "\"components\": [{\"weight\": 1, \"mean\": [0, 1], \"L\": [[1, 0], [1, 1]]}]", IDC_HOLDS,
      "maximal-sets", NULL},
@@ -101,7 +105,8 @@ static const struct {
      IDC_HOLDS, "maximal-sets", NULL},
     /* same covariance, different means: d1^2 - d2^2 is a nonzero affine function */
     {"same covariance", 2,
-     "\"components\": [{\"weight\": 0.5, \"mean\": [0, 0], \"L\": [[1, 0], [0, 1]]}, {\"weight\": 0.5, \"mean\": "
+     "\"components\": [{\"weight\": 0.5, \"mean\": [0, 0], \"L\": [[1, 0], [0, 1]]}, {\"weight\": 0.5, "
+     "\"mean\": "
      "[1, 0], \"L\": [[1, 0], [0, 1]]}]",
      IDC_HOLDS, "maximal-sets", NULL},
     /* same mean, covariances I and 2I: d1^2 = 2 d2^2, equal only at the mean */
@@ -119,45 +124,55 @@ static const struct {
      "maximal-sets", NULL},
     /* variance-ratio tie: means (2,0), (0,3), variances 4, 9: a^2/s = b^2/t */
     {"variance-ratio tie", 2,
-     "\"components\": [{\"weight\": 0.5, \"mean\": [2, 0], \"L\": [[2], [0]]}, {\"weight\": 0.5, \"mean\": [0, "
+     "\"components\": [{\"weight\": 0.5, \"mean\": [2, 0], \"L\": [[2], [0]]}, {\"weight\": 0.5, \"mean\": "
+     "[0, "
      "3], \"L\": [[0], [3]]}]",
      IDC_FAILS, "equal-distances", "[0, 1]"},
     {"variance-ratio, no tie", 2,
-     "\"components\": [{\"weight\": 0.5, \"mean\": [2, 0], \"L\": [[2], [0]]}, {\"weight\": 0.5, \"mean\": [0, "
+     "\"components\": [{\"weight\": 0.5, \"mean\": [2, 0], \"L\": [[2], [0]]}, {\"weight\": 0.5, \"mean\": "
+     "[0, "
      "3], \"L\": [[0], [2]]}]",
      IDC_HOLDS, "maximal-sets", NULL},
     {"parallel lines", 2,
-     "\"components\": [{\"weight\": 0.5, \"mean\": [0, 0], \"L\": [[1], [0]]}, {\"weight\": 0.5, \"mean\": [0, "
+     "\"components\": [{\"weight\": 0.5, \"mean\": [0, 0], \"L\": [[1], [0]]}, {\"weight\": 0.5, \"mean\": "
+     "[0, "
      "1], \"L\": [[1], [0]]}]",
      IDC_HOLDS, "maximal-sets", NULL},
     /* three lines through 0, along e1, e2, e1+e2: d^2 = 1, 1, 18 at 0 */
     {"three lines, two equal", 2,
-     "\"components\": [" LINE_E1 ", {\"weight\": 0.25, \"mean\": [0, 2], \"L\": [[0], [2]]}, {\"weight\": 0.25, "
+     "\"components\": [" LINE_E1
+     ", {\"weight\": 0.25, \"mean\": [0, 2], \"L\": [[0], [2]]}, {\"weight\": 0.25, "
      "\"mean\": [3, 3], \"L\": [[1], [1]]}]",
      IDC_FAILS, "equal-distances", "[0, 1]"},
     /* triangle x = 0, y = 0, x + y = 1: three maximal pairs, one disjoint triple */
     {"triangle", 2,
-     "\"components\": [{\"weight\": 0.25, \"mean\": [5, 0], \"L\": [[1], [0]]}, {\"weight\": 0.25, \"mean\": [0, "
+     "\"components\": [{\"weight\": 0.25, \"mean\": [5, 0], \"L\": [[1], [0]]}, {\"weight\": 0.25, \"mean\": "
+     "[0, "
      "7], \"L\": [[0], [1]]}, {\"weight\": 0.5, \"mean\": [1, 0], \"L\": [[1], [-1]]}]",
      IDC_HOLDS, "maximal-sets", NULL},
     {"repeated nondegenerate", 2,
-     "\"components\": [{\"weight\": 0.5, \"mean\": [0, 0], \"L\": [[1, 0], [0, 1]]}, {\"weight\": 0.5, \"mean\": "
+     "\"components\": [{\"weight\": 0.5, \"mean\": [0, 0], \"L\": [[1, 0], [0, 1]]}, {\"weight\": 0.5, "
+     "\"mean\": "
      "[0, 0], \"L\": [[1, 0], [0, 1]]}]",
      IDC_FAILS, "equal-distances", "[0, 1]"},
     {"repeated line, other forms", 2,
-     "\"components\": [{\"weight\": 0.25, \"mean\": [1, 1], \"L\": [[1], [1]]}, {\"weight\": 0.25, \"mean\": [0, "
+     "\"components\": [{\"weight\": 0.25, \"mean\": [1, 1], \"L\": [[1], [1]]}, {\"weight\": 0.25, \"mean\": "
+     "[0, "
      "5], \"L\": [[0], [1]]}, {\"weight\": 0.5, \"mean\": [1, 1], \"Sigma\": [[1, 1], [1, 1]]}]",
      IDC_FAILS, "equal-distances", "[0, 2]"},
     {"m = 1", 1,
-     "\"components\": [{\"weight\": 0.5, \"mean\": [0], \"L\": [[1]]}, {\"weight\": 0.5, \"mean\": [1], \"L\": "
+     "\"components\": [{\"weight\": 0.5, \"mean\": [0], \"L\": [[1]]}, {\"weight\": 0.5, \"mean\": [1], "
+     "\"L\": "
      "[[2]]}]",
      IDC_HOLDS, "maximal-sets", NULL},
     {"m = 1 point masses", 1,
-     "\"components\": [{\"weight\": 0.5, \"mean\": [0], \"L\": []}, {\"weight\": 0.25, \"mean\": [1], \"L\": []}, "
+     "\"components\": [{\"weight\": 0.5, \"mean\": [0], \"L\": []}, {\"weight\": 0.25, \"mean\": [1], \"L\": "
+     "[]}, "
      "{\"weight\": 0.25, \"mean\": [1], \"L\": [[1]]}]",
      IDC_HOLDS, "maximal-sets", NULL},
     {"m = 1 repeated point mass", 1,
-     "\"components\": [{\"weight\": 0.5, \"mean\": [0.5], \"L\": []}, {\"weight\": 0.5, \"mean\": [0.5], \"Sigma\": "
+     "\"components\": [{\"weight\": 0.5, \"mean\": [0.5], \"L\": []}, {\"weight\": 0.5, \"mean\": [0.5], "
+     "\"Sigma\": "
      "[[0]]}]",
      IDC_FAILS, "equal-distances", "[0, 1]"},
     /* a line and a plane meeting at 0 with d^2 = 1 for both: different ranks */
@@ -166,11 +181,13 @@ static const struct {
      "maximal-sets", NULL},
     /* planes span(e1,e2) + (0,0,0)... meeting along the e1 axis */
     {"rank-2 pair, q = 0 on the line", 3,
-     "\"components\": [{\"weight\": 0.5, \"mean\": [0, 5, 0], \"L\": [[1, 0], [0, 1], [0, 0]]}, {\"weight\": 0.5, "
+     "\"components\": [{\"weight\": 0.5, \"mean\": [0, 5, 0], \"L\": [[1, 0], [0, 1], [0, 0]]}, {\"weight\": "
+     "0.5, "
      "\"mean\": [0, 0, 5], \"L\": [[1, 0], [0, 0], [0, 1]]}]",
      IDC_FAILS, "equal-distances", "[0, 1]"},
     {"rank-2 pair, q != 0 on the line", 3,
-     "\"components\": [{\"weight\": 0.5, \"mean\": [0, 5, 0], \"L\": [[1, 0], [0, 1], [0, 0]]}, {\"weight\": 0.5, "
+     "\"components\": [{\"weight\": 0.5, \"mean\": [0, 5, 0], \"L\": [[1, 0], [0, 1], [0, 0]]}, {\"weight\": "
+     "0.5, "
      "\"mean\": [0, 0, 5], \"L\": [[2, 0], [0, 0], [0, 1]]}]",
      IDC_HOLDS, "maximal-sets", NULL},
     {"covariance form E.2", 2,
@@ -185,17 +202,20 @@ static const struct {
      * (1,1) with mean (2,2), Sigma = 4 (1,1)(1,1)^T: d^2 = 1 at 0 for both */
     {"frame form tie", 2,
      "\"frame\": {\"basis\": [[1, 1], [0, 1]], \"translation\": [0, 0]}, \"components\": [{\"weight\": 0.5, "
-     "\"support\": [0], \"mean\": [1], \"L\": [[1]]}, {\"weight\": 0.5, \"support\": [1], \"mean\": [2], \"L\": "
+     "\"support\": [0], \"mean\": [1], \"L\": [[1]]}, {\"weight\": 0.5, \"support\": [1], \"mean\": [2], "
+     "\"L\": "
      "[[2]]}]",
      IDC_FAILS, "equal-distances", "[0, 1]"},
     {"frame form, no tie", 2,
      "\"frame\": {\"basis\": [[1, 1], [0, 1]], \"translation\": [0, 0]}, \"components\": [{\"weight\": 0.5, "
-     "\"support\": [0], \"mean\": [1], \"L\": [[1]]}, {\"weight\": 0.5, \"support\": [1], \"mean\": [3], \"L\": "
+     "\"support\": [0], \"mean\": [1], \"L\": [[1]]}, {\"weight\": 0.5, \"support\": [1], \"mean\": [3], "
+     "\"L\": "
      "[[2]]}]",
      IDC_HOLDS, "maximal-sets", NULL},
     /* a rank-deficient declared factor: L = [[1, 1], [1, 1]] has rank 1 */
     {"rank-deficient factor", 2,
-     "\"components\": [{\"weight\": 0.5, \"mean\": [0, 0], \"L\": [[1, 1], [1, 1]]}, {\"weight\": 0.5, \"mean\": "
+     "\"components\": [{\"weight\": 0.5, \"mean\": [0, 0], \"L\": [[1, 1], [1, 1]]}, {\"weight\": 0.5, "
+     "\"mean\": "
      "[1, 1], \"L\": [[1], [1]]}]",
      IDC_HOLDS, "maximal-sets", NULL},
 };
@@ -207,7 +227,8 @@ START_TEST(test_known_answers)
         load(&inst, table[i].m, table[i].model);
         idc_pre_result r;
         run(&r, &inst, NULL);
-        ck_assert_msg(r.verdict == table[i].v, "%s: %s (%s)", table[i].name, idc_verdict_name(r.verdict), r.reason);
+        ck_assert_msg(r.verdict == table[i].v, "%s: %s (%s)", table[i].name, idc_verdict_name(r.verdict),
+                      r.reason);
         ck_assert_str_eq(json_string_value(json_object_get(r.cert, "method")), table[i].method);
         if (table[i].pair != NULL) {
             char *p = json_dumps(json_object_get(wit(r.cert), "pair"), JSON_COMPACT);
@@ -287,7 +308,8 @@ START_TEST(test_tamper_holds)
     json_decref(t);
     /* a disjoint set claimed for a pair that meets */
     t = json_deep_copy(r.cert);
-    json_object_set_new(json_array_get(json_object_get(CLS(t), "disjoint"), 0), "members", json_pack("[i,i]", 0, 1));
+    json_object_set_new(json_array_get(json_object_get(CLS(t), "disjoint"), 0), "members",
+                        json_pack("[i,i]", 0, 1));
     ck_assert(rejected(t, &inst, NULL));
     json_decref(t);
     /* wrong ranks, split classes, a missing component */
@@ -409,9 +431,11 @@ START_TEST(test_nondegenerate_point)
     idc_pre_result_init(&nd);
     ck_assert_int_eq(idc_pre_check(&nd, "P1nd", &inst, NULL, &err), IDC_OK);
     ck_assert_int_eq(nd.verdict, IDC_HOLDS);
-    json_t *mx = json_array_get(json_object_get(json_array_get(json_object_get(wit(r.cert), "classes"), 0), "maximal"), 0);
-    json_t *w = json_pack("{s:O,s:O,s:O,s:O}", "components", json_object_get(wit(nd.cert), "components"), "point",
-                          json_object_get(mx, "point"), "y", json_object_get(mx, "y"), "d2", json_object_get(mx, "d2"));
+    json_t *mx = json_array_get(
+        json_object_get(json_array_get(json_object_get(wit(r.cert), "classes"), 0), "maximal"), 0);
+    json_t *w = json_pack("{s:O,s:O,s:O,s:O}", "components", json_object_get(wit(nd.cert), "components"),
+                          "point", json_object_get(mx, "point"), "y", json_object_get(mx, "y"), "d2",
+                          json_object_get(mx, "d2"));
     json_t *c = idc_cert_new("A3.4", IDC_HOLDS, hash, "nondegenerate-point", "X Ass. 3.4", w);
     ck_assert_msg(idc_cert_verify(c, &inst, why, sizeof why) == IDC_OK, "%s", why);
     json_t *t = json_deep_copy(c);
@@ -497,7 +521,8 @@ static void put_vec(FILE *f, const long *a, size_t n)
 
 /* One component with mean mu (m) and factor L (m x r), written in factor
  * form, or (form 1) as Sigma = L L^T. */
-static void put_comp(FILE *f, int first, double wgt, const long *mu, const long *L, size_t m, size_t r, int form)
+static void put_comp(FILE *f, int first, double wgt, const long *mu, const long *L, size_t m, size_t r,
+                     int form)
 {
     fprintf(f, "%s{\"weight\": %.17g, \"mean\": ", first ? "" : ", ", wgt);
     put_vec(f, mu, m);
@@ -582,8 +607,8 @@ START_TEST(test_random_degenerate)
                 }
             }
             if (done && idc_cert_verify(t, &inst, why, sizeof why) == IDC_OK)
-                IDC_TEST_FAIL_REPLAY("test_random_degenerate", seed, "trial %u: tampered certificate accepted",
-                                     trial);
+                IDC_TEST_FAIL_REPLAY("test_random_degenerate", seed,
+                                     "trial %u: tampered certificate accepted", trial);
             json_decref(t);
         }
         idc_pre_result_clear(&res);
@@ -807,7 +832,8 @@ START_TEST(test_generated_sizes)
         char why[256];
         ck_assert_msg(r.verdict == IDC_HOLDS, "%s", r.reason);
         ck_assert_msg(idc_cert_verify(r.cert, &inst, why, sizeof why) == IDC_OK, "%s", why);
-        fprintf(stderr, "test_generated_sizes: m = %zu, J = %zu, ratio %.1f: check %.3f s, verify %.3f s (%s)\n",
+        fprintf(stderr,
+                "test_generated_sizes: m = %zu, J = %zu, ratio %.1f: check %.3f s, verify %.3f s (%s)\n",
                 sz[i].m, sz[i].J, sz[i].ratio, t1 - t0, now() - t1, r.reason);
         idc_pre_result_clear(&r);
         idc_instance_clear(&inst);
