@@ -803,6 +803,21 @@ START_TEST(test_lines_dfs)
     run(&r, &inst, NULL);
     ck_assert_int_eq(r.verdict, IDC_UNKNOWN);
     ck_assert(strstr(r.reason, "at most 24") != NULL);
+    /* and the verifier refuses such a class unless a maximal set is all of it */
+    json_t *ranks = json_array(), *mem = json_array();
+    for (int j = 0; j < 25; j++) {
+        json_array_append_new(ranks, json_integer(1));
+        json_array_append_new(mem, json_integer(j));
+    }
+    char hash[65], why[256];
+    idc_err err;
+    ck_assert_int_eq(idc_instance_hash(hash, &inst, &err), IDC_OK);
+    json_t *c = idc_cert_new("A3.4", IDC_HOLDS, hash, "maximal-sets", "X Ass. 3.4",
+                             json_pack("{s:o,s:[{s:i,s:o,s:[],s:[]}]}", "ranks", ranks, "classes", "rank", 1,
+                                       "members", mem, "maximal", "disjoint"));
+    ck_assert_int_ne(idc_cert_verify(c, &inst, why, sizeof why), IDC_OK);
+    ck_assert(strstr(why, "too many") != NULL);
+    json_decref(c);
     idc_pre_result_clear(&r);
     idc_instance_clear(&inst);
 }
