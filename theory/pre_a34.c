@@ -102,7 +102,7 @@
 #define A34_SOURCE "X Ass. 3.4 (genericity of Mahalanobis distances)"
 #define A34_TRIES 256
 #define A34_MAX_NODES ((size_t)1 << 22)
-#define A34_MAX_CLASS 24 /* the verifier's limit for classes that do not wholly intersect */
+#define A34_MAX_CLASS IDC_A34_MAX_CLASS /* the verifier's limit for classes that do not wholly intersect */
 
 /* ---- exact component data ------------------------------------------------- */
 

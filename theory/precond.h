@@ -93,10 +93,28 @@ int idc_pre_a38b(idc_pre_result *res, const idc_pdgmm *g, const char *hash, cons
 int idc_pre_a36(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const idc_budget *budget,
                 idc_err *err) __attribute__((warn_unused_result));
 
-/* A3.4 (X Ass. 3.4; theory/pre_a34.c) for nondegenerate mixtures in reduced
- * form (method "nondegenerate-point"); UNKNOWN otherwise. */
+/* A3.4 (X Ass. 3.4; theory/pre_a34.c), decided exactly for every pdGMM,
+ * degenerate components included. Components are grouped by exact rank;
+ * within each class the maximal sets of components whose supports meet
+ * (the whole class when all meet, else a DFS over intersecting sets) each
+ * get an exact common point with pairwise different Mahalanobis distances
+ * (HOLDS, method "maximal-sets", with Fredholm certificates for the minimal
+ * disjoint sets and a checkable coverage of all subsets), or two members'
+ * squared distances agree identically on the whole common support flat
+ * (FAILS, method "equal-distances"; repeated components FAIL, reduced form
+ * is not assumed). UNKNOWN when the budget runs out (time; max_entries
+ * counts intersecting sets and certificate rationals) or when a class whose
+ * supports do not all meet has more than IDC_A34_MAX_CLASS members (the
+ * verifier's coverage limit). IDC_EINVAL for non-finite data or a
+ * COVARIANCE Sigma that is not exactly symmetric. Cost: one exact rref per
+ * intersecting set (at most 2^K for a class of K) plus one solve per member
+ * of each maximal set. */
 int idc_pre_a34(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const idc_budget *budget,
                 idc_err *err) __attribute__((warn_unused_result));
+
+/* Largest rank class whose supports do not all meet that A3.4 enumerates
+ * (checker and verifier). */
+#define IDC_A34_MAX_CLASS 24
 
 /* When J <= this, P1 certificates list every pair; above, a sorted chain. */
 #define IDC_P1_PAIRWISE_MAX 32

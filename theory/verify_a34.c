@@ -19,10 +19,11 @@
 #include <string.h>
 
 #include "numeric/qmat.h"
+#include "theory/precond.h"
 #include "numeric/qspace.h"
 #include "theory/cert.h"
 
-#define A34_MAX_CLASS 24
+#define A34_MAX_CLASS IDC_A34_MAX_CLASS
 
 static int vec_equal(const fmpq *a, const fmpq *b, slong n)
 {
