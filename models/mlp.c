@@ -20,6 +20,7 @@ struct idc_mlp {
     unsigned char *own;    /* out[l] owned by layer l */
     void **xhat, **invstd; /* batch-norm layers: saved for the backward pass */
     void *gbuf[2];         /* ping-pong gradient buffers */
+    size_t *zero_idx;      /* max_rows zeros (host): broadcasts a bias row */
     const void *x_in;      /* input of the last train-mode forward */
     size_t last_rows;
     int ready;             /* a train-mode forward is available for backward */
@@ -73,6 +74,7 @@ void idc_mlp_free(idc_mlp *m)
     be->release(be, m->grads);
     be->release(be, m->state);
     free(m->out);
+    free(m->zero_idx);
     free(m->own);
     free(m->xhat);
     free(m->invstd);
@@ -202,8 +204,9 @@ idc_mlp *idc_mlp_new(const idc_backend *be, size_t in_dim, const idc_mlp_layer *
     m->state = be->alloc(be, m->nstate);
     m->gbuf[0] = be->alloc(be, bufn);
     m->gbuf[1] = be->alloc(be, bufn);
+    m->zero_idx = idc_calloc(max_rows, sizeof(size_t));
     if (m->params == NULL || m->grads == NULL || m->state == NULL || m->gbuf[0] == NULL ||
-        m->gbuf[1] == NULL)
+        m->gbuf[1] == NULL || m->zero_idx == NULL)
         goto nomem;
     for (size_t l = 0; l < nlayers; l++) {
         size_t n = max_rows * m->out_w[l];
@@ -390,8 +393,11 @@ int idc_mlp_forward(idc_mlp *m, const void *x, size_t rows, int train, idc_err *
         const void *p = at(m, m->params, m->poff[l]);
         switch (s->kind) {
         case IDC_MLP_DENSE:
-            be->gemm(be, 0, 1, rows, out, in, 1.0, cur, in, p, in, 0.0, y, out);
-            be->add_bias(be, y, at(m, p, in * out), rows, out);
+            /* Y = b (each row), then Y += X W^T inside the GEMM (beta = 1):
+             * one write pass instead of the GEMM's zeroing plus a read-write
+             * bias pass */
+            be->gather_rows(be, y, at(m, p, in * out), out, m->zero_idx, rows);
+            be->gemm(be, 0, 1, rows, out, in, 1.0, cur, in, p, in, 1.0, y, out);
             break;
         case IDC_MLP_LEAKY:
             be->leaky_fwd(be, y, cur, rows * out, s->slope);
