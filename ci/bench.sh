@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # `make bench`: speed figures printed as tables with ratios against a floor
-# measured in the same run (never asserted in tests).
+# or a peer measured in the same run (never asserted in tests).
+#   1. exact precondition checks (ci/bench_cert.c)
+#   2. the Stage-1 training step vs this machine's GEMM floor at the step's
+#      exact shapes, and vs PyTorch (Debian's python3-torch, eager, same
+#      thread count = 1) when it is installed (ci/bench_stage1.c,
+#      ci/bench_torch.py). BENCH_QUICK=1 skips the paper-width rows.
 set -euo pipefail
 bin=${1:-build/idcheck}
 b=$(dirname "$bin")
@@ -9,8 +14,29 @@ for prog in bench_cert bench_stage1; do
   # shellcheck disable=SC2086
   ${CC:-cc} -O2 -std=c11 -D_DEFAULT_SOURCE -I. "ci/$prog.c" "$b/libidcheck.a" $libs -o "$b/$prog"
 done
-echo "== exact precondition checks (ms, best of 3; verify = independent verifier)"
+echo "== exact precondition checks (ms, best of 3; verify = the independent verifier)"
 "$b/bench_cert"
 echo
-echo "== Stage-1 training step vs the GEMM floor"
-"$b/bench_stage1"
+have_torch=0
+if python3 -c 'import torch' 2>/dev/null; then have_torch=1; fi
+echo "== Stage-1 training step, one thread (OpenBLAS pinned; torch.set_num_threads(1))"
+echo "floor = the step's GEMMs at their exact shapes as raw cblas_sgemm calls, same run"
+[ $have_torch = 1 ] || echo "(PyTorch not installed: apt-get install python3-torch to add the peer column)"
+echo
+printf '| %3s | %-5s | %5s | %8s | %9s | %9s | %5s | %9s | %7s | %11s |\n' \
+  n widths batch GFLOP/st ms/step "floor ms" ratio "torch ms" speedup "RSS MB i/t"
+echo "|----:|:------|------:|---------:|----------:|----------:|------:|----------:|--------:|------------:|"
+configs="3:ci:256:50 10:small:6144:10 20:small:6144:6 40:small:6144:4"
+[ "${BENCH_QUICK:-0}" = 1 ] || configs="$configs 10:paper:6144:2 20:paper:6144:1 40:paper:6144:1"
+for cfg in $configs; do
+  IFS=: read -r n mode batch steps <<<"$cfg"
+  read -r _ _ _ _ _ gflop ms floor rss <<<"$("$b/bench_stage1" "$n" "$mode" "$batch" "$steps")"
+  tms="-"; speed="-"; trss="-"
+  if [ $have_torch = 1 ]; then
+    read -r _ _ _ _ tms trss <<<"$(OMP_NUM_THREADS=1 python3 ci/bench_torch.py "$n" "$mode" "$batch" "$steps" 1)"
+    speed=$(awk -v a="$tms" -v b="$ms" 'BEGIN{printf "%.2f", a/b}')
+  fi
+  ratio=$(awk -v a="$ms" -v b="$floor" 'BEGIN{printf "%.2f", a/b}')
+  printf '| %3s | %-5s | %5s | %8.3f | %9.2f | %9.2f | %5s | %9s | %7s | %5.0f / %-5s |\n' \
+    "$n" "$mode" "$batch" "$gflop" "$ms" "$floor" "$ratio" "$tms" "$speed" "$rss" "$trss"
+done

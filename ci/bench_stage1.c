@@ -1,17 +1,25 @@
 /* Micro benchmark of the Stage-1 estimator on the CPU backend: wall-clock
  * milliseconds per training step (forward, backward, Adam on encoder and
- * decoder) with the paper's widths (50n, 100n, 100n, 50n), xdim = n (the
- * reference code's default), OpenBLAS on one thread as in training.
+ * decoder), OpenBLAS on one thread as in training, xdim = n (the reference
+ * code's default).
  *
- *   bench_stage1                 n in {3, 10} x batch in {512, 6144}
- *   bench_stage1 N BATCH [STEPS] one configuration
+ *   bench_stage1 N MODE BATCH STEPS
+ *     MODE paper: hidden widths (50n, 100n, 100n, 50n) (the paper's)
+ *          small: (10n, 10n, 10n, 10n)
+ *          ci:    (8n, 16n, 16n, 8n) (the CI-sized property network)
  *
- * Prints one line per configuration: n, batch, parameters, GFLOP per step
- * (6 batch sum(in out): forward, weight and input gradients), ms per step
- * (best of three fits of STEPS steps after a warm-up fit), the GEMM floor of the
- * same step measured in the same run, their ratio, and GFLOP/s. */
+ * Prints one line:
+ *   idcheck N MODE BATCH PARAMS GFLOP_PER_STEP MS_PER_STEP FLOOR_MS PEAK_RSS_MB
+ * where the floor is the sum, over the step's GEMMs at their exact shapes
+ * (per dense layer: forward X W^T, weight gradient dY^T X, input gradient
+ * dY W, the latter skipped for the encoder's first layer as in the
+ * engine), of the best of 5 timings of that raw cblas_sgemm call, measured
+ * in the same run; ms/step is the best of 3 fits of STEPS steps after a
+ * warm-up fit. ci/bench.sh runs the configurations and prints the table. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include <cblas.h>
@@ -27,51 +35,85 @@ static double now_s(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* The floor: the same dense GEMMs one training step performs (forward,
- * weight gradient, input gradient per layer), issued back to back as raw
- * cblas_sgemm calls on one thread: ms for one step's GEMMs, best of 3. */
-static double gemm_floor(const size_t *w, size_t k, size_t batch)
+/* Best of 5 of one sgemm (row-major) with fresh, finite operands. */
+static double best_gemm(int ta, int tb, int m, int n, int k, float *A, float *B, float *C)
+{
+    int lda = ta ? m : k, ldb = tb ? k : n;
+    double best = 1e300;
+    for (int rep = 0; rep < 6; rep++) {
+        double t0 = now_s();
+        cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, 1.0f, A,
+                    lda, B, ldb, 0.0f, C, n);
+        double dt = now_s() - t0;
+        if (rep > 0 && dt < best)
+            best = dt;
+    }
+    return best;
+}
+
+/* The floor in ms for dense layers with widths w[0..k) (layer i maps
+ * w[i] -> w[i+1]); layer `skip_dx` has no input gradient. */
+static double gemm_floor(const size_t *w, size_t k, size_t skip_dx, size_t batch)
 {
     size_t maxw = 1;
     for (size_t i = 0; i < k; i++)
-        if (w[i] > maxw)
-            maxw = w[i];
-    float *A = calloc(batch * maxw, sizeof(float)), *B = calloc(maxw * maxw, sizeof(float));
-    float *C = calloc(batch * maxw, sizeof(float));
+        maxw = w[i] > maxw ? w[i] : maxw;
+    size_t big = batch * maxw > maxw * maxw ? batch * maxw : maxw * maxw;
+    float *A = malloc(big * sizeof(float)), *B = malloc(big * sizeof(float)), *C = malloc(big * sizeof(float));
     if (A == NULL || B == NULL || C == NULL) {
         free(A);
         free(B);
         free(C);
         return -1.0;
     }
-    for (size_t i = 0; i < batch * maxw; i++)
-        A[i] = (float)(i % 7) * 0.1f;
-    for (size_t i = 0; i < maxw * maxw; i++)
-        B[i] = (float)(i % 5) * 0.1f;
-    double best = 1e300;
-    for (int rep = 0; rep < 4; rep++) {
-        double t0 = now_s();
-        for (size_t i = 0; i + 1 < k; i++) {
-            int in = (int)w[i], out = (int)w[i + 1], b = (int)batch;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, b, out, in, 1.0f, A, in, B, in, 0.0f, C, out);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, b, 1.0f, C, out, A, in, 0.0f, B, in);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, b, in, out, 1.0f, C, out, B, in, 0.0f, A, in);
-        }
-        double dt = now_s() - t0;
-        if (rep > 0 && dt < best)
-            best = dt;
+    for (size_t i = 0; i < big; i++) {
+        A[i] = (float)(i % 7) * 0.01f;
+        B[i] = (float)(i % 5) * 0.01f;
+    }
+    double total = 0;
+    int b = (int)batch;
+    for (size_t i = 0; i + 1 < k; i++) {
+        int in = (int)w[i], out = (int)w[i + 1];
+        total += best_gemm(0, 1, b, out, in, A, B, C); /* Y = X W^T */
+        total += best_gemm(1, 0, out, in, b, A, B, C); /* dW = dY^T X */
+        if (i != skip_dx)
+            total += best_gemm(0, 0, b, in, out, A, B, C); /* dX = dY W */
     }
     free(A);
     free(B);
     free(C);
-    return 1e3 * best;
+    return 1e3 * total;
 }
 
-static int bench(size_t n, size_t batch, size_t steps)
+int main(int argc, char **argv)
 {
+    if (argc != 5) {
+        fprintf(stderr, "usage: bench_stage1 N paper|small|ci BATCH STEPS\n");
+        return 2;
+    }
+    size_t n = strtoul(argv[1], NULL, 10), batch = strtoul(argv[3], NULL, 10), steps = strtoul(argv[4], NULL, 10);
+    const char *mode = argv[2];
+    size_t mult[4];
+    if (strcmp(mode, "paper") == 0)
+        memcpy(mult, (size_t[4]){50, 100, 100, 50}, sizeof mult);
+    else if (strcmp(mode, "small") == 0)
+        memcpy(mult, (size_t[4]){10, 10, 10, 10}, sizeof mult);
+    else if (strcmp(mode, "ci") == 0)
+        memcpy(mult, (size_t[4]){8, 16, 16, 8}, sizeof mult);
+    else {
+        fprintf(stderr, "bench_stage1: MODE must be paper, small or ci\n");
+        return 2;
+    }
+    if (n == 0 || batch < 2 || steps == 0)
+        return 2;
     size_t d = n, rows = 4 * batch;
     idc_stage1_config c;
     idc_stage1_config_default(&c, n);
+    idc_err err;
+    if (idc_stage1_config_set_hidden_mult(&c, 4, mult, &err) != IDC_OK) {
+        fprintf(stderr, "bench_stage1: %s\n", err.msg);
+        return 1;
+    }
     c.batch = batch;
     c.steps = steps;
     c.seed = 1;
@@ -80,16 +122,12 @@ static int bench(size_t n, size_t batch, size_t steps)
         return 1;
     idc_rng r = idc_rng_stream(1, 0, IDC_PURPOSE_GENERATOR);
     idc_rng_normal_fill(x, rows * d, r, 0);
-    idc_err err;
     idc_stage1 *s = idc_stage1_new(&c, d, &err);
     if (s == NULL) {
         fprintf(stderr, "bench_stage1: %s\n", err.msg);
         free(x);
         return 1;
     }
-    /* Flops of the dense layers: 2 batch in out each for the forward pass,
-     * the weight gradient and the input gradient. */
-    double macs = 0.0;
     size_t w[2 * IDC_STAGE1_MAX_HIDDEN + 4], k = 0;
     w[k++] = d;
     for (size_t i = 0; i < c.nhidden; i++)
@@ -98,10 +136,10 @@ static int bench(size_t n, size_t batch, size_t steps)
     for (size_t i = c.nhidden; i-- > 0;)
         w[k++] = c.hidden[i];
     w[k++] = d;
+    double macs = 0.0;
     for (size_t i = 0; i + 1 < k; i++)
         macs += (double)w[i] * (double)w[i + 1];
     double gflop = 6.0 * (double)batch * macs * 1e-9;
-
     double best = 1e300;
     for (int rep = 0; rep < 4; rep++) { /* the first is a warm-up */
         double t0 = now_s();
@@ -115,29 +153,13 @@ static int bench(size_t n, size_t batch, size_t steps)
         if (rep > 0 && dt < best)
             best = dt;
     }
-    double floor_ms = gemm_floor(w, k, batch);
-    printf("| %3zu | %5zu | %9zu | %8.3f | %9.2f | %9.2f | %5.2f | %6.1f |\n", n, batch, idc_stage1_nparams(s),
-           gflop, 1e3 * best, floor_ms, 1e3 * best / floor_ms, gflop / best);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    double rss_mb = (double)ru.ru_maxrss / 1024.0;
+    double floor_ms = gemm_floor(w, k, 0, batch);
+    printf("idcheck %zu %s %zu %zu %.4f %.3f %.3f %.1f\n", n, mode, batch, idc_stage1_nparams(s), gflop, 1e3 * best,
+           floor_ms, rss_mb);
     idc_stage1_free(s);
     free(x);
     return 0;
-}
-
-int main(int argc, char **argv)
-{
-    if (argc >= 3) {
-        size_t steps = argc >= 4 ? strtoul(argv[3], NULL, 10) : 5;
-        return bench(strtoul(argv[1], NULL, 10), strtoul(argv[2], NULL, 10),
-                     steps == 0 ? 1 : steps);
-    }
-    static const size_t ns[] = {3, 10}, bs[] = {512, 6144};
-    int rc = 0;
-    printf("Stage-1 training step on the CPU (one OpenBLAS thread), paper widths (50n,100n,100n,50n)\n"
-           "floor = the step's GEMMs as raw cblas_sgemm calls, measured in the same run\n\n"
-           "|   n | batch |    params | GFLOP/st |   ms/step |  floor ms | ratio | GFLOP/s |\n"
-           "|----:|------:|----------:|---------:|----------:|----------:|------:|--------:|\n");
-    for (int i = 0; i < 2; i++)
-        for (int j = 0; j < 2; j++)
-            rc |= bench(ns[i], bs[j], bs[j] >= 4096 ? 3 : 10);
-    return rc;
 }
