@@ -31,13 +31,15 @@ static void strip_times(json_t *results)
     json_array_foreach(json_object_get(results, "trials"), i, t)
     {
         json_object_del(json_object_get(t, "fit"), "train_seconds");
+        json_object_del(t, "wall_seconds");
     }
 }
 
 static json_t *run(const idc_k39a_params *p, uint64_t seed, uint32_t first, uint32_t n, unsigned jobs,
                    idc_prop_summary *sum, FILE *progress)
 {
-    idc_prop_run_opts o = {seed, first, n, jobs, progress, "--m 2"};
+    idc_prop_run_opts o = {
+        .seed = seed, .first = first, .trials = n, .jobs = jobs, .progress = progress, .replay_args = "--m 2"};
     json_t *res = NULL;
     idc_err err;
     int rc = idc_prop_run(sum, &res, &idc_prop_k39a, p, &o, &err);
