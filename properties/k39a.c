@@ -93,8 +93,11 @@ static int set_param(void *vp, const char *name, const char *v, idc_err *err)
     }
     if (d != NULL) {
         double x = strtod(v, &end);
-        if (end == v || *end != '\0' || !(x >= 0.0 && x <= 1e6))
-            return idc_err_set(err, IDC_EINVAL, "--%s: expected a number >= 0, got \"%s\"", name, v);
+        /* R^2 can be negative, so can its asserted bound (a negative r2_min
+         * is how a smoke run asserts nothing about R^2). */
+        double lo = d == &p->r2_min ? -1e6 : 0.0;
+        if (end == v || *end != '\0' || !(x >= lo && x <= 1e6))
+            return idc_err_set(err, IDC_EINVAL, "--%s: expected a number in [%g, 1e6], got \"%s\"", name, lo, v);
         *d = x;
         return IDC_OK;
     }
