@@ -14,6 +14,7 @@
 #include "reports/provenance.h"
 
 #define DEFAULT_SHRINK_STEPS 24
+#define DEFAULT_SHRINK_FAILURES 3
 
 static void help(FILE *fp)
 {
@@ -21,7 +22,8 @@ static void help(FILE *fp)
             "usage: idcheck prop --list\n"
             "       idcheck prop ID [--trials K] [--seed S] [--jobs N] [--KEY VALUE | --param KEY=VALUE]...\n"
             "                       [--replay SEED:TRIAL] [-o RESULTS.json] [--quiet]\n"
-            "                       [--shrink | --no-shrink] [--shrink-steps N] [--shrink-params A,B,...]\n"
+            "                       [--shrink | --no-shrink] [--shrink-steps N] [--shrink-failures N]\n"
+            "                       [--shrink-params A,B,...]\n"
             "                       [--shrink-dir DIR] [--regressions DIR | --no-regressions]\n"
             "                       [--prune-regressions] [--junit FILE.xml] [--tap FILE.tap]\n\n"
             "Runs trials 0..K-1 (default K = 5, S = 1) of property ID. Trial k is a pure function of\n"
@@ -34,13 +36,14 @@ static void help(FILE *fp)
             "  --replay neither replays nor records regressions.\n"
             "Shrinking (on by default, off with --replay unless --shrink is given): each failing trial is\n"
             "  re-run with simpler parameters (see prop --list), same trial seed, at most N candidate\n"
-            "  trials (--shrink-steps, default %d); an IDC-SHRUNK line gives the minimal failing\n"
+            "  trials (--shrink-steps, default %d) for each of the first %d failing trials\n"
+            "  (--shrink-failures, 0 = all); an IDC-SHRUNK line gives the minimal failing\n"
             "  parameters and a replay command for them. With --shrink-dir DIR or -o OUT.json the\n"
             "  failing and the minimal instance are saved as DIR/ID.trial-K{,.min}.json or\n"
             "  OUT.trial-K{,.min}.json (regression R: ...regression-R.trial-K...).\n"
             "--junit / --tap: JUnit XML / TAP 13 report, one test case per trial (discarded = skipped).\n"
             "Exit: 0 no trial failed, 1 some trial or regression failed, 2 bad usage, 3 internal error.\n",
-            DEFAULT_SHRINK_STEPS);
+            DEFAULT_SHRINK_STEPS, DEFAULT_SHRINK_FAILURES);
 }
 
 static void list(void)
@@ -81,7 +84,7 @@ static void kv_line(char *buf, size_t cap, const json_t *obj)
 /* Saves the failing and the minimal instance of every shrunk record and
  * prints one IDC-SHRUNK line (+ the minimal replay command) per record. */
 static int report_shrinks(const idc_prop_def *def, json_t *results, const char *outpath, const char *shrink_dir,
-                          FILE *fp, idc_err *err)
+                          int shrinking, FILE *fp, idc_err *err)
 {
     char prefix[1024] = "";
     if (shrink_dir != NULL) {
@@ -92,12 +95,16 @@ static int report_shrinks(const idc_prop_def *def, json_t *results, const char *
                  outpath);
     }
     static const char *const arrays[] = {"regressions", "trials"};
+    size_t unshrunk = 0;
     for (int a = 0; a < 2; a++) {
         size_t i;
         json_t *t;
         json_array_foreach(json_object_get(results, arrays[a]), i, t)
         {
             json_t *sh = json_object_get(t, "shrink");
+            const char *oc = json_string_value(json_object_get(t, "outcome"));
+            if (sh == NULL && oc != NULL && strcmp(oc, "FAIL") == 0)
+                unshrunk++;
             if (sh == NULL)
                 continue;
             json_int_t trial = json_integer_value(json_object_get(t, "trial"));
@@ -170,6 +177,9 @@ static int report_shrinks(const idc_prop_def *def, json_t *results, const char *
             }
         }
     }
+    if (fp != NULL && unshrunk > 0 && shrinking)
+        fprintf(fp, "%s: %zu more failing trial(s) not shrunk (--shrink-failures; 0 shrinks all)\n", def->id,
+                unshrunk);
     return IDC_OK;
 }
 
@@ -199,7 +209,7 @@ int idc_cli_prop(int argc, char **argv)
     idc_prop_run_opts o = {.seed = 1, .first = 0, .trials = 5, .jobs = 1, .progress = stdout};
     const char *outpath = NULL, *junit = NULL, *tap = NULL, *shrink_dir = NULL, *regdir = NULL;
     int quiet = 0, code = 2, shrink = -1, use_regs = 1, prune = 0, replay = 0;
-    uint64_t shrink_steps = DEFAULT_SHRINK_STEPS;
+    uint64_t shrink_steps = DEFAULT_SHRINK_STEPS, shrink_failures = DEFAULT_SHRINK_FAILURES;
     char replay_args[1024] = "";
     idc_err err;
     idc_prop_regressions regs;
@@ -253,6 +263,11 @@ int idc_cli_prop(int argc, char **argv)
                 idc_cli_error("prop", "--shrink-steps: expected 0..1000000");
                 goto done;
             }
+        } else if (strcmp(a, "--shrink-failures") == 0 && more) {
+            if (!idc_cli_parse_u64("--shrink-failures", argv[++i], &shrink_failures) || shrink_failures > 1000000) {
+                idc_cli_error("prop", "--shrink-failures: expected 0..1000000");
+                goto done;
+            }
         } else if (strcmp(a, "--shrink-params") == 0 && more) {
             o.shrink_params = argv[++i];
         } else if (strcmp(a, "--shrink-dir") == 0 && more) {
@@ -299,6 +314,7 @@ int idc_cli_prop(int argc, char **argv)
     if (shrink < 0)
         shrink = !replay;
     o.shrink_steps = shrink ? (uint32_t)shrink_steps : 0;
+    o.shrink_failures = (uint32_t)shrink_failures;
     if (o.shrink_params != NULL && idc_prop_shrink_check_names(def, o.shrink_params, &err) != IDC_OK) {
         idc_cli_error("prop", "%s", err.msg);
         goto done;
@@ -321,7 +337,7 @@ int idc_cli_prop(int argc, char **argv)
     json_t *results = NULL;
     int rc = idc_prop_run(&sum, &results, def, params, &o, &err);
     if (results != NULL && rc == IDC_OK)
-        rc = report_shrinks(def, results, outpath, shrink_dir, o.progress, &err);
+        rc = report_shrinks(def, results, outpath, shrink_dir, o.shrink_steps > 0, o.progress, &err);
     if (results != NULL && outpath != NULL) {
         json_object_set_new(results, "provenance", idc_provenance_json());
         char cmd[1400];

@@ -76,6 +76,9 @@ typedef struct {
     /* Shrinking: 0 = off; otherwise the most candidate trials run to shrink
      * each failing trial (regressions included). */
     uint32_t shrink_steps;
+    /* The most failing trials shrunk, the first ones in order (regressions,
+     * then trial index); 0: all of them. */
+    uint32_t shrink_failures;
     /* Comma-separated names of shrinkables to use (opt-in ones included);
      * NULL or "": every shrinkable that is not opt_in. */
     const char *shrink_params;

@@ -285,7 +285,8 @@ int idc_prop_run(idc_prop_summary *sum, json_t **results, const idc_prop_def *de
     if (opts->shrink_steps > 0) {
         sh.ntodo = 0;
         for (size_t k = 0; k < ntask; k++)
-            if (!sh.tasks[k].stale && sh.tasks[k].status == IDC_OK && sh.tasks[k].trial.outcome == IDC_TRIAL_FAIL)
+            if (!sh.tasks[k].stale && sh.tasks[k].status == IDC_OK && sh.tasks[k].trial.outcome == IDC_TRIAL_FAIL &&
+                (opts->shrink_failures == 0 || sh.ntodo < opts->shrink_failures))
                 sh.todo[sh.ntodo++] = k;
         sh.shrinking = 1;
         run_phase(&sh, jobs);

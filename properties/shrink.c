@@ -56,6 +56,21 @@ static void add_cand(double *c, size_t *n, double x, double v, double t)
         c[(*n)++] = x;
 }
 
+/* The value with the fewest significant decimal digits within a quarter of
+ * the step |x - v| of x (simpler numbers: 0.3, not 0.30000000000000004). */
+static double simplest_near(double x, double v)
+{
+    double tol = fabs(x - v) / 4.0;
+    for (int digits = 1; digits <= 17; digits++) {
+        char buf[40];
+        snprintf(buf, sizeof buf, "%.*g", digits, x);
+        double r = strtod(buf, NULL);
+        if (fabs(r - x) <= tol)
+            return r;
+    }
+    return x;
+}
+
 /* Candidates for value v toward target t, biggest step first. */
 static size_t candidates(double *c, const idc_prop_shrinkable *s, double v)
 {
@@ -69,7 +84,7 @@ static size_t candidates(double *c, const idc_prop_shrinkable *s, double v)
     }
     add_cand(c, &n, t, v, t);
     for (double f = 0.5; f >= 0.125; f /= 2.0)
-        add_cand(c, &n, v + (t - v) * f, v, t);
+        add_cand(c, &n, simplest_near(v + (t - v) * f, v), v, t);
     for (double scale = 1.0; scale <= 100.0; scale *= 10.0) {
         double x = v * scale;
         if (fabs(x - nearbyint(x)) <= 1e-9 * fmax(1.0, fabs(x)))

@@ -7,9 +7,11 @@
  * through set_param. Greedy, big steps first (as theft and QuickCheck): for
  * each parameter in declared order, candidates are tried from the biggest
  * step to the smallest -- for an integer v toward target t: t, then
- * v - (v-t)/2, v - (v-t)/4, ..., v - 1; for a real: t, the points 1/2, 1/4,
- * 1/8 of the way... closer to v, and v rounded toward t to an integer, to one
- * and to two decimals -- and the first candidate that FAILS is accepted and
+ * v - (v-t)/2, v - (v-t)/4, ..., v - 1; for a real: t, the points 1/2, 1/4
+ * and 1/8 of the way from v to t (each replaced by the decimal with the
+ * fewest significant digits within a quarter of its step: 0.3, not
+ * 0.30000000000000004), and v rounded toward t to an integer, to one and to
+ * two decimals -- and the first candidate that FAILS is accepted and
  * the parameter is shrunk again from there; passes over all parameters repeat
  * until none shrinks. Every candidate runs the same trial (run seed, index),
  * so the search is deterministic, and a candidate is accepted only when its

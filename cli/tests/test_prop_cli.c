@@ -131,6 +131,12 @@ START_TEST(test_shrink_files_and_replay)
     ck_assert(json_is_object(json_object_get(orig, "params")));
     json_decref(orig);
     json_decref(min);
+    /* --shrink-failures caps how many failures are shrunk. */
+    ck_assert_int_eq(idc("idcheck prop K3.9a --trials 2 --seed 3 " SMALL
+                         " --r2_min 2 --shrink-steps 2 --shrink-failures 1 --no-regressions"),
+                     1);
+    ck_assert_uint_eq(count(out, "IDC-SHRUNK"), 1);
+    ck_assert_msg(strstr(out, "K3.9a: 1 more failing trial(s) not shrunk") != NULL, "%s", out);
 }
 END_TEST
 

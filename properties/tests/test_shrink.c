@@ -8,6 +8,7 @@
  *   1: FAILS iff m >= 4 or J >= 3       (minimal from m, J large: m = 1, J = 3)
  *   2: FAILS iff x >= 1                 (minimal: x = 1 exactly)
  *   3: FAILS iff m >= 4 and the draw is even (about half the trials)
+ *   4: FAILS iff x >= 0.3               (minimal: x = 0.3, the double nearest)
  * A trial with m == discard_m is DISCARDED (its "precondition" is not HOLDS);
  * one with m == error_m returns IDC_EDOM (an error, not a verdict). */
 #include <inttypes.h>
@@ -84,6 +85,7 @@ static int planted_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint
     case 0: fails = p->m >= 4 && p->J >= 3; break;
     case 1: fails = p->m >= 4 || p->J >= 3; break;
     case 2: fails = p->x >= 1.0; break;
+    case 4: fails = p->x >= 0.3; break;
     default: fails = p->m >= 4 && draw % 2 == 0; break;
     }
     snprintf(out->line, sizeof out->line, "m=%zu J=%zu x=%g draw=%016" PRIx64, p->m, p->J, p->x, draw);
@@ -194,6 +196,12 @@ START_TEST(test_shrink_real_and_opt_in)
     s = shrink(&p, 200, "x");
     ck_assert(json_real_value(json_object_get(json_object_get(s, "params"), "x")) == 1.0);
     ck_assert_str_eq(json_string_value(json_object_get(s, "overrides")), "--m 1 --J 1 --x 1 --mode 2");
+    json_decref(s);
+    /* Simpler numbers: halfway points are rounded to short decimals, so the
+     * search lands on 0.3 itself, not on 0.30000000000000004. */
+    p = make(1, 1, 2.0, 4);
+    s = shrink(&p, 200, "x");
+    ck_assert(json_real_value(json_object_get(json_object_get(s, "params"), "x")) == 0.3);
     json_decref(s);
     /* only= restricts: J alone. */
     p = make(10, 8, 0.5, 0);
@@ -360,6 +368,24 @@ START_TEST(test_run_shrinks_deterministically_whatever_jobs)
         json_decref(orig);
         json_decref(c);
     }
+    /* --shrink-failures 2: only the first two failing trials are shrunk. */
+    idc_prop_run_opts o = {.seed = seed, .trials = 16, .jobs = 3, .shrink_steps = 100, .shrink_failures = 2};
+    idc_prop_summary s5;
+    json_t *e = NULL;
+    idc_err err;
+    ck_assert_int_eq(idc_prop_run(&s5, &e, &planted_def, &p, &o, &err), IDC_OK);
+    size_t shrunk = 0, failing = 0;
+    json_array_foreach(json_object_get(e, "trials"), i, t)
+    {
+        if (strcmp(json_string_value(json_object_get(t, "outcome")), "FAIL") != 0)
+            continue;
+        failing++;
+        ck_assert_int_eq(json_object_get(t, "shrink") != NULL, failing <= 2);
+        shrunk += json_object_get(t, "shrink") != NULL;
+    }
+    ck_assert_uint_eq(shrunk, s1.failed < 2 ? s1.failed : 2);
+    ck_assert_uint_eq(s5.shrunk, shrunk);
+    json_decref(e);
     /* Shrinking off: no "shrink" members, same outcomes. */
     idc_prop_summary s4;
     json_t *d = run(&p, seed, 0, 16, 2, 0, NULL, &s4, NULL);
