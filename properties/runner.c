@@ -42,7 +42,6 @@ typedef struct {
     int status;
     idc_err err;
     double seconds;
-    char replay[1400];
     json_t *shrink;
 } task;
 
@@ -62,6 +61,22 @@ static double now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The command that replays task t alone: the run's own CLI arguments for a
+ * trial of this run, a regression's parameters as overrides of the
+ * defaults. */
+static void replay_cmd(char *buf, size_t cap, const idc_prop_def *def, const idc_prop_run_opts *o, const task *t)
+{
+    char ov[1200] = "";
+    const char *extra = o->replay_args ? o->replay_args : "";
+    if (t->reg >= 0) {
+        if (!idc_prop_overrides(ov, sizeof ov, def, o->regressions->v[t->reg].params))
+            ov[0] = '\0';
+        extra = ov;
+    }
+    snprintf(buf, cap, "idcheck prop %s --replay 0x%" PRIx64 ":%" PRIu32 "%s%s", def->id, t->run_seed, t->index,
+             *extra ? " " : "", extra);
 }
 
 static void report(shared *sh, const task *t)
@@ -95,7 +110,9 @@ static void report(shared *sh, const task *t)
         else
             fprintf(fp, "IDC-FAIL prop=%s trial=%" PRIu32 " seed=0x%016" PRIx64 " run_seed=0x%" PRIx64 "\n",
                     sh->def->id, t->index, tseed, t->run_seed);
-        fprintf(fp, "  replay: %s\n", t->replay);
+        char cmd[1400];
+        replay_cmd(cmd, sizeof cmd, sh->def, o, t);
+        fprintf(fp, "  replay: %s\n", cmd);
     }
     fflush(fp);
 }
@@ -159,8 +176,11 @@ static void run_phase(shared *sh, unsigned jobs)
             pthread_join(tid[t], NULL);
 }
 
-static json_t *task_record(const idc_prop_def *def, task *t, idc_prop_summary *sum, int *rc, idc_err *err)
+static json_t *task_record(const idc_prop_def *def, const idc_prop_run_opts *o, task *t, idc_prop_summary *sum,
+                           int *rc, idc_err *err)
 {
+    char replay[1400];
+    replay_cmd(replay, sizeof replay, def, o, t);
     char seedhex[24];
     snprintf(seedhex, sizeof seedhex, "0x%016" PRIx64, idc_rng_derive_seed(t->run_seed, t->index));
     json_t *rec;
@@ -188,7 +208,7 @@ static json_t *task_record(const idc_prop_def *def, task *t, idc_prop_summary *s
             json_object_set_new(rec, "why", json_string(t->trial.why));
         json_object_set_new(rec, "wall_seconds", json_real(t->seconds));
         if (oc == IDC_TRIAL_FAIL)
-            json_object_set_new(rec, "replay", json_string(t->replay));
+            json_object_set_new(rec, "replay", json_string(replay));
     }
     json_object_set_new(rec, "trial", json_integer((json_int_t)t->index));
     json_object_set_new(rec, "seed", json_string(seedhex));
@@ -197,7 +217,7 @@ static json_t *task_record(const idc_prop_def *def, task *t, idc_prop_summary *s
         snprintf(rs, sizeof rs, "0x%016" PRIx64, t->run_seed);
         json_object_set_new(rec, "regression", json_integer(t->reg));
         json_object_set_new(rec, "run_seed", json_string(rs));
-        json_object_set_new(rec, "replay", json_string(t->replay));
+        json_object_set_new(rec, "replay", json_string(replay));
     }
     if (t->shrink != NULL) {
         if (json_object_size(json_object_get(t->shrink, "changed")) > 0) {
@@ -248,19 +268,11 @@ int idc_prop_run(idc_prop_summary *sum, json_t **results, const idc_prop_def *de
             }
             t->params = t->own_params;
             t->stale = idc_prop_params_from_json(t->own_params, def, e->params, &t->err) != IDC_OK;
-            char ov[1200] = "";
-            if (!idc_prop_overrides(ov, sizeof ov, def, e->params))
-                ov[0] = '\0';
-            snprintf(t->replay, sizeof t->replay, "idcheck prop %s --replay 0x%" PRIx64 ":%" PRIu32 "%s%s", def->id,
-                     e->seed, e->trial, ov[0] ? " " : "", ov);
         } else {
             t->reg = -1;
             t->run_seed = opts->seed;
             t->index = opts->first + (uint32_t)(k - nreg);
             t->params = params;
-            const char *ra = opts->replay_args ? opts->replay_args : "";
-            snprintf(t->replay, sizeof t->replay, "idcheck prop %s --replay 0x%" PRIx64 ":%" PRIu32 "%s%s", def->id,
-                     opts->seed, t->index, *ra ? " " : "", ra);
         }
     }
     if (rc != IDC_OK) {
@@ -297,7 +309,7 @@ int idc_prop_run(idc_prop_summary *sum, json_t **results, const idc_prop_def *de
     json_t *regarr = json_array(), *arr = json_array();
     for (size_t k = 0; k < ntask; k++) {
         task *t = &sh.tasks[k];
-        json_t *rec = task_record(def, t, sum, &rc, err);
+        json_t *rec = task_record(def, opts, t, sum, &rc, err);
         if (t->reg >= 0)
             json_object_set(rec, "params", regs->v[k].params);
         json_array_append_new(t->reg >= 0 ? regarr : arr, rec);
