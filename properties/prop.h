@@ -96,9 +96,11 @@ typedef struct {
 
 /* Runs a property on opts->jobs threads, in three phases: (1) the
  * regressions of opts->regressions, in file order; (2) trials
- * first..first+trials-1; (3) when opts->shrink_steps > 0, shrinking of every
- * failing trial of (1) and (2) (properties/shrink.h), one failing trial per
- * thread. Nothing depends on opts->jobs.
+ * first..first+trials-1; (3) when opts->shrink_steps > 0, shrinking of the
+ * failing trials of (1) and (2) (the first opts->shrink_failures of them, or
+ * all; properties/shrink.h), one failing trial per thread. Nothing in the
+ * results depends on opts->jobs but "wall_seconds". A failing "ERROR" trial
+ * (run_trial returned an error status) is not shrunk.
  * Prints one line per finished trial to opts->progress, plus for a failing
  * trial the greppable line
  *   IDC-FAIL prop=ID trial=K seed=0x...  and a replay command
@@ -106,8 +108,10 @@ typedef struct {
  * command with its parameters as --KEY VALUE overrides).
  * *results (new reference) = {"property", "run_seed", "params",
  * "regressions": [... in file order], "trials": [... in index order],
- * "summary"}. Every record has "trial", "seed", "outcome" (PASS, FAIL,
- * DISCARD, ERROR; a regression also STALE), "wall_seconds"; a regression has
+ * "summary": {"passed", "failed", "discarded", "shrunk", "regressions":
+ * {"replayed", "passed", "failed", "discarded", "stale"}}}. Every record has "trial", "seed", "outcome" (PASS, FAIL,
+ * DISCARD, ERROR; a regression also STALE), "wall_seconds" (PASS, FAIL,
+ * DISCARD), and a FAIL "replay" (the command); a regression has
  * "regression" (its position), "run_seed", "params" and "replay"; a failing
  * record that was shrunk has "shrink" (see idc_prop_shrink). Returns IDC_OK
  * when every trial ran (whatever the verdicts), or the first error status. */
