@@ -28,6 +28,16 @@ typedef struct {
                        certificates, metrics, timings */
 } idc_trial;
 
+/* A parameter the shrinker may simplify (see properties/shrink.h). */
+typedef struct {
+    const char *name; /* a key of params_json that set_param accepts */
+    double target;    /* the simplest value: shrinking moves the value toward it
+                         (for counts, the minimum worth trying) */
+    int integer;      /* 1: integer-valued; 0: real-valued */
+    int opt_in;       /* 1: shrunk only when named in idc_prop_run_opts.shrink_params
+                         (e.g. training budgets, whose reduction fails trivially) */
+} idc_prop_shrinkable;
+
 typedef struct {
     const char *id;      /* THEORY.md theorem ID, e.g. "K3.9a" */
     const char *summary; /* one line */
@@ -41,12 +51,20 @@ typedef struct {
      * are not verdicts (out of memory, an internal failure). */
     int (*run_trial)(idc_trial *out, const void *params, uint64_t run_seed, uint32_t index,
                      idc_err *err);
+    /* The shrinkable parameters, biggest effect on cost first (may be NULL / 0).
+     * The shrinker copies the parameter struct with memcpy (it must be plain
+     * data) and changes it through set_param, so set_param must not depend on
+     * the order in which parameters are set. */
+    const idc_prop_shrinkable *shrinkables;
+    size_t nshrinkables;
 } idc_prop_def;
 
 /* The registry. */
 size_t idc_prop_count(void);
 const idc_prop_def *idc_prop_get(size_t i);
 const idc_prop_def *idc_prop_find(const char *id);
+
+struct idc_prop_regressions; /* properties/regress.h */
 
 typedef struct {
     uint64_t seed;      /* run seed */
@@ -55,23 +73,69 @@ typedef struct {
     unsigned jobs;      /* worker threads (results do not depend on it) */
     FILE *progress;     /* where trial lines go as trials finish (NULL: nowhere) */
     const char *replay_args; /* extra CLI arguments to repeat in replay commands */
+    /* Shrinking: 0 = off; otherwise the most candidate trials run to shrink
+     * each failing trial (regressions included). */
+    uint32_t shrink_steps;
+    /* The most failing trials shrunk, the first ones in order (regressions,
+     * then trial index); 0: all of them. */
+    uint32_t shrink_failures;
+    /* Comma-separated names of shrinkables to use (opt-in ones included);
+     * NULL or "": every shrinkable that is not opt_in. */
+    const char *shrink_params;
+    /* Failing trials of earlier runs, replayed before trial `first` (NULL:
+     * none). Each runs with its own run seed, index and parameters. */
+    const struct idc_prop_regressions *regressions;
 } idc_prop_run_opts;
 
 typedef struct {
-    size_t passed, failed, discarded;
+    size_t passed, failed, discarded; /* the run's own trials */
+    size_t reg_run, reg_passed, reg_failed, reg_discarded; /* regressions replayed */
+    size_t reg_stale; /* regressions skipped: their parameters no longer apply */
+    size_t shrunk;    /* failing trials with a smaller failing instance found */
 } idc_prop_summary;
 
-/* Runs trials first..first+trials-1 of a property on opts->jobs threads.
+/* Runs a property on opts->jobs threads, in three phases: (1) the
+ * regressions of opts->regressions, in file order; (2) trials
+ * first..first+trials-1; (3) when opts->shrink_steps > 0, shrinking of the
+ * failing trials of (1) and (2) (the first opts->shrink_failures of them, or
+ * all; properties/shrink.h), one failing trial per thread. Nothing in the
+ * results depends on opts->jobs but "wall_seconds". A failing "ERROR" trial
+ * (run_trial returned an error status) is not shrunk.
  * Prints one line per finished trial to opts->progress, plus for a failing
  * trial the greppable line
- *   IDC-FAIL prop=ID trial=K seed=0x...  and a replay command.
- * *results (new reference) = {"property", "run_seed", "params", "trials": [...
- * in index order], "summary"}. Returns IDC_OK when every trial ran (whatever
- * the verdicts), or the first error status. */
+ *   IDC-FAIL prop=ID trial=K seed=0x...  and a replay command
+ * (a regression: "IDC-FAIL prop=ID regression=R trial=K ..." and a replay
+ * command with its parameters as --KEY VALUE overrides).
+ * *results (new reference) = {"property", "run_seed", "params",
+ * "regressions": [... in file order], "trials": [... in index order],
+ * "summary": {"passed", "failed", "discarded", "shrunk", "regressions":
+ * {"replayed", "passed", "failed", "discarded", "stale"}}}. Every record has "trial", "seed", "outcome" (PASS, FAIL,
+ * DISCARD, ERROR; a regression also STALE), "wall_seconds" (PASS, FAIL,
+ * DISCARD), and a FAIL "replay" (the command); a regression has
+ * "regression" (its position), "run_seed", "params" and "replay"; a failing
+ * record that was shrunk has "shrink" (see idc_prop_shrink). Returns IDC_OK
+ * when every trial ran (whatever the verdicts), or the first error status. */
 int idc_prop_run(idc_prop_summary *sum, json_t **results, const idc_prop_def *def, const void *params,
                  const idc_prop_run_opts *opts, idc_err *err);
 
 void idc_trial_clear(idc_trial *t);
+
+/* Parameters as text (properties/params.c). */
+
+/* Formats a JSON number/string/boolean parameter value the way set_param
+ * reads it: integers in decimal, reals in the shortest form that round-trips
+ * (%.15g, else %.17g). Returns 0 when v has another type or does not fit. */
+int idc_prop_value_string(char *buf, size_t cap, const json_t *v);
+
+/* params (params_size bytes) = the defaults, then set_param for every key of
+ * obj (a params_json object). IDC_EINVAL naming the key when set_param
+ * rejects one. */
+int idc_prop_params_from_json(void *params, const idc_prop_def *def, const json_t *obj, idc_err *err);
+
+/* buf = "--KEY VALUE ..." for every key of obj (a params_json object) whose
+ * value differs from the defaults', in obj's key order ("" when none).
+ * Returns 0 when buf was too small. */
+int idc_prop_overrides(char *buf, size_t cap, const idc_prop_def *def, const json_t *obj);
 
 /* "PASS" / "FAIL" / "DISCARD". */
 const char *idc_trial_outcome_name(idc_trial_outcome o);

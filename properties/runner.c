@@ -1,13 +1,19 @@
+/* The property runner (see properties/prop.h): regressions first, then the
+ * run's trials, then shrinking of the failures, each phase on a pool of
+ * worker threads whose results do not depend on the number of threads. */
 #include "properties/prop.h"
 
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <flint/flint.h>
 
 #include "numeric/rng.h"
+#include "properties/regress.h"
+#include "properties/shrink.h"
 
 void idc_trial_clear(idc_trial *t)
 {
@@ -24,40 +30,115 @@ const char *idc_trial_outcome_name(idc_trial_outcome o)
     }
 }
 
+/* One trial to run: a regression (reg >= 0) or a trial of this run. */
+typedef struct {
+    const void *params;
+    void *own_params; /* a regression's parameters (owned) */
+    uint64_t run_seed;
+    uint32_t index;
+    long reg;  /* position in opts->regressions, or -1 */
+    int stale; /* a regression whose parameters no longer apply (err says why) */
+    idc_trial trial;
+    int status;
+    idc_err err;
+    double seconds;
+    json_t *shrink;
+} task;
+
 typedef struct {
     const idc_prop_def *def;
-    const void *params;
     const idc_prop_run_opts *opts;
-    idc_trial *trials;
-    int *status;
-    idc_err *errs;
-    uint32_t next;
+    task *tasks;
+    size_t *todo, ntodo, next;
+    int shrinking;
+    int shrink_status;
+    idc_err shrink_err;
     pthread_mutex_t lock;
 } shared;
 
-static void report(shared *sh, uint32_t k)
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The command that replays task t alone: the run's own CLI arguments for a
+ * trial of this run, a regression's parameters as overrides of the
+ * defaults. */
+static void replay_cmd(char *buf, size_t cap, const idc_prop_def *def, const idc_prop_run_opts *o, const task *t)
+{
+    char ov[1200] = "";
+    const char *extra = o->replay_args ? o->replay_args : "";
+    if (t->reg >= 0) {
+        if (!idc_prop_overrides(ov, sizeof ov, def, o->regressions->v[t->reg].params))
+            ov[0] = '\0';
+        extra = ov;
+    }
+    snprintf(buf, cap, "idcheck prop %s --replay 0x%" PRIx64 ":%" PRIu32 "%s%s", def->id, t->run_seed, t->index,
+             *extra ? " " : "", extra);
+}
+
+static void report(shared *sh, const task *t)
 {
     const idc_prop_run_opts *o = sh->opts;
     FILE *fp = o->progress;
     if (fp == NULL)
         return;
-    uint32_t index = o->first + k;
-    uint64_t tseed = idc_rng_derive_seed(o->seed, index);
-    idc_trial *t = &sh->trials[k];
-    if (sh->status[k] != IDC_OK) {
-        fprintf(fp, "%s trial %" PRIu32 " seed=0x%016" PRIx64 " ERROR %s\n", sh->def->id, index, tseed,
-                sh->errs[k].msg);
-    } else {
-        fprintf(fp, "%s trial %" PRIu32 " seed=0x%016" PRIx64 " %s %s%s%s\n", sh->def->id, index, tseed,
-                t->line, idc_trial_outcome_name(t->outcome), t->why[0] ? ": " : "", t->why);
+    uint64_t tseed = idc_rng_derive_seed(t->run_seed, t->index);
+    char who[96];
+    if (t->reg >= 0)
+        snprintf(who, sizeof who, "%s regression %ld trial %" PRIu32 " run_seed=0x%" PRIx64, sh->def->id, t->reg,
+                 t->index, t->run_seed);
+    else
+        snprintf(who, sizeof who, "%s trial %" PRIu32, sh->def->id, t->index);
+    if (t->stale) {
+        fprintf(fp, "%s STALE (skipped): %s\n", who, t->err.msg);
+        fflush(fp);
+        return;
     }
-    if (sh->status[k] != IDC_OK || t->outcome == IDC_TRIAL_FAIL) {
-        fprintf(fp, "IDC-FAIL prop=%s trial=%" PRIu32 " seed=0x%016" PRIx64 " run_seed=0x%" PRIx64 "\n",
-                sh->def->id, index, tseed, o->seed);
-        fprintf(fp, "  replay: idcheck prop %s --replay 0x%" PRIx64 ":%" PRIu32 "%s%s\n", sh->def->id, o->seed,
-                index, o->replay_args && *o->replay_args ? " " : "", o->replay_args ? o->replay_args : "");
+    if (t->status != IDC_OK)
+        fprintf(fp, "%s seed=0x%016" PRIx64 " ERROR %s\n", who, tseed, t->err.msg);
+    else
+        fprintf(fp, "%s seed=0x%016" PRIx64 " %s %s%s%s\n", who, tseed, t->trial.line,
+                idc_trial_outcome_name(t->trial.outcome), t->trial.why[0] ? ": " : "", t->trial.why);
+    if (t->status != IDC_OK || t->trial.outcome == IDC_TRIAL_FAIL) {
+        if (t->reg >= 0)
+            fprintf(fp, "IDC-FAIL prop=%s regression=%ld trial=%" PRIu32 " seed=0x%016" PRIx64 " run_seed=0x%" PRIx64
+                        "\n",
+                    sh->def->id, t->reg, t->index, tseed, t->run_seed);
+        else
+            fprintf(fp, "IDC-FAIL prop=%s trial=%" PRIu32 " seed=0x%016" PRIx64 " run_seed=0x%" PRIx64 "\n",
+                    sh->def->id, t->index, tseed, t->run_seed);
+        char cmd[1400];
+        replay_cmd(cmd, sizeof cmd, sh->def, o, t);
+        fprintf(fp, "  replay: %s\n", cmd);
     }
     fflush(fp);
+}
+
+static void run_one(shared *sh, task *t)
+{
+    if (sh->shrinking) {
+        idc_err e;
+        int rc = idc_prop_shrink(&t->shrink, sh->def, t->params, t->run_seed, t->index, sh->opts->shrink_steps,
+                                 sh->opts->shrink_params, &e);
+        pthread_mutex_lock(&sh->lock);
+        if (rc != IDC_OK && sh->shrink_status == IDC_OK) {
+            sh->shrink_status = rc;
+            sh->shrink_err = e;
+        }
+        pthread_mutex_unlock(&sh->lock);
+        return;
+    }
+    if (!t->stale) {
+        double t0 = now();
+        t->status = sh->def->run_trial(&t->trial, t->params, t->run_seed, t->index, &t->err);
+        t->seconds = now() - t0;
+    }
+    pthread_mutex_lock(&sh->lock);
+    report(sh, t);
+    pthread_mutex_unlock(&sh->lock);
 }
 
 static void *worker(void *arg)
@@ -65,20 +146,92 @@ static void *worker(void *arg)
     shared *sh = arg;
     for (;;) {
         pthread_mutex_lock(&sh->lock);
-        uint32_t k = sh->next++;
+        size_t k = sh->next++;
         pthread_mutex_unlock(&sh->lock);
-        if (k >= sh->opts->trials) {
+        if (k >= sh->ntodo) {
             /* Trials run FLINT (exact checkers); free its thread-local caches
              * before the worker thread exits. */
             flint_cleanup();
             return NULL;
         }
-        sh->status[k] = sh->def->run_trial(&sh->trials[k], sh->params, sh->opts->seed, sh->opts->first + k,
-                                           &sh->errs[k]);
-        pthread_mutex_lock(&sh->lock);
-        report(sh, k);
-        pthread_mutex_unlock(&sh->lock);
+        run_one(sh, &sh->tasks[sh->todo[k]]);
     }
+}
+
+/* Runs the tasks listed in sh->todo on up to `jobs` threads. */
+static void run_phase(shared *sh, unsigned jobs)
+{
+    sh->next = 0;
+    if (jobs > sh->ntodo)
+        jobs = (unsigned)sh->ntodo;
+    if (jobs > 256)
+        jobs = 256;
+    pthread_t tid[256];
+    int threaded[256] = {0};
+    for (unsigned t = 1; t < jobs; t++)
+        threaded[t] = pthread_create(&tid[t], NULL, worker, sh) == 0;
+    worker(sh);
+    for (unsigned t = 1; t < jobs; t++)
+        if (threaded[t])
+            pthread_join(tid[t], NULL);
+}
+
+static json_t *task_record(const idc_prop_def *def, const idc_prop_run_opts *o, task *t, idc_prop_summary *sum,
+                           int *rc, idc_err *err)
+{
+    char replay[1400];
+    replay_cmd(replay, sizeof replay, def, o, t);
+    char seedhex[24];
+    snprintf(seedhex, sizeof seedhex, "0x%016" PRIx64, idc_rng_derive_seed(t->run_seed, t->index));
+    json_t *rec;
+    if (t->stale) {
+        sum->reg_stale++;
+        rec = json_pack("{s:s,s:s}", "outcome", "STALE", "why", t->err.msg);
+    } else if (t->status != IDC_OK) {
+        if (*rc == IDC_OK) {
+            *rc = t->status;
+            idc_err_set(err, *rc, "trial %" PRIu32 ": %s", t->index, t->err.msg);
+        }
+        rec = json_pack("{s:s,s:s}", "outcome", "ERROR", "error", t->err.msg);
+    } else {
+        idc_trial_outcome oc = t->trial.outcome;
+        size_t *cnt = t->reg >= 0 ? (oc == IDC_TRIAL_PASS ? &sum->reg_passed
+                                     : oc == IDC_TRIAL_FAIL ? &sum->reg_failed
+                                                            : &sum->reg_discarded)
+                                  : (oc == IDC_TRIAL_PASS ? &sum->passed
+                                     : oc == IDC_TRIAL_FAIL ? &sum->failed
+                                                            : &sum->discarded);
+        (*cnt)++;
+        rec = t->trial.record ? json_incref(t->trial.record) : json_object();
+        json_object_set_new(rec, "outcome", json_string(idc_trial_outcome_name(oc)));
+        if (t->trial.why[0])
+            json_object_set_new(rec, "why", json_string(t->trial.why));
+        json_object_set_new(rec, "wall_seconds", json_real(t->seconds));
+        if (oc == IDC_TRIAL_FAIL)
+            json_object_set_new(rec, "replay", json_string(replay));
+    }
+    json_object_set_new(rec, "trial", json_integer((json_int_t)t->index));
+    json_object_set_new(rec, "seed", json_string(seedhex));
+    if (t->reg >= 0) {
+        char rs[24];
+        snprintf(rs, sizeof rs, "0x%016" PRIx64, t->run_seed);
+        json_object_set_new(rec, "regression", json_integer(t->reg));
+        json_object_set_new(rec, "run_seed", json_string(rs));
+        json_object_set_new(rec, "replay", json_string(replay));
+    }
+    if (t->shrink != NULL) {
+        if (json_object_size(json_object_get(t->shrink, "changed")) > 0) {
+            char cmd[1400];
+            snprintf(cmd, sizeof cmd, "idcheck prop %s --replay 0x%" PRIx64 ":%" PRIu32 "%s%s", def->id,
+                     t->run_seed, t->index, json_string_length(json_object_get(t->shrink, "overrides")) ? " " : "",
+                     json_string_value(json_object_get(t->shrink, "overrides")));
+            json_object_set_new(t->shrink, "replay", json_string(cmd));
+            sum->shrunk++;
+        }
+        json_object_set_new(rec, "shrink", t->shrink);
+        t->shrink = NULL;
+    }
+    return rec;
 }
 
 int idc_prop_run(idc_prop_summary *sum, json_t **results, const idc_prop_def *def, const void *params,
@@ -91,69 +244,93 @@ int idc_prop_run(idc_prop_summary *sum, json_t **results, const idc_prop_def *de
         return idc_err_set(err, IDC_EINVAL, "--trials: must be >= 1");
     if ((uint64_t)opts->first + n > UINT32_MAX)
         return idc_err_set(err, IDC_EINVAL, "--trials: trial indices exceed 2^32");
-    shared sh = {def, params, opts, idc_calloc(n, sizeof(idc_trial)), idc_calloc(n, sizeof(int)),
-                 idc_calloc(n, sizeof(idc_err)), 0, PTHREAD_MUTEX_INITIALIZER};
-    if (sh.trials == NULL || sh.status == NULL || sh.errs == NULL) {
-        free(sh.trials);
-        free(sh.status);
-        free(sh.errs);
+    if (opts->shrink_steps > 0) {
+        int rc = idc_prop_shrink_check_names(def, opts->shrink_params, err);
+        if (rc != IDC_OK)
+            return rc;
+    }
+    const idc_prop_regressions *regs = opts->regressions;
+    size_t nreg = regs ? regs->n : 0, ntask = nreg + n;
+    shared sh = {def, opts, idc_calloc(ntask, sizeof(task)), idc_calloc(ntask, sizeof(size_t)), 0, 0, 0, IDC_OK,
+                 {""}, PTHREAD_MUTEX_INITIALIZER};
+    int rc = (sh.tasks == NULL || sh.todo == NULL) ? IDC_ENOMEM : IDC_OK;
+    for (size_t k = 0; rc == IDC_OK && k < ntask; k++) {
+        task *t = &sh.tasks[k];
+        if (k < nreg) {
+            const idc_prop_regression *e = &regs->v[k];
+            t->reg = (long)k;
+            t->run_seed = e->seed;
+            t->index = e->trial;
+            t->own_params = calloc(1, def->params_size);
+            if (t->own_params == NULL) {
+                rc = IDC_ENOMEM;
+                break;
+            }
+            t->params = t->own_params;
+            t->stale = idc_prop_params_from_json(t->own_params, def, e->params, &t->err) != IDC_OK;
+        } else {
+            t->reg = -1;
+            t->run_seed = opts->seed;
+            t->index = opts->first + (uint32_t)(k - nreg);
+            t->params = params;
+        }
+    }
+    if (rc != IDC_OK) {
+        for (size_t k = 0; sh.tasks != NULL && k < ntask; k++)
+            free(sh.tasks[k].own_params);
+        free(sh.tasks);
+        free(sh.todo);
         return idc_err_set(err, IDC_ENOMEM, "out of memory");
     }
     unsigned jobs = opts->jobs < 1 ? 1 : opts->jobs;
-    if (jobs > n)
-        jobs = n;
-    if (jobs > 256)
-        jobs = 256;
-    pthread_t tid[256];
-    int threaded[256] = {0};
-    for (unsigned t = 1; t < jobs; t++)
-        threaded[t] = pthread_create(&tid[t], NULL, worker, &sh) == 0;
-    worker(&sh);
-    for (unsigned t = 1; t < jobs; t++)
-        if (threaded[t])
-            pthread_join(tid[t], NULL);
-
-    int rc = IDC_OK;
-    json_t *arr = json_array();
-    for (uint32_t k = 0; k < n; k++) {
-        uint32_t index = opts->first + k;
-        char seedhex[24];
-        snprintf(seedhex, sizeof seedhex, "0x%016" PRIx64, idc_rng_derive_seed(opts->seed, index));
-        json_t *rec;
-        if (sh.status[k] != IDC_OK) {
-            if (rc == IDC_OK) {
-                rc = sh.status[k];
-                idc_err_set(err, rc, "trial %" PRIu32 ": %s", index, sh.errs[k].msg);
-            }
-            rec = json_pack("{s:I,s:s,s:s,s:s}", "trial", (json_int_t)index, "seed", seedhex, "outcome",
-                            "ERROR", "error", sh.errs[k].msg);
-        } else {
-            idc_trial *t = &sh.trials[k];
-            if (t->outcome == IDC_TRIAL_PASS)
-                sum->passed++;
-            else if (t->outcome == IDC_TRIAL_FAIL)
-                sum->failed++;
-            else
-                sum->discarded++;
-            rec = t->record ? json_incref(t->record) : json_object();
-            json_object_set_new(rec, "trial", json_integer((json_int_t)index));
-            json_object_set_new(rec, "seed", json_string(seedhex));
-            json_object_set_new(rec, "outcome", json_string(idc_trial_outcome_name(t->outcome)));
-            if (t->why[0])
-                json_object_set_new(rec, "why", json_string(t->why));
-        }
-        json_array_append_new(arr, rec);
-        idc_trial_clear(&sh.trials[k]);
+    /* Phase 1: regressions, all finished before any new trial starts. */
+    for (size_t k = 0; k < nreg; k++)
+        sh.todo[k] = k;
+    sh.ntodo = nreg;
+    run_phase(&sh, jobs);
+    /* Phase 2: the run's trials. */
+    for (size_t k = 0; k < n; k++)
+        sh.todo[k] = nreg + k;
+    sh.ntodo = n;
+    run_phase(&sh, jobs);
+    /* Phase 3: shrink every failure. */
+    if (opts->shrink_steps > 0) {
+        sh.ntodo = 0;
+        for (size_t k = 0; k < ntask; k++)
+            if (!sh.tasks[k].stale && sh.tasks[k].status == IDC_OK && sh.tasks[k].trial.outcome == IDC_TRIAL_FAIL &&
+                (opts->shrink_failures == 0 || sh.ntodo < opts->shrink_failures))
+                sh.todo[sh.ntodo++] = k;
+        sh.shrinking = 1;
+        run_phase(&sh, jobs);
+        if (sh.shrink_status != IDC_OK)
+            rc = idc_err_set(err, sh.shrink_status, "shrinking: %s", sh.shrink_err.msg);
     }
+
+    json_t *regarr = json_array(), *arr = json_array();
+    for (size_t k = 0; k < ntask; k++) {
+        task *t = &sh.tasks[k];
+        json_t *rec = task_record(def, opts, t, sum, &rc, err);
+        if (t->reg >= 0)
+            json_object_set(rec, "params", regs->v[k].params);
+        json_array_append_new(t->reg >= 0 ? regarr : arr, rec);
+        idc_trial_clear(&t->trial);
+        json_decref(t->shrink);
+        free(t->own_params);
+    }
+    sum->reg_run = nreg - sum->reg_stale;
     char runseed[24];
     snprintf(runseed, sizeof runseed, "0x%016" PRIx64, opts->seed);
-    *results = json_pack("{s:s,s:s,s:o,s:o,s:{s:I,s:I,s:I}}", "property", def->id, "run_seed", runseed,
-                         "params", def->params_json(params), "trials", arr, "summary", "passed",
-                         (json_int_t)sum->passed, "failed", (json_int_t)sum->failed, "discarded",
-                         (json_int_t)sum->discarded);
-    free(sh.trials);
-    free(sh.status);
-    free(sh.errs);
+    *results = json_pack("{s:s,s:s,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I}}}", "property", def->id,
+                         "run_seed", runseed, "params", def->params_json(params), "regressions", regarr, "trials",
+                         arr, "summary", "passed", (json_int_t)sum->passed, "failed", (json_int_t)sum->failed,
+                         "discarded", (json_int_t)sum->discarded, "shrunk", (json_int_t)sum->shrunk,
+                         "regressions", "replayed", (json_int_t)sum->reg_run, "passed", (json_int_t)sum->reg_passed,
+                         "failed", (json_int_t)sum->reg_failed, "discarded", (json_int_t)sum->reg_discarded,
+                         "stale", (json_int_t)sum->reg_stale);
+    free(sh.tasks);
+    free(sh.todo);
     pthread_mutex_destroy(&sh.lock);
+    if (*results == NULL && rc == IDC_OK)
+        rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
     return rc;
 }

@@ -31,13 +31,15 @@ static void strip_times(json_t *results)
     json_array_foreach(json_object_get(results, "trials"), i, t)
     {
         json_object_del(json_object_get(t, "fit"), "train_seconds");
+        json_object_del(t, "wall_seconds");
     }
 }
 
 static json_t *run(const idc_k39a_params *p, uint64_t seed, uint32_t first, uint32_t n, unsigned jobs,
                    idc_prop_summary *sum, FILE *progress)
 {
-    idc_prop_run_opts o = {seed, first, n, jobs, progress, "--m 2"};
+    idc_prop_run_opts o = {
+        .seed = seed, .first = first, .trials = n, .jobs = jobs, .progress = progress, .replay_args = "--m 2"};
     json_t *res = NULL;
     idc_err err;
     int rc = idc_prop_run(sum, &res, &idc_prop_k39a, p, &o, &err);
@@ -65,6 +67,28 @@ START_TEST(test_registry)
     ck_assert_int_eq(idc_prop_k39a.set_param(&p, "steps", "-3", &err), IDC_EINVAL);
     ck_assert_int_eq(idc_prop_k39a.set_param(&p, "nope", "1", &err), IDC_EINVAL);
     ck_assert_str_eq(idc_trial_outcome_name(IDC_TRIAL_DISCARD), "DISCARD");
+    /* params_json is complete: set back through set_param it gives the same
+     * parameters (what regression files and replay overrides rely on). */
+    p.gen.bias = 0.25;
+    p.gen.aux_label = 1;
+    p.r2_min = -0.5;
+    json_t *pj = idc_prop_k39a.params_json(&p);
+    idc_k39a_params q;
+    ck_assert_int_eq(idc_prop_params_from_json(&q, &idc_prop_k39a, pj, &err), IDC_OK);
+    json_t *qj = idc_prop_k39a.params_json(&q);
+    ck_assert(json_equal(pj, qj));
+    char ov[1024];
+    ck_assert(idc_prop_overrides(ov, sizeof ov, &idc_prop_k39a, pj));
+    ck_assert_msg(strstr(ov, "--bias 0.25") != NULL && strstr(ov, "--aux_label 1") != NULL &&
+                      strstr(ov, "--r2_min -0.5") != NULL && strstr(ov, "--steps 77") != NULL,
+                  "%s", ov);
+    json_decref(pj);
+    json_decref(qj);
+    /* Every declared shrinkable is a parameter. */
+    qj = idc_prop_k39a.params_json(&q);
+    for (size_t i = 0; i < idc_prop_k39a.nshrinkables; i++)
+        ck_assert_ptr_nonnull(json_object_get(qj, idc_prop_k39a.shrinkables[i].name));
+    json_decref(qj);
 }
 END_TEST
 
