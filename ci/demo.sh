@@ -19,7 +19,8 @@ echo "== 5. train the Stage-1 autoencoder (CI-sized) and score held-out codes"
   --steps 4000 --batch 256 --lr 1e-3 --hidden-mult 8 --zhat "$out.tmp/zhat.npy" -o "$out.tmp/fit.json"
 echo "== 6. property K3.9a over 8 trials (seed 2026); results in $out/results.json"
 set +e
-"$bin" prop K3.9a --trials 8 --seed 2026 --jobs 2 -o "$out.tmp/results.json"
+"$bin" prop K3.9a --trials 8 --seed 2026 --jobs 2 --no-regressions --shrink-failures 1 --shrink-steps 6 \
+  --junit "$out.tmp/results.xml" -o "$out.tmp/results.json"
 rc=$?
 set -e
 rm -rf "$out" && mv "$out.tmp" "$out"
