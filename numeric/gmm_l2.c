@@ -148,7 +148,11 @@ int idc_gmm_l2_delta(double *delta, const idc_gmm_view *p, const idc_gmm_view *q
         return idc_err_set(err, IDC_EINVAL, "gmm_l2: delta is NULL");
     *delta = 0.0;
     double pp, qq, pq;
-    int st = idc_gmm_l2_inner(&pp, p, p, err);
+    int st = idc_gmm_l2_check(p, "p", err);
+    if (st == IDC_OK)
+        st = idc_gmm_l2_check(q, "q", err);
+    if (st == IDC_OK)
+        st = idc_gmm_l2_inner(&pp, p, p, err);
     if (st == IDC_OK)
         st = idc_gmm_l2_inner(&qq, q, q, err);
     if (st == IDC_OK)
