@@ -5,6 +5,7 @@
  *   idcheck metrics --stability A.npy B.npy [C.npy ...] [--cca K] [--json]
  *   idcheck metrics --wilcoxon X Y [--json]     (X, Y: .npy or text)
  *   idcheck metrics --wilcoxon D [--json]       (one-sample, D = differences)
+ *   idcheck metrics --gmm P1.json P2.json [--json]   (dist_Aff,L2 of two GMMs)
  */
 #include <ctype.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 
 #include "cli/cli.h"
 #include "numeric/fileio.h"
+#include "numeric/gmm_l2.h"
 #include "numeric/metric.h"
 #include "numeric/stability.h"
 #include "numeric/wilcoxon.h"
@@ -28,7 +30,8 @@ static void help(FILE *fp)
     fprintf(fp,
             "usage: idcheck metrics Z.npy ZHAT.npy [--cca K] [--blocks SPEC] [--json]\n"
             "       idcheck metrics --stability A.npy B.npy [C.npy ...] [--cca K] [--json]\n"
-            "       idcheck metrics --wilcoxon X Y [--json]   (or one file D of differences)\n\n"
+            "       idcheck metrics --wilcoxon X Y [--json]   (or one file D of differences)\n"
+            "       idcheck metrics --gmm P1.json P2.json [--json]\n\n"
             "Z: true latents (N x m float64 .npy), ZHAT: learned representation (N x k).\n"
             "Rows [0, N/2) fit each alignment (regression, matching, CCA), rows [N/2, N) score\n"
             "it; in-sample values are on the fit rows, out-of-sample on the others.\n"
@@ -46,6 +49,11 @@ static void help(FILE *fp)
             "                   W+, two-sided p (exact for <= 50 untied pairs, else normal).\n"
             "                   Files: .npy (1-D or one column) or text, numbers separated by\n"
             "                   white space or commas, '#' starts a comment\n"
+            "  --gmm            dist_Aff,L2 (K App. J) of two Gaussian mixtures given as JSON\n"
+            "                   {\"weights\": [J], \"means\": [[m] x J], \"covariances\":\n"
+            "                   [[[m] x m] x J]} (SPD covariances, same J <= 8 and m): the\n"
+            "                   normalised L2 distance after the affine map fitted to the\n"
+            "                   component means, minimised over component permutations\n"
             "  --json           full JSON record on stdout\n"
             "Bad input (shape mismatch, NaN, too few rows) exits 2 with a one-line message.\n");
 }
@@ -467,12 +475,147 @@ done:
     return code;
 }
 
+/* ---- --gmm ---------------------------------------------------------------- */
+
+typedef struct {
+    size_t J, m;
+    double *w, *mu, *cov;
+} gmm_buf;
+
+static void gmm_buf_free(gmm_buf *g)
+{
+    free(g->w);
+    free(g->mu);
+    free(g->cov);
+    memset(g, 0, sizeof *g);
+}
+
+/* Reads {"weights", "means", "covariances"}; the messages name the file
+ * and the JSON path. */
+static int read_gmm(gmm_buf *g, const char *path, idc_err *err)
+{
+    memset(g, 0, sizeof *g);
+    json_error_t je;
+    json_t *o = json_load_file(path, 0, &je);
+    if (o == NULL)
+        return idc_err_set(err, IDC_EINVAL, "%s: line %d: %s", path, je.line, je.text);
+    int rc = IDC_OK;
+    json_t *w = json_object_get(o, "weights"), *mu = json_object_get(o, "means");
+    json_t *cv = json_object_get(o, "covariances");
+    size_t J = json_array_size(w);
+    if (!json_is_array(w) || !json_is_array(mu) || !json_is_array(cv) || J == 0) {
+        rc = idc_err_set(err, IDC_EINVAL,
+                         "%s: expected arrays \"weights\", \"means\", \"covariances\" (J >= 1)",
+                         path);
+        goto done;
+    }
+    size_t m = json_array_size(json_array_get(mu, 0));
+    if (json_array_size(mu) != J || json_array_size(cv) != J || m == 0 || m > 4096) {
+        rc = idc_err_set(err, IDC_EINVAL,
+                         "%s: \"means\" and \"covariances\" must have J = %zu entries of dim m >= 1",
+                         path, J);
+        goto done;
+    }
+    g->J = J;
+    g->m = m;
+    g->w = idc_calloc(J, sizeof(double));
+    g->mu = idc_calloc(J * m, sizeof(double));
+    g->cov = idc_calloc(J * m * m, sizeof(double));
+    if (g->w == NULL || g->mu == NULL || g->cov == NULL) {
+        rc = idc_err_set(err, IDC_ENOMEM, "%s: out of memory", path);
+        goto done;
+    }
+    for (size_t j = 0; j < J && rc == IDC_OK; j++) {
+        json_t *x = json_array_get(w, j), *mj = json_array_get(mu, j), *cj = json_array_get(cv, j);
+        if (!json_is_number(x))
+            rc = idc_err_set(err, IDC_EINVAL, "%s: weights[%zu]: expected a number", path, j);
+        else
+            g->w[j] = json_number_value(x);
+        if (rc == IDC_OK && json_array_size(mj) != m)
+            rc = idc_err_set(err, IDC_EINVAL, "%s: means[%zu]: expected %zu numbers", path, j, m);
+        if (rc == IDC_OK && json_array_size(cj) != m)
+            rc = idc_err_set(err, IDC_EINVAL, "%s: covariances[%zu]: expected %zu x %zu", path, j,
+                             m, m);
+        for (size_t a = 0; a < m && rc == IDC_OK; a++) {
+            json_t *e = json_array_get(mj, a), *row = json_array_get(cj, a);
+            if (!json_is_number(e))
+                rc = idc_err_set(err, IDC_EINVAL, "%s: means[%zu][%zu]: expected a number", path,
+                                 j, a);
+            else
+                g->mu[j * m + a] = json_number_value(e);
+            if (rc == IDC_OK && json_array_size(row) != m)
+                rc = idc_err_set(err, IDC_EINVAL, "%s: covariances[%zu][%zu]: expected %zu numbers",
+                                 path, j, a, m);
+            for (size_t b = 0; b < m && rc == IDC_OK; b++) {
+                json_t *c = json_array_get(row, b);
+                if (!json_is_number(c))
+                    rc = idc_err_set(err, IDC_EINVAL,
+                                     "%s: covariances[%zu][%zu][%zu]: expected a number", path, j,
+                                     a, b);
+                else
+                    g->cov[(j * m + a) * m + b] = json_number_value(c);
+            }
+        }
+    }
+done:
+    json_decref(o);
+    if (rc != IDC_OK)
+        gmm_buf_free(g);
+    return rc;
+}
+
+static int run_gmm(char **files, size_t nf, int as_json)
+{
+    idc_err err;
+    gmm_buf g1, g2;
+    idc_gmm_aff_result res = {0};
+    int code = 0;
+    if (nf != 2) {
+        idc_cli_error(VERB, "--gmm: expected P1.json P2.json, got %zu files", nf);
+        return 2;
+    }
+    int rc = read_gmm(&g1, files[0], &err);
+    if (rc == IDC_OK) {
+        rc = read_gmm(&g2, files[1], &err);
+        if (rc != IDC_OK)
+            gmm_buf_free(&g1);
+    }
+    if (rc != IDC_OK)
+        return fail(&err, rc);
+    idc_gmm_view v1 = {g1.J, g1.m, g1.w, g1.mu, g1.cov}, v2 = {g2.J, g2.m, g2.w, g2.mu, g2.cov};
+    rc = idc_gmm_dist_aff(&res, &v1, &v2, &err);
+    if (rc != IDC_OK) {
+        idc_err_prefix(&err, rc, "%s, %s: ", files[0], files[1]);
+        code = fail(&err, rc);
+        goto done;
+    }
+    if (as_json) {
+        json_t *o = idc_metrics_json_gmm_aff(&res);
+        json_object_set_new(o, "p1", json_string(files[0]));
+        json_object_set_new(o, "p2", json_string(files[1]));
+        print_json(o);
+        goto done;
+    }
+    printf("dist_Aff,L2(%s -> %s) = %.6g   (J=%zu, m=%zu; unaligned delta_L2 = %.6g)\n", files[0],
+           files[1], res.dist, res.J, res.m, res.delta_identity);
+    printf("component matching p1->p2:");
+    for (size_t j = 0; j < res.J; j++)
+        printf(" %zu->%zu", j, res.perm[j]);
+    printf("   mean residual (RMS) %.3g   permutations evaluated %zu\n", res.mean_rms,
+           res.evaluated);
+done:
+    idc_gmm_aff_result_clear(&res);
+    gmm_buf_free(&g1);
+    gmm_buf_free(&g2);
+    return code;
+}
+
 int idc_cli_metrics(int argc, char **argv)
 {
     char *files[MAXFILES];
     size_t nf = 0, k_cca = 0;
     const char *blocks = NULL;
-    int as_json = 0, mode = 0; /* 0 score, 1 stability, 2 wilcoxon */
+    int as_json = 0, mode = 0; /* 0 score, 1 stability, 2 wilcoxon, 3 gmm */
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -480,10 +623,11 @@ int idc_cli_metrics(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "--json") == 0) {
             as_json = 1;
-        } else if (strcmp(a, "--stability") == 0 || strcmp(a, "--wilcoxon") == 0) {
-            int m = a[2] == 's' ? 1 : 2;
+        } else if (strcmp(a, "--stability") == 0 || strcmp(a, "--wilcoxon") == 0 ||
+                   strcmp(a, "--gmm") == 0) {
+            int m = a[2] == 's' ? 1 : a[2] == 'w' ? 2 : 3;
             if (mode != 0 && mode != m) {
-                idc_cli_error(VERB, "--stability and --wilcoxon exclude each other");
+                idc_cli_error(VERB, "--stability, --wilcoxon and --gmm exclude each other");
                 return 2;
             }
             mode = m;
@@ -519,10 +663,12 @@ int idc_cli_metrics(int argc, char **argv)
         idc_cli_error(VERB, "--blocks applies to idcheck metrics Z.npy ZHAT.npy only");
         return 2;
     }
-    if (mode == 2 && k_cca != 0) {
-        idc_cli_error(VERB, "--cca does not apply to --wilcoxon");
+    if (mode >= 2 && k_cca != 0) {
+        idc_cli_error(VERB, "--cca does not apply to %s", mode == 2 ? "--wilcoxon" : "--gmm");
         return 2;
     }
+    if (mode == 3)
+        return run_gmm(files, nf, as_json);
     if (mode == 1)
         return run_stability(files, nf, k_cca, as_json);
     if (mode == 2)
