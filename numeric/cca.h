@@ -56,7 +56,8 @@ int idc_cca_fit(idc_cca *c, const double *x, size_t p, const double *y, size_t q
 
 /* Canonical variates of n new rows: u (n x k) = (x - mean_x) wx and
  * v (n x k) = (y - mean_y) wy. Either pair (u, x) or (v, y) may be NULL to
- * skip that side. Never fails for a fitted c; does nothing when c->k == 0. */
+ * skip that side. u and v must not alias x, y or c's arrays. Never fails
+ * for a fitted c; does nothing when c->k == 0. Cost O(n k (p + q)). */
 void idc_cca_transform(const idc_cca *c, double *u, const double *x, double *v, const double *y,
                        size_t n);
 

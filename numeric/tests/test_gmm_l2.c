@@ -262,7 +262,7 @@ END_TEST
 
 /* Under-determined alignment (J = 2 <= m = 2): a pure scaling p2 = 10 p1
  * is recovered exactly by the moment-matching completion; J = 8 runs the
- * full 40320-permutation search. */
+ * full 40320-permutation search; J = 1 is always distance 0. */
 START_TEST(test_dist_aff_small_large_J)
 {
     idc_err err;
@@ -292,6 +292,17 @@ START_TEST(test_dist_aff_small_large_J)
         ck_assert_uint_eq(res.perm[j], j);
     idc_gmm_aff_result_clear(&res);
     ck_assert_uint_eq(idc_gmm_aff_jmax(), IDC_GMM_AFF_JMAX);
+
+    /* J = 1: any two Gaussians are affinely equivalent, and the moment map
+     * A0 = C2^(1/2) C1^(-1/2) sends one exactly onto the other. */
+    random_gmm(&p1, 1, 3, idc_rng_stream(5, 0, IDC_PURPOSE_GENERATOR));
+    random_gmm(&p2, 1, 3, idc_rng_stream(5, 1, IDC_PURPOSE_GENERATOR));
+    v1 = view(&p1);
+    v2 = view(&p2);
+    ck_assert_int_eq(idc_gmm_dist_aff(&res, &v1, &v2, &err), IDC_OK);
+    ck_assert(res.dist < 1e-6);
+    ck_assert(res.delta_identity > 1e-2);
+    idc_gmm_aff_result_clear(&res);
 }
 END_TEST
 
