@@ -27,35 +27,34 @@
 
 static void help(FILE *fp)
 {
-    fprintf(fp,
-            "usage: idcheck metrics Z.npy ZHAT.npy [--cca K] [--blocks SPEC] [--json]\n"
-            "       idcheck metrics --stability A.npy B.npy [C.npy ...] [--cca K] [--json]\n"
-            "       idcheck metrics --wilcoxon X Y [--json]   (or one file D of differences)\n"
-            "       idcheck metrics --gmm P1.json P2.json [--json]\n\n"
-            "Z: true latents (N x m float64 .npy), ZHAT: learned representation (N x k).\n"
-            "Rows [0, N/2) fit each alignment (regression, matching, CCA), rows [N/2, N) score\n"
-            "it; in-sample values are on the fit rows, out-of-sample on the others.\n"
-            "  R2     R^2 of regressing each zhat coordinate on z, mean and per coordinate (AT)\n"
-            "  MCC    strong MCC: mean matched |Pearson rho| after Hungarian matching (PS)\n"
-            "  MCCs   strong MCC with Spearman rank correlation (PS up to monotone maps)\n"
-            "  MCCw   weak MCC: MCC of the canonical variates of a CCA of z and zhat (AT)\n"
-            "  --cca K          canonical pairs for the weak MCC (default min(m, k))\n"
-            "  --blocks T:L     block R^2 matrix: T true blocks, L learned blocks, each a\n"
-            "                   comma list of blocks written as i, i-j or i+j+... (0-based),\n"
-            "                   e.g. --blocks 0-1,2-3:0,1-2\n"
-            "  --stability      pairwise strong and weak MCC between R >= 2 representations\n"
-            "                   of the same N points (mean, sd, min, max over the pairs)\n"
-            "  --wilcoxon       Wilcoxon signed-rank test of X - Y (paired; zeros dropped):\n"
-            "                   W+, two-sided p (exact for <= 50 untied pairs, else normal).\n"
-            "                   Files: .npy (1-D or one column) or text, numbers separated by\n"
-            "                   white space or commas, '#' starts a comment\n"
-            "  --gmm            dist_Aff,L2 (K App. J) of two Gaussian mixtures given as JSON\n"
-            "                   {\"weights\": [J], \"means\": [[m] x J], \"covariances\":\n"
-            "                   [[[m] x m] x J]} (SPD covariances, same J <= 8 and m): the\n"
-            "                   normalised L2 distance after the affine map fitted to the\n"
-            "                   component means, minimised over component permutations\n"
-            "  --json           full JSON record on stdout\n"
-            "Bad input (shape mismatch, NaN, too few rows) exits 2 with a one-line message.\n");
+    fprintf(fp, "usage: idcheck metrics Z.npy ZHAT.npy [--cca K] [--blocks SPEC] [--json]\n"
+                "       idcheck metrics --stability A.npy B.npy [C.npy ...] [--cca K] [--json]\n"
+                "       idcheck metrics --wilcoxon X Y [--json]   (or one file D of differences)\n"
+                "       idcheck metrics --gmm P1.json P2.json [--json]\n\n"
+                "Z: true latents (N x m float64 .npy), ZHAT: learned representation (N x k).\n"
+                "Rows [0, N/2) fit each alignment (regression, matching, CCA), rows [N/2, N) score\n"
+                "it; in-sample values are on the fit rows, out-of-sample on the others.\n"
+                "  R2     R^2 of regressing each zhat coordinate on z, mean and per coordinate (AT)\n"
+                "  MCC    strong MCC: mean matched |Pearson rho| after Hungarian matching (PS)\n"
+                "  MCCs   strong MCC with Spearman rank correlation (PS up to monotone maps)\n"
+                "  MCCw   weak MCC: MCC of the canonical variates of a CCA of z and zhat (AT)\n"
+                "  --cca K          canonical pairs for the weak MCC (default min(m, k))\n"
+                "  --blocks T:L     block R^2 matrix: T true blocks, L learned blocks, each a\n"
+                "                   comma list of blocks written as i, i-j or i+j+... (0-based),\n"
+                "                   e.g. --blocks 0-1,2-3:0,1-2\n"
+                "  --stability      pairwise strong and weak MCC between R >= 2 representations\n"
+                "                   of the same N points (mean, sd, min, max over the pairs)\n"
+                "  --wilcoxon       Wilcoxon signed-rank test of X - Y (paired; zeros dropped):\n"
+                "                   W+, two-sided p (exact for <= 50 untied pairs, else normal).\n"
+                "                   Files: .npy (1-D or one column) or text, numbers separated by\n"
+                "                   white space or commas, '#' starts a comment\n"
+                "  --gmm            dist_Aff,L2 (K App. J) of two Gaussian mixtures given as JSON\n"
+                "                   {\"weights\": [J], \"means\": [[m] x J], \"covariances\":\n"
+                "                   [[[m] x m] x J]} (SPD covariances, same J <= 8 and m): the\n"
+                "                   normalised L2 distance after the affine map fitted to the\n"
+                "                   component means, minimised over component permutations\n"
+                "  --json           full JSON record on stdout\n"
+                "Bad input (shape mismatch, NaN, too few rows) exits 2 with a one-line message.\n");
 }
 
 static void print_json(json_t *o)
@@ -75,8 +74,8 @@ static int read_matrix(double **a, size_t *rows, size_t *cols, const char *path,
         return rc;
     for (size_t i = 0; i < *rows * *cols; i++)
         if (!isfinite((*a)[i]))
-            return idc_err_set(err, IDC_EINVAL, "%s: entry [%zu][%zu] is not finite (%g)", path,
-                               i / *cols, i % *cols, (*a)[i]);
+            return idc_err_set(err, IDC_EINVAL, "%s: entry [%zu][%zu] is not finite (%g)", path, i / *cols,
+                               i % *cols, (*a)[i]);
     return IDC_OK;
 }
 
@@ -126,8 +125,8 @@ static int read_vector(double **v, size_t *n, const char *path, idc_err *err)
         errno = 0;
         double x = strtod(tok, &end);
         if (end == tok || *end != '\0' || !isfinite(x)) {
-            rc = idc_err_set(err, IDC_EINVAL, "%s: line %zu: \"%s\" is not a finite number",
-                             path, line - (c == '\n'), tok);
+            rc = idc_err_set(err, IDC_EINVAL, "%s: line %zu: \"%s\" is not a finite number", path,
+                             line - (c == '\n'), tok);
             break;
         }
         if (cnt == cap) {
@@ -192,8 +191,8 @@ static int parse_blocks(blocks_buf *b, const char *s, size_t len, size_t dim, co
                 return 0;
             }
             if (hi >= dim) {
-                idc_cli_error(VERB, "--blocks: %s block %zu: index %lu >= dim = %zu", what,
-                              b->nblocks, hi, dim);
+                idc_cli_error(VERB, "--blocks: %s block %zu: index %lu >= dim = %zu", what, b->nblocks, hi,
+                              dim);
                 return 0;
             }
             for (unsigned long k = lo; k <= hi; k++) {
@@ -217,8 +216,8 @@ static int parse_blocks(blocks_buf *b, const char *s, size_t len, size_t dim, co
         i++;
     }
 bad:
-    idc_cli_error(VERB, "--blocks: cannot parse the %s blocks \"%.*s\" (expected e.g. 0-1,2+4)",
-                  what, (int)len, s);
+    idc_cli_error(VERB, "--blocks: cannot parse the %s blocks \"%.*s\" (expected e.g. 0-1,2+4)", what,
+                  (int)len, s);
     return 0;
 }
 
@@ -274,8 +273,7 @@ static int run_score(const char *pz, const char *ph, size_t k_cca, const char *b
         }
     }
     if (k_cca > (dz < dh ? dz : dh)) {
-        idc_cli_error(VERB, "--cca: K = %zu exceeds min(dim z, dim zhat) = %zu", k_cca,
-                      dz < dh ? dz : dh);
+        idc_cli_error(VERB, "--cca: K = %zu exceeds min(dim z, dim zhat) = %zu", k_cca, dz < dh ? dz : dh);
         code = 2;
         goto done;
     }
@@ -315,8 +313,8 @@ static int run_score(const char *pz, const char *ph, size_t k_cca, const char *b
         print_json(o);
         goto done;
     }
-    printf("n=%zu  dim(z)=%zu  dim(zhat)=%zu  (fit on rows [0,%zu), scored on [%zu,%zu))\n", nz,
-           dz, dh, nz / 2, nz / 2, nz);
+    printf("n=%zu  dim(z)=%zu  dim(zhat)=%zu  (fit on rows [0,%zu), scored on [%zu,%zu))\n", nz, dz, dh,
+           nz / 2, nz / 2, nz);
     print_pair_line("R2", r2.r2_in, r2.r2_out, "(zhat regressed on z, mean over coordinates)");
     printf("     per zhat coordinate (in/out):");
     for (size_t k = 0; k < dh; k++)
@@ -337,8 +335,7 @@ static int run_score(const char *pz, const char *ph, size_t k_cca, const char *b
             printf(" %.4f", weak.rho[i]);
         printf("\n");
     } else {
-        printf("MCCw n/a: the CCA needs a fit half of max(dim z, dim zhat) + 2 = %zu rows\n",
-               dmax + 2);
+        printf("MCCw n/a: the CCA needs a fit half of max(dim z, dim zhat) + 2 = %zu rows\n", dmax + 2);
     }
     if (blocks != NULL) {
         printf("block R2 (rows: true blocks, columns: learned blocks; in/out):\n");
@@ -375,11 +372,10 @@ static int run_stability(char **files, size_t nf, size_t k_cca, int as_json)
         size_t r;
         rc = read_matrix(&reps[i], &r, &dims[i], files[i], &err);
         if (rc == IDC_OK && i > 0 && r != rows)
-            rc = idc_err_set(&err, IDC_EINVAL, "%s has %zu rows but %s has %zu", files[i], r,
-                             files[0], rows);
+            rc = idc_err_set(&err, IDC_EINVAL, "%s has %zu rows but %s has %zu", files[i], r, files[0], rows);
         if (rc == IDC_OK && k_cca > dims[i])
-            rc = idc_err_set(&err, IDC_EINVAL, "--cca: K = %zu exceeds the %zu columns of %s",
-                             k_cca, dims[i], files[i]);
+            rc = idc_err_set(&err, IDC_EINVAL, "--cca: K = %zu exceeds the %zu columns of %s", k_cca, dims[i],
+                             files[i]);
         rows = r;
     }
     if (rc == IDC_OK) {
@@ -408,8 +404,8 @@ static int run_stability(char **files, size_t nf, size_t k_cca, int as_json)
         print_json(o);
         goto done;
     }
-    printf("%zu representations, %zu pairs, n=%zu  (fit on rows [0,%zu), scored on [%zu,%zu))\n",
-           nf, res.npairs, rows, rows / 2, rows / 2, rows);
+    printf("%zu representations, %zu pairs, n=%zu  (fit on rows [0,%zu), scored on [%zu,%zu))\n", nf,
+           res.npairs, rows, rows / 2, rows / 2, rows);
     printf("pair      strong in  strong out  weak in  weak out\n");
     for (size_t p = 0; p < res.npairs; p++)
         printf("(%zu,%zu)%*s %9.4f  %10.4f  %7.4f  %8.4f\n", res.pair_i[p], res.pair_j[p], 3, "",
@@ -439,16 +435,14 @@ static int run_wilcoxon(char **files, size_t nf, int as_json)
     size_t nx = 0, ny = 0;
     int code = 0;
     if (nf < 1 || nf > 2) {
-        idc_cli_error(VERB, "--wilcoxon: expected X Y (paired) or D (differences), got %zu files",
-                      nf);
+        idc_cli_error(VERB, "--wilcoxon: expected X Y (paired) or D (differences), got %zu files", nf);
         return 2;
     }
     int rc = read_vector(&x, &nx, files[0], &err);
     if (rc == IDC_OK && nf == 2)
         rc = read_vector(&y, &ny, files[1], &err);
     if (rc == IDC_OK && nf == 2 && nx != ny)
-        rc = idc_err_set(&err, IDC_EINVAL, "%s has %zu values but %s has %zu", files[1], ny,
-                         files[0], nx);
+        rc = idc_err_set(&err, IDC_EINVAL, "%s has %zu values but %s has %zu", files[1], ny, files[0], nx);
     idc_wilcoxon_result res;
     if (rc == IDC_OK)
         rc = idc_wilcoxon_signed_rank(&res, x, y, nx, &err);
@@ -463,11 +457,10 @@ static int run_wilcoxon(char **files, size_t nf, int as_json)
         print_json(o);
         goto done;
     }
-    printf("Wilcoxon signed-rank test of %s%s%s: n=%zu (%zu zero differences dropped)\n",
-           files[0], nf == 2 ? " - " : "", nf == 2 ? files[1] : "", res.n, res.n_zero);
-    printf("W+ = %g  W- = %g  z = %.4f  two-sided p = %.6g  (%s%s)\n", res.w_plus, res.w_minus,
-           res.z, res.p_two_sided,
-           res.method == IDC_WILCOXON_EXACT ? "exact" : "normal approximation",
+    printf("Wilcoxon signed-rank test of %s%s%s: n=%zu (%zu zero differences dropped)\n", files[0],
+           nf == 2 ? " - " : "", nf == 2 ? files[1] : "", res.n, res.n_zero);
+    printf("W+ = %g  W- = %g  z = %.4f  two-sided p = %.6g  (%s%s)\n", res.w_plus, res.w_minus, res.z,
+           res.p_two_sided, res.method == IDC_WILCOXON_EXACT ? "exact" : "normal approximation",
            res.ties ? ", tie-corrected" : "");
 done:
     free(x);
@@ -505,15 +498,14 @@ static int read_gmm(gmm_buf *g, const char *path, idc_err *err)
     size_t J = json_array_size(w);
     if (!json_is_array(w) || !json_is_array(mu) || !json_is_array(cv) || J == 0) {
         rc = idc_err_set(err, IDC_EINVAL,
-                         "%s: expected arrays \"weights\", \"means\", \"covariances\" (J >= 1)",
-                         path);
+                         "%s: expected arrays \"weights\", \"means\", \"covariances\" (J >= 1)", path);
         goto done;
     }
     size_t m = json_array_size(json_array_get(mu, 0));
     if (json_array_size(mu) != J || json_array_size(cv) != J || m == 0 || m > 4096) {
-        rc = idc_err_set(err, IDC_EINVAL,
-                         "%s: \"means\" and \"covariances\" must have J = %zu entries of dim m >= 1",
-                         path, J);
+        rc =
+            idc_err_set(err, IDC_EINVAL,
+                        "%s: \"means\" and \"covariances\" must have J = %zu entries of dim m >= 1", path, J);
         goto done;
     }
     g->J = J;
@@ -534,24 +526,21 @@ static int read_gmm(gmm_buf *g, const char *path, idc_err *err)
         if (rc == IDC_OK && json_array_size(mj) != m)
             rc = idc_err_set(err, IDC_EINVAL, "%s: means[%zu]: expected %zu numbers", path, j, m);
         if (rc == IDC_OK && json_array_size(cj) != m)
-            rc = idc_err_set(err, IDC_EINVAL, "%s: covariances[%zu]: expected %zu x %zu", path, j,
-                             m, m);
+            rc = idc_err_set(err, IDC_EINVAL, "%s: covariances[%zu]: expected %zu x %zu", path, j, m, m);
         for (size_t a = 0; a < m && rc == IDC_OK; a++) {
             json_t *e = json_array_get(mj, a), *row = json_array_get(cj, a);
             if (!json_is_number(e))
-                rc = idc_err_set(err, IDC_EINVAL, "%s: means[%zu][%zu]: expected a number", path,
-                                 j, a);
+                rc = idc_err_set(err, IDC_EINVAL, "%s: means[%zu][%zu]: expected a number", path, j, a);
             else
                 g->mu[j * m + a] = json_number_value(e);
             if (rc == IDC_OK && json_array_size(row) != m)
-                rc = idc_err_set(err, IDC_EINVAL, "%s: covariances[%zu][%zu]: expected %zu numbers",
-                                 path, j, a, m);
+                rc = idc_err_set(err, IDC_EINVAL, "%s: covariances[%zu][%zu]: expected %zu numbers", path, j,
+                                 a, m);
             for (size_t b = 0; b < m && rc == IDC_OK; b++) {
                 json_t *c = json_array_get(row, b);
                 if (!json_is_number(c))
-                    rc = idc_err_set(err, IDC_EINVAL,
-                                     "%s: covariances[%zu][%zu][%zu]: expected a number", path, j,
-                                     a, b);
+                    rc = idc_err_set(err, IDC_EINVAL, "%s: covariances[%zu][%zu][%zu]: expected a number",
+                                     path, j, a, b);
                 else
                     g->cov[(j * m + a) * m + b] = json_number_value(c);
             }
@@ -596,13 +585,12 @@ static int run_gmm(char **files, size_t nf, int as_json)
         print_json(o);
         goto done;
     }
-    printf("dist_Aff,L2(%s -> %s) = %.6g   (J=%zu, m=%zu; unaligned delta_L2 = %.6g)\n", files[0],
-           files[1], res.dist, res.J, res.m, res.delta_identity);
+    printf("dist_Aff,L2(%s -> %s) = %.6g   (J=%zu, m=%zu; unaligned delta_L2 = %.6g)\n", files[0], files[1],
+           res.dist, res.J, res.m, res.delta_identity);
     printf("component matching p1->p2:");
     for (size_t j = 0; j < res.J; j++)
         printf(" %zu->%zu", j, res.perm[j]);
-    printf("   mean residual (RMS) %.3g   permutations evaluated %zu\n", res.mean_rms,
-           res.evaluated);
+    printf("   mean residual (RMS) %.3g   permutations evaluated %zu\n", res.mean_rms, res.evaluated);
 done:
     idc_gmm_aff_result_clear(&res);
     gmm_buf_free(&g1);
@@ -623,8 +611,7 @@ int idc_cli_metrics(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "--json") == 0) {
             as_json = 1;
-        } else if (strcmp(a, "--stability") == 0 || strcmp(a, "--wilcoxon") == 0 ||
-                   strcmp(a, "--gmm") == 0) {
+        } else if (strcmp(a, "--stability") == 0 || strcmp(a, "--wilcoxon") == 0 || strcmp(a, "--gmm") == 0) {
             int m = a[2] == 's' ? 1 : a[2] == 'w' ? 2 : 3;
             if (mode != 0 && mode != m) {
                 idc_cli_error(VERB, "--stability, --wilcoxon and --gmm exclude each other");
@@ -677,8 +664,8 @@ int idc_cli_metrics(int argc, char **argv)
         if (nf == 0) {
             help(stderr);
         } else {
-            idc_cli_error(VERB, "expected Z.npy ZHAT.npy, got %zu file%s (see idcheck metrics --help)",
-                          nf, nf == 1 ? "" : "s");
+            idc_cli_error(VERB, "expected Z.npy ZHAT.npy, got %zu file%s (see idcheck metrics --help)", nf,
+                          nf == 1 ? "" : "s");
         }
         return 2;
     }

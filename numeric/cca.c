@@ -11,12 +11,12 @@
 
 /* One side of the fit: the centred, scaled sample and its thin SVD. */
 typedef struct {
-    size_t d, r;  /* columns, numerical rank */
-    double *mean; /* d */
-    double *scale;/* d (1 for a constant column) */
-    double *u;    /* n x d column-major left singular vectors */
-    double *s;    /* d singular values, decreasing */
-    double *vt;   /* d x d column-major V^T */
+    size_t d, r;   /* columns, numerical rank */
+    double *mean;  /* d */
+    double *scale; /* d (1 for a constant column) */
+    double *u;     /* n x d column-major left singular vectors */
+    double *s;     /* d singular values, decreasing */
+    double *vt;    /* d x d column-major V^T */
 } side;
 
 static void side_free(side *sd)
@@ -40,8 +40,8 @@ static int side_fit(side *sd, const double *a, size_t d, size_t n, const char *n
     sd->vt = idc_calloc(d * d, sizeof(double));
     double *sup = idc_calloc(d, sizeof(double));
     int st = IDC_OK;
-    if (sd->mean == NULL || sd->scale == NULL || sd->u == NULL || sd->s == NULL ||
-        sd->vt == NULL || sup == NULL) {
+    if (sd->mean == NULL || sd->scale == NULL || sd->u == NULL || sd->s == NULL || sd->vt == NULL ||
+        sup == NULL) {
         st = idc_err_set(err, IDC_ENOMEM, "cca: out of memory (n = %zu, %s dim %zu)", n, name, d);
         goto done;
     }
@@ -63,8 +63,7 @@ static int side_fit(side *sd, const double *a, size_t d, size_t n, const char *n
         }
         if (!isfinite(amax)) {
             free(acm);
-            st = idc_err_set(err, IDC_EINVAL, "cca: %s[:, %zu]: deviations from the mean overflow",
-                             name, j);
+            st = idc_err_set(err, IDC_EINVAL, "cca: %s[:, %zu]: deviations from the mean overflow", name, j);
             goto done;
         }
         int constant = 1;
@@ -75,16 +74,14 @@ static int side_fit(side *sd, const double *a, size_t d, size_t n, const char *n
             acm[j * n + r] = constant ? 0.0 : acm[j * n + r] / sd->scale[j];
     }
     lapack_int info = LAPACKE_dgesvd(LAPACK_COL_MAJOR, 'S', 'S', (lapack_int)n, (lapack_int)d, acm,
-                                     (lapack_int)n, sd->s, sd->u, (lapack_int)n, sd->vt,
-                                     (lapack_int)d, sup);
+                                     (lapack_int)n, sd->s, sd->u, (lapack_int)n, sd->vt, (lapack_int)d, sup);
     free(acm);
     if (info > 0) {
         st = idc_err_set(err, IDC_EUNABLE, "cca: the SVD of %s did not converge", name);
         goto done;
     }
     if (info < 0) {
-        st = idc_err_set(err, IDC_EINTERNAL, "cca: LAPACKE_dgesvd rejected argument %d",
-                         (int)-info);
+        st = idc_err_set(err, IDC_EINTERNAL, "cca: LAPACKE_dgesvd rejected argument %d", (int)-info);
         goto done;
     }
     double cut = (double)n * DBL_EPSILON * sd->s[0];
@@ -103,8 +100,7 @@ done:
 /* w (d x k row-major) = D^-1 V[:, :r] S^-1 P[:, :k] sqrt(n - 1), where P is
  * r x ldp-column-major with k leading columns used (P(i, j) = pm[i + j ldp]
  * when by_cols, else the transpose is stored: P(i, j) = pm[j + i ldp]). */
-static void weights(double *w, const side *sd, const double *pm, size_t ldp, int by_cols,
-                    size_t k, size_t n)
+static void weights(double *w, const side *sd, const double *pm, size_t ldp, int by_cols, size_t k, size_t n)
 {
     double f = sqrt((double)(n - 1));
     for (size_t i = 0; i < sd->d; i++)
@@ -119,8 +115,8 @@ static void weights(double *w, const side *sd, const double *pm, size_t ldp, int
         }
 }
 
-int idc_cca_fit(idc_cca *c, const double *x, size_t p, const double *y, size_t q, size_t n,
-                size_t k_req, idc_err *err)
+int idc_cca_fit(idc_cca *c, const double *x, size_t p, const double *y, size_t q, size_t n, size_t k_req,
+                idc_err *err)
 {
     if (c == NULL)
         return idc_err_set(err, IDC_EINVAL, "cca: c is NULL");
@@ -131,11 +127,10 @@ int idc_cca_fit(idc_cca *c, const double *x, size_t p, const double *y, size_t q
         return idc_err_set(err, IDC_EINVAL, "cca: %s is NULL", x == NULL ? "x" : "y");
     size_t pq = p > q ? p : q;
     if (n > INT_MAX || pq > INT_MAX || n > SIZE_MAX / pq)
-        return idc_err_set(err, IDC_EINVAL, "cca: sizes n = %zu, p = %zu, q = %zu are too large",
-                           n, p, q);
+        return idc_err_set(err, IDC_EINVAL, "cca: sizes n = %zu, p = %zu, q = %zu are too large", n, p, q);
     if (n < pq + 2)
-        return idc_err_set(err, IDC_EINVAL,
-                           "cca: too few rows: n = %zu, need n >= max(p, q) + 2 = %zu", n, pq + 2);
+        return idc_err_set(err, IDC_EINVAL, "cca: too few rows: n = %zu, need n >= max(p, q) + 2 = %zu", n,
+                           pq + 2);
     for (size_t r = 0; r < n; r++) {
         for (size_t j = 0; j < p; j++)
             if (!isfinite(x[r * p + j]))
@@ -173,18 +168,16 @@ int idc_cca_fit(idc_cca *c, const double *x, size_t p, const double *y, size_t q
         goto done;
     }
     /* M = Ux[:, :rx]^T Uy[:, :ry], column-major rx x ry */
-    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)rx, (int)ry, (int)n, 1.0, sx.u,
-                (int)n, sy.u, (int)n, 0.0, m, (int)rx);
+    cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)rx, (int)ry, (int)n, 1.0, sx.u, (int)n, sy.u,
+                (int)n, 0.0, m, (int)rx);
     lapack_int info = LAPACKE_dgesvd(LAPACK_COL_MAJOR, 'S', 'S', (lapack_int)rx, (lapack_int)ry, m,
-                                     (lapack_int)rx, sv, pu, (lapack_int)rx, qt,
-                                     (lapack_int)rmin, sup);
+                                     (lapack_int)rx, sv, pu, (lapack_int)rx, qt, (lapack_int)rmin, sup);
     if (info > 0) {
         st = idc_err_set(err, IDC_EUNABLE, "cca: the SVD of the cross-covariance did not converge");
         goto done;
     }
     if (info < 0) {
-        st = idc_err_set(err, IDC_EINTERNAL, "cca: LAPACKE_dgesvd rejected argument %d",
-                         (int)-info);
+        st = idc_err_set(err, IDC_EINTERNAL, "cca: LAPACKE_dgesvd rejected argument %d", (int)-info);
         goto done;
     }
     for (size_t i = 0; i < k; i++)
@@ -211,8 +204,7 @@ done:
     return st;
 }
 
-void idc_cca_transform(const idc_cca *c, double *u, const double *x, double *v, const double *y,
-                       size_t n)
+void idc_cca_transform(const idc_cca *c, double *u, const double *x, double *v, const double *y, size_t n)
 {
     if (c == NULL || c->k == 0)
         return;

@@ -51,15 +51,14 @@ typedef struct {
  * constant); IDC_EUNABLE if an SVD does not converge; IDC_ENOMEM;
  * IDC_EINTERNAL if LAPACK rejects an argument.
  * Cost: O(n (p^2 + q^2) + p q min(p, q)) time, O(n (p + q)) memory. */
-int idc_cca_fit(idc_cca *c, const double *x, size_t p, const double *y, size_t q, size_t n,
-                size_t k_req, idc_err *err) __attribute__((warn_unused_result));
+int idc_cca_fit(idc_cca *c, const double *x, size_t p, const double *y, size_t q, size_t n, size_t k_req,
+                idc_err *err) __attribute__((warn_unused_result));
 
 /* Canonical variates of n new rows: u (n x k) = (x - mean_x) wx and
  * v (n x k) = (y - mean_y) wy. Either pair (u, x) or (v, y) may be NULL to
  * skip that side. u and v must not alias x, y or c's arrays. Never fails
  * for a fitted c; does nothing when c->k == 0. Cost O(n k (p + q)). */
-void idc_cca_transform(const idc_cca *c, double *u, const double *x, double *v, const double *y,
-                       size_t n);
+void idc_cca_transform(const idc_cca *c, double *u, const double *x, double *v, const double *y, size_t n);
 
 /* Frees what c owns and zeroes it; c may be NULL. */
 void idc_cca_clear(idc_cca *c);

@@ -34,8 +34,7 @@ static int chol(double *L, const double *S, size_t m)
 
 /* log N(a; b, C) for SPD C; NAN when C is not numerically PD. Work: L
  * (m x m), t (m). */
-static double log_gauss(const double *a, const double *b, const double *C, size_t m, double *L,
-                        double *t)
+static double log_gauss(const double *a, const double *b, const double *C, size_t m, double *L, double *t)
 {
     if (!chol(L, C, m))
         return NAN;
@@ -53,9 +52,8 @@ static double log_gauss(const double *a, const double *b, const double *C, size_
 
 /* <p, q> from raw arrays; NAN when some S_i + T_j is not PD. Work: 3 m^2 +
  * m doubles. */
-static double inner_raw(const double *wp, const double *mp, const double *cp, size_t Jp,
-                        const double *wq, const double *mq, const double *cq, size_t Jq, size_t m,
-                        double *work)
+static double inner_raw(const double *wp, const double *mp, const double *cp, size_t Jp, const double *wq,
+                        const double *mq, const double *cq, size_t Jq, size_t m, double *work)
 {
     double *C = work, *L = work + m * m, *t = work + 2 * m * m;
     double s = 0.0;
@@ -76,14 +74,14 @@ int idc_gmm_l2_check(const idc_gmm_view *p, const char *name, idc_err *err)
     if (p == NULL)
         return idc_err_set(err, IDC_EINVAL, "%s is NULL", name);
     if (p->J == 0 || p->m == 0)
-        return idc_err_set(err, IDC_EINVAL, "%s: J = %zu, m = %zu: both must be >= 1", name, p->J,
-                           p->m);
+        return idc_err_set(err, IDC_EINVAL, "%s: J = %zu, m = %zu: both must be >= 1", name, p->J, p->m);
     if (p->w == NULL || p->mu == NULL || p->cov == NULL)
         return idc_err_set(err, IDC_EINVAL, "%s: %s is NULL", name,
-                           p->w == NULL ? "w" : p->mu == NULL ? "mu" : "cov");
+                           p->w == NULL    ? "w"
+                           : p->mu == NULL ? "mu"
+                                           : "cov");
     if (p->m > 4096 || p->J > ((size_t)1 << 20))
-        return idc_err_set(err, IDC_EINVAL, "%s: sizes J = %zu, m = %zu are too large", name, p->J,
-                           p->m);
+        return idc_err_set(err, IDC_EINVAL, "%s: sizes J = %zu, m = %zu are too large", name, p->J, p->m);
     size_t m = p->m;
     double *L = idc_calloc(m * m, sizeof *L);
     if (L == NULL)
@@ -91,8 +89,8 @@ int idc_gmm_l2_check(const idc_gmm_view *p, const char *name, idc_err *err)
     int st = IDC_OK;
     for (size_t j = 0; j < p->J && st == IDC_OK; j++) {
         if (!(p->w[j] > 0.0) || !isfinite(p->w[j])) {
-            st = idc_err_set(err, IDC_EINVAL, "%s.w[%zu] = %g: weights must be finite and > 0",
-                             name, j, p->w[j]);
+            st = idc_err_set(err, IDC_EINVAL, "%s.w[%zu] = %g: weights must be finite and > 0", name, j,
+                             p->w[j]);
             break;
         }
         for (size_t a = 0; a < m && st == IDC_OK; a++)
@@ -100,8 +98,8 @@ int idc_gmm_l2_check(const idc_gmm_view *p, const char *name, idc_err *err)
                 st = idc_err_set(err, IDC_EINVAL, "%s.mu[%zu][%zu] is not finite", name, j, a);
         for (size_t a = 0; a < m * m && st == IDC_OK; a++)
             if (!isfinite(p->cov[j * m * m + a]))
-                st = idc_err_set(err, IDC_EINVAL, "%s.cov[%zu][%zu][%zu] is not finite", name, j,
-                                 a / m, a % m);
+                st = idc_err_set(err, IDC_EINVAL, "%s.cov[%zu][%zu][%zu] is not finite", name, j, a / m,
+                                 a % m);
         if (st == IDC_OK && !chol(L, p->cov + j * m * m, m))
             st = idc_err_set(err, IDC_EDOM,
                              "%s.cov[%zu] is not positive definite (a degenerate component has "
@@ -165,8 +163,8 @@ int idc_gmm_l2_delta(double *delta, const idc_gmm_view *p, const idc_gmm_view *q
 
 /* mu_out, cov_out from raw arrays (see idc_gmm_l2_pushforward); c may be
  * NULL. Work: m^2 doubles. */
-static void push_raw(double *mu_out, double *cov_out, const double *mu, const double *cov,
-                     size_t J, size_t m, const double *A, const double *c, double *T)
+static void push_raw(double *mu_out, double *cov_out, const double *mu, const double *cov, size_t J, size_t m,
+                     const double *A, const double *c, double *T)
 {
     for (size_t j = 0; j < J; j++) {
         const double *S = cov + j * m * m;
@@ -197,11 +195,10 @@ static void push_raw(double *mu_out, double *cov_out, const double *mu, const do
     }
 }
 
-int idc_gmm_l2_pushforward(double *mu_out, double *cov_out, const idc_gmm_view *p,
-                           const double *A, const double *c, idc_err *err)
+int idc_gmm_l2_pushforward(double *mu_out, double *cov_out, const idc_gmm_view *p, const double *A,
+                           const double *c, idc_err *err)
 {
-    if (mu_out == NULL || cov_out == NULL || p == NULL || A == NULL || p->mu == NULL ||
-        p->cov == NULL)
+    if (mu_out == NULL || cov_out == NULL || p == NULL || A == NULL || p->mu == NULL || p->cov == NULL)
         return idc_err_set(err, IDC_EINVAL, "gmm_l2: pushforward: NULL argument");
     double *T = idc_calloc(p->m * p->m, sizeof *T);
     if (T == NULL)
@@ -259,8 +256,8 @@ static void mixture_moments(double *mean, double *C, const idc_gmm_view *p)
         double f = p->w[j] / wsum;
         for (size_t a = 0; a < m; a++)
             for (size_t b = 0; b < m; b++)
-                C[a * m + b] += f * ((a >= b ? S[a * m + b] : S[b * m + a]) +
-                                     (mu[a] - mean[a]) * (mu[b] - mean[b]));
+                C[a * m + b] +=
+                    f * ((a >= b ? S[a * m + b] : S[b * m + a]) + (mu[a] - mean[a]) * (mu[b] - mean[b]));
     }
 }
 
@@ -274,8 +271,7 @@ static int sym_power(double *out, const double *C, size_t m, double power)
         return IDC_ENOMEM;
     }
     memcpy(V, C, m * m * sizeof *V);
-    lapack_int info =
-        LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'L', (lapack_int)m, V, (lapack_int)m, ev);
+    lapack_int info = LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'V', 'L', (lapack_int)m, V, (lapack_int)m, ev);
     int st = info == 0 ? IDC_OK : IDC_EUNABLE;
     for (size_t k = 0; k < m && st == IDC_OK; k++)
         if (!(ev[k] > 0.0))
@@ -359,8 +355,7 @@ static int next_perm(size_t *a, size_t n)
     return 1;
 }
 
-int idc_gmm_dist_aff(idc_gmm_aff_result *res, const idc_gmm_view *p1, const idc_gmm_view *p2,
-                     idc_err *err)
+int idc_gmm_dist_aff(idc_gmm_aff_result *res, const idc_gmm_view *p1, const idc_gmm_view *p2, idc_err *err)
 {
     if (res == NULL)
         return idc_err_set(err, IDC_EINVAL, "dist_aff: res is NULL");
@@ -371,9 +366,8 @@ int idc_gmm_dist_aff(idc_gmm_aff_result *res, const idc_gmm_view *p1, const idc_
     if (st != IDC_OK)
         return st;
     if (p1->m != p2->m || p1->J != p2->J)
-        return idc_err_set(err, IDC_EINVAL,
-                           "dist_aff: p1 is J = %zu, m = %zu but p2 is J = %zu, m = %zu", p1->J,
-                           p1->m, p2->J, p2->m);
+        return idc_err_set(err, IDC_EINVAL, "dist_aff: p1 is J = %zu, m = %zu but p2 is J = %zu, m = %zu",
+                           p1->J, p1->m, p2->J, p2->m);
     size_t J = p1->J, m = p1->m, r = m + 1;
     if (J > IDC_GMM_AFF_JMAX)
         return idc_err_set(err, IDC_EINVAL,

@@ -82,19 +82,18 @@ int idc_gmm_l2_delta(double *delta, const idc_gmm_view *p, const idc_gmm_view *q
  * mu_out (J x m) = A mu_j + c, cov_out (J x m x m) = A S_j A^T (symmetrised).
  * The weights are unchanged. Outputs must not alias p's arrays.
  * Statuses: IDC_OK; IDC_EINVAL for NULL arguments. Cost O(J m^3). */
-int idc_gmm_l2_pushforward(double *mu_out, double *cov_out, const idc_gmm_view *p,
-                           const double *A, const double *c, idc_err *err)
-    __attribute__((warn_unused_result));
+int idc_gmm_l2_pushforward(double *mu_out, double *cov_out, const idc_gmm_view *p, const double *A,
+                           const double *c, idc_err *err) __attribute__((warn_unused_result));
 
 typedef struct {
     size_t J, m;
-    double dist;          /* dist_Aff,L2 upper bound: delta_L2(A#p1, p2) */
-    double delta_identity;/* delta_L2(p1, p2) with no alignment */
-    size_t *perm;         /* J: component j of p1 matched to perm[j] of p2 */
-    double *A;            /* m x m row-major */
-    double *c;            /* m */
-    double mean_rms;      /* sqrt(mean_j |A mu1_j + c - mu2_perm(j)|^2) */
-    size_t evaluated;     /* permutations whose map was invertible */
+    double dist;           /* dist_Aff,L2 upper bound: delta_L2(A#p1, p2) */
+    double delta_identity; /* delta_L2(p1, p2) with no alignment */
+    size_t *perm;          /* J: component j of p1 matched to perm[j] of p2 */
+    double *A;             /* m x m row-major */
+    double *c;             /* m */
+    double mean_rms;       /* sqrt(mean_j |A mu1_j + c - mu2_perm(j)|^2) */
+    size_t evaluated;      /* permutations whose map was invertible */
 } idc_gmm_aff_result;
 
 /* dist_Aff,L2(p1, p2) by the alignment above. p1 and p2 need the same J
@@ -104,8 +103,8 @@ typedef struct {
  * no permutation gives an invertible map (or an eigen/SVD fails);
  * IDC_ENOMEM. Cost: O(J! J^2 m^3) (about 40320 x 128 Cholesky
  * factorisations of m x m at J = 8). */
-int idc_gmm_dist_aff(idc_gmm_aff_result *res, const idc_gmm_view *p1, const idc_gmm_view *p2,
-                     idc_err *err) __attribute__((warn_unused_result));
+int idc_gmm_dist_aff(idc_gmm_aff_result *res, const idc_gmm_view *p1, const idc_gmm_view *p2, idc_err *err)
+    __attribute__((warn_unused_result));
 
 /* Frees what res owns and zeroes it; res may be NULL. */
 void idc_gmm_aff_result_clear(idc_gmm_aff_result *res);

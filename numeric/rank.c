@@ -27,8 +27,8 @@ static void sort_index(size_t *idx, size_t *tmp, const double *x, size_t n, size
             idx[i] = src[i];
 }
 
-int idc_rank_average(double *rank, double *tie_sum, const double *x, size_t n, size_t stride,
-                     size_t *work, idc_err *err)
+int idc_rank_average(double *rank, double *tie_sum, const double *x, size_t n, size_t stride, size_t *work,
+                     idc_err *err)
 {
     if (tie_sum != NULL)
         *tie_sum = 0.0;
@@ -36,7 +36,9 @@ int idc_rank_average(double *rank, double *tie_sum, const double *x, size_t n, s
         return IDC_OK;
     if (rank == NULL || x == NULL || work == NULL)
         return idc_err_set(err, IDC_EINVAL, "rank: %s is NULL",
-                           rank == NULL ? "rank" : x == NULL ? "x" : "work");
+                           rank == NULL ? "rank"
+                           : x == NULL  ? "x"
+                                        : "work");
     if (stride == 0)
         return idc_err_set(err, IDC_EINVAL, "rank: stride is 0");
     for (size_t i = 0; i < n; i++)

@@ -21,7 +21,7 @@
  * rank must not alias x. Cost: O(n log n) (a stable merge sort).
  * Statuses: IDC_OK; IDC_EINVAL for n > 0 with a NULL array, stride 0, or a
  * NaN entry (message names the index). */
-int idc_rank_average(double *rank, double *tie_sum, const double *x, size_t n, size_t stride,
-                     size_t *work, idc_err *err) __attribute__((warn_unused_result));
+int idc_rank_average(double *rank, double *tie_sum, const double *x, size_t n, size_t stride, size_t *work,
+                     idc_err *err) __attribute__((warn_unused_result));
 
 #endif

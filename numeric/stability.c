@@ -23,18 +23,16 @@ static idc_stability_summary summarise(const double *x, size_t n)
     return s;
 }
 
-int idc_stability_mcc(idc_stability_result *res, const double *const *reps, const size_t *dims,
-                      size_t R, size_t n, size_t k_cca, idc_err *err)
+int idc_stability_mcc(idc_stability_result *res, const double *const *reps, const size_t *dims, size_t R,
+                      size_t n, size_t k_cca, idc_err *err)
 {
     if (res == NULL)
         return idc_err_set(err, IDC_EINVAL, "stability: res is NULL");
     memset(res, 0, sizeof *res);
     if (reps == NULL || dims == NULL)
-        return idc_err_set(err, IDC_EINVAL, "stability: %s is NULL",
-                           reps == NULL ? "reps" : "dims");
+        return idc_err_set(err, IDC_EINVAL, "stability: %s is NULL", reps == NULL ? "reps" : "dims");
     if (R < 2 || R > 65536)
-        return idc_err_set(err, IDC_EINVAL, "stability: R = %zu representations, need 2..65536",
-                           R);
+        return idc_err_set(err, IDC_EINVAL, "stability: R = %zu representations, need 2..65536", R);
     size_t np = R * (R - 1) / 2;
     size_t *pi = idc_calloc(np, sizeof *pi), *pj = idc_calloc(np, sizeof *pj);
     double *v = idc_calloc(4 * np, sizeof *v);

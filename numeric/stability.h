@@ -19,8 +19,8 @@ typedef struct {
 } idc_stability_summary;
 
 typedef struct {
-    size_t R, npairs;        /* representations, pairs R (R - 1) / 2 */
-    size_t *pair_i, *pair_j; /* npairs: the pairs in order (0,1), (0,2), ..., (R-2,R-1) */
+    size_t R, npairs;               /* representations, pairs R (R - 1) / 2 */
+    size_t *pair_i, *pair_j;        /* npairs: the pairs in order (0,1), (0,2), ..., (R-2,R-1) */
     double *strong_in, *strong_out; /* npairs Pearson MCC per pair */
     double *weak_in, *weak_out;     /* npairs weak MCC per pair */
     idc_stability_summary strong_in_s, strong_out_s, weak_in_s, weak_out_s;
@@ -32,9 +32,8 @@ typedef struct {
  * NULL arguments, R < 2, and every error of the two metrics on a pair
  * (message prefixed "stability (i, j): "); the other statuses of the
  * metrics; IDC_ENOMEM. Cost: R (R - 1) / 2 strong and weak MCCs. */
-int idc_stability_mcc(idc_stability_result *res, const double *const *reps, const size_t *dims,
-                      size_t R, size_t n, size_t k_cca, idc_err *err)
-    __attribute__((warn_unused_result));
+int idc_stability_mcc(idc_stability_result *res, const double *const *reps, const size_t *dims, size_t R,
+                      size_t n, size_t k_cca, idc_err *err) __attribute__((warn_unused_result));
 
 /* Frees what res owns and zeroes it; res may be NULL. */
 void idc_stability_result_clear(idc_stability_result *res);

@@ -51,8 +51,7 @@ typedef struct {
  * (n <= IDC_WILCOXON_EXACT_MAX; w any real, floor taken; w < 0 gives 0).
  * Statuses: IDC_OK; IDC_EINVAL for p NULL, n too large or w NaN.
  * Cost: O(n^3) time, O(n^2) stack. */
-int idc_wilcoxon_exact_cdf(double *p, size_t n, double w, idc_err *err)
-    __attribute__((warn_unused_result));
+int idc_wilcoxon_exact_cdf(double *p, size_t n, double w, idc_err *err) __attribute__((warn_unused_result));
 
 /* The test on d_i = x_i - y_i (y may be NULL: d_i = x_i). Sets every field
  * of *res. Statuses: IDC_OK; IDC_EINVAL (one-line message naming the entry)

@@ -28,8 +28,7 @@ static json_t *matching(const size_t *match, size_t n)
 {
     json_t *m = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(m, match[i] == SIZE_MAX ? json_null()
-                                                      : json_integer((json_int_t)match[i]));
+        json_array_append_new(m, match[i] == SIZE_MAX ? json_null() : json_integer((json_int_t)match[i]));
     return m;
 }
 
@@ -120,8 +119,7 @@ json_t *idc_metrics_json_wilcoxon(const idc_wilcoxon_result *w)
     json_object_set_new(o, "w_minus", real(w->w_minus));
     json_object_set_new(o, "z", real(w->z));
     json_object_set_new(o, "p_two_sided", real(w->p_two_sided));
-    json_object_set_new(o, "method",
-                        json_string(w->method == IDC_WILCOXON_EXACT ? "exact" : "normal"));
+    json_object_set_new(o, "method", json_string(w->method == IDC_WILCOXON_EXACT ? "exact" : "normal"));
     return o;
 }
 

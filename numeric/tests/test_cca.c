@@ -32,8 +32,7 @@ static double *alloc_doubles(size_t n)
 
 static void expect_msg(const idc_err *err, const char *needle)
 {
-    ck_assert_msg(strstr(err->msg, needle) != NULL, "message \"%s\" lacks \"%s\"", err->msg,
-                  needle);
+    ck_assert_msg(strstr(err->msg, needle) != NULL, "message \"%s\" lacks \"%s\"", err->msg, needle);
     ck_assert_msg(strchr(err->msg, '\n') == NULL, "message \"%s\" is not one line", err->msg);
 }
 
@@ -70,8 +69,7 @@ static gsl_matrix *cov_block(const double *a, size_t da, const double *b, size_t
 
 /* Canonical correlations by the covariance route: singular values of
  * K = Lx^-1 Sxy Ly^-T (Sxx = Lx Lx^T, Syy = Ly Ly^T), decreasing. */
-static void rho_covariance(double *rho, const double *x, size_t p, const double *y, size_t q,
-                           size_t n)
+static void rho_covariance(double *rho, const double *x, size_t p, const double *y, size_t q, size_t n)
 {
     gsl_matrix *Sxx = cov_block(x, p, x, p, n), *Syy = cov_block(y, q, y, q, n);
     gsl_matrix *Sxy = cov_block(x, p, y, q, n);
@@ -106,8 +104,8 @@ static void rho_covariance(double *rho, const double *x, size_t p, const double 
 }
 
 /* Random correlated pair: x ~ N(0, I_p) mixed, y = x B^T + noise. */
-static void draw_pair(double *x, size_t p, double *y, size_t q, size_t n, uint64_t seed,
-                      uint32_t trial, double noise)
+static void draw_pair(double *x, size_t p, double *y, size_t q, size_t n, uint64_t seed, uint32_t trial,
+                      double noise)
 {
     idc_rng g = idc_rng_stream(seed, trial, IDC_PURPOSE_GENERATOR);
     double *e = alloc_doubles(n * p), B[64], M[64];
@@ -144,8 +142,8 @@ START_TEST(test_cca_vs_covariance)
         rho_covariance(rho, x, p, y, q, n);
         for (size_t i = 0; i < k; i++)
             if (fabs(c.rho[i] - rho[i]) > TOL_64M)
-                IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u p=%zu q=%zu n=%zu: rho[%zu] %.17g vs %.17g",
-                                     trial, p, q, n, i, c.rho[i], rho[i]);
+                IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u p=%zu q=%zu n=%zu: rho[%zu] %.17g vs %.17g", trial,
+                                     p, q, n, i, c.rho[i], rho[i]);
         /* the variates: unit variance, corr(u_i, v_j) = rho_i [i == j],
          * u uncorrelated among themselves */
         double *u = alloc_doubles(n * k), *v = alloc_doubles(n * k);
@@ -208,8 +206,8 @@ START_TEST(test_cca_invariance)
         ck_assert_uint_eq(c2.k, 2);
         for (size_t i = 0; i < 2; i++)
             if (fabs(c1.rho[i] - c2.rho[i]) > TOL_64M)
-                IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u: rho[%zu] %.17g vs %.17g", trial, i,
-                                     c1.rho[i], c2.rho[i]);
+                IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u: rho[%zu] %.17g vs %.17g", trial, i, c1.rho[i],
+                                     c2.rho[i]);
         idc_cca_clear(&c1);
         idc_cca_clear(&c2);
         /* duplicate column 0 of x into column 3: rank 3 */
@@ -252,8 +250,8 @@ START_TEST(test_weak_mcc_affine)
         idc_mcc_weak_result w;
         int st = idc_metric_mcc_weak(&w, z, dz, zh, dz, n, 0, &err);
         if (st != IDC_OK || fabs(w.mcc.mcc_in - 1) > TOL_64M || fabs(w.mcc.mcc_out - 1) > TOL_64M)
-            IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u dz=%zu n=%zu: status %d (%s) weak %.17g %.17g",
-                                 trial, dz, n, st, err.msg, w.mcc.mcc_in, w.mcc.mcc_out);
+            IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u dz=%zu n=%zu: status %d (%s) weak %.17g %.17g", trial,
+                                 dz, n, st, err.msg, w.mcc.mcc_in, w.mcc.mcc_out);
         ck_assert_uint_eq(w.k, dz);
         idc_mcc_weak_result_clear(&w);
         free(z);

@@ -20,8 +20,7 @@
 
 static void expect_msg(const idc_err *err, const char *needle)
 {
-    ck_assert_msg(strstr(err->msg, needle) != NULL, "message \"%s\" lacks \"%s\"", err->msg,
-                  needle);
+    ck_assert_msg(strstr(err->msg, needle) != NULL, "message \"%s\" lacks \"%s\"", err->msg, needle);
     ck_assert_msg(strchr(err->msg, '\n') == NULL, "message \"%s\" is not one line", err->msg);
 }
 
@@ -132,8 +131,8 @@ START_TEST(test_inner_vs_quadrature)
         double r, e;
         gsl_integration_qagi(&F, 1e-13, 1e-9, 1000, wo, &r, &e);
         if (fabs(ip - r) > 1e-7 * r + 1e-12)
-            IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u m=%zu: closed form %.17g quadrature %.17g",
-                                 trial, m, ip, r);
+            IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u m=%zu: closed form %.17g quadrature %.17g", trial, m,
+                                 ip, r);
         /* symmetry of the inner product */
         double iq;
         ck_assert_int_eq(idc_gmm_l2_inner(&iq, &vq, &vp, &err), IDC_OK);
@@ -166,11 +165,10 @@ START_TEST(test_pushforward_invariance)
         idc_gmm_view vp = view(&p), vq = view(&q);
         ck_assert_int_eq(idc_gmm_l2_pushforward(pa.mu, pa.cov, &vp, A, c, &err), IDC_OK);
         ck_assert_int_eq(idc_gmm_l2_pushforward(qa.mu, qa.cov, &vq, A, c, &err), IDC_OK);
-        double det = m == 1 ? A[0]
-                     : m == 2
-                         ? A[0] * A[3] - A[1] * A[2]
-                         : A[0] * (A[4] * A[8] - A[5] * A[7]) - A[1] * (A[3] * A[8] - A[5] * A[6]) +
-                               A[2] * (A[3] * A[7] - A[4] * A[6]);
+        double det = m == 1   ? A[0]
+                     : m == 2 ? A[0] * A[3] - A[1] * A[2]
+                              : A[0] * (A[4] * A[8] - A[5] * A[7]) - A[1] * (A[3] * A[8] - A[5] * A[6]) +
+                                    A[2] * (A[3] * A[7] - A[4] * A[6]);
         if (fabs(det) < 0.05)
             continue; /* too close to singular for a clean comparison */
         idc_gmm_view vpa = view(&pa), vqa = view(&qa);
@@ -180,9 +178,8 @@ START_TEST(test_pushforward_invariance)
         ck_assert_int_eq(idc_gmm_l2_delta(&d1, &vp, &vq, &err), IDC_OK);
         ck_assert_int_eq(idc_gmm_l2_delta(&d2, &vpa, &vqa, &err), IDC_OK);
         if (fabs(n2 - n1 / fabs(det)) > 1e-9 * n2 || fabs(d1 - d2) > 1e-6)
-            IDC_TEST_FAIL_REPLAY(name, seed,
-                                 "trial=%u: ||A#p||^2 %.17g vs %.17g; delta %.17g vs %.17g", trial,
-                                 n2, n1 / fabs(det), d1, d2);
+            IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u: ||A#p||^2 %.17g vs %.17g; delta %.17g vs %.17g",
+                                 trial, n2, n1 / fabs(det), d1, d2);
         /* delta(p, p) = 0 and delta(p, q) > 0 for different mixtures */
         double d0;
         ck_assert_int_eq(idc_gmm_l2_delta(&d0, &vp, &vp, &err), IDC_OK);
@@ -230,8 +227,8 @@ START_TEST(test_dist_aff_zero_positive)
         idc_gmm_aff_result res;
         int st = idc_gmm_dist_aff(&res, &v1, &v2, &err);
         if (st != IDC_OK || res.dist > 1e-6)
-            IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u J=%zu m=%zu: status %d (%s) dist %.17g",
-                                 trial, J, m, st, err.msg, res.dist);
+            IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u J=%zu m=%zu: status %d (%s) dist %.17g", trial, J, m,
+                                 st, err.msg, res.dist);
         for (size_t j = 0; j < J; j++)
             ck_assert_uint_eq(res.perm[j], perm_true[j]);
         for (size_t a = 0; a < m * m; a++)
@@ -254,8 +251,8 @@ START_TEST(test_dist_aff_zero_positive)
         dd[1] = res.dist;
         idc_gmm_aff_result_clear(&res);
         if (!(dd[0] > 1e-3 && dd[1] > 1e-3))
-            IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u: non-affine pair has dist %g / %g", trial,
-                                 dd[0], dd[1]);
+            IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u: non-affine pair has dist %g / %g", trial, dd[0],
+                                 dd[1]);
     }
 }
 END_TEST

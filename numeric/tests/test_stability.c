@@ -51,8 +51,7 @@ START_TEST(test_stability_pairs)
             }
     }
     idc_stability_result res;
-    ck_assert_int_eq(idc_stability_mcc(&res, (const double *const *)reps, dims, R, n, 0, &err),
-                     IDC_OK);
+    ck_assert_int_eq(idc_stability_mcc(&res, (const double *const *)reps, dims, R, n, 0, &err), IDC_OK);
     ck_assert_uint_eq(res.npairs, R * (R - 1) / 2);
     double mn = 1e9, mx = -1e9, sum = 0;
     for (size_t p = 0; p < res.npairs; p++) {
@@ -61,15 +60,13 @@ START_TEST(test_stability_pairs)
         idc_mcc_result s;
         idc_mcc_weak_result w;
         ck_assert_int_eq(idc_metric_mcc(&s, reps[i], dims[i], reps[j], dims[j], n, &err), IDC_OK);
-        ck_assert_int_eq(idc_metric_mcc_weak(&w, reps[i], dims[i], reps[j], dims[j], n, 0, &err),
-                         IDC_OK);
+        ck_assert_int_eq(idc_metric_mcc_weak(&w, reps[i], dims[i], reps[j], dims[j], n, 0, &err), IDC_OK);
         ck_assert_double_eq(res.strong_in[p], s.mcc_in);
         ck_assert_double_eq(res.strong_out[p], s.mcc_out);
         ck_assert_double_eq(res.weak_in[p], w.mcc.mcc_in);
         ck_assert_double_eq(res.weak_out[p], w.mcc.mcc_out);
         if (!(w.mcc.mcc_out > 0.99))
-            IDC_TEST_FAIL_REPLAY(name, seed, "pair (%zu, %zu): weak MCC out %.17g", i, j,
-                                 w.mcc.mcc_out);
+            IDC_TEST_FAIL_REPLAY(name, seed, "pair (%zu, %zu): weak MCC out %.17g", i, j, w.mcc.mcc_out);
         mn = fmin(mn, s.mcc_out);
         mx = fmax(mx, s.mcc_out);
         sum += s.mcc_out;
@@ -86,17 +83,13 @@ START_TEST(test_stability_pairs)
     idc_stability_result_clear(NULL);
 
     /* errors */
-    ck_assert_int_eq(idc_stability_mcc(&res, (const double *const *)reps, dims, 1, n, 0, &err),
-                     IDC_EINVAL);
+    ck_assert_int_eq(idc_stability_mcc(&res, (const double *const *)reps, dims, 1, n, 0, &err), IDC_EINVAL);
     ck_assert(strstr(err.msg, "R = 1") != NULL);
     ck_assert_int_eq(idc_stability_mcc(&res, NULL, dims, R, n, 0, &err), IDC_EINVAL);
-    ck_assert_int_eq(idc_stability_mcc(NULL, (const double *const *)reps, dims, R, n, 0, &err),
-                     IDC_EINVAL);
+    ck_assert_int_eq(idc_stability_mcc(NULL, (const double *const *)reps, dims, R, n, 0, &err), IDC_EINVAL);
     reps[2][7] = NAN;
-    ck_assert_int_eq(idc_stability_mcc(&res, (const double *const *)reps, dims, R, n, 0, &err),
-                     IDC_EINVAL);
-    ck_assert_msg(strstr(err.msg, "stability (0, 2): mcc: zhat[2][1] is not finite") != NULL, "%s",
-                  err.msg);
+    ck_assert_int_eq(idc_stability_mcc(&res, (const double *const *)reps, dims, R, n, 0, &err), IDC_EINVAL);
+    ck_assert_msg(strstr(err.msg, "stability (0, 2): mcc: zhat[2][1] is not finite") != NULL, "%s", err.msg);
     ck_assert_ptr_null(res.strong_in);
     for (size_t q = 0; q < R; q++)
         free(reps[q]);

@@ -20,8 +20,7 @@
 
 static void expect_msg(const idc_err *err, const char *needle)
 {
-    ck_assert_msg(strstr(err->msg, needle) != NULL, "message \"%s\" lacks \"%s\"", err->msg,
-                  needle);
+    ck_assert_msg(strstr(err->msg, needle) != NULL, "message \"%s\" lacks \"%s\"", err->msg, needle);
     ck_assert_msg(strchr(err->msg, '\n') == NULL, "message \"%s\" is not one line", err->msg);
 }
 
@@ -51,8 +50,8 @@ START_TEST(test_rank_definition)
                 eq += x[j * stride] == x[i * stride];
             }
             if (r[i] != lt + (eq + 1.0) / 2.0)
-                IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u i=%zu: rank %g, want %g", trial, i,
-                                     r[i], lt + (eq + 1.0) / 2.0);
+                IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u i=%zu: rank %g, want %g", trial, i, r[i],
+                                     lt + (eq + 1.0) / 2.0);
             tsum += (eq * eq * eq - eq) / eq; /* each group counted once per member */
             rsum += r[i];
         }
@@ -217,8 +216,7 @@ START_TEST(test_normal_vs_exact)
         idc_wilcoxon_result res;
         ck_assert_int_eq(idc_wilcoxon_signed_rank(&res, x, y, n, &err), IDC_OK);
         if (res.method != IDC_WILCOXON_NORMAL || !(res.p_two_sided >= 0 && res.p_two_sided <= 1))
-            IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u: method %d p %g", trial, res.method,
-                                 res.p_two_sided);
+            IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u: method %d p %g", trial, res.method, res.p_two_sided);
         for (size_t i = 0; i < n; i++)
             x[i] += 3.0;
         ck_assert_int_eq(idc_wilcoxon_signed_rank(&res, x, y, n, &err), IDC_OK);
@@ -263,12 +261,9 @@ int main(void)
 {
     Suite *s = suite_create("wilcoxon");
     const idc_test_case cases[] = {
-        {"rank_definition", test_rank_definition},
-        {"rank_errors", test_rank_errors},
-        {"exact_vs_brute", test_exact_vs_brute},
-        {"exact_golden", test_exact_golden},
-        {"zeros_ties", test_zeros_ties},
-        {"normal_vs_exact", test_normal_vs_exact},
+        {"rank_definition", test_rank_definition}, {"rank_errors", test_rank_errors},
+        {"exact_vs_brute", test_exact_vs_brute},   {"exact_golden", test_exact_golden},
+        {"zeros_ties", test_zeros_ties},           {"normal_vs_exact", test_normal_vs_exact},
         {"wilcoxon_errors", test_wilcoxon_errors},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 30);
