@@ -10,7 +10,9 @@
 #include <cblas.h>
 #include <lapacke.h>
 
+#include "numeric/cca.h"
 #include "numeric/hungarian.h"
+#include "numeric/rank.h"
 
 /* Checks shared by both metrics: nonzero dims, non-NULL arrays, n * d
  * without overflow, at least min_half rows in the fit half, finite entries. */
@@ -349,5 +351,197 @@ void idc_mcc_result_clear(idc_mcc_result *res)
     free(res->match);
     free(res->corr_in);
     free(res->corr_out);
+    memset(res, 0, sizeof *res);
+}
+
+/* ---- Spearman MCC ---------------------------------------------------------- */
+
+/* Replaces each column of a (n x d row-major) by its average ranks within
+ * rows [0, m) and within rows [m, n), into out. work: 2 (n - m) size_t,
+ * tmp: n - m doubles. */
+static int rank_halves(double *out, const double *a, size_t d, size_t n, size_t m, size_t *work,
+                       double *tmp, idc_err *err)
+{
+    for (size_t j = 0; j < d; j++)
+        for (int h = 0; h < 2; h++) {
+            size_t r0 = h ? m : 0, r1 = h ? n : m;
+            int st = idc_rank_average(tmp, NULL, a + r0 * d + j, r1 - r0, d, work, err);
+            if (st != IDC_OK)
+                return st;
+            for (size_t r = r0; r < r1; r++)
+                out[r * d + j] = tmp[r - r0];
+        }
+    return IDC_OK;
+}
+
+int idc_metric_mcc_spearman(idc_mcc_result *res, const double *z, size_t dz, const double *zhat,
+                            size_t dzh, size_t n, idc_err *err)
+{
+    if (res == NULL)
+        return idc_err_set(err, IDC_EINVAL, "mcc: res is NULL");
+    memset(res, 0, sizeof *res);
+    int st = check_inputs("mcc", z, dz, zhat, dzh, n, 2, "n/2 >= 2", err);
+    if (st != IDC_OK)
+        return st;
+    size_t m = n / 2, rows = n - m;
+    double *zr = idc_calloc(n * dz, sizeof *zr), *hr = idc_calloc(n * dzh, sizeof *hr);
+    double *tmp = idc_calloc(rows, sizeof *tmp);
+    size_t *work = idc_calloc(2 * rows, sizeof *work);
+    if (zr == NULL || hr == NULL || tmp == NULL || work == NULL)
+        st = idc_err_set(err, IDC_ENOMEM, "mcc: out of memory (n = %zu, dz = %zu, dzh = %zu)", n,
+                         dz, dzh);
+    if (st == IDC_OK)
+        st = rank_halves(zr, z, dz, n, m, work, tmp, err);
+    if (st == IDC_OK)
+        st = rank_halves(hr, zhat, dzh, n, m, work, tmp, err);
+    if (st == IDC_OK)
+        st = idc_metric_mcc(res, zr, dz, hr, dzh, n, err);
+    free(zr);
+    free(hr);
+    free(tmp);
+    free(work);
+    return st;
+}
+
+/* ---- weak MCC (CCA alignment) --------------------------------------------- */
+
+int idc_metric_mcc_weak(idc_mcc_weak_result *res, const double *z, size_t dz, const double *zhat,
+                        size_t dzh, size_t n, size_t k_req, idc_err *err)
+{
+    if (res == NULL)
+        return idc_err_set(err, IDC_EINVAL, "mcc_weak: res is NULL");
+    memset(res, 0, sizeof *res);
+    size_t dmax = dz > dzh ? dz : dzh;
+    int st = check_inputs("mcc_weak", z, dz, zhat, dzh, n, dmax + 2, "n/2 >= max(dz, dzh) + 2",
+                          err);
+    if (st != IDC_OK)
+        return st;
+    size_t m = n / 2;
+    idc_cca cca;
+    st = idc_cca_fit(&cca, z, dz, zhat, dzh, m, k_req, err);
+    if (st != IDC_OK)
+        return idc_err_prefix(err, st, "mcc_weak: ");
+    size_t k = cca.k;
+    double *u = idc_calloc(n * k, sizeof *u), *v = idc_calloc(n * k, sizeof *v);
+    if (u == NULL || v == NULL) {
+        st = idc_err_set(err, IDC_ENOMEM, "mcc_weak: out of memory (n = %zu, k = %zu)", n, k);
+        goto done;
+    }
+    idc_cca_transform(&cca, u, z, v, zhat, n);
+    st = idc_metric_mcc(&res->mcc, u, k, v, k, n, err);
+    if (st != IDC_OK) {
+        idc_err_prefix(err, st, "mcc_weak: ");
+        goto done;
+    }
+    res->k = k;
+    res->rho = cca.rho;
+    res->rank_z = cca.rank_x;
+    res->rank_zhat = cca.rank_y;
+    cca.rho = NULL;
+done:
+    free(u);
+    free(v);
+    idc_cca_clear(&cca);
+    return st;
+}
+
+void idc_mcc_weak_result_clear(idc_mcc_weak_result *res)
+{
+    if (res == NULL)
+        return;
+    idc_mcc_result_clear(&res->mcc);
+    free(res->rho);
+    memset(res, 0, sizeof *res);
+}
+
+/* ---- block R^2 matrix ------------------------------------------------------ */
+
+static int check_blocks(const idc_blocks *b, size_t d, const char *name, idc_err *err)
+{
+    if (b == NULL || b->nblocks == 0 || b->off == NULL || b->idx == NULL)
+        return idc_err_set(err, IDC_EINVAL, "r2_blocks: %s is NULL or has no blocks", name);
+    if (b->off[0] != 0)
+        return idc_err_set(err, IDC_EINVAL, "r2_blocks: %s: off[0] = %zu, must be 0", name,
+                           b->off[0]);
+    for (size_t i = 0; i < b->nblocks; i++) {
+        if (b->off[i + 1] <= b->off[i])
+            return idc_err_set(err, IDC_EINVAL, "r2_blocks: %s block %zu is empty", name, i);
+        for (size_t k = b->off[i]; k < b->off[i + 1]; k++)
+            if (b->idx[k] >= d)
+                return idc_err_set(err, IDC_EINVAL, "r2_blocks: %s block %zu: index %zu >= %s = %zu",
+                                   name, i, b->idx[k], name[0] == 'z' && name[1] == 'b' ? "dz" : "dzh",
+                                   d);
+    }
+    return IDC_OK;
+}
+
+/* out (n x |block|) = the block's columns of a (n x d). */
+static void gather(double *out, const double *a, size_t d, size_t n, const idc_blocks *b, size_t i)
+{
+    size_t w = b->off[i + 1] - b->off[i];
+    for (size_t r = 0; r < n; r++)
+        for (size_t k = 0; k < w; k++)
+            out[r * w + k] = a[r * d + b->idx[b->off[i] + k]];
+}
+
+int idc_metric_r2_blocks(idc_r2_blocks_result *res, const double *z, size_t dz,
+                         const double *zhat, size_t dzh, size_t n, const idc_blocks *zb,
+                         const idc_blocks *hb, idc_err *err)
+{
+    if (res == NULL)
+        return idc_err_set(err, IDC_EINVAL, "r2_blocks: res is NULL");
+    memset(res, 0, sizeof *res);
+    int st = check_inputs("r2_blocks", z, dz, zhat, dzh, n, 0, "", err);
+    if (st == IDC_OK)
+        st = check_blocks(zb, dz, "zb", err);
+    if (st == IDC_OK)
+        st = check_blocks(hb, dzh, "hb", err);
+    if (st != IDC_OK)
+        return st;
+    size_t nt = zb->nblocks, nl = hb->nblocks;
+    double *zt = idc_calloc(n * dz, sizeof *zt), *ht = idc_calloc(n * dzh, sizeof *ht);
+    double *rin = idc_calloc(nt * nl, sizeof *rin), *rout = idc_calloc(nt * nl, sizeof *rout);
+    if (zt == NULL || ht == NULL || rin == NULL || rout == NULL) {
+        st = idc_err_set(err, IDC_ENOMEM, "r2_blocks: out of memory (n = %zu)", n);
+        goto done;
+    }
+    for (size_t t = 0; t < nt && st == IDC_OK; t++) {
+        size_t wt = zb->off[t + 1] - zb->off[t];
+        gather(zt, z, dz, n, zb, t);
+        for (size_t l = 0; l < nl; l++) {
+            size_t wl = hb->off[l + 1] - hb->off[l];
+            gather(ht, zhat, dzh, n, hb, l);
+            idc_r2_result r2;
+            st = idc_metric_r2(&r2, zt, wt, ht, wl, n, err);
+            if (st != IDC_OK) {
+                idc_err_prefix(err, st, "r2_blocks[%zu][%zu]: ", t, l);
+                break;
+            }
+            rin[t * nl + l] = r2.r2_in;
+            rout[t * nl + l] = r2.r2_out;
+            idc_r2_result_clear(&r2);
+        }
+    }
+    if (st == IDC_OK) {
+        res->nt = nt;
+        res->nl = nl;
+        res->r2_in = rin;
+        res->r2_out = rout;
+        rin = rout = NULL;
+    }
+done:
+    free(zt);
+    free(ht);
+    free(rin);
+    free(rout);
+    return st;
+}
+
+void idc_r2_blocks_result_clear(idc_r2_blocks_result *res)
+{
+    if (res == NULL)
+        return;
+    free(res->r2_in);
+    free(res->r2_out);
     memset(res, 0, sizeof *res);
 }

@@ -834,6 +834,208 @@ START_TEST(test_mcc_errors)
 }
 END_TEST
 
+/* ======================================================================== */
+/* Spearman MCC                                                             */
+/* ======================================================================== */
+
+/* Average rank of a[r * d + j] among rows [r0, r1), by counting. */
+static double naive_rank(const double *a, size_t d, size_t j, size_t r, size_t r0, size_t r1)
+{
+    double lt = 0, eq = 0;
+    for (size_t k = r0; k < r1; k++) {
+        lt += a[k * d + j] < a[r * d + j];
+        eq += a[k * d + j] == a[r * d + j];
+    }
+    return lt + (eq + 1) / 2;
+}
+
+/* Spearman = Pearson of ranks: corr_in / corr_out against the textbook
+ * Pearson formula on ranks computed by counting (data with many ties),
+ * mcc_in against the brute-force matching optimum. */
+START_TEST(test_spearman_vs_ranks)
+{
+    const char *name = "spearman_vs_ranks";
+    uint64_t seed = idc_test_seed(SEED_DEFAULT ^ 20);
+    IDC_TEST_PRINT_SEED(name, seed);
+    idc_err err;
+    for (uint32_t trial = 0; trial < 100; trial++) {
+        idc_rng g = idc_rng_stream(seed, trial, IDC_PURPOSE_GENERATOR);
+        size_t dz = 1 + (size_t)idc_rng_below(g, 0, 5), dzh = 1 + (size_t)idc_rng_below(g, 1, 5);
+        size_t n = 4 + (size_t)idc_rng_below(g, 2, 200);
+        double *z = alloc_doubles(n * dz), *zhat = alloc_doubles(n * dzh);
+        double A[25];
+        idc_rng_normal_fill(z, n * dz, idc_rng_stream(seed, trial, IDC_PURPOSE_LATENT), 0);
+        idc_rng_normal_fill(A, dz * dzh, g, 10);
+        const double b[5] = {0, 0, 0, 0, 0};
+        affine(zhat, z, n, dz, dzh, A, b);
+        idc_rng nz = idc_rng_stream(seed, trial, IDC_PURPOSE_NOISE);
+        for (size_t i = 0; i < n * dzh; i++)
+            zhat[i] = round(2.0 * (zhat[i] + idc_rng_normal(nz, i))); /* ties */
+        for (size_t i = 0; i < n * dz; i++)
+            z[i] = trial % 2 ? round(3.0 * z[i]) : z[i];
+        double *zr = alloc_doubles(n * dz), *hr = alloc_doubles(n * dzh);
+        size_t m = n / 2;
+        for (size_t r = 0; r < n; r++) {
+            size_t r0 = r < m ? 0 : m, r1 = r < m ? m : n;
+            for (size_t j = 0; j < dz; j++)
+                zr[r * dz + j] = naive_rank(z, dz, j, r, r0, r1);
+            for (size_t j = 0; j < dzh; j++)
+                hr[r * dzh + j] = naive_rank(zhat, dzh, j, r, r0, r1);
+        }
+        idc_mcc_result res;
+        ck_assert_int_eq(idc_metric_mcc_spearman(&res, z, dz, zhat, dzh, n, &err), IDC_OK);
+        check_match(&res);
+        double *cin = alloc_doubles(dz * dzh);
+        for (size_t i = 0; i < dz; i++)
+            for (size_t j = 0; j < dzh; j++) {
+                cin[i * dzh + j] = pearson(zr, dz, i, hr, dzh, j, 0, m);
+                double co = pearson(zr, dz, i, hr, dzh, j, m, n);
+                if (fabs(res.corr_in[i * dzh + j] - cin[i * dzh + j]) > TOL_16K ||
+                    fabs(res.corr_out[i * dzh + j] - co) > TOL_16K)
+                    IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u n=%zu: corr[%zu][%zu] %.17g/%.17g vs %.17g/%.17g",
+                                         trial, n, i, j, res.corr_in[i * dzh + j],
+                                         res.corr_out[i * dzh + j], cin[i * dzh + j], co);
+            }
+        double best = -1;
+        mcc_brute_rec(cin, dz, dzh, 0, 0u, 0, 0.0, &best);
+        size_t d = dz < dzh ? dz : dzh;
+        if (fabs(res.mcc_in - best / (double)d) > TOL_16K)
+            IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u: mcc_in %.17g brute %.17g", trial,
+                                 res.mcc_in, best / (double)d);
+        idc_mcc_result_clear(&res);
+        free(cin);
+        free(zr);
+        free(hr);
+        free(z);
+        free(zhat);
+    }
+}
+END_TEST
+
+/* zhat_j = strictly monotone (increasing or decreasing) function of
+ * z_perm(j): Spearman MCC is exactly 1 in and out of sample, Pearson is
+ * not; the matching is perm inverted. */
+START_TEST(test_spearman_monotone)
+{
+    const char *name = "spearman_monotone";
+    uint64_t seed = idc_test_seed(SEED_DEFAULT ^ 21);
+    IDC_TEST_PRINT_SEED(name, seed);
+    idc_err err;
+    for (uint32_t trial = 0; trial < 20; trial++) {
+        size_t dz = 3, n = 1000;
+        double *z = alloc_doubles(n * dz), *zhat = alloc_doubles(n * dz);
+        idc_rng_normal_fill(z, n * dz, idc_rng_stream(seed, trial, IDC_PURPOSE_LATENT), 0);
+        const size_t perm[3] = {2, 0, 1};
+        for (size_t r = 0; r < n; r++) {
+            zhat[r * dz + 0] = exp(3.0 * z[r * dz + perm[0]]);
+            zhat[r * dz + 1] = -pow(z[r * dz + perm[1]], 3.0) * 5.0;
+            zhat[r * dz + 2] = atan(4.0 * z[r * dz + perm[2]]) + 7.0;
+        }
+        idc_mcc_result sp, pe;
+        ck_assert_int_eq(idc_metric_mcc_spearman(&sp, z, dz, zhat, dz, n, &err), IDC_OK);
+        ck_assert_int_eq(idc_metric_mcc(&pe, z, dz, zhat, dz, n, &err), IDC_OK);
+        if (fabs(sp.mcc_in - 1) > TOL_1K || fabs(sp.mcc_out - 1) > TOL_1K || pe.mcc_out > 0.95)
+            IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u: Spearman %.17g %.17g, Pearson out %.17g",
+                                 trial, sp.mcc_in, sp.mcc_out, pe.mcc_out);
+        for (size_t j = 0; j < dz; j++)
+            ck_assert_uint_eq(sp.match[perm[j]], j);
+        idc_mcc_result_clear(&sp);
+        idc_mcc_result_clear(&pe);
+        free(z);
+        free(zhat);
+    }
+}
+END_TEST
+
+START_TEST(test_spearman_errors)
+{
+    idc_err err;
+    idc_mcc_result res;
+    double z[8] = {1, 2, 3, 4, 5, 6, 7, NAN}, zh[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    ck_assert_int_eq(idc_metric_mcc_spearman(&res, z, 1, zh, 1, 8, &err), IDC_EINVAL);
+    expect_msg(&err, "z[7][0] is not finite");
+    ck_assert_int_eq(idc_metric_mcc_spearman(&res, zh, 1, zh, 1, 3, &err), IDC_EINVAL);
+    expect_msg(&err, "too few rows");
+    ck_assert_int_eq(idc_metric_mcc_spearman(NULL, zh, 1, zh, 1, 8, &err), IDC_EINVAL);
+    ck_assert_int_eq(idc_metric_mcc_spearman(&res, zh, 1, zh, 1, 8, &err), IDC_OK);
+    ck_assert_double_eq_tol(res.mcc_out, 1.0, TOL_1K);
+    idc_mcc_result_clear(&res);
+}
+END_TEST
+
+/* ======================================================================== */
+/* Block R^2                                                                */
+/* ======================================================================== */
+
+/* z has two independent blocks {0, 1} and {2, 3}; zhat has learned blocks
+ * {0} (a mix of true block 0) and {1, 2} (a mix of true block 1 plus a
+ * little noise). The block matrix has a high diagonal and a low
+ * off-diagonal, and each entry equals idc_metric_r2 on the gathered
+ * columns (the second computation). */
+START_TEST(test_r2_blocks)
+{
+    const char *name = "r2_blocks";
+    uint64_t seed = idc_test_seed(SEED_DEFAULT ^ 22);
+    IDC_TEST_PRINT_SEED(name, seed);
+    idc_err err;
+    size_t n = 2000, dz = 4, dzh = 3;
+    double *z = alloc_doubles(n * dz), *zhat = alloc_doubles(n * dzh);
+    idc_rng_normal_fill(z, n * dz, idc_rng_stream(seed, 0, IDC_PURPOSE_LATENT), 0);
+    idc_rng nz = idc_rng_stream(seed, 0, IDC_PURPOSE_NOISE);
+    for (size_t r = 0; r < n; r++) {
+        const double *x = z + r * dz;
+        zhat[r * dzh + 0] = x[0] - 2 * x[1];
+        zhat[r * dzh + 1] = x[2] + x[3] + 0.05 * idc_rng_normal(nz, 2 * r);
+        zhat[r * dzh + 2] = x[2] - 3 * x[3] + 0.05 * idc_rng_normal(nz, 2 * r + 1);
+    }
+    const size_t zoff[3] = {0, 2, 4}, zidx[4] = {0, 1, 2, 3};
+    const size_t hoff[3] = {0, 1, 3}, hidx[3] = {0, 1, 2};
+    idc_blocks zb = {2, zoff, zidx}, hb = {2, hoff, hidx};
+    idc_r2_blocks_result res;
+    ck_assert_int_eq(idc_metric_r2_blocks(&res, z, dz, zhat, dzh, n, &zb, &hb, &err), IDC_OK);
+    ck_assert_uint_eq(res.nt, 2);
+    ck_assert_uint_eq(res.nl, 2);
+    ck_assert(res.r2_out[0 * 2 + 0] > 1 - TOL_1M);
+    ck_assert(res.r2_out[1 * 2 + 1] > 0.99);
+    ck_assert(res.r2_out[0 * 2 + 1] < 0.02 && res.r2_out[1 * 2 + 0] < 0.02);
+    ck_assert(res.r2_in[0 * 2 + 1] < 0.02 && res.r2_in[1 * 2 + 0] < 0.02);
+    /* second computation: entry [1][1] = R^2 of zhat[:, 1:3] on z[:, 2:4] */
+    double *zt = alloc_doubles(n * 2), *ht = alloc_doubles(n * 2);
+    for (size_t r = 0; r < n; r++) {
+        zt[2 * r] = z[r * dz + 2];
+        zt[2 * r + 1] = z[r * dz + 3];
+        ht[2 * r] = zhat[r * dzh + 1];
+        ht[2 * r + 1] = zhat[r * dzh + 2];
+    }
+    idc_r2_result r2;
+    ck_assert_int_eq(idc_metric_r2(&r2, zt, 2, ht, 2, n, &err), IDC_OK);
+    ck_assert_double_eq(res.r2_in[3], r2.r2_in);
+    ck_assert_double_eq(res.r2_out[3], r2.r2_out);
+    idc_r2_result_clear(&r2);
+    idc_r2_blocks_result_clear(&res);
+    idc_r2_blocks_result_clear(NULL);
+
+    /* errors */
+    const size_t bad_idx[4] = {0, 1, 2, 7};
+    idc_blocks bad = {2, zoff, bad_idx};
+    ck_assert_int_eq(idc_metric_r2_blocks(&res, z, dz, zhat, dzh, n, &bad, &hb, &err), IDC_EINVAL);
+    expect_msg(&err, "zb block 1: index 7 >= dz = 4");
+    ck_assert_ptr_null(res.r2_in);
+    const size_t empty_off[3] = {0, 2, 2};
+    idc_blocks emp = {2, empty_off, zidx};
+    ck_assert_int_eq(idc_metric_r2_blocks(&res, z, dz, zhat, dzh, n, &zb, &emp, &err), IDC_EINVAL);
+    expect_msg(&err, "hb block 1 is empty");
+    ck_assert_int_eq(idc_metric_r2_blocks(&res, z, dz, zhat, dzh, n, NULL, &hb, &err), IDC_EINVAL);
+    ck_assert_int_eq(idc_metric_r2_blocks(&res, z, dz, zhat, dzh, 5, &zb, &hb, &err), IDC_EINVAL);
+    expect_msg(&err, "r2_blocks[0][0]: r2: too few rows");
+    ck_assert_int_eq(idc_metric_r2_blocks(NULL, z, dz, zhat, dzh, n, &zb, &hb, &err), IDC_EINVAL);
+    free(zt);
+    free(ht);
+    free(z);
+    free(zhat);
+}
+END_TEST
+
 static Suite *metric_suite(void)
 {
     Suite *s = suite_create("metric");
@@ -850,6 +1052,10 @@ static Suite *metric_suite(void)
         {"mcc_brute", test_mcc_brute},
         {"mcc_constant", test_mcc_constant},
         {"mcc_errors", test_mcc_errors},
+        {"spearman_vs_ranks", test_spearman_vs_ranks},
+        {"spearman_monotone", test_spearman_monotone},
+        {"spearman_errors", test_spearman_errors},
+        {"r2_blocks", test_r2_blocks},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 60);
     return s;
