@@ -18,7 +18,8 @@ echo "== exact precondition checks (ms, best of 3; verify = the independent veri
 "$b/bench_cert"
 echo
 have_torch=0
-if python3 -c 'import torch' 2>/dev/null; then have_torch=1; fi
+py=${PYTHON:-/usr/bin/python3}  # Debian's python3-torch lives in the system python
+if "$py" -c 'import torch' 2>/dev/null; then have_torch=1; fi
 echo "== Stage-1 training step, one thread (OpenBLAS pinned; torch.set_num_threads(1))"
 echo "floor = the step's GEMMs at their exact shapes as raw cblas_sgemm calls, same run"
 [ $have_torch = 1 ] || echo "(PyTorch not installed: apt-get install python3-torch to add the peer column)"
@@ -33,7 +34,7 @@ for cfg in $configs; do
   read -r _ _ _ _ _ gflop ms floor rss <<<"$("$b/bench_stage1" "$n" "$mode" "$batch" "$steps")"
   tms="-"; speed="-"; trss="-"
   if [ $have_torch = 1 ]; then
-    read -r _ _ _ _ tms trss <<<"$(OMP_NUM_THREADS=1 python3 ci/bench_torch.py "$n" "$mode" "$batch" "$steps" 1)"
+    read -r _ _ _ _ tms trss <<<"$(OMP_NUM_THREADS=1 "$py" ci/bench_torch.py "$n" "$mode" "$batch" "$steps" 1)"
     speed=$(awk -v a="$tms" -v b="$ms" 'BEGIN{printf "%.2f", a/b}')
   fi
   ratio=$(awk -v a="$ms" -v b="$floor" 'BEGIN{printf "%.2f", a/b}')

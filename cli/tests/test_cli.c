@@ -110,6 +110,15 @@ START_TEST(test_pipeline)
     ck_assert(strstr(out, "R2   in-sample") != NULL);
     ck_assert_int_eq(idc("idcheck metrics s.z.npy s.x.npy --json"), 0);
     ck_assert(strstr(out, "\"mcc_out\"") != NULL);
+    ck_assert(strstr(out, "\"spearman\"") != NULL && strstr(out, "\"weak\"") != NULL);
+    ck_assert_int_eq(idc("idcheck metrics s.z.npy s.x.npy --cca 2 --blocks 0-1,2:0,1-2"), 0);
+    ck_assert(strstr(out, "MCCw") != NULL && strstr(out, "block R2") != NULL);
+    ck_assert_int_eq(idc("idcheck metrics --stability s.z.npy s.z.npy"), 0);
+    ck_assert_int_eq(idc("idcheck metrics --stability s.z.npy e.z.npy"), 2);
+    ck_assert(strstr(errtxt, "rows") != NULL);
+    ck_assert_int_eq(idc("printf '1 2 3 4 5\\n' > d.txt && idcheck metrics --wilcoxon d.txt"), 0);
+    ck_assert_msg(strstr(out, "p = 0.0625") != NULL, "%s", out);
+    ck_assert_int_eq(idc("idcheck metrics s.z.npy s.x.npy --blocks 0-5:0"), 2);
     ck_assert_int_eq(idc("idcheck version"), 0);
     ck_assert(strstr(out, "\"flint\"") != NULL);
     /* kivva-e1 on codes A z + b of a diagonal GMM with distinct ratios */
