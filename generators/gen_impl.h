@@ -87,5 +87,6 @@ extern const idc_gen_info idc_gen_info_kivva;
 extern const idc_gen_info idc_gen_info_kivva_relu1d;
 extern const idc_gen_info idc_gen_info_ivae;
 extern const idc_gen_info idc_gen_info_violate;
+extern const idc_gen_info idc_gen_info_cx;
 
 #endif

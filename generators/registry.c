@@ -16,7 +16,8 @@
 
 static const idc_gen_info *const registry[] = {&idc_gen_info_pdgmm, &idc_gen_info_xu,
                                                &idc_gen_info_kivva, &idc_gen_info_kivva_relu1d,
-                                               &idc_gen_info_ivae,  &idc_gen_info_violate};
+                                               &idc_gen_info_ivae,  &idc_gen_info_violate,
+                                               &idc_gen_info_cx};
 
 size_t idc_gen_count(void)
 {

@@ -57,6 +57,13 @@ static const cfg configs[] = {
     {"violate", "pre=F2", ""},
     {"violate", "pre=DIM", ""},
     {"violate", "pre=FC", ""},
+    {"cx", "id=K-R3.12", ""},
+    {"cx", "id=K-R3.12 side=1 s=0.5", ""},
+    {"cx", "id=K-D.2", ""},
+    {"cx", "id=K-D.2 side=1", ""},
+    {"cx", "id=K-H.10", ""},
+    {"cx", "id=X-E.3", ""},
+    {"cx", "id=X-E.2", ""},
 };
 
 static void set_params(idc_gen_values *v, const char *params)
@@ -201,6 +208,12 @@ START_TEST(intent_ivae)
 }
 END_TEST
 
+START_TEST(intent_cx)
+{
+    run_generator("intent_cx", "cx");
+}
+END_TEST
+
 START_TEST(intent_violate)
 {
     run_generator("intent_violate", "violate");
@@ -226,7 +239,7 @@ int main(void)
         {"intent_pdgmm", intent_pdgmm},     {"intent_xu", intent_xu},
         {"intent_kivva", intent_kivva},     {"intent_kivva_relu1d", intent_kivva_relu1d},
         {"intent_ivae", intent_ivae},       {"intent_violate", intent_violate},
-        {"intent_coverage", intent_coverage},
+        {"intent_cx", intent_cx},           {"intent_coverage", intent_coverage},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return idc_test_run(s);
