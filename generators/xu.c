@@ -24,7 +24,18 @@
  * are exactly the coordinate subspaces span{e_i : i in S_j} (A3.8a).
  *
  * With cover = 1 (and block = 1) the masks are redrawn until A3.8b holds
- * for them (for every i != k some mask contains k but not i).
+ * for them (for every i != k some mask contains k but not i), at most
+ * XU_COVER_TRIES times; then, when w = J r / m is an integer with
+ * 1 <= w < J, they are built instead: every variable gets a distinct code
+ * in {0,1}^J of weight w (its membership in the J masks) and every mask has
+ * r members. Distinct codes of equal weight are pairwise incomparable, which
+ * is exactly A3.8b. The codes start from a cyclic balanced fill and are
+ * randomised by margin-preserving switches (a 2x2 swap of a 1 0 / 0 1
+ * pattern), until codes and masks are pairwise distinct. Otherwise (e.g.
+ * m = 10, J = 3, r = 5, where no 10 incomparable codes of length 3 exist)
+ * the generator reports that A3.8b cannot be met (at once when
+ * m > C(J, floor(J/2)): the membership codes of A3.8b form an antichain,
+ * Sperner's bound).
  *
  * Streams: (seed, part 0) the SCM, (seed, part 1) the masks, (seed, part 2)
  * the mixing map, so changing the map leaves the latent unchanged. */
@@ -37,7 +48,8 @@
 #define XU_VERSION "1"
 #define XU_MAX_M 256
 #define XU_MASK_TRIES 1000
-#define XU_COVER_TRIES 2000
+#define XU_COVER_TRIES 200
+#define XU_SWITCH_ROUNDS 1000
 
 static const idc_gen_param xu_params[] = {
     {"m", IDC_GEN_INT, "10", 1, XU_MAX_M, NULL, "latent dimension"},
@@ -202,6 +214,51 @@ static int masks_cover(const unsigned char *mk, size_t J, size_t m)
     return 1;
 }
 
+/* Balanced code construction (see the header comment); IDC_EUNABLE when w
+ * is not an integer in 1..J-1 or no distinct codes/masks were reached. */
+static int masks_balanced(unsigned char *mk, const xu_shape *s, idc_gdraw *d)
+{
+    size_t m = s->m, J = s->J, r = s->r;
+    if ((J * r) % m != 0)
+        return IDC_EUNABLE;
+    size_t w = J * r / m;
+    if (w < 1 || w >= J)
+        return IDC_EUNABLE;
+    unsigned char *M = idc_calloc(m * J, 1);
+    if (M == NULL)
+        return IDC_ENOMEM;
+    for (size_t p = 0; p < m * w; p++)
+        M[(p / w) * J + p % J] = 1;
+    int rc = IDC_EUNABLE;
+    for (int round = 0; round < XU_SWITCH_ROUNDS && rc != IDC_OK; round++) {
+        for (size_t t = 0; t < 4 * m * J; t++) {
+            size_t a = idc_gd_below(d, m), b = idc_gd_below(d, m);
+            size_t x = idc_gd_below(d, J), y = idc_gd_below(d, J);
+            if (M[a * J + x] && !M[a * J + y] && !M[b * J + x] && M[b * J + y]) {
+                M[a * J + x] = 0, M[a * J + y] = 1, M[b * J + x] = 1, M[b * J + y] = 0;
+            }
+        }
+        int ok = 1;
+        for (size_t a = 0; a < m && ok; a++)
+            for (size_t b = a + 1; b < m && ok; b++)
+                ok = memcmp(M + a * J, M + b * J, J) != 0;
+        for (size_t x = 0; x < J && ok; x++)
+            for (size_t y = x + 1; y < J && ok; y++) {
+                int same = 1;
+                for (size_t a = 0; a < m && same; a++)
+                    same = M[a * J + x] == M[a * J + y];
+                ok = !same;
+            }
+        if (ok)
+            rc = IDC_OK;
+    }
+    for (size_t j = 0; j < J && rc == IDC_OK; j++)
+        for (size_t i = 0; i < m; i++)
+            mk[j * m + i] = M[i * J + j];
+    free(M);
+    return rc;
+}
+
 /* J distinct masks (J x m) of s->active blocks; redrawn until they cover
  * when asked. */
 static int draw_masks(unsigned char *mk, const xu_shape *s, idc_gdraw *d, idc_err *err)
@@ -212,6 +269,15 @@ static int draw_masks(unsigned char *mk, const xu_shape *s, idc_gdraw *d, idc_er
         return idc_err_set(err, IDC_ENOMEM, "out of memory");
     int want_cover = s->cover && s->block == 1 && s->r < m;
     int rc = IDC_OK;
+    /* A3.8b says the m membership codes in {0,1}^J form an antichain:
+     * Sperner bounds m by C(J, floor(J/2)). */
+    if (want_cover && (double)m > binom_capped(s->J, s->J / 2)) {
+        free(perm);
+        return idc_err_set(err, IDC_EINVAL,
+                           "--cover: A3.8b needs m <= C(J, J/2) (Sperner), here m = %zu and J = %zu (raise J or "
+                           "set cover=0)",
+                           m, s->J);
+    }
     for (int attempt = 0;; attempt++) {
         for (size_t j = 0; j < s->J && rc == IDC_OK; j++) {
             int tries = 0;
@@ -244,10 +310,17 @@ static int draw_masks(unsigned char *mk, const xu_shape *s, idc_gdraw *d, idc_er
         if (rc != IDC_OK || !want_cover || masks_cover(mk, s->J, m))
             break;
         if (attempt + 1 >= XU_COVER_TRIES) {
-            rc = idc_err_set(err, IDC_EINVAL,
-                             "--cover: no %zu masks of %zu active variables satisfying A3.8b found in %d draws "
-                             "(raise J, change rho, or set cover=0)",
-                             s->J, s->r, XU_COVER_TRIES);
+            rc = masks_balanced(mk, s, d);
+            if (rc == IDC_OK && !masks_cover(mk, s->J, m))
+                rc = idc_err_set(err, IDC_EINTERNAL, "xu: balanced masks violate A3.8b");
+            else if (rc == IDC_ENOMEM)
+                rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+            else if (rc != IDC_OK)
+                rc = idc_err_set(err, IDC_EINVAL,
+                                 "--cover: no %zu masks of %zu active variables satisfying A3.8b found in %d "
+                                 "draws and J r / m is not an integer in 1..J-1 (raise J, change rho, or set "
+                                 "cover=0)",
+                                 s->J, s->r, XU_COVER_TRIES);
             break;
         }
     }

@@ -32,6 +32,8 @@ static const cfg configs[] = {
     {"pdgmm", "m=2 J=2 mix=relu", "F4 F3 F2"},
     {"xu", "m=4 J=4", "A3.4"},
     {"xu", "m=4 J=4 delta=1", ""},
+    {"xu", "m=12 J=6", ""},
+    {"xu", "m=6 J=4 rho=0.5 k=0", ""},
     {"xu", "m=4 J=4 theta=30", ""},
     {"xu", "m=4 J=2 block=2", ""},
     {"xu", "m=4 J=4 rho=0 k=0", ""},

@@ -177,7 +177,10 @@ START_TEST(test_invalid_combinations)
         {"xu", "m=4 J=2 k=3", "--k: ER-3 needs 12 edges"},
         {"xu", "m=4 J=7", "--J: only 6 distinct masks"},
         {"xu", "m=4 J=2 n=3", "--n: 3 must be >= m = 4"},
-        {"xu", "m=4 J=2", "--cover: no 2 masks"},
+        {"xu", "m=4 J=2", "--cover: A3.8b needs m <= C(J, J/2)"},
+        {"xu", "m=8 J=4", "--cover: A3.8b needs m <= C(J, J/2)"}, /* C(4, 2) = 6 < 8 */
+        {"xu", "m=10 J=3", "--cover: A3.8b needs m <= C(J, J/2)"},
+        {"xu", "m=40 J=10 rho=0.75", "J r / m is not an integer"},
         {"xu", "m=3 J=2 rho=1", "--J: only 1 distinct masks"},
         {"kivva", "m=1 p2=fail_ratio", "--p2: breaking P2 needs m >= 2"},
         {"kivva", "m=3 cov=full", "--p2: cov=full makes P2 fail"},
