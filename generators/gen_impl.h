@@ -36,7 +36,7 @@ static inline size_t idc_gd_below(idc_gdraw *d, size_t n)
 /* Parameter-table rows shared by the generators with a mixing map. */
 #define IDC_GEN_PARAMS_MIX                                                                                   \
     {"n", IDC_GEN_INT, "0", 0, IDC_MAX_DIM, NULL, "observed dimension (0 = m; n > m: expanding map)"},      \
-        {"mix", IDC_GEN_CHOICE, "leaky", 0, 0, IDC_MIX_CHOICES, "mixing map: leaky | orth | relu"},         \
+        {"mix", IDC_GEN_CHOICE, "leaky", 0, 0, IDC_MIX_CHOICES, "mixing map kind (generators/mixing.h)"},         \
         {"layers", IDC_GEN_INT, "0", 0, IDC_MAX_LAYERS, NULL,                                               \
          "mixing layers (0 = the kind's default: leaky/relu 2, orth 10)"},                                  \
         {"slope", IDC_GEN_REAL, "0.2", 1e-6, 1, NULL, "leaky slope of the hidden layers (mix=leaky)"},      \
@@ -63,7 +63,9 @@ void idc_gen_apply_tail(idc_instance *out, const idc_gen_values *v);
 void idc_gen_intent_add(idc_gen_intent *out, size_t *n, const char *id, idc_verdict v, int may_unknown);
 
 /* The map part of an intent for a mixing map made by idc_gen_mix: DIM, F1,
- * FC hold; F4 and (through it) F2, F3 hold when the kind is injective. */
+ * FC hold; F4 and (through it) F2, F3 hold when the kind is injective.
+ * Smooth kinds: DIM only (F1 fails, but the map checkers reject smooth
+ * activations with IDC_EINVAL so far). */
 void idc_gen_intent_mix(idc_gen_intent *out, size_t *n, const idc_mix_params *p);
 
 /* The prior part of the intent of a non-degenerate mixture in reduced form

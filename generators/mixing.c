@@ -11,6 +11,11 @@ size_t idc_mix_default_layers(idc_mix_kind kind)
     return kind == IDC_MIX_ORTH ? 10 : 2;
 }
 
+int idc_mix_pa(const idc_mix_params *p)
+{
+    return p->kind != IDC_MIX_SMOOTH && p->kind != IDC_MIX_SIGMOID;
+}
+
 int idc_mix_injective(const idc_mix_params *p)
 {
     return p->kind == IDC_MIX_ORTH || (p->kind == IDC_MIX_LEAKY && p->slope > 0.0);
@@ -61,6 +66,8 @@ int idc_gen_mix(idc_pamap *f, const idc_mix_params *p, idc_rng s, uint64_t *k, i
         return idc_err_set(err, IDC_EINVAL, "--n: %zu must be in m..%d (m = %zu)", p->n, IDC_MAX_DIM, p->m);
     if (p->layers < 1 || p->layers > IDC_MAX_LAYERS)
         return idc_err_set(err, IDC_EINVAL, "--layers: %zu is outside 1..%d", p->layers, IDC_MAX_LAYERS);
+    if ((int)p->kind < 0 || (int)p->kind > (int)IDC_MIX_SIGMOID)
+        return idc_err_set(err, IDC_EINVAL, "--mix: unknown mixing kind %d", (int)p->kind);
     if (!(p->cond >= 1.0) || !isfinite(p->cond))
         return idc_err_set(err, IDC_EINVAL, "--cond: %g must be >= 1", p->cond);
     size_t *w = idc_calloc(p->layers + 1, sizeof(size_t));
@@ -91,8 +98,10 @@ int idc_gen_mix(idc_pamap *f, const idc_mix_params *p, idc_rng s, uint64_t *k, i
         for (size_t a = 0; rc == IDC_OK && a < l->out; a++)
             l->b[a] = p->bias * idc_rng_normal(s, (*k)++);
         if (i + 1 < p->layers) {
-            l->act = p->kind == IDC_MIX_RELU ? IDC_ACT_RELU : IDC_ACT_LEAKY;
-            l->slope = p->kind == IDC_MIX_RELU ? 0.0 : p->slope;
+            static const idc_act acts[] = {IDC_ACT_LEAKY, IDC_ACT_LEAKY, IDC_ACT_RELU, IDC_ACT_SMOOTH_LEAKY,
+                                           IDC_ACT_SIGMOID};
+            l->act = acts[p->kind];
+            l->slope = idc_act_has_slope(l->act) ? p->slope : 0.0;
         }
     }
     if (rc != IDC_OK && rc != IDC_ENOMEM)

@@ -20,6 +20,10 @@
  *                  Injective by K Cor. H.9.
  *   IDC_MIX_RELU   like LEAKY but ReLU after every layer but the last; not
  *                  injective in general (no F2/F3/F4 claim).
+ *   IDC_MIX_SMOOTH like LEAKY with the smooth leaky ReLU
+ *                  a x + (1 - a) softplus(x) (a = slope), and
+ *   IDC_MIX_SIGMOID like LEAKY with the sigmoid: misspecified maps that are
+ *                  NOT piecewise affine (X App. E.1); F1 fails for them.
  * Every draw comes from stream s starting at draw index *k (advanced). */
 #ifndef IDC_GENERATORS_MIXING_H
 #define IDC_GENERATORS_MIXING_H
@@ -31,10 +35,16 @@
 #include "numeric/rng.h"
 #include "numeric/status.h"
 
-typedef enum { IDC_MIX_LEAKY = 0, IDC_MIX_ORTH = 1, IDC_MIX_RELU = 2 } idc_mix_kind;
+typedef enum {
+    IDC_MIX_LEAKY = 0,
+    IDC_MIX_ORTH = 1,
+    IDC_MIX_RELU = 2,
+    IDC_MIX_SMOOTH = 3,
+    IDC_MIX_SIGMOID = 4
+} idc_mix_kind;
 
-/* The words of the `mix` parameter, in enum order: "leaky|orth|relu". */
-#define IDC_MIX_CHOICES "leaky|orth|relu"
+/* The words of the `mix` parameter, in enum order. */
+#define IDC_MIX_CHOICES "leaky|orth|relu|smooth|sigmoid"
 
 typedef struct {
     idc_mix_kind kind;
@@ -45,7 +55,7 @@ typedef struct {
     double bias;   /* LEAKY, RELU: std of the biases */
 } idc_mix_params;
 
-/* Default number of layers of a kind: 2 (leaky, relu), 10 (orth). */
+/* Default number of layers of a kind: 10 (orth), 2 (the others). */
 size_t idc_mix_default_layers(idc_mix_kind kind);
 
 /* Fills f (initialised, empty) with a random map of kind p->kind.
@@ -56,5 +66,8 @@ int idc_gen_mix(idc_pamap *f, const idc_mix_params *p, idc_rng s, uint64_t *k, i
 /* 1 when maps of this kind are injective by construction (K Cor. H.9):
  * LEAKY with slope > 0, ORTH. */
 int idc_mix_injective(const idc_mix_params *p);
+
+/* 1 when maps of this kind are piecewise affine (all but SMOOTH, SIGMOID). */
+int idc_mix_pa(const idc_mix_params *p);
 
 #endif

@@ -34,7 +34,7 @@ const char *idc_gen_pdgmm_help(void)
            "  noise       0      observation noise sigma\n"
            "  samples     10000  default sample count recorded in the instance\n"
            "  aux_label   0      1: declare u = component label (auxiliary variable)\n"
-           "  mix         leaky  mixing kind: leaky | orth | relu (generators/mixing.h)\n";
+           "  mix         leaky  mixing kind: leaky | orth | relu | smooth | sigmoid (generators/mixing.h)\n";
 }
 
 static int parse_d(double *out, const char *name, const char *v, double lo, double hi, idc_err *err)
@@ -93,13 +93,13 @@ int idc_gen_pdgmm_set(idc_gen_pdgmm_params *p, const char *name, const char *v, 
         return rc;
     }
     if (strcmp(name, "mix") == 0) {
-        static const char *const kinds[] = {"leaky", "orth", "relu"};
-        for (int i = 0; i < 3; i++)
+        static const char *const kinds[] = {"leaky", "orth", "relu", "smooth", "sigmoid"};
+        for (int i = 0; i < 5; i++)
             if (strcmp(v, kinds[i]) == 0) {
                 p->mix = (idc_mix_kind)i;
                 return IDC_OK;
             }
-        return idc_err_set(err, IDC_EINVAL, "--mix: expected one of leaky|orth|relu, got \"%s\"", v);
+        return idc_err_set(err, IDC_EINVAL, "--mix: expected one of " IDC_MIX_CHOICES ", got \"%s\"", v);
     }
     return idc_err_set(err, IDC_EINVAL, "--%s: unknown parameter of generator pdgmm (see gen --list)", name);
 }
@@ -122,7 +122,11 @@ static json_t *params_json(const idc_gen_pdgmm_params *p, size_t n)
                      (json_int_t)p->layers, "slope", p->slope, "cond", p->cond, "mean_scale",
                      p->mean_scale, "scale", p->scale, "bias", p->bias, "noise", p->noise, "samples",
                      (json_int_t)p->samples, "aux_label", p->aux_label, "mix",
-                     p->mix == IDC_MIX_ORTH ? "orth" : p->mix == IDC_MIX_RELU ? "relu" : "leaky");
+                     p->mix == IDC_MIX_ORTH      ? "orth"
+                     : p->mix == IDC_MIX_RELU    ? "relu"
+                     : p->mix == IDC_MIX_SMOOTH  ? "smooth"
+                     : p->mix == IDC_MIX_SIGMOID ? "sigmoid"
+                                                 : "leaky");
 }
 
 static int gen_prior(idc_pdgmm *g, const idc_gen_pdgmm_params *p, draws *d, idc_err *err)

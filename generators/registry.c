@@ -196,6 +196,8 @@ void idc_gen_intent_add(idc_gen_intent *out, size_t *n, const char *id, idc_verd
 void idc_gen_intent_mix(idc_gen_intent *out, size_t *n, const idc_mix_params *p)
 {
     idc_gen_intent_add(out, n, "DIM", IDC_HOLDS, 0);
+    if (!idc_mix_pa(p))
+        return; /* F1 fails; the map checkers reject smooth activations so far */
     idc_gen_intent_add(out, n, "F1", IDC_HOLDS, 0);
     idc_gen_intent_add(out, n, "FC", IDC_HOLDS, 0);
     if (idc_mix_injective(p)) {
@@ -387,7 +389,7 @@ static const idc_gen_param pdgmm_params[] = {
     {"noise", IDC_GEN_REAL, "0", 0, 1e6, NULL, "observation noise sigma"},
     {"samples", IDC_GEN_INT, "10000", 1, 1073741824.0, NULL, "default sample count of the instance"},
     {"aux_label", IDC_GEN_INT, "0", 0, 1, NULL, "1: declare u = component label (auxiliary variable)"},
-    {"mix", IDC_GEN_CHOICE, "leaky", 0, 0, IDC_MIX_CHOICES, "mixing map: leaky | orth | relu"},
+    {"mix", IDC_GEN_CHOICE, "leaky", 0, 0, IDC_MIX_CHOICES, "mixing map kind (generators/mixing.h)"},
 };
 
 static void pdgmm_from_values(idc_gen_pdgmm_params *p, const idc_gen_values *v)

@@ -78,7 +78,7 @@ START_TEST(test_param_errors)
         {"rho", "inf", "--rho: expected a number"},
         {"rho", "0.5x", "--rho: expected a number"},
         {"theta", "-361", "--theta: expected a number"},
-        {"mix", "sigmoid", "--mix: expected one of leaky|orth|relu"},
+        {"mix", "tanh", "--mix: expected one of leaky|orth|relu|smooth|sigmoid"},
         {"mix", "", "--mix: expected one of"},
         {"mix", "leak", "--mix: expected one of"},
     };
@@ -259,7 +259,7 @@ START_TEST(test_mixing)
     IDC_TEST_PRINT_SEED("test_mixing", seed);
     idc_rng s = idc_rng_stream(seed, 0, IDC_PURPOSE_GENERATOR);
     idc_err err;
-    for (int kind = 0; kind < 3; kind++) {
+    for (int kind = 0; kind < 5; kind++) {
         idc_mix_params p = {(idc_mix_kind)kind, 3, 5, 0, 0.3, 3.0, 0.5};
         p.layers = idc_mix_default_layers(p.kind);
         ck_assert_uint_eq(p.layers, kind == IDC_MIX_ORTH ? 10 : 2);
@@ -294,12 +294,17 @@ START_TEST(test_mixing)
                 for (size_t r = 0; r < L->out; r++)
                     ck_assert(L->b[r] == 0.0);
             } else if (l + 1 < f.nlayers) {
-                ck_assert_int_eq(L->act, kind == IDC_MIX_RELU ? IDC_ACT_RELU : IDC_ACT_LEAKY);
+                static const idc_act want[] = {IDC_ACT_LEAKY, IDC_ACT_LEAKY, IDC_ACT_RELU, IDC_ACT_SMOOTH_LEAKY,
+                                               IDC_ACT_SIGMOID};
+                ck_assert_int_eq(L->act, want[kind]);
+                ck_assert(L->slope == (idc_act_has_slope(L->act) ? 0.3 : 0.0));
             } else {
                 ck_assert_int_eq(L->act, IDC_ACT_IDENTITY);
             }
         }
-        ck_assert_int_eq(idc_mix_injective(&p), kind != IDC_MIX_RELU);
+        ck_assert_int_eq(idc_mix_injective(&p), kind == IDC_MIX_LEAKY || kind == IDC_MIX_ORTH);
+        ck_assert_int_eq(idc_mix_pa(&p), kind <= IDC_MIX_RELU);
+        ck_assert_int_eq(idc_pamap_is_pa(&f), kind <= IDC_MIX_RELU);
         idc_pamap_clear(&f);
     }
     /* x -> max(s x, x) through the stored layer: a one-layer orth map */
@@ -325,13 +330,14 @@ START_TEST(test_mixing)
     }
     /* errors */
     idc_mix_params bad[] = {
+        {(idc_mix_kind)7, 3, 3, 2, 0.2, 2, 0},
         {IDC_MIX_LEAKY, 3, 2, 2, 0.2, 2, 0},
         {IDC_MIX_LEAKY, 0, 2, 2, 0.2, 2, 0},
         {IDC_MIX_LEAKY, 3, 3, 0, 0.2, 2, 0},
         {IDC_MIX_LEAKY, 3, 3, 2, 0.2, 0.5, 0},
     };
-    const char *needles[] = {"--n", "--m", "--layers", "--cond"};
-    for (size_t i = 0; i < 4; i++) {
+    const char *needles[] = {"--mix", "--n", "--m", "--layers", "--cond"};
+    for (size_t i = 0; i < 5; i++) {
         idc_pamap f;
         idc_pamap_init(&f);
         uint64_t k = 0;
