@@ -15,7 +15,8 @@ void idc_gen_pdgmm_defaults(idc_gen_pdgmm_params *p)
 {
     *p = (idc_gen_pdgmm_params){.m = 3, .n = 0, .J = 3, .ratio = 1.0, .layers = 2, .slope = 0.2,
                                 .cond = 2.0, .mean_scale = 2.0, .scale = 1.0, .bias = 0.0,
-                                .noise = 0.0, .samples = 10000, .aux_label = 0};
+                                .noise = 0.0, .samples = 10000, .aux_label = 0,
+                                .mix = IDC_MIX_LEAKY};
 }
 
 const char *idc_gen_pdgmm_help(void)
@@ -32,7 +33,8 @@ const char *idc_gen_pdgmm_help(void)
            "  bias        0      standard deviation of the biases\n"
            "  noise       0      observation noise sigma\n"
            "  samples     10000  default sample count recorded in the instance\n"
-           "  aux_label   0      1: declare u = component label (auxiliary variable)\n";
+           "  aux_label   0      1: declare u = component label (auxiliary variable)\n"
+           "  mix         leaky  mixing kind: leaky | orth | relu | smooth | sigmoid (generators/mixing.h)\n";
 }
 
 static int parse_d(double *out, const char *name, const char *v, double lo, double hi, idc_err *err)
@@ -90,6 +92,15 @@ int idc_gen_pdgmm_set(idc_gen_pdgmm_params *p, const char *name, const char *v, 
         p->aux_label = (int)t;
         return rc;
     }
+    if (strcmp(name, "mix") == 0) {
+        static const char *const kinds[] = {"leaky", "orth", "relu", "smooth", "sigmoid"};
+        for (int i = 0; i < 5; i++)
+            if (strcmp(v, kinds[i]) == 0) {
+                p->mix = (idc_mix_kind)i;
+                return IDC_OK;
+            }
+        return idc_err_set(err, IDC_EINVAL, "--mix: expected one of " IDC_MIX_CHOICES ", got \"%s\"", v);
+    }
     return idc_err_set(err, IDC_EINVAL, "--%s: unknown parameter of generator pdgmm (see gen --list)", name);
 }
 
@@ -104,41 +115,18 @@ static double nrm(draws *d)
     return idc_rng_normal(d->s, d->k++);
 }
 
-/* W (rows x cols, rows >= cols) = Q_out diag(s) Q_in^T with condition cond. */
-static int random_weight(double *W, size_t rows, size_t cols, double cond, draws *d)
-{
-    double *Qo = idc_calloc(rows * cols, sizeof(double));
-    double *Qi = idc_calloc(cols * cols, sizeof(double));
-    int rc = (Qo == NULL || Qi == NULL) ? IDC_ENOMEM : IDC_OK;
-    for (size_t i = 0; rc == IDC_OK && i < rows * cols; i++)
-        Qo[i] = nrm(d);
-    for (size_t i = 0; rc == IDC_OK && i < cols * cols; i++)
-        Qi[i] = nrm(d);
-    if (rc == IDC_OK)
-        rc = idc_dmat_orthonormalize(Qo, rows, cols);
-    if (rc == IDC_OK)
-        rc = idc_dmat_orthonormalize(Qi, cols, cols);
-    for (size_t r = 0; rc == IDC_OK && r < rows; r++)
-        for (size_t c = 0; c < cols; c++) {
-            double t = 0.0;
-            for (size_t k = 0; k < cols; k++) {
-                double s = cols > 1 ? pow(cond, -(double)k / (double)(cols - 1)) : 1.0;
-                t += Qo[r * cols + k] * s * Qi[c * cols + k];
-            }
-            W[r * cols + c] = t;
-        }
-    free(Qo);
-    free(Qi);
-    return rc;
-}
-
 static json_t *params_json(const idc_gen_pdgmm_params *p, size_t n)
 {
-    return json_pack("{s:I,s:I,s:I,s:f,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:i}", "m", (json_int_t)p->m, "n",
+    return json_pack("{s:I,s:I,s:I,s:f,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:i,s:s}", "m", (json_int_t)p->m, "n",
                      (json_int_t)n, "J", (json_int_t)p->J, "ratio", p->ratio, "layers",
                      (json_int_t)p->layers, "slope", p->slope, "cond", p->cond, "mean_scale",
                      p->mean_scale, "scale", p->scale, "bias", p->bias, "noise", p->noise, "samples",
-                     (json_int_t)p->samples, "aux_label", p->aux_label);
+                     (json_int_t)p->samples, "aux_label", p->aux_label, "mix",
+                     p->mix == IDC_MIX_ORTH      ? "orth"
+                     : p->mix == IDC_MIX_RELU    ? "relu"
+                     : p->mix == IDC_MIX_SMOOTH  ? "smooth"
+                     : p->mix == IDC_MIX_SIGMOID ? "sigmoid"
+                                                 : "leaky");
 }
 
 static int gen_prior(idc_pdgmm *g, const idc_gen_pdgmm_params *p, draws *d, idc_err *err)
@@ -207,27 +195,9 @@ static int gen_prior(idc_pdgmm *g, const idc_gen_pdgmm_params *p, draws *d, idc_
 
 static int gen_map(idc_pamap *f, const idc_gen_pdgmm_params *p, size_t n, draws *d, idc_err *err)
 {
-    size_t *w = idc_calloc(p->layers + 1, sizeof(size_t));
-    if (w == NULL)
-        return idc_err_set(err, IDC_ENOMEM, "out of memory");
-    w[0] = p->m;
-    for (size_t i = 1; i <= p->layers; i++)
-        w[i] = n;
-    int rc = idc_pamap_alloc_mlp(f, p->layers, w, err);
-    free(w);
-    for (size_t i = 0; rc == IDC_OK && i < p->layers; i++) {
-        idc_layer *l = &f->layers[i];
-        rc = random_weight(l->W, l->out, l->in, p->cond, d);
-        if (rc != IDC_OK)
-            return idc_err_set(err, rc, "generator pdgmm: weight construction failed");
-        for (size_t a = 0; a < l->out; a++)
-            l->b[a] = p->bias * nrm(d);
-        if (i + 1 < p->layers) {
-            l->act = IDC_ACT_LEAKY;
-            l->slope = p->slope;
-        }
-    }
-    return rc;
+    idc_mix_params mp = {.kind = p->mix, .m = p->m, .n = n, .layers = p->layers, .slope = p->slope,
+                         .cond = p->cond, .bias = p->bias};
+    return idc_gen_mix(f, &mp, d->s, &d->k, err);
 }
 
 int idc_gen_pdgmm(idc_instance *out, const idc_gen_pdgmm_params *p, uint64_t seed, idc_err *err)

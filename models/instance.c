@@ -360,6 +360,8 @@ static int read_model(idc_pdgmm *g, const json_t *model, idc_err *err)
 
 static int parse_activation(idc_layer *l, const json_t *layer, const char *path, idc_err *err)
 {
+    static const idc_act acts[] = {IDC_ACT_IDENTITY, IDC_ACT_RELU, IDC_ACT_LEAKY, IDC_ACT_SMOOTH_LEAKY,
+                                   IDC_ACT_SIGMOID};
     json_t *a = json_object_get(layer, "activation");
     char p[192];
     snprintf(p, sizeof p, "%s.activation", path);
@@ -367,23 +369,24 @@ static int parse_activation(idc_layer *l, const json_t *layer, const char *path,
         return idc_err_set(err, IDC_EINVAL, "%s: missing field (identity | relu | leaky_relu)", p);
     const char *s = json_string_value(a);
     json_t *slope = json_object_get(layer, "slope");
-    if (s != NULL && strcmp(s, "identity") == 0) {
-        l->act = IDC_ACT_IDENTITY;
-        l->slope = 1.0;
-    } else if (s != NULL && strcmp(s, "relu") == 0) {
-        l->act = IDC_ACT_RELU;
-        l->slope = 0.0;
-    } else if (s != NULL && strcmp(s, "leaky_relu") == 0) {
-        l->act = IDC_ACT_LEAKY;
+    size_t k = 0, nk = sizeof acts / sizeof acts[0];
+    while (k < nk && (s == NULL || strcmp(s, idc_act_name(acts[k])) != 0))
+        k++;
+    if (k == nk)
+        return idc_err_set(err, IDC_EINVAL,
+                           "%s: expected \"identity\", \"relu\", \"leaky_relu\", \"smooth_leaky_relu\" or "
+                           "\"sigmoid\"",
+                           p);
+    l->act = acts[k];
+    l->slope = l->act == IDC_ACT_IDENTITY ? 1.0 : 0.0;
+    if (idc_act_has_slope(l->act)) {
         if (slope == NULL)
-            return idc_err_set(err, IDC_EINVAL, "%s.slope: missing field (required for leaky_relu)", path);
+            return idc_err_set(err, IDC_EINVAL, "%s.slope: missing field (required for %s)", path, s);
         snprintf(p, sizeof p, "%s.slope", path);
         return num_value(&l->slope, slope, p, err);
-    } else {
-        return idc_err_set(err, IDC_EINVAL, "%s: expected \"identity\", \"relu\" or \"leaky_relu\"", p);
     }
     if (slope != NULL)
-        return idc_err_set(err, IDC_EINVAL, "%s.slope: only leaky_relu takes a slope", path);
+        return idc_err_set(err, IDC_EINVAL, "%s.slope: only leaky_relu and smooth_leaky_relu take a slope", path);
     return IDC_OK;
 }
 
@@ -664,7 +667,7 @@ static json_t *map_json(const idc_pamap *f)
         json_object_set_new(o, "W", jmat(l->W, l->out, l->in));
         json_object_set_new(o, "b", jvec(l->b, l->out));
         json_object_set_new(o, "activation", json_string(idc_act_name(l->act)));
-        if (l->act == IDC_ACT_LEAKY)
+        if (idc_act_has_slope(l->act))
             json_object_set_new(o, "slope", json_real(l->slope));
         json_array_append_new(layers, o);
     }

@@ -1,5 +1,7 @@
 #include "models/pamap.h"
 
+#include <math.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,10 +116,25 @@ size_t idc_pamap_max_width(const idc_pamap *f)
     return w;
 }
 
+static double softplus(double x)
+{
+    return x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x));
+}
+
 void idc_act_apply(double *v, size_t n, idc_act act, double slope)
 {
     if (act == IDC_ACT_IDENTITY)
         return;
+    if (act == IDC_ACT_SMOOTH_LEAKY) {
+        for (size_t i = 0; i < n; i++)
+            v[i] = slope * v[i] + (1.0 - slope) * softplus(v[i]);
+        return;
+    }
+    if (act == IDC_ACT_SIGMOID) {
+        for (size_t i = 0; i < n; i++)
+            v[i] = v[i] >= 0.0 ? 1.0 / (1.0 + exp(-v[i])) : exp(v[i]) / (1.0 + exp(v[i]));
+        return;
+    }
     double a = act == IDC_ACT_RELU ? 0.0 : slope;
     for (size_t i = 0; i < n; i++)
         if (!(v[i] > 0.0))
@@ -129,8 +146,30 @@ const char *idc_act_name(idc_act act)
     switch (act) {
     case IDC_ACT_RELU: return "relu";
     case IDC_ACT_LEAKY: return "leaky_relu";
+    case IDC_ACT_SMOOTH_LEAKY: return "smooth_leaky_relu";
+    case IDC_ACT_SIGMOID: return "sigmoid";
     default: return "identity";
     }
+}
+
+int idc_act_is_pa(idc_act act)
+{
+    return act == IDC_ACT_IDENTITY || act == IDC_ACT_RELU || act == IDC_ACT_LEAKY;
+}
+
+int idc_act_has_slope(idc_act act)
+{
+    return act == IDC_ACT_LEAKY || act == IDC_ACT_SMOOTH_LEAKY;
+}
+
+int idc_pamap_is_pa(const idc_pamap *f)
+{
+    if (f->kind != IDC_MAP_MLP)
+        return 1;
+    for (size_t i = 0; i < f->nlayers; i++)
+        if (!idc_act_is_pa(f->layers[i].act))
+            return 0;
+    return 1;
 }
 
 static double pwl1_eval(const idc_pamap *f, double x)

@@ -5,6 +5,11 @@
  *                 and a per-layer activation applied after h_i
  *                 (identity | relu | leaky_relu(slope)).
  *                 LReLU_a(x) = x for x > 0, a x for x <= 0.
+ *                 Two SMOOTH activations exist for misspecification
+ *                 experiments (X App. E.1): smooth_leaky_relu(slope)
+ *                 a x + (1 - a) softplus(x), softplus(x) = log(1 + e^x),
+ *                 and sigmoid 1 / (1 + e^-x). A map using them is NOT
+ *                 piecewise affine (F1 fails); idc_act_is_pa tells.
  *   IDC_MAP_PWL1  an explicit 1-D piece table: breakpoints t_1 < ... < t_{P-1}
  *                 and P affine pieces; piece p (0-based) covers
  *                 [t_p, t_{p+1}) with t_0 = -inf, t_P = +inf, and there
@@ -18,14 +23,20 @@
 
 #include "numeric/status.h"
 
-typedef enum { IDC_ACT_IDENTITY = 0, IDC_ACT_RELU = 1, IDC_ACT_LEAKY = 2 } idc_act;
+typedef enum {
+    IDC_ACT_IDENTITY = 0,
+    IDC_ACT_RELU = 1,
+    IDC_ACT_LEAKY = 2,
+    IDC_ACT_SMOOTH_LEAKY = 3, /* a x + (1 - a) softplus(x); not piecewise affine */
+    IDC_ACT_SIGMOID = 4       /* 1 / (1 + e^-x); not piecewise affine */
+} idc_act;
 
 typedef struct {
     size_t in, out; /* W is out x in */
     double *W;      /* row-major out x in */
     double *b;      /* out */
     idc_act act;
-    double slope;   /* leaky slope a (IDC_ACT_LEAKY), 0 for relu, 1 identity */
+    double slope;   /* slope a (IDC_ACT_LEAKY, IDC_ACT_SMOOTH_LEAKY), 0 relu, 1 identity */
 } idc_layer;
 
 typedef enum { IDC_MAP_MLP = 0, IDC_MAP_PWL1 = 1 } idc_map_kind;
@@ -67,7 +78,17 @@ void idc_pamap_eval(const idc_pamap *f, double *y, const double *x, double *work
 /* Applies an activation in place to n values. */
 void idc_act_apply(double *v, size_t n, idc_act act, double slope);
 
-/* Name in the JSON format: "identity", "relu", "leaky_relu". */
+/* Name in the JSON format: "identity", "relu", "leaky_relu",
+ * "smooth_leaky_relu", "sigmoid". */
 const char *idc_act_name(idc_act act);
+
+/* 1 when the activation is piecewise affine (identity, relu, leaky_relu). */
+int idc_act_is_pa(idc_act act);
+
+/* 1 when the activation takes a slope (leaky_relu, smooth_leaky_relu). */
+int idc_act_has_slope(idc_act act);
+
+/* 1 when every layer of f is piecewise affine (piece tables are). */
+int idc_pamap_is_pa(const idc_pamap *f);
 
 #endif

@@ -293,6 +293,67 @@ START_TEST(test_files)
 }
 END_TEST
 
+/* Smooth activations (misspecified f): read, written back, evaluated, and
+ * flagged as not piecewise affine. */
+START_TEST(test_smooth_activations)
+{
+    idc_err err;
+    char *t = patched("\"activation\": \"leaky_relu\", \"slope\": 0.2",
+                      "\"activation\": \"smooth_leaky_relu\", \"slope\": 0.25");
+    idc_instance inst;
+    ck_assert_msg(idc_instance_read_string(&inst, t, &err) == IDC_OK, "%s", err.msg);
+    ck_assert_int_eq(inst.map.layers[0].act, IDC_ACT_SMOOTH_LEAKY);
+    ck_assert(inst.map.layers[0].slope == 0.25);
+    ck_assert(!idc_pamap_is_pa(&inst.map));
+    char *d = idc_instance_dump(&inst);
+    ck_assert(strstr(d, "\"smooth_leaky_relu\"") != NULL && strstr(d, "\"slope\":0.25") != NULL);
+    idc_instance back;
+    ck_assert_int_eq(idc_instance_read_string(&back, d, &err), IDC_OK);
+    char *d2 = idc_instance_dump(&back);
+    ck_assert_str_eq(d, d2);
+    free(d);
+    free(d2);
+    idc_instance_clear(&back);
+    idc_instance_clear(&inst);
+    free(t);
+    /* smooth_leaky_relu needs its slope; sigmoid takes none */
+    t = patched("\"activation\": \"leaky_relu\", \"slope\": 0.2", "\"activation\": \"smooth_leaky_relu\"");
+    ck_assert_int_eq(idc_instance_read_string(&inst, t, &err), IDC_EINVAL);
+    ck_assert(strstr(err.msg, "map.layers[0].slope: missing field") != NULL);
+    free(t);
+    t = patched("\"activation\": \"leaky_relu\", \"slope\": 0.2", "\"activation\": \"sigmoid\", \"slope\": 1");
+    ck_assert_int_eq(idc_instance_read_string(&inst, t, &err), IDC_EINVAL);
+    ck_assert(strstr(err.msg, "map.layers[0].slope: only leaky_relu and smooth_leaky_relu") != NULL);
+    free(t);
+    t = patched("\"activation\": \"leaky_relu\", \"slope\": 0.2", "\"activation\": \"sigmoid\"");
+    ck_assert_msg(idc_instance_read_string(&inst, t, &err) == IDC_OK, "%s", err.msg);
+    ck_assert_int_eq(inst.map.layers[0].act, IDC_ACT_SIGMOID);
+    idc_instance_clear(&inst);
+    free(t);
+    /* values, two ways: the closed forms against their definitions */
+    double v[5] = {-40.0, -1.0, 0.0, 2.0, 40.0}, w[5], a = 0.25;
+    memcpy(w, v, sizeof v);
+    idc_act_apply(w, 5, IDC_ACT_SMOOTH_LEAKY, a);
+    for (int i = 0; i < 5; i++) {
+        double want = a * v[i] + (1 - a) * log(1 + exp(v[i]));
+        ck_assert_msg(fabs(w[i] - want) <= 1e-14 * (1 + fabs(want)), "%g: %g vs %g", v[i], w[i], want);
+    }
+    memcpy(w, v, sizeof v);
+    idc_act_apply(w, 5, IDC_ACT_SIGMOID, 0.0);
+    for (int i = 0; i < 5; i++) {
+        double want = 1 / (1 + exp(-v[i]));
+        ck_assert_msg(fabs(w[i] - want) <= 1e-15, "%g: %g vs %g", v[i], w[i], want);
+    }
+    ck_assert(w[0] > 0.0 && w[4] <= 1.0); /* no underflow to 0 at -40 */
+    ck_assert(idc_act_is_pa(IDC_ACT_IDENTITY) && idc_act_is_pa(IDC_ACT_RELU) && idc_act_is_pa(IDC_ACT_LEAKY));
+    ck_assert(!idc_act_is_pa(IDC_ACT_SMOOTH_LEAKY) && !idc_act_is_pa(IDC_ACT_SIGMOID));
+    ck_assert(idc_act_has_slope(IDC_ACT_LEAKY) && idc_act_has_slope(IDC_ACT_SMOOTH_LEAKY));
+    ck_assert(!idc_act_has_slope(IDC_ACT_SIGMOID) && !idc_act_has_slope(IDC_ACT_RELU));
+    ck_assert_str_eq(idc_act_name(IDC_ACT_SIGMOID), "sigmoid");
+    ck_assert_str_eq(idc_act_name(IDC_ACT_SMOOTH_LEAKY), "smooth_leaky_relu");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("instance");
@@ -303,6 +364,7 @@ int main(void)
     tcase_add_test(tc, test_frame_form);
     tcase_add_test(tc, test_pwl1);
     tcase_add_test(tc, test_files);
+    tcase_add_test(tc, test_smooth_activations);
     suite_add_tcase(s, tc);
     TCase *tr = tcase_create("reject");
     tcase_add_loop_test(tr, test_rejections, 0, (int)(sizeof rejects / sizeof rejects[0]));

@@ -1,0 +1,163 @@
+/* `idcheck gen` end to end, for every registered generator: --k v and
+ * --param k=v give byte-identical files, the output reads back and checks,
+ * bad parameters give one line naming the parameter and exit 2 with no
+ * file written, --list and --intent work. The binary is $IDCHECK_BIN (set
+ * by `make check`) or build/idcheck. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "generators/registry.h"
+#include "numeric/tests/testutil.h"
+
+static char dir[64];
+static const char *bin;
+static char out[65536], errtxt[8192];
+
+static int run(const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd %s && idcheck() { %s \"$@\"; } && ( %s ) >out.txt 2>err.txt", dir, bin, args);
+    int st = system(cmd);
+    char p[128];
+    for (int k = 0; k < 2; k++) {
+        snprintf(p, sizeof p, "%s/%s", dir, k ? "err.txt" : "out.txt");
+        FILE *fp = fopen(p, "r");
+        char *b = k ? errtxt : out;
+        size_t cap = k ? sizeof errtxt : sizeof out;
+        size_t n = fp ? fread(b, 1, cap - 1, fp) : 0;
+        b[n] = '\0';
+        if (fp)
+            fclose(fp);
+    }
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int exists(const char *name)
+{
+    char p[128];
+    struct stat sb;
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    return stat(p, &sb) == 0;
+}
+
+static int one_line(const char *s)
+{
+    const char *nl = strchr(s, '\n');
+    return s[0] != '\0' && (nl == NULL || nl[1] == '\0');
+}
+
+static void setup(void)
+{
+    bin = getenv("IDCHECK_BIN");
+    if (bin == NULL) {
+        static char buf[512];
+        ck_assert_ptr_nonnull(getcwd(buf, sizeof buf - 20));
+        strcat(buf, "/build/idcheck");
+        bin = buf;
+    }
+    snprintf(dir, sizeof dir, "/tmp/idc_gencli_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Small parameters per generator, as "k v" pairs. */
+static const char *small(const char *name)
+{
+    if (strcmp(name, "xu") == 0)
+        return "m 4 J 4 theta 10";
+    if (strcmp(name, "ivae") == 0)
+        return "m 3 M 6";
+    if (strcmp(name, "pdgmm") == 0)
+        return "m 3 J 2";
+    if (strcmp(name, "kivva") == 0)
+        return "m 2 J 3";
+    if (strcmp(name, "violate") == 0)
+        return "pre A3.6";
+    if (strcmp(name, "cx") == 0)
+        return "id K-D.2 side 1";
+    return "J 3";
+}
+
+START_TEST(test_every_generator)
+{
+    setup();
+    for (size_t i = 0; i < idc_gen_count(); i++) {
+        const idc_gen_info *g = idc_gen_at(i);
+        char kv[256], eq[256], buf[256], cmd[1024];
+        snprintf(buf, sizeof buf, "%s", small(g->name));
+        size_t a = 0, b = 0;
+        char *save = NULL;
+        for (char *k = strtok_r(buf, " ", &save); k != NULL; k = strtok_r(NULL, " ", &save)) {
+            char *v = strtok_r(NULL, " ", &save);
+            a += (size_t)snprintf(kv + a, sizeof kv - a, " --%s %s", k, v);
+            b += (size_t)snprintf(eq + b, sizeof eq - b, " --param %s=%s", k, v);
+        }
+        kv[a] = eq[b] = '\0';
+        snprintf(cmd, sizeof cmd, "idcheck gen %s%s --seed 5 -o a.json && idcheck gen %s%s --seed 5 -o b.json && "
+                                  "cmp a.json b.json", g->name, kv, g->name, eq);
+        ck_assert_msg(run(cmd) == 0, "%s: %s", cmd, errtxt);
+        snprintf(cmd, sizeof cmd, "idcheck check a.json");
+        int rc = run(cmd);
+        ck_assert_msg(rc == 0 || rc == 1, "%s: check exit %d: %s", g->name, rc, errtxt);
+        ck_assert_msg(strstr(out, "A3.6") != NULL, "%s: check output", g->name);
+        /* unknown parameter, bad value: exit 2, one line naming it, no file */
+        snprintf(cmd, sizeof cmd, "idcheck gen %s --nosuch 1 -o c.json", g->name);
+        ck_assert_int_eq(run(cmd), 2);
+        ck_assert_msg(one_line(errtxt) && strstr(errtxt, "--nosuch") != NULL, "%s: %s", g->name, errtxt);
+        ck_assert(!exists("c.json"));
+        snprintf(cmd, sizeof cmd, "idcheck gen %s --param %s=bogus -o c.json", g->name, g->params[0].name);
+        ck_assert_int_eq(run(cmd), 2);
+        char needle[64];
+        snprintf(needle, sizeof needle, "--%s:", g->params[0].name);
+        ck_assert_msg(one_line(errtxt) && strstr(errtxt, needle) != NULL, "%s: %s", g->name, errtxt);
+        ck_assert(!exists("c.json"));
+        snprintf(cmd, sizeof cmd, "idcheck gen %s%s --intent", g->name, kv);
+        ck_assert_int_eq(run(cmd), 0);
+        ck_assert_msg(strstr(out, "HOLDS") != NULL, "%s: intent: %s", g->name, out);
+        ck_assert_int_eq(run("rm -f a.json b.json"), 0);
+    }
+    teardown();
+}
+END_TEST
+
+START_TEST(test_list_and_usage)
+{
+    setup();
+    ck_assert_int_eq(run("idcheck gen --list"), 0);
+    for (size_t i = 0; i < idc_gen_count(); i++)
+        ck_assert(strstr(out, idc_gen_at(i)->name) != NULL);
+    ck_assert(strstr(out, "intent") != NULL);
+    ck_assert_int_eq(run("idcheck gen nosuch -o x.json"), 2);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "nosuch") != NULL);
+    ck_assert_int_eq(run("idcheck gen xu --m 4"), 2); /* missing -o */
+    ck_assert(one_line(errtxt) && strstr(errtxt, "-o") != NULL);
+    ck_assert_int_eq(run("idcheck gen xu --param m4 -o x.json"), 2);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "KEY=VALUE") != NULL);
+    ck_assert_int_eq(run("idcheck gen xu --m 4 --J 2 -o x.json"), 2); /* A3.8b impossible */
+    ck_assert(one_line(errtxt) && strstr(errtxt, "--cover") != NULL);
+    ck_assert(!exists("x.json"));
+    ck_assert_int_eq(run("idcheck gen --help"), 0);
+    teardown();
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("generators/cli");
+    const idc_test_case cases[] = {
+        {"test_every_generator", test_every_generator},
+        {"test_list_and_usage", test_list_and_usage},
+    };
+    idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 60);
+    return idc_test_run(s);
+}

@@ -1,0 +1,439 @@
+/* Tests of generators/registry.h and generators/mixing.h: lookup, parameter
+ * parsing (every error path), provenance, determinism of every generator,
+ * invalid parameter combinations, the list text, mixing-map structure and
+ * the declared structure of "xu". */
+#include <math.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "generators/mixing.h"
+#include "generators/registry.h"
+#include "numeric/rng.h"
+#include "numeric/tests/testutil.h"
+
+static const char *const names[] = {"pdgmm", "xu", "kivva", "kivva-relu1d", "ivae", "violate", "cx"};
+
+static void set_all(idc_gen_values *v, const char *params)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", params);
+    for (char *tok = strtok(buf, " "); tok != NULL; tok = strtok(NULL, " ")) {
+        char *eq = strchr(tok, '=');
+        ck_assert_ptr_nonnull(eq);
+        *eq = '\0';
+        idc_err err;
+        ck_assert_msg(idc_gen_set_param(v, tok, eq + 1, &err) == IDC_OK, "%s", err.msg);
+    }
+}
+
+START_TEST(test_lookup)
+{
+    ck_assert_uint_eq(idc_gen_count(), sizeof names / sizeof names[0]);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const idc_gen_info *g = idc_gen_find(names[i]);
+        ck_assert_ptr_nonnull(g);
+        ck_assert_str_eq(g->name, names[i]);
+        ck_assert_ptr_eq(idc_gen_at(i), g);
+        ck_assert(g->nparams <= IDC_GEN_MAX_PARAMS);
+        ck_assert(strlen(g->summary) > 0 && strchr(g->summary, '\n') == NULL);
+        ck_assert(strlen(g->version) > 0);
+        /* every default parses under its own rules */
+        idc_gen_values v;
+        idc_gen_values_init(&v, g);
+        for (size_t k = 0; k < g->nparams; k++) {
+            idc_err err;
+            ck_assert_msg(idc_gen_set_param(&v, g->params[k].name, g->params[k].dflt, &err) == IDC_OK, "%s.%s: %s",
+                          g->name, g->params[k].name, err.msg);
+        }
+    }
+    ck_assert_ptr_null(idc_gen_find("nosuch"));
+    ck_assert_ptr_null(idc_gen_find(NULL));
+    ck_assert_ptr_null(idc_gen_at(idc_gen_count()));
+}
+END_TEST
+
+START_TEST(test_param_errors)
+{
+    const idc_gen_info *g = idc_gen_find("xu");
+    idc_gen_values v;
+    idc_gen_values_init(&v, g);
+    ck_assert(idc_gen_get(&v, "m") == 10.0);
+    ck_assert(isnan(idc_gen_get(&v, "nosuch")));
+    ck_assert_str_eq(idc_gen_get_choice(&v, "mix"), "leaky");
+    ck_assert_ptr_null(idc_gen_get_choice(&v, "m"));
+    idc_err err;
+    static const struct {
+        const char *name, *value, *needle;
+    } bad[] = {
+        {"nosuch", "1", "--nosuch: unknown parameter of generator xu"},
+        {"m", "abc", "--m: expected an integer in 1..256"},
+        {"m", "0", "--m: expected an integer"},
+        {"m", "257", "--m: expected an integer"},
+        {"m", "3.5", "--m: expected an integer"},
+        {"m", "", "--m: expected an integer"},
+        {"m", "99999999999999999999999", "--m: expected an integer"},
+        {"rho", "1.5", "--rho: expected a number in [0, 1]"},
+        {"rho", "nan", "--rho: expected a number"},
+        {"rho", "inf", "--rho: expected a number"},
+        {"rho", "0.5x", "--rho: expected a number"},
+        {"theta", "-361", "--theta: expected a number"},
+        {"mix", "tanh", "--mix: expected one of leaky|orth|relu|smooth|sigmoid"},
+        {"mix", "", "--mix: expected one of"},
+        {"mix", "leak", "--mix: expected one of"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        idc_gen_values w = v;
+        ck_assert_int_eq(idc_gen_set_param(&w, bad[i].name, bad[i].value, &err), IDC_EINVAL);
+        ck_assert_msg(strstr(err.msg, bad[i].needle) != NULL, "%s=%s: %s", bad[i].name, bad[i].value, err.msg);
+        ck_assert_msg(strchr(err.msg, '\n') == NULL, "one line");
+        ck_assert(memcmp(&w, &v, sizeof v) == 0); /* unchanged on error */
+    }
+    ck_assert_int_eq(idc_gen_set_param(&v, "m", NULL, &err), IDC_EINVAL);
+    ck_assert_int_eq(idc_gen_set_param(&v, "mix", "orth", &err), IDC_OK);
+    ck_assert_str_eq(idc_gen_get_choice(&v, "mix"), "orth");
+    ck_assert_int_eq(idc_gen_set_param(&v, "rho", "0.25", &err), IDC_OK);
+    ck_assert(idc_gen_get(&v, "rho") == 0.25);
+    ck_assert_int_eq(idc_gen_set_param(&v, "m", "256", &err), IDC_OK); /* bounds inclusive */
+    idc_gen_values none;
+    idc_gen_values_init(&none, NULL);
+    ck_assert_int_eq(idc_gen_set_param(&none, "m", "1", &err), IDC_EINVAL);
+    idc_instance inst;
+    ck_assert_int_eq(idc_gen_generate(&inst, &none, 1, &err), IDC_EINVAL);
+    idc_gen_intent it[IDC_GEN_INTENT_MAX];
+    size_t n = 7;
+    ck_assert_int_eq(idc_gen_intent_get(it, &n, &none, &err), IDC_EINVAL);
+    ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
+/* Small parameters per generator for the determinism test. */
+static const char *small(const char *name)
+{
+    if (strcmp(name, "xu") == 0)
+        return "m=4 J=4";
+    if (strcmp(name, "ivae") == 0)
+        return "m=3 M=6";
+    return "";
+}
+
+START_TEST(test_determinism_and_provenance)
+{
+    for (size_t i = 0; i < idc_gen_count(); i++) {
+        const idc_gen_info *g = idc_gen_at(i);
+        idc_gen_values v;
+        idc_gen_values_init(&v, g);
+        set_all(&v, small(g->name));
+        idc_instance a, b, c;
+        idc_err err;
+        ck_assert_msg(idc_gen_generate(&a, &v, 77, &err) == IDC_OK, "%s: %s", g->name, err.msg);
+        ck_assert_int_eq(idc_gen_generate(&b, &v, 77, &err), IDC_OK);
+        ck_assert_int_eq(idc_gen_generate(&c, &v, 78, &err), IDC_OK);
+        char *sa = idc_instance_dump(&a), *sb = idc_instance_dump(&b), *sc = idc_instance_dump(&c);
+        ck_assert_str_eq(sa, sb);
+        ck_assert_msg(strcmp(sa, sc) != 0, "%s: seeds 77 and 78 give the same instance", g->name);
+        /* the models themselves differ, except for the fixed counterexamples */
+        char *ma = idc_instance_dump_model(&a), *mc = idc_instance_dump_model(&c);
+        if (strcmp(g->name, "cx") != 0)
+            ck_assert_msg(strcmp(ma, mc) != 0, "%s: seeds 77 and 78 give the same model", g->name);
+        else
+            ck_assert_str_eq(ma, mc);
+        free(ma);
+        free(mc);
+        /* the written text reads back to the same dump */
+        idc_instance r;
+        ck_assert_msg(idc_instance_read_string(&r, sa, &err) == IDC_OK, "%s: %s", g->name, err.msg);
+        char *sr = idc_instance_dump(&r);
+        ck_assert_str_eq(sa, sr);
+        json_t *p = json_loads(a.generator, 0, NULL);
+        ck_assert_ptr_nonnull(p);
+        ck_assert_str_eq(json_string_value(json_object_get(p, "name")), g->name);
+        ck_assert_str_eq(json_string_value(json_object_get(p, "version")), g->version);
+        ck_assert_str_eq(json_string_value(json_object_get(p, "seed")), "0x000000000000004d");
+        json_t *params = json_object_get(p, "params");
+        ck_assert_uint_eq(json_object_size(params), g->nparams);
+        for (size_t k = 0; k < g->nparams; k++)
+            ck_assert_msg(json_object_get(params, g->params[k].name) != NULL, "%s: param %s not recorded", g->name,
+                          g->params[k].name);
+        json_decref(p);
+        free(sa);
+        free(sb);
+        free(sc);
+        free(sr);
+        idc_instance_clear(&a);
+        idc_instance_clear(&b);
+        idc_instance_clear(&c);
+        idc_instance_clear(&r);
+    }
+}
+END_TEST
+
+START_TEST(test_invalid_combinations)
+{
+    static const struct {
+        const char *gen, *params, *needle;
+    } bad[] = {
+        {"xu", "m=10 block=3", "--block: 3 does not divide m = 10"},
+        {"xu", "m=4 J=2 k=3", "--k: ER-3 needs 12 edges"},
+        {"xu", "m=4 J=7", "--J: only 6 distinct masks"},
+        {"xu", "m=4 J=2 n=3", "--n: 3 must be >= m = 4"},
+        {"xu", "m=4 J=2", "--cover: A3.8b needs m <= C(J, J/2)"},
+        {"xu", "m=8 J=4", "--cover: A3.8b needs m <= C(J, J/2)"}, /* C(4, 2) = 6 < 8 */
+        {"xu", "m=10 J=3", "--cover: A3.8b needs m <= C(J, J/2)"},
+        {"xu", "m=40 J=10 rho=0.75", "J r / m is not an integer"},
+        {"xu", "m=3 J=2 rho=1", "--J: only 1 distinct masks"},
+        {"kivva", "m=1 p2=fail_ratio", "--p2: breaking P2 needs m >= 2"},
+        {"kivva", "m=3 cov=full", "--p2: cov=full makes P2 fail"},
+        {"kivva", "m=3 J=1", "--J: P2 speaks about pairs"},
+        {"kivva", "m=3 n=2", "--n: 2 must be >= m = 3"},
+        {"ivae", "m=3 n=2", "--n: 2 must be >= m = 3"},
+        {"pdgmm", "m=3 n=2", "--n: 2 must be in m..4096"},
+        {"violate", "pre=P1nd m=1", "--m: pre=P1nd needs m >= 2"},
+        {"violate", "pre=F4 m=1", "--m: pre=F4 needs m >= 2"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const idc_gen_info *g = idc_gen_find(bad[i].gen);
+        idc_gen_values v;
+        idc_gen_values_init(&v, g);
+        set_all(&v, bad[i].params);
+        idc_instance inst;
+        idc_err err;
+        ck_assert_msg(idc_gen_generate(&inst, &v, 3, &err) == IDC_EINVAL, "%s %s accepted", bad[i].gen,
+                      bad[i].params);
+        ck_assert_msg(strstr(err.msg, bad[i].needle) != NULL, "%s %s: %s", bad[i].gen, bad[i].params, err.msg);
+        ck_assert_uint_eq(inst.prior.ncomp, 0); /* cleared */
+        ck_assert_ptr_null(inst.generator);
+    }
+}
+END_TEST
+
+START_TEST(test_list_text)
+{
+    char *s = idc_gen_list_text();
+    ck_assert_ptr_nonnull(s);
+    for (size_t i = 0; i < idc_gen_count(); i++) {
+        const idc_gen_info *g = idc_gen_at(i);
+        ck_assert(strstr(s, g->name) != NULL);
+        for (size_t k = 0; k < g->nparams; k++)
+            ck_assert(strstr(s, g->params[k].name) != NULL);
+    }
+    ck_assert(strstr(s, "intent at the defaults: P1=HOLDS") != NULL);
+    ck_assert(strstr(s, "A3.4=HOLDS(may be UNKNOWN)") != NULL);
+    free(s);
+}
+END_TEST
+
+START_TEST(test_intent_entries)
+{
+    for (size_t i = 0; i < idc_gen_count(); i++) {
+        const idc_gen_info *g = idc_gen_at(i);
+        idc_gen_values v;
+        idc_gen_values_init(&v, g);
+        idc_gen_intent it[IDC_GEN_INTENT_MAX];
+        size_t n = 0;
+        idc_err err;
+        ck_assert_int_eq(idc_gen_intent_get(it, &n, &v, &err), IDC_OK);
+        ck_assert_uint_gt(n, 0);
+        for (size_t k = 0; k < n; k++) {
+            ck_assert_msg(idc_pre_info_find(it[k].id) != NULL, "%s: %s is not a registered ID", g->name, it[k].id);
+            ck_assert(it[k].verdict == IDC_HOLDS || it[k].verdict == IDC_FAILS);
+            for (size_t l = 0; l < k; l++)
+                ck_assert_str_ne(it[k].id, it[l].id);
+        }
+    }
+    /* the same errors as generation */
+    idc_gen_values v;
+    idc_gen_values_init(&v, idc_gen_find("xu"));
+    set_all(&v, "m=10 block=3");
+    idc_gen_intent it[IDC_GEN_INTENT_MAX];
+    size_t n;
+    idc_err err;
+    ck_assert_int_eq(idc_gen_intent_get(it, &n, &v, &err), IDC_EINVAL);
+    ck_assert(strstr(err.msg, "--block") != NULL);
+}
+END_TEST
+
+START_TEST(test_mixing)
+{
+    uint64_t seed = idc_test_seed(11);
+    IDC_TEST_PRINT_SEED("test_mixing", seed);
+    idc_rng s = idc_rng_stream(seed, 0, IDC_PURPOSE_GENERATOR);
+    idc_err err;
+    for (int kind = 0; kind < 5; kind++) {
+        idc_mix_params p = {(idc_mix_kind)kind, 3, 5, 0, 0.3, 3.0, 0.5};
+        p.layers = idc_mix_default_layers(p.kind);
+        ck_assert_uint_eq(p.layers, kind == IDC_MIX_ORTH ? 10 : 2);
+        idc_pamap f;
+        idc_pamap_init(&f);
+        uint64_t k = 0;
+        ck_assert_int_eq(idc_gen_mix(&f, &p, s, &k, &err), IDC_OK);
+        ck_assert_uint_eq(f.in_dim, 3);
+        ck_assert_uint_eq(f.out_dim, 5);
+        ck_assert_uint_eq(f.nlayers, p.layers);
+        ck_assert(k > 0);
+        for (size_t l = 0; l < f.nlayers; l++) {
+            const idc_layer *L = &f.layers[l];
+            if (kind == IDC_MIX_ORTH) {
+                /* W = c Q, Q with orthonormal columns; slope = s (c = 1) or 1/s (c = s > 1) */
+                double c2 = 0;
+                for (size_t r = 0; r < L->out; r++)
+                    c2 += L->W[r * L->in] * L->W[r * L->in];
+                for (size_t a = 0; a < L->in; a++)
+                    for (size_t bcol = 0; bcol < L->in; bcol++) {
+                        double t = 0;
+                        for (size_t r = 0; r < L->out; r++)
+                            t += L->W[r * L->in + a] * L->W[r * L->in + bcol];
+                        ck_assert(fabs(t - (a == bcol ? c2 : 0.0)) < 1e-12 * (1 + c2));
+                    }
+                double c = sqrt(c2);
+                ck_assert_int_eq(L->act, IDC_ACT_LEAKY);
+                if (fabs(c - 1.0) < 1e-12)
+                    ck_assert(L->slope >= 0.5 && L->slope < 1.0);
+                else
+                    ck_assert(fabs(c * L->slope - 1.0) < 1e-12 && c > 1.0 && c <= 1.5);
+                for (size_t r = 0; r < L->out; r++)
+                    ck_assert(L->b[r] == 0.0);
+            } else if (l + 1 < f.nlayers) {
+                static const idc_act want[] = {IDC_ACT_LEAKY, IDC_ACT_LEAKY, IDC_ACT_RELU, IDC_ACT_SMOOTH_LEAKY,
+                                               IDC_ACT_SIGMOID};
+                ck_assert_int_eq(L->act, want[kind]);
+                ck_assert(L->slope == (idc_act_has_slope(L->act) ? 0.3 : 0.0));
+            } else {
+                ck_assert_int_eq(L->act, IDC_ACT_IDENTITY);
+            }
+        }
+        ck_assert_int_eq(idc_mix_injective(&p), kind == IDC_MIX_LEAKY || kind == IDC_MIX_ORTH);
+        ck_assert_int_eq(idc_mix_pa(&p), kind <= IDC_MIX_RELU);
+        ck_assert_int_eq(idc_pamap_is_pa(&f), kind <= IDC_MIX_RELU);
+        idc_pamap_clear(&f);
+    }
+    /* x -> max(s x, x) through the stored layer: a one-layer orth map */
+    idc_mix_params p1 = {IDC_MIX_ORTH, 1, 1, 1, 0, 1, 0};
+    for (uint64_t t = 0; t < 20; t++) {
+        idc_pamap f;
+        idc_pamap_init(&f);
+        uint64_t k = 0;
+        idc_rng st = idc_rng_stream(seed + t, 0, IDC_PURPOSE_GENERATOR);
+        ck_assert_int_eq(idc_gen_mix(&f, &p1, st, &k, &err), IDC_OK);
+        double q = f.layers[0].W[0], a = f.layers[0].slope;
+        double sc = fabs(q) > 1.0 + 1e-12 ? fabs(q) : a; /* the drawn s */
+        double sign = q > 0 ? 1.0 : -1.0;
+        double work[4];
+        for (int xi = -2; xi <= 2; xi++) {
+            double x = xi, y;
+            idc_pamap_eval(&f, &y, &x, work);
+            double u = sign * x; /* Q x with Q = +-1 */
+            double want = fmax(sc * u, u);
+            ck_assert_msg(fabs(y - want) < 1e-12, "x=%g: %g vs %g", x, y, want);
+        }
+        idc_pamap_clear(&f);
+    }
+    /* errors */
+    idc_mix_params bad[] = {
+        {(idc_mix_kind)7, 3, 3, 2, 0.2, 2, 0},
+        {IDC_MIX_LEAKY, 3, 2, 2, 0.2, 2, 0},
+        {IDC_MIX_LEAKY, 0, 2, 2, 0.2, 2, 0},
+        {IDC_MIX_LEAKY, 3, 3, 0, 0.2, 2, 0},
+        {IDC_MIX_LEAKY, 3, 3, 2, 0.2, 0.5, 0},
+    };
+    const char *needles[] = {"--mix", "--n", "--m", "--layers", "--cond"};
+    for (size_t i = 0; i < 5; i++) {
+        idc_pamap f;
+        idc_pamap_init(&f);
+        uint64_t k = 0;
+        ck_assert_int_eq(idc_gen_mix(&f, &bad[i], s, &k, &err), IDC_EINVAL);
+        ck_assert_msg(strstr(err.msg, needles[i]) != NULL, "%s", err.msg);
+        idc_pamap_clear(&f);
+    }
+}
+END_TEST
+
+/* xu: the declared frame and factors, computed two ways where possible. */
+START_TEST(test_xu_structure)
+{
+    uint64_t seed = idc_test_seed(5);
+    IDC_TEST_PRINT_SEED("test_xu_structure", seed);
+    const idc_gen_info *g = idc_gen_find("xu");
+    idc_err err;
+    for (int variant = 0; variant < 4; variant++) {
+        idc_gen_values v;
+        idc_gen_values_init(&v, g);
+        set_all(&v, variant == 0   ? "m=6 J=6 rho=0.5 k=2"
+                    : variant == 1 ? "m=6 J=6 rho=0.5 k=2 delta=1.5"
+                    : variant == 2 ? "m=5 J=5 rho=0.6 k=1 theta=20"
+                                   : "m=4 J=4 rho=0 k=0");
+        idc_instance inst;
+        ck_assert_msg(idc_gen_generate(&inst, &v, seed, &err) == IDC_OK, "%s", err.msg);
+        const idc_pdgmm *p = &inst.prior;
+        size_t m = p->dim;
+        ck_assert(p->has_frame);
+        /* variances of a variable agree across every component holding it:
+         * (C C^T)_ii is the SCM's population variance */
+        double var[8] = {0};
+        for (size_t j = 0; j < p->ncomp; j++) {
+            const idc_component *c = &p->comp[j];
+            ck_assert_int_eq(c->form, IDC_COMP_FRAME);
+            ck_assert(fabs(c->weight - 1.0 / (double)p->ncomp) < 1e-15);
+            for (size_t a = 0; a < c->nsupport; a++) {
+                double t = 0;
+                for (size_t b = 0; b < c->rank; b++) {
+                    t += c->frame_L[a * c->rank + b] * c->frame_L[a * c->rank + b];
+                    if (b > a)
+                        ck_assert(c->frame_L[a * c->rank + b] == 0.0);
+                }
+                ck_assert(c->frame_L[a * c->rank + a] > 0.0);
+                size_t i = c->support[a];
+                ck_assert(t >= 1.0 - 1e-12); /* N(0,1) noise: variance >= 1 */
+                if (var[i] != 0.0)
+                    ck_assert(fabs(var[i] - t) < 1e-10 * t);
+                var[i] = t;
+                if (variant == 1) /* frame mean = -b_i = -delta * std_i */
+                    ck_assert(fabs(c->frame_mean[a] + 1.5 * sqrt(t)) < 1e-10 * sqrt(t));
+                else if (variant != 2)
+                    ck_assert(c->frame_mean[a] == 0.0);
+            }
+        }
+        for (size_t i = 0; i < m; i++) {
+            for (size_t j = 0; j < m; j++) {
+                double bij = p->frame_basis[i * m + j];
+                if (variant == 2) { /* orthogonal rotation */
+                    double t = 0;
+                    for (size_t a = 0; a < m; a++)
+                        t += p->frame_basis[a * m + i] * p->frame_basis[a * m + j];
+                    ck_assert(fabs(t - (i == j ? 1.0 : 0.0)) < 1e-12);
+                    ck_assert(bij != 0.0);
+                } else {
+                    ck_assert(bij == (i == j ? 1.0 : 0.0));
+                }
+            }
+            if (variant == 0 || variant == 3)
+                ck_assert(p->frame_translation[i] == 0.0);
+            if (variant == 1 && var[i] != 0.0)
+                ck_assert(fabs(p->frame_translation[i] - 1.5 * sqrt(var[i])) < 1e-10 * var[i]);
+        }
+        if (variant == 3) /* ER-0: Cov = I, so every factor is exactly 1 */
+            for (size_t j = 0; j < p->ncomp; j++) {
+                ck_assert_uint_eq(p->comp[j].nsupport, 1);
+                ck_assert(p->comp[j].frame_L[0] == 1.0);
+            }
+        idc_instance_clear(&inst);
+    }
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("generators/registry");
+    const idc_test_case cases[] = {
+        {"test_lookup", test_lookup},
+        {"test_param_errors", test_param_errors},
+        {"test_determinism_and_provenance", test_determinism_and_provenance},
+        {"test_invalid_combinations", test_invalid_combinations},
+        {"test_list_text", test_list_text},
+        {"test_intent_entries", test_intent_entries},
+        {"test_mixing", test_mixing},
+        {"test_xu_structure", test_xu_structure},
+    };
+    idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 60);
+    return idc_test_run(s);
+}

@@ -1,0 +1,481 @@
+/* Generator "xu": the synthetic data of X §5 / App. D (Table 1).
+ *
+ * Latent: a linear Gaussian SCM on an Erdős–Rényi DAG with k*m edges (a
+ * random topological order, k*m distinct forward pairs, weights uniform on
+ * +-[0.2, 1.0], N(0,1) noise), whose covariance
+ * Cov = (I - B)^{-1} (I - B)^{-T} is computed in doubles. J distinct random
+ * masks (rho-hot: max(1, round(rho * m)) active variables, rho = 0 meaning
+ * one variable; or unions of `block` consecutive variables that are always
+ * active together) define the components: component j is the degenerate
+ * Gaussian with its active variables S_j ~ N(0, Cov[S_j, S_j]) and every
+ * inactive variable i fixed at b_i = delta * sqrt(Cov_ii) (delta times the
+ * population std; the SCM's population mean is 0). The whole latent is then
+ * rotated, z' = R z, R the product of the Givens rotations by theta in
+ * every coordinate plane (i, j), i < j (R = I exactly when theta = 0).
+ * Equal weights 1/J.
+ *
+ * Declared exactly (CERTIFICATES.md §7) in the model's FRAME form: basis R,
+ * translation t = R b (rounded product; the stored t is what the model
+ * means), component j on support S_j with frame mean -b_{S_j} and frame
+ * factor C_j = chol(Cov[S_j, S_j]) (lower triangular with a positive
+ * diagonal, hence exactly nonsingular). So mu_j = t + R[:,S_j] c_j and
+ * Sigma_j = R[:,S_j] C_j C_j^T R[:,S_j]^T over Q: A3.6 holds exactly (common
+ * point t, common basis R), and with theta = 0 and delta = 0 the supports
+ * are exactly the coordinate subspaces span{e_i : i in S_j} (A3.8a).
+ *
+ * With cover = 1 (and block = 1) the masks are redrawn until A3.8b holds
+ * for them (for every i != k some mask contains k but not i), at most
+ * XU_COVER_TRIES times; then, when w = J r / m is an integer with
+ * 1 <= w < J, they are built instead: every variable gets a distinct code
+ * in {0,1}^J of weight w (its membership in the J masks) and every mask has
+ * r members. Distinct codes of equal weight are pairwise incomparable, which
+ * is exactly A3.8b. The codes start from a cyclic balanced fill and are
+ * randomised by margin-preserving switches (a 2x2 swap of a 1 0 / 0 1
+ * pattern), until codes and masks are pairwise distinct. Otherwise (e.g.
+ * m = 10, J = 3, r = 5, where no 10 incomparable codes of length 3 exist)
+ * the generator reports that A3.8b cannot be met (at once when
+ * m > C(J, floor(J/2)): the membership codes of A3.8b form an antichain,
+ * Sperner's bound).
+ *
+ * Streams: (seed, part 0) the SCM, (seed, part 1) the masks, (seed, part 2)
+ * the mixing map, so changing the map leaves the latent unchanged. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "generators/gen_impl.h"
+
+#define XU_VERSION "1"
+#define XU_MAX_M 256
+#define XU_MASK_TRIES 1000
+#define XU_COVER_TRIES 200
+#define XU_SWITCH_ROUNDS 1000
+
+static const idc_gen_param xu_params[] = {
+    {"m", IDC_GEN_INT, "10", 1, XU_MAX_M, NULL, "latent dimension"},
+    {"J", IDC_GEN_INT, "10", 1, IDC_MAX_COMPONENTS, NULL, "components (distinct masks)"},
+    {"k", IDC_GEN_INT, "1", 0, 16, NULL, "ER-k DAG with k*m edges (0: independent latents)"},
+    {"rho", IDC_GEN_REAL, "0.5", 0, 1, NULL, "fraction of active variables per mask (0: one variable)"},
+    {"delta", IDC_GEN_REAL, "0", 0, 100, NULL, "inactive value b_i = delta * population std of z_i"},
+    {"theta", IDC_GEN_REAL, "0", -360, 360, NULL, "rotation angle (degrees) in every coordinate plane"},
+    {"block", IDC_GEN_INT, "1", 1, XU_MAX_M, NULL, "variables active together in blocks (divides m)"},
+    {"cover", IDC_GEN_INT, "1", 0, 1, NULL, "1: redraw masks until A3.8b holds (block = 1)"},
+    IDC_GEN_PARAMS_MIX,
+    IDC_GEN_PARAMS_TAIL,
+};
+
+typedef struct {
+    size_t m, J, k, block, units, active, r;
+    double rho, delta, theta;
+    int cover;
+} xu_shape;
+
+/* C(n, k) capped at 1e18. */
+static double binom_capped(size_t n, size_t k)
+{
+    double b = 1.0;
+    for (size_t i = 0; i < k; i++) {
+        b = b * (double)(n - i) / (double)(i + 1);
+        if (b > 1e18)
+            return 1e18;
+    }
+    return b;
+}
+
+static int xu_shape_get(xu_shape *s, const idc_gen_values *v, idc_err *err)
+{
+    s->m = idc_gen_getz(v, "m");
+    s->J = idc_gen_getz(v, "J");
+    s->k = idc_gen_getz(v, "k");
+    s->rho = idc_gen_get(v, "rho");
+    s->delta = idc_gen_get(v, "delta");
+    s->theta = idc_gen_get(v, "theta");
+    s->block = idc_gen_getz(v, "block");
+    s->cover = idc_gen_getz(v, "cover") != 0;
+    if (s->m % s->block != 0)
+        return idc_err_set(err, IDC_EINVAL, "--block: %zu does not divide m = %zu", s->block, s->m);
+    s->units = s->m / s->block;
+    if (s->rho == 0.0) {
+        s->active = 1;
+    } else {
+        long long a = llround(s->rho * (double)s->units);
+        s->active = a < 1 ? 1 : (size_t)a > s->units ? s->units : (size_t)a;
+    }
+    s->r = s->active * s->block;
+    size_t pairs = s->m * (s->m - 1) / 2;
+    if (s->k * s->m > pairs)
+        return idc_err_set(err, IDC_EINVAL, "--k: ER-%zu needs %zu edges, a DAG on m = %zu nodes has at most %zu",
+                           s->k, s->k * s->m, s->m, pairs);
+    double nm = binom_capped(s->units, s->active);
+    if ((double)s->J > nm)
+        return idc_err_set(err, IDC_EINVAL, "--J: only %.0f distinct masks of %zu active out of %zu blocks", nm,
+                           s->active, s->units);
+    return IDC_OK;
+}
+
+/* R = product over i < j of the Givens rotation by theta (degrees) in the
+ * plane (i, j); R = I exactly when theta = 0. */
+static void givens_product(double *R, size_t m, double theta)
+{
+    memset(R, 0, m * m * sizeof(double));
+    for (size_t i = 0; i < m; i++)
+        R[i * m + i] = 1.0;
+    if (theta == 0.0)
+        return;
+    double th = theta * M_PI / 180.0, c = cos(th), s = sin(th);
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = i + 1; j < m; j++)
+            for (size_t a = 0; a < m; a++) {
+                double ri = R[a * m + i], rj = R[a * m + j];
+                R[a * m + i] = c * ri + s * rj;
+                R[a * m + j] = -s * ri + c * rj;
+            }
+}
+
+/* Cov = (I - B)^{-1} (I - B)^{-T} of a random ER-k linear Gaussian SCM. */
+static int scm_cov(double *cov, size_t m, size_t k, idc_gdraw *d, idc_err *err)
+{
+    size_t P = m * (m - 1) / 2, E = k * m;
+    size_t *order = idc_calloc(m, sizeof(size_t)), *pairs = idc_calloc(P ? P : 1, sizeof(size_t));
+    double *B = idc_calloc(m * m, sizeof(double)), *A = idc_calloc(m * m, sizeof(double));
+    size_t *pa = idc_calloc(P ? P : 1, sizeof(size_t)), *pb = idc_calloc(P ? P : 1, sizeof(size_t));
+    int rc = IDC_OK;
+    if (order == NULL || pairs == NULL || B == NULL || A == NULL || pa == NULL || pb == NULL) {
+        rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < m; i++)
+        order[i] = i;
+    for (size_t i = 0; i + 1 < m; i++) {
+        size_t j = i + idc_gd_below(d, m - i);
+        size_t t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    size_t q = 0;
+    for (size_t a = 0; a < m; a++)
+        for (size_t b = a + 1; b < m; b++) {
+            pa[q] = a;
+            pb[q] = b;
+            pairs[q] = q;
+            q++;
+        }
+    for (size_t e = 0; e < E; e++) {
+        size_t j = e + idc_gd_below(d, P - e);
+        size_t t = pairs[e];
+        pairs[e] = pairs[j];
+        pairs[j] = t;
+        size_t parent = order[pa[pairs[e]]], child = order[pb[pairs[e]]];
+        double sign = (idc_rng_u64(d->s, d->k++) & 1) ? -1.0 : 1.0;
+        B[child * m + parent] = sign * (0.2 + 0.8 * idc_gd_uniform(d));
+    }
+    /* Rows of A = (I - B)^{-1} in topological order: A_v = e_v + sum B_vp A_p. */
+    for (size_t pos = 0; pos < m; pos++) {
+        size_t v = order[pos];
+        A[v * m + v] = 1.0;
+        for (size_t pp = 0; pp < pos; pp++) {
+            size_t p = order[pp];
+            double w = B[v * m + p];
+            if (w != 0.0)
+                for (size_t c = 0; c < m; c++)
+                    A[v * m + c] += w * A[p * m + c];
+        }
+    }
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < m; j++) {
+            double t = 0.0;
+            for (size_t c = 0; c < m; c++)
+                t += A[i * m + c] * A[j * m + c];
+            cov[i * m + j] = t;
+        }
+done:
+    free(order);
+    free(pairs);
+    free(B);
+    free(A);
+    free(pa);
+    free(pb);
+    return rc;
+}
+
+/* 1 when the masks (J x m, 0/1) satisfy A3.8b's index variability. */
+static int masks_cover(const unsigned char *mk, size_t J, size_t m)
+{
+    for (size_t i = 0; i < m; i++)
+        for (size_t k = 0; k < m; k++) {
+            if (k == i)
+                continue;
+            int ok = 0;
+            for (size_t j = 0; j < J && !ok; j++)
+                ok = mk[j * m + k] && !mk[j * m + i];
+            if (!ok)
+                return 0;
+        }
+    return 1;
+}
+
+/* Balanced code construction (see the header comment); IDC_EUNABLE when w
+ * is not an integer in 1..J-1 or no distinct codes/masks were reached. */
+static int masks_balanced(unsigned char *mk, const xu_shape *s, idc_gdraw *d)
+{
+    size_t m = s->m, J = s->J, r = s->r;
+    if ((J * r) % m != 0)
+        return IDC_EUNABLE;
+    size_t w = J * r / m;
+    if (w < 1 || w >= J)
+        return IDC_EUNABLE;
+    unsigned char *M = idc_calloc(m * J, 1);
+    if (M == NULL)
+        return IDC_ENOMEM;
+    for (size_t p = 0; p < m * w; p++)
+        M[(p / w) * J + p % J] = 1;
+    int rc = IDC_EUNABLE;
+    for (int round = 0; round < XU_SWITCH_ROUNDS && rc != IDC_OK; round++) {
+        for (size_t t = 0; t < 4 * m * J; t++) {
+            size_t a = idc_gd_below(d, m), b = idc_gd_below(d, m);
+            size_t x = idc_gd_below(d, J), y = idc_gd_below(d, J);
+            if (M[a * J + x] && !M[a * J + y] && !M[b * J + x] && M[b * J + y]) {
+                M[a * J + x] = 0, M[a * J + y] = 1, M[b * J + x] = 1, M[b * J + y] = 0;
+            }
+        }
+        int ok = 1;
+        for (size_t a = 0; a < m && ok; a++)
+            for (size_t b = a + 1; b < m && ok; b++)
+                ok = memcmp(M + a * J, M + b * J, J) != 0;
+        for (size_t x = 0; x < J && ok; x++)
+            for (size_t y = x + 1; y < J && ok; y++) {
+                int same = 1;
+                for (size_t a = 0; a < m && same; a++)
+                    same = M[a * J + x] == M[a * J + y];
+                ok = !same;
+            }
+        if (ok)
+            rc = IDC_OK;
+    }
+    for (size_t j = 0; j < J && rc == IDC_OK; j++)
+        for (size_t i = 0; i < m; i++)
+            mk[j * m + i] = M[i * J + j];
+    free(M);
+    return rc;
+}
+
+/* J distinct masks (J x m) of s->active blocks; redrawn until they cover
+ * when asked. */
+static int draw_masks(unsigned char *mk, const xu_shape *s, idc_gdraw *d, idc_err *err)
+{
+    size_t U = s->units, m = s->m;
+    size_t *perm = idc_calloc(U, sizeof(size_t));
+    if (perm == NULL)
+        return idc_err_set(err, IDC_ENOMEM, "out of memory");
+    int want_cover = s->cover && s->block == 1 && s->r < m;
+    int rc = IDC_OK;
+    /* A3.8b says the m membership codes in {0,1}^J form an antichain:
+     * Sperner bounds m by C(J, floor(J/2)). */
+    if (want_cover && (double)m > binom_capped(s->J, s->J / 2)) {
+        free(perm);
+        return idc_err_set(err, IDC_EINVAL,
+                           "--cover: A3.8b needs m <= C(J, J/2) (Sperner), here m = %zu and J = %zu (raise J or "
+                           "set cover=0)",
+                           m, s->J);
+    }
+    for (int attempt = 0;; attempt++) {
+        for (size_t j = 0; j < s->J && rc == IDC_OK; j++) {
+            int tries = 0;
+            for (;;) {
+                for (size_t u = 0; u < U; u++)
+                    perm[u] = u;
+                for (size_t a = 0; a < s->active; a++) {
+                    size_t b = a + idc_gd_below(d, U - a);
+                    size_t t = perm[a];
+                    perm[a] = perm[b];
+                    perm[b] = t;
+                }
+                memset(mk + j * m, 0, m);
+                for (size_t a = 0; a < s->active; a++)
+                    for (size_t c = 0; c < s->block; c++)
+                        mk[j * m + perm[a] * s->block + c] = 1;
+                int dup = 0;
+                for (size_t jj = 0; jj < j && !dup; jj++)
+                    dup = memcmp(mk + jj * m, mk + j * m, m) == 0;
+                if (!dup)
+                    break;
+                if (++tries >= XU_MASK_TRIES) {
+                    rc = idc_err_set(err, IDC_EINVAL,
+                                     "--J: could not draw %zu distinct masks in %d tries (lower J or raise rho)",
+                                     s->J, XU_MASK_TRIES);
+                    break;
+                }
+            }
+        }
+        if (rc != IDC_OK || !want_cover || masks_cover(mk, s->J, m))
+            break;
+        if (attempt + 1 >= XU_COVER_TRIES) {
+            rc = masks_balanced(mk, s, d);
+            if (rc == IDC_OK && !masks_cover(mk, s->J, m))
+                rc = idc_err_set(err, IDC_EINTERNAL, "xu: balanced masks violate A3.8b");
+            else if (rc == IDC_ENOMEM)
+                rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+            else if (rc != IDC_OK)
+                rc = idc_err_set(err, IDC_EINVAL,
+                                 "--cover: no %zu masks of %zu active variables satisfying A3.8b found in %d "
+                                 "draws and J r / m is not an integer in 1..J-1 (raise J, change rho, or set "
+                                 "cover=0)",
+                                 s->J, s->r, XU_COVER_TRIES);
+            break;
+        }
+    }
+    free(perm);
+    return rc;
+}
+
+/* Lower Cholesky factor of the s x s matrix S (row-major) into C. */
+static int cholesky(double *C, const double *S, size_t s)
+{
+    memset(C, 0, s * s * sizeof(double));
+    for (size_t i = 0; i < s; i++)
+        for (size_t j = 0; j <= i; j++) {
+            double t = S[i * s + j];
+            for (size_t c = 0; c < j; c++)
+                t -= C[i * s + c] * C[j * s + c];
+            if (i == j) {
+                if (!(t > 0.0))
+                    return IDC_EDOM;
+                C[i * s + i] = sqrt(t);
+            } else {
+                C[i * s + j] = t / C[j * s + j];
+            }
+        }
+    return IDC_OK;
+}
+
+static int xu_generate(idc_instance *out, const idc_gen_values *v, uint64_t seed, idc_err *err)
+{
+    idc_instance_init(out);
+    xu_shape s;
+    int rc = xu_shape_get(&s, v, err);
+    if (rc != IDC_OK)
+        return rc;
+    size_t m = s.m, J = s.J;
+    idc_mix_params mp = idc_gen_mix_params(v, m);
+    if (mp.n < m)
+        return idc_err_set(err, IDC_EINVAL, "--n: %zu must be >= m = %zu (0 means m)", mp.n, m);
+    double *cov = idc_calloc(m * m, sizeof(double)), *b = idc_calloc(m, sizeof(double));
+    double *sub = idc_calloc(m * m, sizeof(double));
+    unsigned char *mk = idc_calloc(J * m, 1);
+    if (cov == NULL || b == NULL || sub == NULL || mk == NULL) {
+        rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+        goto done;
+    }
+    idc_gdraw dl = idc_gdraw_make(seed, 0), dm = idc_gdraw_make(seed, 1), dmap = idc_gdraw_make(seed, 2);
+    rc = scm_cov(cov, m, s.k, &dl, err);
+    if (rc == IDC_OK)
+        rc = draw_masks(mk, &s, &dm, err);
+    idc_pdgmm *g = &out->prior;
+    if (rc == IDC_OK)
+        rc = idc_pdgmm_alloc(g, m, J, err);
+    if (rc == IDC_OK)
+        rc = idc_gen_frame_identity(g, err);
+    if (rc != IDC_OK)
+        goto done;
+    for (size_t i = 0; i < m; i++)
+        b[i] = s.delta * sqrt(cov[i * m + i]);
+    givens_product(g->frame_basis, m, s.theta);
+    for (size_t i = 0; i < m; i++) {
+        double t = 0.0;
+        for (size_t a = 0; a < m; a++)
+            t += g->frame_basis[i * m + a] * b[a];
+        g->frame_translation[i] = t;
+    }
+    for (size_t j = 0; j < J && rc == IDC_OK; j++) {
+        rc = idc_gen_comp_frame(g, j, s.r, err);
+        if (rc != IDC_OK)
+            break;
+        idc_component *c = &g->comp[j];
+        c->weight = 1.0 / (double)J;
+        size_t a = 0;
+        for (size_t i = 0; i < m; i++)
+            if (mk[j * m + i])
+                c->support[a++] = i;
+        for (size_t x = 0; x < s.r; x++) {
+            c->frame_mean[x] = b[c->support[x]] == 0.0 ? 0.0 : -b[c->support[x]];
+            for (size_t y = 0; y < s.r; y++)
+                sub[x * s.r + y] = cov[c->support[x] * m + c->support[y]];
+        }
+        if (cholesky(c->frame_L, sub, s.r) != IDC_OK)
+            rc = idc_err_set(err, IDC_EINTERNAL, "xu: SCM covariance not positive definite in doubles");
+    }
+    if (rc == IDC_OK) {
+        idc_pdgmm_update_frame_floats(g);
+        rc = idc_gen_mix(&out->map, &mp, dmap.s, &dmap.k, err);
+    }
+    if (rc == IDC_OK)
+        idc_gen_apply_tail(out, v);
+done:
+    free(cov);
+    free(b);
+    free(sub);
+    free(mk);
+    if (rc != IDC_OK)
+        idc_instance_clear(out);
+    return rc;
+}
+
+static int xu_intent(idc_gen_intent *out, size_t *n, const idc_gen_values *v, idc_err *err)
+{
+    xu_shape s;
+    int rc = xu_shape_get(&s, v, err);
+    if (rc != IDC_OK)
+        return rc;
+    size_t m = s.m;
+    double *R = idc_calloc(m * m, sizeof(double));
+    if (R == NULL)
+        return idc_err_set(err, IDC_ENOMEM, "out of memory");
+    givens_product(R, m, s.theta);
+    int ident = 1, dense = 1;
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < m; j++) {
+            ident &= R[i * m + j] == (i == j ? 1.0 : 0.0);
+            dense &= R[i * m + j] != 0.0;
+        }
+    free(R);
+    int full = s.r == m;
+    idc_gen_intent_add(out, n, "P1", IDC_HOLDS, 0);
+    idc_gen_intent_add(out, n, "PD", IDC_HOLDS, 0);
+    idc_gen_intent_add(out, n, "P1nd", full ? IDC_HOLDS : IDC_FAILS, 0);
+    idc_gen_intent_add(out, n, "DIMU1", IDC_HOLDS, 0);
+    idc_gen_intent_add(out, n, "A3.6", IDC_HOLDS, 0);
+    idc_gen_intent_add(out, n, "A3.4", IDC_HOLDS, !full);
+    if (full) {
+        idc_gen_intent_add(out, n, "A3.8a", IDC_HOLDS, 0);
+        idc_gen_intent_add(out, n, "A3.8b", m == 1 ? IDC_HOLDS : IDC_FAILS, 0);
+    } else if (ident) {
+        idc_gen_intent_add(out, n, "A3.8a", s.delta == 0.0 ? IDC_HOLDS : IDC_FAILS, 0);
+        if (s.block > 1)
+            idc_gen_intent_add(out, n, "A3.8b", IDC_FAILS, 0);
+        else if (s.cover)
+            idc_gen_intent_add(out, n, "A3.8b", IDC_HOLDS, 0);
+    } else if (dense) {
+        /* Every row of R[:, S_j] is nonzero: Sigma_j has a full nonzero
+         * diagonal but rank |S_j| < m. */
+        idc_gen_intent_add(out, n, "A3.8a", IDC_FAILS, 0);
+        idc_gen_intent_add(out, n, "A3.8b", IDC_FAILS, 0);
+    }
+    idc_mix_params mp = idc_gen_mix_params(v, m);
+    idc_gen_intent_mix(out, n, &mp);
+    return IDC_OK;
+}
+
+const idc_gen_info idc_gen_info_xu = {
+    "xu",
+    XU_VERSION,
+    "X Table 1 data: ER-k linear Gaussian SCM, J rho-hot masks, masked value delta*std, rotation theta",
+    xu_params,
+    sizeof xu_params / sizeof xu_params[0],
+    "P1, PD, DIMU1, A3.6 (declared frame) hold; P1nd fails unless every mask is full; A3.4 holds "
+    "generically (undecided for degenerate components so far); A3.8a holds iff delta = 0 and theta = 0 "
+    "(or every mask is full), fails otherwise (theta != 0: when the rotation has no zero entry); A3.8b "
+    "holds with cover = 1 and block = 1 at theta = 0, fails with block > 1 or a dense rotation; "
+    "DIM, F1, FC hold; F4/F3/F2 hold for mix=leaky and mix=orth",
+    xu_generate,
+    xu_intent,
+};
