@@ -445,6 +445,27 @@ int idc_stage1_encode(idc_stage1 *s, double *zhat, const double *x, size_t n, id
     return IDC_OK;
 }
 
+int idc_stage1_decode(idc_stage1 *s, double *xhat, const double *zhat, size_t n, idc_err *err)
+{
+    size_t k = s->cfg.latent_dim, d = s->xdim;
+    if (zhat == NULL || n == 0)
+        return idc_err_set(err, IDC_EINVAL, "stage1.zhat: needs at least one row");
+    for (size_t i = 0; i < n * k; i++)
+        if (!(fabs(zhat[i]) <= (double)FLT_MAX))
+            return idc_err_set(err, IDC_EINVAL, "stage1.zhat[%zu][%zu]: not finite or beyond float range", i / k,
+                               i % k);
+    idc_blas_set_threads(1);
+    for (size_t i0 = 0; i0 < n; i0 += s->cfg.batch) {
+        size_t rows = n - i0 < s->cfg.batch ? n - i0 : s->cfg.batch;
+        s->be->set_d(s->be, s->dcode, zhat + i0 * k, rows * k);
+        int rc = idc_mlp_forward(s->dec, s->dcode, rows, 0, err);
+        if (rc != IDC_OK)
+            return rc;
+        s->be->get_d(s->be, xhat + i0 * d, idc_mlp_output(s->dec), rows * d);
+    }
+    return IDC_OK;
+}
+
 int idc_stage1_reconstruct(idc_stage1 *s, double *xhat, const double *x, size_t n, idc_err *err)
 {
     int rc = check_data(s, x, n, err);

@@ -134,6 +134,11 @@ int idc_stage1_fit(idc_stage1 *s, const double *x, size_t n, double *loss_trace,
  * zhat must not alias x. IDC_EINVAL as for idc_stage1_fit. */
 int idc_stage1_encode(idc_stage1 *s, double *zhat, const double *x, size_t n, idc_err *err);
 
+/* xhat (n x xdim) = dec(zhat) for n codes (n x latent_dim): the decoder on
+ * its own (it has no batch norm, so there is no train/eval difference).
+ * xhat may not alias zhat. IDC_EINVAL for a non-finite code. */
+int idc_stage1_decode(idc_stage1 *s, double *xhat, const double *zhat, size_t n, idc_err *err);
+
 /* xhat (n x xdim) = dec(enc(x)) in eval mode; xhat may not alias x. */
 int idc_stage1_reconstruct(idc_stage1 *s, double *xhat, const double *x, size_t n,
                            idc_err *err);

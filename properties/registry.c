@@ -2,8 +2,10 @@
 
 #include "properties/k39a.h"
 #include "properties/prop.h"
+#include "properties/thm.h"
 
-static const idc_prop_def *const registry[] = {&idc_prop_k39a};
+static const idc_prop_def *const registry[] = {&idc_prop_k39a, &idc_prop_k39b, &idc_prop_k39c,
+                                                &idc_prop_x35,  &idc_prop_x37,  &idc_prop_x39};
 
 size_t idc_prop_count(void)
 {

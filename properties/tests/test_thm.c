@@ -1,0 +1,141 @@
+/* Tests of the table-driven theorem properties (properties/thm.h) at tiny
+ * sizes: parameters (fixed ones refused, thresholds, JSON), every property
+ * runs end to end (PASS with a vacuous threshold, FAIL with an impossible
+ * one), determinism, discards, and that every certificate in the records
+ * verifies. The estimators' quality at these sizes is not asserted (README:
+ * CI-sized Stage 1 does not reliably reach the papers' numbers). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "numeric/tests/testutil.h"
+#include "properties/prop.h"
+#include "properties/thm.h"
+#include "theory/cert.h"
+
+static const idc_prop_def *const all[] = {&idc_prop_k39b, &idc_prop_k39c, &idc_prop_x35, &idc_prop_x37,
+                                          &idc_prop_x39};
+#define NALL (sizeof all / sizeof all[0])
+
+/* Tiny parameters; thr as text ("-1e6" passes, "1e6" fails). */
+static void *tiny(const idc_prop_def *d, const char *thr)
+{
+    void *p = calloc(1, d->params_size);
+    d->defaults(p);
+    idc_err err;
+    static const char *const kv[][2] = {{"n_train", "400"}, {"n_eval", "200"}, {"steps", "30"}, {"batch", "32"},
+                                        {"hidden_mult", "2"}, {"s2_steps", "20"}, {"s2_batch", "32"}};
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+        ck_assert_msg(d->set_param(p, kv[i][0], kv[i][1], &err) == IDC_OK, "%s: %s", d->id, err.msg);
+    const char *tname = strcmp(d->id, "K3.9b") == 0 || strcmp(d->id, "X3.9") == 0 ? "mcc_min" : "r2_min";
+    ck_assert_msg(d->set_param(p, tname, thr, &err) == IDC_OK, "%s: %s", d->id, err.msg);
+    return p;
+}
+
+static json_t *run(const idc_prop_def *d, const void *p, uint64_t seed, uint32_t n, unsigned jobs,
+                   idc_prop_summary *sum)
+{
+    idc_prop_run_opts o = {.seed = seed, .first = 0, .trials = n, .jobs = jobs, .progress = NULL};
+    json_t *res = NULL;
+    idc_err err;
+    int rc = idc_prop_run(sum, &res, d, p, &o, &err);
+    ck_assert_msg(rc == IDC_OK, "%s: %s", d->id, err.msg);
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(res, "trials"), i, t) json_object_del(t, "wall_seconds");
+    return res;
+}
+
+START_TEST(test_params)
+{
+    idc_err err;
+    for (size_t i = 0; i < NALL; i++) {
+        const idc_prop_def *d = all[i];
+        ck_assert_ptr_eq(idc_prop_find(d->id), d);
+        void *p = tiny(d, "0.5");
+        ck_assert_int_eq(d->set_param(p, "nosuch", "1", &err), IDC_EINVAL);
+        ck_assert_int_eq(d->set_param(p, "steps", "0", &err), IDC_EINVAL);
+        ck_assert(strstr(err.msg, "--steps") != NULL);
+        ck_assert_int_eq(d->set_param(p, "m", "2", &err), IDC_OK); /* a generator parameter */
+        json_t *j = d->params_json(p);
+        ck_assert_int_eq(json_integer_value(json_object_get(j, "m")), 2);
+        ck_assert_int_eq(json_integer_value(json_object_get(j, "steps")), 30);
+        json_decref(j);
+        free(p);
+    }
+    void *p = tiny(&idc_prop_k39b, "0.5");
+    ck_assert_int_eq(idc_prop_k39b.set_param(p, "p2", "fail_ratio", &err), IDC_EINVAL); /* fixed */
+    ck_assert(strstr(err.msg, "fixed by property K3.9b") != NULL);
+    free(p);
+    p = tiny(&idc_prop_x39, "0.5");
+    ck_assert_int_eq(idc_prop_x39.set_param(p, "delta", "1", &err), IDC_EINVAL);
+    free(p);
+}
+END_TEST
+
+/* Every property runs a trial end to end: PASS with a vacuous bound, FAIL
+ * with an impossible one (unless discarded), certificates verify. */
+START_TEST(test_end_to_end)
+{
+    for (size_t i = 0; i < NALL; i++) {
+        const idc_prop_def *d = all[i];
+        for (int impossible = 0; impossible < 2; impossible++) {
+            void *p = tiny(d, impossible ? "1e6" : "-1e6");
+            idc_prop_summary sum;
+            json_t *res = run(d, p, 5, 1, 1, &sum);
+            ck_assert_uint_eq(sum.passed + sum.failed + sum.discarded, 1);
+            if (sum.discarded == 0)
+                ck_assert_msg(impossible ? sum.failed == 1 : sum.passed == 1, "%s impossible=%d", d->id, impossible);
+            json_t *t = json_array_get(json_object_get(res, "trials"), 0);
+            json_t *inst = json_object_get(t, "instance");
+            ck_assert_ptr_nonnull(inst);
+            char *txt = json_dumps(inst, 0);
+            idc_instance in;
+            idc_err err;
+            ck_assert_int_eq(idc_instance_read_string(&in, txt, &err), IDC_OK);
+            free(txt);
+            json_t *pre = json_object_get(t, "preconditions");
+            ck_assert_uint_ge(json_array_size(pre), 5);
+            size_t k, verified = 0;
+            json_t *e;
+            json_array_foreach(pre, k, e)
+            {
+                json_t *c = json_object_get(e, "certificate");
+                if (c == NULL || json_is_null(c))
+                    continue;
+                char why[256];
+                ck_assert_msg(idc_cert_verify(c, &in, why, sizeof why) == IDC_OK, "%s: %s", d->id, why);
+                verified++;
+            }
+            ck_assert_uint_ge(verified, 5);
+            idc_instance_clear(&in);
+            json_decref(res);
+            free(p);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_deterministic)
+{
+    void *p = tiny(&idc_prop_k39b, "-1e6");
+    idc_prop_summary a, b;
+    json_t *r1 = run(&idc_prop_k39b, p, 9, 2, 1, &a), *r2 = run(&idc_prop_k39b, p, 9, 2, 2, &b);
+    ck_assert(json_equal(json_object_get(r1, "trials"), json_object_get(r2, "trials")));
+    json_decref(r1);
+    json_decref(r2);
+    free(p);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("thm");
+    const idc_test_case cases[] = {
+        {"test_params", test_params},
+        {"test_end_to_end", test_end_to_end},
+        {"test_deterministic", test_deterministic},
+    };
+    idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
+    return idc_test_run(s);
+}

@@ -1,0 +1,36 @@
+/* Theorem properties beyond K3.9a (THEORY.md §4), one table-driven module:
+ * each property = a generator of the registry (generators/registry.h) with
+ * some parameters fixed, the theorem's instance preconditions (a trial
+ * whose preconditions are not all HOLDS is discarded), an estimator
+ * pipeline and an assertion with a threshold parameter.
+ *
+ *   K3.9b  kivva (diagonal covariances, P2 on purpose) -> Stage 1 ->
+ *          kivva-e1 unmixing; out-of-sample MCC >= mcc_min (PS).
+ *   K3.9c  pdgmm (non-degenerate) -> Stage 1; the decoder is affine-
+ *          equivalent to f: with h the affine map z -> zhat fitted on half
+ *          of the held-out samples, dec(h(z)) reproduces x = f(z) on the
+ *          other half: 1 - |dec(h(z)) - x|^2 / |x - mean x|^2 >= r2_min.
+ *   X3.5   xu (degenerate components) -> Stage 1; per component j, the
+ *          codes of the held-out samples of j are affine in z: the least
+ *          out-of-sample R^2 over components >= r2_min (ATwC).
+ *   X3.7   xu -> Stage 1; out-of-sample R^2 >= r2_min (AT).
+ *   X3.9   xu (A3.8 by construction) -> Stage 1 -> Stage 2; out-of-sample
+ *          MCC >= mcc_min (PS).
+ *
+ * Trial k of a run with seed S: trial seed t = idc_rng_derive_seed(S, k);
+ * the instance is the generator's at seed t; samples, Stage 1 and Stage 2
+ * use t as their run seed (trial 0) exactly as K3.9a does. The estimator
+ * configs are CI-sized by default (see `idcheck prop --list`); the paper's
+ * sizes are parameters. */
+#ifndef IDC_PROPERTIES_THM_H
+#define IDC_PROPERTIES_THM_H
+
+#include "properties/prop.h"
+
+extern const idc_prop_def idc_prop_k39b;
+extern const idc_prop_def idc_prop_k39c;
+extern const idc_prop_def idc_prop_x35;
+extern const idc_prop_def idc_prop_x37;
+extern const idc_prop_def idc_prop_x39;
+
+#endif
