@@ -16,6 +16,7 @@ int idc_cli_prop(int argc, char **argv);
 int idc_cli_version(int argc, char **argv);
 int idc_cli_theorems(int argc, char **argv);
 int idc_cli_counterexample(int argc, char **argv);
+int idc_cli_repro(int argc, char **argv);
 
 /* Shared argument helpers (cli/args.c). Each prints a one-line error naming
  * the option and returns 0 on failure, 1 on success. */

@@ -20,6 +20,7 @@ static const verb verbs[] = {
     {"fit", idc_cli_fit, "train an estimator on samples of an instance"},
     {"metrics", idc_cli_metrics, "score a representation: R^2 and MCC from .npy files"},
     {"prop", idc_cli_prop, "run a theorem property over random trials"},
+    {"repro", idc_cli_repro, "reproduce a paper's table beside the paper's values (repro --help)"},
     {"version", idc_cli_version, "print the versions of idcheck and its libraries"},
 };
 

@@ -41,6 +41,7 @@ void idc_stage2_config_default(idc_stage2_config *c, size_t latent_dim)
     c->lr_dual = 5e-5;
     c->l1_eps = 0.01;
     c->lambda0 = 0;
+    c->constrained = 1;
     c->batch = 6144;
     c->steps = 80000;
     c->bn_eps = 1e-5;
@@ -247,11 +248,13 @@ int idc_stage2_fit(idc_stage2 *s, const double *codes, size_t n, double *trace, 
             if (phase == 0) {
                 idc_extra_adam_extrapolate(s->aenc, &ap, idc_mlp_params(s->enc), idc_mlp_grads(s->enc));
                 idc_extra_adam_extrapolate(s->adec, &ap, idc_mlp_params(s->dec), idc_mlp_grads(s->dec));
-                idc_extra_adam_extrapolate(s->adual, &ad, s->lambda, s->glambda);
+                if (c->constrained)
+                    idc_extra_adam_extrapolate(s->adual, &ad, s->lambda, s->glambda);
             } else {
                 idc_extra_adam_step(s->aenc, &ap, idc_mlp_params(s->enc), idc_mlp_grads(s->enc));
                 idc_extra_adam_step(s->adec, &ap, idc_mlp_params(s->dec), idc_mlp_grads(s->dec));
-                idc_extra_adam_step(s->adual, &ad, s->lambda, s->glambda);
+                if (c->constrained)
+                    idc_extra_adam_step(s->adual, &ad, s->lambda, s->glambda);
             }
             if (s->lambda[0] < 0) /* projection onto lambda >= 0 */
                 s->lambda[0] = 0;
@@ -298,10 +301,10 @@ json_t *idc_stage2_to_json(const idc_stage2 *s)
     json_t *mult = json_array();
     for (size_t i = 0; i < c->nhidden; i++)
         json_array_append_new(mult, json_integer((json_int_t)c->mult[i]));
-    json_t *cfg = json_pack("{s:I,s:o,s:f,s:f,s:f,s:f,s:I,s:I,s:f,s:f,s:b,s:I,s:I}", "latent_dim",
+    json_t *cfg = json_pack("{s:I,s:o,s:f,s:f,s:f,s:f,s:I,s:I,s:f,s:f,s:b,s:b,s:I,s:I}", "latent_dim",
                             (json_int_t)c->latent_dim, "mult", mult, "lr", c->lr, "lr_dual", c->lr_dual, "l1_eps",
                             c->l1_eps, "lambda0", c->lambda0, "batch", (json_int_t)c->batch, "steps",
-                            (json_int_t)c->steps, "bn_eps", c->bn_eps, "bn_momentum", c->bn_momentum, "bn_affine", c->bn_affine, "seed",
+                            (json_int_t)c->steps, "bn_eps", c->bn_eps, "bn_momentum", c->bn_momentum, "bn_affine", c->bn_affine, "constrained", c->constrained, "seed",
                             (json_int_t)c->seed, "trial", (json_int_t)c->trial);
     json_t *e = idc_mlp_get_json(s->enc), *d = idc_mlp_get_json(s->dec);
     if (cfg == NULL || e == NULL || d == NULL) {

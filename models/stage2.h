@@ -53,6 +53,8 @@ typedef struct {
     double lr_dual;                       /* dual learning rate, > 0; default 5e-5 */
     double l1_eps;                        /* constraint level eps, >= 0; default 0.01 */
     double lambda0;                       /* initial multiplier, >= 0; default 0 */
+    int constrained;                      /* 1 (default): the Lagrangian; 0: the multiplier stays
+                                             at lambda0 (no sparsity when 0: X Table 8's ablation) */
     size_t batch;                         /* >= 2; default 6144 */
     size_t steps;                         /* extra-gradient steps per fit; default 80000 (the
                                              paper's App. D.4: Stage 2 needs 80000 epochs) */

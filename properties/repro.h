@@ -1,0 +1,49 @@
+/* Reproductions of the papers' headline tables (THEORY.md §7), printed
+ * beside the papers' values. These are experiments, not tests: at paper
+ * scale they take hours on a CPU (README, "Reproducing the papers").
+ *
+ * x-table1: Xu et al. Table 1. Each row fixes (n, k, J, rho, delta, theta)
+ * of the `xu` generator (mixing: 2 leaky-ReLU layers); for every seed s the
+ * instance is xu at seed idc_rng_derive_seed(0x7AB1E1 + row, s), and the
+ * columns are the held-out R^2 and MCC of Stage-1 codes, the MCC of Stage 2
+ * with the sparsity constraint and without it (the Lagrange multiplier held
+ * at 0: X Table 8), each the mean over seeds. Scales: "paper" (Stage 1:
+ * widths 50n..., 5000 steps of 6144 at lr 1e-4; Stage 2: 80000 steps of
+ * 6144, lr 1e-4 / 5e-5; 50000 training samples) and "ci" (widths 8n...,
+ * 2000 steps of 256 at lr 1e-3; Stage 2 with widths (2,10,10,10,10,2)n,
+ * 2000 steps of 256 at lr 1e-3 / 1e-2; 4000 samples). The masks are drawn
+ * as the paper does (distinct, A3.8b not imposed: generator cover = 0);
+ * A3.4, A3.6, A3.8a and A3.8b are certified per seed and reported. The
+ * VaDE column is filled when the vade estimator is present. */
+#ifndef IDC_PROPERTIES_REPRO_H
+#define IDC_PROPERTIES_REPRO_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "numeric/status.h"
+
+#define IDC_XTABLE1_ROWS 17
+
+typedef struct {
+    unsigned rows[IDC_XTABLE1_ROWS]; /* 1-based row numbers to run */
+    size_t nrows;                    /* 0: all */
+    unsigned seeds;                  /* seeds per row (paper: 5) */
+    int paper_scale;                 /* 1: the paper's sizes */
+    size_t steps1, steps2;           /* overrides (0: the scale's) */
+} idc_xtable1_opts;
+
+/* One line per (row, seed) to progress (may be NULL) and *out (new
+ * reference) = {"table": "x-table1", "scale", "seeds", "rows": [{"row",
+ * "params", "paper": {...}, "ours": {"r2_stage1", "mcc_stage1",
+ * "mcc_stage2", "mcc_no_sparsity", "per_seed": [...]}}]}. IDC_EINVAL for a
+ * row outside 1..IDC_XTABLE1_ROWS. */
+int idc_repro_xtable1(json_t **out, const idc_xtable1_opts *o, FILE *progress, idc_err *err)
+    __attribute__((warn_unused_result));
+
+/* Prints the comparison table of a result of idc_repro_xtable1. */
+void idc_repro_xtable1_print(FILE *fp, const json_t *result);
+
+#endif

@@ -1,0 +1,296 @@
+/* x-table1: Xu et al. Table 1 (see repro.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "generators/registry.h"
+#include "models/sample.h"
+#include "models/stage1.h"
+#include "models/stage2.h"
+#include "numeric/metric.h"
+#include "numeric/rng.h"
+#include "properties/repro.h"
+#include "theory/precond.h"
+
+/* The preconditions certified per seed (the columns "A3.4 A3.8a A3.8b":
+ * how many seeds have each one HOLDS). */
+static const char *const PRE[] = {"A3.4", "A3.6", "A3.8a", "A3.8b"};
+#define NPRE 4
+
+/* The rows of X Table 1 and the paper's values (R^2 Stage 1, MCC Stage 1,
+ * MCC Stage 2, MCC VaDE); rho 0 = "1 var". Mixing: 2 layers. */
+static const struct {
+    unsigned n, k, J;
+    double rho, delta, theta;
+    double paper[4];
+} rows[IDC_XTABLE1_ROWS] = {
+    {5, 1, 10, 0.5, 0, 0, {0.93, 0.75, 0.96, 0.45}},   {10, 1, 10, 0.5, 0, 0, {0.94, 0.56, 0.97, 0.32}},
+    {20, 1, 10, 0.5, 0, 0, {0.93, 0.46, 0.92, 0.23}},  {40, 1, 10, 0.5, 0, 0, {0.94, 0.37, 0.94, 0.25}},
+    {10, 0, 10, 0.5, 0, 0, {0.94, 0.51, 0.97, 0.33}},  {10, 2, 10, 0.5, 0, 0, {0.93, 0.58, 0.95, 0.31}},
+    {10, 3, 10, 0.5, 0, 0, {0.92, 0.56, 0.91, 0.27}},  {10, 1, 3, 0.5, 0, 0, {0.99, 0.50, 0.96, 0.33}},
+    {10, 1, 20, 0.5, 0, 0, {0.88, 0.50, 0.93, 0.35}},  {10, 1, 10, 0.0, 0, 0, {0.75, 0.46, 0.45, 0.28}},
+    {10, 1, 10, 0.75, 0, 0, {0.95, 0.57, 0.93, 0.31}}, {10, 1, 10, 0.5, 1, 0, {0.95, 0.59, 0.88, 0.30}},
+    {10, 1, 10, 0.5, 2, 0, {0.96, 0.59, 0.61, 0.27}},  {10, 1, 10, 0.5, 3, 0, {0.96, 0.58, 0.49, 0.28}},
+    {10, 1, 10, 0.5, 0, 15, {0.93, 0.58, 0.83, 0.32}}, {10, 1, 10, 0.5, 0, 30, {0.93, 0.57, 0.60, 0.31}},
+    {10, 1, 10, 0.5, 0, 45, {0.93, 0.57, 0.62, 0.32}},
+};
+
+static int set(idc_gen_values *v, const char *name, double x, idc_err *err)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.17g", x);
+    return idc_gen_set_param(v, name, buf, err);
+}
+
+static int mcc_of(double *out, const double *z, const double *zh, size_t m, size_t n, idc_err *err)
+{
+    idc_mcc_result r;
+    int rc = idc_metric_mcc(&r, z, m, zh, m, n, err);
+    if (rc == IDC_OK) {
+        *out = r.mcc_out;
+        idc_mcc_result_clear(&r);
+    }
+    return rc;
+}
+
+/* One (row, seed): the four numbers (NaN where a stage did not run) and the
+ * certified verdicts of PRE. */
+static int one(double v[4], idc_verdict pv[NPRE], unsigned r, unsigned seed, const idc_xtable1_opts *o,
+               idc_err *err)
+{
+    const idc_gen_info *g = idc_gen_find("xu");
+    if (g == NULL)
+        return idc_err_set(err, IDC_EINTERNAL, "x-table1: generator xu missing");
+    idc_gen_values gv;
+    idc_gen_values_init(&gv, g);
+    int rc = set(&gv, "m", rows[r].n, err);
+    if (rc == IDC_OK)
+        rc = set(&gv, "k", rows[r].k, err);
+    if (rc == IDC_OK)
+        rc = set(&gv, "J", rows[r].J, err);
+    if (rc == IDC_OK)
+        rc = set(&gv, "rho", rows[r].rho, err);
+    if (rc == IDC_OK)
+        rc = set(&gv, "delta", rows[r].delta, err);
+    if (rc == IDC_OK)
+        rc = set(&gv, "theta", rows[r].theta, err);
+    if (rc == IDC_OK)
+        rc = set(&gv, "layers", 2, err);
+    if (rc == IDC_OK) /* the paper draws distinct random masks; A3.8b is certified, not imposed */
+        rc = set(&gv, "cover", 0, err);
+    uint64_t s = idc_rng_derive_seed(0x7AB1E1u + r, seed);
+    idc_instance inst;
+    if (rc == IDC_OK)
+        rc = idc_gen_generate(&inst, &gv, s, err);
+    if (rc != IDC_OK)
+        return rc;
+    for (int i = 0; i < NPRE && rc == IDC_OK; i++) {
+        idc_pre_result pr;
+        idc_pre_result_init(&pr);
+        rc = idc_pre_check(&pr, PRE[i], &inst, NULL, err);
+        pv[i] = pr.verdict;
+        idc_pre_result_clear(&pr);
+    }
+    if (rc != IDC_OK) {
+        idc_instance_clear(&inst);
+        return rc;
+    }
+    size_t m = inst.prior.dim, nt = o->paper_scale ? 50000 : 4000, ne = o->paper_scale ? 10000 : 2000;
+    idc_samples smp;
+    idc_samples_init(&smp);
+    rc = idc_sample_draw(&smp, &inst, nt + ne, s, 0, 1, err);
+    size_t d = smp.xdim;
+    idc_stage1_config c1;
+    idc_stage1_config_default(&c1, m); /* the paper's widths, steps, batch, lr */
+    if (!o->paper_scale) {
+        size_t mult[4] = {8, 16, 16, 8};
+        if (rc == IDC_OK)
+            rc = idc_stage1_config_set_hidden_mult(&c1, 4, mult, err);
+        c1.steps = 2000;
+        c1.batch = 256;
+        c1.lr = 1e-3;
+    }
+    if (o->steps1)
+        c1.steps = o->steps1;
+    c1.seed = s;
+    idc_stage1 *st = rc == IDC_OK ? idc_stage1_new(&c1, d, err) : NULL;
+    double *ztr = malloc(nt * m * sizeof(double)), *zh = malloc(ne * m * sizeof(double));
+    double *z2 = malloc(ne * m * sizeof(double));
+    if (rc == IDC_OK && (st == NULL || ztr == NULL || zh == NULL || z2 == NULL))
+        rc = st == NULL ? IDC_EINVAL : idc_err_set(err, IDC_ENOMEM, "out of memory");
+    if (rc == IDC_OK)
+        rc = idc_stage1_fit(st, smp.x, nt, NULL, NULL, err);
+    if (rc == IDC_OK)
+        rc = idc_stage1_encode(st, ztr, smp.x, nt, err);
+    if (rc == IDC_OK)
+        rc = idc_stage1_encode(st, zh, smp.x + nt * d, ne, err);
+    const double *ze = smp.z + nt * m;
+    v[0] = v[1] = v[2] = v[3] = NAN;
+    if (rc == IDC_OK) {
+        idc_r2_result r2;
+        rc = idc_metric_r2(&r2, ze, m, zh, m, ne, err);
+        if (rc == IDC_OK) {
+            v[0] = r2.r2_out;
+            idc_r2_result_clear(&r2);
+            rc = mcc_of(&v[1], ze, zh, m, ne, err);
+        }
+    }
+    for (int sparse = 1; sparse >= 0 && rc == IDC_OK; sparse--) {
+        idc_stage2_config c2;
+        idc_stage2_config_default(&c2, m); /* paper: 80000 steps of 6144, lr 1e-4 / 5e-5 */
+        if (!o->paper_scale) { /* widths (2, 10, 10, 10, 10, 2) n: a fifth of the paper's */
+            static const size_t m2[6] = {2, 10, 10, 10, 10, 2};
+            memcpy(c2.mult, m2, sizeof m2);
+            c2.steps = 2000;
+            c2.batch = 256;
+            c2.lr = 1e-3;
+            c2.lr_dual = 1e-2;
+        }
+        if (o->steps2)
+            c2.steps = o->steps2;
+        c2.constrained = sparse;
+        c2.seed = s;
+        idc_stage2 *s2 = idc_stage2_new(&c2, err);
+        rc = s2 == NULL ? IDC_EINVAL : idc_stage2_fit(s2, ztr, nt, NULL, NULL, err);
+        if (rc == IDC_OK)
+            rc = idc_stage2_encode(s2, z2, zh, ne, err);
+        if (rc == IDC_OK)
+            rc = mcc_of(&v[sparse ? 2 : 3], ze, z2, m, ne, err);
+        idc_stage2_free(s2);
+    }
+    free(ztr);
+    free(zh);
+    free(z2);
+    idc_stage1_free(st);
+    idc_samples_clear(&smp);
+    idc_instance_clear(&inst);
+    return rc;
+}
+
+static json_t *num(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+int idc_repro_xtable1(json_t **out, const idc_xtable1_opts *o, FILE *progress, idc_err *err)
+{
+    *out = NULL;
+    unsigned which[IDC_XTABLE1_ROWS];
+    size_t nr = o->nrows;
+    for (size_t i = 0; i < (nr ? nr : IDC_XTABLE1_ROWS); i++) {
+        which[i] = nr ? o->rows[i] : (unsigned)(i + 1);
+        if (which[i] < 1 || which[i] > IDC_XTABLE1_ROWS)
+            return idc_err_set(err, IDC_EINVAL, "--rows: row %u is not in 1..%d", which[i], IDC_XTABLE1_ROWS);
+    }
+    if (nr == 0)
+        nr = IDC_XTABLE1_ROWS;
+    unsigned seeds = o->seeds ? o->seeds : 5;
+    json_t *res = json_pack("{s:s,s:s,s:I,s:[]}", "table", "x-table1", "scale", o->paper_scale ? "paper" : "ci",
+                            "seeds", (json_int_t)seeds, "rows");
+    int rc = IDC_OK;
+    for (size_t i = 0; i < nr && rc == IDC_OK; i++) {
+        unsigned r = which[i] - 1;
+        double sum[4] = {0, 0, 0, 0};
+        unsigned holds[NPRE] = {0, 0, 0, 0};
+        json_t *per = json_array();
+        for (unsigned s = 0; s < seeds && rc == IDC_OK; s++) {
+            double v[4];
+            idc_verdict pv[NPRE];
+            rc = one(v, pv, r, s, o, err);
+            if (rc != IDC_OK)
+                break;
+            for (int c = 0; c < 4; c++)
+                sum[c] += v[c] / seeds;
+            json_t *pj = json_object();
+            for (int c = 0; c < NPRE; c++) {
+                holds[c] += pv[c] == IDC_HOLDS;
+                json_object_set_new(pj, PRE[c], json_string(idc_verdict_name(pv[c])));
+            }
+            json_array_append_new(per, json_pack("{s:I,s:o,s:o,s:o,s:o,s:o}", "seed", (json_int_t)s, "r2_stage1",
+                                                 num(v[0]), "mcc_stage1", num(v[1]), "mcc_stage2", num(v[2]),
+                                                 "mcc_no_sparsity", num(v[3]), "preconditions", pj));
+            if (progress != NULL) {
+                fprintf(progress, "x-table1 row %u seed %u: R2 S1 %.3f  MCC S1 %.3f  MCC S2 %.3f  MCC no-sparsity %.3f\n",
+                        r + 1, s, v[0], v[1], v[2], v[3]);
+                fflush(progress);
+            }
+        }
+        if (rc != IDC_OK) {
+            json_decref(per);
+            break;
+        }
+        json_t *row = json_pack(
+            "{s:I,s:{s:I,s:I,s:I,s:f,s:f,s:f},s:{s:f,s:f,s:f,s:f},s:{s:o,s:o,s:o,s:o,s:n,s:o}}", "row",
+            (json_int_t)(r + 1), "params", "n", (json_int_t)rows[r].n, "k", (json_int_t)rows[r].k, "J",
+            (json_int_t)rows[r].J, "rho", rows[r].rho, "delta", rows[r].delta, "theta", rows[r].theta, "paper",
+            "r2_stage1", rows[r].paper[0], "mcc_stage1", rows[r].paper[1], "mcc_stage2", rows[r].paper[2], "mcc_vade",
+            rows[r].paper[3], "ours", "r2_stage1", num(sum[0]), "mcc_stage1", num(sum[1]), "mcc_stage2", num(sum[2]),
+            "mcc_no_sparsity", num(sum[3]), "mcc_vade", "per_seed", per);
+        json_t *hc = json_object();
+        for (int c = 0; c < NPRE; c++)
+            json_object_set_new(hc, PRE[c], json_integer(holds[c]));
+        json_object_set_new(row, "holds", hc);
+        json_array_append_new(json_object_get(res, "rows"), row);
+    }
+    if (rc != IDC_OK) {
+        json_decref(res);
+        return rc;
+    }
+    *out = res;
+    return IDC_OK;
+}
+
+static void cell(FILE *fp, const json_t *ours, const json_t *paper, const char *key)
+{
+    json_t *a = json_object_get(ours, key), *b = json_object_get(paper, key);
+    char x[16] = "   -", y[16] = "   -";
+    if (json_is_number(a))
+        snprintf(x, sizeof x, "%.2f", json_number_value(a));
+    if (json_is_number(b))
+        snprintf(y, sizeof y, "%.2f", json_number_value(b));
+    fprintf(fp, " %4s / %4s |", x, y);
+}
+
+void idc_repro_xtable1_print(FILE *fp, const json_t *result)
+{
+    fprintf(fp, "X Table 1, %s scale, mean over %lld seeds (ours / paper); last column: seeds on which\n"
+                "each precondition is certified HOLDS\n\n",
+            json_string_value(json_object_get(result, "scale")),
+            (long long)json_integer_value(json_object_get(result, "seeds")));
+    fprintf(fp, "| row |  n | k |  J |  rho | delta | theta |  R2 Stage 1 | MCC Stage 1 | MCC Stage 2 | MCC no sparsity |"
+                "    MCC VaDE | A3.4/A3.8a/A3.8b |\n");
+    fprintf(fp, "|----:|---:|--:|---:|-----:|------:|------:|------------:|------------:|------------:|----------------:|"
+                "------------:|-----------------:|\n");
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(result, "rows"), i, row)
+    {
+        json_t *p = json_object_get(row, "params"), *ours = json_object_get(row, "ours"),
+               *paper = json_object_get(row, "paper");
+        double rho = json_number_value(json_object_get(p, "rho"));
+        char rs[16];
+        if (rho == 0)
+            snprintf(rs, sizeof rs, "1 var");
+        else
+            snprintf(rs, sizeof rs, "%.0f%%", 100 * rho);
+        fprintf(fp, "| %3lld | %2lld | %lld | %2lld | %5s | %5g | %5g |",
+                (long long)json_integer_value(json_object_get(row, "row")),
+                (long long)json_integer_value(json_object_get(p, "n")),
+                (long long)json_integer_value(json_object_get(p, "k")),
+                (long long)json_integer_value(json_object_get(p, "J")), rs,
+                json_number_value(json_object_get(p, "delta")), json_number_value(json_object_get(p, "theta")));
+        cell(fp, ours, paper, "r2_stage1");
+        cell(fp, ours, paper, "mcc_stage1");
+        cell(fp, ours, paper, "mcc_stage2");
+        json_t *ns = json_object_get(ours, "mcc_no_sparsity");
+        if (json_is_number(ns))
+            fprintf(fp, "     %4.2f       |", json_number_value(ns));
+        else
+            fprintf(fp, "        -        |");
+        cell(fp, ours, paper, "mcc_vade");
+        json_t *h = json_object_get(row, "holds");
+        fprintf(fp, " %lld/%lld/%lld |\n", (long long)json_integer_value(json_object_get(h, "A3.4")),
+                (long long)json_integer_value(json_object_get(h, "A3.8a")),
+                (long long)json_integer_value(json_object_get(h, "A3.8b")));
+    }
+}
