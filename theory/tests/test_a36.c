@@ -653,6 +653,76 @@ START_TEST(test_generated_frames)
 }
 END_TEST
 
+/* The generator's frame family given as plain FACTOR input (identity frame,
+ * translation 0: the float mean and L of a FRAME component are then exact
+ * copies), so the lattice route decides it instead of the frame route. */
+static char *plain_factor_text(const idc_pdgmm *g)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    size_t m = g->dim;
+    fprintf(f, "{\"idcheck_format\": 1, \"model\": {\"dim\": %zu, \"components\": [", m);
+    for (size_t j = 0; j < g->ncomp; j++) {
+        const idc_component *c = &g->comp[j];
+        fprintf(f, "%s{\"weight\": %.17g, \"mean\": [", j ? ", " : "", c->weight);
+        for (size_t i = 0; i < m; i++)
+            fprintf(f, "%s%.17g", i ? ", " : "", c->mean[i]);
+        fprintf(f, "], \"L\": [");
+        for (size_t i = 0; i < m; i++) {
+            fprintf(f, "%s[", i ? ", " : "");
+            for (size_t k = 0; k < c->rank; k++)
+                fprintf(f, "%s%.17g", k ? ", " : "", c->L[i * c->rank + k]);
+            fprintf(f, "]");
+        }
+        fprintf(f, "]}");
+    }
+    fprintf(f, "]}, \"map\": {\"type\": \"mlp\", \"layers\": [{\"W\": [");
+    for (size_t i = 0; i < m; i++) {
+        fprintf(f, "%s[", i ? ", " : "");
+        for (size_t k = 0; k < m; k++)
+            fprintf(f, "%s%d", k ? ", " : "", i == k);
+        fprintf(f, "]");
+    }
+    fprintf(f, "], \"b\": [");
+    for (size_t i = 0; i < m; i++)
+        fprintf(f, "%s0", i ? ", " : "");
+    fprintf(f, "], \"activation\": \"identity\"}]}}");
+    fclose(f);
+    return buf;
+}
+
+START_TEST(test_plain_factor_family)
+{
+    uint64_t seed = idc_test_seed(0xa36c);
+    IDC_TEST_PRINT_SEED("test_plain_factor_family", seed);
+    static const size_t sizes[][2] = {{8, 6}, {12, 8}, {40, 10}};
+    for (size_t t = 0; t < 3; t++) {
+        idc_gen_pdgmm_params p;
+        idc_gen_pdgmm_defaults(&p);
+        p.m = sizes[t][0];
+        p.J = sizes[t][1];
+        p.ratio = 0.5;
+        idc_instance gen, inst;
+        idc_err err;
+        ck_assert_int_eq(idc_gen_pdgmm(&gen, &p, seed + t, &err), IDC_OK);
+        char *txt = plain_factor_text(&gen.prior);
+        load_text(&inst, txt);
+        free(txt);
+        idc_pre_result r = run(&inst, NULL);
+        char why[256] = "";
+        const char *method = json_string_value(json_object_get(r.cert, "method"));
+        if (r.verdict != IDC_HOLDS || method == NULL || strcmp(method, "common-basis") != 0 ||
+            idc_cert_verify(r.cert, &inst, why, sizeof why) != IDC_OK)
+            IDC_TEST_FAIL_REPLAY("test_plain_factor_family", seed, "m=%zu: %s (%s) %s", p.m,
+                                 idc_verdict_name(r.verdict), r.reason, why);
+        idc_pre_result_clear(&r);
+        idc_instance_clear(&inst);
+        idc_instance_clear(&gen);
+    }
+}
+END_TEST
+
 START_TEST(test_tamper_frame)
 {
     char why[256];
@@ -706,6 +776,7 @@ int main(void)
         {"test_tamper_holds", test_tamper_holds},
         {"test_tamper_fails", test_tamper_fails},
         {"test_generated_frames", test_generated_frames},
+        {"test_plain_factor_family", test_plain_factor_family},
         {"test_tamper_frame", test_tamper_frame},
     };
     Suite *s = suite_create("a36");
