@@ -20,7 +20,7 @@
 
 /* ---- instances ------------------------------------------------------------------ */
 
-#define TM_MAXJ 64
+#define TM_MAXJ 80
 #define TM_MAXM 16
 
 /* A FACTOR model with integer data: component j has mean mu[j] and factor
@@ -186,6 +186,12 @@ START_TEST(test_known_answers)
     idc_instance_clear(&inst);
     load2(&inst, repeated);
     json_decref(check(&inst, IDC_HOLDS, "common-basis"));
+    idc_instance_clear(&inst);
+    /* X-E.3 with the diagonal line given as a singular covariance */
+    load2(&inst, "{\"dim\": 2, \"components\": [{\"weight\": 0.25, \"mean\": [1, 0], \"L\": [[1], [0]]},"
+                 " {\"weight\": 0.25, \"mean\": [0, 2], \"L\": [[0], [1]]},"
+                 " {\"weight\": 0.5, \"mean\": [3, 3], \"Sigma\": [[1, 1], [1, 1]]}]}");
+    json_decref(check(&inst, IDC_FAILS, "distributivity"));
     idc_instance_clear(&inst);
     /* m = 1 needs a 1-D map */
     char txt[1024];
@@ -473,6 +479,137 @@ START_TEST(test_two_flags)
         }
         expect_random(&t, IDC_HOLDS, "test_two_flags", seed, trial, NULL);
     }
+}
+END_TEST
+
+/* Completeness and order invariance on random small families: subspaces
+ * that are coordinate subspaces of a random frame, spans of random vectors
+ * with entries in {-1, 0, 1} (dependencies are common), or lines along sums
+ * of two frame vectors; supports through a common point except now and
+ * then a shifted mean. Every family must be decided (never UNKNOWN) with a
+ * certificate that verifies, and listing the components in reverse order
+ * must give the same verdict. */
+static void random_small_family(tmodel *t, draw *d)
+{
+    long m = pick(d, 2, 4), R[TM_MAXM * TM_MAXM], z0[TM_MAXM], S[TM_MAXM];
+    t->m = m;
+    t->J = 0;
+    random_frame(R, m, d);
+    for (long i = 0; i < m; i++)
+        z0[i] = pick(d, -2, 2);
+    long J = pick(d, 2, 5);
+    for (long j = 0; j < J; j++) {
+        long kind = pick(d, 0, 2);
+        if (kind == 0) {
+            long s = 0;
+            for (long i = 0; i < m; i++)
+                if (pick(d, 0, 1))
+                    S[s++] = i;
+            if (s == 0 || s == m)
+                S[0] = 0, s = 1;
+            add_coord(t, R, z0, S, s, 0, d);
+        } else if (kind == 1) {
+            size_t c = t->J++;
+            long r = pick(d, 1, m - 1);
+            t->r[c] = r;
+            long coef[TM_MAXM];
+            for (long q = 0; q < r; q++)
+                coef[q] = pick(d, -1, 1);
+            for (long i = 0; i < m; i++) {
+                t->mu[c][i] = z0[i];
+                for (long q = 0; q < r; q++) {
+                    t->L[c][i * r + q] = pick(d, -1, 1);
+                    t->mu[c][i] += coef[q] * t->L[c][i * r + q];
+                }
+            }
+        } else {
+            long a = pick(d, 0, m - 1), b = (a + 1) % m, v[TM_MAXM];
+            for (long i = 0; i < m; i++)
+                v[i] = R[i * m + a] + R[i * m + b];
+            add_line(t, z0, v, pick(d, -1, 1));
+        }
+        if (pick(d, 0, 19) == 0) /* a shifted support */
+            t->mu[t->J - 1][pick(d, 0, m - 1)] += 1;
+    }
+}
+
+static void reverse_components(tmodel *u, const tmodel *t)
+{
+    u->m = t->m;
+    u->J = t->J;
+    for (size_t j = 0; j < t->J; j++) {
+        size_t k = t->J - 1 - j;
+        u->r[j] = t->r[k];
+        memcpy(u->mu[j], t->mu[k], sizeof u->mu[j]);
+        memcpy(u->L[j], t->L[k], sizeof u->L[j]);
+    }
+}
+
+static idc_verdict decided(const tmodel *t, const char *name, uint64_t seed, int trial)
+{
+    idc_instance inst;
+    load_tm(&inst, t);
+    idc_pre_result r = run(&inst, NULL);
+    char why[256] = "";
+    if (r.verdict == IDC_UNKNOWN || idc_cert_verify(r.cert, &inst, why, sizeof why) != IDC_OK)
+        IDC_TEST_FAIL_REPLAY(name, seed, "trial %d: %s (%s) %s", trial, idc_verdict_name(r.verdict), r.reason, why);
+    idc_verdict v = r.verdict;
+    idc_pre_result_clear(&r);
+    idc_instance_clear(&inst);
+    return v;
+}
+
+START_TEST(test_random_complete)
+{
+    uint64_t seed = idc_test_seed(0xa36d);
+    IDC_TEST_PRINT_SEED("test_random_complete", seed);
+    int holds = 0, fails = 0;
+    for (int trial = 0; trial < 300; trial++) {
+        draw d = {idc_rng_stream(seed, (uint32_t)trial, IDC_PURPOSE_SEARCH), 0};
+        static tmodel t, u;
+        random_small_family(&t, &d);
+        idc_verdict v = decided(&t, "test_random_complete", seed, trial);
+        reverse_components(&u, &t);
+        if (decided(&u, "test_random_complete", seed, trial) != v)
+            IDC_TEST_FAIL_REPLAY("test_random_complete", seed, "trial %d: the verdict depends on the order", trial);
+        holds += v == IDC_HOLDS;
+        fails += v == IDC_FAILS;
+    }
+    /* both outcomes occur in this family */
+    ck_assert_msg(holds > 30 && fails > 30, "HOLDS %d, FAILS %d", holds, fails);
+}
+END_TEST
+
+/* More than 64 components (masks of several words): 70 coordinate supports
+ * in R^4 (many repeated) HOLD; with the generic line added they FAIL. */
+START_TEST(test_many_components)
+{
+    uint64_t seed = idc_test_seed(0xa3670);
+    IDC_TEST_PRINT_SEED("test_many_components", seed);
+    draw d = {idc_rng_stream(seed, 0, IDC_PURPOSE_SEARCH), 0};
+    static tmodel t;
+    long m = 4, R[TM_MAXM * TM_MAXM], z0[TM_MAXM], S[TM_MAXM], v[TM_MAXM];
+    t.m = m;
+    t.J = 0;
+    random_frame(R, m, &d);
+    for (long i = 0; i < m; i++)
+        z0[i] = pick(&d, -2, 2);
+    long a = 1, b = 3;
+    add_coord(&t, R, z0, &a, 1, 0, &d);
+    add_coord(&t, R, z0, &b, 1, 0, &d);
+    while (t.J < 70) {
+        long s = 0;
+        for (long i = 0; i < m; i++)
+            if (pick(&d, 0, 1))
+                S[s++] = i;
+        if (s > 0 && s < m)
+            add_coord(&t, R, z0, S, s, 0, &d);
+    }
+    expect_random(&t, IDC_HOLDS, "test_many_components", seed, 0, NULL);
+    for (long i = 0; i < m; i++)
+        v[i] = 2 * R[i * m + a] - R[i * m + b];
+    add_line(&t, z0, v, 1);
+    expect_random(&t, IDC_FAILS, "test_many_components", seed, 1, NULL);
 }
 END_TEST
 
@@ -771,6 +908,8 @@ int main(void)
         {"test_random_extra_line", test_random_extra_line},
         {"test_four_lines", test_four_lines},
         {"test_two_flags", test_two_flags},
+        {"test_random_complete", test_random_complete},
+        {"test_many_components", test_many_components},
         {"test_budget", test_budget},
         {"test_legacy_triple", test_legacy_triple},
         {"test_tamper_holds", test_tamper_holds},
