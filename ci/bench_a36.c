@@ -160,7 +160,7 @@ int main(int argc, char **argv)
     int reps = argc > 1 ? atoi(argv[1]) : 3;
     static const struct {
         size_t m, J;
-    } sizes[] = {{12, 8}, {20, 12}, {40, 10}};
+    } sizes[] = {{12, 8}, {20, 12}, {24, 16}, {40, 10}};
     for (size_t t = 0; t < sizeof sizes / sizeof sizes[0]; t++) {
         idc_pdgmm g;
         build(&g, sizes[t].m, sizes[t].J, 0, 0, 1 + t);

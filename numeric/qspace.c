@@ -255,8 +255,26 @@ int idc_qspace_nech_add(idc_qspace_nech_t E, const mp_limb_t *v)
 
 int idc_qspace_nech_contains(const idc_qspace_nech_t E, const mp_limb_t *v, mp_limb_t *tmp)
 {
-    nech_reduce(tmp, E, v);
-    return _nmod_vec_is_zero(tmp, E->m);
+    /* v - sum_i v[pivot_i] row_i vanishes at the pivot columns; test the
+     * free columns one by one and stop at the first nonzero (O(rank) each) */
+    slong m = E->m;
+    for (slong c = 0; c < m; c++)
+        tmp[c] = 0;
+    for (slong i = 0; i < E->rank; i++)
+        tmp[E->pivot[i]] = 1;
+    for (slong f = 0; f < m; f++) {
+        if (tmp[f])
+            continue;
+        mp_limb_t s = v[f];
+        for (slong i = 0; i < E->rank; i++) {
+            mp_limb_t r = E->rows[i * m + f];
+            if (r != 0)
+                s = nmod_sub(s, nmod_mul(v[E->pivot[i]], r, E->mod), E->mod);
+        }
+        if (s != 0)
+            return 0;
+    }
+    return 1;
 }
 
 slong idc_qspace_nech_kernel(mp_limb_t *K, const idc_qspace_nech_t E)

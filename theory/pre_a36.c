@@ -260,8 +260,9 @@ typedef struct {
     slong *aoff;     /* first row of V_j in A (J + 1 offsets) */
     size_t n, cap;   /* elements */
     uint64_t *mask;  /* cap x nw closed masks */
-    idc_qspace_nech_struct *ann;
+    idc_qspace_nech_struct *ann; /* annihilators, compact read-only copies */
     slong *dim;
+    size_t used;     /* residues and mask words held, for the entry budget */
     size_t tcap, tn; /* table of sets already met -> element */
     uint64_t *tkey;
     size_t *tval;
@@ -348,8 +349,10 @@ static void table_insert(a36_lat *L, const uint64_t *s, size_t v)
 
 static void lat_clear(a36_lat *L)
 {
-    for (size_t e = 0; e < L->n; e++)
-        idc_qspace_nech_clear(L->ann + e);
+    for (size_t e = 0; e < L->n; e++) {
+        flint_free(L->ann[e].rows);
+        flint_free(L->ann[e].pivot);
+    }
     flint_free(L->ann);
     flint_free(L->mask);
     flint_free(L->dim);
@@ -381,6 +384,7 @@ static int lat_init(a36_lat *L, const a36_gens *G, mp_limb_t p)
             for (slong i = 0; i < m; i++)
                 L->A[(L->aoff[j] + k) * m + i] = fmpz_fdiv_ui(fmpz_mat_entry(G->N + j, i, k), p);
     L->n = 0;
+    L->used = 0;
     L->cap = 16;
     L->mask = flint_calloc(L->cap * L->nw, sizeof(uint64_t));
     L->ann = flint_malloc(L->cap * sizeof *L->ann);
@@ -415,7 +419,9 @@ static int lat_inside(const a36_lat *L, const idc_qspace_nech_t E, size_t j)
     return 1;
 }
 
-/* Appends an element (annihilator E copied, closed mask K). */
+/* Appends an element (closed mask K; annihilator E copied into a compact
+ * read-only idc_qspace_nech_struct holding exactly rank rows and no
+ * workspace: it is only read by idc_qspace_nech_set / _kernel). */
 static size_t lat_push(a36_lat *L, const idc_qspace_nech_t E, const uint64_t *K)
 {
     if (L->n == L->cap) {
@@ -425,8 +431,19 @@ static size_t lat_push(a36_lat *L, const idc_qspace_nech_t E, const uint64_t *K)
         L->dim = flint_realloc(L->dim, L->cap * sizeof(slong));
     }
     size_t e = L->n++;
-    idc_qspace_nech_init(L->ann + e, L->m, L->p);
-    idc_qspace_nech_set(L->ann + e, E);
+    idc_qspace_nech_struct *a = L->ann + e;
+    size_t rk = (size_t)E->rank, m = (size_t)L->m;
+    a->m = L->m;
+    a->rank = E->rank;
+    a->mod = E->mod;
+    a->rows = flint_malloc((rk * m > 0 ? rk * m : 1) * sizeof(mp_limb_t));
+    a->pivot = flint_malloc((rk > 0 ? rk : 1) * sizeof(slong));
+    a->work = NULL;
+    if (rk > 0) {
+        memcpy(a->rows, E->rows, rk * m * sizeof(mp_limb_t));
+        memcpy(a->pivot, E->pivot, rk * sizeof(slong));
+    }
+    L->used += rk * (m + 1) + L->nw + 4;
     memcpy(L->mask + e * L->nw, K, L->nw * sizeof(uint64_t));
     L->dim[e] = L->m - E->rank;
     table_insert(L, K, e);
@@ -446,7 +463,6 @@ static int lat_build(a36_lat *L, double deadline, size_t max_entries, const char
         if (L->aoff[k + 1] == L->aoff[k])
             mask_set(K, k); /* V_k = R^m */
     lat_push(L, E, K);
-    size_t per = (size_t)(m * m + 1) + nw;
     int rc = IDC_OK;
     for (size_t e = 0; e < L->n && rc == IDC_OK; e++) {
         if (idc_budget_expired(deadline)) {
@@ -471,7 +487,7 @@ static int lat_build(a36_lat *L, double deadline, size_t max_entries, const char
                     mask_set(K, j);
             size_t f = table_find(L, K);
             if (f == A36_NONE) {
-                if ((L->n + 1) > max_entries / per) {
+                if (L->used + (size_t)E->rank * (size_t)(m + 1) + nw + 4 > max_entries) {
                     *why = "entry budget exhausted while building the lattice";
                     rc = IDC_EUNABLE;
                     break;
@@ -679,20 +695,31 @@ static int exact_basis(fmpz_mat_t Bx, const a36_gens *G, const a36_lat *L, const
             continue;
         size_t e = owner[t];
         const uint64_t *K = L->mask + e * L->nw;
-        slong R = 0;
-        for (size_t k = 0; k < G->J; k++)
+        /* m - dim e annihilator rows of the generators in K(e) that are
+         * independent mod p (hence over Q): their integer nullspace has
+         * dimension dim e and contains e; it is e itself unless p is
+         * unlucky, which the exact verification then catches */
+        slong want = m - L->dim[e], R = 0;
+        slong *rows = flint_malloc((size_t)(want > 0 ? want : 1) * 2 * sizeof(slong));
+        idc_qspace_nech_zero(E);
+        for (size_t k = 0; k < G->J && R < want; k++)
             if (mask_has(K, k))
-                R += G->N[k].c;
+                for (slong q = 0; q < G->N[k].c && R < want; q++)
+                    if (idc_qspace_nech_add(E, L->A + (L->aoff[k] + q) * m)) {
+                        rows[2 * R] = (slong)k;
+                        rows[2 * R + 1] = q;
+                        R++;
+                    }
+        ok = R == want;
         fmpz_mat_t S, Nul;
         fmpz_mat_init(S, R > 0 ? R : 1, m);
-        for (size_t k = 0, row = 0; k < G->J; k++)
-            if (mask_has(K, k))
-                for (slong q = 0; q < G->N[k].c; q++, row++)
-                    for (slong i = 0; i < m; i++)
-                        fmpz_set(fmpz_mat_entry(S, (slong)row, i), fmpz_mat_entry(G->N + k, i, q));
+        for (slong q = 0; q < R; q++)
+            for (slong i = 0; i < m; i++)
+                fmpz_set(fmpz_mat_entry(S, q, i), fmpz_mat_entry(G->N + rows[2 * q], i, rows[2 * q + 1]));
+        flint_free(rows);
         fmpz_mat_init(Nul, m, m);
         slong nul = fmpz_mat_nullspace(Nul, S);
-        ok = nul == L->dim[e];
+        ok = ok && nul == L->dim[e];
         /* the chosen vectors below e, then the new ones */
         idc_qspace_nech_zero(E);
         for (slong u = 0; u < nc && ok; u++)
