@@ -184,6 +184,29 @@ static int gens_load(a36_gens *G, const idc_pdgmm *g, idc_err *err)
     return IDC_OK;
 }
 
+/* The dual generators V_j^⊥ = col N_j, with integer annihilators spanning
+ * V_j again (H->mu zero: the dual side only runs the lattice). The lattice
+ * of the V_j^⊥ is anti-isomorphic to that of the V_j (W ↦ W^⊥ swaps + and
+ * ∩), so one is distributive iff the other is, and a basis adapted to every
+ * V_j^⊥ has as dual basis (inverse transpose) one adapted to every V_j. */
+static void gens_dual(a36_gens *H, const a36_gens *G)
+{
+    slong m = G->m;
+    H->m = m;
+    H->J = G->J;
+    H->D = flint_malloc(G->J * sizeof *H->D);
+    H->mu = flint_malloc(G->J * sizeof *H->mu);
+    H->N = flint_malloc(G->J * sizeof *H->N);
+    H->r = flint_malloc(G->J * sizeof *H->r);
+    for (size_t j = 0; j < G->J; j++) {
+        fmpq_mat_init(H->D + j, m, G->N[j].c);
+        fmpq_mat_set_fmpz_mat(H->D + j, G->N + j);
+        fmpq_mat_init(H->mu + j, m, 1);
+        H->r[j] = m - idc_qspace_annihilator(H->N + j, H->D + j);
+    }
+    H->loaded = G->J;
+}
+
 /* Common point. Returns 1 with z0 (m x 1) and y[j] (D_j->c x 1, all
  * initialised here) when the supports meet; 0 with the Fredholm witness
  * (JSON, Jm rationals) when they do not; -1 on an internal failure. */
@@ -270,6 +293,8 @@ typedef struct {
 } a36_lat;
 
 #define A36_NONE SIZE_MAX
+/* lat_build stopped at its element cap (internal status, not an IDC_ code) */
+#define A36_CAPPED (-1)
 
 static int mask_has(const uint64_t *s, size_t k)
 {
@@ -450,9 +475,10 @@ static size_t lat_push(a36_lat *L, const idc_qspace_nech_t E, const uint64_t *K)
     return e;
 }
 
-/* Step 1: the meet-closure by BFS. IDC_OK, or IDC_EUNABLE with *why set
- * when the deadline or the entry budget runs out. */
-static int lat_build(a36_lat *L, double deadline, size_t max_entries, const char **why)
+/* Step 1: the meet-closure by BFS. IDC_OK, IDC_EUNABLE with *why set when
+ * the deadline or the entry budget runs out, or A36_CAPPED when the
+ * closure has more than max_elems elements. */
+static int lat_build(a36_lat *L, double deadline, size_t max_entries, size_t max_elems, const char **why)
 {
     size_t nw = L->nw, J = L->J;
     slong m = L->m;
@@ -487,6 +513,10 @@ static int lat_build(a36_lat *L, double deadline, size_t max_entries, const char
                     mask_set(K, j);
             size_t f = table_find(L, K);
             if (f == A36_NONE) {
+                if (L->n >= max_elems) {
+                    rc = A36_CAPPED;
+                    break;
+                }
                 if (L->used + (size_t)E->rank * (size_t)(m + 1) + nw + 4 > max_entries) {
                     *why = "entry budget exhausted while building the lattice";
                     rc = IDC_EUNABLE;
@@ -753,8 +783,11 @@ static int exact_basis(fmpz_mat_t Bx, const a36_gens *G, const a36_lat *L, const
     return ok;
 }
 
+/* members_j: the basis indices t whose element contains V_j's side of the
+ * mask: j ∈ K(owner t) for the primal lattice; for the dual lattice (basis
+ * vectors dual to those adapted to the V_j^⊥) j ∉ K(owner t). */
 static json_t *holds_witness(const a36_gens *G, const a36_lat *L, const fmpq_mat_t z0, const fmpq_mat_struct *y,
-                             const fmpz_mat_t Bx, const size_t *owner)
+                             const fmpz_mat_t Bx, const size_t *owner, int dual)
 {
     slong m = G->m;
     json_t *coords = json_array(), *basis = json_array(), *members = json_array();
@@ -765,27 +798,53 @@ static json_t *holds_witness(const a36_gens *G, const a36_lat *L, const fmpq_mat
     for (size_t j = 0; j < G->J; j++) {
         json_t *a = json_array();
         for (slong t = 0; t < m; t++)
-            if (mask_has(L->mask + owner[t] * L->nw, j))
+            if (mask_has(L->mask + owner[t] * L->nw, j) != dual)
                 json_array_append_new(a, json_integer((json_int_t)t));
         json_array_append_new(members, a);
     }
-    return json_pack("{s:o,s:o,s:o,s:o,s:I}", "point", idc_cert_json_fmpq_col(z0, 0), "coords", coords, "basis",
-                     basis, "members", members, "lattice_size", (json_int_t)L->n);
+    return json_pack("{s:o,s:o,s:o,s:o,s:I,s:b}", "point", idc_cert_json_fmpq_col(z0, 0), "coords", coords, "basis",
+                     basis, "members", members, "lattice_size", (json_int_t)L->n, "from_dual", dual);
 }
 
-/* One attempt with prime p: sets *cert (verified) and *v, or leaves *cert
- * NULL (the prime did not give a verified certificate). IDC_EUNABLE with
- * *why when the budget runs out. */
-static int lattice_attempt(json_t **cert, idc_verdict *v, size_t *size, const a36_gens *G, const idc_pdgmm *g,
-                           const fmpq_mat_t z0, const fmpq_mat_struct *y, mp_limb_t p, const char *hash,
-                           double deadline, size_t max_entries, const char **why)
+/* Bx := integer columns proportional to those of (Bx^{-1})^T (the dual
+ * basis). 0 when Bx is singular. */
+static int dual_basis(fmpz_mat_t Bx)
+{
+    slong m = Bx->r;
+    fmpq_mat_t Q, Qi;
+    fmpq_mat_init(Q, m, m);
+    fmpq_mat_init(Qi, m, m);
+    fmpq_mat_set_fmpz_mat(Q, Bx);
+    int ok = fmpq_mat_inv(Qi, Q);
+    if (ok) {
+        /* column t of Qi^T is row t of Qi; clear its denominators */
+        fmpz_mat_t Z;
+        fmpz_mat_init(Z, m, m);
+        fmpq_mat_get_fmpz_mat_rowwise(Z, NULL, Qi);
+        fmpz_mat_transpose(Bx, Z);
+        fmpz_mat_clear(Z);
+    }
+    fmpq_mat_clear(Q);
+    fmpq_mat_clear(Qi);
+    return ok;
+}
+
+/* One attempt on one side (H = G, or the dual generators with dual = 1)
+ * with prime p: sets *cert (verified) and *v, or leaves *cert NULL (the
+ * prime did not give a verified certificate). Returns IDC_OK, IDC_EUNABLE
+ * with *why when the budget runs out, or A36_CAPPED (more than max_elems
+ * lattice elements on this side). */
+static int lattice_attempt(json_t **cert, idc_verdict *v, size_t *size, const a36_gens *G, const a36_gens *H,
+                           int dual, const idc_pdgmm *g, const fmpq_mat_t z0, const fmpq_mat_struct *y, mp_limb_t p,
+                           const char *hash, double deadline, size_t max_entries, size_t max_elems,
+                           const char **why)
 {
     *cert = NULL;
     a36_lat L;
-    int ok = lat_init(&L, G, p);
+    int ok = lat_init(&L, H, p);
     int rc = IDC_OK;
     if (ok)
-        rc = lat_build(&L, deadline, max_entries, why);
+        rc = lat_build(&L, deadline, max_entries, max_elems, why);
     if (ok && rc == IDC_OK) {
         *size = L.n;
         size_t *ord = lat_order(&L);
@@ -795,8 +854,8 @@ static int lattice_attempt(json_t **cert, idc_verdict *v, size_t *size, const a3
         json_t *w = NULL;
         if (fail == A36_NONE) {
             fmpz_mat_t Bx;
-            if (exact_basis(Bx, G, &L, owner, dc)) {
-                w = holds_witness(G, &L, z0, y, Bx, owner);
+            if (exact_basis(Bx, H, &L, owner, dc) && (!dual || dual_basis(Bx))) {
+                w = holds_witness(G, &L, z0, y, Bx, owner, dual);
                 *cert = idc_cert_new("A3.6", IDC_HOLDS, hash, "common-basis", A36_SOURCE, w);
                 *v = IDC_HOLDS;
             }
@@ -804,6 +863,8 @@ static int lattice_attempt(json_t **cert, idc_verdict *v, size_t *size, const a3
         } else {
             w = lat_violation(&L, ord, dc, fail);
             if (w != NULL) {
+                json_object_set_new(w, "dual", json_boolean(dual));
+                json_object_set_new(w, "lattice_size", json_integer((json_int_t)L.n));
                 *cert = idc_cert_new("A3.6", IDC_FAILS, hash, "distributivity", A36_SOURCE, w);
                 *v = IDC_FAILS;
             }
@@ -884,9 +945,32 @@ int idc_pre_a36(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const
     const char *why = NULL;
     size_t size = 0;
     if (cp == 1) {
-        for (size_t a = 0; a < A36_PRIMES && cert == NULL && why == NULL && rc == IDC_OK; a++)
-            rc = lattice_attempt(&cert, &v, &size, &G, g, z0, y, idc_qmat_prime(a), hash, deadline, max_entries,
-                                 &why);
+        /* Both sides with a growing element cap, so the smaller closure
+         * decides; a side whose closure completes without a verified
+         * certificate after A36_PRIMES primes is closed. */
+        a36_gens H;
+        gens_dual(&H, &G);
+        int open[2] = {1, 1};
+        size_t cap = 16 * (J + m);
+        while ((open[0] || open[1]) && cert == NULL && why == NULL && rc == IDC_OK) {
+            for (int side = 0; side < 2 && cert == NULL && why == NULL && rc == IDC_OK; side++) {
+                if (!open[side])
+                    continue;
+                int capped = 0;
+                for (size_t a = 0; a < A36_PRIMES && cert == NULL && why == NULL && rc == IDC_OK && !capped; a++) {
+                    rc = lattice_attempt(&cert, &v, &size, &G, side ? &H : &G, side, g, z0, y, idc_qmat_prime(a),
+                                         hash, deadline, max_entries, cap, &why);
+                    if (rc == A36_CAPPED) {
+                        capped = 1;
+                        rc = IDC_OK;
+                    }
+                }
+                if (!capped)
+                    open[side] = 0;
+            }
+            cap = cap > SIZE_MAX / 4 ? SIZE_MAX : 4 * cap;
+        }
+        gens_clear(&H);
         if (rc == IDC_EUNABLE)
             rc = IDC_OK; /* budget: an UNKNOWN verdict, why is set */
     }

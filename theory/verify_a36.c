@@ -6,13 +6,16 @@
 
 #include <string.h>
 
+#include <flint/fmpz_mat.h>
+
 #include "numeric/qspace.h"
 #include "theory/cert.h"
 
 /* The lattice word "intersection of the generators listed in arr" (an
  * array of distinct component indices; empty: R^m) replaces out (any
- * initialised matrix) by spanning columns of it. 0 when arr is malformed. */
-static int v_meet(fmpq_mat_t out, const json_t *arr, const vcomp *c, size_t J, slong m)
+ * initialised matrix) by spanning columns of it; gen[k] spans generator k.
+ * 0 when arr is malformed. */
+static int v_meet(fmpq_mat_t out, const json_t *arr, const fmpq_mat_struct *gen, size_t J, slong m)
 {
     if (!json_is_array(arr) || json_array_size(arr) > J)
         return 0;
@@ -24,7 +27,7 @@ static int v_meet(fmpq_mat_t out, const json_t *arr, const vcomp *c, size_t J, s
     fmpq_mat_one(M);
     for (size_t t = 0; t < n && ok; t++) {
         fmpq_mat_t nx;
-        idc_qspace_intersect(nx, M, idc_v_dirs(&c[idx[t]]));
+        idc_qspace_intersect(nx, M, gen + idx[t]);
         fmpq_mat_swap(M, nx);
         fmpq_mat_clear(nx);
     }
@@ -35,7 +38,11 @@ static int v_meet(fmpq_mat_t out, const json_t *arr, const vcomp *c, size_t J, s
 }
 
 /* A3.6 FAILS by distributivity: a, b, c rebuilt from their lattice words
- * (b a sum of meets), both dimensions recomputed exactly. The older
+ * (b a sum of meets), both dimensions recomputed exactly. The generators
+ * are the V_j = col D_j, or with "dual": true their orthogonal complements
+ * V_j^⊥ (recomputed here as the annihilators of D_j): W ↦ W^⊥ maps the
+ * lattice of the V_j anti-isomorphically onto that of the V_j^⊥, so a
+ * violation in either proves the other non-distributive. The older
  * witness {"abc": [a, b, c]} reads as a = [a], b = [[b]], c = [c]. */
 static int v_a36_fails(vctx *V, const json_t *w)
 {
@@ -65,20 +72,39 @@ static int v_a36_fails(vctx *V, const json_t *w)
         return IDC_EDOM;
     }
     int rc = IDC_OK;
+    json_t *dual = json_object_get(w, "dual");
+    int is_dual = json_is_true(dual);
+    if (dual != NULL && !json_is_boolean(dual))
+        rc = idc_vfail(V, "A3.6: distributivity witness: \"dual\" must be a boolean");
+    fmpq_mat_struct *gen = flint_malloc((J > 0 ? J : 1) * sizeof *gen);
+    for (size_t j = 0; j < J; j++) {
+        const fmpq_mat_struct *D = idc_v_dirs(&c[j]);
+        if (is_dual) {
+            fmpz_mat_t N;
+            idc_qspace_annihilator(N, D);
+            fmpq_mat_init(gen + j, m, N->c);
+            fmpq_mat_set_fmpz_mat(gen + j, N);
+            fmpz_mat_clear(N);
+        } else {
+            fmpq_mat_init(gen + j, m, D->c);
+            fmpq_mat_set(gen + j, D);
+        }
+    }
     fmpq_mat_t A, B, C, T;
     fmpq_mat_init(A, m, 0);
     fmpq_mat_init(B, m, 0);
     fmpq_mat_init(C, m, 0);
     fmpq_mat_init(T, m, 0);
-    int ok = v_meet(A, json_object_get(w, "a"), c, J, m) && v_meet(C, json_object_get(w, "c"), c, J, m);
+    int ok = rc == IDC_OK && v_meet(A, json_object_get(w, "a"), gen, J, m) &&
+             v_meet(C, json_object_get(w, "c"), gen, J, m);
     for (size_t t = 0; t < json_array_size(wb) && ok; t++) {
         fmpq_mat_t S;
-        ok = v_meet(T, json_array_get(wb, t), c, J, m);
+        ok = v_meet(T, json_array_get(wb, t), gen, J, m);
         idc_qspace_sum(S, B, T);
         fmpq_mat_swap(B, S);
         fmpq_mat_clear(S);
     }
-    if (!ok)
+    if (!ok && rc == IDC_OK)
         rc = idc_vfail(V, "A3.6: distributivity witness: a lattice word is malformed");
     if (rc == IDC_OK) {
         fmpq_mat_t bc, lhs, ab, ac, rhs;
@@ -102,6 +128,9 @@ static int v_a36_fails(vctx *V, const json_t *w)
     fmpq_mat_clear(B);
     fmpq_mat_clear(C);
     fmpq_mat_clear(T);
+    for (size_t j = 0; j < J; j++)
+        fmpq_mat_clear(gen + j);
+    flint_free(gen);
     json_decref(legacy);
     idc_v_free_all(c, J);
     return rc;

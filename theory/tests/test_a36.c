@@ -613,6 +613,63 @@ START_TEST(test_many_components)
 }
 END_TEST
 
+/* Hyperplanes: the meet-closure of J coordinate hyperplanes has 2^J
+ * elements, their complements (lines) only J + 2, so the dual lattice
+ * decides. J = m = 14 coordinate hyperplanes in a random frame HOLD; m = 12
+ * coordinate hyperplanes plus the hyperplane sum_i x_i = 0 (in frame
+ * coordinates) FAIL. Both certificates come from the dual side; a dual
+ * witness read as a primal one is rejected. */
+START_TEST(test_hyperplanes_dual)
+{
+    uint64_t seed = idc_test_seed(0xa36a);
+    IDC_TEST_PRINT_SEED("test_hyperplanes_dual", seed);
+    draw d = {idc_rng_stream(seed, 0, IDC_PURPOSE_SEARCH), 0};
+    static tmodel t;
+    long R[TM_MAXM * TM_MAXM], z0[TM_MAXM], S[TM_MAXM];
+    for (int round = 0; round < 2; round++) {
+        long m = round == 0 ? 14 : 12;
+        t.m = m;
+        t.J = 0;
+        random_frame(R, m, &d);
+        for (long i = 0; i < m; i++)
+            z0[i] = pick(&d, -2, 2);
+        for (long j = 0; j < m; j++) {
+            long s = 0;
+            for (long i = 0; i < m; i++)
+                if (i != j)
+                    S[s++] = i;
+            add_coord(&t, R, z0, S, s, 0, &d);
+        }
+        if (round == 1) { /* R (e_k - e_{k+1}), k < m - 1 */
+            size_t c = t.J++;
+            long r = m - 1;
+            t.r[c] = r;
+            for (long i = 0; i < m; i++) {
+                t.mu[c][i] = z0[i];
+                for (long k = 0; k < r; k++)
+                    t.L[c][i * r + k] = R[i * m + k] - R[i * m + k + 1];
+            }
+        }
+        json_t *cert = NULL;
+        expect_random(&t, round == 0 ? IDC_HOLDS : IDC_FAILS, "test_hyperplanes_dual", seed, round, &cert);
+        json_t *w = json_object_get(cert, "witness");
+        ck_assert(json_is_true(json_object_get(w, round == 0 ? "from_dual" : "dual")));
+        if (round == 1) {
+            idc_instance inst;
+            load_tm(&inst, &t);
+            json_t *u = json_deep_copy(cert);
+            json_object_set_new(json_object_get(u, "witness"), "dual", json_false());
+            reject(u, &inst, "dual witness read as primal");
+            json_object_set_new(json_object_get(u, "witness"), "dual", json_string("yes"));
+            reject(u, &inst, "dual not a boolean");
+            json_decref(u);
+            idc_instance_clear(&inst);
+        }
+        json_decref(cert);
+    }
+}
+END_TEST
+
 /* ---- budgets, legacy witnesses, tampering --------------------------------------------- */
 
 START_TEST(test_budget)
@@ -910,6 +967,7 @@ int main(void)
         {"test_two_flags", test_two_flags},
         {"test_random_complete", test_random_complete},
         {"test_many_components", test_many_components},
+        {"test_hyperplanes_dual", test_hyperplanes_dual},
         {"test_budget", test_budget},
         {"test_legacy_triple", test_legacy_triple},
         {"test_tamper_holds", test_tamper_holds},
