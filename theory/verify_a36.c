@@ -42,7 +42,8 @@ static int v_meet(fmpq_mat_t out, const json_t *arr, const fmpq_mat_struct *gen,
  * are the V_j = col D_j, or with "dual": true their orthogonal complements
  * V_j^⊥ (recomputed here as the annihilators of D_j): W ↦ W^⊥ maps the
  * lattice of the V_j anti-isomorphically onto that of the V_j^⊥, so a
- * violation in either proves the other non-distributive. The older
+ * violation in either proves the other non-distributive (an empty word is
+ * R^m; adjoining a top element never makes a lattice non-distributive). The older
  * witness {"abc": [a, b, c]} reads as a = [a], b = [[b]], c = [c]. */
 static int v_a36_fails(vctx *V, const json_t *w)
 {
