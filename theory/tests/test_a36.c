@@ -12,6 +12,7 @@
 #include <flint/fmpz_mat.h>
 
 #include "generators/pdgmm.h"
+#include "numeric/qmat.h"
 #include "numeric/qspace.h"
 #include "numeric/rng.h"
 #include "numeric/tests/testutil.h"
@@ -670,6 +671,38 @@ START_TEST(test_hyperplanes_dual)
 }
 END_TEST
 
+/* An unlucky prime: the planes x = 0 and x + p y = 0 (p the first prime of
+ * the search sequence) coincide mod p, so the modular lattice has one plane
+ * and its certificate fails the exact verification; the checker must move
+ * on to the next prime and still answer HOLDS (and the swapped model with
+ * the two planes equal must HOLD too, with a different certificate). */
+START_TEST(test_unlucky_prime)
+{
+    long p = (long)idc_qmat_prime(0);
+    tmodel t = {.m = 3,
+                .J = 2,
+                .r = {2, 2},
+                .mu = {{0, 1, 2}, {0, 0, 5}},
+                .L = {{0, 0, 1, 0, 0, 1}, {-p, 0, 1, 0, 0, 1}}};
+    idc_instance inst;
+    load_tm(&inst, &t);
+    json_t *c = check(&inst, IDC_HOLDS, "common-basis");
+    idc_instance_clear(&inst);
+    /* a third plane y = 0 keeps the lattice Boolean (three coordinate-like
+     * planes x = 0, y = 0, x + p y = 0 are not: FAILS) */
+    t.J = 3;
+    t.r[2] = 2;
+    long L3[6] = {1, 0, 0, 0, 0, 1};
+    memcpy(t.L[2], L3, sizeof L3);
+    memset(t.mu[2], 0, sizeof t.mu[2]);
+    load_tm(&inst, &t);
+    json_decref(check(&inst, IDC_FAILS, "distributivity"));
+    reject(c, &inst, "two-plane certificate on the three-plane model");
+    idc_instance_clear(&inst);
+    json_decref(c);
+}
+END_TEST
+
 /* ---- budgets, legacy witnesses, tampering --------------------------------------------- */
 
 START_TEST(test_budget)
@@ -968,6 +1001,7 @@ int main(void)
         {"test_random_complete", test_random_complete},
         {"test_many_components", test_many_components},
         {"test_hyperplanes_dual", test_hyperplanes_dual},
+        {"test_unlucky_prime", test_unlucky_prime},
         {"test_budget", test_budget},
         {"test_legacy_triple", test_legacy_triple},
         {"test_tamper_holds", test_tamper_holds},
