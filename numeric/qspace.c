@@ -158,7 +158,9 @@ int idc_qspace_solve(fmpq_mat_t x, const fmpq_mat_t A, const fmpq_mat_t b)
     fmpz_init(den);
     fmpz_mat_init(Z, M, n + 1);
     fmpz_mat_init(R, M, n + 1);
-    fmpq_mat_get_fmpz_mat_rowwise(Z, NULL, Ab);
+    fmpz *rden = _fmpz_vec_init(M);
+    fmpq_mat_get_fmpz_mat_rowwise(Z, rden, Ab);
+    _fmpz_vec_clear(rden, M);
     slong rank = fmpz_mat_rref(R, den, Z);
     int ok = 1;
     for (slong i = 0, col = 0; i < rank && ok; i++) {

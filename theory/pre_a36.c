@@ -837,8 +837,10 @@ static int dual_basis(fmpz_mat_t Bx)
     if (ok) {
         /* column t of Qi^T is row t of Qi; clear its denominators */
         fmpz_mat_t Z;
+        fmpz *den = _fmpz_vec_init(m);
         fmpz_mat_init(Z, m, m);
-        fmpq_mat_get_fmpz_mat_rowwise(Z, NULL, Qi);
+        fmpq_mat_get_fmpz_mat_rowwise(Z, den, Qi);
+        _fmpz_vec_clear(den, m);
         fmpz_mat_transpose(Bx, Z);
         fmpz_mat_clear(Z);
     }
