@@ -20,8 +20,6 @@
 #include "numeric/tests/testutil.h"
 
 #define DEFAULT_SEED 0x7ae5eedULL
-#define IVAE_MIN_GAP 0.0
-#define IVAE_MIN_MCC 0.0
 
 static uint64_t g_seed;
 
@@ -633,20 +631,20 @@ static double cluster_agreement(const size_t *lab, const double *g, size_t N)
 
 START_TEST(test_vade_recovery)
 {
-    /* VaDE (widths (32, 32), 300 pretraining steps, GMM init, 1000 ELBO
-     * steps of 100 at lr 1e-3, noise_var 0.01) on 2000 rows of the GMM
-     * above, two data sets / models per run seed. Measured over run seeds
-     * 1..60 (one data set and model each): agreement of argmax gamma with
-     * the labels >= 0.85 (median 1.0), held-out R^2 of the codes on z
-     * (idc_metric_r2, zhat regressed on z) >= 0.81 (median 0.99); the
-     * bounds below are 0.75 / 0.7. */
+    /* VaDE (widths (64, 64), slope 0.01, 300 pretraining steps, GMM init,
+     * 1000 ELBO steps of 100 at lr 1e-3, noise_var 0.01) on 2000 rows of
+     * the GMM above, two data sets / models per run seed. Measured over run
+     * seeds 1..60 (one data set and model each): agreement of argmax gamma
+     * with the labels >= 0.908 (median 1.0), held-out R^2 of the codes on z
+     * (idc_metric_r2, zhat regressed on z) >= 0.868 (median 0.99). With
+     * widths (32, 32) the worst cases were 0.85 / 0.81. Bounds: 0.8 / 0.75. */
     size_t N = 2000, J = 3, n = 2, d = 4;
     double *z = dalloc(N * n), *x = dalloc(N * d), *zh = dalloc(N * n), *g = dalloc(N * J);
     size_t *lab = zalloc(N);
     for (uint32_t t = 0; t < 2; t++) {
         gmm_data(g_seed, 50 + t, N, J, z, x, lab);
         idc_vae_config c;
-        small_config(&c, IDC_VAE_KIND_VADE, n, J, 32, 100, 1000);
+        small_config(&c, IDC_VAE_KIND_VADE, n, J, 64, 100, 1000);
         c.leaky_slope = 0.01;
         c.pretrain_steps = 300;
         c.gmm_init = 1;
@@ -660,7 +658,7 @@ START_TEST(test_vade_recovery)
         ck_assert_int_eq(idc_metric_r2(&r2, z, n, zh, n, N, NULL), IDC_OK);
         double acc = cluster_agreement(lab, g, N), w[3];
         idc_vae_get_prior(v, w, NULL, NULL);
-        if (!(acc >= 0.75 && r2.r2_out >= 0.7))
+        if (!(acc >= 0.8 && r2.r2_out >= 0.75))
             IDC_TEST_FAIL_REPLAY("vade_recovery", g_seed,
                                  "data %u: agreement %.4f, R^2 out %.4f, weights %.3f %.3f %.3f",
                                  t, acc, r2.r2_out, w[0], w[1], w[2]);
@@ -781,7 +779,11 @@ START_TEST(test_ivae_vs_vae)
     /* n = d = 4, M = 20 segments of 100 rows; iVAE and VAE with one hidden
      * layer of 16, 5000 steps of 128 at lr 1e-2, noise_var 0.01, on the
      * same data, three data sets per run seed. Measured over run seeds
-     * 1..NSEEDS: see IVAE_MEASURED below. */
+     * 1..20 (60 data sets): the mean over the three of MCC(iVAE) -
+     * MCC(VAE) was 0.071..0.220 (median 0.16), the mean iVAE MCC 0.85..0.95,
+     * single iVAE MCCs 0.73..0.97 against VAE 0.63..0.90; on 1 data set of
+     * 60 the VAE scored higher (0.735 vs 0.727), so no per-data-set
+     * ordering is asserted. Bounds: mean gap >= 0.035, mean iVAE >= 0.75. */
     size_t n = 4, M = 20, L = 100, N = M * L;
     double *z = dalloc(N * n), *x = dalloc(N * n), mi[3], mv[3], gap = 0.0;
     size_t *u = zalloc(N);
@@ -791,15 +793,268 @@ START_TEST(test_ivae_vs_vae)
         mv[t] = segment_mcc(IDC_VAE_KIND_VAE, t, z, x, u, n, M, N);
         gap += (mi[t] - mv[t]) / 3.0;
     }
-    fprintf(stderr, "DBG ivae %.3f %.3f %.3f vae %.3f %.3f %.3f gap %.3f\n", mi[0], mi[1], mi[2],
-            mv[0], mv[1], mv[2], gap);
-    if (!(gap >= IVAE_MIN_GAP && fmin(mi[0], fmin(mi[1], mi[2])) >= IVAE_MIN_MCC))
+    if (!(gap >= 0.035 && (mi[0] + mi[1] + mi[2]) / 3.0 >= 0.75))
         IDC_TEST_FAIL_REPLAY("ivae_vs_vae", g_seed,
                              "MCC out iVAE %.3f %.3f %.3f, VAE %.3f %.3f %.3f, mean gap %.3f", mi[0],
                              mi[1], mi[2], mv[0], mv[1], mv[2], gap);
     free(z);
     free(x);
     free(u);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
+/* JSON and the fitted prior                                               */
+
+START_TEST(test_json_prior)
+{
+    size_t n = 2, d = 3, N = 200, J = 3;
+    double *x = linear_data(N, n, d, 70);
+    size_t *u = zalloc(N);
+    for (size_t i = 0; i < N; i++)
+        u[i] = i % J;
+    for (size_t kk = 0; kk < 3; kk++) {
+        idc_vae_config c;
+        small_config(&c, KINDS[kk], n, J, 8, 32, 20);
+        c.seed = 0xfedcba9876543210ULL;
+        idc_vae *v = new_model(&c, d, IDC_DTYPE_F32);
+        ck_assert_int_eq(idc_vae_fit(v, x, N, u, NULL, NULL, NULL), IDC_OK);
+        size_t K = idc_vae_prior_ncomp(v);
+        ck_assert_uint_eq(K, KINDS[kk] == IDC_VAE_KIND_VAE ? 1 : J);
+        double w[3], m[6], s2[6];
+        idc_vae_get_prior(v, w, m, s2);
+        json_t *j = idc_vae_to_json(v);
+        ck_assert_ptr_nonnull(j);
+        ck_assert_str_eq(json_string_value(json_object_get(j, "model")), "idcheck.vae");
+        ck_assert_str_eq(json_string_value(json_object_get(j, "kind")),
+                         idc_vae_kind_name(KINDS[kk]));
+        ck_assert_int_eq(json_integer_value(json_object_get(j, "steps_done")), 20);
+        ck_assert(json_is_true(json_object_get(j, "initialised")));
+        json_t *cj = json_object_get(j, "config");
+        ck_assert_str_eq(json_string_value(json_object_get(cj, "seed")), "0xfedcba9876543210");
+        ck_assert_int_eq(json_integer_value(json_object_get(cj, "ncomp")), (json_int_t)K);
+        json_t *pj = json_object_get(j, "prior");
+        json_t *var = json_object_get(pj, "var");
+        ck_assert_uint_eq(json_array_size(var), K * n);
+        for (size_t i = 0; i < K * n; i++)
+            ck_assert(json_real_value(json_array_get(var, i)) == s2[i]);
+        if (KINDS[kk] == IDC_VAE_KIND_VADE) {
+            double sw = 0.0;
+            for (size_t i = 0; i < J; i++) {
+                ck_assert(json_real_value(json_array_get(json_object_get(pj, "weight"), i)) ==
+                          w[i]);
+                sw += w[i];
+            }
+            ck_assert(fabs(sw - 1.0) <= 1e-12);
+            ck_assert_uint_eq(json_array_size(json_object_get(pj, "logits")), J);
+            ck_assert_uint_eq(json_array_size(json_object_get(pj, "mean")), J * n);
+        } else if (KINDS[kk] == IDC_VAE_KIND_IVAE) {
+            ck_assert(isnan(w[0]));
+            ck_assert_ptr_null(json_object_get(pj, "weight"));
+            ck_assert_uint_eq(json_array_size(json_object_get(pj, "logvar")), J * n);
+            ck_assert(m[0] == 0.0 && s2[0] != 1.0); /* the table was trained */
+        } else {
+            ck_assert(w[0] == 1.0 && m[0] == 0.0 && s2[0] == 1.0);
+        }
+        /* The saved networks reproduce the encodings exactly. */
+        char *txt = json_dumps(j, JSON_REAL_PRECISION(9) | JSON_COMPACT);
+        json_t *j2 = json_loads(txt, 0, NULL);
+        ck_assert_ptr_nonnull(j2);
+        idc_vae *t = new_model(&c, d, IDC_DTYPE_F32);
+        ck_assert_int_eq(idc_mlp_set_json(idc_vae_encoder(t), json_object_get(j2, "encoder"), NULL),
+                         IDC_OK);
+        double *za = dalloc(N * n), *zb = dalloc(N * n);
+        ck_assert_int_eq(idc_vae_encode(v, za, x, N, NULL), IDC_OK);
+        ck_assert_int_eq(idc_vae_encode(t, zb, x, N, NULL), IDC_OK);
+        ck_assert(memcmp(za, zb, N * n * sizeof(double)) == 0);
+        free(za);
+        free(zb);
+        free(txt);
+        json_decref(j);
+        json_decref(j2);
+        idc_vae_free(t);
+        idc_vae_free(v);
+    }
+    free(x);
+    free(u);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
+/* Errors                                                                  */
+
+static void expect_config_error(const idc_vae_config *c, size_t d, const char *needle)
+{
+    idc_err err = {{0}};
+    ck_assert_int_eq(idc_vae_config_check(c, d, &err), IDC_EINVAL);
+    ck_assert_msg(strstr(err.msg, needle) != NULL, "want \"%s\" in \"%s\"", needle, err.msg);
+    idc_vae *v = idc_vae_new(c, d, &err);
+    ck_assert_ptr_null(v);
+    ck_assert_msg(strstr(err.msg, needle) != NULL, "new: want \"%s\" in \"%s\"", needle, err.msg);
+}
+
+START_TEST(test_config_errors)
+{
+    idc_vae_config base, c;
+    small_config(&base, IDC_VAE_KIND_VADE, 2, 3, 4, 16, 10);
+    c = base;
+    c.kind = (idc_vae_kind)5;
+    expect_config_error(&c, 3, "vae.kind");
+    c = base;
+    c.latent_dim = 0;
+    expect_config_error(&c, 3, "vae.latent_dim");
+    c = base;
+    expect_config_error(&c, 0, "vae.xdim");
+    expect_config_error(&c, IDC_MLP_MAX_WIDTH + 1, "vae.xdim");
+    c.ncomp = 0;
+    expect_config_error(&c, 3, "vae.ncomp");
+    c.kind = IDC_VAE_KIND_IVAE;
+    expect_config_error(&c, 3, "vae.ncomp");
+    c.kind = IDC_VAE_KIND_VAE; /* ncomp is ignored by the VAE */
+    ck_assert_int_eq(idc_vae_config_check(&c, 3, NULL), IDC_OK);
+    c = base;
+    c.nhidden = 9;
+    expect_config_error(&c, 3, "vae.nhidden");
+    c = base;
+    c.hidden[1] = 0;
+    expect_config_error(&c, 3, "vae.hidden[1]");
+    c = base;
+    c.leaky_slope = -0.5;
+    expect_config_error(&c, 3, "vae.leaky_slope");
+    c.leaky_slope = NAN;
+    expect_config_error(&c, 3, "vae.leaky_slope");
+    c = base;
+    c.lr = 0.0;
+    expect_config_error(&c, 3, "vae.lr");
+    c.lr = INFINITY;
+    expect_config_error(&c, 3, "vae.lr");
+    c = base;
+    c.adam_beta1 = 1.0;
+    expect_config_error(&c, 3, "vae.adam_beta1");
+    c = base;
+    c.adam_beta2 = -0.1;
+    expect_config_error(&c, 3, "vae.adam_beta2");
+    c = base;
+    c.adam_eps = 0.0;
+    expect_config_error(&c, 3, "vae.adam_eps");
+    c = base;
+    c.batch = 0;
+    expect_config_error(&c, 3, "vae.batch: must be >= 1");
+    c.batch = IDC_MLP_MAX_ROWS + 1;
+    expect_config_error(&c, 3, "vae.batch");
+    c.batch = IDC_MLP_MAX_ROWS;
+    c.hidden[1] = 1u << 10;
+    expect_config_error(&c, 3, "vae.batch");
+    c = base;
+    c.hidden[0] = c.hidden[1] = IDC_MLP_MAX_WIDTH;
+    expect_config_error(&c, 3, "vae.hidden");
+    c = base;
+    c.noise_var = 0.0;
+    expect_config_error(&c, 3, "vae.noise_var");
+    c.noise_var = NAN;
+    expect_config_error(&c, 3, "vae.noise_var");
+    c = base;
+    c.gmm_init = 2;
+    expect_config_error(&c, 3, "vae.gmm_init");
+    c.gmm_init = 1;
+    c.kind = IDC_VAE_KIND_IVAE;
+    expect_config_error(&c, 3, "vae.gmm_init: only for vade");
+    idc_err err;
+    ck_assert_ptr_null(idc_vae_new(NULL, 3, &err));
+    ck_assert(strstr(err.msg, "vae.config") != NULL);
+    /* No hidden layers and batch 1 are valid. */
+    c = base;
+    c.nhidden = 0;
+    c.batch = 1;
+    idc_vae *v = idc_vae_new(&c, 3, &err);
+    ck_assert_msg(v != NULL, "%s", err.msg);
+    idc_vae_free(v);
+    idc_vae_free(NULL);
+}
+END_TEST
+
+START_TEST(test_input_errors)
+{
+    size_t n = 2, d = 3, N = 20, J = 3;
+    idc_vae_config c;
+    small_config(&c, IDC_VAE_KIND_IVAE, n, J, 4, 8, 5);
+    idc_vae *v = new_model(&c, d, IDC_DTYPE_F32);
+    double *x = linear_data(N, n, d, 71), z[40], g[60], eps[16] = {0};
+    double *p0 = dalloc(idc_vae_nparams(v)), *p1 = dalloc(idc_vae_nparams(v));
+    size_t *u = zalloc(N);
+    idc_vae_get_params(v, p0);
+    idc_err err;
+    ck_assert_int_eq(idc_vae_fit(v, NULL, N, u, NULL, NULL, &err), IDC_EINVAL);
+    ck_assert(strstr(err.msg, "vae.x") != NULL);
+    ck_assert_int_eq(idc_vae_fit(v, x, 0, u, NULL, NULL, &err), IDC_EINVAL);
+    ck_assert(strstr(err.msg, "n = 0") != NULL);
+    ck_assert_int_eq(idc_vae_fit(v, x, N, NULL, NULL, NULL, &err), IDC_EINVAL);
+    ck_assert_msg(strstr(err.msg, "vae.u") != NULL, "%s", err.msg);
+    u[7] = J;
+    ck_assert_int_eq(idc_vae_fit(v, x, N, u, NULL, NULL, &err), IDC_EINVAL);
+    ck_assert_msg(strstr(err.msg, "vae.u[7]") != NULL, "%s", err.msg);
+    u[7] = 0;
+    x[3 * d + 1] = NAN;
+    ck_assert_int_eq(idc_vae_fit(v, x, N, u, NULL, NULL, &err), IDC_EINVAL);
+    ck_assert_msg(strstr(err.msg, "vae.x[3][1]") != NULL, "%s", err.msg);
+    ck_assert_int_eq(idc_vae_encode(v, z, x, N, &err), IDC_EINVAL);
+    x[3 * d + 1] = 1e300; /* finite but not a float */
+    ck_assert_int_eq(idc_vae_fit(v, x, N, u, NULL, NULL, &err), IDC_EINVAL);
+    x[3 * d + 1] = 0.5;
+    ck_assert_int_eq(idc_vae_encode(v, NULL, x, N, &err), IDC_EINVAL);
+    ck_assert_int_eq(idc_vae_encode(v, z, x, 0, &err), IDC_EINVAL);
+    ck_assert_int_eq(idc_vae_cluster_probs(v, g, x, N, &err), IDC_EINVAL);
+    ck_assert(strstr(err.msg, "only for vade") != NULL);
+    ck_assert_int_eq(idc_vae_loss_grad(v, x, u, 0, eps, NULL, NULL, &err), IDC_EINVAL);
+    ck_assert(strstr(err.msg, "vae.rows") != NULL);
+    ck_assert_int_eq(idc_vae_loss_grad(v, x, u, 9, eps, NULL, NULL, &err), IDC_EINVAL);
+    ck_assert_int_eq(idc_vae_loss_grad(v, x, u, 8, NULL, NULL, NULL, &err), IDC_EINVAL);
+    ck_assert_int_eq(idc_vae_loss_grad(v, x, NULL, 8, eps, NULL, NULL, &err), IDC_EINVAL);
+    idc_vae_get_params(v, p1);
+    ck_assert(memcmp(p0, p1, idc_vae_nparams(v) * sizeof(double)) == 0);
+    ck_assert_uint_eq(idc_vae_steps_done(v), 0);
+
+    /* VaDE: GMM init needs N >= J rows (nothing trained then). */
+    idc_vae_config cv;
+    small_config(&cv, IDC_VAE_KIND_VADE, n, 5, 4, 8, 5);
+    cv.gmm_init = 1;
+    cv.pretrain_steps = 3;
+    idc_vae *vv = new_model(&cv, d, IDC_DTYPE_F32);
+    ck_assert_int_eq(idc_vae_fit(vv, x, 4, NULL, NULL, NULL, &err), IDC_EINVAL);
+    ck_assert_msg(strstr(err.msg, "GMM init") != NULL, "%s", err.msg);
+    ck_assert_uint_eq(idc_vae_steps_done(vv), 0);
+    ck_assert_int_eq(idc_vae_fit(vv, x, N, NULL, NULL, NULL, &err), IDC_OK);
+    ck_assert_int_eq(idc_vae_cluster_probs(vv, g, x, 12, &err), IDC_OK);
+    ck_assert_int_eq(idc_vae_cluster_probs(vv, NULL, x, 12, &err), IDC_EINVAL);
+    idc_vae_free(vv);
+
+    /* A diverging run reports IDC_EDOM, in pretraining and in training. */
+    idc_vae_config cd = c;
+    cd.lr = 1e30;
+    cd.steps = 50;
+    idc_vae *vd = new_model(&cd, d, IDC_DTYPE_F32);
+    double fin = 0.0;
+    ck_assert_int_eq(idc_vae_fit(vd, x, N, u, NULL, &fin, &err), IDC_EDOM);
+    ck_assert_msg(strstr(err.msg, "not finite") != NULL, "%s", err.msg);
+    idc_vae_free(vd);
+    cd.pretrain_steps = 50;
+    vd = new_model(&cd, d, IDC_DTYPE_F32);
+    ck_assert_int_eq(idc_vae_fit(vd, x, N, u, NULL, &fin, &err), IDC_EDOM);
+    ck_assert_msg(strstr(err.msg, "pretraining") != NULL, "%s", err.msg);
+    idc_vae_free(vd);
+
+    /* steps = 0 trains nothing and reports NaN. */
+    idc_vae_config c0 = c;
+    c0.steps = 0;
+    idc_vae *v0 = new_model(&c0, d, IDC_DTYPE_F32);
+    ck_assert_int_eq(idc_vae_fit(v0, x, N, u, NULL, &fin, &err), IDC_OK);
+    ck_assert(isnan(fin));
+    idc_vae_free(v0);
+    free(x);
+    free(u);
+    free(p0);
+    free(p1);
+    idc_vae_free(v);
 }
 END_TEST
 
@@ -818,6 +1073,9 @@ static Suite *vae_suite(void)
         {"training_sanity", test_training_sanity},
         {"vade_recovery", test_vade_recovery},
         {"ivae_vs_vae", test_ivae_vs_vae},
+        {"json_prior", test_json_prior},
+        {"config_errors", test_config_errors},
+        {"input_errors", test_input_errors},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return s;
