@@ -260,6 +260,8 @@ static int vae_create(idc_vae **out, const idc_vae_config *c, size_t xdim, idc_d
     v->cfg = *c;
     if (c->kind == IDC_VAE_KIND_VAE)
         v->cfg.ncomp = 1;
+    for (size_t i = c->nhidden; i < IDC_VAE_MAX_HIDDEN; i++)
+        v->cfg.hidden[i] = 0;
     size_t n = c->latent_dim, B = c->batch, d = xdim;
     v->xdim = xdim;
     v->J = v->cfg.ncomp;
@@ -972,4 +974,177 @@ json_t *idc_vae_to_json(const idc_vae *v)
         return NULL;
     }
     return o;
+}
+
+/* A non-negative integer at key of o (<= max) into *v. */
+static int get_size(size_t *v, const json_t *o, const char *path, const char *key, size_t max,
+                    idc_err *err)
+{
+    const json_t *j = json_object_get(o, key);
+    if (!json_is_integer(j) || json_integer_value(j) < 0 ||
+        (unsigned long long)json_integer_value(j) > (unsigned long long)max)
+        return idc_err_set(err, IDC_EINVAL, "%s%s: expected an integer in 0..%zu", path, key,
+                           max);
+    *v = (size_t)json_integer_value(j);
+    return IDC_OK;
+}
+
+static int get_real(double *v, const json_t *o, const char *key, idc_err *err)
+{
+    const json_t *j = json_object_get(o, key);
+    if (!json_is_number(j))
+        return idc_err_set(err, IDC_EINVAL, "vae.config.%s: expected a number", key);
+    *v = json_number_value(j);
+    return IDC_OK;
+}
+
+static int config_from_json(idc_vae_config *c, const json_t *o, idc_err *err)
+{
+    const char *P = "vae.config.";
+    if (!json_is_object(o))
+        return idc_err_set(err, IDC_EINVAL, "vae.config: expected an object");
+    memset(c, 0, sizeof *c);
+    int rc = idc_vae_kind_parse(&c->kind, json_string_value(json_object_get(o, "kind")), err);
+    if (rc != IDC_OK)
+        return idc_err_prefix(err, rc, "vae.config: ");
+    size_t trial = 0;
+    rc = get_size(&c->latent_dim, o, P, "latent_dim", SIZE_MAX, err);
+    if (rc == IDC_OK)
+        rc = get_size(&c->ncomp, o, P, "ncomp", SIZE_MAX, err);
+    const json_t *h = json_object_get(o, "hidden");
+    if (rc == IDC_OK && (!json_is_array(h) || json_array_size(h) > IDC_VAE_MAX_HIDDEN))
+        rc = idc_err_set(err, IDC_EINVAL, "vae.config.hidden: expected an array of <= %d",
+                         IDC_VAE_MAX_HIDDEN);
+    if (rc == IDC_OK) {
+        c->nhidden = json_array_size(h);
+        for (size_t i = 0; i < c->nhidden; i++) {
+            const json_t *e = json_array_get(h, i);
+            if (!json_is_integer(e) || json_integer_value(e) < 1)
+                return idc_err_set(err, IDC_EINVAL,
+                                   "vae.config.hidden[%zu]: expected a positive integer", i);
+            c->hidden[i] = (size_t)json_integer_value(e);
+        }
+    }
+    if (rc == IDC_OK)
+        rc = get_real(&c->leaky_slope, o, "leaky_slope", err);
+    if (rc == IDC_OK)
+        rc = get_real(&c->lr, o, "lr", err);
+    if (rc == IDC_OK)
+        rc = get_real(&c->adam_beta1, o, "adam_beta1", err);
+    if (rc == IDC_OK)
+        rc = get_real(&c->adam_beta2, o, "adam_beta2", err);
+    if (rc == IDC_OK)
+        rc = get_real(&c->adam_eps, o, "adam_eps", err);
+    if (rc == IDC_OK)
+        rc = get_size(&c->batch, o, P, "batch", SIZE_MAX, err);
+    if (rc == IDC_OK)
+        rc = get_size(&c->steps, o, P, "steps", SIZE_MAX, err);
+    if (rc == IDC_OK)
+        rc = get_real(&c->noise_var, o, "noise_var", err);
+    if (rc == IDC_OK)
+        rc = get_size(&c->pretrain_steps, o, P, "pretrain_steps", SIZE_MAX, err);
+    const json_t *gi = json_object_get(o, "gmm_init");
+    if (rc == IDC_OK && !json_is_boolean(gi))
+        rc = idc_err_set(err, IDC_EINVAL, "vae.config.gmm_init: expected a boolean");
+    c->gmm_init = json_is_true(gi);
+    if (rc == IDC_OK)
+        rc = get_size(&c->log_every, o, P, "log_every", SIZE_MAX, err);
+    if (rc == IDC_OK)
+        rc = get_size(&trial, o, P, "trial", UINT32_MAX, err);
+    if (rc != IDC_OK)
+        return rc;
+    c->trial = (uint32_t)trial;
+    const char *seed = json_string_value(json_object_get(o, "seed"));
+    char *end = NULL;
+    if (seed == NULL || strncmp(seed, "0x", 2) != 0 || seed[2] == '\0' || strlen(seed + 2) > 16)
+        return idc_err_set(err, IDC_EINVAL, "vae.config.seed: expected a \"0x...\" string");
+    c->seed = strtoull(seed + 2, &end, 16);
+    if (*end != '\0')
+        return idc_err_set(err, IDC_EINVAL, "vae.config.seed: expected a \"0x...\" string");
+    return IDC_OK;
+}
+
+/* n finite numbers from the array at key of o into p. */
+static int get_reals(double *p, size_t n, const json_t *o, const char *key, idc_err *err)
+{
+    const json_t *a = json_object_get(o, key);
+    if (!json_is_array(a) || json_array_size(a) != n)
+        return idc_err_set(err, IDC_EINVAL, "vae.prior.%s: expected %zu numbers", key, n);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(a, i);
+        if (!json_is_number(e) || !isfinite(json_number_value(e)))
+            return idc_err_set(err, IDC_EINVAL, "vae.prior.%s[%zu]: expected a finite number",
+                               key, i);
+        p[i] = json_number_value(e);
+    }
+    return IDC_OK;
+}
+
+int idc_vae_from_json(idc_vae **out, const json_t *j, idc_err *err)
+{
+    *out = NULL;
+    if (!json_is_object(j))
+        return idc_err_set(err, IDC_EINVAL, "vae: expected a JSON object");
+    const char *model = json_string_value(json_object_get(j, "model"));
+    if (model == NULL || strcmp(model, "idcheck.vae") != 0)
+        return idc_err_set(err, IDC_EINVAL, "vae.model: expected \"idcheck.vae\"");
+    const json_t *fmt = json_object_get(j, "format");
+    if (!json_is_integer(fmt) || json_integer_value(fmt) != 1)
+        return idc_err_set(err, IDC_EINVAL, "vae.format: expected 1");
+    const char *dts = json_string_value(json_object_get(j, "dtype"));
+    idc_dtype dt;
+    if (dts != NULL && strcmp(dts, "f32") == 0)
+        dt = IDC_DTYPE_F32;
+    else if (dts != NULL && strcmp(dts, "f64") == 0)
+        dt = IDC_DTYPE_F64;
+    else
+        return idc_err_set(err, IDC_EINVAL, "vae.dtype: expected \"f32\" or \"f64\"");
+    const json_t *ini = json_object_get(j, "initialised");
+    if (!json_is_boolean(ini))
+        return idc_err_set(err, IDC_EINVAL, "vae.initialised: expected a boolean");
+    size_t xdim = 0, steps_done = 0;
+    idc_vae_config c;
+    int rc = get_size(&xdim, j, "vae.", "xdim", SIZE_MAX, err);
+    if (rc == IDC_OK)
+        rc = get_size(&steps_done, j, "vae.", "steps_done", SIZE_MAX, err);
+    if (rc == IDC_OK)
+        rc = config_from_json(&c, json_object_get(j, "config"), err);
+    if (rc != IDC_OK)
+        return rc;
+    idc_vae *v = NULL;
+    rc = vae_create(&v, &c, xdim, dt, err);
+    if (rc != IDC_OK)
+        return rc;
+    rc = idc_mlp_set_json(v->enc, json_object_get(j, "encoder"), err);
+    if (rc != IDC_OK) {
+        idc_err_prefix(err, rc, "vae.encoder.");
+        goto fail;
+    }
+    rc = idc_mlp_set_json(v->dec, json_object_get(j, "decoder"), err);
+    if (rc != IDC_OK) {
+        idc_err_prefix(err, rc, "vae.decoder.");
+        goto fail;
+    }
+    const json_t *pj = json_object_get(j, "prior");
+    size_t J = v->J, n = c.latent_dim;
+    if (!json_is_object(pj))
+        rc = idc_err_set(err, IDC_EINVAL, "vae.prior: expected an object");
+    else if (c.kind == IDC_VAE_KIND_VADE) {
+        rc = get_reals(v->prior, J, pj, "logits", err);
+        if (rc == IDC_OK)
+            rc = get_reals(v->prior + J, J * n, pj, "mean", err);
+        if (rc == IDC_OK)
+            rc = get_reals(v->prior + J + J * n, J * n, pj, "logvar", err);
+    } else if (c.kind == IDC_VAE_KIND_IVAE)
+        rc = get_reals(v->prior, J * n, pj, "logvar", err);
+    if (rc != IDC_OK)
+        goto fail;
+    v->steps_done = steps_done;
+    v->initialised = json_is_true(ini);
+    *out = v;
+    return IDC_OK;
+
+fail:
+    idc_vae_free(v);
+    return rc;
 }

@@ -154,6 +154,8 @@ idc_vae *idc_vae_new_dtype(const idc_vae_config *c, size_t xdim, idc_dtype dt, i
 /* Frees v; NULL is a no-op. */
 void idc_vae_free(idc_vae *v);
 
+/* The model's configuration: the one given to _new with hidden[i] = 0 for
+ * i >= nhidden and, for the VAE, ncomp = 1. */
 const idc_vae_config *idc_vae_get_config(const idc_vae *v);
 size_t idc_vae_xdim(const idc_vae *v);
 /* ELBO steps taken so far over all fit calls (pretraining not counted). */
@@ -199,9 +201,21 @@ void idc_vae_get_prior(const idc_vae *v, double *weight, double *mean, double *v
  * "config": {every config field; seed as "0x..."}, "encoder", "decoder"
  * (idc_mlp_get_json), "prior": {"weight", "mean", "var" as
  * idc_vae_get_prior (iVAE without "weight"), and the raw parameters
- * "logits" (VaDE), "logvar" (VaDE, iVAE)}}. NULL when out of memory or a
+ * "logits" (VaDE), "logvar" (VaDE, iVAE)}}. Weights and prior round-trip
+ * exactly when dumped with JSON_REAL_PRECISION(17) (9 suffices for the
+ * float networks, not for the double prior). NULL when out of memory or a
  * value is not finite. */
 json_t *idc_vae_to_json(const idc_vae *v);
+
+/* Builds *out from JSON made by idc_vae_to_json (config checked as by
+ * idc_vae_config_check; the prior from its raw parameters "logits", "mean",
+ * "logvar"). Adam moments are not saved: a loaded model encodes exactly
+ * like the saved one, and further fitting restarts Adam from zero moments
+ * (without pretraining or GMM init when "initialised" is true).
+ * IDC_EINVAL with the JSON path in err ("vae.decoder.layers[2].W: expected
+ * 48 numbers, got 47") on any malformed, missing or inconsistent field,
+ * IDC_ENOMEM; *out is NULL on failure. */
+int idc_vae_from_json(idc_vae **out, const json_t *j, idc_err *err);
 
 /* ---------------------------------------------------------------------- */
 /* Internals for tests and tools (not a stable API)                        */

@@ -856,23 +856,78 @@ START_TEST(test_json_prior)
         } else {
             ck_assert(w[0] == 1.0 && m[0] == 0.0 && s2[0] == 1.0);
         }
-        /* The saved networks reproduce the encodings exactly. */
-        char *txt = json_dumps(j, JSON_REAL_PRECISION(9) | JSON_COMPACT);
+        /* Save -> load: the same config, parameters, encodings and text. */
+        char *txt = json_dumps(j, JSON_REAL_PRECISION(17) | JSON_COMPACT);
         json_t *j2 = json_loads(txt, 0, NULL);
         ck_assert_ptr_nonnull(j2);
-        idc_vae *t = new_model(&c, d, IDC_DTYPE_F32);
-        ck_assert_int_eq(idc_mlp_set_json(idc_vae_encoder(t), json_object_get(j2, "encoder"), NULL),
-                         IDC_OK);
+        idc_vae *t = NULL;
+        idc_err err;
+        ck_assert_msg(idc_vae_from_json(&t, j2, &err) == IDC_OK, "%s", err.msg);
+        ck_assert(memcmp(idc_vae_get_config(t), idc_vae_get_config(v), sizeof c) == 0);
+        ck_assert_uint_eq(idc_vae_steps_done(t), 20);
+        size_t np = idc_vae_nparams(v);
+        double *pa = dalloc(np), *pb = dalloc(np);
+        idc_vae_get_params(v, pa);
+        idc_vae_get_params(t, pb);
+        ck_assert(memcmp(pa, pb, np * sizeof(double)) == 0);
         double *za = dalloc(N * n), *zb = dalloc(N * n);
         ck_assert_int_eq(idc_vae_encode(v, za, x, N, NULL), IDC_OK);
         ck_assert_int_eq(idc_vae_encode(t, zb, x, N, NULL), IDC_OK);
         ck_assert(memcmp(za, zb, N * n * sizeof(double)) == 0);
+        json_t *j3 = idc_vae_to_json(t);
+        char *txt3 = json_dumps(j3, JSON_REAL_PRECISION(17) | JSON_COMPACT);
+        ck_assert_str_eq(txt, txt3);
+        /* Malformed documents name the field. */
+        struct {
+            const char *obj, *key;
+            json_t *val;
+            const char *needle;
+        } bad[] = {
+            {NULL, "model", json_string("x"), "vae.model"},
+            {NULL, "format", json_integer(2), "vae.format"},
+            {NULL, "dtype", json_string("f16"), "vae.dtype"},
+            {NULL, "initialised", json_integer(1), "vae.initialised"},
+            {NULL, "xdim", json_integer(7), "vae.encoder.in_dim"},
+            {NULL, "prior", json_null(), "vae.prior"},
+            {"config", "kind", json_string("pca"), "vae.config: vae.kind"},
+            {"config", "batch", json_integer(0), "vae.batch"},
+            {"config", "seed", json_string("0xzz"), "vae.config.seed"},
+            {"config", "gmm_init", json_integer(1), "vae.config.gmm_init"},
+            {"config", "hidden", json_pack("[i, i]", 8, 0), "vae.config.hidden[1]"},
+            {"prior", "logvar", json_pack("[f]", 1.0), "vae.prior.logvar"},
+        };
+        for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++) {
+            json_t *jb = json_deep_copy(j2);
+            json_t *target = bad[b].obj == NULL ? jb : json_object_get(jb, bad[b].obj);
+            json_object_set(target, bad[b].key, bad[b].val);
+            idc_vae *w2 = (idc_vae *)&err; /* must be reset to NULL */
+            int rc = idc_vae_from_json(&w2, jb, &err);
+            int applies = strcmp(bad[b].key, "logvar") != 0 || KINDS[kk] != IDC_VAE_KIND_VAE;
+            if (applies) {
+                ck_assert_int_eq(rc, IDC_EINVAL);
+                ck_assert_ptr_null(w2);
+                ck_assert_msg(strstr(err.msg, bad[b].needle) != NULL, "want %s in %s",
+                              bad[b].needle, err.msg);
+            } else {
+                ck_assert_int_eq(rc, IDC_OK); /* the VAE has no prior parameters */
+                idc_vae_free(w2);
+            }
+            json_decref(jb);
+        }
+        for (size_t b = 0; b < sizeof bad / sizeof bad[0]; b++)
+            json_decref(bad[b].val);
+        idc_vae_free(t);
+        ck_assert_int_eq(idc_vae_from_json(&t, NULL, &err), IDC_EINVAL);
+        ck_assert_ptr_null(t);
+        free(pa);
+        free(pb);
         free(za);
         free(zb);
         free(txt);
+        free(txt3);
         json_decref(j);
         json_decref(j2);
-        idc_vae_free(t);
+        json_decref(j3);
         idc_vae_free(v);
     }
     free(x);
