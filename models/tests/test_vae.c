@@ -8,6 +8,7 @@
 #include <check.h>
 #include <float.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +286,51 @@ START_TEST(test_grad_vade)
 }
 END_TEST
 
+START_TEST(test_grad_float_vs_double)
+{
+    /* The float model's loss and gradient agree with the double model's on
+     * the same (float-representable) weights, data and eps. */
+    size_t n = 3, d = 5, J = 4, rows = 16;
+    for (size_t kk = 0; kk < 3; kk++) {
+        idc_vae_config c;
+        small_config(&c, KINDS[kk], n, J, 8, rows, 0);
+        c.noise_var = 0.2;
+        idc_vae *vf = new_model(&c, d, IDC_DTYPE_F32), *vd = new_model(&c, d, IDC_DTYPE_F64);
+        size_t np = idc_vae_nparams(vf);
+        ck_assert_uint_eq(np, idc_vae_nparams(vd));
+        double *p = dalloc(np), *gf = dalloc(np), *gd = dalloc(np);
+        idc_vae_get_params(vf, p);
+        idc_vae_set_params(vd, p);
+        double *x = linear_data(rows, n, d, 24), *eps = dalloc(rows * n);
+        for (size_t i = 0; i < rows * d; i++)
+            x[i] = (double)(float)x[i];
+        fill_normal(eps, rows * n, 25, 0, 1.0);
+        size_t u[16];
+        for (size_t i = 0; i < rows; i++)
+            u[i] = i % J;
+        double lf, ld;
+        ck_assert_int_eq(idc_vae_loss_grad(vf, x, u, rows, eps, &lf, gf, NULL), IDC_OK);
+        ck_assert_int_eq(idc_vae_loss_grad(vd, x, u, rows, eps, &ld, gd, NULL), IDC_OK);
+        ck_assert_msg(fabs(lf - ld) <= 1e-5 * fabs(ld), "%s: loss %.9g vs %.9g",
+                      idc_vae_kind_name(KINDS[kk]), lf, ld);
+        double gmax = 0.0, dmax = 0.0;
+        for (size_t i = 0; i < np; i++) {
+            gmax = fmax(gmax, fabs(gd[i]));
+            dmax = fmax(dmax, fabs(gd[i] - gf[i]));
+        }
+        ck_assert_msg(dmax <= 1e-3 * gmax, "%s: float vs double gradient %g",
+                      idc_vae_kind_name(KINDS[kk]), dmax / gmax);
+        free(p);
+        free(gf);
+        free(gd);
+        free(x);
+        free(eps);
+        idc_vae_free(vf);
+        idc_vae_free(vd);
+    }
+}
+END_TEST
+
 /* ---------------------------------------------------------------------- */
 /* The loss against its definition                                         */
 
@@ -523,6 +569,58 @@ START_TEST(test_resume)
     free(twice);
     free(x);
     idc_vae_free(v);
+}
+END_TEST
+
+typedef struct {
+    const idc_vae_config *c;
+    const double *x;
+    size_t N, d, np;
+    double *p;
+    int rc;
+} fit_job;
+
+static void *fit_thread(void *arg)
+{
+    fit_job *j = arg;
+    idc_vae *v = idc_vae_new(j->c, j->d, NULL);
+    j->rc = v == NULL ? IDC_ENOMEM : idc_vae_fit(v, j->x, j->N, NULL, NULL, NULL, NULL);
+    if (v != NULL) {
+        j->np = idc_vae_nparams(v);
+        j->p = calloc(j->np, sizeof(double));
+        if (j->p != NULL)
+            idc_vae_get_params(v, j->p);
+    }
+    idc_vae_free(v);
+    return NULL;
+}
+
+START_TEST(test_parallel_trials)
+{
+    /* Two VaDE models trained at the same time on two threads give the
+     * weights of a sequential run. */
+    size_t n = 2, d = 3, N = 300, np;
+    idc_vae_config c;
+    small_config(&c, IDC_VAE_KIND_VADE, n, 2, 8, 32, 30);
+    c.pretrain_steps = 10;
+    c.gmm_init = 1;
+    double *x = linear_data(N, n, d, 31);
+    double *seq = train_params(&c, x, NULL, N, d, &np);
+    fit_job jobs[2] = {{&c, x, N, d, 0, NULL, -1}, {&c, x, N, d, 0, NULL, -1}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, fit_thread, &jobs[i]), 0);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+    for (int i = 0; i < 2; i++) {
+        ck_assert_int_eq(jobs[i].rc, IDC_OK);
+        ck_assert_ptr_nonnull(jobs[i].p);
+        ck_assert_uint_eq(jobs[i].np, np);
+        ck_assert_msg(memcmp(jobs[i].p, seq, np * sizeof(double)) == 0, "thread %d differs", i);
+        free(jobs[i].p);
+    }
+    free(seq);
+    free(x);
 }
 END_TEST
 
@@ -1121,10 +1219,12 @@ static Suite *vae_suite(void)
         {"grad_vae", test_grad_vae},
         {"grad_ivae", test_grad_ivae},
         {"grad_vade", test_grad_vade},
+        {"grad_float_vs_double", test_grad_float_vs_double},
         {"loss_definition", test_loss_definition},
         {"documented_streams", test_documented_streams},
         {"deterministic", test_deterministic},
         {"resume", test_resume},
+        {"parallel_trials", test_parallel_trials},
         {"training_sanity", test_training_sanity},
         {"vade_recovery", test_vade_recovery},
         {"ivae_vs_vae", test_ivae_vs_vae},
