@@ -30,6 +30,7 @@ struct idc_vae {
     idc_adam *aenc, *adec, *aprior;
     idc_adam *penc, *pdec; /* pretraining moments (NULL without pretraining) */
     uint64_t steps_done;
+    int pretrained;  /* pretraining done */
     int initialised; /* pretraining and GMM init done */
     double *prior;   /* nprior, be64 memory */
     double *gprior;  /* nprior: dL/dprior */
@@ -784,10 +785,14 @@ int idc_vae_fit(idc_vae *v, const double *x, size_t N, const size_t *u, double *
     if (final_loss != NULL)
         *final_loss = NAN;
     idc_blas_set_threads(1);
-    if (!v->initialised) {
+    if (!v->pretrained) {
         rc = pretrain(v, x, N, u, err);
-        if (rc == IDC_OK && c->gmm_init)
-            rc = gmm_init(v, x, N, err);
+        if (rc != IDC_OK)
+            return rc;
+        v->pretrained = 1;
+    }
+    if (!v->initialised) {
+        rc = c->gmm_init ? gmm_init(v, x, N, err) : IDC_OK;
         if (rc != IDC_OK)
             return rc;
         v->initialised = 1;
@@ -1140,7 +1145,7 @@ int idc_vae_from_json(idc_vae **out, const json_t *j, idc_err *err)
     if (rc != IDC_OK)
         goto fail;
     v->steps_done = steps_done;
-    v->initialised = json_is_true(ini);
+    v->initialised = v->pretrained = json_is_true(ini);
     *out = v;
     return IDC_OK;
 

@@ -170,8 +170,10 @@ uint64_t idc_vae_steps_done(const idc_vae *v);
  * minibatch loss before that step's update. IDC_EINVAL for x == NULL,
  * N == 0, an entry of x not finite or beyond float range, a missing or
  * out-of-range label, N < J with GMM init pending (v unchanged then);
- * IDC_EDOM when the loss stops being finite (v keeps that step's weights);
- * IDC_EUNABLE / IDC_ENOMEM from the GMM init, IDC_ENOMEM.
+ * IDC_EDOM when the loss (or the pretraining loss) stops being finite (v
+ * keeps that step's weights); IDC_EUNABLE / IDC_ENOMEM from the GMM init
+ * (v keeps its pretrained weights; a later call retries the GMM init
+ * without pretraining again), IDC_ENOMEM.
  * Cost per step: about 6 B (sum of dense in x out) flops, plus O(B J n)
  * for VaDE. */
 int idc_vae_fit(idc_vae *v, const double *x, size_t N, const size_t *u, double *loss_trace,
