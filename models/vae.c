@@ -48,12 +48,9 @@ struct idc_vae {
 const char *idc_vae_kind_name(idc_vae_kind k)
 {
     switch (k) {
-    case IDC_VAE_KIND_VAE:
-        return "vae";
-    case IDC_VAE_KIND_IVAE:
-        return "ivae";
-    case IDC_VAE_KIND_VADE:
-        return "vade";
+    case IDC_VAE_KIND_VAE: return "vae";
+    case IDC_VAE_KIND_IVAE: return "ivae";
+    case IDC_VAE_KIND_VADE: return "vade";
     }
     return "?";
 }
@@ -107,10 +104,8 @@ static int in_unit(double v)
 int idc_vae_config_check(const idc_vae_config *c, size_t xdim, idc_err *err)
 {
     const size_t W = IDC_MLP_MAX_WIDTH;
-    if (c->kind != IDC_VAE_KIND_VAE && c->kind != IDC_VAE_KIND_IVAE &&
-        c->kind != IDC_VAE_KIND_VADE)
-        return idc_err_set(err, IDC_EINVAL, "vae.kind: must be vae, ivae or vade, got %d",
-                           (int)c->kind);
+    if (c->kind != IDC_VAE_KIND_VAE && c->kind != IDC_VAE_KIND_IVAE && c->kind != IDC_VAE_KIND_VADE)
+        return idc_err_set(err, IDC_EINVAL, "vae.kind: must be vae, ivae or vade, got %d", (int)c->kind);
     if (c->latent_dim < 1 || c->latent_dim > W / 2)
         return idc_err_set(err, IDC_EINVAL, "vae.latent_dim: must be in 1..%zu, got %zu", W / 2,
                            c->latent_dim);
@@ -122,16 +117,16 @@ int idc_vae_config_check(const idc_vae_config *c, size_t xdim, idc_err *err)
     size_t np;
     if (c->kind != IDC_VAE_KIND_VAE &&
         (__builtin_mul_overflow(c->ncomp, c->latent_dim, &np) || np > IDC_MLP_MAX_ELEMS))
-        return idc_err_set(err, IDC_EINVAL, "vae.ncomp: %zu x latent_dim %zu is too large",
-                           c->ncomp, c->latent_dim);
+        return idc_err_set(err, IDC_EINVAL, "vae.ncomp: %zu x latent_dim %zu is too large", c->ncomp,
+                           c->latent_dim);
     if (c->nhidden > IDC_VAE_MAX_HIDDEN)
-        return idc_err_set(err, IDC_EINVAL, "vae.nhidden: must be <= %d, got %zu",
-                           IDC_VAE_MAX_HIDDEN, c->nhidden);
+        return idc_err_set(err, IDC_EINVAL, "vae.nhidden: must be <= %d, got %zu", IDC_VAE_MAX_HIDDEN,
+                           c->nhidden);
     size_t widest = xdim > 2 * c->latent_dim ? xdim : 2 * c->latent_dim;
     for (size_t i = 0; i < c->nhidden; i++) {
         if (c->hidden[i] < 1 || c->hidden[i] > W)
-            return idc_err_set(err, IDC_EINVAL, "vae.hidden[%zu]: must be in 1..%zu, got %zu", i,
-                               W, c->hidden[i]);
+            return idc_err_set(err, IDC_EINVAL, "vae.hidden[%zu]: must be in 1..%zu, got %zu", i, W,
+                               c->hidden[i]);
         if (c->hidden[i] > widest)
             widest = c->hidden[i];
     }
@@ -148,19 +143,17 @@ int idc_vae_config_check(const idc_vae_config *c, size_t xdim, idc_err *err)
     if (c->batch < 1)
         return idc_err_set(err, IDC_EINVAL, "vae.batch: must be >= 1, got %zu", c->batch);
     if (c->batch > IDC_MLP_MAX_ROWS)
-        return idc_err_set(err, IDC_EINVAL, "vae.batch: must be <= %zu, got %zu",
-                           IDC_MLP_MAX_ROWS, c->batch);
+        return idc_err_set(err, IDC_EINVAL, "vae.batch: must be <= %zu, got %zu", IDC_MLP_MAX_ROWS, c->batch);
     size_t elems;
     if (__builtin_mul_overflow(c->batch, widest, &elems) || elems > IDC_MLP_MAX_ELEMS)
-        return idc_err_set(err, IDC_EINVAL,
-                           "vae.batch: %zu rows x widest layer %zu exceed %zu elements", c->batch,
-                           widest, IDC_MLP_MAX_ELEMS);
+        return idc_err_set(err, IDC_EINVAL, "vae.batch: %zu rows x widest layer %zu exceed %zu elements",
+                           c->batch, widest, IDC_MLP_MAX_ELEMS);
     for (size_t i = 0; i <= c->nhidden; i++) {
         size_t a = i == 0 ? xdim : c->hidden[i - 1];
         size_t b = i == c->nhidden ? 2 * c->latent_dim : c->hidden[i];
         if (__builtin_mul_overflow(a, b, &elems) || elems >= IDC_MLP_MAX_ELEMS)
-            return idc_err_set(err, IDC_EINVAL, "vae.hidden: a %zu x %zu layer exceeds %zu weights",
-                               a, b, IDC_MLP_MAX_ELEMS);
+            return idc_err_set(err, IDC_EINVAL, "vae.hidden: a %zu x %zu layer exceeds %zu weights", a, b,
+                               IDC_MLP_MAX_ELEMS);
     }
     if (!isfinite(c->noise_var) || c->noise_var <= 0.0)
         return idc_err_set(err, IDC_EINVAL, "vae.noise_var: must be finite and > 0");
@@ -246,8 +239,7 @@ static void prior_init(idc_vae *v)
     }
 }
 
-static int vae_create(idc_vae **out, const idc_vae_config *c, size_t xdim, idc_dtype dt,
-                      idc_err *err)
+static int vae_create(idc_vae **out, const idc_vae_config *c, size_t xdim, idc_dtype dt, idc_err *err)
 {
     *out = NULL;
     if (c == NULL)
@@ -314,11 +306,10 @@ static int vae_create(idc_vae **out, const idc_vae_config *c, size_t xdim, idc_d
     v->hg = hcalloc(v->J);
     v->idx = idc_calloc(B, sizeof(size_t));
     v->ub = idc_calloc(B, sizeof(size_t));
-    if (v->prior == NULL || v->gprior == NULL || v->xb == NULL || v->zb == NULL ||
-        v->dxb == NULL || v->dzb == NULL || v->dencb == NULL || v->hx == NULL ||
-        v->henc == NULL || v->hz == NULL || v->heps == NULL || v->hxhat == NULL ||
-        v->hdz == NULL || v->hdenc == NULL || v->ha == NULL || v->hg == NULL ||
-        v->idx == NULL || v->ub == NULL) {
+    if (v->prior == NULL || v->gprior == NULL || v->xb == NULL || v->zb == NULL || v->dxb == NULL ||
+        v->dzb == NULL || v->dencb == NULL || v->hx == NULL || v->henc == NULL || v->hz == NULL ||
+        v->heps == NULL || v->hxhat == NULL || v->hdz == NULL || v->hdenc == NULL || v->ha == NULL ||
+        v->hg == NULL || v->idx == NULL || v->ub == NULL) {
         idc_err_set(err, rc, "vae: out of memory for the workspaces");
         goto fail;
     }
@@ -460,16 +451,15 @@ static int check_labels(const idc_vae *v, const size_t *u, size_t N, idc_err *er
         return idc_err_set(err, IDC_EINVAL, "vae.u: the ivae needs a label per row");
     for (size_t i = 0; i < N; i++)
         if (u[i] >= v->J)
-            return idc_err_set(err, IDC_EINVAL, "vae.u[%zu]: must be < ncomp = %zu, got %zu", i,
-                               v->J, u[i]);
+            return idc_err_set(err, IDC_EINVAL, "vae.u[%zu]: must be < ncomp = %zu, got %zu", i, v->J, u[i]);
     return IDC_OK;
 }
 
 /* Prior term K of one row and its partial derivatives: adds dK/dmu, dK/dv
  * to dmu, dv, dK/dz to dz (VaDE) and dK/dprior (times w) to v->gprior.
  * m, lv: the row's mean and log variance, z its sample. Returns K. */
-static double prior_row(idc_vae *v, const double *m, const double *lv, const double *z,
-                        size_t label, double *dmu, double *dlv, double *dz, double w)
+static double prior_row(idc_vae *v, const double *m, const double *lv, const double *z, size_t label,
+                        double *dmu, double *dlv, double *dz, double w)
 {
     size_t n = v->cfg.latent_dim, J = v->J;
     double K = 0.0;
@@ -618,12 +608,11 @@ static int loss_grad_rows(idc_vae *v, size_t rows, double *loss, idc_err *err)
     return IDC_OK;
 }
 
-int idc_vae_loss_grad(idc_vae *v, const double *xb, const size_t *ub, size_t rows,
-                      const double *eps, double *loss, double *grad, idc_err *err)
+int idc_vae_loss_grad(idc_vae *v, const double *xb, const size_t *ub, size_t rows, const double *eps,
+                      double *loss, double *grad, idc_err *err)
 {
     if (rows < 1 || rows > v->cfg.batch)
-        return idc_err_set(err, IDC_EINVAL, "vae.rows: must be in 1..%zu, got %zu",
-                           v->cfg.batch, rows);
+        return idc_err_set(err, IDC_EINVAL, "vae.rows: must be in 1..%zu, got %zu", v->cfg.batch, rows);
     if (eps == NULL)
         return idc_err_set(err, IDC_EINVAL, "vae.eps: must not be NULL");
     int rc = check_data(v, xb, rows, err);
@@ -780,8 +769,8 @@ int idc_vae_fit(idc_vae *v, const double *x, size_t N, const size_t *u, double *
         return rc;
     const idc_vae_config *c = &v->cfg;
     if (!v->initialised && c->gmm_init && N < v->J)
-        return idc_err_set(err, IDC_EINVAL,
-                           "vae.x: GMM init needs at least ncomp = %zu rows, got %zu", v->J, N);
+        return idc_err_set(err, IDC_EINVAL, "vae.x: GMM init needs at least ncomp = %zu rows, got %zu", v->J,
+                           N);
     if (final_loss != NULL)
         *final_loss = NAN;
     idc_blas_set_threads(1);
@@ -911,10 +900,8 @@ static json_t *config_to_json(const idc_vae_config *c)
     snprintf(seed, sizeof seed, "0x%016" PRIx64, c->seed);
     ok = ok && set_new(o, "kind", json_string(idc_vae_kind_name(c->kind))) &&
          set_new(o, "latent_dim", json_integer((json_int_t)c->latent_dim)) &&
-         set_new(o, "ncomp", json_integer((json_int_t)c->ncomp)) &&
-         json_object_set(o, "hidden", h) == 0 &&
-         set_new(o, "leaky_slope", json_real(c->leaky_slope)) &&
-         set_new(o, "lr", json_real(c->lr)) &&
+         set_new(o, "ncomp", json_integer((json_int_t)c->ncomp)) && json_object_set(o, "hidden", h) == 0 &&
+         set_new(o, "leaky_slope", json_real(c->leaky_slope)) && set_new(o, "lr", json_real(c->lr)) &&
          set_new(o, "adam_beta1", json_real(c->adam_beta1)) &&
          set_new(o, "adam_beta2", json_real(c->adam_beta2)) &&
          set_new(o, "adam_eps", json_real(c->adam_eps)) &&
@@ -924,8 +911,7 @@ static json_t *config_to_json(const idc_vae_config *c)
          set_new(o, "pretrain_steps", json_integer((json_int_t)c->pretrain_steps)) &&
          set_new(o, "gmm_init", json_boolean(c->gmm_init)) &&
          set_new(o, "log_every", json_integer((json_int_t)c->log_every)) &&
-         set_new(o, "seed", json_string(seed)) &&
-         set_new(o, "trial", json_integer((json_int_t)c->trial));
+         set_new(o, "seed", json_string(seed)) && set_new(o, "trial", json_integer((json_int_t)c->trial));
     json_decref(h);
     if (!ok) {
         json_decref(o);
@@ -972,8 +958,7 @@ json_t *idc_vae_to_json(const idc_vae *v)
              set_new(o, "initialised", json_boolean(v->initialised)) &&
              set_new(o, "config", config_to_json(&v->cfg)) &&
              set_new(o, "encoder", idc_mlp_get_json(v->enc)) &&
-             set_new(o, "decoder", idc_mlp_get_json(v->dec)) &&
-             set_new(o, "prior", prior_to_json(v));
+             set_new(o, "decoder", idc_mlp_get_json(v->dec)) && set_new(o, "prior", prior_to_json(v));
     if (!ok) {
         json_decref(o);
         return NULL;
@@ -982,14 +967,12 @@ json_t *idc_vae_to_json(const idc_vae *v)
 }
 
 /* A non-negative integer at key of o (<= max) into *v. */
-static int get_size(size_t *v, const json_t *o, const char *path, const char *key, size_t max,
-                    idc_err *err)
+static int get_size(size_t *v, const json_t *o, const char *path, const char *key, size_t max, idc_err *err)
 {
     const json_t *j = json_object_get(o, key);
     if (!json_is_integer(j) || json_integer_value(j) < 0 ||
         (unsigned long long)json_integer_value(j) > (unsigned long long)max)
-        return idc_err_set(err, IDC_EINVAL, "%s%s: expected an integer in 0..%zu", path, key,
-                           max);
+        return idc_err_set(err, IDC_EINVAL, "%s%s: expected an integer in 0..%zu", path, key, max);
     *v = (size_t)json_integer_value(j);
     return IDC_OK;
 }
@@ -1018,15 +1001,14 @@ static int config_from_json(idc_vae_config *c, const json_t *o, idc_err *err)
         rc = get_size(&c->ncomp, o, P, "ncomp", SIZE_MAX, err);
     const json_t *h = json_object_get(o, "hidden");
     if (rc == IDC_OK && (!json_is_array(h) || json_array_size(h) > IDC_VAE_MAX_HIDDEN))
-        rc = idc_err_set(err, IDC_EINVAL, "vae.config.hidden: expected an array of <= %d",
-                         IDC_VAE_MAX_HIDDEN);
+        rc =
+            idc_err_set(err, IDC_EINVAL, "vae.config.hidden: expected an array of <= %d", IDC_VAE_MAX_HIDDEN);
     if (rc == IDC_OK) {
         c->nhidden = json_array_size(h);
         for (size_t i = 0; i < c->nhidden; i++) {
             const json_t *e = json_array_get(h, i);
             if (!json_is_integer(e) || json_integer_value(e) < 1)
-                return idc_err_set(err, IDC_EINVAL,
-                                   "vae.config.hidden[%zu]: expected a positive integer", i);
+                return idc_err_set(err, IDC_EINVAL, "vae.config.hidden[%zu]: expected a positive integer", i);
             c->hidden[i] = (size_t)json_integer_value(e);
         }
     }
@@ -1078,8 +1060,7 @@ static int get_reals(double *p, size_t n, const json_t *o, const char *key, idc_
     for (size_t i = 0; i < n; i++) {
         const json_t *e = json_array_get(a, i);
         if (!json_is_number(e) || !isfinite(json_number_value(e)))
-            return idc_err_set(err, IDC_EINVAL, "vae.prior.%s[%zu]: expected a finite number",
-                               key, i);
+            return idc_err_set(err, IDC_EINVAL, "vae.prior.%s[%zu]: expected a finite number", key, i);
         p[i] = json_number_value(e);
     }
     return IDC_OK;

@@ -15,8 +15,8 @@
  *   encoder  d -> h_1 -> ... -> h_k -> 2n, leaky-ReLU(slope) after every
  *            hidden dense layer; output row = (mu (n), logvar (n)) of
  *            q(z | x) = N(mu, diag exp(logvar)). The encoder sees x only,
- *            also for the iVAE (Khemakhem et al. feed (x, u); the brief of
- *            this estimator asks for q(z | x)).
+ *            also for the iVAE (Khemakhem et al. use q(z | x, u)); so one
+ *            encoder serves the three kinds and encoding needs no labels.
  *   decoder  n -> h_k -> ... -> h_1 -> d (mirror image), leaky-ReLU after
  *            every hidden dense layer; xhat = dec(z) is the mean of the
  *            Gaussian decoder p(x | z) = N(xhat, s^2 I_d) with s^2 fixed
@@ -38,7 +38,9 @@
  *         g = softmax_c(log pi_c + log N(z_i; mu_c, diag e^{w_c})): the
  *         VaDE posterior q(c | x) evaluated at the sampled z_i.
  * (The VaDE line is the negative of the VaDE closed form given q(c|x) = g;
- * its Gaussian constants cancel.) Gradients are the exact gradients of L
+ * its Gaussian constants cancel; it is a valid bound for any g.) x enters
+ * the residual as given (double), also for the float networks, whose input
+ * is x rounded to float. Gradients are the exact gradients of L
  * as a function of every parameter with eps held fixed: through the
  * reparameterisation, through both networks (idc_mlp_backward) and, for
  * VaDE, through g as well (g depends on z_i and on the prior; nothing is a
@@ -237,7 +239,7 @@ void idc_vae_set_params(idc_vae *v, const double *p);
  * else may be NULL) and the given eps (rows x n), no sampling, no update:
  * *loss = L (may be NULL), grad (nparams, may be NULL) = dL/dparams in the
  * order of idc_vae_get_params. IDC_EINVAL for bad rows, data or labels. */
-int idc_vae_loss_grad(idc_vae *v, const double *xb, const size_t *ub, size_t rows,
-                      const double *eps, double *loss, double *grad, idc_err *err);
+int idc_vae_loss_grad(idc_vae *v, const double *xb, const size_t *ub, size_t rows, const double *eps,
+                      double *loss, double *grad, idc_err *err);
 
 #endif

@@ -63,8 +63,8 @@ static double *linear_data(size_t rows, size_t n, size_t d, uint32_t id)
     return x;
 }
 
-static void small_config(idc_vae_config *c, idc_vae_kind k, size_t n, size_t J, size_t h,
-                         size_t batch, size_t steps)
+static void small_config(idc_vae_config *c, idc_vae_kind k, size_t n, size_t J, size_t h, size_t batch,
+                         size_t steps)
 {
     idc_vae_config_default(c, k, n, J);
     c->nhidden = 2;
@@ -144,9 +144,8 @@ static double g_loss(g_ctx *c, const double *theta)
     double loss = 0.0;
     idc_vae_set_params(c->v, theta);
     idc_err err;
-    ck_assert_msg(idc_vae_loss_grad(c->v, c->xb, c->ub, c->rows, c->eps, &loss, NULL, &err) ==
-                      IDC_OK,
-                  "%s", err.msg);
+    ck_assert_msg(idc_vae_loss_grad(c->v, c->xb, c->ub, c->rows, c->eps, &loss, NULL, &err) == IDC_OK, "%s",
+                  err.msg);
     return loss;
 }
 
@@ -154,8 +153,7 @@ static void g_grad(g_ctx *c, const double *theta, double *g)
 {
     double loss;
     idc_vae_set_params(c->v, theta);
-    ck_assert_int_eq(idc_vae_loss_grad(c->v, c->xb, c->ub, c->rows, c->eps, &loss, g, NULL),
-                     IDC_OK);
+    ck_assert_int_eq(idc_vae_loss_grad(c->v, c->xb, c->ub, c->rows, c->eps, &loss, g, NULL), IDC_OK);
     if (c->wrong_entry < idc_vae_nparams(c->v))
         g[c->wrong_entry] += 1e-3 * (fabs(g[c->wrong_entry]) + 1e-3);
 }
@@ -184,8 +182,7 @@ static int coord_ok(g_ctx *c, double *theta, double g, size_t i)
 /* Checks coordinates which[0..nw); one that fails is retried at a nearby
  * point (moves a leaky-ReLU kink away) and counts as wrong only when it
  * fails at both, as every coordinate of a wrong formula does. */
-static size_t gradcheck(g_ctx *c, const double *theta0, const size_t *which, size_t nw,
-                        size_t *first_bad)
+static size_t gradcheck(g_ctx *c, const double *theta0, const size_t *which, size_t nw, size_t *first_bad)
 {
     size_t n = idc_vae_nparams(c->v), nbad = 0, wrong = 0;
     double *theta = dalloc(n), *g = dalloc(n);
@@ -229,9 +226,7 @@ static void grad_kind(idc_vae_kind k, uint32_t id, const char *name)
     size_t np = idc_vae_nparams(v), npr = idc_vae_nprior(v);
     size_t ne = idc_mlp_nparams(idc_vae_encoder(v)), nd = idc_mlp_nparams(idc_vae_decoder(v));
     ck_assert_uint_eq(np, ne + nd + npr);
-    ck_assert_uint_eq(npr, k == IDC_VAE_KIND_VADE ? J * (1 + 2 * n)
-                           : k == IDC_VAE_KIND_IVAE ? J * n
-                                                    : 0);
+    ck_assert_uint_eq(npr, k == IDC_VAE_KIND_VADE ? J * (1 + 2 * n) : k == IDC_VAE_KIND_IVAE ? J * n : 0);
     double *theta = dalloc(np), *noise = dalloc(np);
     idc_vae_get_params(v, theta);
     fill_normal(noise, np, id, 0, 1.0);
@@ -311,15 +306,15 @@ START_TEST(test_grad_float_vs_double)
         double lf, ld;
         ck_assert_int_eq(idc_vae_loss_grad(vf, x, u, rows, eps, &lf, gf, NULL), IDC_OK);
         ck_assert_int_eq(idc_vae_loss_grad(vd, x, u, rows, eps, &ld, gd, NULL), IDC_OK);
-        ck_assert_msg(fabs(lf - ld) <= 1e-5 * fabs(ld), "%s: loss %.9g vs %.9g",
-                      idc_vae_kind_name(KINDS[kk]), lf, ld);
+        ck_assert_msg(fabs(lf - ld) <= 1e-5 * fabs(ld), "%s: loss %.9g vs %.9g", idc_vae_kind_name(KINDS[kk]),
+                      lf, ld);
         double gmax = 0.0, dmax = 0.0;
         for (size_t i = 0; i < np; i++) {
             gmax = fmax(gmax, fabs(gd[i]));
             dmax = fmax(dmax, fabs(gd[i] - gf[i]));
         }
-        ck_assert_msg(dmax <= 1e-3 * gmax, "%s: float vs double gradient %g",
-                      idc_vae_kind_name(KINDS[kk]), dmax / gmax);
+        ck_assert_msg(dmax <= 1e-3 * gmax, "%s: float vs double gradient %g", idc_vae_kind_name(KINDS[kk]),
+                      dmax / gmax);
         free(p);
         free(gf);
         free(gd);
@@ -391,8 +386,7 @@ START_TEST(test_loss_definition)
                     double dens = wgt[cc];
                     for (size_t j = 0; j < n; j++) {
                         double t = zi[j] - mean[cc * n + j];
-                        dens *= exp(-0.5 * t * t / var[cc * n + j]) /
-                                sqrt(2.0 * M_PI * var[cc * n + j]);
+                        dens *= exp(-0.5 * t * t / var[cc * n + j]) / sqrt(2.0 * M_PI * var[cc * n + j]);
                     }
                     gs += (g[cc] = dens);
                 }
@@ -448,12 +442,11 @@ START_TEST(test_documented_streams)
         idc_vae_get_params(s, p);
         idc_rng init = idc_rng_stream(c.seed, c.trial, IDC_PURPOSE_INIT);
         for (uint64_t j = 0; j < 5; j++)
-            ck_assert(p[j] == (double)(float)((2.0 * idc_rng_uniform(init, (1ull << 48) + j) -
-                                               1.0) /
+            ck_assert(p[j] == (double)(float)((2.0 * idc_rng_uniform(init, (1ull << 48) + j) - 1.0) /
                                               sqrt((double)d)));
         size_t ne = idc_mlp_nparams(idc_vae_encoder(s));
-        ck_assert(p[ne] == (double)(float)((2.0 * idc_rng_uniform(init, 2ull << 48) - 1.0) /
-                                           sqrt((double)n)));
+        ck_assert(p[ne] ==
+                  (double)(float)((2.0 * idc_rng_uniform(init, 2ull << 48) - 1.0) / sqrt((double)n)));
         if (KINDS[kk] == IDC_VAE_KIND_VADE) {
             double mean[6];
             idc_vae_get_prior(s, NULL, mean, NULL);
@@ -483,8 +476,8 @@ START_TEST(test_documented_streams)
         }
         double l0;
         ck_assert_int_eq(idc_vae_loss_grad(ref, xb, ub, B, eps, &l0, NULL, NULL), IDC_OK);
-        ck_assert_msg(l0 == trace[0], "%s step 0: %.9g vs trace %.9g",
-                      idc_vae_kind_name(KINDS[kk]), l0, trace[0]);
+        ck_assert_msg(l0 == trace[0], "%s step 0: %.9g vs trace %.9g", idc_vae_kind_name(KINDS[kk]), l0,
+                      trace[0]);
         free(xb);
         free(eps);
         free(x);
@@ -497,8 +490,8 @@ START_TEST(test_documented_streams)
 END_TEST
 
 /* Trains a fresh model and returns its parameters (caller frees). */
-static double *train_params(const idc_vae_config *c, const double *x, const size_t *u, size_t N,
-                            size_t d, size_t *np)
+static double *train_params(const idc_vae_config *c, const double *x, const size_t *u, size_t N, size_t d,
+                            size_t *np)
 {
     idc_vae *v = new_model(c, d, IDC_DTYPE_F32);
     idc_err err;
@@ -531,8 +524,7 @@ START_TEST(test_deterministic)
         idc_blas_set_threads(4);
         double *p3 = train_params(&c, x, u, N, d, &np);
         ck_assert_int_eq(idc_blas_get_threads(), 1);
-        ck_assert_msg(memcmp(p1, p3, np * sizeof(double)) == 0,
-                      "thread setting changed the result");
+        ck_assert_msg(memcmp(p1, p3, np * sizeof(double)) == 0, "thread setting changed the result");
         c.trial = 4;
         double *p4 = train_params(&c, x, u, N, d, &np);
         ck_assert(memcmp(p1, p4, np * sizeof(double)) != 0);
@@ -679,8 +671,7 @@ END_TEST
 /* A J-component 2-D GMM, means on a circle of radius 4 (random phase),
  * per-coordinate standard deviations uniform in [0.5, 1], embedded by a
  * 4 x 2 standard normal A (x = A z); from stream (seed, id, GENERATOR). */
-static void gmm_data(uint64_t seed, uint32_t id, size_t N, size_t J, double *z, double *x,
-                     size_t *lab)
+static void gmm_data(uint64_t seed, uint32_t id, size_t N, size_t J, double *z, double *x, size_t *lab)
 {
     idc_rng r = idc_rng_stream(seed, id, IDC_PURPOSE_GENERATOR);
     double A[8], mu[2 * 8], sd[2 * 8];
@@ -710,8 +701,7 @@ static void gmm_data(uint64_t seed, uint32_t id, size_t N, size_t J, double *z, 
  * relabelling (J = 3: all six permutations). */
 static double cluster_agreement(const size_t *lab, const double *g, size_t N)
 {
-    static const size_t perm[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2},
-                                      {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
+    static const size_t perm[6][3] = {{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}};
     double best = 0.0;
     for (size_t p = 0; p < 6; p++) {
         size_t ok = 0;
@@ -762,8 +752,8 @@ START_TEST(test_vade_recovery)
         idc_vae_get_prior(v, w, NULL, NULL);
         if (!(acc >= 0.8 && r2.r2_out >= 0.5))
             IDC_TEST_FAIL_REPLAY("vade_recovery", g_seed,
-                                 "data %u: agreement %.4f, R^2 out %.4f, weights %.3f %.3f %.3f",
-                                 t, acc, r2.r2_out, w[0], w[1], w[2]);
+                                 "data %u: agreement %.4f, R^2 out %.4f, weights %.3f %.3f %.3f", t, acc,
+                                 r2.r2_out, w[0], w[1], w[2]);
         for (size_t i = 0; i < N; i++) { /* gamma rows are distributions */
             double s = g[i * J] + g[i * J + 1] + g[i * J + 2];
             ck_assert(fabs(s - 1.0) <= 1e-12);
@@ -784,8 +774,8 @@ END_TEST
  * layers x = W2 leaky_0.2(W1 z) with W_i = Q_i D_i (Q_i orthogonal by
  * Gram-Schmidt of a normal matrix, D_i diagonal uniform in [1, 2]); rows
  * shuffled. From stream (seed, id, GENERATOR). */
-static void segment_data(uint64_t seed, uint32_t id, size_t n, size_t M, size_t L, double *z,
-                         double *x, size_t *u)
+static void segment_data(uint64_t seed, uint32_t id, size_t n, size_t M, size_t L, double *z, double *x,
+                         size_t *u)
 {
     idc_rng r = idc_rng_stream(seed, id, IDC_PURPOSE_GENERATOR);
     uint64_t k = 0;
@@ -854,8 +844,8 @@ static void segment_data(uint64_t seed, uint32_t id, size_t n, size_t M, size_t 
 }
 
 /* Held-out MCC of a model of kind k fitted to the segment data. */
-static double segment_mcc(idc_vae_kind k, uint32_t trial, const double *z, const double *x,
-                          const size_t *u, size_t n, size_t M, size_t N)
+static double segment_mcc(idc_vae_kind k, uint32_t trial, const double *z, const double *x, const size_t *u,
+                          size_t n, size_t M, size_t N)
 {
     idc_vae_config c;
     small_config(&c, k, n, M, 16, 128, 5000);
@@ -897,8 +887,8 @@ START_TEST(test_ivae_vs_vae)
     }
     if (!(gap >= 0.035 && (mi[0] + mi[1] + mi[2]) / 3.0 >= 0.75))
         IDC_TEST_FAIL_REPLAY("ivae_vs_vae", g_seed,
-                             "MCC out iVAE %.3f %.3f %.3f, VAE %.3f %.3f %.3f, mean gap %.3f", mi[0],
-                             mi[1], mi[2], mv[0], mv[1], mv[2], gap);
+                             "MCC out iVAE %.3f %.3f %.3f, VAE %.3f %.3f %.3f, mean gap %.3f", mi[0], mi[1],
+                             mi[2], mv[0], mv[1], mv[2], gap);
     free(z);
     free(x);
     free(u);
@@ -928,8 +918,7 @@ START_TEST(test_json_prior)
         json_t *j = idc_vae_to_json(v);
         ck_assert_ptr_nonnull(j);
         ck_assert_str_eq(json_string_value(json_object_get(j, "model")), "idcheck.vae");
-        ck_assert_str_eq(json_string_value(json_object_get(j, "kind")),
-                         idc_vae_kind_name(KINDS[kk]));
+        ck_assert_str_eq(json_string_value(json_object_get(j, "kind")), idc_vae_kind_name(KINDS[kk]));
         ck_assert_int_eq(json_integer_value(json_object_get(j, "steps_done")), 20);
         ck_assert(json_is_true(json_object_get(j, "initialised")));
         json_t *cj = json_object_get(j, "config");
@@ -943,8 +932,7 @@ START_TEST(test_json_prior)
         if (KINDS[kk] == IDC_VAE_KIND_VADE) {
             double sw = 0.0;
             for (size_t i = 0; i < J; i++) {
-                ck_assert(json_real_value(json_array_get(json_object_get(pj, "weight"), i)) ==
-                          w[i]);
+                ck_assert(json_real_value(json_array_get(json_object_get(pj, "weight"), i)) == w[i]);
                 sw += w[i];
             }
             ck_assert(fabs(sw - 1.0) <= 1e-12);
@@ -1008,8 +996,8 @@ START_TEST(test_json_prior)
             if (applies) {
                 ck_assert_int_eq(rc, IDC_EINVAL);
                 ck_assert_ptr_null(w2);
-                ck_assert_msg(strstr(err.msg, bad[b].needle) != NULL, "want %s in %s",
-                              bad[b].needle, err.msg);
+                ck_assert_msg(strstr(err.msg, bad[b].needle) != NULL, "want %s in %s", bad[b].needle,
+                              err.msg);
             } else {
                 ck_assert_int_eq(rc, IDC_OK); /* the VAE has no prior parameters */
                 idc_vae_free(w2);
