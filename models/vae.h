@@ -88,14 +88,14 @@
 #include <jansson.h>
 
 #include "models/engine.h"
+#include "numeric/rng.h"
 #include "numeric/status.h"
 
 #define IDC_VAE_MAX_HIDDEN 8
 
-/* Purpose tag of the reparameterisation stream. numeric/rng.h has no tag
- * for it yet (IDC_PURPOSE_LATENT is the instance sampler's, which may share
- * the seed); to move there as IDC_PURPOSE_REPARAM. */
-#define IDC_VAE_PURPOSE_EPS 10u
+/* Purpose tag of the reparameterisation stream (not IDC_PURPOSE_LATENT: the
+ * instance sampler uses it with the same seed in the pipelines). */
+#define IDC_VAE_PURPOSE_EPS ((uint32_t)IDC_PURPOSE_REPARAM)
 
 typedef enum { IDC_VAE_KIND_VAE = 0, IDC_VAE_KIND_IVAE = 1, IDC_VAE_KIND_VADE = 2 } idc_vae_kind;
 

@@ -33,7 +33,8 @@ enum {
     IDC_PURPOSE_INIT = 6,      /* estimator weight initialisation */
     IDC_PURPOSE_BATCH = 7,     /* minibatch selection */
     IDC_PURPOSE_SPLIT = 8,     /* train/test splits of metrics */
-    IDC_PURPOSE_SEARCH = 9     /* witness searches of the checkers */
+    IDC_PURPOSE_SEARCH = 9,    /* witness searches of the checkers */
+    IDC_PURPOSE_REPARAM = 10   /* reparameterisation noise of variational estimators */
 };
 
 typedef struct {

@@ -141,10 +141,15 @@ START_TEST(test_instance_roundtrip)
     idc_err err;
     ck_assert_int_eq(idc_pre_check(&res, "F9", &a, NULL, &err), IDC_EINVAL);
     ck_assert(strstr(err.msg, "F9") != NULL);
-    ck_assert_int_eq(idc_pre_check(&res, "A3.6", &a, NULL, &err), IDC_OK);
+    ck_assert_int_eq(idc_pre_check(&res, "P3", &a, NULL, &err), IDC_OK);
     ck_assert_int_eq(res.verdict, IDC_UNKNOWN);
     ck_assert_ptr_null(res.cert);
     idc_pre_result_clear(&res);
+    /* A3.6 on A (two full components and a line): decided by the lattice */
+    c = check(&a, "A3.6", IDC_HOLDS);
+    expect_accept(c, &a, NULL, NULL, "A3.6 common basis on A");
+    expect_reject(c, &b, NULL, NULL, "A3.6 of A on B (hash)");
+    json_decref(c);
     json_t *notobj = json_string("x");
     expect_reject(notobj, &a, NULL, NULL, "not an object");
     json_decref(notobj);
