@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "models/kivva_e1.h"
+#include "models/vae.h"
 #include "numeric/fileio.h"
 #include "properties/pipeline.h"
 #include "reports/provenance.h"
@@ -17,13 +18,20 @@ static void help(FILE *fp)
             "usage: idcheck fit INSTANCE.json --estimator stage1|kivva-e1 [--seed S] [-n N] [--eval N]\n"
             "                   [--steps K] [--batch B] [--lr R] [--hidden-mult K | --hidden W1,W2,...]\n"
             "                   [--code-weight C] [--J K] [--zhat ZHAT.npy] -o FIT.json\n"
+            "       idcheck fit INSTANCE.json --estimator vade|ivae|vae [--J K] [--hidden W1,W2,...]\n"
+            "                   [--steps K] [--batch B] [--lr R] [--noise-var S2] [--pretrain-steps K]\n"
+            "                   [--no-gmm-init] [--seed S] [-n N] [--eval N] [--zhat ZHAT.npy] -o FIT.json\n"
             "       idcheck fit --estimator kivva-e1 --codes CODES.npy --J K [--z Z.npy] [--seed S]\n"
             "                   [--zhat OUT.npy] -o FIT.json\n\n"
             "kivva-e1 (K Thm E.1): fits a K-component GMM to codes (EM, 5 restarts) and unmixes\n"
             "them with the generalised eigenvectors of the two fitted covariances with the best\n"
             "separated ratios; on an instance it runs Stage 1 first and unmixes its held-out\n"
             "codes (K defaults to the instance's J); on a file it unmixes the given codes and\n"
-            "scores them against --z when given.\n\n"
+            "scores them against --z when given.\n"
+            "vade / ivae / vae (models/vae.h): VAE with a learnable J-component diagonal GMM prior\n"
+            "(Kivva et al.'s baseline), with the conditional prior p(z|u) of the iVAE (u = the\n"
+            "component label), or with N(0, I); defaults: hidden (64, 512, 64), lr 1e-3, s^2 0.01,\n"
+            "VaDE 750 pretraining + 1000 steps of 100 rows, iVAE/VAE 5000 steps of 64 rows.\n\n"
             "Draws N + EVAL samples of the instance (streams keyed by S, trial 0), trains the\n"
             "estimator on the first N, encodes the EVAL held-out samples and scores them\n"
             "against their true latents (R^2 and MCC, out of sample). FIT.json holds the trained\n"
@@ -154,10 +162,120 @@ static int fit_codes(const char *codes, const char *ztrue, size_t J, uint64_t se
     return 0;
 }
 
+typedef struct {
+    const char *inpath, *outpath, *zpath, *widths;
+    idc_vae_kind kind;
+    uint64_t seed;
+    size_t n, neval, steps, batch;
+    double lr;
+    size_t ncomp;
+    double noise_var;
+    size_t pretrain;
+    int pretrain_set, no_gmm;
+} vae_opts;
+
+/* Absolute widths "W1,W2,..." into a VAE config. */
+static int vae_widths(idc_vae_config *c, const char *s)
+{
+    size_t n = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        unsigned long long w = strtoull(p, &end, 10);
+        if (end == p || w == 0 || w > 65536 || n >= IDC_VAE_MAX_HIDDEN)
+            return 0;
+        c->hidden[n++] = (size_t)w;
+        p = end;
+        if (*p == ',')
+            p++;
+        else if (*p != '\0')
+            return 0;
+    }
+    c->nhidden = n;
+    return n > 0;
+}
+
+static int fit_vae(const vae_opts *o)
+{
+    idc_err err;
+    idc_instance inst;
+    int rc = idc_instance_read_file(&inst, o->inpath, &err);
+    if (rc != IDC_OK) {
+        idc_cli_error("fit", "%s", err.msg);
+        return idc_status_exit_code(rc);
+    }
+    size_t m = inst.prior.dim, J = o->ncomp ? o->ncomp : inst.prior.ncomp;
+    idc_vae_config c;
+    idc_vae_config_default(&c, o->kind, m, J);
+    c.seed = o->seed;
+    if (o->steps)
+        c.steps = o->steps;
+    if (o->batch)
+        c.batch = o->batch;
+    if (o->lr > 0)
+        c.lr = o->lr;
+    if (o->noise_var > 0)
+        c.noise_var = o->noise_var;
+    if (o->pretrain_set)
+        c.pretrain_steps = o->pretrain;
+    if (o->no_gmm)
+        c.gmm_init = 0;
+    if (o->widths != NULL && !vae_widths(&c, o->widths))
+        rc = idc_err_set(&err, IDC_EINVAL, "--hidden: expected up to %d positive widths W1,W2,...", IDC_VAE_MAX_HIDDEN);
+    if (rc == IDC_OK && o->kind == IDC_VAE_KIND_IVAE && o->ncomp != 0 && o->ncomp != inst.prior.ncomp)
+        rc = idc_err_set(&err, IDC_EINVAL, "--J: the iVAE's labels are the %zu components of the instance",
+                         inst.prior.ncomp);
+    size_t n = o->n ? o->n : inst.nsamples, neval = o->neval ? o->neval : (n / 2 < 100 ? 100 : n / 2);
+    if (rc == IDC_OK)
+        rc = idc_vae_config_check(&c, inst.map.out_dim, &err);
+    idc_pipeline_result res = {0};
+    idc_vae *model = NULL;
+    idc_pipeline_opts po = {n, neval, o->seed, 0};
+    if (rc == IDC_OK)
+        rc = idc_pipeline_vae(&res, &model, &inst, &c, &po, &err);
+    if (rc == IDC_OK) {
+        char hash[65];
+        rc = idc_instance_hash(hash, &inst, &err);
+        json_t *out = json_incref(res.record);
+        json_object_set_new(out, "instance", json_string(o->inpath));
+        json_object_set_new(out, "model_hash", json_string(hash));
+        json_object_set_new(out, "weights", idc_vae_to_json(model));
+        json_object_set_new(out, "provenance", idc_provenance_json());
+        char *s = json_dumps(out, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+        double acc = json_real_value(json_object_get(out, "cluster_acc"));
+        int has_acc = json_object_get(out, "cluster_acc") != NULL;
+        json_decref(out);
+        if (rc == IDC_OK && o->zpath != NULL)
+            rc = idc_npy_write_f64(o->zpath, res.zhat, neval, m, &err);
+        if (rc == IDC_OK)
+            rc = s ? idc_write_file_atomic(o->outpath, s, strlen(s), &err)
+                   : idc_err_set(&err, IDC_ENOMEM, "out of memory");
+        free(s);
+        if (rc == IDC_OK) {
+            printf("%s: %zu steps, final loss %.5g, %.1f s; held-out R2 %.4f, MCC %.4f", idc_vae_kind_name(o->kind),
+                   c.steps, res.final_loss, res.train_seconds, res.r2.r2_out, res.mcc.mcc_out);
+            if (has_acc)
+                printf(", cluster agreement %.4f", acc);
+            printf("\n");
+        }
+    }
+    idc_vae_free(model);
+    idc_pipeline_result_clear(&res);
+    idc_instance_clear(&inst);
+    if (rc != IDC_OK) {
+        idc_cli_error("fit", "%s", err.msg);
+        return idc_status_exit_code(rc);
+    }
+    return 0;
+}
+
 int idc_cli_fit(int argc, char **argv)
 {
     const char *inpath = NULL, *outpath = NULL, *zpath = NULL, *est = NULL, *widths = NULL;
     const char *codes = NULL, *ztrue = NULL;
+    double noise_var = 0;
+    size_t pretrain = 0;
+    int pretrain_set = 0, no_gmm = 0;
     size_t n = 0, neval = 0, steps = 0, batch = 0, hmult = 0, ncomp = 0;
     double lr = 0, cw = -1;
     uint64_t seed = 1;
@@ -181,6 +299,13 @@ int idc_cli_fit(int argc, char **argv)
             ztrue = argv[++i];
         else if (strcmp(a, "--J") == 0 && more)
             ok = idc_cli_parse_size(a, argv[++i], &ncomp);
+        else if (strcmp(a, "--noise-var") == 0 && more)
+            ok = idc_cli_parse_double(a, argv[++i], &noise_var);
+        else if (strcmp(a, "--pretrain-steps") == 0 && more) {
+            ok = idc_cli_parse_size(a, argv[++i], &pretrain);
+            pretrain_set = 1;
+        } else if (strcmp(a, "--no-gmm-init") == 0)
+            no_gmm = 1;
         else if (strcmp(a, "--seed") == 0 && more)
             ok = idc_cli_parse_u64(a, argv[++i], &seed);
         else if (strcmp(a, "-n") == 0 && more)
@@ -220,8 +345,16 @@ int idc_cli_fit(int argc, char **argv)
         return 2;
     }
     int kivva = strcmp(est, "kivva-e1") == 0;
+    idc_vae_kind vk;
+    idc_err perr;
+    if (idc_vae_kind_parse(&vk, est, &perr) == IDC_OK) {
+        vae_opts vo = {inpath, outpath, zpath, widths, vk, seed, n, neval, steps, batch, lr, ncomp, noise_var,
+                       pretrain, pretrain_set, no_gmm};
+        return fit_vae(&vo);
+    }
     if (strcmp(est, "stage1") != 0 && !kivva) {
-        idc_cli_error("fit", "--estimator: unknown estimator \"%s\" (available: stage1, kivva-e1)", est);
+        idc_cli_error("fit", "--estimator: unknown estimator \"%s\" (available: stage1, kivva-e1, vade, ivae, vae)",
+                      est);
         return 2;
     }
     idc_err err;

@@ -1,12 +1,14 @@
 #include "properties/pipeline.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "models/sample.h"
+#include "numeric/hungarian.h"
 #include "reports/metrics_json.h"
 
 void idc_pipeline_result_clear(idc_pipeline_result *r)
@@ -100,6 +102,106 @@ int idc_pipeline_stage1(idc_pipeline_result *out, idc_stage1 **model_out, const 
         *model_out = st;
     else
         idc_stage1_free(st);
+    if (rc != IDC_OK)
+        idc_pipeline_result_clear(out);
+    return rc;
+}
+
+/* Agreement of argmax gamma with the labels under the best relabelling. */
+static int cluster_acc(double *acc, const double *gamma, const int32_t *label, size_t n, size_t J, size_t Jtrue,
+                       idc_err *err)
+{
+    size_t K = J > Jtrue ? J : Jtrue;
+    double *cnt = idc_calloc(K * K, sizeof(double));
+    size_t *match = idc_calloc(K, sizeof(size_t));
+    if (cnt == NULL || match == NULL) {
+        free(cnt);
+        free(match);
+        return idc_err_set(err, IDC_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t best = 0;
+        for (size_t c = 1; c < J; c++)
+            if (gamma[i * J + c] > gamma[i * J + best])
+                best = c;
+        cnt[(size_t)label[i] * K + best] += 1;
+    }
+    double total = 0;
+    int rc = idc_hungarian_max(match, &total, cnt, K, K, err);
+    *acc = total / (double)n;
+    free(cnt);
+    free(match);
+    return rc;
+}
+
+int idc_pipeline_vae(idc_pipeline_result *out, idc_vae **model_out, const idc_instance *inst, const idc_vae_config *c,
+                     const idc_pipeline_opts *o, idc_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (model_out != NULL)
+        *model_out = NULL;
+    if (o->n_train < 2 || o->n_eval < 8)
+        return idc_err_set(err, IDC_EINVAL, "samples: need n_train >= 2 and n_eval >= 8 (got %zu, %zu)",
+                           o->n_train, o->n_eval);
+    idc_samples s;
+    int rc = idc_sample_draw(&s, inst, o->n_train + o->n_eval, o->seed, o->trial, 1, err);
+    if (rc != IDC_OK)
+        return rc;
+    size_t m = s.zdim, k = c->latent_dim, nx = s.xdim, ne = o->n_eval, J = c->ncomp;
+    idc_vae *v = idc_vae_new(c, nx, err);
+    size_t ntr = idc_vae_trace_len(c);
+    double *trace = idc_calloc(ntr ? ntr : 1, sizeof(double));
+    size_t *u = idc_calloc(o->n_train, sizeof(size_t));
+    out->zhat = idc_calloc(ne * k, sizeof(double));
+    out->zeval = idc_calloc(ne * m, sizeof(double));
+    if (v == NULL)
+        rc = IDC_EINVAL;
+    else if (trace == NULL || u == NULL || out->zhat == NULL || out->zeval == NULL)
+        rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == IDC_OK && i < o->n_train; i++)
+        u[i] = (size_t)s.label[i];
+    if (rc == IDC_OK) {
+        double t0 = now();
+        rc = idc_vae_fit(v, s.x, o->n_train, c->kind == IDC_VAE_KIND_IVAE ? u : NULL, trace, &out->final_loss, err);
+        out->train_seconds = now() - t0;
+    }
+    const double *xe = s.x + o->n_train * nx;
+    if (rc == IDC_OK)
+        rc = idc_vae_encode(v, out->zhat, xe, ne, err);
+    if (rc == IDC_OK) {
+        memcpy(out->zeval, s.z + o->n_train * m, ne * m * sizeof(double));
+        rc = idc_metric_r2(&out->r2, out->zeval, m, out->zhat, k, ne, err);
+    }
+    if (rc == IDC_OK)
+        rc = idc_metric_mcc(&out->mcc, out->zeval, m, out->zhat, k, ne, err);
+    double acc = NAN;
+    if (rc == IDC_OK && c->kind == IDC_VAE_KIND_VADE) {
+        double *g = idc_calloc(ne * J, sizeof(double));
+        rc = g == NULL ? idc_err_set(err, IDC_ENOMEM, "out of memory") : idc_vae_cluster_probs(v, g, xe, ne, err);
+        if (rc == IDC_OK)
+            rc = cluster_acc(&acc, g, s.label + o->n_train, ne, J, inst->prior.ncomp, err);
+        free(g);
+    }
+    if (rc == IDC_OK) {
+        json_t *tr = json_array();
+        for (size_t i = 0; i < ntr; i++)
+            json_array_append_new(tr, json_real(trace[i]));
+        out->record = json_pack("{s:s,s:I,s:I,s:f,s:o,s:f,s:o}", "estimator", idc_vae_kind_name(c->kind), "n_train",
+                                (json_int_t)o->n_train, "n_eval", (json_int_t)ne, "final_loss", out->final_loss,
+                                "loss_trace", tr, "train_seconds", out->train_seconds, "metrics",
+                                idc_metrics_json(&out->r2, &out->mcc));
+        if (out->record == NULL)
+            rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+        else if (isfinite(acc))
+            json_object_set_new(out->record, "cluster_acc", json_real(acc));
+    }
+    free(trace);
+    free(u);
+    idc_samples_clear(&s);
+    if (rc == IDC_OK && model_out != NULL)
+        *model_out = v;
+    else
+        idc_vae_free(v);
     if (rc != IDC_OK)
         idc_pipeline_result_clear(out);
     return rc;

@@ -13,6 +13,7 @@
 
 #include "models/instance.h"
 #include "models/stage1.h"
+#include "models/vae.h"
 #include "numeric/metric.h"
 #include "numeric/status.h"
 
@@ -41,6 +42,16 @@ void idc_pipeline_result_clear(idc_pipeline_result *r);
  * NULL it receives the trained estimator (caller frees). */
 int idc_pipeline_stage1(idc_pipeline_result *out, idc_stage1 **model_out, const idc_instance *inst,
                         const idc_stage1_config *c, const idc_pipeline_opts *o, idc_err *err);
+
+/* Runs a variational estimator (models/vae.h: vae, ivae, vade) with config
+ * c on inst, the same way: n_train + n_eval samples, fit on the first
+ * n_train (the iVAE gets u = the component labels), encode the held-out
+ * rows (encoder means), R^2 and MCC against their latents. The record's
+ * "estimator" is the kind's name; for VaDE it also holds "cluster_acc", the
+ * agreement of argmax q(c|x) with the true labels under the best
+ * relabelling (Hungarian). If model_out is not NULL it receives the model. */
+int idc_pipeline_vae(idc_pipeline_result *out, idc_vae **model_out, const idc_instance *inst, const idc_vae_config *c,
+                     const idc_pipeline_opts *o, idc_err *err);
 
 /* The config as JSON (for records). */
 json_t *idc_stage1_config_json(const idc_stage1_config *c);
