@@ -5,7 +5,8 @@
 #include "properties/thm.h"
 
 static const idc_prop_def *const registry[] = {&idc_prop_k39a, &idc_prop_k39b, &idc_prop_k39c,
-                                                &idc_prop_x35,  &idc_prop_x37,  &idc_prop_x39};
+                                                &idc_prop_x35,  &idc_prop_x37,  &idc_prop_x39,
+                                                &idc_prop_i1,   &idc_prop_w};
 
 size_t idc_prop_count(void)
 {

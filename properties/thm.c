@@ -17,17 +17,19 @@
 #include "properties/pipeline.h"
 #include "numeric/metric.h"
 #include "numeric/rng.h"
+#include "numeric/stability.h"
+#include "models/vae.h"
 #include "reports/metrics_json.h"
 #include "theory/precond.h"
 
-typedef enum { EST_STAGE1 = 0, EST_KIVVA = 1, EST_STAGE2 = 2 } est_kind;
-typedef enum { CHECK_R2 = 0, CHECK_MCC = 1, CHECK_COMP_R2 = 2, CHECK_DECODER = 3 } check_kind;
+typedef enum { EST_STAGE1 = 0, EST_KIVVA = 1, EST_STAGE2 = 2, EST_IVAE = 3, EST_VADE_RESTARTS = 4 } est_kind;
+typedef enum { CHECK_R2 = 0, CHECK_MCC = 1, CHECK_COMP_R2 = 2, CHECK_DECODER = 3, CHECK_STABILITY = 4 } check_kind;
 
 #define MAXP 12
 
 typedef struct {
     const char *id, *gen;
-    const char *defaults[MAXP]; /* generator parameters "name=value" the property starts from */
+    const char *defaults[MAXP]; /* parameters "name=value" (generator's or own) the property starts from */
     const char *fixed[MAXP];    /* generator parameters "name=value" the property forces */
     const char *pre[MAXP];      /* instance preconditions */
     est_kind est;
@@ -53,14 +55,22 @@ static const spec specs[] = {
     {"X3.9", "xu", {"m=4", "J=4", NULL}, {"delta=0", "theta=0", NULL},
      {"PD", "F1", "FC", "F4", "DIM", "A3.4", "A3.6", "A3.8a", "A3.8b", NULL}, EST_STAGE2, CHECK_MCC, "mcc_min",
      0.8, "mcc_out >= mcc_min"},
+    {"I1", "ivae", {"m=4", "M=20", "layers=2", "samples=2000", "steps=5000", "batch=128", "lr=0.01", "hidden_mult=4",
+                    NULL},
+     {NULL}, {"I-i", "I-ii", "I-iii", NULL}, EST_IVAE, CHECK_MCC, "mcc_min", 0.9, "mcc_out >= mcc_min"},
+    {"W", "kivva", {"m=2", "J=3", "steps=1000", "batch=100", "hidden_mult=16", NULL}, {"cov=diag", NULL},
+     {"P1nd", "F1", "F2", "DIM", NULL}, EST_VADE_RESTARTS, CHECK_STABILITY, "mcc_min", 0.9,
+     "mean weak MCC between restarts >= mcc_min"},
 };
 
 typedef struct {
     int spec;
     idc_gen_values gen;
-    size_t n_train, n_eval, steps, batch, hidden_mult, s2_steps, s2_batch;
+    size_t n_train, n_eval, steps, batch, hidden_mult, s2_steps, s2_batch, restarts;
     double lr, code_weight, thr, s2_lr, s2_lr_dual, s2_eps;
 } thm_params;
+
+static int set_param(void *vp, const char *name, const char *v, idc_err *err);
 
 static void defaults_of(thm_params *p, int which)
 {
@@ -68,17 +78,6 @@ static void defaults_of(thm_params *p, int which)
     p->spec = which;
     const spec *s = &specs[which];
     idc_gen_values_init(&p->gen, idc_gen_find(s->gen));
-    idc_err err;
-    for (size_t k = 0; k < 2; k++) {
-        const char *const *list = k == 0 ? s->defaults : s->fixed;
-        for (size_t i = 0; i < MAXP && list[i] != NULL; i++) {
-            char name[64];
-            const char *eq = strchr(list[i], '=');
-            snprintf(name, sizeof name, "%.*s", (int)(eq - list[i]), list[i]);
-            if (idc_gen_set_param(&p->gen, name, eq + 1, &err) != IDC_OK)
-                abort(); /* the table is wrong: caught by the tests */
-        }
-    }
     p->n_train = 4000;
     p->n_eval = 2000;
     p->steps = 2000;
@@ -92,6 +91,19 @@ static void defaults_of(thm_params *p, int which)
     p->s2_lr = 1e-3;
     p->s2_lr_dual = 1e-2;
     p->s2_eps = 0.01;
+    p->restarts = 3;
+    idc_err err;
+    for (size_t k = 0; k < 2; k++) {
+        const char *const *list = k == 0 ? s->defaults : s->fixed;
+        for (size_t i = 0; i < MAXP && list[i] != NULL; i++) {
+            char name[64];
+            const char *eq = strchr(list[i], '=');
+            snprintf(name, sizeof name, "%.*s", (int)(eq - list[i]), list[i]);
+            int rc = k == 0 ? set_param(p, name, eq + 1, &err) : idc_gen_set_param(&p->gen, name, eq + 1, &err);
+            if (rc != IDC_OK)
+                abort(); /* the table is wrong: caught by the tests */
+        }
+    }
 }
 
 #define DEFAULTS(fn, k)                                                                                            \
@@ -104,12 +116,15 @@ DEFAULTS(def_k39c, 1)
 DEFAULTS(def_x35, 2)
 DEFAULTS(def_x37, 3)
 DEFAULTS(def_x39, 4)
+DEFAULTS(def_i1, 5)
+DEFAULTS(def_w, 6)
 
 static size_t *size_field(thm_params *p, const char *name)
 {
     static const char *const names[] = {"n_train", "n_eval", "steps", "batch", "hidden_mult", "s2_steps",
-                                        "s2_batch"};
-    size_t *f[] = {&p->n_train, &p->n_eval, &p->steps, &p->batch, &p->hidden_mult, &p->s2_steps, &p->s2_batch};
+                                        "s2_batch", "restarts"};
+    size_t *f[] = {&p->n_train, &p->n_eval, &p->steps, &p->batch, &p->hidden_mult, &p->s2_steps, &p->s2_batch,
+                   &p->restarts};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (strcmp(name, names[i]) == 0)
             return f[i];
@@ -172,9 +187,9 @@ static json_t *params_json(const void *vp)
         else
             json_object_set_new(o, gp->name, json_real(p->gen.v[i]));
     }
-    const char *sn[] = {"n_train", "n_eval", "steps", "batch", "hidden_mult", "s2_steps", "s2_batch"};
-    size_t sv[] = {p->n_train, p->n_eval, p->steps, p->batch, p->hidden_mult, p->s2_steps, p->s2_batch};
-    for (size_t i = 0; i < 7; i++)
+    const char *sn[] = {"n_train", "n_eval", "steps", "batch", "hidden_mult", "s2_steps", "s2_batch", "restarts"};
+    size_t sv[] = {p->n_train, p->n_eval, p->steps, p->batch, p->hidden_mult, p->s2_steps, p->s2_batch, p->restarts};
+    for (size_t i = 0; i < 8; i++)
         json_object_set_new(o, sn[i], json_integer((json_int_t)sv[i]));
     const char *dn[] = {"lr", "code_weight", "s2_lr", "s2_lr_dual", "s2_eps"};
     double dv[] = {p->lr, p->code_weight, p->s2_lr, p->s2_lr_dual, p->s2_eps};
@@ -324,6 +339,74 @@ static int comp_r2(double *minr2, json_t *per, const double *z, size_t m, const 
     return rc;
 }
 
+/* I1 (one iVAE fit, MCC) and W (VaDE restarts on the same samples, weak
+ * MCC between every pair): networks of two hidden layers of hidden_mult m. */
+static int vae_trial(idc_trial *out, json_t *rec, const thm_params *p, const idc_instance *inst, uint64_t tseed,
+                     idc_err *err)
+{
+    const spec *s = &specs[p->spec];
+    size_t m = inst->prior.dim, R = s->est == EST_IVAE ? 1 : p->restarts;
+    idc_vae_config c;
+    idc_vae_config_default(&c, s->est == EST_IVAE ? IDC_VAE_KIND_IVAE : IDC_VAE_KIND_VADE, m, inst->prior.ncomp);
+    c.nhidden = 2;
+    c.hidden[0] = c.hidden[1] = p->hidden_mult * m;
+    c.steps = p->steps;
+    c.batch = p->batch;
+    c.lr = p->lr;
+    if (s->est == EST_VADE_RESTARTS && R < 2)
+        return idc_err_set(err, IDC_EINVAL, "--restarts: W compares at least 2 restarts");
+    double **reps = calloc(R, sizeof *reps);
+    size_t *dims = calloc(R, sizeof *dims);
+    json_t *fits = json_array();
+    double value = NAN;
+    int rc = reps && dims ? IDC_OK : idc_err_set(err, IDC_ENOMEM, "out of memory");
+    for (size_t r = 0; r < R && rc == IDC_OK; r++) {
+        idc_pipeline_result res;
+        idc_pipeline_opts o = {p->n_train, p->n_eval, tseed, 0}; /* the same samples for every restart */
+        c.seed = r == 0 ? tseed : idc_rng_derive_seed(tseed, (uint32_t)r);
+        rc = idc_pipeline_vae(&res, NULL, inst, &c, &o, err);
+        if (rc != IDC_OK)
+            break;
+        json_array_append(fits, res.record);
+        append(out->line, sizeof out->line, "r2_out=%.4f mcc_out=%.4f ", res.r2.r2_out, res.mcc.mcc_out);
+        value = res.mcc.mcc_out;
+        reps[r] = res.zhat;
+        dims[r] = m;
+        res.zhat = NULL;
+        idc_pipeline_result_clear(&res);
+    }
+    if (rc == IDC_OK && s->check == CHECK_STABILITY) {
+        idc_stability_result st;
+        rc = idc_stability_mcc(&st, (const double *const *)reps, dims, R, p->n_eval, 0, err);
+        if (rc == IDC_OK) {
+            value = st.weak_out_s.mean;
+            json_object_set_new(rec, "stability", json_pack("{s:f,s:f,s:f,s:f}", "weak_out_mean", st.weak_out_s.mean,
+                                                            "weak_out_min", st.weak_out_s.min, "strong_out_mean",
+                                                            st.strong_out_s.mean, "strong_out_min",
+                                                            st.strong_out_s.min));
+            append(out->line, sizeof out->line, "weak_mcc_restarts=%.4f ", value);
+            idc_stability_result_clear(&st);
+        }
+    }
+    if (rc == IDC_OK) {
+        int holds = value >= p->thr;
+        json_object_set_new(rec, "estimator", json_pack("{s:s,s:I,s:o}", "kind", idc_vae_kind_name(c.kind), "restarts",
+                                                        (json_int_t)R, "fits", fits));
+        fits = NULL;
+        json_object_set_new(rec, "assertion", json_pack("{s:s,s:f,s:f,s:b}", "statement", s->statement, "value",
+                                                        value, s->thr_name, p->thr, "holds", holds));
+        out->outcome = holds ? IDC_TRIAL_PASS : IDC_TRIAL_FAIL;
+        if (!holds)
+            snprintf(out->why, sizeof out->why, "%s: %.4f < %s %.4f", s->statement, value, s->thr_name, p->thr);
+    }
+    json_decref(fits);
+    for (size_t r = 0; reps != NULL && r < R; r++)
+        free(reps[r]);
+    free(reps);
+    free(dims);
+    return rc;
+}
+
 static int run_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t index, idc_err *err)
 {
     const thm_params *p = vp;
@@ -348,6 +431,16 @@ static int run_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t
     if (rc == IDC_OK && not_holds != NULL) {
         out->outcome = IDC_TRIAL_DISCARD;
         idc_instance_clear(&inst);
+        out->record = rec;
+        return IDC_OK;
+    }
+    if (rc == IDC_OK && (s->est == EST_IVAE || s->est == EST_VADE_RESTARTS)) {
+        rc = vae_trial(out, rec, p, &inst, tseed, err);
+        idc_instance_clear(&inst);
+        if (rc != IDC_OK) {
+            json_decref(rec);
+            return rc;
+        }
         out->record = rec;
         return IDC_OK;
     }
@@ -475,7 +568,10 @@ static const char help[] =
     "  s2_steps 2000, s2_batch 256     Stage 2 (X3.9): extra-gradient steps (paper: 80000), rows\n"
     "  s2_lr 0.001, s2_lr_dual 0.01,   Stage 2 primal / dual learning rates (paper: 1e-4, 5e-5)\n"
     "  s2_eps 0.01                     and the L1 level eps\n"
-    "  r2_min / mcc_min                asserted bound (K3.9b, X3.9: mcc_min 0.8; others: r2_min 0.9)\n"
+    "  restarts 3                      W: VaDE restarts compared pairwise\n"
+    "  r2_min / mcc_min                asserted bound (K3.9b, X3.9: mcc_min 0.8; I1, W: mcc_min 0.9;\n"
+    "                                  others: r2_min 0.9); I1 and W use two hidden layers of\n"
+    "                                  hidden_mult m and the iVAE/VaDE defaults of models/vae.h\n"
     "  shrinking (toward): m 1, J 1 (candidates whose preconditions fail are skipped)\n";
 
 static const idc_prop_shrinkable shrinkables[] = {{"m", 1, 1, 0}, {"J", 1, 1, 0}};
@@ -503,6 +599,12 @@ PROP(idc_prop_k39c, "K3.9c", "non-degenerate GMM, injective leaky-ReLU MLP: the 
 PROP(idc_prop_x35, "X3.5", "degenerate pdGMM, injective map: per component the Stage-1 codes are affine in z (ATwC)",
      def_x35);
 PROP(idc_prop_x37, "X3.7", "pdGMM with a common basis (A3.6): the Stage-1 codes are affine in z (R^2)", def_x37);
+PROP(idc_prop_i1, "I1", "nonstationary sources in segments, u = segment label: the iVAE recovers the sources up to "
+                       "permutation and scaling (MCC)",
+     def_i1);
+PROP(idc_prop_w, "W", "VaDE restarts on the same data give the same representation up to an affine map (weak MCC "
+                      "between restarts; Willetts & Paige)",
+     def_w);
 PROP(idc_prop_x39, "X3.9", "pdGMM on coordinate supports (A3.8): Stage 1 + Stage 2 recover z up to permutation and "
                            "scaling (MCC)",
      def_x39);

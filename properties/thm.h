@@ -16,6 +16,11 @@
  *   X3.7   xu -> Stage 1; out-of-sample R^2 >= r2_min (AT).
  *   X3.9   xu (A3.8 by construction) -> Stage 1 -> Stage 2; out-of-sample
  *          MCC >= mcc_min (PS).
+ *   I1     ivae (segments, u = label) -> iVAE; out-of-sample MCC >= mcc_min
+ *          (Khemakhem et al. report > 0.95 at n = 5, 40 segments).
+ *   W      kivva -> VaDE fitted `restarts` times on the same samples; the
+ *          mean out-of-sample weak MCC (CCA) between restarts >= mcc_min
+ *          (Willetts & Paige's stability study).
  *
  * Trial k of a run with seed S: trial seed t = idc_rng_derive_seed(S, k);
  * the instance is the generator's at seed t; samples, Stage 1 and Stage 2
@@ -32,5 +37,7 @@ extern const idc_prop_def idc_prop_k39c;
 extern const idc_prop_def idc_prop_x35;
 extern const idc_prop_def idc_prop_x37;
 extern const idc_prop_def idc_prop_x39;
+extern const idc_prop_def idc_prop_i1;
+extern const idc_prop_def idc_prop_w;
 
 #endif
