@@ -105,6 +105,13 @@ START_TEST(test_pipeline)
                      0);
     ck_assert(strstr(out, "held-out R2") != NULL);
     ck_assert(exists("fit.json") && exists("zh.npy"));
+    ck_assert_int_eq(idc("idcheck fit inst.json --estimator vade -n 400 --eval 200 --steps 20 --pretrain-steps 20 "
+                         "--hidden 16,16 -o vade.json"),
+                     0);
+    ck_assert_msg(strstr(out, "cluster agreement") != NULL, "%s", out);
+    ck_assert_int_eq(idc("idcheck fit inst.json --estimator vae -n 400 --eval 200 --steps 20 --hidden 16 -o vae.json"),
+                     0);
+    ck_assert(exists("vade.json") && exists("vae.json"));
     ck_assert_int_eq(idc("idcheck sample inst.json -n 600 --seed 1 -o e"), 0);
     ck_assert_int_eq(idc("idcheck metrics s.z.npy s.x.npy"), 0);
     ck_assert(strstr(out, "R2   in-sample") != NULL);
@@ -166,7 +173,7 @@ START_TEST(test_bad_input)
     ck_assert_int_eq(idc("idcheck prop NOPE"), 2);
     ck_assert_int_eq(idc("idcheck prop K3.9a --trials 0"), 2);
     ck_assert_int_eq(idc("idcheck prop K3.9a --replay 12"), 2);
-    ck_assert_int_eq(idc("idcheck fit inst.json --estimator vade -o f.json"), 2);
+    ck_assert_int_eq(idc("idcheck fit inst.json --estimator nosuch -o f.json"), 2);
     ck_assert(strstr(errtxt, "--estimator") != NULL);
     ck_assert_int_eq(idc("idcheck sample inst.json -n abc -o s"), 2);
     ck_assert_int_eq(idc("idcheck sample missing.json -o s"), 2);
