@@ -46,4 +46,32 @@ int idc_repro_xtable1(json_t **out, const idc_xtable1_opts *o, FILE *progress, i
 /* Prints the comparison table of a result of idc_repro_xtable1. */
 void idc_repro_xtable1_print(FILE *fp, const json_t *result);
 
+/* ivae-fig2: Khemakhem et al. §5 / Fig. 2 (THEORY.md §7): nonstationary
+ * sources (the `ivae` generator: n = d = 5, M = 40 segments, variances in
+ * [0.5, 3], zero means, 2 leaky mixing layers), iVAE vs VAE, held-out MCC
+ * per seed and the mean; the paper reports iVAE MCC > 0.95 and far lower
+ * VAE values. Paper scale: L = 1000 samples per segment, the models/vae.h
+ * defaults (hidden 64-512-64, 5000 steps of 64); CI scale: 250 per
+ * segment, two hidden layers of 4n, lr 0.01, batch 128.
+ *
+ * kivva-table2: Kivva et al. Table 2 (THEORY.md §7): VaDE with 5 restarts
+ * on one 2-D data set; weak MCC (CCA) and strong MCC of each restart's
+ * codes against the latents; paper: weak 0.99, strong 0.83-0.91. The data
+ * here is the `kivva` generator (m = 2, J = 3 diagonal components through
+ * a leaky-ReLU MLP to n = 2), not the paper's random parallelograms, which
+ * idcheck does not generate.
+ *
+ * Both: *out (new reference) = {"table", "scale", "seeds", "runs": [...],
+ * "summary": {...}, "paper": {...}}; one progress line per fit. */
+typedef struct {
+    unsigned seeds; /* ivae-fig2: seeds; kivva-table2: restarts (default 5) */
+    int paper_scale;
+    size_t steps;   /* override (0: the scale's) */
+} idc_repro_opts;
+
+int idc_repro_ivae_fig2(json_t **out, const idc_repro_opts *o, FILE *progress, idc_err *err)
+    __attribute__((warn_unused_result));
+int idc_repro_kivva_table2(json_t **out, const idc_repro_opts *o, FILE *progress, idc_err *err)
+    __attribute__((warn_unused_result));
+
 #endif
