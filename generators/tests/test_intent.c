@@ -32,6 +32,7 @@ static const cfg configs[] = {
     {"pdgmm", "m=2 J=2 mix=relu", "F4 F3 F2"},
     {"pdgmm", "m=2 J=2 mix=sigmoid", ""},
     {"xu", "m=4 J=4", "A3.4"},
+    {"xu", "m=5 J=5 k=2 delta=1", "A3.4"},
     {"xu", "m=4 J=4 delta=1", ""},
     {"xu", "m=12 J=6", ""},
     {"xu", "m=6 J=4 rho=0.5 k=0", ""},
