@@ -180,6 +180,7 @@ const idc_gen_info idc_gen_info_kivva = {
     "F4/F3/F2 hold for mix=leaky and mix=orth",
     kivva_generate,
     kivva_intent,
+    NULL,
 };
 
 /* ---- kivva-relu1d ---------------------------------------------------------- */
@@ -267,4 +268,5 @@ const idc_gen_info idc_gen_info_kivva_relu1d = {
     "(the grid allows zero coefficients; F4 is decided exactly in 1-D)",
     relu1d_generate,
     relu1d_intent,
+    NULL,
 };

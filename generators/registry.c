@@ -301,6 +301,15 @@ int idc_gen_intent_get(idc_gen_intent *out, size_t *n, const idc_gen_values *v, 
     return v->gen->intent(out, n, v, err);
 }
 
+int idc_gen_intent_for(idc_gen_intent *out, size_t *n, const idc_gen_values *v, const idc_instance *inst,
+                       idc_err *err)
+{
+    int rc = idc_gen_intent_get(out, n, v, err);
+    if (rc == IDC_OK && v->gen->intent_instance != NULL)
+        rc = v->gen->intent_instance(out, n, v, inst, err);
+    return rc;
+}
+
 typedef struct {
     char *s;
     size_t len, cap;
@@ -458,4 +467,5 @@ const idc_gen_info idc_gen_info_pdgmm = {
     "(slope > 0) and mix=orth (K Cor. H.9); no injectivity claim for mix=relu",
     pdgmm_generate,
     pdgmm_intent,
+    NULL,
 };
