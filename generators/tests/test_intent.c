@@ -48,6 +48,8 @@ static const cfg configs[] = {
     {"kivva", "m=2 J=3 cov=full p2=fail_offdiag mix=orth layers=3 n=3", ""},
     {"kivva-relu1d", "J=2", "F4 F3 F2"},
     {"kivva-relu1d", "J=3 grid=9", "F4 F3 F2"},
+    {"kivva-relu1d", "J=2 grid=7", "F4"}, /* not dyadic: no F4 claim */
+    {"kivva-relu1d", "J=2 grid=3", "F3 F2"},
     {"ivae", "m=3 M=5", ""},
     {"ivae", "m=2 M=4 means=uniform n=3 mix=orth layers=2", ""},
     {"ivae", "m=2 M=4 mix=smooth", ""},
