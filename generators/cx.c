@@ -179,4 +179,5 @@ const idc_gen_info idc_gen_info_cx = {
     "far); all other listed preconditions hold",
     cx_generate,
     cx_intent,
+    NULL,
 };

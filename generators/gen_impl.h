@@ -39,9 +39,9 @@ static inline size_t idc_gd_below(idc_gdraw *d, size_t n)
         {"mix", IDC_GEN_CHOICE, "leaky", 0, 0, IDC_MIX_CHOICES, "mixing map kind (generators/mixing.h)"},         \
         {"layers", IDC_GEN_INT, "0", 0, IDC_MAX_LAYERS, NULL,                                               \
          "mixing layers (0 = the kind's default: leaky/relu 2, orth 10)"},                                  \
-        {"slope", IDC_GEN_REAL, "0.2", 1e-6, 1, NULL, "leaky slope of the hidden layers (mix=leaky)"},      \
-        {"cond", IDC_GEN_REAL, "2", 1, 1e6, NULL, "condition number of every weight (mix=leaky, relu)"},    \
-        {"bias", IDC_GEN_REAL, "0", 0, 1e3, NULL, "std of the biases (mix=leaky, relu)"}
+        {"slope", IDC_GEN_REAL, "0.2", 1e-6, 1, NULL, "slope of the hidden layers (mix=leaky, smooth)"},      \
+        {"cond", IDC_GEN_REAL, "2", 1, 1e6, NULL, "condition number of every weight (all but orth)"},    \
+        {"bias", IDC_GEN_REAL, "0", 0, 1e3, NULL, "std of the biases (all but orth)"}
 
 #define IDC_GEN_PARAMS_TAIL                                                                                  \
     {"noise", IDC_GEN_REAL, "0", 0, 1e6, NULL, "observation noise sigma"},                                  \

@@ -77,4 +77,5 @@ const idc_gen_info idc_gen_info_ivae = {
     "FC hold; F4/F3/F2 hold for mix=leaky and mix=orth",
     ivae_generate,
     ivae_intent,
+    NULL,
 };

@@ -180,6 +180,7 @@ const idc_gen_info idc_gen_info_kivva = {
     "F4/F3/F2 hold for mix=leaky and mix=orth",
     kivva_generate,
     kivva_intent,
+    NULL,
 };
 
 /* ---- kivva-relu1d ---------------------------------------------------------- */
@@ -257,14 +258,68 @@ static int relu1d_intent(idc_gen_intent *out, size_t *n, const idc_gen_values *v
     return IDC_OK;
 }
 
+/* Draw-dependent claim on F4 for f(z) = a1 ReLU(b1 z + c1) + a2 ReLU(b2 z + c2),
+ * decided by a second, independent route (the F4 checker analyses the
+ * network's pieces): a continuous piecewise-linear map of the line is
+ * injective iff it is strictly monotone, i.e. the slopes of all its linear
+ * regions are nonzero with one sign. Neuron i (b_i != 0) breaks at
+ * t_i = -c_i / b_i; left of every break the active neurons are those with
+ * b_i < 0, right of every break those with b_i > 0, and between two
+ * distinct breaks t_p < t_q: p if b_p > 0, q if b_q < 0. Claimed only when
+ * grid - 1 is a power of two, so every product and sum below is exact in
+ * doubles (dyadic grid values). */
+static int relu1d_intent_instance(idc_gen_intent *out, size_t *n, const idc_gen_values *v,
+                                  const idc_instance *inst, idc_err *err)
+{
+    (void)err;
+    size_t G = idc_gen_getz(v, "grid");
+    if (((G - 1) & (G - 2)) != 0 || inst->map.kind != IDC_MAP_MLP || inst->map.nlayers != 2)
+        return IDC_OK;
+    const idc_layer *h = &inst->map.layers[0], *o = &inst->map.layers[1];
+    double a[2] = {o->W[0], o->W[1]}, b[2] = {h->W[0], h->W[1]}, c[2] = {h->b[0], h->b[1]};
+    double slopes[3];
+    size_t ns = 0;
+    double left = 0, right = 0;
+    for (int i = 0; i < 2; i++) {
+        if (b[i] < 0)
+            left += a[i] * b[i];
+        if (b[i] > 0)
+            right += a[i] * b[i];
+    }
+    slopes[ns++] = left;
+    int breaks = (b[0] != 0) + (b[1] != 0);
+    if (breaks > 0)
+        slopes[ns++] = right;
+    if (breaks == 2) {
+        /* sign(t_0 - t_1) = sign(c_1 b_0 - c_0 b_1) sign(b_0 b_1) */
+        double num = c[1] * b[0] - c[0] * b[1];
+        int cmp = (num > 0) - (num < 0);
+        if (b[0] * b[1] < 0)
+            cmp = -cmp;
+        if (cmp != 0) {
+            int p = cmp < 0 ? 0 : 1, q = 1 - p; /* t_p < t_q */
+            slopes[ns++] = (b[p] > 0 ? a[p] * b[p] : 0.0) + (b[q] < 0 ? a[q] * b[q] : 0.0);
+        }
+    }
+    int pos = 1, neg = 1;
+    for (size_t k = 0; k < ns; k++) {
+        pos &= slopes[k] > 0;
+        neg &= slopes[k] < 0;
+    }
+    idc_gen_intent_add(out, n, "F4", (pos || neg) ? IDC_HOLDS : IDC_FAILS, 0);
+    return IDC_OK;
+}
+
 const idc_gen_info idc_gen_info_kivva_relu1d = {
     "kivva-relu1d",
     RELU1D_VERSION,
     "K App. J.3.1: 1-D GMM (J = 2, 3) on grids through f(z) = a1 ReLU(b1 z + c1) + a2 ReLU(b2 z + c2)",
     relu1d_params,
     sizeof relu1d_params / sizeof relu1d_params[0],
-    "P1, P1nd, PD, P2, DIMU1, A3.4, A3.6, A3.8a, A3.8b, DIM, F1, FC hold; F2/F3/F4 vary with the draw "
-    "(the grid allows zero coefficients; F4 is decided exactly in 1-D)",
+    "P1, P1nd, PD, P2, DIMU1, A3.4, A3.6, A3.8a, A3.8b, DIM, F1, FC hold; F4 varies with the draw and "
+    "is claimed per draw (strict monotonicity, exact for dyadic grids: grid - 1 a power of two); "
+    "no F2/F3 claim",
     relu1d_generate,
     relu1d_intent,
+    relu1d_intent_instance,
 };

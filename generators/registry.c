@@ -301,6 +301,15 @@ int idc_gen_intent_get(idc_gen_intent *out, size_t *n, const idc_gen_values *v, 
     return v->gen->intent(out, n, v, err);
 }
 
+int idc_gen_intent_for(idc_gen_intent *out, size_t *n, const idc_gen_values *v, const idc_instance *inst,
+                       idc_err *err)
+{
+    int rc = idc_gen_intent_get(out, n, v, err);
+    if (rc == IDC_OK && v->gen->intent_instance != NULL)
+        rc = v->gen->intent_instance(out, n, v, inst, err);
+    return rc;
+}
+
 typedef struct {
     char *s;
     size_t len, cap;
@@ -434,7 +443,12 @@ static int pdgmm_intent(idc_gen_intent *out, size_t *n, const idc_gen_values *v,
     idc_gen_intent_add(out, n, "PD", IDC_HOLDS, 0);
     idc_gen_intent_add(out, n, "P1nd", r == p.m ? IDC_HOLDS : IDC_FAILS, 0);
     idc_gen_intent_add(out, n, "A3.6", IDC_HOLDS, 0);
-    idc_gen_intent_add(out, n, "A3.4", IDC_HOLDS, r < p.m);
+    /* Supports through 0 with random frame means: the differences of
+     * Mahalanobis distances have random constant terms, so A3.4 holds with
+     * probability one when mean_scale > 0; with mean_scale = 0 disjoint
+     * supports meet only at 0 = every mean (equal distances): no claim. */
+    if (r == p.m || p.mean_scale > 0.0)
+        idc_gen_intent_add(out, n, "A3.4", IDC_HOLDS, r < p.m);
     idc_gen_intent_add(out, n, "DIMU1", IDC_HOLDS, 0);
     idc_mix_params mp = {.kind = p.mix, .m = p.m, .n = p.n ? p.n : p.m, .layers = p.layers, .slope = p.slope,
                          .cond = p.cond, .bias = p.bias};
@@ -449,8 +463,9 @@ const idc_gen_info idc_gen_info_pdgmm = {
     pdgmm_params,
     sizeof pdgmm_params / sizeof pdgmm_params[0],
     "PD, A3.6 (frame-basis), DIMU1, DIM, F1, FC hold; P1nd holds iff ratio = 1; A3.4 holds "
-    "generically (undecided for degenerate components so far); F4/F3/F2 hold for mix=leaky "
+    "generically when ratio = 1 or mean_scale > 0 (undecided for degenerate components so far); F4/F3/F2 hold for mix=leaky "
     "(slope > 0) and mix=orth (K Cor. H.9); no injectivity claim for mix=relu",
     pdgmm_generate,
     pdgmm_intent,
+    NULL,
 };

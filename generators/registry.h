@@ -72,6 +72,10 @@ typedef struct idc_gen_info {
     int (*generate)(idc_instance *out, const idc_gen_values *v, uint64_t seed, idc_err *err);
     /* Fills the intent for these values (at most IDC_GEN_INTENT_MAX). */
     int (*intent)(idc_gen_intent *out, size_t *n, const idc_gen_values *v, idc_err *err);
+    /* Optional (NULL: none): appends claims that depend on the draw, read
+     * off a generated instance (never contradicting the parameter intent). */
+    int (*intent_instance)(idc_gen_intent *out, size_t *n, const idc_gen_values *v, const idc_instance *inst,
+                           idc_err *err);
 } idc_gen_info;
 
 /* Number of registered generators, the i-th (NULL out of range), the one
@@ -104,6 +108,12 @@ int idc_gen_generate(idc_instance *out, const idc_gen_values *v, uint64_t seed, 
 /* The intent for these values (n receives the count). */
 int idc_gen_intent_get(idc_gen_intent *out, size_t *n, const idc_gen_values *v, idc_err *err)
     __attribute__((warn_unused_result));
+
+/* The intent for these values refined by what the generated instance inst
+ * (made from v) shows: the parameter intent plus the generator's
+ * draw-dependent claims. */
+int idc_gen_intent_for(idc_gen_intent *out, size_t *n, const idc_gen_values *v, const idc_instance *inst,
+                       idc_err *err) __attribute__((warn_unused_result));
 
 /* The text `idcheck gen --list` prints: every generator with its version,
  * summary, parameters (name, default, help) and intent. Caller frees;

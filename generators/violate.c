@@ -380,4 +380,5 @@ const idc_gen_info idc_gen_info_violate = {
     "HOLDS (see gen --list at each pre)",
     violate_generate,
     violate_intent,
+    NULL,
 };

@@ -11,6 +11,8 @@
 #include "generators/registry.h"
 #include "numeric/rng.h"
 #include "numeric/tests/testutil.h"
+#include "numeric/dq.h"
+#include "theory/precond.h"
 
 static const char *const names[] = {"pdgmm", "xu", "kivva", "kivva-relu1d", "ivae", "violate", "cx"};
 
@@ -218,7 +220,7 @@ START_TEST(test_list_text)
             ck_assert(strstr(s, g->params[k].name) != NULL);
     }
     ck_assert(strstr(s, "intent at the defaults: P1=HOLDS") != NULL);
-    ck_assert(strstr(s, "A3.4=HOLDS(may be UNKNOWN)") != NULL);
+    ck_assert(strstr(s, "F3=FAILS(may be UNKNOWN)") != NULL); /* cx at its defaults (K-R3.12) */
     free(s);
 }
 END_TEST
@@ -421,6 +423,123 @@ START_TEST(test_xu_structure)
 }
 END_TEST
 
+/* The A3.4 failures xu declares (checked here exactly and independently of
+ * the A3.4 checker, which does not decide degenerate mixtures yet): on the
+ * common flat z = t + E_T y of all supports (T = the common mask, y random
+ * small integers) the distances d_j^2 = (z - mu_j)^T Sigma_j^+ (z - mu_j)
+ * must coincide for every j. At theta = 0 each Sigma_j is block diagonal on
+ * its mask; the test handles the cases the intent claims: k = 0 (Sigma_j a
+ * 0/1 diagonal) and delta = 0 with T empty (z = 0 = every mean, d = 0). */
+START_TEST(test_xu_a34_ties)
+{
+    uint64_t seed = idc_test_seed(9);
+    IDC_TEST_PRINT_SEED("test_xu_a34_ties", seed);
+    const idc_gen_info *g = idc_gen_find("xu");
+    idc_rng rs = idc_rng_stream(seed, 1, IDC_PURPOSE_SEARCH);
+    static const struct {
+        const char *params;
+        int always; /* the parameter intent alone claims the failure */
+    } cfgs[] = {{"m=6 J=4 k=0", 1},
+                {"m=6 J=4 k=0 delta=1.5", 1},
+                {"m=5 J=5 k=0 rho=0.75 delta=2", 1},
+                {"m=4 J=3 k=1 rho=0 cover=0", 1},
+                {"m=6 J=3 k=2 rho=0 cover=0", 1},
+                {"m=6 J=6 k=1", 0},
+                {"m=10 J=10 k=2", 0}};
+    size_t claimed_draw = 0;
+    for (size_t ci = 0; ci < sizeof cfgs / sizeof cfgs[0]; ci++)
+        for (uint32_t t = 0; t < 10; t++) {
+            idc_gen_values v;
+            idc_gen_values_init(&v, g);
+            set_all(&v, cfgs[ci].params);
+            idc_instance inst;
+            idc_err err;
+            uint64_t s = idc_rng_derive_seed(seed, t);
+            ck_assert_msg(idc_gen_generate(&inst, &v, s, &err) == IDC_OK, "%s", err.msg);
+            idc_gen_intent it[IDC_GEN_INTENT_MAX];
+            size_t n = 0, n0 = 0;
+            ck_assert_int_eq(idc_gen_intent_for(it, &n, &v, &inst, &err), IDC_OK);
+            int claimed = 0, claimed0 = 0;
+            for (size_t k = 0; k < n; k++)
+                claimed |= strcmp(it[k].id, "A3.4") == 0 && it[k].verdict == IDC_FAILS;
+            ck_assert_int_eq(idc_gen_intent_get(it, &n0, &v, &err), IDC_OK);
+            for (size_t k = 0; k < n0; k++)
+                claimed0 |= strcmp(it[k].id, "A3.4") == 0 && it[k].verdict == IDC_FAILS;
+            ck_assert_int_eq(claimed0, cfgs[ci].always);
+            if (!claimed) {
+                idc_instance_clear(&inst);
+                continue;
+            }
+            claimed_draw += !claimed0;
+            const idc_pdgmm *p = &inst.prior;
+            slong m = (slong)p->dim;
+            size_t J = p->ncomp;
+            int diag01 = strstr(cfgs[ci].params, "k=0") != NULL;
+            fmpq_mat_t z, S, mu;
+            fmpq_mat_init(z, m, 1);
+            fmpq_mat_init(S, m, m);
+            fmpq_mat_init(mu, m, 1);
+            for (slong i = 0; i < m; i++) {
+                int common = 1;
+                for (size_t j = 0; j < J; j++) {
+                    int in = 0;
+                    for (size_t a = 0; a < p->comp[j].nsupport; a++)
+                        in |= p->comp[j].support[a] == (size_t)i;
+                    common &= in;
+                }
+                idc_dq_fmpq_set_finite_d(fmpq_mat_entry(z, i, 0), p->frame_translation[i]);
+                if (common) {
+                    ck_assert_msg(diag01, "%s: claimed with a common index", cfgs[ci].params);
+                    fmpq_t y;
+                    fmpq_init(y);
+                    fmpq_set_si(y, (slong)idc_rng_below(rs, (uint64_t)t * 64 + (uint64_t)i, 9) - 4, 1);
+                    fmpq_add(fmpq_mat_entry(z, i, 0), fmpq_mat_entry(z, i, 0), y);
+                    fmpq_clear(y);
+                }
+            }
+            fmpq_t d, first, e;
+            fmpq_init(d);
+            fmpq_init(first);
+            fmpq_init(e);
+            for (size_t j = 0; j < J; j++) {
+                ck_assert_int_eq(idc_pdgmm_exact_sigma(S, p, j), IDC_OK);
+                ck_assert_int_eq(idc_pdgmm_exact_mean(mu, p, j), IDC_OK);
+                fmpq_zero(d);
+                for (slong i = 0; i < m; i++) {
+                    fmpq_sub(e, fmpq_mat_entry(z, i, 0), fmpq_mat_entry(mu, i, 0));
+                    const fmpq *sii = fmpq_mat_entry(S, i, i);
+                    if (fmpq_is_zero(sii)) { /* z must lie in the support */
+                        ck_assert_msg(fmpq_is_zero(e), "%s: z not on support %zu", cfgs[ci].params, j);
+                        continue;
+                    }
+                    if (!diag01) { /* delta = 0, no common index: z = 0 = mu_j */
+                        ck_assert(fmpq_is_zero(e));
+                        continue;
+                    }
+                    ck_assert(fmpq_is_one(sii)); /* Sigma_j = the 0/1 diagonal */
+                    for (slong l = 0; l < m; l++)
+                        ck_assert(l == i || fmpq_is_zero(fmpq_mat_entry(S, i, l)));
+                    fmpq_mul(e, e, e);
+                    fmpq_add(d, d, e);
+                }
+                if (j == 0)
+                    fmpq_set(first, d);
+                else
+                    ck_assert_msg(fmpq_equal(first, d), "%s seed 0x%llx: distances differ", cfgs[ci].params,
+                                  (unsigned long long)s);
+            }
+            fmpq_clear(d);
+            fmpq_clear(first);
+            fmpq_clear(e);
+            fmpq_mat_clear(z);
+            fmpq_mat_clear(S);
+            fmpq_mat_clear(mu);
+            idc_instance_clear(&inst);
+        }
+    ck_assert_uint_gt(claimed_draw, 0); /* the draw-dependent claim was exercised */
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("generators/registry");
@@ -433,6 +552,7 @@ int main(void)
         {"test_intent_entries", test_intent_entries},
         {"test_mixing", test_mixing},
         {"test_xu_structure", test_xu_structure},
+        {"test_xu_a34_ties", test_xu_a34_ties},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 60);
     return idc_test_run(s);
