@@ -37,15 +37,21 @@
  * m > C(J, floor(J/2)): the membership codes of A3.8b form an antichain,
  * Sperner's bound).
  *
+ * With mu > 0 (not in the paper) component j's mean on its active variable
+ * i is additionally mu * N(0, 1) (frame coordinates): the supports and
+ * A3.8a are unchanged, and A3.4, which the paper's zero-mean construction
+ * violates (see xu_intent), holds generically.
+ *
  * Streams: (seed, part 0) the SCM, (seed, part 1) the masks, (seed, part 2)
- * the mixing map, so changing the map leaves the latent unchanged. */
+ * the mixing map, (seed, part 3) the means (mu > 0), so changing the map
+ * leaves the latent unchanged. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "generators/gen_impl.h"
 
-#define XU_VERSION "1"
+#define XU_VERSION "2" /* 2: parameter mu */
 #define XU_MAX_M 256
 #define XU_MASK_TRIES 1000
 #define XU_COVER_TRIES 200
@@ -60,13 +66,14 @@ static const idc_gen_param xu_params[] = {
     {"theta", IDC_GEN_REAL, "0", -360, 360, NULL, "rotation angle (degrees) in every coordinate plane"},
     {"block", IDC_GEN_INT, "1", 1, XU_MAX_M, NULL, "variables active together in blocks (divides m)"},
     {"cover", IDC_GEN_INT, "1", 0, 1, NULL, "1: redraw masks until A3.8b holds (block = 1)"},
+    {"mu", IDC_GEN_REAL, "0", 0, 1e3, NULL, "std of per-component means on the active variables (0: the paper's)"},
     IDC_GEN_PARAMS_MIX,
     IDC_GEN_PARAMS_TAIL,
 };
 
 typedef struct {
     size_t m, J, k, block, units, active, r;
-    double rho, delta, theta;
+    double rho, delta, theta, mu;
     int cover;
 } xu_shape;
 
@@ -92,6 +99,7 @@ static int xu_shape_get(xu_shape *s, const idc_gen_values *v, idc_err *err)
     s->theta = idc_gen_get(v, "theta");
     s->block = idc_gen_getz(v, "block");
     s->cover = idc_gen_getz(v, "cover") != 0;
+    s->mu = idc_gen_get(v, "mu");
     if (s->m % s->block != 0)
         return idc_err_set(err, IDC_EINVAL, "--block: %zu does not divide m = %zu", s->block, s->m);
     s->units = s->m / s->block;
@@ -367,6 +375,7 @@ static int xu_generate(idc_instance *out, const idc_gen_values *v, uint64_t seed
         goto done;
     }
     idc_gdraw dl = idc_gdraw_make(seed, 0), dm = idc_gdraw_make(seed, 1), dmap = idc_gdraw_make(seed, 2);
+    idc_gdraw dmu = idc_gdraw_make(seed, 3);
     rc = scm_cov(cov, m, s.k, &dl, err);
     if (rc == IDC_OK)
         rc = draw_masks(mk, &s, &dm, err);
@@ -398,6 +407,8 @@ static int xu_generate(idc_instance *out, const idc_gen_values *v, uint64_t seed
                 c->support[a++] = i;
         for (size_t x = 0; x < s.r; x++) {
             c->frame_mean[x] = b[c->support[x]] == 0.0 ? 0.0 : -b[c->support[x]];
+            if (s.mu > 0) /* component mean on its active variables (stream part 3) */
+                c->frame_mean[x] += s.mu * idc_rng_normal(dmu.s, j * m + c->support[x]);
             for (size_t y = 0; y < s.r; y++)
                 sub[x * s.r + y] = cov[c->support[x] * m + c->support[y]];
         }
@@ -454,11 +465,13 @@ static int xu_intent(idc_gen_intent *out, size_t *n, const idc_gen_values *v, id
      *     FAILS.
      *   Otherwise it depends on the draw (e.g. delta = 0 and masks without a
      *     common index fail; isolated SCM nodes give exact ties), so no claim.
-     * The current A3.4 checker decides only non-degenerate mixtures. */
+     * With mu > 0 the random means break every tie: HOLDS (generic). */
     if (full)
         idc_gen_intent_add(out, n, "A3.4", IDC_HOLDS, 0);
-    else if (s.J >= 2 && (s.k == 0 || (s.delta == 0.0 && s.active == 1)))
-        idc_gen_intent_add(out, n, "A3.4", IDC_FAILS, 1);
+    else if (s.J >= 2 && s.mu == 0.0 && (s.k == 0 || (s.delta == 0.0 && s.active == 1)))
+        idc_gen_intent_add(out, n, "A3.4", IDC_FAILS, 0);
+    else if (s.mu > 0.0) /* continuous random means: equal distances have probability 0 */
+        idc_gen_intent_add(out, n, "A3.4", IDC_HOLDS, 0);
     if (full) {
         idc_gen_intent_add(out, n, "A3.8a", IDC_HOLDS, 0);
         idc_gen_intent_add(out, n, "A3.8b", m == 1 ? IDC_HOLDS : IDC_FAILS, 0);
@@ -487,7 +500,7 @@ static int xu_intent_instance(idc_gen_intent *out, size_t *n, const idc_gen_valu
 {
     xu_shape s;
     int rc = xu_shape_get(&s, v, err);
-    if (rc != IDC_OK || s.delta != 0.0 || s.J < 2 || s.r == s.m)
+    if (rc != IDC_OK || s.delta != 0.0 || s.mu != 0.0 || s.J < 2 || s.r == s.m)
         return rc;
     const idc_pdgmm *g = &inst->prior;
     for (size_t i = 0; i < g->dim; i++) {
@@ -501,7 +514,7 @@ static int xu_intent_instance(idc_gen_intent *out, size_t *n, const idc_gen_valu
         if (common)
             return IDC_OK;
     }
-    idc_gen_intent_add(out, n, "A3.4", IDC_FAILS, 1);
+    idc_gen_intent_add(out, n, "A3.4", IDC_FAILS, 0);
     return IDC_OK;
 }
 
@@ -513,9 +526,8 @@ const idc_gen_info idc_gen_info_xu = {
     sizeof xu_params / sizeof xu_params[0],
     "P1, PD, DIMU1, A3.6 (declared frame) hold; P1nd fails unless every mask is full; A3.4 fails "
     "exactly for k = 0, for delta = 0 with one block per mask, and for delta = 0 whenever the drawn "
-    "masks share no index (equal Mahalanobis distances on the common flat), holds with full masks, no "
-    "claim otherwise (undecided for degenerate components so "
-    "far); A3.8a holds iff delta = 0 and theta = 0 "
+    "masks share no index (equal Mahalanobis distances on the common flat; all with mu = 0), holds "
+    "with full masks and generically with mu > 0, no claim otherwise; A3.8a holds iff delta = 0 and theta = 0 "
     "(or every mask is full), fails otherwise (theta != 0: when the rotation has no zero entry); A3.8b "
     "holds with cover = 1 and block = 1 at theta = 0, fails with block > 1 or a dense rotation; "
     "DIM, F1, FC hold; F4/F3/F2 hold for mix=leaky and mix=orth",

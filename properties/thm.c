@@ -52,7 +52,7 @@ static const spec specs[] = {
     {"X3.7", "xu", {"m=4", "J=4", "delta=1", NULL}, {NULL},
      {"PD", "F1", "FC", "F4", "DIM", "A3.4", "A3.6", NULL}, EST_STAGE1, CHECK_R2, "r2_min", 0.9,
      "r2_out >= r2_min"},
-    {"X3.9", "xu", {"m=4", "J=4", NULL}, {"delta=0", "theta=0", NULL},
+    {"X3.9", "xu", {"m=4", "J=4", "mu=1", NULL}, {"delta=0", "theta=0", NULL},
      {"PD", "F1", "FC", "F4", "DIM", "A3.4", "A3.6", "A3.8a", "A3.8b", NULL}, EST_STAGE2, CHECK_MCC, "mcc_min",
      0.8, "mcc_out >= mcc_min"},
     {"I1", "ivae", {"m=4", "M=20", "layers=2", "samples=2000", "steps=5000", "batch=128", "lr=0.01", "hidden_mult=4",

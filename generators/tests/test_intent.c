@@ -34,6 +34,8 @@ static const cfg configs[] = {
     {"xu", "m=4 J=4", "A3.4"},
     {"xu", "m=5 J=5 k=2 delta=1", "A3.4"},
     {"xu", "m=4 J=4 delta=1", ""},
+    {"xu", "m=4 J=4 mu=1", ""},
+    {"xu", "m=6 J=6 rho=0.5 k=0 mu=0.5", ""},
     {"xu", "m=12 J=6", ""},
     {"xu", "m=6 J=4 rho=0.5 k=0", ""},
     {"xu", "m=4 J=4 theta=30", ""},
