@@ -1,9 +1,695 @@
-/* F2 (weakly injective) and F3 (observably injective), K Def. 3.2.
- * So far only through F4 (F4 => F3 => F2 for piecewise-affine f). */
+/* F2 (weakly injective) and F3 (observably injective), K Def. 3.2
+ * (THEORY.md §3), for piecewise-affine f: R^m -> R^n (MLPs with identity /
+ * relu / leaky_relu activations, 1-D piece tables).
+ *
+ * Reading of the definitions (CERTIFICATES.md §2, §5 item 10):
+ *   - F2 (i) is read with x0 in f(R^m): some x0 in f(R^m) and delta > 0 such
+ *     that every point of B(x0, delta) ∩ f(R^m) has exactly one preimage.
+ *     (With x0 anywhere in R^n, (i) would be vacuous whenever f(R^m) is not
+ *     all of R^n, and |x| would pass.)
+ *   - "Measure zero in f(R^m)" (F2 (ii), F3) is the d-dimensional Hausdorff
+ *     measure H^d restricted to f(R^m), d = dim f(R^m) (the largest rank of
+ *     a linear region's Jacobian). For d = 0 (f constant on R^m, image a
+ *     point, or finitely many points for a discontinuous table) H^0 is the
+ *     counting measure, so a constant f fails F2 (ii) and F3: its image
+ *     point has infinitely many preimages.
+ *   Consequences used below: if dim f(R^m) < m, every point of the image of
+ *   a full-dimensional region has infinitely many preimages and those images
+ *   cover f(R^m) up to lower-dimensional pieces, so F2 (ii) and F3 FAIL; in
+ *   particular when W_1 has a nonzero kernel vector v (f(x + t v) = f(x) for
+ *   all t). For piecewise-affine f, F4 => F3 => F2.
+ *
+ * Decisions:
+ *   any m   F4 HOLDS (theory/pre_map.c) => F2, F3 HOLD (method "implied-by-F4").
+ *           MLP with W_1 v = 0, v != 0 => F2, F3 FAIL ("kernel-w1").
+ *   m = 1   complete exact decision from the piecewise-affine restriction of
+ *           f to R (pieces I_k, f = a_k + s_k t on I_k):
+ *           F2 (ii) <=> some s_k != 0. F2 (i) <=> some nonconstant piece I_k
+ *             is not covered by the closed intervals Q_{k,k'} = {t in I_k :
+ *             f_k(t) in f(I_k')}, k' != k collinear with k (non-collinear
+ *             pieces meet f_k(I_k) in at most one point). HOLDS: "line-point"
+ *             (x* with f^-1(f(x*)) = {x*}); FAILS: "line-cover" (the
+ *             covering) or "line-constant".
+ *           F3 <=> f nonconstant and no two distinct nonconstant pieces have
+ *             images overlapping in a segment of positive length. HOLDS:
+ *             "line-disjoint"; FAILS: "line-overlap" (two segments with
+ *             disjoint interiors mapped affinely onto the same segment) or
+ *             "line-constant".
+ *           Piece tables that jump (FC fails): the closures of the piece
+ *           images are used, which keeps HOLDS and the F3 answers exact; a
+ *           covering then does not decide F2 (i) (UNKNOWN).
+ *   m >= 2  UNKNOWN otherwise (exact planar region enumeration is not
+ *           implemented yet).
+ *
+ * Not used, on purpose: K Cor. H.7 ("ReLU MLP with nondecreasing widths and
+ * dim f(R^m) = m => F3"). It is false as stated: h_1(x) = (x, -x), ReLU,
+ * h_2(a, b) = (a + b, 0) has widths 1 <= 2 <= 2 and dim f(R) = 1, yet
+ * f(x) = (|x|, 0) gives every image point but 0 two preimages. Its proof
+ * assumes that dim f(R^m) = m forces h_t to have full column rank. Full
+ * column rank layers do not rescue it either: h_1 = (x, -x), ReLU,
+ * h_2 = [[-1, -2], [1, 1]], ReLU, h_3 = I gives f(x) = (0, |x|).
+ *
+ * Certificate formats (witness w; the verifier is theory/verify_f23.c):
+ *   "kernel-w1" (FAILS, F2 and F3; MLP) w = {"v": [m q], "x": [m q],
+ *       "y": [m q], "image": [n q]}: v != 0, W_1 v = 0 exactly, y = x + v,
+ *       f(x) = f(y) = image.
+ *   "line-constant" (FAILS, F2 and F3; m = 1) w = {"breakpoints": [q..]}.
+ *   "line-point" (HOLDS, F2; m = 1) w = {"breakpoints": [q..], "x": q}.
+ *   "line-cover" (FAILS, F2; m = 1) w = {"breakpoints": [q..], "cover":
+ *       [{"piece": k, "by": [k'..]}..]}: one entry per nonconstant piece.
+ *   "line-disjoint" (HOLDS, F3; m = 1) w = {"breakpoints": [q..]}.
+ *   "line-overlap" (FAILS, F3; m = 1) w = {"a": [q, q], "b": [q, q]}.
+ * "breakpoints" T_0 < ... < T_{K-2} cut R into the closed intervals
+ * (-inf, T_0], [T_0, T_1], ..., [T_{K-2}, +inf); the verifier checks that f
+ * is affine on each (every hidden unit keeps one sign; for tables, each lies
+ * in the closure of one table piece) and computes the affine maps itself.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <flint/fmpz_mat.h>
+
+#include "numeric/dq.h"
+#include "numeric/qmat.h"
+#include "theory/cert.h"
+#include "theory/map1d.h"
 #include "theory/precond.h"
+
+#define SRC_F2 "K Def. 3.2 (F2, weakly injective; x0 in f(R^m), Hausdorff measure of dim f(R^m))"
+#define SRC_F3 "K Def. 3.2 (F3, observably injective; Hausdorff measure of dim f(R^m))"
+#define F23_1D_MAX_PIECES 20000
+#define F23_1D_MAX_PAIRWISE 4000
+
+static int nomem(idc_err *err)
+{
+    return idc_err_set(err, IDC_ENOMEM, "out of memory");
+}
+
+/* Sets res to a decided verdict (w stolen) after the independent verifier
+ * accepted the certificate: a wrong verdict is a bug, never an answer. */
+static int decide(idc_pre_result *res, const char *id, idc_verdict v, const char *hash, const char *method,
+                  json_t *w, const char *reason, const idc_pamap *f, idc_err *err)
+{
+    json_t *cert = idc_cert_new(id, v, hash, method, strcmp(id, "F2") == 0 ? SRC_F2 : SRC_F3, w);
+    if (cert == NULL)
+        return nomem(err);
+    char why[256];
+    int vr = idc_cert_verify_parts(cert, NULL, f, hash, why, sizeof why);
+    if (vr != IDC_OK) {
+        json_decref(cert);
+        return idc_err_set(err, IDC_EINTERNAL, "%s: own %s certificate rejected: %s", id, method, why);
+    }
+    idc_pre_result_set(res, id, v, cert, "%s", reason);
+    return IDC_OK;
+}
+
+/* ---- W_1 with a kernel: every fibre infinite ------------------------------------ */
+
+/* *found = 1 and *w set when W_1 of the MLP has a nonzero kernel vector. */
+static int kernel_w1(json_t **w, int *found, const idc_pamap *f)
+{
+    *w = NULL;
+    *found = 0;
+    idc_qnet q;
+    if (idc_qnet_init(&q, f) != IDC_OK)
+        return IDC_ENOMEM;
+    slong m = (slong)q.m;
+    fmpz_mat_t vz;
+    fmpz_mat_init(vz, m, 1);
+    int kf = 0;
+    int rc = idc_qmat_kernel_vector(&kf, vz, q.W + 0);
+    if (rc == IDC_OK && kf) {
+        fmpq_mat_t x, y, fx, fy;
+        fmpq_mat_init(x, m, 1);
+        fmpq_mat_init(y, m, 1);
+        fmpq_mat_init(fx, (slong)q.n, 1);
+        fmpq_mat_init(fy, (slong)q.n, 1);
+        fmpq_mat_set_fmpz_mat(y, vz);
+        idc_qnet_eval(fx, NULL, &q, x);
+        idc_qnet_eval(fy, NULL, &q, y);
+        if (!fmpq_mat_equal(fx, fy) || fmpq_mat_is_zero(y)) {
+            rc = IDC_EINTERNAL;
+        } else {
+            *w = json_pack("{s:o,s:o,s:o,s:o}", "v", idc_cert_json_fmpz_col(vz, 0), "x",
+                           idc_cert_json_fmpq_col(x, 0), "y", idc_cert_json_fmpq_col(y, 0), "image",
+                           idc_cert_json_fmpq_col(fx, 0));
+            if (*w == NULL)
+                rc = IDC_ENOMEM;
+            *found = *w != NULL;
+        }
+        fmpq_mat_clear(x);
+        fmpq_mat_clear(y);
+        fmpq_mat_clear(fx);
+        fmpq_mat_clear(fy);
+    }
+    fmpz_mat_clear(vz);
+    idc_qnet_clear(&q);
+    return rc;
+}
+
+/* ---- m = 1: the exact decision ------------------------------------------------- */
+
+/* A closed interval of R with possibly infinite ends. */
+typedef struct {
+    int lo_inf, hi_inf;
+    fmpq_t lo, hi;
+} cival;
+
+static void cival_init(cival *I)
+{
+    I->lo_inf = I->hi_inf = 0;
+    fmpq_init(I->lo);
+    fmpq_init(I->hi);
+}
+
+static void cival_clear(cival *I)
+{
+    fmpq_clear(I->lo);
+    fmpq_clear(I->hi);
+}
+
+static void piece_ival(cival *I, const idc_line1d *ln, size_t p)
+{
+    I->lo_inf = p == 0;
+    I->hi_inf = p + 1 == ln->P;
+    if (!I->lo_inf)
+        fmpq_set(I->lo, ln->t + p - 1);
+    if (!I->hi_inf)
+        fmpq_set(I->hi, ln->t + p);
+}
+
+/* 1 when the interval has interior points (infinite, or lo < hi). Empty
+ * intervals have lo > hi. */
+static int cival_open_nonempty(const cival *I)
+{
+    return I->lo_inf || I->hi_inf || fmpq_cmp(I->lo, I->hi) < 0;
+}
+
+static int is_const(const idc_line1d *ln, size_t p)
+{
+    return fmpq_mat_is_zero(ln->pc[p].be);
+}
+
+/* Pieces k, k2 nonconstant: 1 when f_k2(s) = f_k(lam + c s) for all s. */
+static int collinear(fmpq_t c, fmpq_t lam, const idc_line1d *ln, size_t k, size_t k2)
+{
+    const idc_line_piece *A = &ln->pc[k], *B = &ln->pc[k2];
+    slong n = A->be->r, j = 0;
+    while (fmpq_is_zero(fmpq_mat_entry(A->be, j, 0)))
+        j++;
+    fmpq_div(c, fmpq_mat_entry(B->be, j, 0), fmpq_mat_entry(A->be, j, 0));
+    fmpq_sub(lam, fmpq_mat_entry(B->al, j, 0), fmpq_mat_entry(A->al, j, 0));
+    fmpq_div(lam, lam, fmpq_mat_entry(A->be, j, 0));
+    fmpq_t x;
+    fmpq_init(x);
+    int ok = 1;
+    for (slong i = 0; i < n && ok; i++) {
+        fmpq_mul(x, c, fmpq_mat_entry(A->be, i, 0));
+        ok = fmpq_equal(x, fmpq_mat_entry(B->be, i, 0));
+        if (ok) {
+            fmpq_mul(x, lam, fmpq_mat_entry(A->be, i, 0));
+            fmpq_add(x, x, fmpq_mat_entry(A->al, i, 0));
+            ok = fmpq_equal(x, fmpq_mat_entry(B->al, i, 0));
+        }
+    }
+    fmpq_clear(x);
+    return ok;
+}
+
+/* Q = I_k ∩ (lam + c I_k2) (c != 0). */
+static void q_interval(cival *Q, const idc_line1d *ln, size_t k, size_t k2, const fmpq_t c, const fmpq_t lam)
+{
+    cival B;
+    cival_init(&B);
+    piece_ival(&B, ln, k2);
+    int pos = fmpq_sgn(c) > 0;
+    /* images of B's ends */
+    fmpq_t e1, e2;
+    fmpq_init(e1);
+    fmpq_init(e2);
+    fmpq_mul(e1, c, B.lo);
+    fmpq_add(e1, e1, lam);
+    fmpq_mul(e2, c, B.hi);
+    fmpq_add(e2, e2, lam);
+    int n_lo_inf = pos ? B.lo_inf : B.hi_inf, n_hi_inf = pos ? B.hi_inf : B.lo_inf;
+    const fmpq *nlo = pos ? e1 : e2, *nhi = pos ? e2 : e1;
+    piece_ival(Q, ln, k);
+    if (!n_lo_inf && (Q->lo_inf || fmpq_cmp(nlo, Q->lo) > 0)) {
+        fmpq_set(Q->lo, nlo);
+        Q->lo_inf = 0;
+    }
+    if (!n_hi_inf && (Q->hi_inf || fmpq_cmp(nhi, Q->hi) < 0)) {
+        fmpq_set(Q->hi, nhi);
+        Q->hi_inf = 0;
+    }
+    fmpq_clear(e1);
+    fmpq_clear(e2);
+    cival_clear(&B);
+}
+
+/* 1 when the value al + be t (piece k at t) lies in f(I_k2) (closed). */
+static int value_in_piece(const idc_line1d *ln, size_t k, const fmpq_t t, size_t k2)
+{
+    const idc_line_piece *A = &ln->pc[k], *B = &ln->pc[k2];
+    slong n = A->be->r;
+    fmpq_t y, s, x;
+    fmpq_init(y);
+    fmpq_init(s);
+    fmpq_init(x);
+    slong j = -1;
+    for (slong i = 0; i < n && j < 0; i++)
+        if (!fmpq_is_zero(fmpq_mat_entry(B->be, i, 0)))
+            j = i;
+    int hit = 1;
+    if (j >= 0) {
+        fmpq_mul(y, fmpq_mat_entry(A->be, j, 0), t);
+        fmpq_add(y, y, fmpq_mat_entry(A->al, j, 0));
+        fmpq_sub(s, y, fmpq_mat_entry(B->al, j, 0));
+        fmpq_div(s, s, fmpq_mat_entry(B->be, j, 0));
+        hit = idc_line_contains(ln, k2, s);
+    } else {
+        fmpq_zero(s);
+    }
+    for (slong i = 0; i < n && hit; i++) {
+        fmpq_mul(y, fmpq_mat_entry(A->be, i, 0), t);
+        fmpq_add(y, y, fmpq_mat_entry(A->al, i, 0));
+        fmpq_mul(x, fmpq_mat_entry(B->be, i, 0), s);
+        fmpq_add(x, x, fmpq_mat_entry(B->al, i, 0));
+        hit = fmpq_equal(x, y);
+    }
+    fmpq_clear(y);
+    fmpq_clear(s);
+    fmpq_clear(x);
+    return hit;
+}
+
+static json_t *breakpoints_json(const idc_line1d *ln)
+{
+    json_t *bp = json_array();
+    for (size_t k = 0; k + 1 < ln->P; k++)
+        json_array_append_new(bp, idc_cert_json_fmpq(ln->t + k));
+    return bp;
+}
+
+/* Is the piece table continuous at every breakpoint? */
+static int pwl1_continuous(const idc_line1d *ln)
+{
+    fmpq_t a, b;
+    fmpq_init(a);
+    fmpq_init(b);
+    int ok = 1;
+    for (size_t p = 0; p + 1 < ln->P && ok; p++) {
+        fmpq_mul(a, fmpq_mat_entry(ln->pc[p].be, 0, 0), ln->t + p);
+        fmpq_add(a, a, fmpq_mat_entry(ln->pc[p].al, 0, 0));
+        fmpq_mul(b, fmpq_mat_entry(ln->pc[p + 1].be, 0, 0), ln->t + p);
+        fmpq_add(b, b, fmpq_mat_entry(ln->pc[p + 1].al, 0, 0));
+        ok = fmpq_equal(a, b);
+    }
+    fmpq_clear(a);
+    fmpq_clear(b);
+    return ok;
+}
+
+typedef struct {
+    idc_verdict v;
+    const char *method;
+    json_t *w;
+    char reason[IDC_PRE_REASON_LEN];
+} line_out;
+
+static int cmp_q_lo(const void *pa, const void *pb)
+{
+    const cival *a = *(const cival *const *)pa, *b = *(const cival *const *)pb;
+    if (a->lo_inf || b->lo_inf)
+        return b->lo_inf - a->lo_inf;
+    return fmpq_cmp(a->lo, b->lo);
+}
+
+/* F3 on the line. */
+static int line_f3(line_out *o, const idc_line1d *ln, double deadline)
+{
+    fmpq_t c, lam, u, v, su, sv;
+    fmpq_init(c);
+    fmpq_init(lam);
+    fmpq_init(u);
+    fmpq_init(v);
+    fmpq_init(su);
+    fmpq_init(sv);
+    cival Q;
+    cival_init(&Q);
+    fmpz_t three;
+    fmpz_init_set_ui(three, 3);
+    int found = 0, expired = 0;
+    for (size_t k = 0; k < ln->P && !found && !expired; k++) {
+        if (is_const(ln, k))
+            continue;
+        if (idc_budget_expired(deadline)) {
+            expired = 1;
+            break;
+        }
+        for (size_t k2 = k + 1; k2 < ln->P && !found; k2++) {
+            if (is_const(ln, k2) || !collinear(c, lam, ln, k, k2))
+                continue;
+            q_interval(&Q, ln, k, k2, c, lam);
+            if (!cival_open_nonempty(&Q))
+                continue;
+            /* [u, v] strictly inside Q; its preimage [su, sv] in piece k2 */
+            if (Q.lo_inf && Q.hi_inf) {
+                fmpq_zero(u);
+                fmpq_one(v);
+            } else if (Q.lo_inf) {
+                fmpq_sub_si(u, Q.hi, 2);
+                fmpq_sub_si(v, Q.hi, 1);
+            } else if (Q.hi_inf) {
+                fmpq_add_si(u, Q.lo, 1);
+                fmpq_add_si(v, Q.lo, 2);
+            } else {
+                fmpq_sub(v, Q.hi, Q.lo);
+                fmpq_div_fmpz(v, v, three);
+                fmpq_add(u, Q.lo, v);
+                fmpq_add(v, u, v);
+            }
+            fmpq_sub(su, u, lam);
+            fmpq_div(su, su, c);
+            fmpq_sub(sv, v, lam);
+            fmpq_div(sv, sv, c);
+            if (fmpq_cmp(su, sv) > 0)
+                fmpq_swap(su, sv);
+            /* pieces k < k2: [u, v] lies before [su, sv] */
+            json_t *a = json_pack("[o,o]", idc_cert_json_fmpq(u), idc_cert_json_fmpq(v));
+            json_t *b = json_pack("[o,o]", idc_cert_json_fmpq(su), idc_cert_json_fmpq(sv));
+            o->w = json_pack("{s:o,s:o}", "a", a, "b", b);
+            o->v = IDC_FAILS;
+            o->method = "line-overlap";
+            snprintf(o->reason, sizeof o->reason,
+                     "m = 1: pieces %zu and %zu map segments of positive length onto one segment "
+                     "(every point of it has two preimages)",
+                     k, k2);
+            found = 1;
+        }
+    }
+    if (expired) {
+        snprintf(o->reason, sizeof o->reason, "1-D analysis: time budget exhausted in the pairwise test");
+    } else if (!found) {
+        o->v = IDC_HOLDS;
+        o->method = "line-disjoint";
+        o->w = json_pack("{s:o}", "breakpoints", breakpoints_json(ln));
+        snprintf(o->reason, sizeof o->reason,
+                 "m = 1: exact analysis, %zu pieces; no two nonconstant pieces overlap in a segment of "
+                 "positive length",
+                 ln->P);
+    }
+    cival_clear(&Q);
+    fmpz_clear(three);
+    fmpq_clear(c);
+    fmpq_clear(lam);
+    fmpq_clear(u);
+    fmpq_clear(v);
+    fmpq_clear(su);
+    fmpq_clear(sv);
+    return (o->v != IDC_UNKNOWN && o->w == NULL) ? IDC_ENOMEM : IDC_OK;
+}
+
+/* A point of the open gap (lo, hi) (ends possibly infinite) whose value
+ * under piece k lies in no other piece's image; 1 when found. At most one
+ * point of the gap is excluded per non-collinear piece, so P + 1 distinct
+ * candidates suffice. */
+static int gap_point(fmpq_t x, const idc_line1d *ln, size_t k, int lo_inf, const fmpq_t lo, int hi_inf,
+                     const fmpq_t hi)
+{
+    fmpq_t step;
+    fmpq_init(step);
+    fmpz_t den;
+    fmpz_init(den);
+    int found = 0;
+    for (size_t j = 1; j <= ln->P + 1 && !found; j++) {
+        if (lo_inf && hi_inf)
+            fmpq_set_si(x, (slong)j, 1);
+        else if (lo_inf)
+            fmpq_sub_si(x, hi, (slong)j);
+        else if (hi_inf)
+            fmpq_add_si(x, lo, (slong)j);
+        else {
+            fmpq_sub(step, hi, lo);
+            fmpq_mul_si(step, step, (slong)j);
+            fmpz_set_si(den, (slong)ln->P + 2);
+            fmpq_div_fmpz(step, step, den);
+            fmpq_add(x, lo, step);
+        }
+        found = 1;
+        for (size_t k2 = 0; k2 < ln->P && found; k2++)
+            if (k2 != k && value_in_piece(ln, k, x, k2))
+                found = 0;
+    }
+    fmpq_clear(step);
+    fmpz_clear(den);
+    return found;
+}
+
+/* F2 on the line (f nonconstant). */
+static int line_f2(line_out *o, const idc_line1d *ln, int continuous, double deadline)
+{
+    size_t P = ln->P;
+    cival *Qs = idc_calloc(P, sizeof *Qs);
+    cival **ord = idc_calloc(P, sizeof *ord);
+    size_t *who = idc_calloc(P, sizeof *who);
+    if (Qs == NULL || ord == NULL || who == NULL) {
+        free(Qs);
+        free(ord);
+        free(who);
+        return IDC_ENOMEM;
+    }
+    for (size_t k = 0; k < P; k++)
+        cival_init(Qs + k);
+    fmpq_t c, lam, x;
+    fmpq_init(c);
+    fmpq_init(lam);
+    fmpq_init(x);
+    json_t *cover = json_array();
+    int found = 0, expired = 0;
+    for (size_t k = 0; k < P && !found && !expired; k++) {
+        if (is_const(ln, k))
+            continue;
+        if (idc_budget_expired(deadline)) {
+            expired = 1;
+            break;
+        }
+        size_t nq = 0;
+        for (size_t k2 = 0; k2 < P; k2++) {
+            if (k2 == k || is_const(ln, k2) || !collinear(c, lam, ln, k, k2))
+                continue;
+            q_interval(Qs + nq, ln, k, k2, c, lam);
+            if (!Qs[nq].lo_inf && !Qs[nq].hi_inf && fmpq_cmp(Qs[nq].lo, Qs[nq].hi) > 0)
+                continue; /* empty */
+            who[nq] = k2;
+            ord[nq] = Qs + nq;
+            nq++;
+        }
+        qsort(ord, nq, sizeof *ord, cmp_q_lo);
+        /* sweep: cur = covered up to (cur_inf: -inf, nothing covered yet) */
+        cival I;
+        cival_init(&I);
+        piece_ival(&I, ln, k);
+        int cur_ninf = I.lo_inf, cur_pinf = 0; /* cur = -inf / +inf */
+        fmpq_t cur;
+        fmpq_init(cur);
+        if (!I.lo_inf)
+            fmpq_set(cur, I.lo);
+        int gap = 0, g_lo_inf = 0, g_hi_inf = 0;
+        fmpq_t glo, ghi;
+        fmpq_init(glo);
+        fmpq_init(ghi);
+        for (size_t r = 0; r < nq && !gap && !cur_pinf; r++) {
+            const cival *A = ord[r];
+            int starts_after = !A->lo_inf && (cur_ninf || fmpq_cmp(A->lo, cur) > 0);
+            if (starts_after) {
+                gap = 1;
+                g_lo_inf = cur_ninf;
+                fmpq_set(glo, cur);
+                fmpq_set(ghi, A->lo);
+                break;
+            }
+            if (A->hi_inf)
+                cur_pinf = 1;
+            else if (cur_ninf || fmpq_cmp(A->hi, cur) > 0) {
+                fmpq_set(cur, A->hi);
+                cur_ninf = 0;
+            }
+        }
+        if (!gap && !cur_pinf && (I.hi_inf || cur_ninf || fmpq_cmp(cur, I.hi) < 0)) {
+            gap = 1;
+            g_lo_inf = cur_ninf;
+            fmpq_set(glo, cur);
+            g_hi_inf = I.hi_inf;
+            if (!I.hi_inf)
+                fmpq_set(ghi, I.hi);
+        }
+        if (gap) {
+            if (!gap_point(x, ln, k, g_lo_inf, glo, g_hi_inf, ghi)) {
+                fmpq_clear(glo);
+                fmpq_clear(ghi);
+                fmpq_clear(cur);
+                cival_clear(&I);
+                json_decref(cover);
+                cover = NULL;
+                o->v = IDC_UNKNOWN;
+                snprintf(o->reason, sizeof o->reason, "internal: no isolated point in an uncovered gap");
+                break;
+            }
+            found = 1;
+            o->v = IDC_HOLDS;
+            o->method = "line-point";
+            o->w = json_pack("{s:o,s:o}", "breakpoints", breakpoints_json(ln), "x", idc_cert_json_fmpq(x));
+            snprintf(o->reason, sizeof o->reason,
+                     "m = 1: exact analysis, %zu pieces; x* ~ %.6g in the interior of nonconstant piece %zu "
+                     "has f(x*) outside the image of every other piece",
+                     P, fmpq_get_d(x), k);
+        } else {
+            json_t *by = json_array();
+            for (size_t r = 0; r < nq; r++)
+                json_array_append_new(by, json_integer((json_int_t)who[ord[r] - Qs]));
+            json_array_append_new(cover, json_pack("{s:I,s:o}", "piece", (json_int_t)k, "by", by));
+        }
+        fmpq_clear(glo);
+        fmpq_clear(ghi);
+        fmpq_clear(cur);
+        cival_clear(&I);
+    }
+    int rc = IDC_OK;
+    if (expired) {
+        o->v = IDC_UNKNOWN;
+        snprintf(o->reason, sizeof o->reason, "1-D analysis: time budget exhausted in the covering test");
+    } else if (!found && cover != NULL) {
+        if (!continuous) {
+            o->v = IDC_UNKNOWN;
+            snprintf(o->reason, sizeof o->reason,
+                     "m = 1: the closures of the piece images cover every nonconstant piece, but the table "
+                     "jumps (FC fails), so this does not decide F2 (i)");
+        } else {
+            o->v = IDC_FAILS;
+            o->method = "line-cover";
+            o->w = json_pack("{s:o,s:O}", "breakpoints", breakpoints_json(ln), "cover", cover);
+            snprintf(o->reason, sizeof o->reason,
+                     "m = 1: exact analysis, %zu pieces; every point of every nonconstant piece shares its "
+                     "image with another piece, so no x0 in f(R) has a neighbourhood of single preimages "
+                     "(F2 (i) fails)",
+                     P);
+        }
+    }
+    if (o->v != IDC_UNKNOWN && o->w == NULL)
+        rc = IDC_ENOMEM;
+    json_decref(cover);
+    for (size_t k = 0; k < P; k++)
+        cival_clear(Qs + k);
+    free(Qs);
+    free(ord);
+    free(who);
+    fmpq_clear(c);
+    fmpq_clear(lam);
+    fmpq_clear(x);
+    return rc;
+}
+
+static int decide_line(idc_pre_result *res, const char *id, const idc_pamap *f, const char *hash,
+                       const idc_budget *budget, const char *f4why, idc_err *err)
+{
+    double deadline = idc_budget_deadline(budget);
+    size_t cap = idc_budget_entries(budget);
+    idc_line1d ln;
+    int capped = 0, rc;
+    if (f->kind == IDC_MAP_PWL1) {
+        rc = idc_line_from_pwl1(&ln, f);
+    } else {
+        idc_qnet q;
+        if (idc_qnet_init(&q, f) != IDC_OK)
+            return nomem(err);
+        size_t pcap = cap / (2 * q.n + 2);
+        if (pcap > F23_1D_MAX_PIECES)
+            pcap = F23_1D_MAX_PIECES;
+        rc = idc_line_build(&ln, &capped, &q, pcap, deadline);
+        idc_qnet_clear(&q);
+    }
+    if (rc != IDC_OK) {
+        idc_line_clear(&ln);
+        return idc_err_set(err, rc, "%s: 1-D analysis failed (%s)", id, idc_status_name(rc));
+    }
+    if (capped || ln.P > F23_1D_MAX_PAIRWISE) {
+        idc_pre_result_set(res, id, IDC_UNKNOWN, NULL,
+                           "1-D analysis stopped at the piece/time budget (%zu pieces); F4 is %s", ln.P, f4why);
+        idc_line_clear(&ln);
+        return IDC_OK;
+    }
+    line_out o = {IDC_UNKNOWN, NULL, NULL, ""};
+    int nonconst = 0;
+    for (size_t k = 0; k < ln.P && !nonconst; k++)
+        nonconst = !is_const(&ln, k);
+    if (!nonconst) {
+        o.v = IDC_FAILS;
+        o.method = "line-constant";
+        o.w = json_pack("{s:o}", "breakpoints", breakpoints_json(&ln));
+        snprintf(o.reason, sizeof o.reason,
+                 "m = 1: f is constant on every piece: each image point has infinitely many preimages "
+                 "and positive counting (H^0) measure");
+        rc = o.w == NULL ? IDC_ENOMEM : IDC_OK;
+    } else if (strcmp(id, "F3") == 0) {
+        rc = line_f3(&o, &ln, deadline);
+    } else {
+        rc = line_f2(&o, &ln, f->kind != IDC_MAP_PWL1 || pwl1_continuous(&ln), deadline);
+    }
+    idc_line_clear(&ln);
+    if (rc != IDC_OK) {
+        json_decref(o.w);
+        return idc_err_set(err, rc, "%s: 1-D analysis failed (%s)", id, idc_status_name(rc));
+    }
+    if (o.v == IDC_UNKNOWN) {
+        json_decref(o.w);
+        idc_pre_result_set(res, id, IDC_UNKNOWN, NULL, "%s", o.reason);
+        return IDC_OK;
+    }
+    return decide(res, id, o.v, hash, o.method, o.w, o.reason, f, err);
+}
 
 int idc_pre_f23(idc_pre_result *res, const char *id, const idc_pamap *f, const char *hash,
                 const idc_budget *budget, idc_err *err)
 {
-    return idc_pre_implied_by_f4(res, id, f, hash, budget, err);
+    if (id == NULL || (strcmp(id, "F2") != 0 && strcmp(id, "F3") != 0))
+        return idc_err_set(err, IDC_EINVAL, "F2/F3 checker called for \"%s\"", id != NULL ? id : "(null)");
+    int rc = idc_map_validate(f, err);
+    if (rc != IDC_OK)
+        return rc;
+    /* F4 => F3 => F2 */
+    rc = idc_pre_implied_by_f4(res, id, f, hash, budget, err);
+    if (rc != IDC_OK || res->verdict == IDC_HOLDS)
+        return rc;
+    char f4why[IDC_PRE_REASON_LEN];
+    snprintf(f4why, sizeof f4why, "%s", res->reason);
+    const char *why = strstr(f4why, "F4 is ");
+    why = why != NULL ? why + 6 : f4why;
+    size_t cap = idc_budget_entries(budget), total = 0;
+    if (f->kind == IDC_MAP_MLP) {
+        for (size_t i = 0; i < f->nlayers; i++)
+            total += f->layers[i].in * f->layers[i].out + f->layers[i].out;
+        if (total > cap) {
+            idc_pre_result_set(res, id, IDC_UNKNOWN, NULL,
+                               "network too large for the exact budget (%zu weights)", total);
+            return IDC_OK;
+        }
+        json_t *w = NULL;
+        int found = 0;
+        rc = kernel_w1(&w, &found, f);
+        if (rc != IDC_OK)
+            return idc_err_set(err, rc, "%s: exact kernel of W_1 failed (%s)", id, idc_status_name(rc));
+        if (found)
+            return decide(res, id, IDC_FAILS, hash, "kernel-w1", w,
+                          "W_1 has a nonzero kernel vector v: every fibre contains a line x + R v, so every "
+                          "image point has infinitely many preimages (dim f(R^m) < m)",
+                          f, err);
+    }
+    if (f->in_dim == 1)
+        return decide_line(res, id, f, hash, budget, why, err);
+    idc_pre_result_set(res, id, IDC_UNKNOWN, NULL,
+                       "m = %zu: no exact region enumeration for m >= 2 yet, W_1 has full column rank, and "
+                       "F4 is %.200s",
+                       f->in_dim, why);
+    return IDC_OK;
 }
