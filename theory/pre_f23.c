@@ -71,6 +71,7 @@
 
 #include "numeric/dq.h"
 #include "numeric/qmat.h"
+#include "numeric/rng.h"
 #include "theory/cert.h"
 #include "theory/map1d.h"
 #include "theory/precond.h"
@@ -144,6 +145,198 @@ static int kernel_w1(json_t **w, int *found, const idc_pamap *f)
     }
     fmpz_mat_clear(vz);
     idc_qnet_clear(&q);
+    return rc;
+}
+
+/* ---- any m: two full-rank regions whose images overlap in an open set ----------- */
+
+#define F3_SEARCH_SEED UINT64_C(0x1dcf3f3f3)
+#define F3_SEARCH_POINTS 48
+
+/* A sampled interior point: its sign pattern, Jacobian J (n x m) and
+ * offset c (f = J x + c near x). */
+typedef struct {
+    fmpq_mat_t x, J, c;
+    char *sig;
+} sample;
+
+static void sample_clear(sample *S)
+{
+    fmpq_mat_clear(S->x);
+    fmpq_mat_clear(S->J);
+    fmpq_mat_clear(S->c);
+    free(S->sig);
+}
+
+/* Fills S at x; 0 (S cleared) when x lies on a boundary (some nonlinear
+ * pre-activation is zero) or J has rank < m. */
+static int sample_at(sample *S, const idc_qnet *q, const fmpq_mat_t x, size_t nsig)
+{
+    size_t L = q->L;
+    slong m = (slong)q->m;
+    fmpq_mat_struct *z = idc_calloc(L, sizeof *z);
+    S->sig = idc_calloc(nsig + 1, 1);
+    if (z == NULL || S->sig == NULL) {
+        free(z);
+        free(S->sig);
+        return -1;
+    }
+    for (size_t i = 0; i < L; i++)
+        fmpq_mat_init(z + i, q->W[i].r, 1);
+    fmpq_mat_init_set(S->x, x);
+    fmpq_mat_init(S->c, (slong)q->n, 1);
+    fmpq_mat_init(S->J, m, m);
+    idc_qnet_eval(S->c, z, q, x);
+    fmpq_mat_one(S->J);
+    int ok = 1;
+    size_t u0 = 0;
+    for (size_t i = 0; i < L; i++) {
+        fmpq_mat_t T;
+        fmpq_mat_init(T, q->W[i].r, m);
+        fmpq_mat_mul(T, q->W + i, S->J);
+        for (slong u = 0; u < T->r; u++) {
+            int sg = fmpq_sgn(fmpq_mat_entry(z + i, u, 0));
+            if (q->nonlin[i]) {
+                if (sg == 0)
+                    ok = 0;
+                S->sig[u0++] = sg > 0 ? '+' : '-';
+            }
+            if (sg <= 0)
+                for (slong k = 0; k < m; k++)
+                    fmpq_mul(fmpq_mat_entry(T, u, k), fmpq_mat_entry(T, u, k), q->a + i);
+        }
+        fmpq_mat_swap(S->J, T);
+        fmpq_mat_clear(T);
+    }
+    for (size_t i = 0; i < L; i++)
+        fmpq_mat_clear(z + i);
+    free(z);
+    if (ok)
+        ok = idc_qmat_rank(S->J) == m;
+    if (ok) { /* c = f(x) - J x */
+        fmpq_mat_t Jx;
+        fmpq_mat_init(Jx, (slong)q->n, 1);
+        fmpq_mat_mul(Jx, S->J, x);
+        fmpq_mat_sub(S->c, S->c, Jx);
+        fmpq_mat_clear(Jx);
+    } else {
+        sample_clear(S);
+    }
+    return ok;
+}
+
+/* col J_a = col J_b (both of rank m)? */
+static int same_span(const fmpq_mat_t A, const fmpq_mat_t B)
+{
+    fmpq_mat_t AB;
+    fmpq_mat_init(AB, A->r, A->c + B->c);
+    for (slong i = 0; i < A->r; i++) {
+        for (slong k = 0; k < A->c; k++)
+            fmpq_set(fmpq_mat_entry(AB, i, k), fmpq_mat_entry(A, i, k));
+        for (slong k = 0; k < B->c; k++)
+            fmpq_set(fmpq_mat_entry(AB, i, A->c + k), fmpq_mat_entry(B, i, k));
+    }
+    int ok = idc_qmat_rank(AB) == A->c;
+    fmpq_mat_clear(AB);
+    return ok;
+}
+
+/* Looks for x1 in region a, x2 in region b (both interior, full rank, the
+ * same column space) with f(x1) = f(x2), x1 != x2. */
+static int overlap_search(json_t **w, int *found, const idc_qnet *q, double deadline)
+{
+    *w = NULL;
+    *found = 0;
+    slong m = (slong)q->m, n = (slong)q->n;
+    size_t nsig = 0;
+    for (size_t i = 0; i < q->L; i++)
+        if (q->nonlin[i])
+            nsig += (size_t)q->W[i].r;
+    sample *S = idc_calloc(F3_SEARCH_POINTS, sizeof *S);
+    if (S == NULL)
+        return IDC_ENOMEM;
+    idc_rng r = idc_rng_stream(F3_SEARCH_SEED, 0, IDC_PURPOSE_SEARCH);
+    uint64_t k = 0;
+    size_t ns = 0;
+    fmpq_mat_t x, rhs, JtJ, Jtr, sol, y2, fx;
+    fmpq_mat_init(x, m, 1);
+    fmpq_mat_init(rhs, n, 1);
+    fmpq_mat_init(JtJ, m, m);
+    fmpq_mat_init(Jtr, m, 1);
+    fmpq_mat_init(sol, m, 1);
+    fmpq_mat_init(y2, n, 1);
+    fmpq_mat_init(fx, n, 1);
+    int rc = IDC_OK;
+    for (int t = 0; t < F3_SEARCH_POINTS && !idc_budget_expired(deadline); t++) {
+        ulong scale = (ulong)(2 * (t % 4));
+        for (slong i = 0; i < m; i++) {
+            fmpq *e = fmpq_mat_entry(x, i, 0);
+            fmpq_set_si(e, (slong)idc_rng_below(r, k++, 129) - 64, 16);
+            fmpq_mul_2exp(e, e, scale);
+        }
+        int ok = sample_at(S + ns, q, x, nsig);
+        if (ok < 0) {
+            rc = IDC_ENOMEM;
+            break;
+        }
+        ns += (size_t)ok;
+    }
+    for (size_t a = 0; a < ns && rc == IDC_OK && !*found; a++) {
+        if (idc_budget_expired(deadline))
+            break;
+        for (size_t b = 0; b < ns && !*found; b++) {
+            if (strcmp(S[a].sig, S[b].sig) == 0 || !same_span(S[a].J, S[b].J))
+                continue;
+            /* x2 with J_b x2 + c_b = f(x1) = J_a x1 + c_a */
+            fmpq_mat_mul(rhs, S[a].J, S[a].x);
+            fmpq_mat_add(rhs, rhs, S[a].c);
+            fmpq_mat_sub(rhs, rhs, S[b].c);
+            fmpq_mat_t Jt;
+            fmpq_mat_init(Jt, m, n);
+            fmpq_mat_transpose(Jt, S[b].J);
+            fmpq_mat_mul(JtJ, Jt, S[b].J);
+            fmpq_mat_mul(Jtr, Jt, rhs);
+            fmpq_mat_clear(Jt);
+            if (!fmpq_mat_solve_fraction_free(sol, JtJ, Jtr))
+                continue;
+            fmpq_mat_mul(y2, S[b].J, sol);
+            if (!fmpq_mat_equal(y2, rhs) || fmpq_mat_equal(sol, S[a].x))
+                continue;
+            sample T;
+            int ok = sample_at(&T, q, sol, nsig);
+            if (ok < 0) {
+                rc = IDC_ENOMEM;
+                break;
+            }
+            if (!ok)
+                continue;
+            int same = strcmp(T.sig, S[b].sig) == 0;
+            sample_clear(&T);
+            if (!same)
+                continue;
+            idc_qnet_eval(fx, NULL, q, S[a].x);
+            idc_qnet_eval(y2, NULL, q, sol);
+            if (!fmpq_mat_equal(fx, y2)) {
+                rc = IDC_EINTERNAL;
+                break;
+            }
+            *w = json_pack("{s:o,s:o,s:o}", "x1", idc_cert_json_fmpq_col(S[a].x, 0), "x2",
+                           idc_cert_json_fmpq_col(sol, 0), "image", idc_cert_json_fmpq_col(fx, 0));
+            if (*w == NULL)
+                rc = IDC_ENOMEM;
+            *found = *w != NULL;
+        }
+    }
+    for (size_t i = 0; i < ns; i++)
+        sample_clear(S + i);
+    free(S);
+    fmpq_mat_clear(x);
+    fmpq_mat_clear(rhs);
+    fmpq_mat_clear(JtJ);
+    fmpq_mat_clear(Jtr);
+    fmpq_mat_clear(sol);
+    fmpq_mat_clear(y2);
+    fmpq_mat_clear(fx);
     return rc;
 }
 
@@ -687,6 +880,22 @@ int idc_pre_f23(idc_pre_result *res, const char *id, const idc_pamap *f, const c
     }
     if (f->in_dim == 1)
         return decide_line(res, id, f, hash, budget, why, err);
+    if (strcmp(id, "F3") == 0) {
+        idc_qnet q;
+        if (idc_qnet_init(&q, f) != IDC_OK)
+            return nomem(err);
+        json_t *w = NULL;
+        int found = 0;
+        rc = overlap_search(&w, &found, &q, idc_budget_deadline(budget));
+        idc_qnet_clear(&q);
+        if (rc != IDC_OK)
+            return idc_err_set(err, rc, "F3: overlap search failed (%s)", idc_status_name(rc));
+        if (found)
+            return decide(res, id, IDC_FAILS, hash, "point-overlap", w,
+                          "two interior points of full-rank regions whose Jacobians span the same m-flat have "
+                          "the same image: an open piece of that flat is covered twice",
+                          f, err);
+    }
     idc_pre_result_set(res, id, IDC_UNKNOWN, NULL,
                        "m = %zu: no exact region enumeration for m >= 2 yet, W_1 has full column rank, and "
                        "F4 is %.200s",

@@ -627,6 +627,128 @@ static int v_kernel_w1(vctx *V, const char *id, const json_t *w)
     return rc;
 }
 
+/* Exact forward pass at x (m values) with the Jacobian of the region
+ * (n x m) and the image (n); 0 when a relu/leaky pre-activation is zero
+ * (x is not an interior point of a linear region). */
+static int v_point(fmpq_mat_t J, fmpq *y, const idc_pamap *f, const fmpq_mat_t x)
+{
+    slong m = (slong)f->in_dim;
+    size_t wmax = idc_pamap_max_width(f);
+    fmpq *cur = _fmpq_vec_init((slong)wmax), *nxt = _fmpq_vec_init((slong)wmax);
+    fmpq_mat_t D, D2;
+    fmpq_mat_init(D, (slong)wmax, m);
+    fmpq_mat_init(D2, (slong)wmax, m);
+    fmpq_t e;
+    fmpq_init(e);
+    for (slong i = 0; i < m; i++) {
+        fmpq_set(cur + i, fmpq_mat_entry(x, i, 0));
+        fmpq_one(fmpq_mat_entry(D, i, i));
+    }
+    int ok = 1;
+    for (size_t li = 0; li < f->nlayers; li++) {
+        const idc_layer *l = &f->layers[li];
+        for (size_t r = 0; r < l->out; r++) {
+            idc_dq_fmpq_set_finite_d(nxt + r, l->b[r]);
+            for (slong k = 0; k < m; k++)
+                fmpq_zero(fmpq_mat_entry(D2, (slong)r, k));
+            for (size_t c = 0; c < l->in; c++) {
+                idc_dq_fmpq_set_finite_d(e, l->W[r * l->in + c]);
+                fmpq_addmul(nxt + r, e, cur + c);
+                for (slong k = 0; k < m; k++)
+                    fmpq_addmul(fmpq_mat_entry(D2, (slong)r, k), e, fmpq_mat_entry(D, (slong)c, k));
+            }
+            if (l->act == IDC_ACT_IDENTITY)
+                continue;
+            int sg = fmpq_sgn(nxt + r);
+            if (sg == 0)
+                ok = 0;
+            if (sg < 0) {
+                idc_dq_fmpq_set_finite_d(e, l->act == IDC_ACT_RELU ? 0.0 : l->slope);
+                fmpq_mul(nxt + r, nxt + r, e);
+                for (slong k = 0; k < m; k++)
+                    fmpq_mul(fmpq_mat_entry(D2, (slong)r, k), fmpq_mat_entry(D2, (slong)r, k), e);
+            }
+        }
+        fmpq *sw = cur;
+        cur = nxt;
+        nxt = sw;
+        fmpq_mat_swap(D, D2);
+    }
+    for (size_t i = 0; i < f->out_dim; i++) {
+        fmpq_set(y + i, cur + i);
+        for (slong k = 0; k < m; k++)
+            fmpq_set(fmpq_mat_entry(J, (slong)i, k), fmpq_mat_entry(D, (slong)i, k));
+    }
+    _fmpq_vec_clear(cur, (slong)wmax);
+    _fmpq_vec_clear(nxt, (slong)wmax);
+    fmpq_mat_clear(D);
+    fmpq_mat_clear(D2);
+    fmpq_clear(e);
+    return ok;
+}
+
+static slong v_rank(const fmpq_mat_t A)
+{
+    fmpq_mat_t R;
+    fmpq_mat_init(R, A->r, A->c);
+    slong r = fmpq_mat_rref(R, A);
+    fmpq_mat_clear(R);
+    return r;
+}
+
+/* "point-overlap" (F3 FAILS, any m): x1 != x2 interior points of linear
+ * regions, f(x1) = f(x2) = image, rank J1 = rank J2 = rank [J1 J2] = m. Then
+ * small disjoint balls around x1, x2 map onto open pieces of one m-flat that
+ * share the point image: a set of positive H^m measure with two preimages,
+ * and dim f(R^m) = m. */
+static int v_point_overlap(vctx *V, const char *id, const json_t *w)
+{
+    const idc_pamap *f = V->f;
+    if (f->kind != IDC_MAP_MLP)
+        return idc_vfail(V, "%s: point-overlap needs an MLP", id);
+    slong m = (slong)f->in_dim, n = (slong)f->out_dim;
+    fmpq_mat_t x1, x2, img, J1, J2, JJ;
+    fmpq_mat_init(x1, m, 1);
+    fmpq_mat_init(x2, m, 1);
+    fmpq_mat_init(img, n, 1);
+    fmpq_mat_init(J1, n, m);
+    fmpq_mat_init(J2, n, m);
+    fmpq_mat_init(JJ, n, 2 * m);
+    fmpq *y1 = _fmpq_vec_init(n), *y2 = _fmpq_vec_init(n);
+    int rc = IDC_OK;
+    if (!idc_vget_qvec(x1, json_object_get(w, "x1"), m) || !idc_vget_qvec(x2, json_object_get(w, "x2"), m))
+        rc = idc_vfail(V, "%s: witness.x1 / x2: expected %ld rationals each", id, (long)m);
+    else if (!idc_vget_qvec(img, json_object_get(w, "image"), n))
+        rc = idc_vfail(V, "%s: witness.image: expected %ld rationals", id, (long)n);
+    else if (fmpq_mat_equal(x1, x2))
+        rc = idc_vfail(V, "%s: x1 = x2", id);
+    else if (!v_point(J1, y1, f, x1) || !v_point(J2, y2, f, x2))
+        rc = idc_vfail(V, "%s: a witness point lies on a region boundary (a pre-activation is 0)", id);
+    for (slong i = 0; i < n && rc == IDC_OK; i++)
+        if (!fmpq_equal(y1 + i, y2 + i) || !fmpq_equal(y1 + i, fmpq_mat_entry(img, i, 0)))
+            rc = idc_vfail(V, "%s: f(x1), f(x2), image differ in coordinate %ld", id, (long)i);
+    if (rc == IDC_OK) {
+        for (slong i = 0; i < n; i++)
+            for (slong k = 0; k < m; k++) {
+                fmpq_set(fmpq_mat_entry(JJ, i, k), fmpq_mat_entry(J1, i, k));
+                fmpq_set(fmpq_mat_entry(JJ, i, m + k), fmpq_mat_entry(J2, i, k));
+            }
+        if (v_rank(J1) != m || v_rank(J2) != m)
+            rc = idc_vfail(V, "%s: a region Jacobian has rank < m", id);
+        else if (v_rank(JJ) != m)
+            rc = idc_vfail(V, "%s: the two regions' images span different m-flats", id);
+    }
+    _fmpq_vec_clear(y1, n);
+    _fmpq_vec_clear(y2, n);
+    fmpq_mat_clear(x1);
+    fmpq_mat_clear(x2);
+    fmpq_mat_clear(img);
+    fmpq_mat_clear(J1);
+    fmpq_mat_clear(J2);
+    fmpq_mat_clear(JJ);
+    return rc;
+}
+
 int idc_v_f23(vctx *V, const char *id, idc_verdict v, const char *method, const json_t *w)
 {
     if (idc_v_need_map(V) != IDC_OK)
@@ -649,5 +771,8 @@ int idc_v_f23(vctx *V, const char *id, idc_verdict v, const char *method, const 
     if (strcmp(method, "line-overlap") == 0)
         return v == IDC_FAILS && !f2 ? v_line_overlap(V, id, w)
                                      : idc_vfail(V, "%s: line-overlap proves F3 FAILS only", id);
+    if (strcmp(method, "point-overlap") == 0)
+        return v == IDC_FAILS && !f2 ? v_point_overlap(V, id, w)
+                                     : idc_vfail(V, "%s: point-overlap proves F3 FAILS only", id);
     return idc_vfail(V, "%s: no verifier for method %s", id, method);
 }

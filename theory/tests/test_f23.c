@@ -288,7 +288,7 @@ START_TEST(test_2d)
     layer(&f, 0, A1, NULL, IDC_ACT_RELU, 0);
     layer(&f, 1, A2, NULL, IDC_ACT_IDENTITY, 1);
     ck_assert(run("F2", &f, 0, NULL, "(|x|, y)", NULL) != IDC_HOLDS);
-    ck_assert(run("F3", &f, 0, NULL, "(|x|, y)", NULL) != IDC_HOLDS);
+    run("F3", &f, IDC_FAILS, "point-overlap", "(|x|, y)", NULL);
     idc_pamap_clear(&f);
     /* a ReLU net R^2 -> R^3 whose image is covered twice on a set of
      * positive measure: (|x|, y, relu(y)). Not HOLDS. */
@@ -298,7 +298,29 @@ START_TEST(test_2d)
     layer(&f, 0, A1, NULL, IDC_ACT_RELU, 0);
     layer(&f, 1, B2, NULL, IDC_ACT_IDENTITY, 1);
     ck_assert(run("F2", &f, 0, NULL, "(|x|, y, relu y)", NULL) != IDC_HOLDS);
-    ck_assert(run("F3", &f, 0, NULL, "(|x|, y, relu y)", NULL) != IDC_HOLDS);
+    json_t *c;
+    run("F3", &f, IDC_FAILS, "point-overlap", "(|x|, y, relu y)", &c);
+    /* tamper: x2 moved off the collision, x2 onto the boundary x = 0, the
+     * identity net (x, y, relu y) where the spans differ */
+    json_t *t = json_deep_copy(c);
+    json_array_set_new(json_object_get(wit(t), "x2"), 1, json_string("1/3"));
+    reject(t, &f, "point-overlap moved");
+    t = json_deep_copy(c);
+    json_array_set_new(json_object_get(wit(t), "x1"), 0, json_string("0"));
+    reject(t, &f, "point-overlap on a boundary");
+    t = json_deep_copy(c);
+    json_object_set_new(t, "precondition", json_string("F2"));
+    reject(t, &f, "point-overlap for F2");
+    json_decref(c);
+    idc_pamap_clear(&f);
+    /* (x, y) -> (relu x, y, relu(-x)): injective (F4 UNKNOWN for ReLU):
+     * never FAILS */
+    mlp(&f, 2, w4);
+    const double C2[12] = {1, 0, 0, 0, 0, 0, 1, -1, 0, 1, 0, 0};
+    layer(&f, 0, A1, NULL, IDC_ACT_RELU, 0);
+    layer(&f, 1, C2, NULL, IDC_ACT_IDENTITY, 1);
+    ck_assert(run("F3", &f, 0, NULL, "(relu x, y, relu -x)", NULL) != IDC_FAILS);
+    ck_assert(run("F2", &f, 0, NULL, "(relu x, y, relu -x)", NULL) != IDC_FAILS);
     idc_pamap_clear(&f);
 }
 END_TEST
