@@ -202,12 +202,23 @@ static void emit(idc_poly *O, const idc_pvert *v, const idc_pline *l)
 }
 
 /* The part of P with sg * l >= 0 (P has both strict signs). */
-static void clip_side(idc_poly *O, const idc_poly *P, const idc_pline *l, const int *s, int sg)
+static void clip_side(idc_poly *O, const idc_poly *P, const idc_pline *l0, const int *s, int sg)
 {
     O->n = 0;
     idc_pvert I;
     idc_bq_init(&I.x);
     idc_bq_init(&I.y);
+    /* the new edge carries sg * l0, so that the kept side is >= 0 */
+    idc_pline ls;
+    idc_pline *l = &ls;
+    idc_pline_init(&ls);
+    idc_pline_set(&ls, l0);
+    if (sg < 0) {
+        fmpq_neg(ls.p, ls.p);
+        fmpq_neg(ls.q, ls.q);
+        fmpq_neg(ls.r.a, ls.r.a);
+        fmpq_neg(ls.r.b, ls.r.b);
+    }
     for (size_t k = 0; k < P->n; k++) {
         size_t k1 = (k + 1) % P->n;
         int sc = sg * s[k], sn = sg * s[k1];
@@ -227,6 +238,7 @@ static void clip_side(idc_poly *O, const idc_poly *P, const idc_pline *l, const 
     }
     idc_bq_clear(&I.x);
     idc_bq_clear(&I.y);
+    idc_pline_clear(&ls);
 }
 
 int idc_poly_split(idc_poly *pos, idc_poly *neg, const idc_poly *P, const idc_pline *l)

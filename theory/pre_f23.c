@@ -74,6 +74,7 @@
 #include "numeric/rng.h"
 #include "theory/cert.h"
 #include "theory/map1d.h"
+#include "theory/plane2d.h"
 #include "theory/precond.h"
 
 #define SRC_F2 "K Def. 3.2 (F2, weakly injective; x0 in f(R^m), Hausdorff measure of dim f(R^m))"
@@ -842,6 +843,470 @@ static int decide_line(idc_pre_result *res, const char *id, const idc_pamap *f, 
     return decide(res, id, o.v, hash, o.method, o.w, o.reason, f, err);
 }
 
+/* ---- m = 2: exact region enumeration ------------------------------------------------ */
+
+#define F23_2D_MAX_CELLS 600
+
+/* A linear region: polygon P (theory/plane2d.h) and the map x -> A x + c of
+ * the current layer's output on it (at the end: J = A, n x 2). */
+typedef struct {
+    idc_poly P;
+    fmpq_mat_t A, c;
+} cell2;
+
+typedef struct {
+    size_t n, alloc;
+    cell2 *c;
+} cells2;
+
+static void cells_clear(cells2 *L)
+{
+    for (size_t k = 0; k < L->n; k++) {
+        idc_poly_clear(&L->c[k].P);
+        fmpq_mat_clear(L->c[k].A);
+        fmpq_mat_clear(L->c[k].c);
+    }
+    free(L->c);
+    memset(L, 0, sizeof *L);
+}
+
+/* Appends a cell with polygon P (copied), A, c; 0 on allocation failure. */
+static int cells_push(cells2 *L, const idc_poly *P, const fmpq_mat_t A, const fmpq_mat_t c)
+{
+    if (L->n == L->alloc) {
+        size_t na = L->alloc ? 2 * L->alloc : 16;
+        cell2 *nc = realloc(L->c, na * sizeof *nc);
+        if (nc == NULL)
+            return 0;
+        L->c = nc;
+        L->alloc = na;
+    }
+    cell2 *C = &L->c[L->n++];
+    idc_poly_init(&C->P);
+    idc_poly_set(&C->P, P);
+    fmpq_mat_init_set(C->A, A);
+    fmpq_mat_init_set(C->c, c);
+    return 1;
+}
+
+/* Layer-wise refinement: a cell is split by a unit only where the unit
+ * takes both strict signs (units vanishing on a whole cell are exact zeros:
+ * both branches agree). *capped when more than cap cells or past the
+ * deadline. */
+static int plane_build(cells2 *out, int *capped, const idc_qnet *q, size_t cap, double deadline)
+{
+    memset(out, 0, sizeof *out);
+    *capped = 0;
+    cells2 cur = {0, 0, NULL}, nxt = {0, 0, NULL};
+    idc_poly box;
+    idc_poly_init(&box);
+    idc_poly_box(&box);
+    fmpq_mat_t I, z;
+    fmpq_mat_init(I, 2, 2);
+    fmpq_mat_one(I);
+    fmpq_mat_init(z, 2, 1);
+    int rc = cells_push(&cur, &box, I, z) ? IDC_OK : IDC_ENOMEM;
+    fmpq_mat_clear(I);
+    fmpq_mat_clear(z);
+    idc_poly_clear(&box);
+    idc_pline l;
+    idc_pline_init(&l);
+    idc_bq val;
+    idc_bq_init(&val);
+    for (size_t i = 0; i < q->L && rc == IDC_OK && !*capped; i++) {
+        slong w = q->W[i].r;
+        for (size_t k = 0; k < cur.n && rc == IDC_OK && !*capped; k++) {
+            const cell2 *C = &cur.c[k];
+            fmpq_mat_t Z, z0;
+            fmpq_mat_init(Z, w, 2);
+            fmpq_mat_init(z0, w, 1);
+            fmpq_mat_mul(Z, q->W + i, C->A);
+            fmpq_mat_mul(z0, q->W + i, C->c);
+            fmpq_mat_add(z0, z0, q->b + i);
+            /* pieces of C split by every unit that changes sign on them */
+            size_t np = 1, pa = 4;
+            idc_poly *pcs = idc_calloc(pa, sizeof *pcs);
+            if (pcs == NULL) {
+                rc = IDC_ENOMEM;
+            } else {
+                idc_poly_set(&pcs[0], &C->P);
+            }
+            for (slong u = 0; u < w && q->nonlin[i] && rc == IDC_OK && !*capped; u++) {
+                fmpq_set(l.p, fmpq_mat_entry(Z, u, 0));
+                fmpq_set(l.q, fmpq_mat_entry(Z, u, 1));
+                fmpq_set(l.r.a, fmpq_mat_entry(z0, u, 0));
+                fmpq_zero(l.r.b);
+                size_t n0 = np;
+                for (size_t r = 0; r < n0 && rc == IDC_OK; r++) {
+                    if (np + 1 > pa) {
+                        idc_poly *g = realloc(pcs, 2 * pa * sizeof *g);
+                        if (g == NULL) {
+                            rc = IDC_ENOMEM;
+                            break;
+                        }
+                        pcs = g;
+                        for (size_t t = pa; t < 2 * pa; t++)
+                            idc_poly_init(&pcs[t]);
+                        pa *= 2;
+                    }
+                    idc_poly pos;
+                    idc_poly_init(&pos);
+                    if (idc_poly_split(&pos, &pcs[np], &pcs[r], &l) == 0) {
+                        idc_poly_swap(&pcs[r], &pos);
+                        np++;
+                    }
+                    idc_poly_clear(&pos);
+                }
+                if (nxt.n + np > cap || idc_budget_expired(deadline))
+                    *capped = 1;
+            }
+            /* the branch of every unit on each piece */
+            for (size_t r = 0; r < np && rc == IDC_OK && !*capped; r++) {
+                fmpq_mat_t A2, c2;
+                fmpq_mat_init_set(A2, Z);
+                fmpq_mat_init_set(c2, z0);
+                for (slong u = 0; u < w && q->nonlin[i]; u++) {
+                    fmpq_set(l.p, fmpq_mat_entry(Z, u, 0));
+                    fmpq_set(l.q, fmpq_mat_entry(Z, u, 1));
+                    fmpq_set(l.r.a, fmpq_mat_entry(z0, u, 0));
+                    fmpq_zero(l.r.b);
+                    int neg = 0;
+                    for (size_t t = 0; t < pcs[r].n && !neg; t++) {
+                        idc_pline_eval(&val, &l, &pcs[r].v[t]);
+                        neg = idc_bq_sgn(&val) < 0;
+                    }
+                    if (neg) {
+                        fmpq_mul(fmpq_mat_entry(A2, u, 0), fmpq_mat_entry(A2, u, 0), q->a + i);
+                        fmpq_mul(fmpq_mat_entry(A2, u, 1), fmpq_mat_entry(A2, u, 1), q->a + i);
+                        fmpq_mul(fmpq_mat_entry(c2, u, 0), fmpq_mat_entry(c2, u, 0), q->a + i);
+                    }
+                }
+                if (!cells_push(&nxt, &pcs[r], A2, c2))
+                    rc = IDC_ENOMEM;
+                fmpq_mat_clear(A2);
+                fmpq_mat_clear(c2);
+            }
+            if (pcs != NULL) {
+                for (size_t t = 0; t < pa; t++)
+                    idc_poly_clear(&pcs[t]);
+                free(pcs);
+            }
+            fmpq_mat_clear(Z);
+            fmpq_mat_clear(z0);
+        }
+        cells_clear(&cur);
+        cur = nxt;
+        memset(&nxt, 0, sizeof nxt);
+    }
+    idc_pline_clear(&l);
+    idc_bq_clear(&val);
+    cells_clear(&nxt);
+    *out = cur;
+    return rc;
+}
+
+static json_t *cells_json(const cells2 *L)
+{
+    json_t *a = json_array();
+    for (size_t k = 0; k < L->n; k++)
+        json_array_append_new(a, idc_poly_json(&L->c[k].P));
+    return a;
+}
+
+static slong mat_rank(const fmpq_mat_t A)
+{
+    return idc_qmat_rank(A);
+}
+
+/* F2 (ii) and F3 when no region has rank 2, F3 by pairwise overlaps, F2 (i)
+ * by covering. */
+static int plane_decide(line_out *o, const char *id, const cells2 *L, const idc_pamap *f, const char *hash,
+                        double deadline)
+{
+    size_t K = L->n;
+    slong *rk = idc_calloc(K, sizeof *rk);
+    if (rk == NULL)
+        return IDC_ENOMEM;
+    int any2 = 0;
+    for (size_t k = 0; k < K; k++) {
+        rk[k] = mat_rank(L->c[k].A);
+        any2 |= rk[k] == 2;
+    }
+    int rc = IDC_OK;
+    if (!any2) {
+        o->v = IDC_FAILS;
+        o->method = "plane-lowrank";
+        o->w = json_pack("{s:o}", "cells", cells_json(L));
+        snprintf(o->reason, sizeof o->reason,
+                 "m = 2: exact enumeration, %zu regions, none of rank 2: dim f(R^2) < 2 and every image point "
+                 "of a region's relative interior has infinitely many preimages",
+                 K);
+        free(rk);
+        return o->w == NULL ? IDC_ENOMEM : IDC_OK;
+    }
+    slong n = L->c[0].A->r;
+    fmpq_mat_t S, d, Si, u, v, y;
+    fmpq_mat_init(S, 2, 2);
+    fmpq_mat_init(d, 2, 1);
+    fmpq_mat_init(Si, 2, 2);
+    fmpq_mat_init(u, 2, 1);
+    fmpq_mat_init(v, 2, 1);
+    fmpq_mat_init(y, n, 1);
+    size_t maxe = 0;
+    for (size_t k = 0; k < K; k++)
+        if (L->c[k].P.n > maxe)
+            maxe = L->c[k].P.n;
+    idc_pline *lines = idc_calloc(maxe, sizeof *lines);
+    for (size_t e = 0; e < maxe; e++)
+        idc_pline_init(lines + e);
+    int expired = 0, found = 0;
+    if (strcmp(id, "F3") == 0) {
+        int uncertified = 0;
+        idc_poly Q;
+        idc_poly_init(&Q);
+        for (size_t k = 0; k < K && !found && !expired; k++) {
+            if (rk[k] != 2)
+                continue;
+            if (idc_budget_expired(deadline)) {
+                expired = 1;
+                break;
+            }
+            for (size_t k2 = k + 1; k2 < K && !found; k2++) {
+                if (rk[k2] != 2 || !idc_plane_flat_map(S, d, L->c[k].A, L->c[k].c, L->c[k2].A, L->c[k2].c))
+                    continue;
+                idc_poly_map_lines(lines, &L->c[k2].P, S, d);
+                idc_poly_set(&Q, &L->c[k].P);
+                if (!idc_poly_clip(&Q, lines, L->c[k2].P.n))
+                    continue;
+                /* an interior point of the overlap, certified as a point-overlap */
+                fmpq_mat_inv(Si, S);
+                for (unsigned var = 0; var < 8 && !found; var++) {
+                    idc_poly_interior_q(fmpq_mat_entry(u, 0, 0), fmpq_mat_entry(u, 1, 0), &Q, var);
+                    fmpq_mat_sub(v, u, d);
+                    fmpq_mat_mul(v, Si, v);
+                    fmpq_mat_mul(y, L->c[k].A, u);
+                    fmpq_mat_add(y, y, L->c[k].c);
+                    json_t *w = json_pack("{s:o,s:o,s:o}", "x1", idc_cert_json_fmpq_col(u, 0), "x2",
+                                          idc_cert_json_fmpq_col(v, 0), "image", idc_cert_json_fmpq_col(y, 0));
+                    json_t *cert = idc_cert_new(id, IDC_FAILS, hash, "point-overlap", SRC_F3, json_incref(w));
+                    char why[64];
+                    if (cert != NULL && idc_cert_verify_parts(cert, NULL, f, hash, why, sizeof why) == IDC_OK) {
+                        found = 1;
+                        o->v = IDC_FAILS;
+                        o->method = "point-overlap";
+                        o->w = json_incref(w);
+                        snprintf(o->reason, sizeof o->reason,
+                                 "m = 2: exact enumeration, %zu regions; regions %zu and %zu map onto one 2-flat "
+                                 "and their images overlap in positive area",
+                                 K, k, k2);
+                    }
+                    json_decref(cert);
+                    json_decref(w);
+                }
+                if (!found)
+                    uncertified = 1;
+            }
+        }
+        idc_poly_clear(&Q);
+        if (expired)
+            snprintf(o->reason, sizeof o->reason, "m = 2: time budget exhausted in the pairwise overlap test");
+        else if (!found && uncertified)
+            snprintf(o->reason, sizeof o->reason,
+                     "m = 2: two regions' images overlap in positive area, but no overlap point with every "
+                     "pre-activation nonzero was found");
+        else if (!found) {
+            o->v = IDC_HOLDS;
+            o->method = "plane-disjoint";
+            o->w = json_pack("{s:o}", "cells", cells_json(L));
+            snprintf(o->reason, sizeof o->reason,
+                     "m = 2: exact enumeration, %zu regions; no two rank-2 regions' images overlap in "
+                     "positive area",
+                     K);
+        }
+    } else {
+        json_t *cover = json_array();
+        size_t pa = 0, np = 0;
+        idc_poly *pcs = NULL, *nxt = NULL;
+        fmpq_t x1, x2;
+        fmpq_init(x1);
+        fmpq_init(x2);
+        for (size_t k = 0; k < K && !found && !expired && rc == IDC_OK; k++) {
+            if (rk[k] != 2)
+                continue;
+            if (idc_budget_expired(deadline)) {
+                expired = 1;
+                break;
+            }
+            json_t *by = json_array();
+            /* pieces of cell k not covered so far */
+            np = 1;
+            if (pa < 1) {
+                pa = 8;
+                pcs = calloc(pa, sizeof *pcs);
+                nxt = calloc(pa, sizeof *nxt);
+                if (pcs == NULL || nxt == NULL) {
+                    rc = IDC_ENOMEM;
+                    json_decref(by);
+                    break;
+                }
+            }
+            idc_poly_set(&pcs[0], &L->c[k].P);
+            for (size_t k2 = 0; k2 < K && np > 0 && rc == IDC_OK; k2++) {
+                if (k2 == k || rk[k2] != 2 ||
+                    !idc_plane_flat_map(S, d, L->c[k].A, L->c[k].c, L->c[k2].A, L->c[k2].c))
+                    continue;
+                json_array_append_new(by, json_integer((json_int_t)k2));
+                size_t ne = L->c[k2].P.n;
+                idc_poly_map_lines(lines, &L->c[k2].P, S, d);
+                size_t need = np * ne + 1;
+                if (need > pa) {
+                    idc_poly *g1 = realloc(pcs, need * sizeof *g1), *g2 = NULL;
+                    if (g1 != NULL)
+                        pcs = g1;
+                    g2 = realloc(nxt, need * sizeof *g2);
+                    if (g2 != NULL)
+                        nxt = g2;
+                    if (g1 == NULL || g2 == NULL) {
+                        rc = IDC_ENOMEM;
+                        break;
+                    }
+                    for (size_t t = pa; t < need; t++) {
+                        idc_poly_init(&pcs[t]);
+                        idc_poly_init(&nxt[t]);
+                    }
+                    pa = need;
+                }
+                size_t nn = 0;
+                for (size_t r = 0; r < np; r++)
+                    idc_poly_subtract(nxt, &nn, &pcs[r], lines, ne);
+                idc_poly *sw = pcs;
+                pcs = nxt;
+                nxt = sw;
+                np = nn;
+                if (np > 4096)
+                    rc = IDC_EUNABLE;
+            }
+            if (rc != IDC_OK) {
+                json_decref(by);
+                break;
+            }
+            if (np == 0) {
+                json_array_append_new(cover, json_pack("{s:I,s:o}", "cell", (json_int_t)k, "by", by));
+                continue;
+            }
+            json_decref(by);
+            /* an uncovered point whose image no other region reaches */
+            for (size_t r = 0; r < np && !found; r++)
+                for (unsigned var = 0; var < 2 * K + 8 && !found; var++) {
+                    idc_poly_interior_q(x1, x2, &pcs[r], var);
+                    if (!idc_poly_contains_strict_q(&L->c[k].P, x1, x2))
+                        continue;
+                    fmpq_set(fmpq_mat_entry(u, 0, 0), x1);
+                    fmpq_set(fmpq_mat_entry(u, 1, 0), x2);
+                    fmpq_mat_mul(y, L->c[k].A, u);
+                    fmpq_mat_add(y, y, L->c[k].c);
+                    int clean = 1;
+                    for (size_t k2 = 0; k2 < K && clean; k2++)
+                        if (k2 != k && idc_plane_hits(L->c[k2].A, L->c[k2].c, &L->c[k2].P, y))
+                            clean = 0;
+                    if (clean) {
+                        found = 1;
+                        o->v = IDC_HOLDS;
+                        o->method = "plane-point";
+                        o->w = json_pack("{s:o,s:o}", "cells", cells_json(L), "x", idc_cert_json_fmpq_col(u, 0));
+                        snprintf(o->reason, sizeof o->reason,
+                                 "m = 2: exact enumeration, %zu regions; x* ~ (%.6g, %.6g) inside rank-2 region "
+                                 "%zu has f(x*) outside the image of every other region",
+                                 K, fmpq_get_d(x1), fmpq_get_d(x2), k);
+                    }
+                }
+            if (!found) {
+                rc = IDC_EUNABLE;
+                break;
+            }
+        }
+        for (size_t t = 0; t < pa; t++) {
+            idc_poly_clear(&pcs[t]);
+            idc_poly_clear(&nxt[t]);
+        }
+        free(pcs);
+        free(nxt);
+        fmpq_clear(x1);
+        fmpq_clear(x2);
+        if (rc == IDC_EUNABLE) {
+            rc = IDC_OK;
+            snprintf(o->reason, sizeof o->reason,
+                     "m = 2: a region is not covered by the others' images, but no certified isolated point "
+                     "was found (or the covering grew too large)");
+        } else if (expired) {
+            snprintf(o->reason, sizeof o->reason, "m = 2: time budget exhausted in the covering test");
+        } else if (!found && rc == IDC_OK) {
+            o->v = IDC_FAILS;
+            o->method = "plane-cover";
+            o->w = json_pack("{s:o,s:O}", "cells", cells_json(L), "cover", cover);
+            snprintf(o->reason, sizeof o->reason,
+                     "m = 2: exact enumeration, %zu regions; every rank-2 region is covered by the images of "
+                     "other regions, so no x0 in f(R^2) has a neighbourhood of single preimages (F2 (i) fails)",
+                     K);
+        }
+        json_decref(cover);
+    }
+    for (size_t e = 0; e < maxe; e++)
+        idc_pline_clear(lines + e);
+    free(lines);
+    fmpq_mat_clear(S);
+    fmpq_mat_clear(d);
+    fmpq_mat_clear(Si);
+    fmpq_mat_clear(u);
+    fmpq_mat_clear(v);
+    fmpq_mat_clear(y);
+    free(rk);
+    if (rc == IDC_OK && o->v != IDC_UNKNOWN && o->w == NULL)
+        rc = IDC_ENOMEM;
+    return rc;
+}
+
+static int decide_plane(idc_pre_result *res, const char *id, const idc_pamap *f, const char *hash,
+                        const idc_budget *budget, const char *f4why, idc_err *err)
+{
+    double deadline = idc_budget_deadline(budget);
+    size_t cap = idc_budget_entries(budget);
+    idc_qnet q;
+    if (idc_qnet_init(&q, f) != IDC_OK)
+        return nomem(err);
+    size_t ccap = cap / (8 * q.n + 32);
+    if (ccap > F23_2D_MAX_CELLS)
+        ccap = F23_2D_MAX_CELLS;
+    cells2 L;
+    int capped = 0;
+    int rc = plane_build(&L, &capped, &q, ccap, deadline);
+    idc_qnet_clear(&q);
+    if (rc != IDC_OK) {
+        cells_clear(&L);
+        return idc_err_set(err, rc, "%s: 2-D region enumeration failed (%s)", id, idc_status_name(rc));
+    }
+    if (capped) {
+        cells_clear(&L);
+        idc_pre_result_set(res, id, IDC_UNKNOWN, NULL,
+                           "m = 2: region enumeration stopped at the region/time budget (%zu regions); F4 is %.150s",
+                           ccap, f4why);
+        return IDC_OK;
+    }
+    line_out o = {IDC_UNKNOWN, NULL, NULL, ""};
+    rc = plane_decide(&o, id, &L, f, hash, deadline);
+    cells_clear(&L);
+    if (rc != IDC_OK) {
+        json_decref(o.w);
+        return idc_err_set(err, rc, "%s: 2-D analysis failed (%s)", id, idc_status_name(rc));
+    }
+    if (o.v == IDC_UNKNOWN) {
+        json_decref(o.w);
+        idc_pre_result_set(res, id, IDC_UNKNOWN, NULL, "%s", o.reason);
+        return IDC_OK;
+    }
+    return decide(res, id, o.v, hash, o.method, o.w, o.reason, f, err);
+}
+
 int idc_pre_f23(idc_pre_result *res, const char *id, const idc_pamap *f, const char *hash,
                 const idc_budget *budget, idc_err *err)
 {
@@ -880,6 +1345,19 @@ int idc_pre_f23(idc_pre_result *res, const char *id, const idc_pamap *f, const c
     }
     if (f->in_dim == 1)
         return decide_line(res, id, f, hash, budget, why, err);
+    if (f->in_dim == 2) {
+        idc_pre_result r2;
+        idc_pre_result_init(&r2);
+        rc = decide_plane(&r2, id, f, hash, budget, why, err);
+        if (rc != IDC_OK || r2.verdict != IDC_UNKNOWN) {
+            idc_pre_result_clear(res);
+            *res = r2;
+            return rc;
+        }
+        snprintf(f4why, sizeof f4why, "%s", r2.reason);
+        idc_pre_result_clear(&r2);
+        why = f4why;
+    }
     if (strcmp(id, "F3") == 0) {
         idc_qnet q;
         if (idc_qnet_init(&q, f) != IDC_OK)

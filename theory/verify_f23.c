@@ -6,10 +6,12 @@
  * Everything here is a fixed exact computation: the affine map of f on each
  * interval a certificate names is recomputed from the weights, with a sign
  * check of every hidden unit over the whole interval (no search). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "numeric/dq.h"
 #include "theory/cert.h"
+#include "theory/plane2d.h"
 #include "theory/verify_impl.h"
 
 /* Sign of alpha + beta t at an end: end = -1 (-inf), +1 (+inf) or 0 (t). */
@@ -749,6 +751,460 @@ static int v_point_overlap(vctx *V, const char *id, const json_t *w)
     return rc;
 }
 
+/* ---- m = 2: region lists ------------------------------------------------------------ */
+
+/* The regions of a "cells" certificate with their affine maps. */
+typedef struct {
+    size_t K;
+    idc_poly *P;
+    fmpq_mat_struct *J, *c;
+    slong *rk;
+} vplane;
+
+static void vplane_clear(vplane *G)
+{
+    for (size_t k = 0; k < G->K; k++) {
+        idc_poly_clear(&G->P[k]);
+        fmpq_mat_clear(G->J + k);
+        fmpq_mat_clear(G->c + k);
+    }
+    free(G->P);
+    free(G->J);
+    free(G->c);
+    free(G->rk);
+    memset(G, 0, sizeof *G);
+}
+
+/* Polygon well formed: every vertex on its two edge lines, every vertex on
+ * the inner side of every edge, each edge with a vertex strictly inside,
+ * edges traversed counterclockwise. */
+static int vpoly_ok(const idc_poly *P)
+{
+    idc_bq val, t;
+    idc_bq_init(&val);
+    idc_bq_init(&t);
+    int ok = P->n >= 3;
+    for (size_t k = 0; k < P->n && ok; k++) {
+        const idc_pline *e = &P->e[k];
+        ok = !fmpq_is_zero(e->p) || !fmpq_is_zero(e->q);
+        size_t k1 = (k + 1) % P->n, km = (k + P->n - 1) % P->n;
+        idc_pline_eval(&val, e, &P->v[k]);
+        ok = ok && idc_bq_sgn(&val) == 0;
+        idc_pline_eval(&val, &P->e[km], &P->v[k]);
+        ok = ok && idc_bq_sgn(&val) == 0;
+        int strict = 0;
+        for (size_t j = 0; j < P->n && ok; j++) {
+            idc_pline_eval(&val, e, &P->v[j]);
+            ok = idc_bq_sgn(&val) >= 0;
+            strict |= idc_bq_sgn(&val) > 0;
+        }
+        ok = ok && strict;
+        if (ok) { /* -p dy + q dx > 0 */
+            fmpq_sub(val.a, P->v[k1].x.a, P->v[k].x.a);
+            fmpq_sub(val.b, P->v[k1].x.b, P->v[k].x.b);
+            fmpq_mul(val.a, val.a, e->q);
+            fmpq_mul(val.b, val.b, e->q);
+            fmpq_sub(t.a, P->v[k1].y.a, P->v[k].y.a);
+            fmpq_sub(t.b, P->v[k1].y.b, P->v[k].y.b);
+            fmpq_submul(val.a, t.a, e->p);
+            fmpq_submul(val.b, t.b, e->p);
+            ok = idc_bq_sgn(&val) > 0;
+        }
+    }
+    idc_bq_clear(&val);
+    idc_bq_clear(&t);
+    return ok;
+}
+
+/* The affine map of the MLP on P, with every relu/leaky unit checked to keep
+ * one sign on P (no two vertices with strictly opposite signs). */
+static int vpoly_affine(fmpq_mat_t J, fmpq_mat_t c, const idc_pamap *f, const idc_poly *P)
+{
+    fmpq_mat_t A, b;
+    fmpq_mat_init(A, 2, 2);
+    fmpq_mat_one(A);
+    fmpq_mat_init(b, 2, 1);
+    idc_pline l;
+    idc_pline_init(&l);
+    idc_bq val;
+    idc_bq_init(&val);
+    fmpq_t e;
+    fmpq_init(e);
+    int ok = 1;
+    for (size_t li = 0; li < f->nlayers && ok; li++) {
+        const idc_layer *L = &f->layers[li];
+        fmpq_mat_t A2, b2;
+        fmpq_mat_init(A2, (slong)L->out, 2);
+        fmpq_mat_init(b2, (slong)L->out, 1);
+        for (size_t r = 0; r < L->out && ok; r++) {
+            idc_dq_fmpq_set_finite_d(fmpq_mat_entry(b2, (slong)r, 0), L->b[r]);
+            for (size_t cc = 0; cc < L->in; cc++) {
+                idc_dq_fmpq_set_finite_d(e, L->W[r * L->in + cc]);
+                fmpq_addmul(fmpq_mat_entry(A2, (slong)r, 0), e, fmpq_mat_entry(A, (slong)cc, 0));
+                fmpq_addmul(fmpq_mat_entry(A2, (slong)r, 1), e, fmpq_mat_entry(A, (slong)cc, 1));
+                fmpq_addmul(fmpq_mat_entry(b2, (slong)r, 0), e, fmpq_mat_entry(b, (slong)cc, 0));
+            }
+            if (L->act == IDC_ACT_IDENTITY)
+                continue;
+            fmpq_set(l.p, fmpq_mat_entry(A2, (slong)r, 0));
+            fmpq_set(l.q, fmpq_mat_entry(A2, (slong)r, 1));
+            fmpq_set(l.r.a, fmpq_mat_entry(b2, (slong)r, 0));
+            fmpq_zero(l.r.b);
+            int pos = 0, neg = 0;
+            for (size_t t = 0; t < P->n; t++) {
+                idc_pline_eval(&val, &l, &P->v[t]);
+                pos |= idc_bq_sgn(&val) > 0;
+                neg |= idc_bq_sgn(&val) < 0;
+            }
+            if (pos && neg)
+                ok = 0;
+            else if (neg) {
+                idc_dq_fmpq_set_finite_d(e, L->act == IDC_ACT_RELU ? 0.0 : L->slope);
+                fmpq_mul(fmpq_mat_entry(A2, (slong)r, 0), fmpq_mat_entry(A2, (slong)r, 0), e);
+                fmpq_mul(fmpq_mat_entry(A2, (slong)r, 1), fmpq_mat_entry(A2, (slong)r, 1), e);
+                fmpq_mul(fmpq_mat_entry(b2, (slong)r, 0), fmpq_mat_entry(b2, (slong)r, 0), e);
+            }
+        }
+        fmpq_mat_swap(A, A2);
+        fmpq_mat_swap(b, b2);
+        fmpq_mat_clear(A2);
+        fmpq_mat_clear(b2);
+    }
+    if (ok) {
+        fmpq_mat_set(J, A);
+        fmpq_mat_set(c, b);
+    }
+    fmpq_mat_clear(A);
+    fmpq_mat_clear(b);
+    idc_pline_clear(&l);
+    idc_bq_clear(&val);
+    fmpq_clear(e);
+    return ok;
+}
+
+/* One edge of the tiling check: on the normalised line key, the parameter
+ * interval [t0, t1] with jump weight w. */
+typedef struct {
+    fmpq_t key[4];
+    idc_bq t0, t1;
+    int w;
+} vseg;
+
+static int vseg_cmp(const void *pa, const void *pb)
+{
+    const vseg *a = *(const vseg *const *)pa, *b = *(const vseg *const *)pb;
+    for (int i = 0; i < 4; i++) {
+        int c = fmpq_cmp(a->key[i], b->key[i]);
+        if (c != 0)
+            return c;
+    }
+    return 0;
+}
+
+typedef struct {
+    const idc_bq *t;
+    int w;
+} vevent;
+
+static int vevent_cmp(const void *pa, const void *pb)
+{
+    const vevent *a = pa, *b = pb;
+    return idc_bq_cmp(a->t, b->t);
+}
+
+static void vseg_set(vseg *s, const idc_pline *e, const idc_pvert *a, const idc_pvert *b, int weight)
+{
+    fmpq_t sc;
+    fmpq_init(sc);
+    int usep = !fmpq_is_zero(e->p);
+    fmpq_inv(sc, usep ? e->p : e->q);
+    fmpq_mul(s->key[0], e->p, sc);
+    fmpq_mul(s->key[1], e->q, sc);
+    fmpq_mul(s->key[2], e->r.a, sc);
+    fmpq_mul(s->key[3], e->r.b, sc);
+    s->w = weight * fmpq_sgn(sc);
+    /* p != 0: the line is a graph over y; else over x */
+    idc_bq_set(&s->t0, usep ? &a->y : &a->x);
+    idc_bq_set(&s->t1, usep ? &b->y : &b->x);
+    if (idc_bq_cmp(&s->t0, &s->t1) > 0) {
+        idc_bq t = s->t0;
+        s->t0 = s->t1;
+        s->t1 = t;
+    }
+    fmpq_clear(sc);
+}
+
+/* The polygons tile the box [-M, M]^2 (for all large M): the signed edge
+ * chains of the polygons minus the box boundary cancel on every line. */
+static int vtiling(const idc_poly *P, size_t K)
+{
+    size_t E = 4;
+    for (size_t k = 0; k < K; k++)
+        E += P[k].n;
+    vseg *S = calloc(E, sizeof *S);
+    vseg **ord = calloc(E, sizeof *ord);
+    vevent *ev = calloc(2 * E, sizeof *ev);
+    if (S == NULL || ord == NULL || ev == NULL) {
+        free(S);
+        free(ord);
+        free(ev);
+        return 0;
+    }
+    for (size_t i = 0; i < E; i++) {
+        for (int j = 0; j < 4; j++)
+            fmpq_init(S[i].key[j]);
+        idc_bq_init(&S[i].t0);
+        idc_bq_init(&S[i].t1);
+        ord[i] = S + i;
+    }
+    idc_poly box;
+    idc_poly_init(&box);
+    idc_poly_box(&box);
+    size_t i = 0;
+    int ok = 1;
+    for (size_t k = 0; k <= K; k++) {
+        const idc_poly *Q = k < K ? &P[k] : &box;
+        for (size_t e = 0; e < Q->n; e++, i++) {
+            vseg_set(S + i, &Q->e[e], &Q->v[e], &Q->v[(e + 1) % Q->n], k < K ? 1 : -1);
+            if (idc_bq_cmp(&S[i].t0, &S[i].t1) == 0)
+                ok = 0; /* a zero-length edge */
+        }
+    }
+    qsort(ord, E, sizeof *ord, vseg_cmp);
+    for (size_t g = 0; g < E && ok;) {
+        size_t h = g;
+        while (h < E && vseg_cmp(ord + g, ord + h) == 0)
+            h++;
+        size_t ne = 0;
+        for (size_t r = g; r < h; r++) {
+            ev[ne].t = &ord[r]->t0;
+            ev[ne++].w = ord[r]->w;
+            ev[ne].t = &ord[r]->t1;
+            ev[ne++].w = -ord[r]->w;
+        }
+        qsort(ev, ne, sizeof *ev, vevent_cmp);
+        int run = 0;
+        for (size_t r = 0; r < ne && ok; r++) {
+            run += ev[r].w;
+            if ((r + 1 == ne || idc_bq_cmp(ev[r].t, ev[r + 1].t) != 0) && run != 0)
+                ok = 0;
+        }
+        g = h;
+    }
+    idc_poly_clear(&box);
+    for (size_t r = 0; r < E; r++) {
+        for (int j = 0; j < 4; j++)
+            fmpq_clear(S[r].key[j]);
+        idc_bq_clear(&S[r].t0);
+        idc_bq_clear(&S[r].t1);
+    }
+    free(S);
+    free(ord);
+    free(ev);
+    return ok;
+}
+
+static int vplane_load(vctx *V, vplane *G, const char *id, const json_t *w)
+{
+    memset(G, 0, sizeof *G);
+    const idc_pamap *f = V->f;
+    if (f->kind != IDC_MAP_MLP || f->in_dim != 2)
+        return idc_vfail(V, "%s: a planar certificate needs an MLP with two inputs", id);
+    json_t *cells = json_object_get(w, "cells");
+    if (!json_is_array(cells) || json_array_size(cells) == 0)
+        return idc_vfail(V, "%s: witness.cells: expected a nonempty array", id);
+    size_t K = json_array_size(cells);
+    G->P = calloc(K, sizeof *G->P);
+    G->J = calloc(K, sizeof *G->J);
+    G->c = calloc(K, sizeof *G->c);
+    G->rk = calloc(K, sizeof *G->rk);
+    if (G->P == NULL || G->J == NULL || G->c == NULL || G->rk == NULL) {
+        free(G->P);
+        free(G->J);
+        free(G->c);
+        free(G->rk);
+        memset(G, 0, sizeof *G);
+        return idc_vfail(V, "%s: out of memory", id);
+    }
+    G->K = K;
+    for (size_t k = 0; k < K; k++) {
+        idc_poly_init(&G->P[k]);
+        fmpq_mat_init(G->J + k, (slong)f->out_dim, 2);
+        fmpq_mat_init(G->c + k, (slong)f->out_dim, 1);
+    }
+    for (size_t k = 0; k < K; k++) {
+        if (!idc_poly_from_json(&G->P[k], json_array_get(cells, k)) || !vpoly_ok(&G->P[k]))
+            return idc_vfail(V, "%s: cells[%zu] is not a convex counterclockwise polygon", id, k);
+        if (!vpoly_affine(G->J + k, G->c + k, f, &G->P[k]))
+            return idc_vfail(V, "%s: f is not affine on cells[%zu] (a unit changes sign)", id, k);
+        G->rk[k] = v_rank(G->J + k);
+    }
+    if (!vtiling(G->P, K))
+        return idc_vfail(V, "%s: the cells do not tile the plane", id);
+    return IDC_OK;
+}
+
+static int v_plane_lowrank(vctx *V, const char *id, const json_t *w)
+{
+    vplane G;
+    int rc = vplane_load(V, &G, id, w);
+    for (size_t k = 0; k < G.K && rc == IDC_OK; k++)
+        if (G.rk[k] == 2)
+            rc = idc_vfail(V, "%s: cells[%zu] has rank 2", id, k);
+    vplane_clear(&G);
+    return rc;
+}
+
+static int v_plane_point(vctx *V, const char *id, const json_t *w)
+{
+    vplane G;
+    int rc = vplane_load(V, &G, id, w);
+    fmpq_mat_t x, y;
+    fmpq_mat_init(x, 2, 1);
+    fmpq_mat_init(y, (slong)V->f->out_dim, 1);
+    size_t k = G.K;
+    if (rc == IDC_OK && !idc_vget_qvec(x, json_object_get(w, "x"), 2))
+        rc = idc_vfail(V, "%s: witness.x: expected 2 rationals", id);
+    for (size_t j = 0; j < G.K && rc == IDC_OK && k == G.K; j++)
+        if (idc_poly_contains_strict_q(&G.P[j], fmpq_mat_entry(x, 0, 0), fmpq_mat_entry(x, 1, 0)))
+            k = j;
+    if (rc == IDC_OK && k == G.K)
+        rc = idc_vfail(V, "%s: witness.x is not inside a cell", id);
+    if (rc == IDC_OK && G.rk[k] != 2)
+        rc = idc_vfail(V, "%s: the cell of witness.x has rank < 2", id);
+    if (rc == IDC_OK) {
+        fmpq_mat_mul(y, G.J + k, x);
+        fmpq_mat_add(y, y, G.c + k);
+        for (size_t j = 0; j < G.K && rc == IDC_OK; j++)
+            if (j != k && idc_plane_hits(G.J + j, G.c + j, &G.P[j], y))
+                rc = idc_vfail(V, "%s: f(x) lies in the image of cells[%zu] too", id, j);
+    }
+    fmpq_mat_clear(x);
+    fmpq_mat_clear(y);
+    vplane_clear(&G);
+    return rc;
+}
+
+static int v_plane_cover(vctx *V, const char *id, const json_t *w)
+{
+    vplane G;
+    int rc = vplane_load(V, &G, id, w);
+    json_t *cover = json_object_get(w, "cover");
+    if (rc == IDC_OK && !json_is_array(cover))
+        rc = idc_vfail(V, "%s: witness.cover: expected an array", id);
+    fmpq_mat_t S, d;
+    fmpq_mat_init(S, 2, 2);
+    fmpq_mat_init(d, 2, 1);
+    size_t e = 0, maxe = 0;
+    for (size_t k = 0; k < G.K; k++)
+        maxe = G.P[k].n > maxe ? G.P[k].n : maxe;
+    idc_pline *lines = calloc(maxe + 1, sizeof *lines);
+    for (size_t t = 0; t < maxe; t++)
+        idc_pline_init(lines + t);
+    for (size_t k = 0; k < G.K && rc == IDC_OK; k++) {
+        if (G.rk[k] != 2)
+            continue;
+        json_t *ent = json_array_get(cover, e++);
+        slong kk;
+        if (!idc_vget_index(&kk, ent, "cell", 0, (slong)G.K - 1) || (size_t)kk != k) {
+            rc = idc_vfail(V, "%s: cover[%zu] must be rank-2 cell %zu", id, e - 1, k);
+            break;
+        }
+        json_t *by = json_object_get(ent, "by");
+        if (!json_is_array(by)) {
+            rc = idc_vfail(V, "%s: cover[%zu].by: expected an array", id, e - 1);
+            break;
+        }
+        size_t np = 1, pa = 1;
+        idc_poly *pcs = calloc(1, sizeof *pcs), *nxt = calloc(1, sizeof *nxt);
+        idc_poly_set(&pcs[0], &G.P[k]);
+        for (size_t r = 0; r < json_array_size(by) && rc == IDC_OK && np > 0; r++) {
+            json_t *jk = json_array_get(by, r);
+            size_t k2 = json_is_integer(jk) ? (size_t)json_integer_value(jk) : G.K;
+            if (k2 >= G.K || k2 == k || G.rk[k2] != 2 ||
+                !idc_plane_flat_map(S, d, G.J + k, G.c + k, G.J + k2, G.c + k2)) {
+                rc = idc_vfail(V, "%s: cover[%zu].by[%zu] is not another rank-2 cell on the same 2-flat", id,
+                               e - 1, r);
+                break;
+            }
+            size_t ne = G.P[k2].n, need = np * ne + 1;
+            idc_poly_map_lines(lines, &G.P[k2], S, d);
+            if (need > pa) {
+                pcs = realloc(pcs, need * sizeof *pcs);
+                nxt = realloc(nxt, need * sizeof *nxt);
+                for (size_t t = pa; t < need; t++) {
+                    idc_poly_init(&pcs[t]);
+                    idc_poly_init(&nxt[t]);
+                }
+                pa = need;
+            }
+            size_t nn = 0;
+            for (size_t t = 0; t < np; t++)
+                idc_poly_subtract(nxt, &nn, &pcs[t], lines, ne);
+            idc_poly *sw = pcs;
+            pcs = nxt;
+            nxt = sw;
+            np = nn;
+        }
+        if (rc == IDC_OK && np > 0)
+            rc = idc_vfail(V, "%s: cell %zu is not covered by the listed cells' images", id, k);
+        for (size_t t = 0; t < pa; t++) {
+            idc_poly_clear(&pcs[t]);
+            idc_poly_clear(&nxt[t]);
+        }
+        free(pcs);
+        free(nxt);
+    }
+    if (rc == IDC_OK && e != json_array_size(cover))
+        rc = idc_vfail(V, "%s: witness.cover: expected one entry per rank-2 cell", id);
+    for (size_t t = 0; t < maxe; t++)
+        idc_pline_clear(lines + t);
+    free(lines);
+    fmpq_mat_clear(S);
+    fmpq_mat_clear(d);
+    vplane_clear(&G);
+    return rc;
+}
+
+static int v_plane_disjoint(vctx *V, const char *id, const json_t *w)
+{
+    vplane G;
+    int rc = vplane_load(V, &G, id, w);
+    fmpq_mat_t S, d;
+    fmpq_mat_init(S, 2, 2);
+    fmpq_mat_init(d, 2, 1);
+    size_t maxe = 0;
+    int any2 = 0;
+    for (size_t k = 0; k < G.K; k++) {
+        maxe = G.P[k].n > maxe ? G.P[k].n : maxe;
+        any2 |= G.rk[k] == 2;
+    }
+    if (rc == IDC_OK && !any2)
+        rc = idc_vfail(V, "%s: no cell has rank 2", id);
+    idc_pline *lines = calloc(maxe + 1, sizeof *lines);
+    for (size_t t = 0; t < maxe; t++)
+        idc_pline_init(lines + t);
+    idc_poly Q;
+    idc_poly_init(&Q);
+    for (size_t k = 0; k < G.K && rc == IDC_OK; k++)
+        for (size_t k2 = k + 1; k2 < G.K && rc == IDC_OK; k2++) {
+            if (G.rk[k] != 2 || G.rk[k2] != 2 || !idc_plane_flat_map(S, d, G.J + k, G.c + k, G.J + k2, G.c + k2))
+                continue;
+            idc_poly_map_lines(lines, &G.P[k2], S, d);
+            idc_poly_set(&Q, &G.P[k]);
+            if (idc_poly_clip(&Q, lines, G.P[k2].n))
+                rc = idc_vfail(V, "%s: the images of cells %zu and %zu overlap in positive area", id, k, k2);
+        }
+    idc_poly_clear(&Q);
+    for (size_t t = 0; t < maxe; t++)
+        idc_pline_clear(lines + t);
+    free(lines);
+    fmpq_mat_clear(S);
+    fmpq_mat_clear(d);
+    vplane_clear(&G);
+    return rc;
+}
+
 int idc_v_f23(vctx *V, const char *id, idc_verdict v, const char *method, const json_t *w)
 {
     if (idc_v_need_map(V) != IDC_OK)
@@ -771,6 +1227,17 @@ int idc_v_f23(vctx *V, const char *id, idc_verdict v, const char *method, const 
     if (strcmp(method, "line-overlap") == 0)
         return v == IDC_FAILS && !f2 ? v_line_overlap(V, id, w)
                                      : idc_vfail(V, "%s: line-overlap proves F3 FAILS only", id);
+    if (strcmp(method, "plane-lowrank") == 0)
+        return v == IDC_FAILS ? v_plane_lowrank(V, id, w) : idc_vfail(V, "%s: plane-lowrank proves FAILS only", id);
+    if (strcmp(method, "plane-point") == 0)
+        return v == IDC_HOLDS && f2 ? v_plane_point(V, id, w)
+                                    : idc_vfail(V, "%s: plane-point proves F2 HOLDS only", id);
+    if (strcmp(method, "plane-cover") == 0)
+        return v == IDC_FAILS && f2 ? v_plane_cover(V, id, w)
+                                    : idc_vfail(V, "%s: plane-cover proves F2 FAILS only", id);
+    if (strcmp(method, "plane-disjoint") == 0)
+        return v == IDC_HOLDS && !f2 ? v_plane_disjoint(V, id, w)
+                                     : idc_vfail(V, "%s: plane-disjoint proves F3 HOLDS only", id);
     if (strcmp(method, "point-overlap") == 0)
         return v == IDC_FAILS && !f2 ? v_point_overlap(V, id, w)
                                      : idc_vfail(V, "%s: point-overlap proves F3 FAILS only", id);

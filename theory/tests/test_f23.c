@@ -287,7 +287,7 @@ START_TEST(test_2d)
     const double A1[8] = {1, 0, -1, 0, 0, 1, 0, -1}, A2[8] = {1, 1, 0, 0, 0, 0, 1, -1};
     layer(&f, 0, A1, NULL, IDC_ACT_RELU, 0);
     layer(&f, 1, A2, NULL, IDC_ACT_IDENTITY, 1);
-    ck_assert(run("F2", &f, 0, NULL, "(|x|, y)", NULL) != IDC_HOLDS);
+    run("F2", &f, IDC_FAILS, "plane-cover", "(|x|, y)", NULL);
     run("F3", &f, IDC_FAILS, "point-overlap", "(|x|, y)", NULL);
     idc_pamap_clear(&f);
     /* a ReLU net R^2 -> R^3 whose image is covered twice on a set of
@@ -297,7 +297,7 @@ START_TEST(test_2d)
     const double B2[12] = {1, 1, 0, 0, 0, 0, 1, -1, 0, 0, 1, 0};
     layer(&f, 0, A1, NULL, IDC_ACT_RELU, 0);
     layer(&f, 1, B2, NULL, IDC_ACT_IDENTITY, 1);
-    ck_assert(run("F2", &f, 0, NULL, "(|x|, y, relu y)", NULL) != IDC_HOLDS);
+    run("F2", &f, IDC_FAILS, "plane-cover", "(|x|, y, relu y)", NULL);
     json_t *c;
     run("F3", &f, IDC_FAILS, "point-overlap", "(|x|, y, relu y)", &c);
     /* tamper: x2 moved off the collision, x2 onto the boundary x = 0, the
@@ -319,8 +319,8 @@ START_TEST(test_2d)
     const double C2[12] = {1, 0, 0, 0, 0, 0, 1, -1, 0, 1, 0, 0};
     layer(&f, 0, A1, NULL, IDC_ACT_RELU, 0);
     layer(&f, 1, C2, NULL, IDC_ACT_IDENTITY, 1);
-    ck_assert(run("F3", &f, 0, NULL, "(relu x, y, relu -x)", NULL) != IDC_FAILS);
-    ck_assert(run("F2", &f, 0, NULL, "(relu x, y, relu -x)", NULL) != IDC_FAILS);
+    run("F3", &f, IDC_HOLDS, "plane-disjoint", "(relu x, y, relu -x)", NULL);
+    run("F2", &f, IDC_HOLDS, "plane-point", "(relu x, y, relu -x)", NULL);
     idc_pamap_clear(&f);
 }
 END_TEST
