@@ -401,7 +401,7 @@ int idc_plane_flat_map(fmpq_mat_t S, fmpq_mat_t d, const fmpq_mat_t J, const fmp
     return ok;
 }
 
-void idc_poly_map_lines(idc_pline *out, const idc_poly *P, const fmpq_mat_t S, const fmpq_mat_t d)
+size_t idc_poly_map_lines(idc_pline *out, const idc_poly *P, const fmpq_mat_t S, const fmpq_mat_t d)
 {
     fmpq_mat_t Si;
     fmpq_mat_init(Si, 2, 2);
@@ -409,9 +409,12 @@ void idc_poly_map_lines(idc_pline *out, const idc_poly *P, const fmpq_mat_t S, c
         abort(); /* S comes from idc_plane_flat_map: invertible */
     fmpq_t t;
     fmpq_init(t);
+    size_t no = 0;
     for (size_t k = 0; k < P->n; k++) {
         const idc_pline *l = &P->e[k];
-        idc_pline *o = &out[k];
+        if (!fmpq_is_zero(l->r.b))
+            continue; /* a side of the box, not a side of the region */
+        idc_pline *o = &out[no++];
         /* (p', q') = (p, q) Si; r' = r - (p', q') . d */
         fmpq_mul(o->p, l->p, fmpq_mat_entry(Si, 0, 0));
         fmpq_mul(t, l->q, fmpq_mat_entry(Si, 1, 0));
@@ -419,14 +422,16 @@ void idc_poly_map_lines(idc_pline *out, const idc_poly *P, const fmpq_mat_t S, c
         fmpq_mul(o->q, l->p, fmpq_mat_entry(Si, 0, 1));
         fmpq_mul(t, l->q, fmpq_mat_entry(Si, 1, 1));
         fmpq_add(o->q, o->q, t);
-        idc_bq_set(&o->r, &l->r);
         fmpq_mul(t, o->p, fmpq_mat_entry(d, 0, 0));
-        fmpq_sub(o->r.a, o->r.a, t);
-        fmpq_mul(t, o->q, fmpq_mat_entry(d, 1, 0));
-        fmpq_sub(o->r.a, o->r.a, t);
+        fmpq_addmul(t, o->q, fmpq_mat_entry(d, 1, 0));
+        fmpq_neg(t, t);
+        fmpq_add(t, t, l->r.a);
+        fmpq_set(o->r.a, t);
+        fmpq_zero(o->r.b);
     }
     fmpq_clear(t);
     fmpq_mat_clear(Si);
+    return no;
 }
 
 int idc_poly_clip(idc_poly *P, const idc_pline *l, size_t nl)

@@ -83,9 +83,11 @@ int idc_poly_from_json(idc_poly *P, const json_t *j);
  * J2 v + c2 = J (S v + d) + c for all v and returns 1; else 0. */
 int idc_plane_flat_map(fmpq_mat_t S, fmpq_mat_t d, const fmpq_mat_t J, const fmpq_mat_t c, const fmpq_mat_t J2,
                        const fmpq_mat_t c2);
-/* The half-planes of u = S v + d applied to P (lines in u coordinates):
- * out[k] is P->e[k] pulled back. out: P->n initialised lines. */
-void idc_poly_map_lines(idc_pline *out, const idc_poly *P, const fmpq_mat_t S, const fmpq_mat_t d);
+/* The region of P (its data edges; sides of the box are dropped, so this
+ * is the unbounded region itself) mapped by u = S v + d, as half-planes in
+ * u coordinates. out: P->n initialised lines; returns how many were
+ * written. */
+size_t idc_poly_map_lines(idc_pline *out, const idc_poly *P, const fmpq_mat_t S, const fmpq_mat_t d);
 /* P := P ∩ {l_k >= 0 for all k}; returns 1 when the result has positive
  * area (P then holds it), 0 when the intersection has empty interior. */
 int idc_poly_clip(idc_poly *P, const idc_pline *l, size_t nl);

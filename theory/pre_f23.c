@@ -1074,9 +1074,9 @@ static int plane_decide(line_out *o, const char *id, const cells2 *L, const idc_
             for (size_t k2 = k + 1; k2 < K && !found; k2++) {
                 if (rk[k2] != 2 || !idc_plane_flat_map(S, d, L->c[k].A, L->c[k].c, L->c[k2].A, L->c[k2].c))
                     continue;
-                idc_poly_map_lines(lines, &L->c[k2].P, S, d);
+                size_t nl = idc_poly_map_lines(lines, &L->c[k2].P, S, d);
                 idc_poly_set(&Q, &L->c[k].P);
-                if (!idc_poly_clip(&Q, lines, L->c[k2].P.n))
+                if (!idc_poly_clip(&Q, lines, nl))
                     continue;
                 /* an interior point of the overlap, certified as a point-overlap */
                 fmpq_mat_inv(Si, S);
@@ -1156,8 +1156,7 @@ static int plane_decide(line_out *o, const char *id, const cells2 *L, const idc_
                     !idc_plane_flat_map(S, d, L->c[k].A, L->c[k].c, L->c[k2].A, L->c[k2].c))
                     continue;
                 json_array_append_new(by, json_integer((json_int_t)k2));
-                size_t ne = L->c[k2].P.n;
-                idc_poly_map_lines(lines, &L->c[k2].P, S, d);
+                size_t ne = idc_poly_map_lines(lines, &L->c[k2].P, S, d);
                 size_t need = np * ne + 1;
                 if (need > pa) {
                     idc_poly *g1 = realloc(pcs, need * sizeof *g1), *g2 = NULL;

@@ -56,6 +56,8 @@ static idc_verdict run(const char *id, const idc_pamap *f, idc_verdict want, con
         ck_assert_msg(res.verdict == want, "%s %s: verdict %s, expected %s (%s)", what, id,
                       idc_verdict_name(res.verdict), idc_verdict_name(want), res.reason);
     ck_assert_msg(res.reason[0] != '\0' && strchr(res.reason, '\n') == NULL, "%s: reason", what);
+    if (getenv("IDC_F23_VERBOSE") != NULL && res.verdict == IDC_UNKNOWN)
+        fprintf(stderr, "%s %s: UNKNOWN: %s\n", what, id, res.reason);
     ck_assert_str_eq(res.id, id);
     idc_verdict v = res.verdict;
     if (v != IDC_UNKNOWN) {
@@ -280,8 +282,7 @@ START_TEST(test_2d)
     idc_pamap_clear(&f);
     /* (x, y) -> (|x|, y): F2 (i) fails (every image point with first
      * coordinate > 0 has two preimages, and every neighbourhood in f(R^2) of
-     * a point with first coordinate 0 contains such points), F3 fails; m = 2
-     * is not decided yet beyond F4 and W_1: UNKNOWN, never HOLDS. */
+     * a point with first coordinate 0 contains such points), F3 fails. */
     size_t w3[3] = {2, 4, 2};
     mlp(&f, 2, w3);
     const double A1[8] = {1, 0, -1, 0, 0, 1, 0, -1}, A2[8] = {1, 1, 0, 0, 0, 0, 1, -1};
@@ -588,6 +589,201 @@ START_TEST(test_tamper)
 }
 END_TEST
 
+/* ---- 2-D: the same function two ways ------------------------------------------------ */
+
+/* g = f with every leaky layer leaky_a(z) = relu(z) - a relu(-z) written
+ * with ReLU units (W -> [W; -W], the next layer -> W_next [I, -a I]; a
+ * final leaky layer gets an identity layer [I, -a I]). K Cor. H.9 does not
+ * apply to g, so g goes through the region enumeration. */
+static void leaky_to_relu(idc_pamap *g, const idc_pamap *f)
+{
+    size_t L = f->nlayers, extra = f->layers[L - 1].act == IDC_ACT_LEAKY, w[8];
+    ck_assert(L + extra < 8);
+    w[0] = f->in_dim;
+    for (size_t i = 0; i < L; i++)
+        w[i + 1] = f->layers[i].act == IDC_ACT_LEAKY ? 2 * f->layers[i].out : f->layers[i].out;
+    if (extra)
+        w[L + 1] = f->layers[L - 1].out;
+    mlp(g, L + extra, w);
+    for (size_t i = 0; i < L; i++) {
+        const idc_layer *a = &f->layers[i];
+        idc_layer *b = &g->layers[i];
+        int prev_leaky = i > 0 && f->layers[i - 1].act == IDC_ACT_LEAKY;
+        double ps = i > 0 ? f->layers[i - 1].slope : 0;
+        for (size_t r = 0; r < a->out; r++)
+            for (size_t c = 0; c < a->in; c++) {
+                double v = a->W[r * a->in + c];
+                if (prev_leaky) {
+                    b->W[r * b->in + c] = v;
+                    b->W[r * b->in + a->in + c] = -ps * v;
+                } else {
+                    b->W[r * b->in + c] = v;
+                }
+            }
+        for (size_t r = 0; r < a->out; r++)
+            b->b[r] = a->b[r];
+        b->act = a->act == IDC_ACT_LEAKY ? IDC_ACT_RELU : a->act;
+        b->slope = a->act == IDC_ACT_LEAKY ? 0.0 : a->slope;
+        if (a->act == IDC_ACT_LEAKY) /* the negated copies */
+            for (size_t r = 0; r < a->out; r++) {
+                for (size_t c = 0; c < b->in; c++)
+                    b->W[(a->out + r) * b->in + c] = -b->W[r * b->in + c];
+                b->b[a->out + r] = -a->b[r];
+            }
+    }
+    if (extra) {
+        idc_layer *b = &g->layers[L];
+        size_t o = f->layers[L - 1].out;
+        for (size_t r = 0; r < o; r++) {
+            b->W[r * b->in + r] = 1;
+            b->W[r * b->in + o + r] = -f->layers[L - 1].slope;
+        }
+    }
+}
+
+START_TEST(test_2d_two_ways)
+{
+    const char *name = "test_2d_two_ways";
+    uint64_t seed = idc_test_seed(0xf23f2303);
+    IDC_TEST_PRINT_SEED(name, seed);
+    int counts[4][4] = {{0}}, h9 = 0;
+    double wf[64], wg[64], work[64];
+    for (uint32_t trial = 0; trial < 40; trial++) {
+        idc_rng s = idc_rng_stream(seed, trial, IDC_PURPOSE_GENERATOR);
+        uint64_t k = 0;
+        size_t nl = 1 + idc_rng_below(s, k++, 2), w[4];
+        w[0] = 2;
+        for (size_t i = 1; i <= nl; i++)
+            w[i] = 2 + idc_rng_below(s, k++, 2);
+        idc_pamap f, g;
+        mlp(&f, nl, w);
+        for (size_t i = 0; i < nl; i++) {
+            idc_layer *l = &f.layers[i];
+            for (size_t e = 0; e < l->in * l->out; e++)
+                l->W[e] = (double)idc_rng_below(s, k++, 5) - 2.0;
+            for (size_t e = 0; e < l->out; e++)
+                l->b[e] = (double)idc_rng_below(s, k++, 3) - 1.0;
+            l->act = IDC_ACT_LEAKY;
+            l->slope = idc_rng_below(s, k++, 2) ? 0.5 : -0.5;
+        }
+        leaky_to_relu(&g, &f);
+        /* the same function: exact in doubles on small dyadic points */
+        for (int t = 0; t < 20; t++) {
+            double x[2] = {ldexp((double)idc_rng_below(s, k++, 64) - 32, -2),
+                           ldexp((double)idc_rng_below(s, k++, 64) - 32, -2)};
+            idc_pamap_eval(&f, wf, x, work);
+            idc_pamap_eval(&g, wg, x, work);
+            for (size_t i = 0; i < f.out_dim; i++)
+                ck_assert_msg(wf[i] == wg[i], "trial %u: leaky %g, ReLU form %g", trial, wf[i], wg[i]);
+        }
+        idc_pre_result r4;
+        idc_pre_result_init(&r4);
+        ck_assert_int_eq(idc_pre_f4(&r4, &f, HASH, NULL, NULL), IDC_OK);
+        idc_verdict f2 = run("F2", &f, 0, NULL, name, NULL), f3 = run("F3", &f, 0, NULL, name, NULL);
+        idc_verdict g2 = run("F2", &g, 0, NULL, name, NULL), g3 = run("F3", &g, 0, NULL, name, NULL);
+        if (r4.verdict == IDC_HOLDS) {
+            h9++;
+            if (g2 != IDC_HOLDS || g3 != IDC_HOLDS)
+                IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u: F4 holds but the ReLU form gives F2 %s F3 %s", trial,
+                                     idc_verdict_name(g2), idc_verdict_name(g3));
+        }
+        if ((f2 != IDC_UNKNOWN && g2 != IDC_UNKNOWN && f2 != g2) ||
+            (f3 != IDC_UNKNOWN && g3 != IDC_UNKNOWN && f3 != g3) || (g3 == IDC_HOLDS && g2 != IDC_HOLDS))
+            IDC_TEST_FAIL_REPLAY(name, seed, "trial=%u: leaky F2 %s F3 %s, ReLU form F2 %s F3 %s", trial,
+                                 idc_verdict_name(f2), idc_verdict_name(f3), idc_verdict_name(g2),
+                                 idc_verdict_name(g3));
+        counts[g2][g3]++;
+        idc_pre_result_clear(&r4);
+        idc_pamap_clear(&f);
+        idc_pamap_clear(&g);
+    }
+    fprintf(stderr, "%s: %d with F4 by H.9; ReLU forms (F2,F3): HH %d HF %d FF %d, with UNKNOWN %d\n", name, h9,
+            counts[IDC_HOLDS][IDC_HOLDS], counts[IDC_HOLDS][IDC_FAILS], counts[IDC_FAILS][IDC_FAILS],
+            counts[IDC_UNKNOWN][IDC_UNKNOWN] + counts[IDC_UNKNOWN][IDC_HOLDS] + counts[IDC_UNKNOWN][IDC_FAILS] +
+                counts[IDC_HOLDS][IDC_UNKNOWN] + counts[IDC_FAILS][IDC_UNKNOWN]);
+    ck_assert_int_gt(h9, 3);
+    ck_assert_int_gt(counts[IDC_HOLDS][IDC_HOLDS], 3);
+}
+END_TEST
+
+/* Region-list certificates: every alteration is rejected. */
+START_TEST(test_2d_tamper)
+{
+    idc_pamap f, g;
+    size_t w[3] = {2, 4, 3};
+    const double A1[8] = {1, 0, -1, 0, 0, 1, 0, -1};
+    const double C2[12] = {1, 0, 0, 0, 0, 0, 1, -1, 0, 1, 0, 0}; /* (relu x, y, relu -x) */
+    const double B2[12] = {1, 1, 0, 0, 0, 0, 1, -1, 0, 0, 1, 0}; /* (|x|, y, relu y) */
+    mlp(&f, 2, w);
+    layer(&f, 0, A1, NULL, IDC_ACT_RELU, 0);
+    layer(&f, 1, C2, NULL, IDC_ACT_IDENTITY, 1);
+    mlp(&g, 2, w);
+    layer(&g, 0, A1, NULL, IDC_ACT_RELU, 0);
+    layer(&g, 1, B2, NULL, IDC_ACT_IDENTITY, 1);
+    json_t *c, *t, *cells;
+    run("F2", &f, IDC_HOLDS, "plane-point", "(relu x, y, relu -x)", &c);
+    cells = json_object_get(wit(c), "cells");
+    ck_assert_int_ge(json_array_size(cells), 2);
+    t = json_deep_copy(c);
+    json_array_remove(json_object_get(wit(t), "cells"), 0);
+    reject(t, &f, "plane-point: a cell dropped");
+    t = json_deep_copy(c);
+    json_array_append(json_object_get(wit(t), "cells"), json_array_get(cells, 0));
+    reject(t, &f, "plane-point: a cell twice");
+    t = json_deep_copy(c);
+    json_t *v0 = json_array_get(json_object_get(json_array_get(json_object_get(wit(t), "cells"), 0), "v"), 0);
+    json_array_set_new(v0, 0, json_string("1/7"));
+    reject(t, &f, "plane-point: a vertex moved");
+    t = json_deep_copy(c);
+    json_t *x = json_object_get(wit(t), "x");
+    json_array_set_new(x, 0, json_string("0"));
+    reject(t, &f, "plane-point: x on a boundary");
+    t = json_deep_copy(c);
+    reject(t, &g, "plane-point replayed on (|x|, y, relu y)");
+    json_decref(c);
+    run("F3", &f, IDC_HOLDS, "plane-disjoint", "(relu x, y, relu -x)", &c);
+    t = json_deep_copy(c);
+    reject(t, &g, "plane-disjoint replayed on (|x|, y, relu y)");
+    t = json_deep_copy(c);
+    json_t *cl = json_object_get(wit(t), "cells");
+    json_t *keep = json_incref(json_array_get(cl, 0));
+    json_array_clear(cl);
+    json_array_append_new(cl, keep);
+    reject(t, &f, "plane-disjoint: one cell only");
+    json_decref(c);
+    run("F2", &g, IDC_FAILS, "plane-cover", "(|x|, y, relu y)", &c);
+    t = json_deep_copy(c);
+    json_array_clear(json_object_get(json_array_get(json_object_get(wit(t), "cover"), 0), "by"));
+    reject(t, &g, "plane-cover: a covering emptied");
+    t = json_deep_copy(c);
+    json_array_remove(json_object_get(wit(t), "cover"), 0);
+    reject(t, &g, "plane-cover: an entry dropped");
+    t = json_deep_copy(c);
+    reject(t, &f, "plane-cover replayed on (relu x, y, relu -x)");
+    t = json_deep_copy(c);
+    json_object_set_new(t, "method", json_string("plane-lowrank"));
+    reject(t, &g, "plane-cover read as plane-lowrank");
+    json_decref(c);
+    idc_pamap_clear(&f);
+    idc_pamap_clear(&g);
+    /* rank 1 everywhere: (x + y, relu(x + y)) through a rank-1 first layer
+     * is a kernel case; a rank-deficient second layer is not */
+    size_t w2[4] = {2, 2, 2, 2};
+    mlp(&f, 3, w2);
+    const double D1[4] = {1, 0, 0, 1}, D2[4] = {1, 1, 1, 1}, D3[4] = {1, 0, 0, 1};
+    layer(&f, 0, D1, NULL, IDC_ACT_RELU, 0);
+    layer(&f, 1, D2, NULL, IDC_ACT_RELU, 0);
+    layer(&f, 2, D3, NULL, IDC_ACT_IDENTITY, 1);
+    run("F2", &f, IDC_FAILS, "plane-lowrank", "relu(relu x + relu y) twice", &c);
+    run("F3", &f, IDC_FAILS, "plane-lowrank", "relu(relu x + relu y) twice", NULL);
+    t = json_deep_copy(c);
+    json_object_set_new(t, "verdict", json_string("HOLDS"));
+    reject(t, &f, "plane-lowrank as HOLDS");
+    json_decref(c);
+    idc_pamap_clear(&f);
+}
+END_TEST
+
 START_TEST(test_budget_and_errors)
 {
     idc_pamap f;
@@ -624,6 +820,8 @@ int main(void)
         {"test_random_tables", test_random_tables},
         {"test_random_nets", test_random_nets},
         {"test_tamper", test_tamper},
+        {"test_2d_two_ways", test_2d_two_ways},
+        {"test_2d_tamper", test_2d_tamper},
         {"test_budget_and_errors", test_budget_and_errors},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 60);
