@@ -1300,7 +1300,7 @@ static int decide_plane(idc_pre_result *res, const char *id, const idc_pamap *f,
     }
     if (o.v == IDC_UNKNOWN) {
         json_decref(o.w);
-        idc_pre_result_set(res, id, IDC_UNKNOWN, NULL, "%s", o.reason);
+        idc_pre_result_set(res, id, IDC_UNKNOWN, NULL, "%.200s; F4 is %.100s", o.reason, f4why);
         return IDC_OK;
     }
     return decide(res, id, o.v, hash, o.method, o.w, o.reason, f, err);
@@ -1345,19 +1345,12 @@ int idc_pre_f23(idc_pre_result *res, const char *id, const idc_pamap *f, const c
     if (f->in_dim == 1)
         return decide_line(res, id, f, hash, budget, why, err);
     if (f->in_dim == 2) {
-        idc_pre_result r2;
-        idc_pre_result_init(&r2);
-        rc = decide_plane(&r2, id, f, hash, budget, why, err);
-        if (rc != IDC_OK || r2.verdict != IDC_UNKNOWN) {
-            idc_pre_result_clear(res);
-            *res = r2;
+        rc = decide_plane(res, id, f, hash, budget, why, err);
+        if (rc != IDC_OK || res->verdict != IDC_UNKNOWN || strcmp(id, "F3") != 0)
             return rc;
-        }
-        snprintf(f4why, sizeof f4why, "%s", r2.reason);
-        idc_pre_result_clear(&r2);
-        why = f4why;
     }
     if (strcmp(id, "F3") == 0) {
+        /* a witness search: two full-rank regions covering an open set twice */
         idc_qnet q;
         if (idc_qnet_init(&q, f) != IDC_OK)
             return nomem(err);
@@ -1372,10 +1365,12 @@ int idc_pre_f23(idc_pre_result *res, const char *id, const idc_pamap *f, const c
                           "two interior points of full-rank regions whose Jacobians span the same m-flat have "
                           "the same image: an open piece of that flat is covered twice",
                           f, err);
+        if (f->in_dim == 2)
+            return IDC_OK; /* keep the 2-D reason */
     }
     idc_pre_result_set(res, id, IDC_UNKNOWN, NULL,
-                       "m = %zu: no exact region enumeration for m >= 2 yet, W_1 has full column rank, and "
-                       "F4 is %.200s",
-                       f->in_dim, why);
+                       "m = %zu: exact region analysis only for m <= 2; W_1 has full column rank%s, and F4 is "
+                       "%.180s",
+                       f->in_dim, strcmp(id, "F3") == 0 ? ", no overlap witness found" : "", why);
     return IDC_OK;
 }

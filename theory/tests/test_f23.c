@@ -322,6 +322,25 @@ START_TEST(test_2d)
     layer(&f, 1, C2, NULL, IDC_ACT_IDENTITY, 1);
     run("F3", &f, IDC_HOLDS, "plane-disjoint", "(relu x, y, relu -x)", NULL);
     run("F2", &f, IDC_HOLDS, "plane-point", "(relu x, y, relu -x)", NULL);
+    /* a region budget: UNKNOWN with the reason */
+    idc_pre_result res;
+    idc_pre_result_init(&res);
+    idc_budget few = {10.0, 100};
+    ck_assert_int_eq(idc_pre_f23(&res, "F2", &f, HASH, &few, NULL), IDC_OK);
+    ck_assert_int_eq(res.verdict, IDC_UNKNOWN);
+    ck_assert_msg(strstr(res.reason, "budget") != NULL, "%s", res.reason);
+    idc_pre_result_clear(&res);
+    idc_pamap_clear(&f);
+    /* m = 3: (|x|, y, z) covers an open set twice (point-overlap); F2 is
+     * not decided for m >= 3 unless F4 or W_1 decide it */
+    size_t w5[3] = {3, 6, 3};
+    mlp(&f, 2, w5);
+    const double E1[18] = {1, 0, 0, -1, 0, 0, 0, 1, 0, 0, -1, 0, 0, 0, 1, 0, 0, -1};
+    const double E2[18] = {1, 1, 0, 0, 0, 0, 0, 0, 1, -1, 0, 0, 0, 0, 0, 0, 1, -1};
+    layer(&f, 0, E1, NULL, IDC_ACT_RELU, 0);
+    layer(&f, 1, E2, NULL, IDC_ACT_IDENTITY, 1);
+    run("F3", &f, IDC_FAILS, "point-overlap", "(|x|, y, z)", NULL);
+    ck_assert_int_eq(run("F2", &f, 0, NULL, "(|x|, y, z)", NULL), IDC_UNKNOWN);
     idc_pamap_clear(&f);
 }
 END_TEST
