@@ -134,30 +134,45 @@ void idc_poly_clear(idc_poly *P)
     memset(P, 0, sizeof *P);
 }
 
-static void poly_reserve(idc_poly *P, size_t n)
+/* Sticky per-thread flag: an allocation failed; results computed since are
+ * meaningless (callers check idc_plane_oom_take before trusting them). */
+static _Thread_local int plane_oom;
+
+int idc_plane_oom_take(void)
+{
+    int r = plane_oom;
+    plane_oom = 0;
+    return r;
+}
+
+static int poly_reserve(idc_poly *P, size_t n)
 {
     if (n <= P->alloc)
-        return;
-    size_t na = n < 8 ? 8 : n;
+        return 1;
+    size_t na = n < 8 ? 8 : 2 * n;
     idc_pvert *v = realloc(P->v, na * sizeof *v);
-    idc_pline *e = realloc(P->e, na * sizeof *e);
-    if (v == NULL || e == NULL)
-        abort(); /* out of memory in exact geometry: no sound way on */
+    if (v != NULL)
+        P->v = v;
+    idc_pline *e = v == NULL ? NULL : realloc(P->e, na * sizeof *e);
+    if (e != NULL)
+        P->e = e;
+    if (v == NULL || e == NULL) {
+        plane_oom = 1;
+        return 0;
+    }
     for (size_t k = P->alloc; k < na; k++) {
         idc_bq_init(&v[k].x);
         idc_bq_init(&v[k].y);
         idc_pline_init(&e[k]);
     }
-    P->v = v;
-    P->e = e;
     P->alloc = na;
+    return 1;
 }
 
 void idc_poly_set(idc_poly *P, const idc_poly *Q)
 {
-    if (P == Q)
+    if (P == Q || !poly_reserve(P, Q->n))
         return;
-    poly_reserve(P, Q->n);
     for (size_t k = 0; k < Q->n; k++) {
         idc_bq_set(&P->v[k].x, &Q->v[k].x);
         idc_bq_set(&P->v[k].y, &Q->v[k].y);
@@ -178,7 +193,8 @@ void idc_poly_box(idc_poly *P)
     /* counterclockwise from (-M, -M); edges y >= -M, x <= M, y <= M, x >= -M */
     static const int vx[4] = {-1, 1, 1, -1}, vy[4] = {-1, -1, 1, 1};
     static const int ep[4] = {0, -1, 0, 1}, eq[4] = {1, 0, -1, 0};
-    poly_reserve(P, 4);
+    if (!poly_reserve(P, 4))
+        return;
     P->n = 4;
     for (size_t k = 0; k < 4; k++) {
         fmpq_zero(P->v[k].x.a);
@@ -194,7 +210,8 @@ void idc_poly_box(idc_poly *P)
 
 static void emit(idc_poly *O, const idc_pvert *v, const idc_pline *l)
 {
-    poly_reserve(O, O->n + 1);
+    if (!poly_reserve(O, O->n + 1))
+        return;
     idc_bq_set(&O->v[O->n].x, &v->x);
     idc_bq_set(&O->v[O->n].y, &v->y);
     idc_pline_set(&O->e[O->n], l);
@@ -226,14 +243,12 @@ static void clip_side(idc_poly *O, const idc_poly *P, const idc_pline *l0, const
             /* leaving the kept side from a vertex on l: travel along l */
             emit(O, &P->v[k], (sc == 0 && sn < 0) ? l : &P->e[k]);
             if (sc > 0 && sn < 0) {
-                if (!idc_pline_meet(&I, &P->e[k], l))
-                    abort(); /* a crossing edge is not parallel to l */
-                emit(O, &I, l);
+                if (idc_pline_meet(&I, &P->e[k], l)) /* a crossing edge is not parallel to l */
+                    emit(O, &I, l);
             }
         } else if (sn > 0) {
-            if (!idc_pline_meet(&I, &P->e[k], l))
-                abort();
-            emit(O, &I, &P->e[k]);
+            if (idc_pline_meet(&I, &P->e[k], l))
+                emit(O, &I, &P->e[k]);
         }
     }
     idc_bq_clear(&I.x);
@@ -244,8 +259,10 @@ static void clip_side(idc_poly *O, const idc_poly *P, const idc_pline *l0, const
 int idc_poly_split(idc_poly *pos, idc_poly *neg, const idc_poly *P, const idc_pline *l)
 {
     int *s = malloc((P->n ? P->n : 1) * sizeof *s);
-    if (s == NULL)
-        abort();
+    if (s == NULL) {
+        plane_oom = 1;
+        return 1;
+    }
     idc_bq val;
     idc_bq_init(&val);
     int haspos = 0, hasneg = 0;
@@ -311,7 +328,8 @@ int idc_poly_from_json(idc_poly *P, const json_t *j)
         json_array_size(v) < 3)
         return 0;
     size_t n = json_array_size(v);
-    poly_reserve(P, n);
+    if (!poly_reserve(P, n))
+        return 0;
     P->n = n;
     for (size_t k = 0; k < n; k++) {
         json_t *a = json_array_get(v, k), *b = json_array_get(e, k);
@@ -405,8 +423,11 @@ size_t idc_poly_map_lines(idc_pline *out, const idc_poly *P, const fmpq_mat_t S,
 {
     fmpq_mat_t Si;
     fmpq_mat_init(Si, 2, 2);
-    if (!fmpq_mat_inv(Si, S))
-        abort(); /* S comes from idc_plane_flat_map: invertible */
+    if (!fmpq_mat_inv(Si, S)) { /* S comes from idc_plane_flat_map: invertible */
+        fmpq_mat_clear(Si);
+        plane_oom = 1;           /* a broken invariant: poison the results */
+        return 0;
+    }
     fmpq_t t;
     fmpq_init(t);
     size_t no = 0;

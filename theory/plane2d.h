@@ -40,6 +40,10 @@ typedef struct {
     idc_pline *e;
 } idc_poly;
 
+/* 1 when an allocation failed in this thread since the last call (then
+ * every result computed since is meaningless); resets the flag. */
+int idc_plane_oom_take(void);
+
 void idc_bq_init(idc_bq *x);
 void idc_bq_clear(idc_bq *x);
 void idc_bq_set(idc_bq *x, const idc_bq *y);

@@ -13,15 +13,21 @@
  *     point, or finitely many points for a discontinuous table) H^0 is the
  *     counting measure, so a constant f fails F2 (ii) and F3: its image
  *     point has infinitely many preimages.
- *   Consequences used below: if dim f(R^m) < m, every point of the image of
- *   a full-dimensional region has infinitely many preimages and those images
- *   cover f(R^m) up to lower-dimensional pieces, so F2 (ii) and F3 FAIL; in
- *   particular when W_1 has a nonzero kernel vector v (f(x + t v) = f(x) for
- *   all t). For piecewise-affine f, F4 => F3 => F2.
+ *   Consequences used below: if dim f(R^m) = d < m, every point in the
+ *   relative interior of a full-dimensional region's image has infinitely
+ *   many preimages (the fibre crosses the region's interior), and those
+ *   relative interiors cover f(R^m) up to an H^d-null set, so F2 (ii) and
+ *   F3 FAIL; in particular when W_1 has a nonzero kernel vector v
+ *   (f(x + t v) = f(x) for all t). For piecewise-affine f, F4 => F3 => F2.
  *
- * Decisions:
+ * Decisions (every verdict carries a certificate that theory/verify_f23.c
+ * re-checks, and the checker runs that verifier on it before answering):
  *   any m   F4 HOLDS (theory/pre_map.c) => F2, F3 HOLD (method "implied-by-F4").
  *           MLP with W_1 v = 0, v != 0 => F2, F3 FAIL ("kernel-w1").
+ *           F3 FAILS when two points x1 != x2 with f affine near each, of
+ *           full-rank Jacobians spanning the same m-flat, share their image
+ *           ("point-overlap"; for m >= 3 found by a deterministic sample
+ *           search, so a miss is UNKNOWN).
  *   m = 1   complete exact decision from the piecewise-affine restriction of
  *           f to R (pieces I_k, f = a_k + s_k t on I_k):
  *           F2 (ii) <=> some s_k != 0. F2 (i) <=> some nonconstant piece I_k
@@ -38,8 +44,24 @@
  *           Piece tables that jump (FC fails): the closures of the piece
  *           images are used, which keeps HOLDS and the F3 answers exact; a
  *           covering then does not decide F2 (i) (UNKNOWN).
- *   m >= 2  UNKNOWN otherwise (exact planar region enumeration is not
- *           implemented yet).
+ *   m = 2   exact region enumeration (theory/plane2d.h): the box [-M, M]^2,
+ *           M a formal large number, refined layer by layer; a cell is split
+ *           by a unit only where the unit takes both strict signs (units
+ *           vanishing on a cell are exact zeros), never by single-flip
+ *           search. With regions R_k, maps f_k = J_k x + c_k:
+ *           no rank-2 region => F2 (ii) and F3 FAIL ("plane-lowrank");
+ *           F3 FAILS <=> two rank-2 regions map onto one affine 2-flat with
+ *             images overlapping in positive area ("point-overlap" at an
+ *             interior point of the overlap), else HOLDS ("plane-disjoint");
+ *           F2 (i) <=> some rank-2 R_k is not covered by the polygons
+ *             Q_{k,k'} = R_k ∩ f_k^-1(f_k'(R_k')) of the rank-2 regions on
+ *             the same flat (other overlaps are segments or points). HOLDS:
+ *             "plane-point" (x* inside R_k with f(x*) outside every other
+ *             region's closed image); FAILS: "plane-cover".
+ *           UNKNOWN when the region cap (F23_2D_MAX_CELLS, budget) or the
+ *           deadline is hit, or when no certifiable point is found (an
+ *           overlap whose interior points all make a moving unit vanish).
+ *   m >= 3  UNKNOWN otherwise.
  *
  * Not used, on purpose: K Cor. H.7 ("ReLU MLP with nondecreasing widths and
  * dim f(R^m) = m => F3"). It is false as stated: h_1(x) = (x, -x), ReLU,
@@ -53,12 +75,30 @@
  *   "kernel-w1" (FAILS, F2 and F3; MLP) w = {"v": [m q], "x": [m q],
  *       "y": [m q], "image": [n q]}: v != 0, W_1 v = 0 exactly, y = x + v,
  *       f(x) = f(y) = image.
+ *   "point-overlap" (FAILS, F3; MLP) w = {"x1": [m q], "x2": [m q],
+ *       "image": [n q]}: x1 != x2, f(x1) = f(x2) = image, every relu/leaky
+ *       pre-activation at x1 and x2 nonzero or zero with zero gradient,
+ *       rank J1 = rank J2 = rank [J1 J2] = m (exact).
  *   "line-constant" (FAILS, F2 and F3; m = 1) w = {"breakpoints": [q..]}.
  *   "line-point" (HOLDS, F2; m = 1) w = {"breakpoints": [q..], "x": q}.
  *   "line-cover" (FAILS, F2; m = 1) w = {"breakpoints": [q..], "cover":
  *       [{"piece": k, "by": [k'..]}..]}: one entry per nonconstant piece.
  *   "line-disjoint" (HOLDS, F3; m = 1) w = {"breakpoints": [q..]}.
  *   "line-overlap" (FAILS, F3; m = 1) w = {"a": [q, q], "b": [q, q]}.
+ *   "plane-lowrank" (FAILS, F2 and F3; m = 2) w = {"cells": [polygon..]}.
+ *   "plane-point" (HOLDS, F2; m = 2) w = {"cells": [..], "x": [q, q]}.
+ *   "plane-cover" (FAILS, F2; m = 2) w = {"cells": [..], "cover":
+ *       [{"cell": k, "by": [k'..]}..]}: one entry per rank-2 cell.
+ *   "plane-disjoint" (HOLDS, F3; m = 2) w = {"cells": [..]}.
+ * A polygon is {"v": [[xa, xb, ya, yb]..], "e": [[p, q, ra, rb]..]}: vertex
+ * k = (xa + xb M, ya + yb M), edge k from vertex k to k+1 on the line
+ * p x + q y + ra + rb M = 0 with the cell on the side >= 0. The verifier
+ * checks each cell (convex, counterclockwise, vertices on their lines),
+ * computes f's affine map on it with a sign check of every unit at every
+ * vertex, and checks that the cells tile [-M, M]^2 for all large M: on
+ * every line, the signed edge chains of the cells minus the box boundary
+ * cancel (then the sum of the cells' indicators has no jump anywhere and
+ * equals the box's). No enumeration is repeated.
  * "breakpoints" T_0 < ... < T_{K-2} cut R into the closed intervals
  * (-inf, T_0], [T_0, T_1], ..., [T_{K-2}, +inf); the verifier checks that f
  * is affine on each (every hidden unit keeps one sign; for tables, each lies
@@ -1278,8 +1318,11 @@ static int decide_plane(idc_pre_result *res, const char *id, const idc_pamap *f,
         ccap = F23_2D_MAX_CELLS;
     cells2 L;
     int capped = 0;
+    (void)idc_plane_oom_take();
     int rc = plane_build(&L, &capped, &q, ccap, deadline);
     idc_qnet_clear(&q);
+    if (idc_plane_oom_take() && rc == IDC_OK)
+        rc = IDC_ENOMEM;
     if (rc != IDC_OK) {
         cells_clear(&L);
         return idc_err_set(err, rc, "%s: 2-D region enumeration failed (%s)", id, idc_status_name(rc));
@@ -1292,8 +1335,11 @@ static int decide_plane(idc_pre_result *res, const char *id, const idc_pamap *f,
         return IDC_OK;
     }
     line_out o = {IDC_UNKNOWN, NULL, NULL, ""};
+    (void)idc_plane_oom_take();
     rc = plane_decide(&o, id, &L, f, hash, deadline);
     cells_clear(&L);
+    if (idc_plane_oom_take() && rc == IDC_OK)
+        rc = IDC_ENOMEM;
     if (rc != IDC_OK) {
         json_decref(o.w);
         return idc_err_set(err, rc, "%s: 2-D analysis failed (%s)", id, idc_status_name(rc));

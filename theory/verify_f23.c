@@ -1208,7 +1208,18 @@ static int v_plane_disjoint(vctx *V, const char *id, const json_t *w)
     return rc;
 }
 
+static int v_f23(vctx *V, const char *id, idc_verdict v, const char *method, const json_t *w);
+
 int idc_v_f23(vctx *V, const char *id, idc_verdict v, const char *method, const json_t *w)
+{
+    (void)idc_plane_oom_take();
+    int rc = v_f23(V, id, v, method, w);
+    if (idc_plane_oom_take())
+        return idc_vfail(V, "%s: out of memory in the planar geometry", id);
+    return rc;
+}
+
+static int v_f23(vctx *V, const char *id, idc_verdict v, const char *method, const json_t *w)
 {
     if (idc_v_need_map(V) != IDC_OK)
         return IDC_EDOM;
