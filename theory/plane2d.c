@@ -479,6 +479,12 @@ void idc_poly_subtract(idc_poly *out, size_t *nout, const idc_poly *P, const idc
     idc_poly_init(&neg);
     idc_poly_set(&cur, P);
     int inside = 1;
+    /* a piece that meets Q in zero area is kept whole, not fragmented */
+    if (!idc_poly_clip(&cur, l, nl)) {
+        idc_poly_set(&out[(*nout)++], P);
+        inside = 0;
+    }
+    idc_poly_set(&cur, P);
     for (size_t k = 0; k < nl && inside; k++) {
         int r = idc_poly_split(&pos, &neg, &cur, l + k);
         if (r < 0) {

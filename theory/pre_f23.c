@@ -1058,6 +1058,43 @@ static slong mat_rank(const fmpq_mat_t A)
     return idc_qmat_rank(A);
 }
 
+/* Tries points strictly inside both the piece Pc and cell k (weighted
+ * vertex averages, nvar variants) whose image no other cell reaches: the
+ * F2 HOLDS certificate. 1 when found (o filled). */
+static int try_point(line_out *o, const cells2 *L, size_t k, const idc_poly *Pc, unsigned nvar)
+{
+    size_t K = L->n;
+    slong n = L->c[k].A->r;
+    fmpq_mat_t u, y;
+    fmpq_mat_init(u, 2, 1);
+    fmpq_mat_init(y, n, 1);
+    int found = 0;
+    for (unsigned var = 0; var < nvar && !found; var++) {
+        idc_poly_interior_q(fmpq_mat_entry(u, 0, 0), fmpq_mat_entry(u, 1, 0), Pc, var);
+        if (!idc_poly_contains_strict_q(&L->c[k].P, fmpq_mat_entry(u, 0, 0), fmpq_mat_entry(u, 1, 0)))
+            continue;
+        fmpq_mat_mul(y, L->c[k].A, u);
+        fmpq_mat_add(y, y, L->c[k].c);
+        int clean = 1;
+        for (size_t k2 = 0; k2 < K && clean; k2++)
+            if (k2 != k && idc_plane_hits(L->c[k2].A, L->c[k2].c, &L->c[k2].P, y))
+                clean = 0;
+        if (clean) {
+            found = 1;
+            o->v = IDC_HOLDS;
+            o->method = "plane-point";
+            o->w = json_pack("{s:o,s:o}", "cells", cells_json(L), "x", idc_cert_json_fmpq_col(u, 0));
+            snprintf(o->reason, sizeof o->reason,
+                     "m = 2: exact enumeration, %zu regions; x* ~ (%.6g, %.6g) inside rank-2 region %zu has "
+                     "f(x*) outside the image of every other region",
+                     K, fmpq_get_d(fmpq_mat_entry(u, 0, 0)), fmpq_get_d(fmpq_mat_entry(u, 1, 0)), k);
+        }
+    }
+    fmpq_mat_clear(u);
+    fmpq_mat_clear(y);
+    return found;
+}
+
 /* F2 (ii) and F3 when no region has rank 2, F3 by pairwise overlaps, F2 (i)
  * by covering. */
 static int plane_decide(line_out *o, const char *id, const cells2 *L, const idc_pamap *f, const char *hash,
@@ -1166,10 +1203,8 @@ static int plane_decide(line_out *o, const char *id, const cells2 *L, const idc_
     } else {
         json_t *cover = json_array();
         size_t pa = 0, np = 0;
-        idc_poly *pcs = NULL, *nxt = NULL;
-        fmpq_t x1, x2;
-        fmpq_init(x1);
-        fmpq_init(x2);
+        idc_poly *pcs = NULL, *nxt = NULL, Qk;
+        idc_poly_init(&Qk);
         for (size_t k = 0; k < K && !found && !expired && rc == IDC_OK; k++) {
             if (rk[k] != 2)
                 continue;
@@ -1190,13 +1225,22 @@ static int plane_decide(line_out *o, const char *id, const cells2 *L, const idc_
                     break;
                 }
             }
+            /* fast path: a point of the cell itself whose image is isolated */
+            if (try_point(o, L, k, &L->c[k].P, 4)) {
+                found = 1;
+                json_decref(by);
+                break;
+            }
             idc_poly_set(&pcs[0], &L->c[k].P);
             for (size_t k2 = 0; k2 < K && np > 0 && rc == IDC_OK; k2++) {
                 if (k2 == k || rk[k2] != 2 ||
                     !idc_plane_flat_map(S, d, L->c[k].A, L->c[k].c, L->c[k2].A, L->c[k2].c))
                     continue;
-                json_array_append_new(by, json_integer((json_int_t)k2));
                 size_t ne = idc_poly_map_lines(lines, &L->c[k2].P, S, d);
+                idc_poly_set(&Qk, &L->c[k].P);
+                if (!idc_poly_clip(&Qk, lines, ne))
+                    continue; /* Q_{k,k2} has empty interior */
+                json_array_append_new(by, json_integer((json_int_t)k2));
                 size_t need = np * ne + 1;
                 if (need > pa) {
                     idc_poly *g1 = realloc(pcs, need * sizeof *g1), *g2 = NULL;
@@ -1236,29 +1280,7 @@ static int plane_decide(line_out *o, const char *id, const cells2 *L, const idc_
             json_decref(by);
             /* an uncovered point whose image no other region reaches */
             for (size_t r = 0; r < np && !found; r++)
-                for (unsigned var = 0; var < 2 * K + 8 && !found; var++) {
-                    idc_poly_interior_q(x1, x2, &pcs[r], var);
-                    if (!idc_poly_contains_strict_q(&L->c[k].P, x1, x2))
-                        continue;
-                    fmpq_set(fmpq_mat_entry(u, 0, 0), x1);
-                    fmpq_set(fmpq_mat_entry(u, 1, 0), x2);
-                    fmpq_mat_mul(y, L->c[k].A, u);
-                    fmpq_mat_add(y, y, L->c[k].c);
-                    int clean = 1;
-                    for (size_t k2 = 0; k2 < K && clean; k2++)
-                        if (k2 != k && idc_plane_hits(L->c[k2].A, L->c[k2].c, &L->c[k2].P, y))
-                            clean = 0;
-                    if (clean) {
-                        found = 1;
-                        o->v = IDC_HOLDS;
-                        o->method = "plane-point";
-                        o->w = json_pack("{s:o,s:o}", "cells", cells_json(L), "x", idc_cert_json_fmpq_col(u, 0));
-                        snprintf(o->reason, sizeof o->reason,
-                                 "m = 2: exact enumeration, %zu regions; x* ~ (%.6g, %.6g) inside rank-2 region "
-                                 "%zu has f(x*) outside the image of every other region",
-                                 K, fmpq_get_d(x1), fmpq_get_d(x2), k);
-                    }
-                }
+                found = try_point(o, L, k, &pcs[r], 16);
             if (!found) {
                 rc = IDC_EUNABLE;
                 break;
@@ -1270,8 +1292,7 @@ static int plane_decide(line_out *o, const char *id, const cells2 *L, const idc_
         }
         free(pcs);
         free(nxt);
-        fmpq_clear(x1);
-        fmpq_clear(x2);
+        idc_poly_clear(&Qk);
         if (rc == IDC_EUNABLE) {
             rc = IDC_OK;
             snprintf(o->reason, sizeof o->reason,
