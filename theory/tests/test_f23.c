@@ -7,6 +7,7 @@
  * every certificate through the verifier, tamper tests, budgets, errors. */
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "numeric/rng.h"
 #include "numeric/tests/testutil.h"
@@ -803,6 +804,39 @@ START_TEST(test_2d_tamper)
 }
 END_TEST
 
+/* Timings of the 2-D analysis on random ReLU nets 2 -> w -> w -> 3 (printed). */
+START_TEST(test_2d_timing)
+{
+    for (int seed = 1; seed <= 3; seed++) {
+        idc_pamap f;
+        size_t w[4] = {2, 6, 6, 3};
+        mlp(&f, 3, w);
+        idc_rng s = idc_rng_stream((uint64_t)seed, 0, IDC_PURPOSE_GENERATOR);
+        uint64_t k = 0;
+        for (size_t i = 0; i < f.nlayers; i++) {
+            idc_layer *l = &f.layers[i];
+            idc_rng_normal_fill(l->W, l->in * l->out, s, k);
+            k += 1000;
+            idc_rng_normal_fill(l->b, l->out, s, k);
+            k += 1000;
+            l->act = i + 1 < f.nlayers ? IDC_ACT_RELU : IDC_ACT_IDENTITY;
+            l->slope = 0;
+        }
+        for (int q = 0; q < 2; q++) {
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            idc_verdict v = run(q ? "F3" : "F2", &f, 0, NULL, "2-D timing", NULL);
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            fprintf(stderr, "F2/F3 2-D ReLU 2-6-6-3 seed %d %s: %s in %.3f s (checker + self-verification + verify)\n",
+                    seed, q ? "F3" : "F2", idc_verdict_name(v),
+                    (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+            ck_assert(v != IDC_UNKNOWN);
+        }
+        idc_pamap_clear(&f);
+    }
+}
+END_TEST
+
 START_TEST(test_budget_and_errors)
 {
     idc_pamap f;
@@ -841,6 +875,7 @@ int main(void)
         {"test_tamper", test_tamper},
         {"test_2d_two_ways", test_2d_two_ways},
         {"test_2d_tamper", test_2d_tamper},
+        {"test_2d_timing", test_2d_timing},
         {"test_budget_and_errors", test_budget_and_errors},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 60);
