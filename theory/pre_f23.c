@@ -1134,10 +1134,16 @@ static int plane_decide(line_out *o, const char *id, const cells2 *L, const idc_
         if (L->c[k].P.n > maxe)
             maxe = L->c[k].P.n;
     idc_pline *lines = idc_calloc(maxe, sizeof *lines);
+    if (lines == NULL) {
+        maxe = 0;
+        rc = IDC_ENOMEM;
+    }
     for (size_t e = 0; e < maxe; e++)
         idc_pline_init(lines + e);
     int expired = 0, found = 0;
-    if (strcmp(id, "F3") == 0) {
+    if (rc != IDC_OK) {
+        /* out of memory: no decision */
+    } else if (strcmp(id, "F3") == 0) {
         int uncertified = 0;
         idc_poly Q;
         idc_poly_init(&Q);

@@ -1103,6 +1103,11 @@ static int v_plane_cover(vctx *V, const char *id, const json_t *w)
     for (size_t k = 0; k < G.K; k++)
         maxe = G.P[k].n > maxe ? G.P[k].n : maxe;
     idc_pline *lines = calloc(maxe + 1, sizeof *lines);
+    if (lines == NULL) {
+        maxe = 0;
+        if (rc == IDC_OK)
+            rc = idc_vfail(V, "%s: out of memory", id);
+    }
     for (size_t t = 0; t < maxe; t++)
         idc_pline_init(lines + t);
     for (size_t k = 0; k < G.K && rc == IDC_OK; k++) {
@@ -1121,6 +1126,12 @@ static int v_plane_cover(vctx *V, const char *id, const json_t *w)
         }
         size_t np = 1, pa = 1;
         idc_poly *pcs = calloc(1, sizeof *pcs), *nxt = calloc(1, sizeof *nxt);
+        if (pcs == NULL || nxt == NULL) {
+            free(pcs);
+            free(nxt);
+            rc = idc_vfail(V, "%s: out of memory", id);
+            break;
+        }
         idc_poly_set(&pcs[0], &G.P[k]);
         for (size_t r = 0; r < json_array_size(by) && rc == IDC_OK && np > 0; r++) {
             json_t *jk = json_array_get(by, r);
@@ -1133,8 +1144,16 @@ static int v_plane_cover(vctx *V, const char *id, const json_t *w)
             }
             size_t ne = idc_poly_map_lines(lines, &G.P[k2], S, d), need = np * ne + 1;
             if (need > pa) {
-                pcs = realloc(pcs, need * sizeof *pcs);
-                nxt = realloc(nxt, need * sizeof *nxt);
+                idc_poly *g1 = realloc(pcs, need * sizeof *pcs);
+                if (g1 != NULL)
+                    pcs = g1;
+                idc_poly *g2 = g1 == NULL ? NULL : realloc(nxt, need * sizeof *nxt);
+                if (g2 != NULL)
+                    nxt = g2;
+                if (g1 == NULL || g2 == NULL) {
+                    rc = idc_vfail(V, "%s: out of memory", id);
+                    break;
+                }
                 for (size_t t = pa; t < need; t++) {
                     idc_poly_init(&pcs[t]);
                     idc_poly_init(&nxt[t]);
@@ -1185,6 +1204,11 @@ static int v_plane_disjoint(vctx *V, const char *id, const json_t *w)
     if (rc == IDC_OK && !any2)
         rc = idc_vfail(V, "%s: no cell has rank 2", id);
     idc_pline *lines = calloc(maxe + 1, sizeof *lines);
+    if (lines == NULL) {
+        maxe = 0;
+        if (rc == IDC_OK)
+            rc = idc_vfail(V, "%s: out of memory", id);
+    }
     for (size_t t = 0; t < maxe; t++)
         idc_pline_init(lines + t);
     idc_poly Q;
