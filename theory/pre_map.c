@@ -21,6 +21,7 @@
 #include "numeric/qmat.h"
 #include "numeric/rng.h"
 #include "theory/cert.h"
+#include "theory/map1d.h"
 #include "theory/precond.h"
 
 #define SRC_DIM "K Rem. 3.6 (m <= n)"
@@ -72,7 +73,7 @@ static int decide(idc_pre_result *res, const char *id, idc_verdict v, const char
 }
 
 /* Checks that f is a well-formed map (sizes, finite numbers). */
-static int map_validate(const idc_pamap *f, idc_err *err)
+int idc_map_validate(const idc_pamap *f, idc_err *err)
 {
     if (f->kind == IDC_MAP_PWL1) {
         if (f->npieces == 0 || f->slopes == NULL || f->intercepts == NULL ||
@@ -160,7 +161,7 @@ int idc_pre_f1(idc_pre_result *res, const idc_pamap *f, const char *hash, const 
                idc_err *err)
 {
     (void)budget;
-    int rc = map_validate(f, err);
+    int rc = idc_map_validate(f, err);
     if (rc != IDC_OK)
         return rc;
     json_t *acts = json_array();
@@ -192,7 +193,7 @@ int idc_pre_fc(idc_pre_result *res, const idc_pamap *f, const char *hash, const 
                idc_err *err)
 {
     (void)budget;
-    int rc = map_validate(f, err);
+    int rc = idc_map_validate(f, err);
     if (rc != IDC_OK)
         return rc;
     if (f->kind == IDC_MAP_MLP)
@@ -265,7 +266,7 @@ static void pwl1_domain(int *lo_inf, int *hi_inf, fmpq_t lo, fmpq_t hi, const id
 /* A point strictly inside (lo, hi) or at a closed end: used to pick
  * witnesses. Picks the midpoint of finite intervals, an end -/+ 1 for
  * half-lines, 0 for the line. */
-static void pick_inside(fmpq_t out, int lo_inf, int hi_inf, const fmpq_t lo, const fmpq_t hi)
+void idc_pick_inside(fmpq_t out, int lo_inf, int hi_inf, const fmpq_t lo, const fmpq_t hi)
 {
     if (lo_inf && hi_inf)
         fmpq_zero(out);
@@ -348,7 +349,7 @@ static int f4_pwl1(idc_pre_result *res, const idc_pamap *f, const char *hash, id
         idc_dq_fmpq_set_finite_d(c, f->intercepts[p]);
         if (fmpq_is_zero(s)) {
             /* constant piece: two distinct points of its domain */
-            pick_inside(x, dlo_inf, dhi_inf, dlo, dhi);
+            idc_pick_inside(x, dlo_inf, dhi_inf, dlo, dhi);
             if (dlo_inf)
                 fmpq_sub_si(y, x, 1);
             else
@@ -414,7 +415,7 @@ static int f4_pwl1(idc_pre_result *res, const idc_pamap *f, const char *hash, id
             else {
                 fmpq_t z;
                 fmpq_init(z);
-                pick_inside(img, lo_inf, hi_inf, lo_inf ? z : B->lo, hi_inf ? z : hi);
+                idc_pick_inside(img, lo_inf, hi_inf, lo_inf ? z : B->lo, hi_inf ? z : hi);
                 fmpq_clear(z);
             }
             /* preimages in the two pieces */
@@ -474,14 +475,8 @@ done:
 
 /* ---- exact MLP ---------------------------------------------------------------- */
 
-typedef struct {
-    size_t L, m, n;
-    fmpq_mat_struct *W, *b;
-    fmpq *a;     /* value on the nonpositive branch: identity 1, relu 0, leaky slope */
-    int *nonlin; /* 1 unless the activation is the identity map */
-} qnet;
 
-static void qnet_clear(qnet *q)
+void idc_qnet_clear(idc_qnet *q)
 {
     for (size_t i = 0; i < q->L; i++) {
         fmpq_mat_clear(q->W + i);
@@ -495,7 +490,7 @@ static void qnet_clear(qnet *q)
     memset(q, 0, sizeof *q);
 }
 
-static int qnet_init(qnet *q, const idc_pamap *f)
+int idc_qnet_init(idc_qnet *q, const idc_pamap *f)
 {
     memset(q, 0, sizeof *q);
     size_t L = f->nlayers;
@@ -531,7 +526,7 @@ static int qnet_init(qnet *q, const idc_pamap *f)
 
 /* y (n x 1) = f(x) exactly; z (optional, L matrices out_i x 1) receives the
  * pre-activations. */
-static void qnet_eval(fmpq_mat_t y, fmpq_mat_struct *z, const qnet *q, const fmpq_mat_t x)
+void idc_qnet_eval(fmpq_mat_t y, fmpq_mat_struct *z, const idc_qnet *q, const fmpq_mat_t x)
 {
     fmpq_mat_t cur;
     fmpq_mat_init_set(cur, x);
@@ -554,14 +549,14 @@ static void qnet_eval(fmpq_mat_t y, fmpq_mat_struct *z, const qnet *q, const fmp
 
 /* Builds a collision certificate for x != y after checking f(x) = f(y)
  * exactly. *ok = 0 (and no witness) if they do not collide. */
-static int collision_witness(json_t **w, int *ok, const qnet *q, const fmpq_mat_t x, const fmpq_mat_t y,
+static int collision_witness(json_t **w, int *ok, const idc_qnet *q, const fmpq_mat_t x, const fmpq_mat_t y,
                              const char *how)
 {
     fmpq_mat_t fx, fy;
     fmpq_mat_init(fx, (slong)q->n, 1);
     fmpq_mat_init(fy, (slong)q->n, 1);
-    qnet_eval(fx, NULL, q, x);
-    qnet_eval(fy, NULL, q, y);
+    idc_qnet_eval(fx, NULL, q, x);
+    idc_qnet_eval(fy, NULL, q, y);
     *ok = fmpq_mat_equal(fx, fy) && !fmpq_mat_equal(x, y);
     *w = NULL;
     if (*ok)
@@ -577,7 +572,7 @@ static int collision_witness(json_t **w, int *ok, const qnet *q, const fmpq_mat_
 /* At the point x: if every nonlinear pre-activation that moves along the
  * kernel direction v of the region's Jacobian is nonzero, y = x + 2^-e v
  * stays in the region and f(y) = f(x). *found = 1 with the witness. */
-static int local_kernel_at(json_t **w, int *found, const qnet *q, const fmpq_mat_t x)
+static int local_kernel_at(json_t **w, int *found, const idc_qnet *q, const fmpq_mat_t x)
 {
     size_t L = q->L;
     slong m = (slong)q->m;
@@ -590,7 +585,7 @@ static int local_kernel_at(json_t **w, int *found, const qnet *q, const fmpq_mat
         fmpq_mat_init(z + i, q->W[i].r, 1);
     fmpq_mat_t y0, J, v, d;
     fmpq_mat_init(y0, (slong)q->n, 1);
-    qnet_eval(y0, z, q, x);
+    idc_qnet_eval(y0, z, q, x);
     /* Jacobian of the region: T_i = D_i W_i T_{i-1}, T_0 = I */
     fmpq_mat_init(J, m, m);
     fmpq_mat_one(J);
@@ -678,7 +673,7 @@ static int local_kernel_at(json_t **w, int *found, const qnet *q, const fmpq_mat
     return rc;
 }
 
-static int local_kernel_search(json_t **w, int *found, const qnet *q, double deadline)
+static int local_kernel_search(json_t **w, int *found, const idc_qnet *q, double deadline)
 {
     idc_rng s = idc_rng_stream(F4_SEARCH_SEED, 0, IDC_PURPOSE_SEARCH);
     slong m = (slong)q->m;
@@ -705,20 +700,7 @@ static int local_kernel_search(json_t **w, int *found, const qnet *q, double dea
 
 /* ---- F4 for m = 1: exact analysis of the whole line ---------------------------- */
 
-/* The net restricted to R as pieces: breakpoints t_0 < ... < t_{P-2}; piece
- * p covers [t_{p-1}, t_p] (unbounded at the ends) where the current layer's
- * output is alpha_p + beta_p t. */
-typedef struct {
-    fmpq_mat_t al, be;
-} piece;
-
-typedef struct {
-    size_t P, cap;
-    piece *pc;
-    fmpq *t; /* P - 1 breakpoints */
-} line1d;
-
-static void line_clear(line1d *ln)
+void idc_line_clear(idc_line1d *ln)
 {
     for (size_t p = 0; p < ln->P; p++) {
         fmpq_mat_clear(ln->pc[p].al);
@@ -731,11 +713,11 @@ static void line_clear(line1d *ln)
 }
 
 /* Interior point of piece p. */
-static void line_inside(fmpq_t out, const line1d *ln, size_t p)
+void idc_line_inside(fmpq_t out, const idc_line1d *ln, size_t p)
 {
     fmpq_t z;
     fmpq_init(z);
-    pick_inside(out, p == 0, p + 1 == ln->P, p == 0 ? z : ln->t + p - 1, p + 1 == ln->P ? z : ln->t + p);
+    idc_pick_inside(out, p == 0, p + 1 == ln->P, p == 0 ? z : ln->t + p - 1, p + 1 == ln->P ? z : ln->t + p);
     fmpq_clear(z);
 }
 
@@ -745,7 +727,7 @@ static int cmp_fmpq(const void *a, const void *b)
 }
 
 /* Runs the layers over the line. *capped = 1 when the piece cap was hit. */
-static int line_build(line1d *ln, int *capped, const qnet *q, size_t cap, double deadline)
+int idc_line_build(idc_line1d *ln, int *capped, const idc_qnet *q, size_t cap, double deadline)
 {
     memset(ln, 0, sizeof *ln);
     *capped = 0;
@@ -768,7 +750,7 @@ static int line_build(line1d *ln, int *capped, const qnet *q, size_t cap, double
             *capped = 1;
             break;
         }
-        line1d nl;
+        idc_line1d nl;
         memset(&nl, 0, sizeof nl);
         nl.pc = idc_calloc(maxnew, sizeof *nl.pc);
         if (nl.pc == NULL) {
@@ -807,8 +789,8 @@ static int line_build(line1d *ln, int *capped, const qnet *q, size_t cap, double
                 int slo_inf = (k == 0) ? lo_inf : 0, shi_inf = (k == nu) ? hi_inf : 0;
                 const fmpq *slo = k == 0 ? (lo_inf ? NULL : ln->t + p - 1) : roots + k - 1;
                 const fmpq *shi = k == nu ? (hi_inf ? NULL : ln->t + p) : roots + k;
-                pick_inside(c, slo_inf, shi_inf, slo != NULL ? slo : val, shi != NULL ? shi : val);
-                piece *np = &nl.pc[nl.P];
+                idc_pick_inside(c, slo_inf, shi_inf, slo != NULL ? slo : val, shi != NULL ? shi : val);
+                idc_line_piece *np = &nl.pc[nl.P];
                 fmpq_mat_init_set(np->al, pa);
                 fmpq_mat_init_set(np->be, pb);
                 for (slong u = 0; u < w; u++) {
@@ -833,7 +815,7 @@ static int line_build(line1d *ln, int *capped, const qnet *q, size_t cap, double
             fmpq_swap(tt + k, nl.t + k);
         _fmpq_vec_clear(nl.t, (slong)(maxnew - 1));
         nl.t = tt;
-        line_clear(ln);
+        idc_line_clear(ln);
         *ln = nl;
     }
     fmpq_clear(c);
@@ -841,8 +823,28 @@ static int line_build(line1d *ln, int *capped, const qnet *q, size_t cap, double
     return rc;
 }
 
+int idc_line_from_pwl1(idc_line1d *ln, const idc_pamap *f)
+{
+    memset(ln, 0, sizeof *ln);
+    size_t P = f->npieces;
+    ln->pc = idc_calloc(P, sizeof *ln->pc);
+    if (ln->pc == NULL)
+        return IDC_ENOMEM;
+    ln->t = P > 1 ? _fmpq_vec_init((slong)(P - 1)) : NULL;
+    ln->P = P;
+    for (size_t p = 0; p < P; p++) {
+        fmpq_mat_init(ln->pc[p].al, 1, 1);
+        fmpq_mat_init(ln->pc[p].be, 1, 1);
+        idc_dq_fmpq_set_finite_d(fmpq_mat_entry(ln->pc[p].al, 0, 0), f->intercepts[p]);
+        idc_dq_fmpq_set_finite_d(fmpq_mat_entry(ln->pc[p].be, 0, 0), f->slopes[p]);
+        if (p + 1 < P)
+            idc_dq_fmpq_set_finite_d(ln->t + p, f->breaks[p]);
+    }
+    return IDC_OK;
+}
+
 /* Is t in the closed piece p? */
-static int line_contains(const line1d *ln, size_t p, const fmpq_t t)
+int idc_line_contains(const idc_line1d *ln, size_t p, const fmpq_t t)
 {
     if (p > 0 && fmpq_cmp(t, ln->t + p - 1) < 0)
         return 0;
@@ -853,9 +855,9 @@ static int line_contains(const line1d *ln, size_t p, const fmpq_t t)
 
 /* Looks for t in piece p, s in piece q, t != s with the same image.
  * Both betas are nonzero. Returns 1 with (t, s) set. */
-static int pair_collision(fmpq_t t, fmpq_t s, const line1d *ln, size_t p, size_t q)
+static int pair_collision(fmpq_t t, fmpq_t s, const idc_line1d *ln, size_t p, size_t q)
 {
-    const piece *A = &ln->pc[p], *B = &ln->pc[q];
+    const idc_line_piece *A = &ln->pc[p], *B = &ln->pc[q];
     slong n = A->al->r;
     fmpq_t det, x, y, c, lam;
     fmpq_init(det);
@@ -901,7 +903,7 @@ static int pair_collision(fmpq_t t, fmpq_t s, const line1d *ln, size_t p, size_t
         fmpq_div(s, s, det);
         fmpq_clear(r1);
         fmpq_clear(r2);
-        hit = !fmpq_equal(t, s) && line_contains(ln, p, t) && line_contains(ln, q, s);
+        hit = !fmpq_equal(t, s) && idc_line_contains(ln, p, t) && idc_line_contains(ln, q, s);
         for (slong i = 0; i < n && hit; i++) {
             fmpq_mul(x, fmpq_mat_entry(A->be, i, 0), t);
             fmpq_add(x, x, fmpq_mat_entry(A->al, i, 0));
@@ -970,7 +972,7 @@ static int pair_collision(fmpq_t t, fmpq_t s, const line1d *ln, size_t p, size_t
                     nonempty = 0; /* same parametrisation: t = s always */
                 }
                 if (nonempty) {
-                    pick_inside(s, lo_inf, hi_inf, lo, hi);
+                    idc_pick_inside(s, lo_inf, hi_inf, lo, hi);
                     if (has_bad && fmpq_equal(s, bad)) {
                         /* move away from the bad point inside the interval */
                         if (!lo_inf && !hi_inf && fmpq_equal(lo, hi))
@@ -985,7 +987,7 @@ static int pair_collision(fmpq_t t, fmpq_t s, const line1d *ln, size_t p, size_t
                     if (nonempty) {
                         fmpq_mul(t, c, s);
                         fmpq_add(t, t, lam);
-                        hit = !fmpq_equal(t, s) && line_contains(ln, p, t) && line_contains(ln, q, s);
+                        hit = !fmpq_equal(t, s) && idc_line_contains(ln, p, t) && idc_line_contains(ln, q, s);
                     }
                 }
                 fmpq_clear(bad);
@@ -1007,7 +1009,7 @@ static int pair_collision(fmpq_t t, fmpq_t s, const line1d *ln, size_t p, size_t
 /* Tries a linear functional l with l . beta_p of one strict sign on every
  * piece (then l o f is strictly monotone and f injective). Candidates: the
  * coordinates, then the sum of the beta_p / ||beta_p||_1. */
-static int find_monotone(fmpq_mat_t l, int *dir, const line1d *ln)
+static int find_monotone(fmpq_mat_t l, int *dir, const idc_line1d *ln)
 {
     slong n = ln->pc[0].be->r;
     fmpq_t dot, t, nrm;
@@ -1057,21 +1059,21 @@ static int find_monotone(fmpq_mat_t l, int *dir, const line1d *ln)
 
 /* m = 1: exact analysis. *v = HOLDS (monotone certificate), FAILS
  * (collision) or UNKNOWN (caps; *w NULL). */
-static int f4_line(idc_verdict *v, json_t **w, const char **method, char *reason, size_t rlen, const qnet *q,
+static int f4_line(idc_verdict *v, json_t **w, const char **method, char *reason, size_t rlen, const idc_qnet *q,
                    size_t cap, double deadline)
 {
     *v = IDC_UNKNOWN;
     *w = NULL;
-    line1d ln;
+    idc_line1d ln;
     int capped = 0;
     size_t pcap = cap / (2 * q->n + 2);
     if (pcap > F4_1D_MAX_PIECES)
         pcap = F4_1D_MAX_PIECES;
-    int rc = line_build(&ln, &capped, q, pcap, deadline);
+    int rc = idc_line_build(&ln, &capped, q, pcap, deadline);
     if (rc != IDC_OK || capped) {
         if (capped)
             snprintf(reason, rlen, "1-D analysis stopped at the piece/time budget");
-        line_clear(&ln);
+        idc_line_clear(&ln);
         return rc;
     }
     fmpq_mat_t x, y;
@@ -1082,7 +1084,7 @@ static int f4_line(idc_verdict *v, json_t **w, const char **method, char *reason
     /* constant pieces */
     for (size_t p = 0; p < ln.P && !found && rc == IDC_OK; p++)
         if (fmpq_mat_is_zero(ln.pc[p].be)) {
-            line_inside(xt, &ln, p);
+            idc_line_inside(xt, &ln, p);
             if (p == 0)
                 fmpq_sub_si(yt, xt, 1);
             else
@@ -1150,7 +1152,7 @@ static int f4_line(idc_verdict *v, json_t **w, const char **method, char *reason
     }
     fmpq_mat_clear(x);
     fmpq_mat_clear(y);
-    line_clear(&ln);
+    idc_line_clear(&ln);
     return rc;
 }
 
@@ -1244,8 +1246,8 @@ static int f4_mlp(idc_pre_result *res, const idc_pamap *f, const char *hash, con
     }
     json_decref(layers);
     /* counter-witnesses, on the exact network */
-    qnet q;
-    if (qnet_init(&q, f) != IDC_OK)
+    idc_qnet q;
+    if (idc_qnet_init(&q, f) != IDC_OK)
         return nomem(err);
     json_t *w = NULL;
     int found = 0;
@@ -1267,7 +1269,7 @@ static int f4_mlp(idc_pre_result *res, const idc_pamap *f, const char *hash, con
         }
         fmpz_mat_clear(vz);
         if (found) {
-            qnet_clear(&q);
+            idc_qnet_clear(&q);
             char reason[IDC_PRE_REASON_LEN];
             snprintf(reason, sizeof reason, "W_1 has a nonzero kernel vector v: f(0) = f(v) exactly");
             return decide(res, "F4", IDC_FAILS, hash, "collision", SRC_F4, w, reason, err);
@@ -1280,7 +1282,7 @@ static int f4_mlp(idc_pre_result *res, const idc_pamap *f, const char *hash, con
         char r1[IDC_PRE_REASON_LEN] = "";
         rc = f4_line(&v1, &w, &method, r1, sizeof r1, &q, cap, deadline);
         if (rc == IDC_OK && v1 != IDC_UNKNOWN) {
-            qnet_clear(&q);
+            idc_qnet_clear(&q);
             return decide_checked(res, "F4", v1, hash, method, SRC_F4, w, r1, v1 == IDC_HOLDS ? f : NULL,
                                   err);
         }
@@ -1289,7 +1291,7 @@ static int f4_mlp(idc_pre_result *res, const idc_pamap *f, const char *hash, con
     if (rc == IDC_OK && q.m > 1) {
         rc = local_kernel_search(&w, &found, &q, deadline);
         if (rc == IDC_OK && found) {
-            qnet_clear(&q);
+            idc_qnet_clear(&q);
             return decide(res, "F4", IDC_FAILS, hash, "collision", SRC_F4, w,
                           "a linear region's Jacobian has a kernel vector v at an interior point x: f(x) = "
                           "f(x + eps v)",
@@ -1297,7 +1299,7 @@ static int f4_mlp(idc_pre_result *res, const idc_pamap *f, const char *hash, con
         }
         snprintf(reason, sizeof reason, "%.200s; no collision found by the witness search", why);
     }
-    qnet_clear(&q);
+    idc_qnet_clear(&q);
     if (rc != IDC_OK)
         return idc_err_set(err, rc, "F4: witness search failed (%s)", idc_status_name(rc));
     idc_pre_result_set(res, "F4", IDC_UNKNOWN, NULL, "sufficient condition not met: %s", reason);
@@ -1307,7 +1309,7 @@ static int f4_mlp(idc_pre_result *res, const idc_pamap *f, const char *hash, con
 int idc_pre_f4(idc_pre_result *res, const idc_pamap *f, const char *hash, const idc_budget *budget,
                idc_err *err)
 {
-    int rc = map_validate(f, err);
+    int rc = idc_map_validate(f, err);
     if (rc != IDC_OK)
         return rc;
     if (f->kind == IDC_MAP_PWL1)
