@@ -187,13 +187,22 @@ int idc_pre_f4(idc_pre_result *res, const idc_pamap *f, const char *hash, const 
 /* F2 / F3 through F4 (THEORY.md §3: for piecewise-affine f, F4 => F3 => F2).
  * HOLDS when F4 HOLDS, with certificate method "implied-by-F4" whose witness
  * {"F4": F4 certificate} is re-verified; otherwise UNKNOWN (F4 failing does
- * not decide the weaker properties; their exact deciders come with the
- * certification issue). id is "F2" or "F3". */
+ * not decide the weaker properties; the exact deciders are in
+ * idc_pre_f23). id is "F2" or "F3". */
 int idc_pre_implied_by_f4(idc_pre_result *res, const char *id, const idc_pamap *f, const char *hash,
                           const idc_budget *budget, idc_err *err) __attribute__((warn_unused_result));
 
-/* F2 / F3 decided (theory/pre_f23.c): see that file for the methods. id is
- * "F2" or "F3". */
+/* F2 / F3 (K Def. 3.2; theory/pre_f23.c documents the readings and every
+ * certificate). F2 (i) is read with x0 in f(R^m); "measure" in F2 (ii) and F3
+ * is the Hausdorff measure of dimension dim f(R^m) (counting measure when f
+ * is constant). Any m: F4 HOLDS => HOLDS ("implied-by-F4"); W_1 v = 0, v != 0
+ * => FAILS ("kernel-w1"); F3 FAILS on two full-rank regions covering an open
+ * piece of one m-flat twice ("point-overlap"). m = 1: decided exactly
+ * ("line-*"). m = 2: decided exactly by layer-wise region enumeration with a
+ * symbolic bounding box ("plane-*"), the region list checked by the verifier
+ * through a tiling identity. UNKNOWN otherwise (m >= 3, region/piece caps,
+ * deadline). K Cor. H.7 is not used: it is false as stated (see pre_f23.c).
+ * id is "F2" or "F3"; IDC_EINVAL for another id or a malformed map. */
 int idc_pre_f23(idc_pre_result *res, const char *id, const idc_pamap *f, const char *hash,
                 const idc_budget *budget, idc_err *err) __attribute__((warn_unused_result));
 

@@ -154,7 +154,8 @@ START_TEST(test_discard_when_precondition_not_holds)
 {
     idc_k39a_params p;
     tiny(&p);
-    p.gen.slope = 0.0; /* ReLU hidden layer: H.9 does not apply, F2 is UNKNOWN */
+    p.gen.slope = 0.0; /* ReLU hidden layer: H.9 does not apply; m = 3: F2 is UNKNOWN */
+    p.gen.m = 3;
     p.gen.n = 3;
     idc_prop_summary s;
     json_t *a = run(&p, 1, 0, 2, 2, &s, NULL);
