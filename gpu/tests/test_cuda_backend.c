@@ -40,6 +40,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "gpu/cuda.h"
 #include "gpu/launch.h"
@@ -705,20 +708,73 @@ START_TEST(test_stage1_train)
 }
 END_TEST
 
+/* Writes "<device count> <device name or reason>" to fd. */
+static void probe(int fd)
+{
+    idc_err why = {{0}};
+    char line[IDC_ERR_LEN + 300];
+    int n = idc_gpu_device_count(&why);
+    const idc_backend *be = n > 0 ? idc_backend_cuda(IDC_DTYPE_F32, &why) : NULL;
+    snprintf(line, sizeof line, "%d %s", be != NULL ? n : 0,
+             be != NULL ? idc_gpu_device_name(be) : why.msg);
+    ssize_t w = write(fd, line, strlen(line));
+    (void)w;
+}
+
+/* Probes for a device. Under Check's fork mode the probe runs in a child
+ * process: a CUDA context does not survive fork(), so the parent, which
+ * forks every test, must never initialise CUDA. */
+static int device_present(char *msg, size_t len)
+{
+    int fd[2];
+    const char *ck = getenv("CK_FORK");
+    if ((ck != NULL && strcmp(ck, "no") == 0) || pipe(fd) != 0) {
+        FILE *f = tmpfile();
+        if (f == NULL)
+            return 0;
+        probe(fileno(f));
+        rewind(f);
+        size_t k = fread(msg, 1, len - 1, f);
+        msg[k] = '\0';
+        fclose(f);
+    } else {
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(fd[0]);
+            probe(fd[1]);
+            _exit(0);
+        }
+        close(fd[1]);
+        size_t k = 0;
+        ssize_t r;
+        while (k + 1 < len && (r = read(fd[0], msg + k, len - 1 - k)) > 0)
+            k += (size_t)r;
+        msg[k] = '\0';
+        close(fd[0]);
+        if (pid > 0)
+            waitpid(pid, NULL, 0);
+    }
+    int n = atoi(msg);
+    char *sp = strchr(msg, ' ');
+    if (sp != NULL)
+        memmove(msg, sp + 1, strlen(sp + 1) + 1);
+    return n > 0;
+}
+
 int main(void)
 {
     g_seed = idc_test_seed(DEFAULT_SEED);
     const char *fake = getenv("IDC_GPU_TEST_FAKE");
     g_fake = fake != NULL && strcmp(fake, "1") == 0;
-    idc_err why = {{0}};
-    if (!g_fake && idc_gpu_device_count(&why) == 0) {
-        printf("SKIPPED: no CUDA device (%s)\n", why.msg);
+    char msg[IDC_ERR_LEN + 300] = "";
+    if (!g_fake && !device_present(msg, sizeof msg)) {
+        printf("SKIPPED: no CUDA device (%s)\n", msg[0] != '\0' ? msg : "probe failed");
         return 0;
     }
     if (g_fake)
         printf("IDC_GPU_TEST_FAKE=1: the CPU backend stands in for the device\n");
     else
-        printf("device: %s\n", idc_gpu_device_name(dev(IDC_DTYPE_F32)));
+        printf("device: %s\n", msg);
     Suite *s = suite_create("cuda_backend");
     const idc_test_case cases[] = {
         {"transfers", test_transfers},       {"gather_bias_leaky", test_gather_bias_leaky},
