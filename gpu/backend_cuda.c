@@ -447,8 +447,11 @@ int idc_gpu_device_count(idc_err *err)
     cudaError_t e = cudaGetDeviceCount(&n);
     if (e != cudaSuccess) {
         (void)cudaGetLastError();
-        idc_err_set(err, IDC_EUNABLE, "no CUDA device: cudaGetDeviceCount: %s (%s)",
-                    cudaGetErrorName(e), cudaGetErrorString(e));
+        const char *hint = e == cudaErrorInsufficientDriver || e == cudaErrorNoDevice
+                               ? "; is an NVIDIA driver and GPU present?"
+                               : "";
+        idc_err_set(err, IDC_EUNABLE, "no CUDA device: cudaGetDeviceCount: %s (%s%s)",
+                    cudaGetErrorName(e), cudaGetErrorString(e), hint);
         return 0;
     }
     if (n <= 0) {
