@@ -51,7 +51,7 @@ int idc_backend_select(const idc_backend **out, idc_device dev, idc_dtype dt, ch
         return IDC_OK;
     }
     if (dev == IDC_DEVICE_CUDA)
-        return idc_err_set(err, IDC_EUNABLE, "--device cuda: %s", why.msg);
+        return idc_err_set(err, IDC_EINVAL, "--device cuda: %s", why.msg);
     *out = idc_backend_cpu(dt);
     if (note != NULL && note_len > 0)
         snprintf(note, note_len, "--device auto: using cpu (cuda unavailable: %s)", why.msg);

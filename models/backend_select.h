@@ -26,9 +26,9 @@ const char *idc_device_name(idc_device d);
 /* Sets *out to the backend for dev and scalar type dt. note (may be NULL;
  * note_len bytes) receives "" or, when auto falls back to the CPU, one
  * line such as "--device auto: using cpu (cuda unavailable: built without
- * CUDA ...)" for the caller to show. IDC_EUNABLE with the reason in err
- * when dev is cuda and CUDA is unavailable (*out = NULL); IDC_EINVAL for
- * an unknown dev. Cost: the first cuda or auto call initialises the CUDA
+ * CUDA ...)" for the caller to show. IDC_EINVAL (a usage error for the
+ * CLI) with the reason in err when dev is cuda and CUDA is unavailable
+ * (*out = NULL), and for an unknown dev. Cost: the first cuda or auto call initialises the CUDA
  * runtime (about a second with a device). */
 int idc_backend_select(const idc_backend **out, idc_device dev, idc_dtype dt, char *note,
                        size_t note_len, idc_err *err);

@@ -329,7 +329,7 @@ START_TEST(test_select)
             ck_assert_ptr_nonnull(strstr(note, "no CUDA device"));
         ck_assert_int_eq(idc_backend_select(&be, IDC_DEVICE_CUDA, IDC_DTYPE_F32, note,
                                             sizeof note, &err),
-                         IDC_EUNABLE);
+                         IDC_EINVAL);
         ck_assert_ptr_null(be);
         ck_assert_ptr_nonnull(strstr(err.msg, "--device cuda: "));
         ck_assert_ptr_null(idc_backend_cuda(IDC_DTYPE_F32, &err));
