@@ -574,17 +574,28 @@ void idc_gpu_backend_free(idc_backend *be)
     gpu_destroy(ctx_of(be));
 }
 
+static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
+static idc_backend *shared[2];
+
 const idc_backend *idc_backend_cuda(idc_dtype dt, idc_err *err)
 {
-    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-    static idc_backend *shared[2];
     int i = dt == IDC_DTYPE_F64;
-    pthread_mutex_lock(&mu);
+    pthread_mutex_lock(&shared_mu);
     if (shared[i] == NULL)
         shared[i] = idc_gpu_backend_new(dt, 0, err);
     idc_backend *be = shared[i];
-    pthread_mutex_unlock(&mu);
+    pthread_mutex_unlock(&shared_mu);
     return be;
+}
+
+void idc_gpu_shutdown(void)
+{
+    pthread_mutex_lock(&shared_mu);
+    for (int i = 0; i < 2; i++) {
+        idc_gpu_backend_free(shared[i]);
+        shared[i] = NULL;
+    }
+    pthread_mutex_unlock(&shared_mu);
 }
 
 int idc_gpu_is_cuda(const idc_backend *be)

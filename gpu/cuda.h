@@ -70,6 +70,12 @@ int idc_gpu_device_count(idc_err *err);
  * named in err). */
 const idc_backend *idc_backend_cuda(idc_dtype dt, idc_err *err);
 
+/* Frees the shared tables of idc_backend_cuda (after waiting for their
+ * work); a later idc_backend_cuda creates them anew. For leak checkers and
+ * orderly exits: no buffer of theirs may be in use, and no other thread
+ * may be using them. A no-op when none was created. */
+void idc_gpu_shutdown(void);
+
 /* A new table of its own (stream, cuBLAS handle, buffers) for dt on CUDA
  * device `device`; NULL with err set as for idc_backend_cuda. Free it
  * with idc_gpu_backend_free after releasing every buffer it allocated. */

@@ -24,6 +24,10 @@ const idc_backend *idc_backend_cuda(idc_dtype dt, idc_err *err)
     return NULL;
 }
 
+void idc_gpu_shutdown(void)
+{
+}
+
 idc_backend *idc_gpu_backend_new(idc_dtype dt, int device, idc_err *err)
 {
     (void)dt;

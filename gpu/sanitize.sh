@@ -18,7 +18,7 @@ for tool in memcheck racecheck initcheck synccheck; do
   [ "$tool" = memcheck ] && extra="--leak-check full"
   # CK_FORK=no: the tests run in the sanitized process itself
   # shellcheck disable=SC2086
-  if ! CK_FORK=no "$cs" --tool "$tool" $extra --error-exitcode 99 "$t"; then
+  if ! IDC_GPU_TEST_SMALL=1 CK_FORK=no "$cs" --tool "$tool" $extra --error-exitcode 99 "$t"; then
     echo "FAILED: compute-sanitizer --tool $tool"; fails=$((fails+1))
   fi
 done

@@ -7,7 +7,9 @@
  *   SKIPPED: no CUDA device (<reason>)
  * and passes. IDC_GPU_TEST_FAKE=1 runs the same checks with the CPU
  * backend standing in for the device (a self-test of the harness and of
- * the tolerances on a machine without a GPU).
+ * the tolerances on a machine without a GPU). IDC_GPU_TEST_SMALL=1 drops
+ * the largest shapes and shortens the training (gpu/sanitize.sh sets it:
+ * compute-sanitizer slows kernels down by one to two orders).
  *
  * Tolerances (float; double in brackets):
  *   exact       alloc (zeros), set_d/get_d, copy, gather_rows, add_bias,
@@ -54,6 +56,7 @@
 
 static uint64_t g_seed;
 static int g_fake;
+static int g_small; /* IDC_GPU_TEST_SMALL=1: smaller shapes (for compute-sanitizer) */
 
 /* The backend under test for dt. */
 static const idc_backend *dev(idc_dtype dt)
@@ -163,7 +166,7 @@ START_TEST(test_transfers)
     for (int t = 0; t < 2; t++) {
         idc_dtype dt = (idc_dtype)t;
         /* larger than one 4 MiB staging buffer, and odd */
-        size_t n = (size_t)3 << 20 | 5;
+        size_t n = g_small ? (size_t)1 << 20 | 5 : (size_t)3 << 20 | 5;
         double *v = rnd(n, 1, 3.0);
         pair z = pair_new(dt, n, NULL);
         assert_exact(&z, "alloc (zeros)");
@@ -289,6 +292,8 @@ START_TEST(test_gemm)
             for (int ta = 0; ta < 2; ta++)
                 for (int tb = 0; tb < 2; tb++) {
                     idc_dtype dt = (idc_dtype)t;
+                    if (g_small && shapes[s][0] * shapes[s][1] * shapes[s][2] > 10000000)
+                        continue;
                     double e = gemm_err(dt, ta, tb, shapes[s][0], shapes[s][1], shapes[s][2],
                                         s % 2 ? 1.0 : 0.5, s % 3 ? 1.0 : 0.0,
                                         (uint32_t)(100 + 3 * s));
@@ -454,7 +459,9 @@ START_TEST(test_reductions_bn)
                           {257, 33}};
     for (int t = 0; t < 2; t++)
         for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
-            reductions_case((idc_dtype)t, shapes[s][0], shapes[s][1], (uint32_t)(200 + 10 * s));
+            if (!g_small || shapes[s][0] * shapes[s][1] <= 100000)
+                reductions_case((idc_dtype)t, shapes[s][0], shapes[s][1],
+                                (uint32_t)(200 + 10 * s));
 }
 END_TEST
 
@@ -466,6 +473,8 @@ START_TEST(test_sqerr_adam)
         for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
             idc_dtype dt = (idc_dtype)t;
             size_t n = sizes[s];
+            if (g_small && n > 100000)
+                continue;
             double *y = rnd(n, 300, 1.0), *tg = rnd(n, 301, 1.0), *g0 = rnd(n, 302, 1.0);
             pair Y = pair_new(dt, n, y), T = pair_new(dt, n, tg), GR = pair_new(dt, n, g0);
             for (int acc = 0; acc < 2; acc++)
@@ -547,6 +556,11 @@ END_TEST
 
 enum { S1_N = 4, S1_BATCH = 256, S1_STEPS = 40, S1_ROWS = 4 * S1_BATCH };
 
+static size_t s1_steps(void)
+{
+    return g_small ? 10 : S1_STEPS;
+}
+
 typedef struct {
     double loss[S1_STEPS];
     double *w; /* encoder then decoder parameters */
@@ -559,6 +573,7 @@ typedef struct {
  * built from engine objects on backend be. */
 static void s1_train(const idc_backend *be, const double *x, s1_run *out)
 {
+    memset(out, 0, sizeof *out);
     size_t n = S1_N, d = S1_N, h[4] = {8 * S1_N, 16 * S1_N, 16 * S1_N, 8 * S1_N};
     idc_mlp_layer es[10], ds[9];
     size_t ke = 0, kd = 0;
@@ -588,7 +603,7 @@ static void s1_train(const idc_backend *be, const double *x, s1_run *out)
     idc_adam_config ac = {1e-3, 0.9, 0.999, 1e-8};
     idc_rng bs = idc_rng_stream(g_seed, 0, IDC_PURPOSE_BATCH);
     size_t idx[S1_BATCH];
-    for (size_t step = 0; step < S1_STEPS; step++) {
+    for (size_t step = 0; step < s1_steps(); step++) {
         for (size_t i = 0; i < S1_BATCH; i++)
             idx[i] = (size_t)idc_rng_below(bs, step * S1_BATCH + i, S1_ROWS);
         be->gather_rows(be, xb, data, d, idx, S1_BATCH);
@@ -666,11 +681,11 @@ START_TEST(test_stage1_train)
     s1_train(dev(IDC_DTYPE_F32), x, &d32);
     s1_train(dev(IDC_DTYPE_F32), x, &d32b);
     s1_train(dev(IDC_DTYPE_F64), x, &d64);
-    ck_assert(memcmp(d32.loss, d32b.loss, sizeof d32.loss) == 0);
+    ck_assert(memcmp(d32.loss, d32b.loss, s1_steps() * sizeof(double)) == 0);
     ck_assert_msg(memcmp(d32.w, d32b.w, d32.nw * sizeof(double)) == 0,
                   "two device runs from one seed differ");
     double D = 0.0, worst = 0.0;
-    for (size_t s = 0; s < S1_STEPS; s++) {
+    for (size_t s = 0; s < s1_steps(); s++) {
         D = fmax(D, fabs(c32.loss[s] - c64.loss[s]));
         double e = fabs(d32.loss[s] - c32.loss[s]), tol = 1e-5 * fabs(c32.loss[s]) + 4 * D;
         worst = fmax(worst, e / tol);
@@ -688,7 +703,7 @@ START_TEST(test_stage1_train)
             "weights %.3g; device vs CPU (float): worst loss error / tolerance %.3f, weights "
             "%.3g; (double): weights %.3g; code-layer bias (rounding-driven): float vs double "
             "%.3g, device vs CPU %.3g\n",
-            c32.loss[0], c32.loss[S1_STEPS - 1], D, W, worst, Wd, W64, B, Bd);
+            c32.loss[0], c32.loss[s1_steps() - 1], D, W, worst, Wd, W64, B, Bd);
     double N2 = wnorm(&c32, NULL), W2 = wnorm(&c32, &c64), Wd2 = wnorm(&d32, &c32);
     fprintf(stderr,
             "test stage1_train: ||w|| = %.4g; ||w_f32 - w_f64|| (cpu) = %.3g; ||w_dev - w_cpu|| "
@@ -766,6 +781,8 @@ int main(void)
     g_seed = idc_test_seed(DEFAULT_SEED);
     const char *fake = getenv("IDC_GPU_TEST_FAKE");
     g_fake = fake != NULL && strcmp(fake, "1") == 0;
+    const char *small = getenv("IDC_GPU_TEST_SMALL");
+    g_small = small != NULL && strcmp(small, "1") == 0;
     char msg[IDC_ERR_LEN + 300] = "";
     if (!g_fake && !device_present(msg, sizeof msg)) {
         printf("SKIPPED: no CUDA device (%s)\n", msg[0] != '\0' ? msg : "probe failed");
@@ -783,5 +800,7 @@ int main(void)
         {"stage1_train", test_stage1_train},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof *cases, 300.0);
-    return idc_test_run(s);
+    int nf = idc_test_run(s);
+    idc_gpu_shutdown(); /* so that a leak check sees every buffer freed */
+    return nf;
 }
