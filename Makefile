@@ -45,12 +45,19 @@ GPU_SRC := gpu/launch.c gpu/gemm_map.c
 GPU_CU  :=
 ifeq ($(HAVE_CUDA),1)
   CUDA_HOME   ?= $(patsubst %/bin/nvcc,%,$(realpath $(NVCC_FOUND)))
-  CUDA_LIBDIR ?= $(firstword $(wildcard $(CUDA_HOME)/lib64 $(CUDA_HOME)/lib))
-  CUDA_INC    := -isystem $(CUDA_HOME)/include
+  ifeq ($(CUDA_HOME),/usr)
+    # a distribution's toolkit (Debian's nvidia-cuda-toolkit): default paths
+    CUDA_INC    :=
+    CUDA_LINK   :=
+  else
+    CUDA_LIBDIR ?= $(firstword $(wildcard $(CUDA_HOME)/lib64 $(CUDA_HOME)/lib))
+    CUDA_INC    := -isystem $(CUDA_HOME)/include
+    CUDA_LINK   := -L$(CUDA_LIBDIR) -Wl,-rpath,$(CUDA_LIBDIR)
+  endif
   GPU_SRC     += gpu/backend_cuda.c
   GPU_CU      := gpu/kernels.cu
   CFLAGS      += -DIDC_HAVE_CUDA
-  LDLIBS      += -L$(CUDA_LIBDIR) -Wl,-rpath,$(CUDA_LIBDIR) -lcublas -lcudart -lstdc++
+  LDLIBS      += $(CUDA_LINK) -lcublas -lcudart -lstdc++
   # sm_80 (A100) and sm_90 (H100/H200) machine code plus compute_90 PTX for
   # later GPUs; --fmad=false keeps elementwise results equal to the CPU's.
   NVCC_ARCH   ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \

@@ -193,7 +193,12 @@ static void g_release(const idc_backend *be, void *p)
         return;
     gpu *g = ctx_of(be);
     pthread_mutex_lock(&g->mu);
-    cudaError_t e = cudaFree(p); /* also after an error: best effort */
+    /* queued work may still use p; also after an error: best effort */
+    cudaError_t e = cudaStreamSynchronize(g->stream);
+    if (e == cudaSuccess)
+        e = cudaFree(p);
+    else
+        (void)cudaFree(p);
     if (g->status == IDC_OK)
         RT(g, e);
     pthread_mutex_unlock(&g->mu);
@@ -264,8 +269,8 @@ static void g_copy(const idc_backend *be, void *dst, const void *src, size_t n)
     leave(g);
 }
 
-static void g_gather_rows(const idc_backend *be, void *dst, const void *src, size_t cols,
-                          const size_t *idx, size_t rows)
+static void g_gather_rows(const idc_backend *be, void *dst, const void *src, size_t cols, const size_t *idx,
+                          size_t rows)
 {
     gpu *g = ctx_of(be);
     if (enter(g) || rows == 0 || cols == 0) {
@@ -277,8 +282,8 @@ static void g_gather_rows(const idc_backend *be, void *dst, const void *src, siz
         r++;
     if (r == rows) {
         /* one source row (the dense layers' bias broadcast): no upload */
-        LAUNCH(g, idc_gpuk_broadcast(g->stream, g->f64, dst,
-                                     (const char *)src + first * cols * g->esize, cols, rows));
+        LAUNCH(g, idc_gpuk_broadcast(g->stream, g->f64, dst, (const char *)src + first * cols * g->esize,
+                                     cols, rows));
         leave(g);
         return;
     }
@@ -306,8 +311,8 @@ static void g_gather_rows(const idc_backend *be, void *dst, const void *src, siz
 }
 
 static void g_gemm(const idc_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k,
-                   double alpha, const void *a, size_t lda, const void *b, size_t ldb, double beta,
-                   void *c, size_t ldc)
+                   double alpha, const void *a, size_t lda, const void *b, size_t ldb, double beta, void *c,
+                   size_t ldc)
 {
     gpu *g = ctx_of(be);
     if (enter(g)) {
@@ -326,12 +331,12 @@ static void g_gemm(const idc_backend *be, int trans_a, int trans_b, size_t m, si
     const void *first = cm.swap ? b : a, *second = cm.swap ? a : b;
     if (g->f64) {
         double al = alpha, bt = beta;
-        BLAS(g, cublasDgemm(g->blas, o1, o2, cm.m, cm.n, cm.k, &al, first, cm.ld_first, second,
-                            cm.ld_second, &bt, c, cm.ldc));
+        BLAS(g, cublasDgemm(g->blas, o1, o2, cm.m, cm.n, cm.k, &al, first, cm.ld_first, second, cm.ld_second,
+                            &bt, c, cm.ldc));
     } else {
         float al = (float)alpha, bt = (float)beta;
-        BLAS(g, cublasSgemm(g->blas, o1, o2, cm.m, cm.n, cm.k, &al, first, cm.ld_first, second,
-                            cm.ld_second, &bt, c, cm.ldc));
+        BLAS(g, cublasSgemm(g->blas, o1, o2, cm.m, cm.n, cm.k, &al, first, cm.ld_first, second, cm.ld_second,
+                            &bt, c, cm.ldc));
     }
     if (g->sync_each && g->status == IDC_OK)
         RT(g, cudaStreamSynchronize(g->stream));
@@ -371,59 +376,55 @@ static void g_leaky_bwd(const idc_backend *be, void *dx, const void *dy, const v
     leave(g);
 }
 
-static void g_bn_fwd_train(const idc_backend *be, void *y, void *xhat, void *invstd,
-                           void *run_mean, void *run_var, const void *x, const void *gamma,
-                           const void *beta, size_t rows, size_t cols, double eps, double momentum)
+static void g_bn_fwd_train(const idc_backend *be, void *y, void *xhat, void *invstd, void *run_mean,
+                           void *run_var, const void *x, const void *gamma, const void *beta, size_t rows,
+                           size_t cols, double eps, double momentum)
 {
     gpu *g = ctx_of(be);
     if (!enter(g) && !ws_ensure(g, idc_gpu_workspace_doubles(rows, cols)))
-        LAUNCH(g, idc_gpuk_bn_train(g->stream, g->f64, y, xhat, invstd, run_mean, run_var, x,
-                                    gamma, beta, rows, cols, eps, momentum, g->ws));
+        LAUNCH(g, idc_gpuk_bn_train(g->stream, g->f64, y, xhat, invstd, run_mean, run_var, x, gamma, beta,
+                                    rows, cols, eps, momentum, g->ws));
     leave(g);
 }
 
-static void g_bn_fwd_eval(const idc_backend *be, void *y, const void *x, const void *gamma,
-                          const void *beta, const void *run_mean, const void *run_var, size_t rows,
-                          size_t cols, double eps)
+static void g_bn_fwd_eval(const idc_backend *be, void *y, const void *x, const void *gamma, const void *beta,
+                          const void *run_mean, const void *run_var, size_t rows, size_t cols, double eps)
 {
     gpu *g = ctx_of(be);
     if (!enter(g))
-        LAUNCH(g, idc_gpuk_bn_eval(g->stream, g->f64, y, x, gamma, beta, run_mean, run_var, rows,
-                                   cols, eps));
+        LAUNCH(g, idc_gpuk_bn_eval(g->stream, g->f64, y, x, gamma, beta, run_mean, run_var, rows, cols, eps));
     leave(g);
 }
 
 static void g_bn_bwd(const idc_backend *be, void *dx, void *dgamma, void *dbeta, const void *dy,
-                     const void *xhat, const void *invstd, const void *gamma, size_t rows,
-                     size_t cols)
+                     const void *xhat, const void *invstd, const void *gamma, size_t rows, size_t cols)
 {
     gpu *g = ctx_of(be);
     if (!enter(g) && !ws_ensure(g, idc_gpu_workspace_doubles(rows, cols)))
-        LAUNCH(g, idc_gpuk_bn_bwd(g->stream, g->f64, dx, dgamma, dbeta, dy, xhat, invstd, gamma,
-                                  rows, cols, g->ws));
+        LAUNCH(g, idc_gpuk_bn_bwd(g->stream, g->f64, dx, dgamma, dbeta, dy, xhat, invstd, gamma, rows, cols,
+                                  g->ws));
     leave(g);
 }
 
 /* The one host-device synchronisation of a training step's kernels: the
  * interface returns the sum as a host double. */
-static double g_sqerr(const idc_backend *be, void *grad, const void *y, const void *target,
-                      size_t n, double scale, int accumulate)
+static double g_sqerr(const idc_backend *be, void *grad, const void *y, const void *target, size_t n,
+                      double scale, int accumulate)
 {
     gpu *g = ctx_of(be);
     double r = NAN;
     if (!enter(g) && !ws_ensure(g, IDC_GPU_REDUCE_BLOCKS) &&
-        !LAUNCH(g, idc_gpuk_sqerr(g->stream, g->f64, grad, y, target, n, scale, accumulate,
-                                  g->ws, g->sum_dev)) &&
-        !RT(g, cudaMemcpyAsync(g->sum_host, g->sum_dev, sizeof(double), cudaMemcpyDeviceToHost,
-                               g->stream)) &&
+        !LAUNCH(
+            g, idc_gpuk_sqerr(g->stream, g->f64, grad, y, target, n, scale, accumulate, g->ws, g->sum_dev)) &&
+        !RT(g, cudaMemcpyAsync(g->sum_host, g->sum_dev, sizeof(double), cudaMemcpyDeviceToHost, g->stream)) &&
         !RT(g, cudaStreamSynchronize(g->stream)))
         r = scale * *g->sum_host;
     leave(g);
     return r;
 }
 
-static void g_adam(const idc_backend *be, void *p, void *m, void *v, const void *gr, size_t n,
-                   double lr, double b1, double b2, double eps, double bc1, double bc2)
+static void g_adam(const idc_backend *be, void *p, void *m, void *v, const void *gr, size_t n, double lr,
+                   double b1, double b2, double eps, double bc1, double bc2)
 {
     gpu *g = ctx_of(be);
     /* the CPU kernel's two per-call constants, computed the same way */
@@ -450,8 +451,8 @@ int idc_gpu_device_count(idc_err *err)
         const char *hint = e == cudaErrorInsufficientDriver || e == cudaErrorNoDevice
                                ? "; is an NVIDIA driver and GPU present?"
                                : "";
-        idc_err_set(err, IDC_EUNABLE, "no CUDA device: cudaGetDeviceCount: %s (%s%s)",
-                    cudaGetErrorName(e), cudaGetErrorString(e), hint);
+        idc_err_set(err, IDC_EUNABLE, "no CUDA device: cudaGetDeviceCount: %s (%s%s)", cudaGetErrorName(e),
+                    cudaGetErrorString(e), hint);
         return 0;
     }
     if (n <= 0) {
@@ -464,12 +465,9 @@ int idc_gpu_device_count(idc_err *err)
 static cublasMath_t math_mode(idc_gpu_math m)
 {
     switch (m) {
-    case IDC_GPU_MATH_TF32:
-        return CUBLAS_TF32_TENSOR_OP_MATH;
-    case IDC_GPU_MATH_PEDANTIC:
-        return CUBLAS_PEDANTIC_MATH;
-    default:
-        return CUBLAS_DEFAULT_MATH;
+    case IDC_GPU_MATH_TF32: return CUBLAS_TF32_TENSOR_OP_MATH;
+    case IDC_GPU_MATH_PEDANTIC: return CUBLAS_PEDANTIC_MATH;
+    default: return CUBLAS_DEFAULT_MATH;
     }
 }
 
@@ -636,8 +634,7 @@ int idc_gpu_set_math(const idc_backend *be, idc_gpu_math mode, idc_err *err)
 {
     if (!idc_gpu_is_cuda(be))
         return idc_err_set(err, IDC_EINVAL, "gpu: not a CUDA backend");
-    if (mode != IDC_GPU_MATH_DEFAULT && mode != IDC_GPU_MATH_TF32 &&
-        mode != IDC_GPU_MATH_PEDANTIC)
+    if (mode != IDC_GPU_MATH_DEFAULT && mode != IDC_GPU_MATH_TF32 && mode != IDC_GPU_MATH_PEDANTIC)
         return idc_err_set(err, IDC_EINVAL, "gpu.math: unknown mode %d", (int)mode);
     gpu *g = ctx_of(be);
     if (!enter(g) && !BLAS(g, cublasSetMathMode(g->blas, math_mode(mode))))

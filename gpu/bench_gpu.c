@@ -46,8 +46,8 @@ static int fail(const char *what, const idc_err *err)
 }
 
 /* Mean seconds of one row-major SGEMM call of the given shape. */
-static double time_gemm(const idc_backend *be, int ta, int tb, size_t m, size_t n, size_t k,
-                        void *A, void *B, void *C)
+static double time_gemm(const idc_backend *be, int ta, int tb, size_t m, size_t n, size_t k, void *A, void *B,
+                        void *C)
 {
     size_t lda = ta ? m : k, ldb = tb ? k : n;
     idc_err err;
@@ -199,8 +199,8 @@ int main(int argc, char **argv)
     if (idc_gpu_sync(be, &err) != IDC_OK)
         return fail("device", &err);
     printf("cuda %zu %s %zu %zu %.4f %.3f %.3f 2\n", n, mode, batch,
-           idc_mlp_nparams(enc) + idc_mlp_nparams(dec), 6.0 * (double)batch * macs * 1e-9,
-           1e3 * best, 1e3 * floor_s);
+           idc_mlp_nparams(enc) + idc_mlp_nparams(dec), 6.0 * (double)batch * macs * 1e-9, 1e3 * best,
+           1e3 * floor_s);
     be->release(be, A);
     be->release(be, B);
     be->release(be, C);

@@ -22,31 +22,27 @@ cudaError_t idc_gpuk_gather(cudaStream_t st, int f64, void *dst, const void *src
 /* Every row of dst (rows x cols) = row (cols entries). */
 cudaError_t idc_gpuk_broadcast(cudaStream_t st, int f64, void *dst, const void *row, size_t cols,
                                size_t rows);
-cudaError_t idc_gpuk_add_bias(cudaStream_t st, int f64, void *y, const void *b, size_t rows,
-                              size_t cols);
-cudaError_t idc_gpuk_sum_rows(cudaStream_t st, int f64, void *out, const void *y, size_t rows,
-                              size_t cols, double *ws);
-cudaError_t idc_gpuk_leaky_fwd(cudaStream_t st, int f64, void *y, const void *x, size_t n,
+cudaError_t idc_gpuk_add_bias(cudaStream_t st, int f64, void *y, const void *b, size_t rows, size_t cols);
+cudaError_t idc_gpuk_sum_rows(cudaStream_t st, int f64, void *out, const void *y, size_t rows, size_t cols,
+                              double *ws);
+cudaError_t idc_gpuk_leaky_fwd(cudaStream_t st, int f64, void *y, const void *x, size_t n, double slope);
+cudaError_t idc_gpuk_leaky_bwd(cudaStream_t st, int f64, void *dx, const void *dy, const void *y, size_t n,
                                double slope);
-cudaError_t idc_gpuk_leaky_bwd(cudaStream_t st, int f64, void *dx, const void *dy, const void *y,
-                               size_t n, double slope);
-cudaError_t idc_gpuk_bn_train(cudaStream_t st, int f64, void *y, void *xhat, void *invstd,
-                              void *run_mean, void *run_var, const void *x, const void *gamma,
-                              const void *beta, size_t rows, size_t cols, double eps,
-                              double momentum, double *ws);
+cudaError_t idc_gpuk_bn_train(cudaStream_t st, int f64, void *y, void *xhat, void *invstd, void *run_mean,
+                              void *run_var, const void *x, const void *gamma, const void *beta, size_t rows,
+                              size_t cols, double eps, double momentum, double *ws);
 cudaError_t idc_gpuk_bn_eval(cudaStream_t st, int f64, void *y, const void *x, const void *gamma,
-                             const void *beta, const void *run_mean, const void *run_var,
-                             size_t rows, size_t cols, double eps);
-cudaError_t idc_gpuk_bn_bwd(cudaStream_t st, int f64, void *dx, void *dgamma, void *dbeta,
-                            const void *dy, const void *xhat, const void *invstd,
-                            const void *gamma, size_t rows, size_t cols, double *ws);
+                             const void *beta, const void *run_mean, const void *run_var, size_t rows,
+                             size_t cols, double eps);
+cudaError_t idc_gpuk_bn_bwd(cudaStream_t st, int f64, void *dx, void *dgamma, void *dbeta, const void *dy,
+                            const void *xhat, const void *invstd, const void *gamma, size_t rows, size_t cols,
+                            double *ws);
 /* *sum (device) = sum_i (y_i - t_i)^2 (unscaled); grad as idc_backend.sqerr. */
-cudaError_t idc_gpuk_sqerr(cudaStream_t st, int f64, void *grad, const void *y,
-                           const void *target, size_t n, double scale, int accumulate,
-                           double *ws, double *sum);
+cudaError_t idc_gpuk_sqerr(cudaStream_t st, int f64, void *grad, const void *y, const void *target, size_t n,
+                           double scale, int accumulate, double *ws, double *sum);
 /* Adam with step = lr / bc1 and sbc2 = sqrt(bc2) computed by the caller. */
-cudaError_t idc_gpuk_adam(cudaStream_t st, int f64, void *p, void *m, void *v, const void *g,
-                          size_t n, double step, double b1, double b2, double eps, double sbc2);
+cudaError_t idc_gpuk_adam(cudaStream_t st, int f64, void *p, void *m, void *v, const void *g, size_t n,
+                          double step, double b1, double b2, double eps, double sbc2);
 
 #ifdef __cplusplus
 }

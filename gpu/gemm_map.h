@@ -34,8 +34,8 @@ typedef struct {
  * INT_MAX, or a leading dimension is below what row-major CBLAS requires
  * (lda >= max(1, trans_a ? m : k), ldb >= max(1, trans_b ? k : n),
  * ldc >= max(1, n)). */
-int idc_gpu_gemm_map(idc_gpu_gemm_cm *out, int trans_a, int trans_b, size_t m, size_t n, size_t k,
-                     size_t lda, size_t ldb, size_t ldc, idc_err *err);
+int idc_gpu_gemm_map(idc_gpu_gemm_cm *out, int trans_a, int trans_b, size_t m, size_t n, size_t k, size_t lda,
+                     size_t ldb, size_t ldc, idc_err *err);
 
 #ifdef __cplusplus
 }

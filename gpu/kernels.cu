@@ -13,28 +13,27 @@
 #include "gpu/cuda_impl.h"
 #include "gpu/launch.h"
 
-#define GRID_STRIDE(i, n)                                                        \
-    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n);     \
+#define GRID_STRIDE(i, n)                                                                                    \
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < (n);                                  \
          i += (size_t)gridDim.x * blockDim.x)
 
 /* Launches K<float> or K<double>; R names the type inside the arguments. */
-#define LAUNCH_T(K, GRID, BLOCK, SHM, ...)                                       \
-    do {                                                                         \
-        if (f64) {                                                               \
-            typedef double R;                                                    \
-            K<R><<<(GRID), (BLOCK), (SHM), st>>>(__VA_ARGS__);                   \
-        } else {                                                                 \
-            typedef float R;                                                     \
-            K<R><<<(GRID), (BLOCK), (SHM), st>>>(__VA_ARGS__);                   \
-        }                                                                        \
+#define LAUNCH_T(K, GRID, BLOCK, SHM, ...)                                                                   \
+    do {                                                                                                     \
+        if (f64) {                                                                                           \
+            typedef double R;                                                                                \
+            K<R><<<(GRID), (BLOCK), (SHM), st>>>(__VA_ARGS__);                                               \
+        } else {                                                                                             \
+            typedef float R;                                                                                 \
+            K<R><<<(GRID), (BLOCK), (SHM), st>>>(__VA_ARGS__);                                               \
+        }                                                                                                    \
     } while (0)
 
 /* ---------------------------------------------------------------------- */
 /* Elementwise                                                             */
 
 template <typename R>
-__global__ void k_gather(R *dst, const R *src, size_t cols, const unsigned long long *idx,
-                         size_t n)
+__global__ void k_gather(R *dst, const R *src, size_t cols, const unsigned long long *idx, size_t n)
 {
     GRID_STRIDE(i, n)
     {
@@ -78,8 +77,8 @@ template <typename R> __global__ void k_leaky_bwd(R *dx, const R *dy, const R *y
 }
 
 template <typename R>
-__global__ void k_adam(R *P, R *M, R *V, const R *G, size_t n, double step, double b1, double b2,
-                       double eps, double sbc2)
+__global__ void k_adam(R *P, R *M, R *V, const R *G, size_t n, double step, double b1, double b2, double eps,
+                       double sbc2)
 {
     GRID_STRIDE(i, n)
     {
@@ -93,8 +92,8 @@ __global__ void k_adam(R *P, R *M, R *V, const R *G, size_t n, double step, doub
 }
 
 template <typename R>
-__global__ void k_bn_eval(R *Y, const R *X, const R *G, const R *B, const R *RM, const R *RV,
-                          size_t cols, size_t n, double eps)
+__global__ void k_bn_eval(R *Y, const R *X, const R *G, const R *B, const R *RM, const R *RV, size_t cols,
+                          size_t n, double eps)
 {
     GRID_STRIDE(i, n)
     {
@@ -121,8 +120,8 @@ __global__ void k_bn_apply(R *Y, R *XH, const R *X, const R *G, const R *B, cons
 }
 
 template <typename R>
-__global__ void k_bn_dx(R *DX, const R *DY, const R *XH, const R *IS, const R *G,
-                        const double *sdy, const double *sdyx, size_t cols, size_t n, double rows)
+__global__ void k_bn_dx(R *DX, const R *DY, const R *XH, const R *IS, const R *G, const double *sdy,
+                        const double *sdyx, size_t cols, size_t n, double rows)
 {
     GRID_STRIDE(i, n)
     {
@@ -142,8 +141,8 @@ enum { COL_SUM = 0, COL_CENTRED_SQ = 1, COL_BN_BWD = 2 };
  * (COL_BN_BWD: a = dy, b = xhat). Dynamic shared memory: 2 * block
  * doubles. */
 template <typename R, int MODE>
-__global__ void k_colpart(const R *a, const R *b, const double *mean, size_t rows, size_t cols,
-                          size_t chunk, double *part0, double *part1)
+__global__ void k_colpart(const R *a, const R *b, const double *mean, size_t rows, size_t cols, size_t chunk,
+                          double *part0, double *part1)
 {
     extern __shared__ double sh[];
     const unsigned tx = threadIdx.x, ty = threadIdx.y, bx = blockDim.x, by = blockDim.y;
@@ -192,8 +191,7 @@ __device__ static double chunk_sum(const double *part, size_t nch, size_t cols, 
     return s;
 }
 
-template <typename R>
-__global__ void k_sum_rows_fin(R *out, const double *part, size_t nch, size_t cols)
+template <typename R> __global__ void k_sum_rows_fin(R *out, const double *part, size_t nch, size_t cols)
 {
     GRID_STRIDE(c, cols)
     {
@@ -210,9 +208,8 @@ __global__ void k_mean_fin(double *mean, const double *part, size_t nch, size_t 
 }
 
 template <typename R>
-__global__ void k_var_fin(double *is, R *IS, R *RM, R *RV, const double *mean, const double *part,
-                          size_t nch, size_t cols, double rows, double unbias, double eps,
-                          double momentum)
+__global__ void k_var_fin(double *is, R *IS, R *RM, R *RV, const double *mean, const double *part, size_t nch,
+                          size_t cols, double rows, double unbias, double eps, double momentum)
 {
     GRID_STRIDE(c, cols)
     {
@@ -226,8 +223,8 @@ __global__ void k_var_fin(double *is, R *IS, R *RM, R *RV, const double *mean, c
 }
 
 template <typename R>
-__global__ void k_bn_bwd_fin(R *DG, R *DB, double *sdy, double *sdyx, const double *p0,
-                             const double *p1, size_t nch, size_t cols)
+__global__ void k_bn_bwd_fin(R *DG, R *DB, double *sdy, double *sdyx, const double *p0, const double *p1,
+                             size_t nch, size_t cols)
 {
     GRID_STRIDE(c, cols)
     {
@@ -276,8 +273,7 @@ __global__ void __launch_bounds__(IDC_GPU_BLOCK)
         part[blockIdx.x] = sh[0];
 }
 
-__global__ void __launch_bounds__(IDC_GPU_BLOCK)
-    k_sum_fin(double *out, const double *part, unsigned np)
+__global__ void __launch_bounds__(IDC_GPU_BLOCK) k_sum_fin(double *out, const double *part, unsigned np)
 {
     __shared__ double sh[IDC_GPU_BLOCK];
     double s = 0.0;
@@ -292,13 +288,13 @@ __global__ void __launch_bounds__(IDC_GPU_BLOCK)
 /* ---------------------------------------------------------------------- */
 /* Launchers                                                               */
 
-#define ELEMENTWISE(n)                                                           \
-    idc_gpu_grid1d g = idc_gpu_plan_elementwise(n);                              \
-    if (g.grid == 0)                                                             \
-        return cudaSuccess
+#define ELEMENTWISE(n)                                                                                       \
+    idc_gpu_grid1d g = idc_gpu_plan_elementwise(n);                                                          \
+    if (g.grid == 0)                                                                                         \
+    return cudaSuccess
 
-extern "C" cudaError_t idc_gpuk_gather(cudaStream_t st, int f64, void *dst, const void *src,
-                                       size_t cols, const unsigned long long *idx, size_t rows)
+extern "C" cudaError_t idc_gpuk_gather(cudaStream_t st, int f64, void *dst, const void *src, size_t cols,
+                                       const unsigned long long *idx, size_t rows)
 {
     size_t n = rows * cols;
     ELEMENTWISE(n);
@@ -306,8 +302,8 @@ extern "C" cudaError_t idc_gpuk_gather(cudaStream_t st, int f64, void *dst, cons
     return cudaGetLastError();
 }
 
-extern "C" cudaError_t idc_gpuk_broadcast(cudaStream_t st, int f64, void *dst, const void *row,
-                                          size_t cols, size_t rows)
+extern "C" cudaError_t idc_gpuk_broadcast(cudaStream_t st, int f64, void *dst, const void *row, size_t cols,
+                                          size_t rows)
 {
     size_t n = rows * cols;
     ELEMENTWISE(n);
@@ -315,8 +311,8 @@ extern "C" cudaError_t idc_gpuk_broadcast(cudaStream_t st, int f64, void *dst, c
     return cudaGetLastError();
 }
 
-extern "C" cudaError_t idc_gpuk_add_bias(cudaStream_t st, int f64, void *y, const void *b,
-                                         size_t rows, size_t cols)
+extern "C" cudaError_t idc_gpuk_add_bias(cudaStream_t st, int f64, void *y, const void *b, size_t rows,
+                                         size_t cols)
 {
     size_t n = rows * cols;
     ELEMENTWISE(n);
@@ -324,62 +320,56 @@ extern "C" cudaError_t idc_gpuk_add_bias(cudaStream_t st, int f64, void *y, cons
     return cudaGetLastError();
 }
 
-extern "C" cudaError_t idc_gpuk_leaky_fwd(cudaStream_t st, int f64, void *y, const void *x,
-                                          size_t n, double slope)
+extern "C" cudaError_t idc_gpuk_leaky_fwd(cudaStream_t st, int f64, void *y, const void *x, size_t n,
+                                          double slope)
 {
     ELEMENTWISE(n);
     LAUNCH_T(k_leaky_fwd, g.grid, g.block, 0, (R *)y, (const R *)x, n, (R)slope);
     return cudaGetLastError();
 }
 
-extern "C" cudaError_t idc_gpuk_leaky_bwd(cudaStream_t st, int f64, void *dx, const void *dy,
-                                          const void *y, size_t n, double slope)
+extern "C" cudaError_t idc_gpuk_leaky_bwd(cudaStream_t st, int f64, void *dx, const void *dy, const void *y,
+                                          size_t n, double slope)
 {
     ELEMENTWISE(n);
-    LAUNCH_T(k_leaky_bwd, g.grid, g.block, 0, (R *)dx, (const R *)dy, (const R *)y, n,
-             (R)slope);
+    LAUNCH_T(k_leaky_bwd, g.grid, g.block, 0, (R *)dx, (const R *)dy, (const R *)y, n, (R)slope);
     return cudaGetLastError();
 }
 
-extern "C" cudaError_t idc_gpuk_adam(cudaStream_t st, int f64, void *p, void *m, void *v,
-                                     const void *gr, size_t n, double step, double b1, double b2,
-                                     double eps, double sbc2)
+extern "C" cudaError_t idc_gpuk_adam(cudaStream_t st, int f64, void *p, void *m, void *v, const void *gr,
+                                     size_t n, double step, double b1, double b2, double eps, double sbc2)
 {
     ELEMENTWISE(n);
-    LAUNCH_T(k_adam, g.grid, g.block, 0, (R *)p, (R *)m, (R *)v, (const R *)gr, n, step, b1, b2,
-             eps, sbc2);
+    LAUNCH_T(k_adam, g.grid, g.block, 0, (R *)p, (R *)m, (R *)v, (const R *)gr, n, step, b1, b2, eps, sbc2);
     return cudaGetLastError();
 }
 
-extern "C" cudaError_t idc_gpuk_bn_eval(cudaStream_t st, int f64, void *y, const void *x,
-                                        const void *gamma, const void *beta,
-                                        const void *run_mean, const void *run_var, size_t rows,
-                                        size_t cols, double eps)
+extern "C" cudaError_t idc_gpuk_bn_eval(cudaStream_t st, int f64, void *y, const void *x, const void *gamma,
+                                        const void *beta, const void *run_mean, const void *run_var,
+                                        size_t rows, size_t cols, double eps)
 {
     size_t n = rows * cols;
     ELEMENTWISE(n);
-    LAUNCH_T(k_bn_eval, g.grid, g.block, 0, (R *)y, (const R *)x, (const R *)gamma,
-             (const R *)beta, (const R *)run_mean, (const R *)run_var, cols, n, eps);
+    LAUNCH_T(k_bn_eval, g.grid, g.block, 0, (R *)y, (const R *)x, (const R *)gamma, (const R *)beta,
+             (const R *)run_mean, (const R *)run_var, cols, n, eps);
     return cudaGetLastError();
 }
 
 /* Launches the partial-sum kernel of a column reduction. */
-#define COLPART(MODE, A, B, MEAN, P0, P1)                                        \
-    do {                                                                         \
-        dim3 grid(p.grid_x, p.grid_y), block(p.block_x, p.block_y);              \
-        size_t shm = 2 * sizeof(double) * p.block_x * p.block_y;                 \
-        if (f64)                                                                 \
-            k_colpart<double, MODE><<<grid, block, shm, st>>>(                   \
-                (const double *)(A), (const double *)(B), MEAN, rows, cols,      \
-                p.chunk_rows, P0, P1);                                           \
-        else                                                                     \
-            k_colpart<float, MODE><<<grid, block, shm, st>>>(                    \
-                (const float *)(A), (const float *)(B), MEAN, rows, cols,        \
-                p.chunk_rows, P0, P1);                                           \
+#define COLPART(MODE, A, B, MEAN, P0, P1)                                                                    \
+    do {                                                                                                     \
+        dim3 grid(p.grid_x, p.grid_y), block(p.block_x, p.block_y);                                          \
+        size_t shm = 2 * sizeof(double) * p.block_x * p.block_y;                                             \
+        if (f64)                                                                                             \
+            k_colpart<double, MODE><<<grid, block, shm, st>>>((const double *)(A), (const double *)(B),      \
+                                                              MEAN, rows, cols, p.chunk_rows, P0, P1);       \
+        else                                                                                                 \
+            k_colpart<float, MODE><<<grid, block, shm, st>>>((const float *)(A), (const float *)(B), MEAN,   \
+                                                             rows, cols, p.chunk_rows, P0, P1);              \
     } while (0)
 
-extern "C" cudaError_t idc_gpuk_sum_rows(cudaStream_t st, int f64, void *out, const void *y,
-                                         size_t rows, size_t cols, double *ws)
+extern "C" cudaError_t idc_gpuk_sum_rows(cudaStream_t st, int f64, void *out, const void *y, size_t rows,
+                                         size_t cols, double *ws)
 {
     if (rows == 0 || cols == 0)
         return cudaSuccess;
@@ -390,11 +380,10 @@ extern "C" cudaError_t idc_gpuk_sum_rows(cudaStream_t st, int f64, void *out, co
     return cudaGetLastError();
 }
 
-extern "C" cudaError_t idc_gpuk_bn_train(cudaStream_t st, int f64, void *y, void *xhat,
-                                         void *invstd, void *run_mean, void *run_var,
-                                         const void *x, const void *gamma, const void *beta,
-                                         size_t rows, size_t cols, double eps, double momentum,
-                                         double *ws)
+extern "C" cudaError_t idc_gpuk_bn_train(cudaStream_t st, int f64, void *y, void *xhat, void *invstd,
+                                         void *run_mean, void *run_var, const void *x, const void *gamma,
+                                         const void *beta, size_t rows, size_t cols, double eps,
+                                         double momentum, double *ws)
 {
     if (rows == 0 || cols == 0)
         return cudaSuccess;
@@ -405,18 +394,17 @@ extern "C" cudaError_t idc_gpuk_bn_train(cudaStream_t st, int f64, void *y, void
     COLPART(COL_SUM, x, NULL, NULL, part, NULL);
     k_mean_fin<<<gc.grid, gc.block, 0, st>>>(mean, part, p.nchunks, cols, n);
     COLPART(COL_CENTRED_SQ, x, NULL, mean, part, NULL);
-    LAUNCH_T(k_var_fin, gc.grid, gc.block, 0, is, (R *)invstd, (R *)run_mean, (R *)run_var, mean,
-             part, p.nchunks, cols, n, unbias, eps, momentum);
+    LAUNCH_T(k_var_fin, gc.grid, gc.block, 0, is, (R *)invstd, (R *)run_mean, (R *)run_var, mean, part,
+             p.nchunks, cols, n, unbias, eps, momentum);
     idc_gpu_grid1d g = idc_gpu_plan_elementwise(rows * cols);
     LAUNCH_T(k_bn_apply, g.grid, g.block, 0, (R *)y, (R *)xhat, (const R *)x, (const R *)gamma,
              (const R *)beta, mean, is, cols, rows * cols);
     return cudaGetLastError();
 }
 
-extern "C" cudaError_t idc_gpuk_bn_bwd(cudaStream_t st, int f64, void *dx, void *dgamma,
-                                       void *dbeta, const void *dy, const void *xhat,
-                                       const void *invstd, const void *gamma, size_t rows,
-                                       size_t cols, double *ws)
+extern "C" cudaError_t idc_gpuk_bn_bwd(cudaStream_t st, int f64, void *dx, void *dgamma, void *dbeta,
+                                       const void *dy, const void *xhat, const void *invstd,
+                                       const void *gamma, size_t rows, size_t cols, double *ws)
 {
     if (rows == 0 || cols == 0)
         return cudaSuccess;
@@ -425,25 +413,23 @@ extern "C" cudaError_t idc_gpuk_bn_bwd(cudaStream_t st, int f64, void *dx, void 
     double *sdy = ws + 2 * p.nchunks * cols, *sdyx = sdy + cols;
     COLPART(COL_BN_BWD, dy, xhat, NULL, p0, p1);
     idc_gpu_grid1d gc = idc_gpu_plan_elementwise(cols);
-    LAUNCH_T(k_bn_bwd_fin, gc.grid, gc.block, 0, (R *)dgamma, (R *)dbeta, sdy, sdyx, p0, p1,
-             p.nchunks, cols);
+    LAUNCH_T(k_bn_bwd_fin, gc.grid, gc.block, 0, (R *)dgamma, (R *)dbeta, sdy, sdyx, p0, p1, p.nchunks, cols);
     if (dx != NULL) {
         idc_gpu_grid1d g = idc_gpu_plan_elementwise(rows * cols);
-        LAUNCH_T(k_bn_dx, g.grid, g.block, 0, (R *)dx, (const R *)dy, (const R *)xhat,
-                 (const R *)invstd, (const R *)gamma, sdy, sdyx, cols, rows * cols, (double)rows);
+        LAUNCH_T(k_bn_dx, g.grid, g.block, 0, (R *)dx, (const R *)dy, (const R *)xhat, (const R *)invstd,
+                 (const R *)gamma, sdy, sdyx, cols, rows * cols, (double)rows);
     }
     return cudaGetLastError();
 }
 
-extern "C" cudaError_t idc_gpuk_sqerr(cudaStream_t st, int f64, void *grad, const void *y,
-                                      const void *target, size_t n, double scale, int accumulate,
-                                      double *ws, double *sum)
+extern "C" cudaError_t idc_gpuk_sqerr(cudaStream_t st, int f64, void *grad, const void *y, const void *target,
+                                      size_t n, double scale, int accumulate, double *ws, double *sum)
 {
     idc_gpu_grid1d g = idc_gpu_plan_reduce(n);
     if (g.grid == 0)
         return cudaMemsetAsync(sum, 0, sizeof(double), st);
-    LAUNCH_T(k_sqerr, g.grid, g.block, 0, (R *)grad, (const R *)y, (const R *)target, n, scale,
-             accumulate, ws);
+    LAUNCH_T(k_sqerr, g.grid, g.block, 0, (R *)grad, (const R *)y, (const R *)target, n, scale, accumulate,
+             ws);
     k_sum_fin<<<1, IDC_GPU_BLOCK, 0, st>>>(sum, ws, g.grid);
     return cudaGetLastError();
 }

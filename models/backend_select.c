@@ -21,18 +21,15 @@ int idc_device_parse(idc_device *out, const char *s, idc_err *err)
 const char *idc_device_name(idc_device d)
 {
     switch (d) {
-    case IDC_DEVICE_CPU:
-        return "cpu";
-    case IDC_DEVICE_CUDA:
-        return "cuda";
-    case IDC_DEVICE_AUTO:
-        return "auto";
+    case IDC_DEVICE_CPU: return "cpu";
+    case IDC_DEVICE_CUDA: return "cuda";
+    case IDC_DEVICE_AUTO: return "auto";
     }
     return "?";
 }
 
-int idc_backend_select(const idc_backend **out, idc_device dev, idc_dtype dt, char *note,
-                       size_t note_len, idc_err *err)
+int idc_backend_select(const idc_backend **out, idc_device dev, idc_dtype dt, char *note, size_t note_len,
+                       idc_err *err)
 {
     *out = NULL;
     if (note != NULL && note_len > 0)

@@ -30,7 +30,7 @@ const char *idc_device_name(idc_device d);
  * CLI) with the reason in err when dev is cuda and CUDA is unavailable
  * (*out = NULL), and for an unknown dev. Cost: the first cuda or auto call initialises the CUDA
  * runtime (about a second with a device). */
-int idc_backend_select(const idc_backend **out, idc_device dev, idc_dtype dt, char *note,
-                       size_t note_len, idc_err *err);
+int idc_backend_select(const idc_backend **out, idc_device dev, idc_dtype dt, char *note, size_t note_len,
+                       idc_err *err);
 
 #endif

@@ -132,8 +132,7 @@ static double pair_diff(const pair *p, const double *scale, const char *what)
         if (scale == NULL) {
             if (memcmp(&a[i], &b[i], sizeof(double)) != 0) {
                 if (worst == 0.0)
-                    fprintf(stderr, "%s: first difference at %zu: cpu %a, dev %a\n", what, i, a[i],
-                            b[i]);
+                    fprintf(stderr, "%s: first difference at %zu: cpu %a, dev %a\n", what, i, a[i], b[i]);
                 worst += 1.0;
             }
         } else {
@@ -248,8 +247,8 @@ END_TEST
 /* ---- GEMM --------------------------------------------------------------- */
 
 /* ||C_dev - C_cpu|| / ||C_cpu|| for one call with padded leading dims. */
-static double gemm_err(idc_dtype dt, int ta, int tb, size_t m, size_t n, size_t k, double alpha,
-                       double beta, uint32_t id)
+static double gemm_err(idc_dtype dt, int ta, int tb, size_t m, size_t n, size_t k, double alpha, double beta,
+                       uint32_t id)
 {
     size_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 1, ldc = n + 2;
     size_t na = (ta ? k : m) * lda, nb = (tb ? n : k) * ldb, nc = m * ldc;
@@ -285,8 +284,8 @@ START_TEST(test_gemm)
     IDC_TEST_PRINT_SEED("gemm", g_seed);
     /* the engine's shapes (dense forward, weight and input gradients at
      * batch 6144, widths 10..400) and odd small ones */
-    size_t shapes[][3] = {{6144, 100, 10}, {100, 10, 6144}, {6144, 10, 100}, {6144, 400, 200},
-                          {200, 400, 1000}, {7, 5, 3},     {1, 1, 1},       {33, 65, 17}};
+    size_t shapes[][3] = {{6144, 100, 10},  {100, 10, 6144}, {6144, 10, 100}, {6144, 400, 200},
+                          {200, 400, 1000}, {7, 5, 3},       {1, 1, 1},       {33, 65, 17}};
     for (int t = 0; t < 2; t++)
         for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
             for (int ta = 0; ta < 2; ta++)
@@ -295,12 +294,10 @@ START_TEST(test_gemm)
                     if (g_small && shapes[s][0] * shapes[s][1] * shapes[s][2] > 10000000)
                         continue;
                     double e = gemm_err(dt, ta, tb, shapes[s][0], shapes[s][1], shapes[s][2],
-                                        s % 2 ? 1.0 : 0.5, s % 3 ? 1.0 : 0.0,
-                                        (uint32_t)(100 + 3 * s));
-                    ck_assert_msg(e <= rtol(dt),
-                                  "gemm %s ta=%d tb=%d %zux%zux%zu: relative error %.3g > %.0e",
-                                  t ? "f64" : "f32", ta, tb, shapes[s][0], shapes[s][1],
-                                  shapes[s][2], e, rtol(dt));
+                                        s % 2 ? 1.0 : 0.5, s % 3 ? 1.0 : 0.0, (uint32_t)(100 + 3 * s));
+                    ck_assert_msg(
+                        e <= rtol(dt), "gemm %s ta=%d tb=%d %zux%zux%zu: relative error %.3g > %.0e",
+                        t ? "f64" : "f32", ta, tb, shapes[s][0], shapes[s][1], shapes[s][2], e, rtol(dt));
                 }
     dev_ok(dev(IDC_DTYPE_F32));
 }
@@ -360,10 +357,8 @@ static void reductions_case(idc_dtype dt, size_t rows, size_t cols, uint32_t id)
 
     /* bn_fwd_train (twice: the running statistics accumulate) */
     for (int rep = 0; rep < 2; rep++) {
-        X.c->bn_fwd_train(X.c, Y.pc, XH.pc, IS.pc, RM.pc, RV.pc, X.pc, G.pc, B.pc, rows, cols,
-                          1e-5, 0.1);
-        X.d->bn_fwd_train(X.d, Y.pd, XH.pd, IS.pd, RM.pd, RV.pd, X.pd, G.pd, B.pd, rows, cols,
-                          1e-5, 0.1);
+        X.c->bn_fwd_train(X.c, Y.pc, XH.pc, IS.pc, RM.pc, RV.pc, X.pc, G.pc, B.pc, rows, cols, 1e-5, 0.1);
+        X.d->bn_fwd_train(X.d, Y.pd, XH.pd, IS.pd, RM.pd, RV.pd, X.pd, G.pd, B.pd, rows, cols, 1e-5, 0.1);
     }
     /* xhat is O(1) and computed from the column statistics: absolute
      * tolerance scaled by 1 + |value| */
@@ -403,10 +398,8 @@ static void reductions_case(idc_dtype dt, size_t rows, size_t cols, uint32_t id)
     XH.c->set_d(XH.c, XH.pc, xh, n);
     IS.c->set_d(IS.c, IS.pc, is, cols);
     for (int with_dx = 0; with_dx < 2; with_dx++) {
-        X.c->bn_bwd(X.c, with_dx ? DX.pc : NULL, DG.pc, DB.pc, DY.pc, XH.pc, IS.pc, G.pc, rows,
-                    cols);
-        X.d->bn_bwd(X.d, with_dx ? DX.pd : NULL, DG.pd, DB.pd, DY.pd, XH.pd, IS.pd, G.pd, rows,
-                    cols);
+        X.c->bn_bwd(X.c, with_dx ? DX.pc : NULL, DG.pc, DB.pc, DY.pc, XH.pc, IS.pc, G.pc, rows, cols);
+        X.d->bn_bwd(X.d, with_dx ? DX.pd : NULL, DG.pd, DB.pd, DY.pd, XH.pd, IS.pd, G.pd, rows, cols);
         double *sdy = col_abs(dy, rows, cols, 1, 0.0);
         double *prod = dalloc(n);
         for (size_t i = 0; i < n; i++)
@@ -420,8 +413,8 @@ static void reductions_case(idc_dtype dt, size_t rows, size_t cols, uint32_t id)
             double *sc = dalloc(n);
             for (size_t i = 0; i < n; i++) {
                 size_t j = i % cols;
-                sc[i] = fabs(g[j]) * is[j] *
-                        (fabs(dy[i]) + (sdy[j] + fabs(xh[i]) * sdyx[j]) / (double)rows) + 1e-300;
+                sc[i] = fabs(g[j]) * is[j] * (fabs(dy[i]) + (sdy[j] + fabs(xh[i]) * sdyx[j]) / (double)rows) +
+                        1e-300;
             }
             check_close(&DX, sc, 8 * tol, "bn_bwd dx");
             free(sc);
@@ -455,13 +448,11 @@ static void reductions_case(idc_dtype dt, size_t rows, size_t cols, uint32_t id)
 START_TEST(test_reductions_bn)
 {
     IDC_TEST_PRINT_SEED("reductions_bn", g_seed);
-    size_t shapes[][2] = {{6144, 10}, {6144, 40}, {2, 1}, {3, 5}, {1000, 300}, {70000, 3},
-                          {257, 33}};
+    size_t shapes[][2] = {{6144, 10}, {6144, 40}, {2, 1}, {3, 5}, {1000, 300}, {70000, 3}, {257, 33}};
     for (int t = 0; t < 2; t++)
         for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
             if (!g_small || shapes[s][0] * shapes[s][1] <= 100000)
-                reductions_case((idc_dtype)t, shapes[s][0], shapes[s][1],
-                                (uint32_t)(200 + 10 * s));
+                reductions_case((idc_dtype)t, shapes[s][0], shapes[s][1], (uint32_t)(200 + 10 * s));
 }
 END_TEST
 
@@ -482,8 +473,7 @@ START_TEST(test_sqerr_adam)
                     double scale = 0.37 / (double)n;
                     double a = Y.c->sqerr(Y.c, GR.pc, Y.pc, wt ? T.pc : NULL, n, scale, acc);
                     double b = Y.d->sqerr(Y.d, GR.pd, Y.pd, wt ? T.pd : NULL, n, scale, acc);
-                    ck_assert_msg(fabs(a - b) <= 1e-12 * fabs(a), "sqerr n=%zu: %.17g vs %.17g",
-                                  n, b, a);
+                    ck_assert_msg(fabs(a - b) <= 1e-12 * fabs(a), "sqerr n=%zu: %.17g vs %.17g", n, b, a);
                     assert_exact(&GR, "sqerr grad");
                     /* no gradient wanted */
                     a = Y.c->sqerr(Y.c, NULL, Y.pc, T.pc, n, 1.0, 0);
@@ -597,8 +587,7 @@ static void s1_train(const idc_backend *be, const double *x, s1_run *out)
     idc_adam *ad = idc_adam_new(be, idc_mlp_nparams(dec), &err);
     void *data = be->alloc(be, S1_ROWS * d), *xb = be->alloc(be, S1_BATCH * d);
     void *dxhat = be->alloc(be, S1_BATCH * d), *dcode = be->alloc(be, S1_BATCH * n);
-    ck_assert(ae != NULL && ad != NULL && data != NULL && xb != NULL && dxhat != NULL &&
-              dcode != NULL);
+    ck_assert(ae != NULL && ad != NULL && data != NULL && xb != NULL && dxhat != NULL && dcode != NULL);
     be->set_d(be, data, x, S1_ROWS * d);
     idc_adam_config ac = {1e-3, 0.9, 0.999, 1e-8};
     idc_rng bs = idc_rng_stream(g_seed, 0, IDC_PURPOSE_BATCH);
@@ -689,11 +678,11 @@ START_TEST(test_stage1_train)
         D = fmax(D, fabs(c32.loss[s] - c64.loss[s]));
         double e = fabs(d32.loss[s] - c32.loss[s]), tol = 1e-5 * fabs(c32.loss[s]) + 4 * D;
         worst = fmax(worst, e / tol);
-        ck_assert_msg(e <= tol, "step %zu: loss dev %.9g vs cpu %.9g (tolerance %.3g)", s,
-                      d32.loss[s], c32.loss[s], tol);
+        ck_assert_msg(e <= tol, "step %zu: loss dev %.9g vs cpu %.9g (tolerance %.3g)", s, d32.loss[s],
+                      c32.loss[s], tol);
         double e64 = fabs(d64.loss[s] - c64.loss[s]);
-        ck_assert_msg(e64 <= 1e-9 * fabs(c64.loss[s]), "f64 step %zu: loss %.17g vs %.17g", s,
-                      d64.loss[s], c64.loss[s]);
+        ck_assert_msg(e64 <= 1e-9 * fabs(c64.loss[s]), "f64 step %zu: loss %.17g vs %.17g", s, d64.loss[s],
+                      c64.loss[s]);
     }
     double W = wdist(&c32, &c64, 0), Wd = wdist(&d32, &c32, 0), W64 = wdist(&d64, &c64, 0);
     double Bd = wdist(&d32, &c32, 1), B = wdist(&c32, &c64, 1);
@@ -730,8 +719,7 @@ static void probe(int fd)
     char line[IDC_ERR_LEN + 300];
     int n = idc_gpu_device_count(&why);
     const idc_backend *be = n > 0 ? idc_backend_cuda(IDC_DTYPE_F32, &why) : NULL;
-    snprintf(line, sizeof line, "%d %s", be != NULL ? n : 0,
-             be != NULL ? idc_gpu_device_name(be) : why.msg);
+    snprintf(line, sizeof line, "%d %s", be != NULL ? n : 0, be != NULL ? idc_gpu_device_name(be) : why.msg);
     ssize_t w = write(fd, line, strlen(line));
     (void)w;
 }
@@ -794,9 +782,12 @@ int main(void)
         printf("device: %s\n", msg);
     Suite *s = suite_create("cuda_backend");
     const idc_test_case cases[] = {
-        {"transfers", test_transfers},       {"gather_bias_leaky", test_gather_bias_leaky},
-        {"gemm", test_gemm},                 {"reductions_bn", test_reductions_bn},
-        {"sqerr_adam", test_sqerr_adam},     {"error_path", test_error_path},
+        {"transfers", test_transfers},
+        {"gather_bias_leaky", test_gather_bias_leaky},
+        {"gemm", test_gemm},
+        {"reductions_bn", test_reductions_bn},
+        {"sqerr_adam", test_sqerr_adam},
+        {"error_path", test_error_path},
         {"stage1_train", test_stage1_train},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof *cases, 300.0);

@@ -60,7 +60,13 @@ START_TEST(test_plan_elementwise)
     ck_assert_uint_eq(idc_gpu_plan_elementwise(IDC_GPU_BLOCK + 1).grid, 2);
     ck_assert_uint_eq(idc_gpu_plan_elementwise((size_t)1 << 40).grid, IDC_GPU_MAX_GRID);
     ck_assert_uint_eq(idc_gpu_plan_elementwise(5).block, IDC_GPU_BLOCK);
-    size_t sizes[] = {0, 1, 255, 256, 257, 6144 * 10, (size_t)IDC_GPU_MAX_GRID * IDC_GPU_BLOCK,
+    size_t sizes[] = {0,
+                      1,
+                      255,
+                      256,
+                      257,
+                      6144 * 10,
+                      (size_t)IDC_GPU_MAX_GRID * IDC_GPU_BLOCK,
                       (size_t)IDC_GPU_MAX_GRID * IDC_GPU_BLOCK * 3 + 7};
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
         check_grid_stride(idc_gpu_plan_elementwise(sizes[i]), sizes[i]);
@@ -123,16 +129,15 @@ static void check_colplan(size_t rows, size_t cols)
                 }
     for (size_t i = 0; i < rows * cols; i++)
         if (hit[i] != 1)
-            ck_abort_msg("%zu x %zu: element (%zu, %zu) added %u times", rows, cols, i / cols,
-                         i % cols, hit[i]);
+            ck_abort_msg("%zu x %zu: element (%zu, %zu) added %u times", rows, cols, i / cols, i % cols,
+                         hit[i]);
     free(hit);
 }
 
 START_TEST(test_plan_columns)
 {
-    size_t shapes[][2] = {{1, 1},     {2, 1},    {2, 10},   {6144, 10}, {6144, 40},
-                          {6144, 400}, {6144, 2000}, {129, 33}, {70000, 3}, {100000, 1},
-                          {1 << 24, 1 << 20}};
+    size_t shapes[][2] = {{1, 1},       {2, 1},    {2, 10},    {6144, 10},  {6144, 40},        {6144, 400},
+                          {6144, 2000}, {129, 33}, {70000, 3}, {100000, 1}, {1 << 24, 1 << 20}};
     for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
         check_colplan(shapes[i][0], shapes[i][1]);
     idc_gpu_colplan p = idc_gpu_plan_columns(6144, 10);
@@ -209,15 +214,15 @@ static void gemm_case(uint64_t k0)
     double *c1 = rnd(m * ldc, 14, 1000 * k0), *c2 = calloc(m * ldc, sizeof(double));
     ck_assert_ptr_nonnull(c2);
     memcpy(c2, c1, m * ldc * sizeof(double));
-    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
-                (int)m, (int)n, (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c1, (int)ldc);
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n,
+                (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c1, (int)ldc);
     idc_gpu_gemm_cm cm;
     idc_err err = {{0}};
     ck_assert_int_eq(idc_gpu_gemm_map(&cm, ta, tb, m, n, k, lda, ldb, ldc, &err), IDC_OK);
     const double *first = cm.swap ? b : a, *second = cm.swap ? a : b;
     cblas_dgemm(CblasColMajor, cm.trans_first ? CblasTrans : CblasNoTrans,
-                cm.trans_second ? CblasTrans : CblasNoTrans, cm.m, cm.n, cm.k, alpha, first,
-                cm.ld_first, second, cm.ld_second, beta, c2, cm.ldc);
+                cm.trans_second ? CblasTrans : CblasNoTrans, cm.m, cm.n, cm.k, alpha, first, cm.ld_first,
+                second, cm.ld_second, beta, c2, cm.ldc);
     for (size_t i = 0; i < m * ldc; i++) {
         double tol = 1e-13 * (1.0 + fabs(c1[i])) * (double)k;
         if (!(fabs(c1[i] - c2[i]) <= tol)) {
@@ -272,8 +277,7 @@ START_TEST(test_gemm_map_errors)
     ck_assert_int_eq(idc_gpu_gemm_map(&cm, 0, 0, 4, 5, 6, 6, 5, 4, &err), IDC_EINVAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "ldc"));
     ck_assert_int_eq(idc_gpu_gemm_map(&cm, 1, 1, 4, 5, 6, 3, 6, 5, &err), IDC_EINVAL);
-    ck_assert_int_eq(
-        idc_gpu_gemm_map(&cm, 0, 0, (size_t)INT_MAX + 1, 5, 6, 6, 5, 5, &err), IDC_EINVAL);
+    ck_assert_int_eq(idc_gpu_gemm_map(&cm, 0, 0, (size_t)INT_MAX + 1, 5, 6, 6, 5, 5, &err), IDC_EINVAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "exceeds"));
     ck_assert_int_eq(memcmp(&cm, &before, sizeof cm), 0);
 }
@@ -303,20 +307,16 @@ START_TEST(test_select)
     const idc_backend *be = NULL;
     char note[IDC_ERR_LEN];
     idc_err err = {{0}}, why = {{0}};
-    ck_assert_int_eq(idc_backend_select(&be, IDC_DEVICE_CPU, IDC_DTYPE_F32, note, sizeof note,
-                                        &err),
-                     IDC_OK);
+    ck_assert_int_eq(idc_backend_select(&be, IDC_DEVICE_CPU, IDC_DTYPE_F32, note, sizeof note, &err), IDC_OK);
     ck_assert_ptr_eq(be, idc_backend_cpu(IDC_DTYPE_F32));
     ck_assert_str_eq(note, "");
     ck_assert_int_eq(idc_gpu_is_cuda(be), 0);
     ck_assert_int_eq(idc_gpu_status(be, &err), IDC_EINVAL);
     ck_assert_str_eq(idc_gpu_device_name(be), "");
     int ndev = idc_gpu_device_count(&why);
-    fprintf(stderr, "test select: built with CUDA: %s, devices: %d%s%s\n",
-            idc_gpu_built() ? "yes" : "no", ndev, ndev == 0 ? " -- " : "",
-            ndev == 0 ? why.msg : "");
-    ck_assert_int_eq(idc_backend_select(&be, IDC_DEVICE_AUTO, IDC_DTYPE_F64, note, sizeof note,
-                                        &err),
+    fprintf(stderr, "test select: built with CUDA: %s, devices: %d%s%s\n", idc_gpu_built() ? "yes" : "no",
+            ndev, ndev == 0 ? " -- " : "", ndev == 0 ? why.msg : "");
+    ck_assert_int_eq(idc_backend_select(&be, IDC_DEVICE_AUTO, IDC_DTYPE_F64, note, sizeof note, &err),
                      IDC_OK);
     if (ndev == 0) {
         /* the fallback is visible: the note names cpu and the reason */
@@ -327,8 +327,7 @@ START_TEST(test_select)
             ck_assert_ptr_nonnull(strstr(note, "built without CUDA"));
         else
             ck_assert_ptr_nonnull(strstr(note, "no CUDA device"));
-        ck_assert_int_eq(idc_backend_select(&be, IDC_DEVICE_CUDA, IDC_DTYPE_F32, note,
-                                            sizeof note, &err),
+        ck_assert_int_eq(idc_backend_select(&be, IDC_DEVICE_CUDA, IDC_DTYPE_F32, note, sizeof note, &err),
                          IDC_EINVAL);
         ck_assert_ptr_null(be);
         ck_assert_ptr_nonnull(strstr(err.msg, "--device cuda: "));
@@ -340,17 +339,14 @@ START_TEST(test_select)
         ck_assert_int_eq(idc_gpu_is_cuda(be), 1);
         ck_assert_str_eq(be->name, "cuda-f64");
         ck_assert_str_eq(note, "");
-        ck_assert_int_eq(idc_backend_select(&be, IDC_DEVICE_CUDA, IDC_DTYPE_F32, note,
-                                            sizeof note, &err),
+        ck_assert_int_eq(idc_backend_select(&be, IDC_DEVICE_CUDA, IDC_DTYPE_F32, note, sizeof note, &err),
                          IDC_OK);
         ck_assert_ptr_eq(be, idc_backend_cuda(IDC_DTYPE_F32, &err));
         ck_assert_int_eq(idc_gpu_status(be, &err), IDC_OK);
     }
     /* NULL note is allowed */
-    ck_assert_int_eq(idc_backend_select(&be, IDC_DEVICE_AUTO, IDC_DTYPE_F32, NULL, 0, &err),
-                     IDC_OK);
-    ck_assert_int_eq(idc_backend_select(&be, (idc_device)7, IDC_DTYPE_F32, NULL, 0, &err),
-                     IDC_EINVAL);
+    ck_assert_int_eq(idc_backend_select(&be, IDC_DEVICE_AUTO, IDC_DTYPE_F32, NULL, 0, &err), IDC_OK);
+    ck_assert_int_eq(idc_backend_select(&be, (idc_device)7, IDC_DTYPE_F32, NULL, 0, &err), IDC_EINVAL);
 }
 END_TEST
 
