@@ -34,9 +34,9 @@
  *               sharp as that; the step-0 loss and the kernel checks above
  *               are the sharp ones. The bias of the dense layer before the
  *               batch norm (exact gradient 0) is left out and only bounded
- *               by lr * steps. In double: 1e-9 relative on the losses and
- *               1e-9 absolute on the weights. Two device runs must agree
- *               bit for bit. */
+ *               by Adam's largest step (2 x 3.17 lr per step). In double:
+ *               1e-9 relative on the losses and 1e-9 absolute on the
+ *               weights. Two device runs must agree bit for bit. */
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
@@ -629,7 +629,7 @@ static void s1_train(const idc_backend *be, const double *x, s1_run *out)
  * the batch norm: batch norm removes it, so its exact gradient is 0 and
  * what it gets is rounding noise, which Adam normalises into steps of
  * about lr with a random sign (stage1.h: the drift of the last encoder
- * bias). It is compared separately, against the bound lr * steps. */
+ * bias). It is compared separately, against Adam's largest steps. */
 static double wdist(const s1_run *a, const s1_run *b, int bias_only)
 {
     double m = 0.0;
@@ -686,7 +686,11 @@ START_TEST(test_stage1_train)
     }
     double W = wdist(&c32, &c64, 0), Wd = wdist(&d32, &c32, 0), W64 = wdist(&d64, &c64, 0);
     double Bd = wdist(&d32, &c32, 1), B = wdist(&c32, &c64, 1);
-    ck_assert_msg(Bd <= 1e-3 * S1_STEPS, "code-layer bias: device vs CPU %.3g > lr * steps", Bd);
+    /* an Adam step moves a parameter by at most about lr (1 - b1) / sqrt(1 - b2)
+     * = 3.17 lr, so two runs of that noise-driven bias part by at most twice
+     * that per step */
+    double bmax = 2.0 * 3.17 * 1e-3 * (double)s1_steps();
+    ck_assert_msg(Bd <= bmax, "code-layer bias: device vs CPU %.3g > %.3g", Bd, bmax);
     fprintf(stderr,
             "test stage1_train: loss %.6g -> %.6g; float vs double on the CPU: loss %.3g, "
             "weights %.3g; device vs CPU (float): worst loss error / tolerance %.3f, weights "
