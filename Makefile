@@ -63,6 +63,8 @@ ifeq ($(HAVE_CUDA),1)
   NVCC_ARCH   ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
                  -gencode arch=compute_90,code=compute_90
   NVCCFLAGS   ?= -O3 -std=c++17 --fmad=false -Xcompiler -Wall,-Wextra,-Werror
+  # a static libidcheck.a built with CUDA needs these after it
+  PC_CUDA     := -e '/^Libs.private:/s|$$| $(CUDA_LINK) -lcublas -lcudart -lstdc++|'
 else
   GPU_SRC += gpu/cuda_stub.c
 endif
@@ -145,7 +147,7 @@ install: $(LIB) $(BIN)
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libidcheck.a
 	for h in $(HEADERS); do install -d $(DESTDIR)$(PREFIX)/include/idcheck/$$(dirname $$h); \
 	  install -m 644 $$h $(DESTDIR)$(PREFIX)/include/idcheck/$$h; done
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' ci/idcheck.pc.in \
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $(PC_CUDA) ci/idcheck.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/idcheck.pc
 
 uninstall:
