@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `make bench-gpu`: the Stage-1 training step on the CUDA backend at
+# n = 10, 20, 40, batch 6144 (small and paper widths), beside the floor of
+# its GEMMs (cuBLAS SGEMM at the step's exact shapes, same run) and the
+# PyTorch peer on the same device (gpu/bench_torch_gpu.py) when python3 has
+# torch with CUDA. Exits 0 with a message when no device is present.
+set -euo pipefail
+b=${1:?usage: gpu/bench.sh build/gpu/bench_gpu}
+py=${PYTHON:-python3}
+first=$("$b" 10 small 256 2)
+case "$first" in SKIPPED*) echo "bench-gpu: $first"; exit 0 ;; esac
+have_torch=1
+probe=$("$py" gpu/bench_torch_gpu.py 3 ci 64 1 2>/dev/null || echo "SKIPPED: python3 failed")
+case "$probe" in SKIPPED*) have_torch=0; echo "(PyTorch peer: $probe)" ;; esac
+echo "== Stage-1 training step on the GPU (float32, TF32 ${IDC_CUDA_MATH:-off}), batch 6144"
+echo "floor = the step's GEMMs at their exact shapes as cuBLAS SGEMM calls through the same table, same run"
+echo "syncs = host-device synchronisations per step (sqerr's return value)"
+echo
+printf '| %3s | %-5s | %5s | %8s | %9s | %9s | %5s | %5s | %9s | %7s |\n' \
+  n widths batch GFLOP/st ms/step "floor ms" ratio syncs "torch ms" speedup
+echo "|----:|:------|------:|---------:|----------:|----------:|------:|------:|----------:|--------:|"
+configs=${BENCH_GPU_CONFIGS:-"10:small:6144:200 20:small:6144:200 40:small:6144:200 10:paper:6144:100 20:paper:6144:50 40:paper:6144:20"}
+for cfg in $configs; do
+  IFS=: read -r n mode batch steps <<<"$cfg"
+  read -r _ _ _ _ _ gflop ms floor syncs <<<"$("$b" "$n" "$mode" "$batch" "$steps")"
+  tms="-"; speed="-"
+  if [ $have_torch = 1 ]; then
+    read -r _ _ _ _ tms <<<"$("$py" gpu/bench_torch_gpu.py "$n" "$mode" "$batch" "$steps")"
+    speed=$(awk -v a="$tms" -v b="$ms" 'BEGIN{printf "%.2f", a/b}')
+  fi
+  ratio=$(awk -v a="$ms" -v b="$floor" 'BEGIN{printf "%.2f", a/b}')
+  printf '| %3s | %-5s | %5s | %8.3f | %9.3f | %9.3f | %5s | %5s | %9s | %7s |\n' \
+    "$n" "$mode" "$batch" "$gflop" "$ms" "$floor" "$ratio" "$syncs" "$tms" "$speed"
+done

@@ -1,0 +1,219 @@
+/* Micro benchmark of the Stage-1 training step on the CUDA backend (the
+ * GPU counterpart of ci/bench_stage1.c; run by `make bench-gpu` through
+ * gpu/bench.sh).
+ *
+ *   bench_gpu N MODE BATCH STEPS
+ *     MODE paper: hidden widths (50n, 100n, 100n, 50n); small: (10n x 4);
+ *          ci: (8n, 16n, 16n, 8n); xdim = n.
+ *
+ * Prints one line:
+ *   cuda N MODE BATCH PARAMS GFLOP_PER_STEP MS_PER_STEP FLOOR_MS SYNCS_PER_STEP
+ * or "SKIPPED: no CUDA device (...)" (exit 0) without a device.
+ *
+ * The step is models/stage1.c's (gather the minibatch, forward encoder and
+ * decoder in train mode, MSE + code penalty, backward, Adam on both), built
+ * from engine objects on the CUDA table, with the whole loop on the device:
+ * per step the host uploads the minibatch indices (asynchronously, through
+ * pinned memory) and reads the two loss values (sqerr's return value, the
+ * interface's only forced synchronisations: SYNCS_PER_STEP = 2).
+ * ms/step = best of 3 timings of STEPS steps after 5 warm-up steps. The
+ * floor is the sum over the step's GEMMs at their exact shapes (per dense
+ * layer: forward, weight gradient, input gradient except for the encoder's
+ * first layer) of the mean time of 50 back-to-back calls of that cuBLAS
+ * SGEMM through the same table (same math mode: TF32 off unless
+ * IDC_CUDA_MATH=tf32), measured in the same run. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gpu/cuda.h"
+#include "models/engine.h"
+#include "numeric/rng.h"
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int fail(const char *what, const idc_err *err)
+{
+    fprintf(stderr, "bench_gpu: %s: %s\n", what, err->msg);
+    return 1;
+}
+
+/* Mean seconds of one row-major SGEMM call of the given shape. */
+static double time_gemm(const idc_backend *be, int ta, int tb, size_t m, size_t n, size_t k, void *A, void *B,
+                        void *C)
+{
+    size_t lda = ta ? m : k, ldb = tb ? k : n;
+    idc_err err;
+    for (int i = 0; i < 3; i++)
+        be->gemm(be, ta, tb, m, n, k, 1.0, A, lda, B, ldb, 0.0, C, n);
+    idc_gpu_sync(be, &err);
+    const int reps = 50;
+    double t0 = now_s();
+    for (int i = 0; i < reps; i++)
+        be->gemm(be, ta, tb, m, n, k, 1.0, A, lda, B, ldb, 0.0, C, n);
+    idc_gpu_sync(be, &err);
+    return (now_s() - t0) / reps;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 5) {
+        fprintf(stderr, "usage: bench_gpu N paper|small|ci BATCH STEPS\n");
+        return 2;
+    }
+    size_t n = strtoul(argv[1], NULL, 10), batch = strtoul(argv[3], NULL, 10);
+    size_t steps = strtoul(argv[4], NULL, 10);
+    const char *mode = argv[2];
+    size_t mult[4];
+    if (strcmp(mode, "paper") == 0)
+        memcpy(mult, (size_t[4]){50, 100, 100, 50}, sizeof mult);
+    else if (strcmp(mode, "small") == 0)
+        memcpy(mult, (size_t[4]){10, 10, 10, 10}, sizeof mult);
+    else if (strcmp(mode, "ci") == 0)
+        memcpy(mult, (size_t[4]){8, 16, 16, 8}, sizeof mult);
+    else
+        return 2;
+    if (n == 0 || batch < 2 || steps == 0)
+        return 2;
+    idc_err err = {{0}};
+    const idc_backend *be = idc_backend_cuda(IDC_DTYPE_F32, &err);
+    if (be == NULL) {
+        printf("SKIPPED: no CUDA device (%s)\n", err.msg);
+        return 0;
+    }
+    size_t d = n, rows = 4 * batch, h[4];
+    for (int i = 0; i < 4; i++)
+        h[i] = mult[i] * n;
+    idc_mlp_layer es[10], ds[9];
+    size_t ke = 0, kd = 0;
+    for (int i = 0; i < 4; i++) {
+        es[ke++] = idc_mlp_dense(h[i]);
+        es[ke++] = idc_mlp_leaky(0.02);
+        ds[kd++] = idc_mlp_dense(h[3 - i]);
+        ds[kd++] = idc_mlp_leaky(0.02);
+    }
+    es[ke++] = idc_mlp_dense(n);
+    es[ke++] = idc_mlp_batchnorm(1e-5, 0.1);
+    ds[kd++] = idc_mlp_dense(d);
+    idc_mlp *enc = idc_mlp_new(be, d, es, ke, batch, &err);
+    if (enc == NULL)
+        return fail("encoder", &err);
+    idc_mlp *dec = idc_mlp_new(be, n, ds, kd, batch, &err);
+    if (dec == NULL)
+        return fail("decoder", &err);
+    idc_rng init = idc_rng_stream(1, 0, IDC_PURPOSE_INIT);
+    if (idc_mlp_init(enc, init, 1, &err) != IDC_OK || idc_mlp_init(dec, init, 2, &err) != IDC_OK)
+        return fail("init", &err);
+    idc_adam *ae = idc_adam_new(be, idc_mlp_nparams(enc), &err);
+    idc_adam *ad = ae != NULL ? idc_adam_new(be, idc_mlp_nparams(dec), &err) : NULL;
+    if (ad == NULL)
+        return fail("adam", &err);
+    double *x = malloc(rows * d * sizeof(double));
+    size_t *idx = malloc(batch * sizeof(size_t));
+    void *data = be->alloc(be, rows * d), *xb = be->alloc(be, batch * d);
+    void *dxhat = be->alloc(be, batch * d), *dcode = be->alloc(be, batch * n);
+    if (x == NULL || idx == NULL || data == NULL || xb == NULL || dxhat == NULL || dcode == NULL) {
+        fprintf(stderr, "bench_gpu: out of memory\n");
+        return 1;
+    }
+    idc_rng_normal_fill(x, rows * d, idc_rng_stream(1, 0, IDC_PURPOSE_GENERATOR), 0);
+    be->set_d(be, data, x, rows * d);
+    idc_adam_config ac = {1e-4, 0.9, 0.999, 1e-8};
+    idc_rng bs = idc_rng_stream(1, 0, IDC_PURPOSE_BATCH);
+    uint64_t t = 0;
+    double best = INFINITY, loss = 0.0;
+    for (int rep = 0; rep < 4; rep++) {
+        size_t nsteps = rep == 0 ? 5 : steps; /* the first is a warm-up */
+        idc_gpu_sync(be, &err);
+        double t0 = now_s();
+        for (size_t s = 0; s < nsteps; s++, t++) {
+            for (size_t i = 0; i < batch; i++)
+                idx[i] = (size_t)idc_rng_below(bs, t * batch + i, rows);
+            be->gather_rows(be, xb, data, d, idx, batch);
+            if (idc_mlp_forward(enc, xb, batch, 1, &err) != IDC_OK)
+                return fail("forward", &err);
+            const void *code = idc_mlp_output(enc);
+            if (idc_mlp_forward(dec, code, batch, 1, &err) != IDC_OK)
+                return fail("forward", &err);
+            double rec = idc_mlp_loss_mse(be, dxhat, idc_mlp_output(dec), xb, batch, d, 1.0, 0);
+            if (idc_mlp_backward(dec, dcode, dxhat, batch, &err) != IDC_OK)
+                return fail("backward", &err);
+            double pen = idc_mlp_loss_code(be, dcode, code, batch, n, 1.0, 1);
+            if (idc_mlp_backward(enc, NULL, dcode, batch, &err) != IDC_OK)
+                return fail("backward", &err);
+            idc_adam_step(ae, &ac, idc_mlp_params(enc), idc_mlp_grads(enc));
+            idc_adam_step(ad, &ac, idc_mlp_params(dec), idc_mlp_grads(dec));
+            loss = rec + pen;
+        }
+        if (idc_gpu_sync(be, &err) != IDC_OK)
+            return fail("device", &err);
+        double dt = (now_s() - t0) / (double)nsteps;
+        if (rep > 0 && dt < best)
+            best = dt;
+    }
+    if (!isfinite(loss)) {
+        fprintf(stderr, "bench_gpu: the loss is not finite\n");
+        return 1;
+    }
+    /* the floor: the step's GEMMs at their exact shapes */
+    size_t w[10], k = 0, maxw = 1;
+    w[k++] = d;
+    for (int i = 0; i < 4; i++)
+        w[k++] = h[i];
+    w[k++] = n;
+    for (int i = 4; i-- > 0;)
+        w[k++] = h[i];
+    w[k++] = d;
+    double macs = 0.0;
+    for (size_t i = 0; i + 1 < k; i++) {
+        macs += (double)w[i] * (double)w[i + 1];
+        maxw = w[i] > maxw ? w[i] : maxw;
+    }
+    size_t big = batch * maxw > maxw * maxw ? batch * maxw : maxw * maxw;
+    double *hv = malloc(big * sizeof(double));
+    void *A = be->alloc(be, big), *B = be->alloc(be, big), *C = be->alloc(be, big);
+    if (hv == NULL || A == NULL || B == NULL || C == NULL) {
+        fprintf(stderr, "bench_gpu: out of memory for the floor\n");
+        return 1;
+    }
+    idc_rng_normal_fill(hv, big, idc_rng_stream(2, 0, IDC_PURPOSE_GENERATOR), 0);
+    for (size_t i = 0; i < big; i++)
+        hv[i] *= 0.1;
+    be->set_d(be, A, hv, big);
+    be->set_d(be, B, hv, big);
+    double floor_s = 0.0;
+    for (size_t i = 0; i + 1 < k; i++) {
+        size_t in = w[i], out = w[i + 1];
+        floor_s += time_gemm(be, 0, 1, batch, out, in, A, B, C); /* Y = X W^T */
+        floor_s += time_gemm(be, 1, 0, out, in, batch, A, B, C); /* dW = dY^T X */
+        if (i != 0)
+            floor_s += time_gemm(be, 0, 0, batch, in, out, A, B, C); /* dX = dY W */
+    }
+    if (idc_gpu_sync(be, &err) != IDC_OK)
+        return fail("device", &err);
+    printf("cuda %zu %s %zu %zu %.4f %.3f %.3f 2\n", n, mode, batch,
+           idc_mlp_nparams(enc) + idc_mlp_nparams(dec), 6.0 * (double)batch * macs * 1e-9, 1e3 * best,
+           1e3 * floor_s);
+    be->release(be, A);
+    be->release(be, B);
+    be->release(be, C);
+    be->release(be, data);
+    be->release(be, xb);
+    be->release(be, dxhat);
+    be->release(be, dcode);
+    idc_adam_free(ae);
+    idc_adam_free(ad);
+    idc_mlp_free(enc);
+    idc_mlp_free(dec);
+    free(hv);
+    free(x);
+    free(idx);
+    return 0;
+}

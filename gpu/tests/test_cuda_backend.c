@@ -1,0 +1,801 @@
+/* Device tests of the CUDA backend (gpu/cuda.h): every kernel against the
+ * CPU backend of the same scalar type on random inputs, the error path,
+ * run-to-run determinism, and a Stage-1 training run on both backends from
+ * the same seed.
+ *
+ * With no CUDA device (or a build without CUDA) it prints
+ *   SKIPPED: no CUDA device (<reason>)
+ * and passes. IDC_GPU_TEST_FAKE=1 runs the same checks with the CPU
+ * backend standing in for the device (a self-test of the harness and of
+ * the tolerances on a machine without a GPU). IDC_GPU_TEST_SMALL=1 drops
+ * the largest shapes and shortens the training (gpu/sanitize.sh sets it:
+ * compute-sanitizer slows kernels down by one to two orders).
+ *
+ * Tolerances (float; double in brackets):
+ *   exact       alloc (zeros), set_d/get_d, copy, gather_rows, add_bias,
+ *               leaky fwd/bwd, bn_fwd_eval, adam, the sqerr gradient: the
+ *               kernels evaluate the CPU's expressions without FMA
+ *               contraction, so they must agree bit for bit;
+ *   1e-5 [1e-12] relative, norm-wise, for GEMM (cuBLAS vs OpenBLAS
+ *               accumulate in another order);
+ *   1e-5 [1e-12] relative to the sum of |terms| per column for the
+ *               reductions stored in the scalar type (sum_rows, the
+ *               batch-norm statistics, dgamma, dbeta) and for the values
+ *               computed from them (xhat, y, running stats, dx), and 1e-12
+ *               for sqerr's double sum;
+ *   training    Stage 1 (batch 256, 40 steps, Adam lr 1e-3): per step,
+ *               |loss_dev - loss_cpu| <= 1e-5 |loss_cpu| + 4 D_s, and for
+ *               the final weights ||w_dev - w_cpu||_2 <= 1e-6 ||w|| + 4 W,
+ *               where D_s (the largest loss difference up to step s) and W
+ *               are the same distances between the CPU's float and double
+ *               runs: the effect of float rounding on this very problem,
+ *               which Adam amplifies (it turns near-zero gradients into
+ *               steps of about lr), so the final-weight check is only as
+ *               sharp as that; the step-0 loss and the kernel checks above
+ *               are the sharp ones. The bias of the dense layer before the
+ *               batch norm (exact gradient 0) is left out and only bounded
+ *               by Adam's largest step (2 x 3.17 lr per step). In double:
+ *               1e-9 relative on the losses and 1e-9 absolute on the
+ *               weights. Two device runs must agree bit for bit. */
+#include <check.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gpu/cuda.h"
+#include "gpu/launch.h"
+#include "models/engine.h"
+#include "numeric/rng.h"
+#include "numeric/tests/testutil.h"
+
+#define DEFAULT_SEED 0xc0da7e57ULL
+
+static uint64_t g_seed;
+static int g_fake;
+static int g_small; /* IDC_GPU_TEST_SMALL=1: smaller shapes (for compute-sanitizer) */
+
+/* The backend under test for dt. */
+static const idc_backend *dev(idc_dtype dt)
+{
+    if (g_fake)
+        return idc_backend_cpu(dt);
+    idc_err err = {{0}};
+    const idc_backend *be = idc_backend_cuda(dt, &err);
+    ck_assert_msg(be != NULL, "%s", err.msg);
+    return be;
+}
+
+static void dev_ok(const idc_backend *be)
+{
+    if (g_fake)
+        return;
+    idc_err err = {{0}};
+    ck_assert_msg(idc_gpu_sync(be, &err) == IDC_OK, "%s", err.msg);
+}
+
+static double *rnd(size_t n, uint32_t id, double scale)
+{
+    double *v = calloc(n == 0 ? 1 : n, sizeof(double));
+    ck_assert_ptr_nonnull(v);
+    idc_rng s = idc_rng_stream(g_seed, id, IDC_PURPOSE_GENERATOR);
+    for (size_t i = 0; i < n; i++)
+        v[i] = scale * idc_rng_normal(s, i);
+    return v;
+}
+
+static double *dalloc(size_t n)
+{
+    double *p = calloc(n == 0 ? 1 : n, sizeof(double));
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+/* A pair of buffers (CPU, device) holding the same values. */
+typedef struct {
+    const idc_backend *c, *d;
+    void *pc, *pd;
+    size_t n;
+} pair;
+
+static pair pair_new(idc_dtype dt, size_t n, const double *v)
+{
+    pair p = {idc_backend_cpu(dt), dev(dt), NULL, NULL, n};
+    p.pc = p.c->alloc(p.c, n);
+    p.pd = p.d->alloc(p.d, n);
+    ck_assert(p.pc != NULL && p.pd != NULL);
+    if (v != NULL) {
+        p.c->set_d(p.c, p.pc, v, n);
+        p.d->set_d(p.d, p.pd, v, n);
+    }
+    return p;
+}
+
+static void pair_free(pair *p)
+{
+    p->c->release(p->c, p->pc);
+    p->d->release(p->d, p->pd);
+}
+
+/* max |cpu - dev| / scale over the elements, where scale is given per
+ * element (NULL: exact comparison, returns the count of differences). */
+static double pair_diff(const pair *p, const double *scale, const char *what)
+{
+    double *a = dalloc(p->n), *b = dalloc(p->n);
+    p->c->get_d(p->c, a, p->pc, p->n);
+    p->d->get_d(p->d, b, p->pd, p->n);
+    double worst = 0.0;
+    for (size_t i = 0; i < p->n; i++) {
+        if (scale == NULL) {
+            if (memcmp(&a[i], &b[i], sizeof(double)) != 0) {
+                if (worst == 0.0)
+                    fprintf(stderr, "%s: first difference at %zu: cpu %a, dev %a\n", what, i, a[i], b[i]);
+                worst += 1.0;
+            }
+        } else {
+            double e = fabs(a[i] - b[i]) / scale[i];
+            if (!(e <= worst))
+                worst = isnan(e) ? INFINITY : e;
+        }
+    }
+    free(a);
+    free(b);
+    return worst;
+}
+
+static void assert_exact(const pair *p, const char *what)
+{
+    double nd = pair_diff(p, NULL, what);
+    ck_assert_msg(nd == 0.0, "%s: %.0f of %zu elements differ from the CPU", what, nd, p->n);
+}
+
+static double rtol(idc_dtype dt)
+{
+    return dt == IDC_DTYPE_F32 ? 1e-5 : 1e-12;
+}
+
+/* ---- buffers and transfers -------------------------------------------- */
+
+START_TEST(test_transfers)
+{
+    IDC_TEST_PRINT_SEED("transfers", g_seed);
+    for (int t = 0; t < 2; t++) {
+        idc_dtype dt = (idc_dtype)t;
+        /* larger than one 4 MiB staging buffer, and odd */
+        size_t n = g_small ? (size_t)1 << 20 | 5 : (size_t)3 << 20 | 5;
+        double *v = rnd(n, 1, 3.0);
+        pair z = pair_new(dt, n, NULL);
+        assert_exact(&z, "alloc (zeros)");
+        pair p = pair_new(dt, n, v);
+        assert_exact(&p, "set_d/get_d");
+        p.c->copy(p.c, z.pc, p.pc, n);
+        p.d->copy(p.d, z.pd, p.pd, n);
+        assert_exact(&z, "copy");
+        pair e = pair_new(dt, 0, NULL); /* n = 0 allowed */
+        pair_free(&e);
+        pair_free(&z);
+        pair_free(&p);
+        free(v);
+        dev_ok(dev(dt));
+    }
+}
+END_TEST
+
+START_TEST(test_gather_bias_leaky)
+{
+    for (int t = 0; t < 2; t++) {
+        idc_dtype dt = (idc_dtype)t;
+        size_t rows = 6144, cols = 13, src_rows = 5000;
+        double *v = rnd(src_rows * cols, 2, 1.0), *b = rnd(cols, 3, 1.0);
+        double *u = rnd(rows * cols, 5, 1.0);
+        size_t *idx = calloc(rows, sizeof(size_t));
+        ck_assert_ptr_nonnull(idx);
+        idc_rng s = idc_rng_stream(g_seed, 4, IDC_PURPOSE_BATCH);
+        for (size_t i = 0; i < rows; i++)
+            idx[i] = (size_t)idc_rng_below(s, i, src_rows);
+        pair src = pair_new(dt, src_rows * cols, v), out = pair_new(dt, rows * cols, NULL);
+        pair bias = pair_new(dt, cols, b), dyp = pair_new(dt, rows * cols, u);
+        out.c->gather_rows(out.c, out.pc, src.pc, cols, idx, rows);
+        out.d->gather_rows(out.d, out.pd, src.pd, cols, idx, rows);
+        assert_exact(&out, "gather_rows");
+        /* one repeated index: the broadcast path */
+        for (size_t i = 0; i < rows; i++)
+            idx[i] = 4321;
+        out.c->gather_rows(out.c, out.pc, src.pc, cols, idx, rows);
+        out.d->gather_rows(out.d, out.pd, src.pd, cols, idx, rows);
+        assert_exact(&out, "gather_rows (broadcast)");
+        out.c->gather_rows(out.c, out.pc, src.pc, cols, idx, 0); /* no rows: no-op */
+        out.d->gather_rows(out.d, out.pd, src.pd, cols, idx, 0);
+        out.c->add_bias(out.c, out.pc, bias.pc, rows, cols);
+        out.d->add_bias(out.d, out.pd, bias.pd, rows, cols);
+        assert_exact(&out, "add_bias");
+        double slopes[] = {0.02, 0.0, 1.0};
+        for (int k = 0; k < 3; k++) {
+            pair y = pair_new(dt, rows * cols, NULL), dx = pair_new(dt, rows * cols, NULL);
+            y.c->leaky_fwd(y.c, y.pc, out.pc, rows * cols, slopes[k]);
+            y.d->leaky_fwd(y.d, y.pd, out.pd, rows * cols, slopes[k]);
+            assert_exact(&y, "leaky_fwd");
+            dx.c->leaky_bwd(dx.c, dx.pc, dyp.pc, y.pc, rows * cols, slopes[k]);
+            dx.d->leaky_bwd(dx.d, dx.pd, dyp.pd, y.pd, rows * cols, slopes[k]);
+            assert_exact(&dx, "leaky_bwd");
+            /* in place (y aliases x; dx aliases dy) */
+            y.c->leaky_fwd(y.c, y.pc, y.pc, rows * cols, slopes[k]);
+            y.d->leaky_fwd(y.d, y.pd, y.pd, rows * cols, slopes[k]);
+            assert_exact(&y, "leaky_fwd in place");
+            dx.c->leaky_bwd(dx.c, dx.pc, dx.pc, y.pc, rows * cols, slopes[k]);
+            dx.d->leaky_bwd(dx.d, dx.pd, dx.pd, y.pd, rows * cols, slopes[k]);
+            assert_exact(&dx, "leaky_bwd in place");
+            pair_free(&y);
+            pair_free(&dx);
+        }
+        pair_free(&src);
+        pair_free(&out);
+        pair_free(&bias);
+        pair_free(&dyp);
+        free(u);
+        free(v);
+        free(b);
+        free(idx);
+        dev_ok(dev(dt));
+    }
+}
+END_TEST
+
+/* ---- GEMM --------------------------------------------------------------- */
+
+/* ||C_dev - C_cpu|| / ||C_cpu|| for one call with padded leading dims. */
+static double gemm_err(idc_dtype dt, int ta, int tb, size_t m, size_t n, size_t k, double alpha, double beta,
+                       uint32_t id)
+{
+    size_t lda = (ta ? m : k) + 3, ldb = (tb ? k : n) + 1, ldc = n + 2;
+    size_t na = (ta ? k : m) * lda, nb = (tb ? n : k) * ldb, nc = m * ldc;
+    double *a = rnd(na, id, 1.0), *b = rnd(nb, id + 1, 1.0), *c = rnd(nc, id + 2, 1.0);
+    pair A = pair_new(dt, na, a), B = pair_new(dt, nb, b), C = pair_new(dt, nc, c);
+    A.c->gemm(A.c, ta, tb, m, n, k, alpha, A.pc, lda, B.pc, ldb, beta, C.pc, ldc);
+    A.d->gemm(A.d, ta, tb, m, n, k, alpha, A.pd, lda, B.pd, ldb, beta, C.pd, ldc);
+    double *x = dalloc(nc), *y = dalloc(nc), num = 0.0, den = 0.0;
+    C.c->get_d(C.c, x, C.pc, nc);
+    C.d->get_d(C.d, y, C.pd, nc);
+    for (size_t i = 0; i < nc; i++) {
+        num += (x[i] - y[i]) * (x[i] - y[i]);
+        den += x[i] * x[i];
+    }
+    /* the padding columns of C must be untouched */
+    for (size_t r = 0; r < m; r++)
+        for (size_t j = n; j < ldc; j++)
+            ck_assert_msg(memcmp(&y[r * ldc + j], &x[r * ldc + j], sizeof(double)) == 0,
+                          "gemm wrote C's padding at (%zu, %zu)", r, j);
+    pair_free(&A);
+    pair_free(&B);
+    pair_free(&C);
+    free(a);
+    free(b);
+    free(c);
+    free(x);
+    free(y);
+    return sqrt(num / den);
+}
+
+START_TEST(test_gemm)
+{
+    IDC_TEST_PRINT_SEED("gemm", g_seed);
+    /* the engine's shapes (dense forward, weight and input gradients at
+     * batch 6144, widths 10..400) and odd small ones */
+    size_t shapes[][3] = {{6144, 100, 10},  {100, 10, 6144}, {6144, 10, 100}, {6144, 400, 200},
+                          {200, 400, 1000}, {7, 5, 3},       {1, 1, 1},       {33, 65, 17}};
+    for (int t = 0; t < 2; t++)
+        for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+            for (int ta = 0; ta < 2; ta++)
+                for (int tb = 0; tb < 2; tb++) {
+                    idc_dtype dt = (idc_dtype)t;
+                    if (g_small && shapes[s][0] * shapes[s][1] * shapes[s][2] > 10000000)
+                        continue;
+                    double e = gemm_err(dt, ta, tb, shapes[s][0], shapes[s][1], shapes[s][2],
+                                        s % 2 ? 1.0 : 0.5, s % 3 ? 1.0 : 0.0, (uint32_t)(100 + 3 * s));
+                    ck_assert_msg(
+                        e <= rtol(dt), "gemm %s ta=%d tb=%d %zux%zux%zu: relative error %.3g > %.0e",
+                        t ? "f64" : "f32", ta, tb, shapes[s][0], shapes[s][1], shapes[s][2], e, rtol(dt));
+                }
+    dev_ok(dev(IDC_DTYPE_F32));
+}
+END_TEST
+
+/* ---- reductions and batch norm ------------------------------------------ */
+
+/* Per-column scale: sum_i |y_ij| (at least 1e-300), repeated rows times
+ * when rep (for matrices of per-element values derived from the sums). */
+static double *col_abs(const double *y, size_t rows, size_t cols, size_t rep, double extra)
+{
+    double *s = dalloc(cols * rep);
+    for (size_t j = 0; j < cols; j++) {
+        double a = extra;
+        for (size_t i = 0; i < rows; i++)
+            a += fabs(y[i * cols + j]);
+        for (size_t r = 0; r < rep; r++)
+            s[r * cols + j] = a > 1e-300 ? a : 1e-300;
+    }
+    return s;
+}
+
+static void check_close(const pair *p, const double *scale, double tol, const char *what)
+{
+    double e = pair_diff(p, scale, what);
+    ck_assert_msg(e <= tol, "%s: error %.3g > %.0e", what, e, tol);
+}
+
+static double *fill(size_t n, double v)
+{
+    double *p = dalloc(n);
+    for (size_t i = 0; i < n; i++)
+        p[i] = v;
+    return p;
+}
+
+static void reductions_case(idc_dtype dt, size_t rows, size_t cols, uint32_t id)
+{
+    size_t n = rows * cols;
+    double tol = rtol(dt);
+    double *x = rnd(n, id, 2.0), *dy = rnd(n, id + 1, 1.0);
+    for (size_t i = 0; i < n; i++)
+        x[i] += 0.5 * (double)(i % cols); /* column means away from 0 */
+    double *g = rnd(cols, id + 2, 1.0), *b = rnd(cols, id + 3, 1.0);
+    double *rm = rnd(cols, id + 4, 1.0), *rv = fill(cols, 1.5);
+    pair X = pair_new(dt, n, x), DY = pair_new(dt, n, dy), G = pair_new(dt, cols, g);
+    pair B = pair_new(dt, cols, b), RM = pair_new(dt, cols, rm), RV = pair_new(dt, cols, rv);
+    pair S = pair_new(dt, cols, NULL), Y = pair_new(dt, n, NULL), XH = pair_new(dt, n, NULL);
+    pair IS = pair_new(dt, cols, NULL), DX = pair_new(dt, n, NULL);
+    pair DG = pair_new(dt, cols, NULL), DB = pair_new(dt, cols, NULL);
+
+    /* sum_rows */
+    S.c->sum_rows(S.c, S.pc, X.pc, rows, cols);
+    S.d->sum_rows(S.d, S.pd, X.pd, rows, cols);
+    double *sx = col_abs(x, rows, cols, 1, 0.0);
+    check_close(&S, sx, tol, "sum_rows");
+
+    /* bn_fwd_train (twice: the running statistics accumulate) */
+    for (int rep = 0; rep < 2; rep++) {
+        X.c->bn_fwd_train(X.c, Y.pc, XH.pc, IS.pc, RM.pc, RV.pc, X.pc, G.pc, B.pc, rows, cols, 1e-5, 0.1);
+        X.d->bn_fwd_train(X.d, Y.pd, XH.pd, IS.pd, RM.pd, RV.pd, X.pd, G.pd, B.pd, rows, cols, 1e-5, 0.1);
+    }
+    /* xhat is O(1) and computed from the column statistics: absolute
+     * tolerance scaled by 1 + |value| */
+    double *one = fill(n, 1.0), *yv = dalloc(n);
+    Y.c->get_d(Y.c, yv, Y.pc, n);
+    for (size_t i = 0; i < n; i++)
+        yv[i] = 1.0 + fabs(yv[i]) + fabs(g[i % cols]) * 4.0;
+    check_close(&XH, one, 8 * tol, "bn_fwd_train xhat");
+    check_close(&Y, yv, 8 * tol, "bn_fwd_train y");
+    double *isv = dalloc(cols), *rmv = dalloc(cols), *rvv = dalloc(cols);
+    IS.c->get_d(IS.c, isv, IS.pc, cols);
+    RM.c->get_d(RM.c, rmv, RM.pc, cols);
+    RV.c->get_d(RV.c, rvv, RV.pc, cols);
+    for (size_t j = 0; j < cols; j++) {
+        isv[j] = fabs(isv[j]);
+        rmv[j] = 1.0 + fabs(rmv[j]) + fabs(x[j]);
+        rvv[j] = 1.0 + fabs(rvv[j]);
+    }
+    check_close(&IS, isv, 4 * tol, "bn_fwd_train invstd");
+    check_close(&RM, rmv, 4 * tol, "bn_fwd_train running_mean");
+    check_close(&RV, rvv, 4 * tol, "bn_fwd_train running_var");
+
+    /* bn_fwd_eval: exact given the same (device) running statistics */
+    double *rmd = dalloc(cols), *rvd = dalloc(cols);
+    RM.d->get_d(RM.d, rmd, RM.pd, cols);
+    RV.d->get_d(RV.d, rvd, RV.pd, cols);
+    RM.c->set_d(RM.c, RM.pc, rmd, cols);
+    RV.c->set_d(RV.c, RV.pc, rvd, cols);
+    X.c->bn_fwd_eval(X.c, Y.pc, X.pc, G.pc, B.pc, RM.pc, RV.pc, rows, cols, 1e-5);
+    X.d->bn_fwd_eval(X.d, Y.pd, X.pd, G.pd, B.pd, RM.pd, RV.pd, rows, cols, 1e-5);
+    assert_exact(&Y, "bn_fwd_eval");
+
+    /* bn_bwd with the device's xhat and invstd on both sides */
+    double *xh = dalloc(n), *is = dalloc(cols);
+    XH.d->get_d(XH.d, xh, XH.pd, n);
+    IS.d->get_d(IS.d, is, IS.pd, cols);
+    XH.c->set_d(XH.c, XH.pc, xh, n);
+    IS.c->set_d(IS.c, IS.pc, is, cols);
+    for (int with_dx = 0; with_dx < 2; with_dx++) {
+        X.c->bn_bwd(X.c, with_dx ? DX.pc : NULL, DG.pc, DB.pc, DY.pc, XH.pc, IS.pc, G.pc, rows, cols);
+        X.d->bn_bwd(X.d, with_dx ? DX.pd : NULL, DG.pd, DB.pd, DY.pd, XH.pd, IS.pd, G.pd, rows, cols);
+        double *sdy = col_abs(dy, rows, cols, 1, 0.0);
+        double *prod = dalloc(n);
+        for (size_t i = 0; i < n; i++)
+            prod[i] = dy[i] * xh[i];
+        double *sdyx = col_abs(prod, rows, cols, 1, 0.0);
+        check_close(&DB, sdy, tol, "bn_bwd dbeta");
+        check_close(&DG, sdyx, tol, "bn_bwd dgamma");
+        if (with_dx) {
+            /* dx = gamma invstd / rows (rows dy - dbeta - xhat dgamma): the
+             * sums enter with weight 1 / rows against terms of size dy */
+            double *sc = dalloc(n);
+            for (size_t i = 0; i < n; i++) {
+                size_t j = i % cols;
+                sc[i] = fabs(g[j]) * is[j] * (fabs(dy[i]) + (sdy[j] + fabs(xh[i]) * sdyx[j]) / (double)rows) +
+                        1e-300;
+            }
+            check_close(&DX, sc, 8 * tol, "bn_bwd dx");
+            free(sc);
+        }
+        free(sdy);
+        free(prod);
+        free(sdyx);
+    }
+    pair *all[] = {&X, &DY, &G, &B, &RM, &RV, &S, &Y, &XH, &IS, &DX, &DG, &DB};
+    for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+        pair_free(all[i]);
+    free(x);
+    free(dy);
+    free(g);
+    free(b);
+    free(rm);
+    free(rv);
+    free(sx);
+    free(one);
+    free(yv);
+    free(isv);
+    free(rmv);
+    free(rvv);
+    free(rmd);
+    free(rvd);
+    free(xh);
+    free(is);
+    dev_ok(dev(dt));
+}
+
+START_TEST(test_reductions_bn)
+{
+    IDC_TEST_PRINT_SEED("reductions_bn", g_seed);
+    size_t shapes[][2] = {{6144, 10}, {6144, 40}, {2, 1}, {3, 5}, {1000, 300}, {70000, 3}, {257, 33}};
+    for (int t = 0; t < 2; t++)
+        for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++)
+            if (!g_small || shapes[s][0] * shapes[s][1] <= 100000)
+                reductions_case((idc_dtype)t, shapes[s][0], shapes[s][1], (uint32_t)(200 + 10 * s));
+}
+END_TEST
+
+START_TEST(test_sqerr_adam)
+{
+    IDC_TEST_PRINT_SEED("sqerr_adam", g_seed);
+    size_t sizes[] = {1, 7, 6144 * 10, (size_t)IDC_GPU_REDUCE_BLOCKS * IDC_GPU_BLOCK * 2 + 3};
+    for (int t = 0; t < 2; t++)
+        for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
+            idc_dtype dt = (idc_dtype)t;
+            size_t n = sizes[s];
+            if (g_small && n > 100000)
+                continue;
+            double *y = rnd(n, 300, 1.0), *tg = rnd(n, 301, 1.0), *g0 = rnd(n, 302, 1.0);
+            pair Y = pair_new(dt, n, y), T = pair_new(dt, n, tg), GR = pair_new(dt, n, g0);
+            for (int acc = 0; acc < 2; acc++)
+                for (int wt = 0; wt < 2; wt++) {
+                    double scale = 0.37 / (double)n;
+                    double a = Y.c->sqerr(Y.c, GR.pc, Y.pc, wt ? T.pc : NULL, n, scale, acc);
+                    double b = Y.d->sqerr(Y.d, GR.pd, Y.pd, wt ? T.pd : NULL, n, scale, acc);
+                    ck_assert_msg(fabs(a - b) <= 1e-12 * fabs(a), "sqerr n=%zu: %.17g vs %.17g", n, b, a);
+                    assert_exact(&GR, "sqerr grad");
+                    /* no gradient wanted */
+                    a = Y.c->sqerr(Y.c, NULL, Y.pc, T.pc, n, 1.0, 0);
+                    b = Y.d->sqerr(Y.d, NULL, Y.pd, T.pd, n, 1.0, 0);
+                    ck_assert(fabs(a - b) <= 1e-12 * fabs(a));
+                }
+            ck_assert(Y.d->sqerr(Y.d, NULL, Y.pd, NULL, 0, 1.0, 0) == 0.0);
+            /* Adam: three steps with the engine's bias corrections */
+            pair P = pair_new(dt, n, y), M = pair_new(dt, n, NULL), V = pair_new(dt, n, NULL);
+            for (int step = 1; step <= 3; step++) {
+                double bc1 = 1.0 - pow(0.9, step), bc2 = 1.0 - pow(0.999, step);
+                P.c->adam(P.c, P.pc, M.pc, V.pc, GR.pc, n, 1e-3, 0.9, 0.999, 1e-8, bc1, bc2);
+                P.d->adam(P.d, P.pd, M.pd, V.pd, GR.pd, n, 1e-3, 0.9, 0.999, 1e-8, bc1, bc2);
+            }
+            assert_exact(&P, "adam params");
+            assert_exact(&M, "adam m");
+            assert_exact(&V, "adam v");
+            pair *all[] = {&Y, &T, &GR, &P, &M, &V};
+            for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+                pair_free(all[i]);
+            free(y);
+            free(tg);
+            free(g0);
+            dev_ok(dev(dt));
+        }
+}
+END_TEST
+
+/* ---- errors --------------------------------------------------------------- */
+
+START_TEST(test_error_path)
+{
+    if (g_fake)
+        return;
+    idc_err err = {{0}};
+    idc_backend *be = idc_gpu_backend_new(IDC_DTYPE_F32, 0, &err);
+    ck_assert_msg(be != NULL, "%s", err.msg);
+    ck_assert_int_eq(idc_gpu_status(be, &err), IDC_OK);
+    ck_assert(idc_gpu_device_name(be)[0] != '\0');
+    ck_assert_int_eq(idc_gpu_get_math(be), IDC_GPU_MATH_DEFAULT);
+    ck_assert_int_eq(idc_gpu_set_math(be, IDC_GPU_MATH_TF32, &err), IDC_OK);
+    ck_assert_int_eq(idc_gpu_get_math(be), IDC_GPU_MATH_TF32);
+    ck_assert_int_eq(idc_gpu_set_math(be, IDC_GPU_MATH_DEFAULT, &err), IDC_OK);
+    ck_assert_int_eq(idc_gpu_set_math(be, (idc_gpu_math)9, &err), IDC_EINVAL);
+    /* an impossible allocation fails without poisoning the table */
+    ck_assert_ptr_null(be->alloc(be, (size_t)1 << 50));
+    ck_assert_int_eq(idc_gpu_status(be, &err), IDC_OK);
+    void *a = be->alloc(be, 64), *c = be->alloc(be, 64);
+    ck_assert(a != NULL && c != NULL);
+    /* lda below k: the GEMM is refused and recorded */
+    be->gemm(be, 0, 0, 4, 4, 8, 1.0, a, 2, a, 4, 0.0, c, 4);
+    ck_assert_int_eq(idc_gpu_status(be, &err), IDC_EIO);
+    ck_assert_ptr_nonnull(strstr(err.msg, "gemm"));
+    fprintf(stderr, "test error_path: recorded \"%s\"\n", err.msg);
+    /* afterwards: sqerr NaN, get_d NaN, alloc NULL */
+    ck_assert(isnan(be->sqerr(be, NULL, a, NULL, 64, 1.0, 0)));
+    double h[4];
+    be->get_d(be, h, a, 4);
+    ck_assert(isnan(h[0]) && isnan(h[3]));
+    ck_assert_ptr_null(be->alloc(be, 4));
+    ck_assert_int_eq(idc_gpu_sync(be, &err), IDC_EIO);
+    be->release(be, a);
+    be->release(be, c);
+    idc_gpu_backend_free(be);
+    ck_assert_int_eq(idc_gpu_status(idc_backend_cpu(IDC_DTYPE_F32), &err), IDC_EINVAL);
+}
+END_TEST
+
+/* ---- Stage-1 training on both backends -------------------------------------- */
+
+enum { S1_N = 4, S1_BATCH = 256, S1_STEPS = 40, S1_ROWS = 4 * S1_BATCH };
+
+static size_t s1_steps(void)
+{
+    return g_small ? 10 : S1_STEPS;
+}
+
+typedef struct {
+    double loss[S1_STEPS];
+    double *w; /* encoder then decoder parameters */
+    size_t nw;
+    size_t skip0, skip1; /* the code layer's bias (see wdist) */
+} s1_run;
+
+/* The Stage-1 step of models/stage1.c (d = n = 4, hidden (8n, 16n, 16n,
+ * 8n), leaky 0.02, batch norm on the code, MSE + 1/2 mean |z|^2, Adam)
+ * built from engine objects on backend be. */
+static void s1_train(const idc_backend *be, const double *x, s1_run *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t n = S1_N, d = S1_N, h[4] = {8 * S1_N, 16 * S1_N, 16 * S1_N, 8 * S1_N};
+    idc_mlp_layer es[10], ds[9];
+    size_t ke = 0, kd = 0;
+    for (int i = 0; i < 4; i++) {
+        es[ke++] = idc_mlp_dense(h[i]);
+        es[ke++] = idc_mlp_leaky(0.02);
+        ds[kd++] = idc_mlp_dense(h[3 - i]);
+        ds[kd++] = idc_mlp_leaky(0.02);
+    }
+    es[ke++] = idc_mlp_dense(n);
+    es[ke++] = idc_mlp_batchnorm(1e-5, 0.1);
+    ds[kd++] = idc_mlp_dense(d);
+    idc_err err = {{0}};
+    idc_mlp *enc = idc_mlp_new(be, d, es, ke, S1_BATCH, &err);
+    idc_mlp *dec = idc_mlp_new(be, n, ds, kd, S1_BATCH, &err);
+    ck_assert_msg(enc != NULL && dec != NULL, "%s", err.msg);
+    idc_rng init = idc_rng_stream(g_seed, 0, IDC_PURPOSE_INIT);
+    ck_assert_int_eq(idc_mlp_init(enc, init, 1, &err), IDC_OK);
+    ck_assert_int_eq(idc_mlp_init(dec, init, 2, &err), IDC_OK);
+    idc_adam *ae = idc_adam_new(be, idc_mlp_nparams(enc), &err);
+    idc_adam *ad = idc_adam_new(be, idc_mlp_nparams(dec), &err);
+    void *data = be->alloc(be, S1_ROWS * d), *xb = be->alloc(be, S1_BATCH * d);
+    void *dxhat = be->alloc(be, S1_BATCH * d), *dcode = be->alloc(be, S1_BATCH * n);
+    ck_assert(ae != NULL && ad != NULL && data != NULL && xb != NULL && dxhat != NULL && dcode != NULL);
+    be->set_d(be, data, x, S1_ROWS * d);
+    idc_adam_config ac = {1e-3, 0.9, 0.999, 1e-8};
+    idc_rng bs = idc_rng_stream(g_seed, 0, IDC_PURPOSE_BATCH);
+    size_t idx[S1_BATCH];
+    for (size_t step = 0; step < s1_steps(); step++) {
+        for (size_t i = 0; i < S1_BATCH; i++)
+            idx[i] = (size_t)idc_rng_below(bs, step * S1_BATCH + i, S1_ROWS);
+        be->gather_rows(be, xb, data, d, idx, S1_BATCH);
+        ck_assert_int_eq(idc_mlp_forward(enc, xb, S1_BATCH, 1, &err), IDC_OK);
+        const void *code = idc_mlp_output(enc);
+        ck_assert_int_eq(idc_mlp_forward(dec, code, S1_BATCH, 1, &err), IDC_OK);
+        double rec = idc_mlp_loss_mse(be, dxhat, idc_mlp_output(dec), xb, S1_BATCH, d, 1.0, 0);
+        ck_assert_int_eq(idc_mlp_backward(dec, dcode, dxhat, S1_BATCH, &err), IDC_OK);
+        double pen = idc_mlp_loss_code(be, dcode, code, S1_BATCH, n, 1.0, 1);
+        ck_assert_int_eq(idc_mlp_backward(enc, NULL, dcode, S1_BATCH, &err), IDC_OK);
+        idc_adam_step(ae, &ac, idc_mlp_params(enc), idc_mlp_grads(enc));
+        idc_adam_step(ad, &ac, idc_mlp_params(dec), idc_mlp_grads(dec));
+        out->loss[step] = rec + pen;
+    }
+    size_t off, cnt;
+    idc_mlp_param_range(enc, ke - 2, &off, &cnt);
+    out->skip0 = off + cnt - n;
+    out->skip1 = off + cnt;
+    out->nw = idc_mlp_nparams(enc) + idc_mlp_nparams(dec);
+    out->w = dalloc(out->nw);
+    idc_mlp_get_params(enc, out->w);
+    idc_mlp_get_params(dec, out->w + idc_mlp_nparams(enc));
+    be->release(be, data);
+    be->release(be, xb);
+    be->release(be, dxhat);
+    be->release(be, dcode);
+    idc_adam_free(ae);
+    idc_adam_free(ad);
+    idc_mlp_free(enc);
+    idc_mlp_free(dec);
+}
+
+/* max |a - b| over the weights, except the bias of the dense layer before
+ * the batch norm: batch norm removes it, so its exact gradient is 0 and
+ * what it gets is rounding noise, which Adam normalises into steps of
+ * about lr with a random sign (stage1.h: the drift of the last encoder
+ * bias). It is compared separately, against Adam's largest steps. */
+static double wdist(const s1_run *a, const s1_run *b, int bias_only)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < a->nw; i++)
+        if ((i >= a->skip0 && i < a->skip1) == (bias_only != 0))
+            m = fmax(m, fabs(a->w[i] - b->w[i]));
+    return m;
+}
+
+/* ||a - b||_2 over the same weights as wdist(., ., 0). */
+static double wnorm(const s1_run *a, const s1_run *b)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < a->nw; i++)
+        if (!(i >= a->skip0 && i < a->skip1)) {
+            double d = a->w[i] - (b != NULL ? b->w[i] : 0.0);
+            s += d * d;
+        }
+    return sqrt(s);
+}
+
+START_TEST(test_stage1_train)
+{
+    IDC_TEST_PRINT_SEED("stage1_train", g_seed);
+    /* data: a random linear mixing of normal latents plus a leaky bend */
+    double *z = rnd(S1_ROWS * S1_N, 400, 1.0), *a = rnd(S1_N * S1_N, 401, 0.7);
+    double *x = dalloc(S1_ROWS * S1_N);
+    for (size_t r = 0; r < S1_ROWS; r++)
+        for (size_t i = 0; i < S1_N; i++) {
+            double v = 0.0;
+            for (size_t j = 0; j < S1_N; j++)
+                v += a[i * S1_N + j] * z[r * S1_N + j];
+            x[r * S1_N + i] = v > 0 ? v : 0.3 * v;
+        }
+    s1_run c32, c64, d32, d32b, d64;
+    s1_train(idc_backend_cpu(IDC_DTYPE_F32), x, &c32);
+    s1_train(idc_backend_cpu(IDC_DTYPE_F64), x, &c64);
+    s1_train(dev(IDC_DTYPE_F32), x, &d32);
+    s1_train(dev(IDC_DTYPE_F32), x, &d32b);
+    s1_train(dev(IDC_DTYPE_F64), x, &d64);
+    ck_assert(memcmp(d32.loss, d32b.loss, s1_steps() * sizeof(double)) == 0);
+    ck_assert_msg(memcmp(d32.w, d32b.w, d32.nw * sizeof(double)) == 0,
+                  "two device runs from one seed differ");
+    double D = 0.0, worst = 0.0;
+    for (size_t s = 0; s < s1_steps(); s++) {
+        D = fmax(D, fabs(c32.loss[s] - c64.loss[s]));
+        double e = fabs(d32.loss[s] - c32.loss[s]), tol = 1e-5 * fabs(c32.loss[s]) + 4 * D;
+        worst = fmax(worst, e / tol);
+        ck_assert_msg(e <= tol, "step %zu: loss dev %.9g vs cpu %.9g (tolerance %.3g)", s, d32.loss[s],
+                      c32.loss[s], tol);
+        double e64 = fabs(d64.loss[s] - c64.loss[s]);
+        ck_assert_msg(e64 <= 1e-9 * fabs(c64.loss[s]), "f64 step %zu: loss %.17g vs %.17g", s, d64.loss[s],
+                      c64.loss[s]);
+    }
+    double W = wdist(&c32, &c64, 0), Wd = wdist(&d32, &c32, 0), W64 = wdist(&d64, &c64, 0);
+    double Bd = wdist(&d32, &c32, 1), B = wdist(&c32, &c64, 1);
+    /* an Adam step moves a parameter by at most about lr (1 - b1) / sqrt(1 - b2)
+     * = 3.17 lr, so two runs of that noise-driven bias part by at most twice
+     * that per step */
+    double bmax = 2.0 * 3.17 * 1e-3 * (double)s1_steps();
+    ck_assert_msg(Bd <= bmax, "code-layer bias: device vs CPU %.3g > %.3g", Bd, bmax);
+    fprintf(stderr,
+            "test stage1_train: loss %.6g -> %.6g; float vs double on the CPU: loss %.3g, "
+            "weights %.3g; device vs CPU (float): worst loss error / tolerance %.3f, weights "
+            "%.3g; (double): weights %.3g; code-layer bias (rounding-driven): float vs double "
+            "%.3g, device vs CPU %.3g\n",
+            c32.loss[0], c32.loss[s1_steps() - 1], D, W, worst, Wd, W64, B, Bd);
+    double N2 = wnorm(&c32, NULL), W2 = wnorm(&c32, &c64), Wd2 = wnorm(&d32, &c32);
+    fprintf(stderr,
+            "test stage1_train: ||w|| = %.4g; ||w_f32 - w_f64|| (cpu) = %.3g; ||w_dev - w_cpu|| "
+            "(f32) = %.3g\n",
+            N2, W2, Wd2);
+    ck_assert_msg(Wd2 <= 1e-6 * N2 + 4 * W2, "final weights: ||device - CPU|| %.3g > %.3g", Wd2,
+                  1e-6 * N2 + 4 * W2);
+    ck_assert_msg(W64 <= 1e-9, "final weights (double): device vs CPU %.3g > 1e-9", W64);
+    free(c32.w);
+    free(c64.w);
+    free(d32.w);
+    free(d32b.w);
+    free(d64.w);
+    free(z);
+    free(a);
+    free(x);
+}
+END_TEST
+
+/* Writes "<device count> <device name or reason>" to fd. */
+static void probe(int fd)
+{
+    idc_err why = {{0}};
+    char line[IDC_ERR_LEN + 300];
+    int n = idc_gpu_device_count(&why);
+    const idc_backend *be = n > 0 ? idc_backend_cuda(IDC_DTYPE_F32, &why) : NULL;
+    snprintf(line, sizeof line, "%d %s", be != NULL ? n : 0, be != NULL ? idc_gpu_device_name(be) : why.msg);
+    ssize_t w = write(fd, line, strlen(line));
+    (void)w;
+}
+
+/* Probes for a device. Under Check's fork mode the probe runs in a child
+ * process: a CUDA context does not survive fork(), so the parent, which
+ * forks every test, must never initialise CUDA. */
+static int device_present(char *msg, size_t len)
+{
+    int fd[2];
+    const char *ck = getenv("CK_FORK");
+    if ((ck != NULL && strcmp(ck, "no") == 0) || pipe(fd) != 0) {
+        FILE *f = tmpfile();
+        if (f == NULL)
+            return 0;
+        probe(fileno(f));
+        rewind(f);
+        size_t k = fread(msg, 1, len - 1, f);
+        msg[k] = '\0';
+        fclose(f);
+    } else {
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(fd[0]);
+            probe(fd[1]);
+            _exit(0);
+        }
+        close(fd[1]);
+        size_t k = 0;
+        ssize_t r;
+        while (k + 1 < len && (r = read(fd[0], msg + k, len - 1 - k)) > 0)
+            k += (size_t)r;
+        msg[k] = '\0';
+        close(fd[0]);
+        if (pid > 0)
+            waitpid(pid, NULL, 0);
+    }
+    int n = atoi(msg);
+    char *sp = strchr(msg, ' ');
+    if (sp != NULL)
+        memmove(msg, sp + 1, strlen(sp + 1) + 1);
+    return n > 0;
+}
+
+int main(void)
+{
+    g_seed = idc_test_seed(DEFAULT_SEED);
+    const char *fake = getenv("IDC_GPU_TEST_FAKE");
+    g_fake = fake != NULL && strcmp(fake, "1") == 0;
+    const char *small = getenv("IDC_GPU_TEST_SMALL");
+    g_small = small != NULL && strcmp(small, "1") == 0;
+    char msg[IDC_ERR_LEN + 300] = "";
+    if (!g_fake && !device_present(msg, sizeof msg)) {
+        printf("SKIPPED: no CUDA device (%s)\n", msg[0] != '\0' ? msg : "probe failed");
+        return 0;
+    }
+    if (g_fake)
+        printf("IDC_GPU_TEST_FAKE=1: the CPU backend stands in for the device\n");
+    else
+        printf("device: %s\n", msg);
+    Suite *s = suite_create("cuda_backend");
+    const idc_test_case cases[] = {
+        {"transfers", test_transfers},
+        {"gather_bias_leaky", test_gather_bias_leaky},
+        {"gemm", test_gemm},
+        {"reductions_bn", test_reductions_bn},
+        {"sqerr_adam", test_sqerr_adam},
+        {"error_path", test_error_path},
+        {"stage1_train", test_stage1_train},
+    };
+    idc_test_add_cases(s, cases, sizeof cases / sizeof *cases, 300.0);
+    int nf = idc_test_run(s);
+    idc_gpu_shutdown(); /* so that a leak check sees every buffer freed */
+    return nf;
+}

@@ -1,0 +1,370 @@
+/* Host-side tests of the CUDA backend (run everywhere, no GPU needed):
+ * the launch plans of gpu/launch.h (every element covered exactly once,
+ * limits, workspace), the row-major -> column-major GEMM mapping of
+ * gpu/gemm_map.h against CBLAS (the mapped column-major call must compute
+ * what the row-major call computes), and the run-time backend selection
+ * of models/backend_select.h (cpu with a visible note when CUDA is
+ * absent). */
+#include <check.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "gpu/cuda.h"
+#include "gpu/gemm_map.h"
+#include "gpu/launch.h"
+#include "models/backend_select.h"
+#include "numeric/rng.h"
+#include "numeric/tests/testutil.h"
+
+#define DEFAULT_SEED 0x6e0ce11ULL
+
+static uint64_t g_seed;
+
+static uint64_t draw(uint32_t id, uint64_t k, uint64_t n)
+{
+    return idc_rng_below(idc_rng_stream(g_seed, id, IDC_PURPOSE_GENERATOR), k, n);
+}
+
+/* ---- launch plans ------------------------------------------------------ */
+
+/* Counts how often a grid-stride launch touches each of n elements. */
+static void check_grid_stride(idc_gpu_grid1d g, size_t n)
+{
+    if (n == 0) {
+        ck_assert_uint_eq(g.grid, 0);
+        return;
+    }
+    ck_assert_uint_ge(g.grid, 1);
+    unsigned char *hit = calloc(n, 1);
+    ck_assert_ptr_nonnull(hit);
+    for (size_t b = 0; b < g.grid; b++)
+        for (size_t t = 0; t < g.block; t++)
+            for (size_t i = b * g.block + t; i < n; i += (size_t)g.grid * g.block)
+                hit[i]++;
+    for (size_t i = 0; i < n; i++)
+        if (hit[i] != 1)
+            ck_abort_msg("element %zu of %zu touched %u times (grid %u)", i, n, hit[i], g.grid);
+    free(hit);
+}
+
+START_TEST(test_plan_elementwise)
+{
+    ck_assert_uint_eq(idc_gpu_plan_elementwise(0).grid, 0);
+    ck_assert_uint_eq(idc_gpu_plan_elementwise(1).grid, 1);
+    ck_assert_uint_eq(idc_gpu_plan_elementwise(IDC_GPU_BLOCK).grid, 1);
+    ck_assert_uint_eq(idc_gpu_plan_elementwise(IDC_GPU_BLOCK + 1).grid, 2);
+    ck_assert_uint_eq(idc_gpu_plan_elementwise((size_t)1 << 40).grid, IDC_GPU_MAX_GRID);
+    ck_assert_uint_eq(idc_gpu_plan_elementwise(5).block, IDC_GPU_BLOCK);
+    size_t sizes[] = {0,
+                      1,
+                      255,
+                      256,
+                      257,
+                      6144 * 10,
+                      (size_t)IDC_GPU_MAX_GRID * IDC_GPU_BLOCK,
+                      (size_t)IDC_GPU_MAX_GRID * IDC_GPU_BLOCK * 3 + 7};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
+        check_grid_stride(idc_gpu_plan_elementwise(sizes[i]), sizes[i]);
+    IDC_TEST_PRINT_SEED("plan_elementwise", g_seed);
+    for (uint64_t k = 0; k < 20; k++) {
+        size_t n = (size_t)draw(1, k, 300000);
+        check_grid_stride(idc_gpu_plan_elementwise(n), n);
+    }
+}
+END_TEST
+
+START_TEST(test_plan_reduce)
+{
+    ck_assert_uint_eq(idc_gpu_plan_reduce(0).grid, 0);
+    ck_assert_uint_eq(idc_gpu_plan_reduce(3).grid, 1);
+    ck_assert_uint_eq(idc_gpu_plan_reduce((size_t)1 << 33).grid, IDC_GPU_REDUCE_BLOCKS);
+    /* the final pass is one block of IDC_GPU_BLOCK threads striding over
+     * the partials; the tree needs a power-of-two block */
+    ck_assert_uint_eq(IDC_GPU_BLOCK & (IDC_GPU_BLOCK - 1), 0);
+    size_t sizes[] = {1, 1000, 6144 * 4, (size_t)IDC_GPU_REDUCE_BLOCKS * IDC_GPU_BLOCK + 1,
+                      (size_t)IDC_GPU_REDUCE_BLOCKS * IDC_GPU_BLOCK * 5 + 3};
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
+        check_grid_stride(idc_gpu_plan_reduce(sizes[i]), sizes[i]);
+}
+END_TEST
+
+/* Every (row, col) is added by exactly one thread of one block, inside its
+ * chunk, and the blocks are valid CUDA shapes. */
+static void check_colplan(size_t rows, size_t cols)
+{
+    idc_gpu_colplan p = idc_gpu_plan_columns(rows, cols);
+    ck_assert_uint_eq(p.block_x * p.block_y, IDC_GPU_COL_THREADS);
+    ck_assert_uint_eq(p.block_x & (p.block_x - 1), 0);
+    ck_assert_uint_eq(p.block_y & (p.block_y - 1), 0);
+    ck_assert_uint_le(p.block_x, 32);
+    ck_assert(p.block_x >= (cols < 32 ? cols : 32));
+    ck_assert(p.nchunks >= 1 && p.nchunks <= IDC_GPU_COL_CHUNKS);
+    ck_assert(p.grid_y == p.nchunks && p.grid_y <= 65535);
+    ck_assert(p.chunk_rows * p.nchunks >= rows);
+    ck_assert((p.nchunks - 1) * p.chunk_rows < rows); /* no empty chunk */
+    ck_assert((size_t)p.grid_x * p.block_x >= cols);
+    ck_assert((size_t)(p.grid_x - 1) * p.block_x < cols);
+    ck_assert(idc_gpu_workspace_doubles(rows, cols) >= (2 * p.nchunks + 2) * cols);
+    ck_assert(idc_gpu_workspace_doubles(rows, cols) >= IDC_GPU_REDUCE_BLOCKS);
+    if (rows * cols > 2000000)
+        return;
+    unsigned char *hit = calloc(rows * cols, 1);
+    ck_assert_ptr_nonnull(hit);
+    for (size_t by = 0; by < p.grid_y; by++)
+        for (size_t bx = 0; bx < p.grid_x; bx++)
+            for (size_t ty = 0; ty < p.block_y; ty++)
+                for (size_t tx = 0; tx < p.block_x; tx++) {
+                    size_t col = bx * p.block_x + tx;
+                    size_t r0 = by * p.chunk_rows;
+                    size_t r1 = r0 + p.chunk_rows < rows ? r0 + p.chunk_rows : rows;
+                    if (col >= cols)
+                        continue;
+                    for (size_t r = r0 + ty; r < r1; r += p.block_y)
+                        hit[r * cols + col]++;
+                }
+    for (size_t i = 0; i < rows * cols; i++)
+        if (hit[i] != 1)
+            ck_abort_msg("%zu x %zu: element (%zu, %zu) added %u times", rows, cols, i / cols, i % cols,
+                         hit[i]);
+    free(hit);
+}
+
+START_TEST(test_plan_columns)
+{
+    size_t shapes[][2] = {{1, 1},       {2, 1},    {2, 10},    {6144, 10},  {6144, 40},        {6144, 400},
+                          {6144, 2000}, {129, 33}, {70000, 3}, {100000, 1}, {1 << 24, 1 << 20}};
+    for (size_t i = 0; i < sizeof shapes / sizeof *shapes; i++)
+        check_colplan(shapes[i][0], shapes[i][1]);
+    idc_gpu_colplan p = idc_gpu_plan_columns(6144, 10);
+    ck_assert_uint_eq(p.block_x, 16);
+    ck_assert_uint_eq(p.block_y, 16);
+    ck_assert_uint_eq(p.nchunks, 48);
+    ck_assert_uint_eq(p.chunk_rows, 128);
+    p = idc_gpu_plan_columns(70000, 3);
+    ck_assert_uint_eq(p.nchunks, IDC_GPU_COL_CHUNKS);
+    IDC_TEST_PRINT_SEED("plan_columns", g_seed);
+    for (uint64_t k = 0; k < 30; k++)
+        check_colplan(1 + (size_t)draw(2, 2 * k, 20000), 1 + (size_t)draw(2, 2 * k + 1, 300));
+}
+END_TEST
+
+/* The plan's order of addition, simulated on the host in double: a pure
+ * function of the shape (two runs agree bit for bit) and equal to the
+ * sequential column sums to rounding. */
+START_TEST(test_plan_columns_order)
+{
+    size_t rows = 3000, cols = 7;
+    double *y = calloc(rows * cols, sizeof(double));
+    ck_assert_ptr_nonnull(y);
+    idc_rng_normal_fill(y, rows * cols, idc_rng_stream(g_seed, 3, IDC_PURPOSE_GENERATOR), 0);
+    idc_gpu_colplan p = idc_gpu_plan_columns(rows, cols);
+    for (size_t c = 0; c < cols; c++) {
+        double part[IDC_GPU_COL_CHUNKS], seq = 0.0, abs = 0.0;
+        for (size_t r = 0; r < rows; r++) {
+            seq += y[r * cols + c];
+            abs += fabs(y[r * cols + c]);
+        }
+        for (size_t ch = 0; ch < p.nchunks; ch++) {
+            double lane[IDC_GPU_COL_THREADS] = {0};
+            size_t r0 = ch * p.chunk_rows, r1 = r0 + p.chunk_rows < rows ? r0 + p.chunk_rows : rows;
+            for (size_t ty = 0; ty < p.block_y; ty++)
+                for (size_t r = r0 + ty; r < r1; r += p.block_y)
+                    lane[ty] += y[r * cols + c];
+            for (size_t s = p.block_y / 2; s > 0; s >>= 1)
+                for (size_t ty = 0; ty < s; ty++)
+                    lane[ty] += lane[ty + s];
+            part[ch] = lane[0];
+        }
+        double tot = 0.0;
+        for (size_t ch = 0; ch < p.nchunks; ch++)
+            tot += part[ch];
+        ck_assert_msg(fabs(tot - seq) <= 1e-13 * abs, "column %zu: %g vs %g", c, tot, seq);
+    }
+    free(y);
+}
+END_TEST
+
+/* ---- GEMM mapping ------------------------------------------------------ */
+
+static double *rnd(size_t n, uint32_t id, uint64_t k0)
+{
+    double *v = calloc(n == 0 ? 1 : n, sizeof(double));
+    ck_assert_ptr_nonnull(v);
+    idc_rng_normal_fill(v, n, idc_rng_stream(g_seed, id, IDC_PURPOSE_GENERATOR), k0);
+    return v;
+}
+
+/* One random case: the row-major CBLAS call vs the mapped column-major
+ * CBLAS call on copies of the same C (padding included). */
+static void gemm_case(uint64_t k0)
+{
+    int ta = (int)draw(10, k0, 2), tb = (int)draw(10, k0 + 1, 2);
+    size_t m = 1 + draw(10, k0 + 2, 30), n = 1 + draw(10, k0 + 3, 30), k = 1 + draw(10, k0 + 4, 30);
+    size_t lda = (ta ? m : k) + draw(10, k0 + 5, 3), ldb = (tb ? k : n) + draw(10, k0 + 6, 3);
+    size_t ldc = n + draw(10, k0 + 7, 3);
+    size_t arows = ta ? k : m, brows = tb ? n : k;
+    double alpha = 0.5 + idc_rng_uniform(idc_rng_stream(g_seed, 11, 5), k0);
+    double beta = draw(10, k0 + 8, 2) ? 0.75 : 0.0;
+    double *a = rnd(arows * lda, 12, 1000 * k0), *b = rnd(brows * ldb, 13, 1000 * k0);
+    double *c1 = rnd(m * ldc, 14, 1000 * k0), *c2 = calloc(m * ldc, sizeof(double));
+    ck_assert_ptr_nonnull(c2);
+    memcpy(c2, c1, m * ldc * sizeof(double));
+    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, (int)m, (int)n,
+                (int)k, alpha, a, (int)lda, b, (int)ldb, beta, c1, (int)ldc);
+    idc_gpu_gemm_cm cm;
+    idc_err err = {{0}};
+    ck_assert_int_eq(idc_gpu_gemm_map(&cm, ta, tb, m, n, k, lda, ldb, ldc, &err), IDC_OK);
+    const double *first = cm.swap ? b : a, *second = cm.swap ? a : b;
+    cblas_dgemm(CblasColMajor, cm.trans_first ? CblasTrans : CblasNoTrans,
+                cm.trans_second ? CblasTrans : CblasNoTrans, cm.m, cm.n, cm.k, alpha, first, cm.ld_first,
+                second, cm.ld_second, beta, c2, cm.ldc);
+    for (size_t i = 0; i < m * ldc; i++) {
+        double tol = 1e-13 * (1.0 + fabs(c1[i])) * (double)k;
+        if (!(fabs(c1[i] - c2[i]) <= tol)) {
+            IDC_TEST_FAIL_REPLAY("gemm_map_cblas", g_seed,
+                                 "ta=%d tb=%d m=%zu n=%zu k=%zu lda=%zu ldb=%zu ldc=%zu: "
+                                 "C[%zu] = %.17g vs %.17g",
+                                 ta, tb, m, n, k, lda, ldb, ldc, i, c2[i], c1[i]);
+        }
+    }
+    free(a);
+    free(b);
+    free(c1);
+    free(c2);
+}
+
+START_TEST(test_gemm_map_cblas)
+{
+    IDC_TEST_PRINT_SEED("gemm_map_cblas", g_seed);
+    for (uint64_t t = 0; t < 200; t++)
+        gemm_case(16 * t);
+}
+END_TEST
+
+START_TEST(test_gemm_map_fields)
+{
+    idc_gpu_gemm_cm cm;
+    idc_err err = {{0}};
+    /* the engine's dense forward: Y (rows x out) = X (rows x in) W^T */
+    ck_assert_int_eq(idc_gpu_gemm_map(&cm, 0, 1, 6144, 100, 10, 10, 10, 100, &err), IDC_OK);
+    ck_assert_int_eq(cm.swap, 1);
+    ck_assert_int_eq(cm.trans_first, 1); /* W, stored out x in, transposed */
+    ck_assert_int_eq(cm.trans_second, 0);
+    ck_assert_int_eq(cm.m, 100);
+    ck_assert_int_eq(cm.n, 6144);
+    ck_assert_int_eq(cm.k, 10);
+    ck_assert_int_eq(cm.ld_first, 10);
+    ck_assert_int_eq(cm.ld_second, 10);
+    ck_assert_int_eq(cm.ldc, 100);
+}
+END_TEST
+
+START_TEST(test_gemm_map_errors)
+{
+    idc_gpu_gemm_cm cm;
+    memset(&cm, 0x5a, sizeof cm);
+    idc_gpu_gemm_cm before = cm;
+    idc_err err = {{0}};
+    ck_assert_int_eq(idc_gpu_gemm_map(&cm, 0, 0, 4, 5, 6, 5, 5, 5, &err), IDC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "lda"));
+    ck_assert_int_eq(idc_gpu_gemm_map(&cm, 0, 0, 4, 5, 6, 6, 4, 5, &err), IDC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "ldb"));
+    ck_assert_int_eq(idc_gpu_gemm_map(&cm, 0, 0, 4, 5, 6, 6, 5, 4, &err), IDC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "ldc"));
+    ck_assert_int_eq(idc_gpu_gemm_map(&cm, 1, 1, 4, 5, 6, 3, 6, 5, &err), IDC_EINVAL);
+    ck_assert_int_eq(idc_gpu_gemm_map(&cm, 0, 0, (size_t)INT_MAX + 1, 5, 6, 6, 5, 5, &err), IDC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "exceeds"));
+    ck_assert_int_eq(memcmp(&cm, &before, sizeof cm), 0);
+}
+END_TEST
+
+/* ---- selection --------------------------------------------------------- */
+
+START_TEST(test_device_parse)
+{
+    idc_device d;
+    idc_err err = {{0}};
+    ck_assert_int_eq(idc_device_parse(&d, "cpu", &err), IDC_OK);
+    ck_assert_int_eq(d, IDC_DEVICE_CPU);
+    ck_assert_int_eq(idc_device_parse(&d, "cuda", &err), IDC_OK);
+    ck_assert_int_eq(d, IDC_DEVICE_CUDA);
+    ck_assert_int_eq(idc_device_parse(&d, "auto", &err), IDC_OK);
+    ck_assert_int_eq(d, IDC_DEVICE_AUTO);
+    ck_assert_int_eq(idc_device_parse(&d, "gpu", &err), IDC_EINVAL);
+    ck_assert_str_eq(err.msg, "--device: expected cpu, cuda or auto, got \"gpu\"");
+    ck_assert_int_eq(idc_device_parse(&d, NULL, &err), IDC_EINVAL);
+    ck_assert_str_eq(idc_device_name(IDC_DEVICE_AUTO), "auto");
+}
+END_TEST
+
+START_TEST(test_select)
+{
+    const idc_backend *be = NULL;
+    char note[IDC_ERR_LEN];
+    idc_err err = {{0}}, why = {{0}};
+    ck_assert_int_eq(idc_backend_select(&be, IDC_DEVICE_CPU, IDC_DTYPE_F32, note, sizeof note, &err), IDC_OK);
+    ck_assert_ptr_eq(be, idc_backend_cpu(IDC_DTYPE_F32));
+    ck_assert_str_eq(note, "");
+    ck_assert_int_eq(idc_gpu_is_cuda(be), 0);
+    ck_assert_int_eq(idc_gpu_status(be, &err), IDC_EINVAL);
+    ck_assert_str_eq(idc_gpu_device_name(be), "");
+    int ndev = idc_gpu_device_count(&why);
+    fprintf(stderr, "test select: built with CUDA: %s, devices: %d%s%s\n", idc_gpu_built() ? "yes" : "no",
+            ndev, ndev == 0 ? " -- " : "", ndev == 0 ? why.msg : "");
+    ck_assert_int_eq(idc_backend_select(&be, IDC_DEVICE_AUTO, IDC_DTYPE_F64, note, sizeof note, &err),
+                     IDC_OK);
+    if (ndev == 0) {
+        /* the fallback is visible: the note names cpu and the reason */
+        fprintf(stderr, "test select: %s\n", note);
+        ck_assert_ptr_eq(be, idc_backend_cpu(IDC_DTYPE_F64));
+        ck_assert_ptr_nonnull(strstr(note, "--device auto: using cpu (cuda unavailable: "));
+        if (!idc_gpu_built())
+            ck_assert_ptr_nonnull(strstr(note, "built without CUDA"));
+        else
+            ck_assert_ptr_nonnull(strstr(note, "no CUDA device"));
+        ck_assert_int_eq(idc_backend_select(&be, IDC_DEVICE_CUDA, IDC_DTYPE_F32, note, sizeof note, &err),
+                         IDC_EINVAL);
+        ck_assert_ptr_null(be);
+        ck_assert_ptr_nonnull(strstr(err.msg, "--device cuda: "));
+        ck_assert_ptr_null(idc_backend_cuda(IDC_DTYPE_F32, &err));
+        ck_assert_ptr_null(idc_gpu_backend_new(IDC_DTYPE_F32, 0, &err));
+        ck_assert(err.msg[0] != '\0');
+        idc_gpu_backend_free(NULL);
+    } else {
+        ck_assert_int_eq(idc_gpu_is_cuda(be), 1);
+        ck_assert_str_eq(be->name, "cuda-f64");
+        ck_assert_str_eq(note, "");
+        ck_assert_int_eq(idc_backend_select(&be, IDC_DEVICE_CUDA, IDC_DTYPE_F32, note, sizeof note, &err),
+                         IDC_OK);
+        ck_assert_ptr_eq(be, idc_backend_cuda(IDC_DTYPE_F32, &err));
+        ck_assert_int_eq(idc_gpu_status(be, &err), IDC_OK);
+    }
+    /* NULL note is allowed */
+    ck_assert_int_eq(idc_backend_select(&be, IDC_DEVICE_AUTO, IDC_DTYPE_F32, NULL, 0, &err), IDC_OK);
+    ck_assert_int_eq(idc_backend_select(&be, (idc_device)7, IDC_DTYPE_F32, NULL, 0, &err), IDC_EINVAL);
+}
+END_TEST
+
+int main(void)
+{
+    g_seed = idc_test_seed(DEFAULT_SEED);
+    Suite *s = suite_create("gpu");
+    const idc_test_case cases[] = {
+        {"plan_elementwise", test_plan_elementwise},
+        {"plan_reduce", test_plan_reduce},
+        {"plan_columns", test_plan_columns},
+        {"plan_columns_order", test_plan_columns_order},
+        {"gemm_map_cblas", test_gemm_map_cblas},
+        {"gemm_map_fields", test_gemm_map_fields},
+        {"gemm_map_errors", test_gemm_map_errors},
+        {"device_parse", test_device_parse},
+        {"select", test_select},
+    };
+    idc_test_add_cases(s, cases, sizeof cases / sizeof *cases, 60.0);
+    return idc_test_run(s);
+}
