@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "gpu/cuda.h"
+#include "models/backend_select.h"
 #include "models/kivva_e1.h"
 #include "models/vae.h"
 #include "numeric/fileio.h"
@@ -17,7 +19,7 @@ static void help(FILE *fp)
     fprintf(fp,
             "usage: idcheck fit INSTANCE.json --estimator stage1|kivva-e1 [--seed S] [-n N] [--eval N]\n"
             "                   [--steps K] [--batch B] [--lr R] [--hidden-mult K | --hidden W1,W2,...]\n"
-            "                   [--code-weight C] [--J K] [--zhat ZHAT.npy] -o FIT.json\n"
+            "                   [--code-weight C] [--J K] [--zhat ZHAT.npy] [--device D] -o FIT.json\n"
             "       idcheck fit INSTANCE.json --estimator vade|ivae|vae [--J K] [--hidden W1,W2,...]\n"
             "                   [--steps K] [--batch B] [--lr R] [--noise-var S2] [--pretrain-steps K]\n"
             "                   [--no-gmm-init] [--seed S] [-n N] [--eval N] [--zhat ZHAT.npy] -o FIT.json\n"
@@ -38,7 +40,11 @@ static void help(FILE *fp)
             "weights, the config, the loss trace, the metrics and the provenance.\n"
             "Defaults: N = the instance's samples, EVAL = N/2 (at least 100), the Stage-1\n"
             "defaults of the pdGMM paper (widths 50m,100m,100m,50m; lr 1e-4; batch 6144; 5000\n"
-            "steps), which are slow on a CPU: use --hidden-mult 8 --batch 256 --lr 1e-3 to try.\n");
+            "steps), which are slow on a CPU: use --hidden-mult 8 --batch 256 --lr 1e-3 to try.\n"
+            "--device cpu|cuda|auto: where Stage 1 trains (default cpu). cuda needs a build with\n"
+            "CUDA and a device; auto takes cuda when both are there, else cpu with a note on\n"
+            "stderr. FIT.json records the backend and the device. Results agree across devices\n"
+            "within rounding, and are bit-identical run to run on one device (gpu/README.md).\n");
 }
 
 static int parse_widths(idc_stage1_config *c, const char *s)
@@ -230,7 +236,7 @@ static int fit_vae(const vae_opts *o)
         rc = idc_vae_config_check(&c, inst.map.out_dim, &err);
     idc_pipeline_result res = {0};
     idc_vae *model = NULL;
-    idc_pipeline_opts po = {n, neval, o->seed, 0};
+    idc_pipeline_opts po = {n, neval, o->seed, 0, NULL};
     if (rc == IDC_OK)
         rc = idc_pipeline_vae(&res, &model, &inst, &c, &po, &err);
     if (rc == IDC_OK) {
@@ -272,7 +278,7 @@ static int fit_vae(const vae_opts *o)
 int idc_cli_fit(int argc, char **argv)
 {
     const char *inpath = NULL, *outpath = NULL, *zpath = NULL, *est = NULL, *widths = NULL;
-    const char *codes = NULL, *ztrue = NULL;
+    const char *codes = NULL, *ztrue = NULL, *device = "cpu";
     double noise_var = 0;
     size_t pretrain = 0;
     int pretrain_set = 0, no_gmm = 0;
@@ -322,6 +328,8 @@ int idc_cli_fit(int argc, char **argv)
             widths = argv[++i];
         else if (strcmp(a, "--lr") == 0 && more)
             ok = idc_cli_parse_double(a, argv[++i], &lr);
+        else if (strcmp(a, "--device") == 0 && more)
+            device = argv[++i];
         else if (strcmp(a, "--code-weight") == 0 && more)
             ok = idc_cli_parse_double(a, argv[++i], &cw);
         else if (a[0] != '-' && inpath == NULL)
@@ -391,7 +399,15 @@ int idc_cli_fit(int argc, char **argv)
         rc = idc_stage1_config_check(&c, inst.map.out_dim, &err);
     idc_pipeline_result res = {0};
     idc_stage1 *model = NULL;
-    idc_pipeline_opts o = {n, neval, seed, 0};
+    idc_pipeline_opts o = {n, neval, seed, 0, NULL};
+    idc_device dev = IDC_DEVICE_CPU;
+    char note[IDC_ERR_LEN];
+    if (rc == IDC_OK)
+        rc = idc_device_parse(&dev, device, &err);
+    if (rc == IDC_OK)
+        rc = idc_backend_select(&o.backend, dev, IDC_DTYPE_F32, note, sizeof note, &err);
+    if (rc == IDC_OK && note[0] != '\0')
+        fprintf(stderr, "idcheck fit: %s\n", note);
     if (rc == IDC_OK)
         rc = idc_pipeline_stage1(&res, &model, &inst, &c, &o, &err);
     if (rc == IDC_OK) {
@@ -402,6 +418,10 @@ int idc_cli_fit(int argc, char **argv)
         json_object_set_new(out, "instance", json_string(inpath));
         json_object_set_new(out, "model_hash", json_string(hash));
         json_object_set_new(out, "weights", idc_stage1_to_json(model));
+        json_object_set_new(out, "backend", json_string(o.backend->name));
+        json_object_set_new(out, "device", json_string(idc_gpu_is_cuda(o.backend)
+                                                           ? idc_gpu_device_name(o.backend)
+                                                           : "cpu"));
         if (rc == IDC_OK && kivva) {
             /* unmix the held-out Stage-1 codes; score against their latents */
             json_t *kj = NULL;

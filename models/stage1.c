@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "models/engine.h"
+#include "gpu/cuda.h"
 #include "models/stage1_impl.h"
 #include "numeric/blas.h"
 #include "numeric/rng.h"
@@ -182,12 +183,14 @@ static size_t build_layers(idc_mlp_layer *spec, const idc_stage1_config *c, int 
 }
 
 /* Builds a model; the status tells IDC_EINVAL from IDC_ENOMEM. */
-static int stage1_create(idc_stage1 **out, const idc_stage1_config *c, size_t xdim, idc_dtype dt,
-                         idc_err *err)
+static int stage1_create(idc_stage1 **out, const idc_stage1_config *c, size_t xdim,
+                         const idc_backend *be, idc_err *err)
 {
     *out = NULL;
     if (c == NULL)
         return idc_err_set(err, IDC_EINVAL, "stage1.config: must not be NULL");
+    if (be == NULL)
+        return idc_err_set(err, IDC_EINVAL, "stage1.backend: must not be NULL");
     int rc = idc_stage1_config_check(c, xdim, err);
     if (rc != IDC_OK)
         return rc;
@@ -196,7 +199,7 @@ static int stage1_create(idc_stage1 **out, const idc_stage1_config *c, size_t xd
         return idc_err_set(err, IDC_ENOMEM, "stage1: out of memory");
     s->cfg = *c;
     s->xdim = xdim;
-    s->be = idc_backend_cpu(dt);
+    s->be = be;
     /* The config check covers every limit of idc_mlp_new, so a failure of
      * the constructors below is a failed allocation. */
     rc = IDC_ENOMEM;
@@ -243,8 +246,21 @@ idc_stage1 *idc_stage1_new_dtype(const idc_stage1_config *c, size_t xdim, idc_dt
                                  idc_err *err)
 {
     idc_stage1 *s = NULL;
-    stage1_create(&s, c, xdim, dt, err);
+    stage1_create(&s, c, xdim, idc_backend_cpu(dt), err);
     return s;
+}
+
+idc_stage1 *idc_stage1_new_backend(const idc_stage1_config *c, size_t xdim, const idc_backend *be,
+                                   idc_err *err)
+{
+    idc_stage1 *s = NULL;
+    stage1_create(&s, c, xdim, be, err);
+    return s;
+}
+
+const idc_backend *idc_stage1_backend(const idc_stage1 *s)
+{
+    return s->be;
 }
 
 idc_stage1 *idc_stage1_new(const idc_stage1_config *c, size_t xdim, idc_err *err)
@@ -394,6 +410,12 @@ int idc_stage1_fit(idc_stage1 *s, const double *x, size_t n, double *loss_trace,
         rc = loss_grad_rows(s, B, &loss, err);
         if (rc != IDC_OK)
             break;
+        if (!isfinite(loss) && idc_gpu_is_cuda(be) && idc_gpu_status(be, err) != IDC_OK) {
+            rc = idc_err_prefix(err, IDC_EIO, "stage1.fit: the device failed at step %" PRIu64
+                                              ": ",
+                                s->steps_done);
+            break;
+        }
         if (!isfinite(loss)) {
             rc = idc_err_set(err, IDC_EDOM,
                              "stage1.fit: the loss is not finite at step %" PRIu64
@@ -678,7 +700,7 @@ int idc_stage1_from_json(idc_stage1 **out, const json_t *j, idc_err *err)
     if (rc != IDC_OK)
         return rc;
     idc_stage1 *s = NULL;
-    rc = stage1_create(&s, &c, xdim, dt, err);
+    rc = stage1_create(&s, &c, xdim, idc_backend_cpu(dt), err);
     if (rc != IDC_OK)
         return rc;
     rc = idc_mlp_set_json(s->enc, json_object_get(j, "encoder"), err);

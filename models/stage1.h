@@ -58,6 +58,7 @@
 
 #include <jansson.h>
 
+#include "models/engine.h"
 #include "numeric/status.h"
 
 #define IDC_STAGE1_MAX_HIDDEN 8
@@ -101,6 +102,18 @@ typedef struct idc_stage1 idc_stage1;
  * nothing). NULL with err set: IDC_EINVAL (bad config, see
  * idc_stage1_config_check), IDC_ENOMEM. */
 idc_stage1 *idc_stage1_new(const idc_stage1_config *c, size_t xdim, idc_err *err);
+
+/* As idc_stage1_new, on backend be (idc_backend_cpu(dt), or a CUDA table
+ * from gpu/cuda.h or models/backend_select.h), whose scalar type is the
+ * model's. be must outlive the model. The same seed gives the same initial
+ * weights and minibatches on every backend; training results agree across
+ * backends within rounding (gpu/README.md), and are bit-identical run to
+ * run on one backend and machine kind. IDC_EINVAL also for be == NULL. */
+idc_stage1 *idc_stage1_new_backend(const idc_stage1_config *c, size_t xdim, const idc_backend *be,
+                                   idc_err *err);
+
+/* The backend s runs on. */
+const idc_backend *idc_stage1_backend(const idc_stage1 *s);
 
 /* Frees s; NULL is a no-op. */
 void idc_stage1_free(idc_stage1 *s);

@@ -55,7 +55,8 @@ int idc_pipeline_stage1(idc_pipeline_result *out, idc_stage1 **model_out, const 
     if (rc != IDC_OK)
         return rc;
     size_t m = s.zdim, k = c->latent_dim, nx = s.xdim, ne = o->n_eval;
-    idc_stage1 *st = idc_stage1_new(c, nx, err);
+    idc_stage1 *st = o->backend != NULL ? idc_stage1_new_backend(c, nx, o->backend, err)
+                                        : idc_stage1_new(c, nx, err);
     size_t ntr = idc_stage1_trace_len(c);
     double *trace = idc_calloc(ntr ? ntr : 1, sizeof(double));
     out->zhat = idc_calloc(ne * k, sizeof(double));

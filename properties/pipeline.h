@@ -21,6 +21,7 @@ typedef struct {
     size_t n_train, n_eval;
     uint64_t seed;  /* samples use streams (seed, trial, ...) */
     uint32_t trial;
+    const idc_backend *backend; /* the estimator's backend; NULL: the CPU in float */
 } idc_pipeline_opts;
 
 typedef struct {

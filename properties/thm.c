@@ -362,7 +362,7 @@ static int vae_trial(idc_trial *out, json_t *rec, const thm_params *p, const idc
     int rc = reps && dims ? IDC_OK : idc_err_set(err, IDC_ENOMEM, "out of memory");
     for (size_t r = 0; r < R && rc == IDC_OK; r++) {
         idc_pipeline_result res;
-        idc_pipeline_opts o = {p->n_train, p->n_eval, tseed, 0}; /* the same samples for every restart */
+        idc_pipeline_opts o = {p->n_train, p->n_eval, tseed, 0, NULL}; /* the same samples for every restart */
         c.seed = r == 0 ? tseed : idc_rng_derive_seed(tseed, (uint32_t)r);
         rc = idc_pipeline_vae(&res, NULL, inst, &c, &o, err);
         if (rc != IDC_OK)

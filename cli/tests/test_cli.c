@@ -112,6 +112,13 @@ START_TEST(test_pipeline)
     ck_assert_int_eq(idc("idcheck fit inst.json --estimator vae -n 400 --eval 200 --steps 20 --hidden 16 -o vae.json"),
                      0);
     ck_assert(exists("vade.json") && exists("vae.json"));
+    ck_assert_int_eq(idc("grep -q '\"backend\": \"cpu-f32\"' fit.json"), 0);
+    /* --device auto: cuda with a device, else cpu with a note on stderr */
+    ck_assert_int_eq(idc("idcheck fit inst.json --estimator stage1 --seed 1 -n 400 --eval 200 --steps 5 "
+                         "--batch 32 --hidden-mult 2 --lr 1e-3 --device auto -o fit2.json"),
+                     0);
+    ck_assert(strstr(errtxt, "--device auto: using cpu") != NULL ||
+              idc("grep -q '\"backend\": \"cuda-f32\"' fit2.json") == 0);
     ck_assert_int_eq(idc("idcheck sample inst.json -n 600 --seed 1 -o e"), 0);
     ck_assert_int_eq(idc("idcheck metrics s.z.npy s.x.npy"), 0);
     ck_assert(strstr(out, "R2   in-sample") != NULL);
@@ -175,6 +182,8 @@ START_TEST(test_bad_input)
     ck_assert_int_eq(idc("idcheck prop K3.9a --replay 12"), 2);
     ck_assert_int_eq(idc("idcheck fit inst.json --estimator nosuch -o f.json"), 2);
     ck_assert(strstr(errtxt, "--estimator") != NULL);
+    ck_assert_int_eq(idc("idcheck fit inst.json --estimator stage1 --device gpu -o f.json"), 2);
+    ck_assert(strstr(errtxt, "--device: expected cpu, cuda or auto") != NULL);
     ck_assert_int_eq(idc("idcheck sample inst.json -n abc -o s"), 2);
     ck_assert_int_eq(idc("idcheck sample missing.json -o s"), 2);
     ck_assert(strstr(errtxt, "missing.json: cannot open") != NULL);

@@ -804,6 +804,36 @@ START_TEST(test_config_errors)
 }
 END_TEST
 
+/* idc_stage1_new_backend on the CPU table is idc_stage1_new, bit for bit;
+ * a NULL backend is refused. */
+START_TEST(test_new_backend)
+{
+    size_t n = 2, d = 3, N = 40;
+    idc_stage1_config c;
+    small_config(&c, n, 2, 8, 5);
+    idc_err err;
+    idc_stage1 *a = idc_stage1_new(&c, d, &err);
+    idc_stage1 *b = idc_stage1_new_backend(&c, d, idc_backend_cpu(IDC_DTYPE_F32), &err);
+    ck_assert_msg(a != NULL && b != NULL, "%s", err.msg);
+    ck_assert_ptr_eq(idc_stage1_backend(b), idc_backend_cpu(IDC_DTYPE_F32));
+    double *x = linear_data(N, n, d, 31, NULL), la = 0, lb = 0;
+    ck_assert_int_eq(idc_stage1_fit(a, x, N, NULL, &la, &err), IDC_OK);
+    ck_assert_int_eq(idc_stage1_fit(b, x, N, NULL, &lb, &err), IDC_OK);
+    ck_assert(memcmp(&la, &lb, sizeof la) == 0);
+    double *pa = dalloc(idc_stage1_nparams(a)), *pb = dalloc(idc_stage1_nparams(b));
+    idc_stage1_get_params(a, pa);
+    idc_stage1_get_params(b, pb);
+    ck_assert(memcmp(pa, pb, idc_stage1_nparams(a) * sizeof(double)) == 0);
+    ck_assert_ptr_null(idc_stage1_new_backend(&c, d, NULL, &err));
+    ck_assert(strstr(err.msg, "stage1.backend") != NULL);
+    idc_stage1_free(a);
+    idc_stage1_free(b);
+    free(x);
+    free(pa);
+    free(pb);
+}
+END_TEST
+
 START_TEST(test_input_errors)
 {
     size_t n = 2, d = 3, N = 20;
@@ -878,6 +908,7 @@ static Suite *stage1_suite(void)
         {"save_load", test_save_load},
         {"config_errors", test_config_errors},
         {"input_errors", test_input_errors},
+        {"new_backend", test_new_backend},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return s;
