@@ -124,7 +124,7 @@ demo: deps all
 	@ci/demo.sh $(BIN)
 
 bench: deps $(BIN)
-	@ci/bench.sh $(BIN)
+	@BENCH_LIBS="$(LDLIBS)" ci/bench.sh $(BIN)
 
 # The GPU training step vs the cuBLAS GEMM floor and PyTorch on the device
 # (gpu/bench.sh); a message and exit 0 without CUDA or without a device.

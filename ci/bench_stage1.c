@@ -15,12 +15,16 @@
  * dY W, the latter skipped for the encoder's first layer as in the
  * engine), of the best of 5 timings of that raw cblas_sgemm call, measured
  * in the same run; ms/step is the best of 3 fits of STEPS steps after a
- * warm-up fit. ci/bench.sh runs the configurations and prints the table. */
+ * warm-up fit; PEAK_RSS_MB is the growth of the peak resident set over the
+ * run (peak minus the resident set at the start of main: what training
+ * allocates, without the shared libraries' pages). ci/bench.sh runs the
+ * configurations and prints the table. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cblas.h>
 
@@ -85,8 +89,22 @@ static double gemm_floor(const size_t *w, size_t k, size_t skip_dx, size_t batch
     return 1e3 * total;
 }
 
+/* Resident set now, in MB (/proc/self/statm). */
+static double rss_now_mb(void)
+{
+    FILE *fp = fopen("/proc/self/statm", "r");
+    long pages = 0, res = 0;
+    if (fp != NULL) {
+        if (fscanf(fp, "%ld %ld", &pages, &res) != 2)
+            res = 0;
+        fclose(fp);
+    }
+    return (double)res * (double)sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
+}
+
 int main(int argc, char **argv)
 {
+    double rss0 = rss_now_mb();
     if (argc != 5) {
         fprintf(stderr, "usage: bench_stage1 N paper|small|ci BATCH STEPS\n");
         return 2;
@@ -155,7 +173,7 @@ int main(int argc, char **argv)
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    double rss_mb = (double)ru.ru_maxrss / 1024.0;
+    double rss_mb = (double)ru.ru_maxrss / 1024.0 - rss0;
     double floor_ms = gemm_floor(w, k, 0, batch);
     printf("idcheck %zu %s %zu %zu %.4f %.3f %.3f %.1f\n", n, mode, batch, idc_stage1_nparams(s), gflop, 1e3 * best,
            floor_ms, rss_mb);

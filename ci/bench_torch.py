@@ -7,13 +7,20 @@ pre-drawn data tensor as the C engine does.
 
 usage: bench_torch.py N MODE BATCH STEPS THREADS
   MODE: paper (50n,100n,100n,50n) | small (10n x 4) | ci (8n,16n,16n,8n)
-prints one line: "torch N MODE BATCH ms_per_step peak_rss_mb"
+prints one line: "torch N MODE BATCH ms_per_step peak_rss_growth_mb" (the peak
+resident set minus the resident set before the model is built: what training
+allocates, without the interpreter's and libraries' pages)
 """
 import resource
 import sys
 import time
 
 import torch
+
+
+def rss_now_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / (1024.0 * 1024.0)
 
 
 def widths(n, mode):
@@ -24,6 +31,7 @@ def widths(n, mode):
 def main():
     n, mode, batch, steps, threads = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
     torch.set_num_threads(threads)
+    rss0 = rss_now_mb()
     torch.manual_seed(1)
     d = n
     h = widths(n, mode)
@@ -56,7 +64,7 @@ def main():
         for _ in range(steps):
             step()
         best = min(best, (time.perf_counter() - t0) / steps)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0 - rss0
     print(f"torch {n} {mode} {batch} {1e3 * best:.3f} {rss:.1f}")
 
 
