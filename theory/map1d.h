@@ -14,6 +14,7 @@
 
 #include "models/pamap.h"
 #include "numeric/status.h"
+#include "theory/verdict.h"
 
 typedef struct {
     size_t L, m, n;
@@ -35,6 +36,10 @@ typedef struct {
 /* Checks that f is a well-formed map (sizes, finite numbers); IDC_EINVAL
  * naming the field otherwise. */
 int idc_map_validate(const idc_pamap *f, idc_err *err);
+
+/* UNKNOWN for maps with smooth (non piecewise-affine) activations: sets res
+ * and returns 1, else 0 (theory/pre_map.c). */
+int idc_pre_map_non_pa(idc_pre_result *res, const char *id, const idc_pamap *f);
 
 /* Exact copy of an MLP (IDC_ENOMEM on failure); clear releases it. */
 int idc_qnet_init(idc_qnet *q, const idc_pamap *f);

@@ -1387,6 +1387,8 @@ int idc_pre_f23(idc_pre_result *res, const char *id, const idc_pamap *f, const c
     int rc = idc_map_validate(f, err);
     if (rc != IDC_OK)
         return rc;
+    if (idc_pre_map_non_pa(res, id, f))
+        return IDC_OK;
     /* F4 => F3 => F2 */
     rc = idc_pre_implied_by_f4(res, id, f, hash, budget, err);
     if (rc != IDC_OK || res->verdict == IDC_HOLDS)

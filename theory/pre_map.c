@@ -107,9 +107,10 @@ int idc_map_validate(const idc_pamap *f, idc_err *err)
         for (size_t k = 0; k < l->out; k++)
             if (!isfinite(l->b[k]))
                 return idc_err_set(err, IDC_EINVAL, "map.layers[%zu].b[%zu]: not a finite number", i, k);
-        if (l->act == IDC_ACT_LEAKY && !isfinite(l->slope))
+        if ((l->act == IDC_ACT_LEAKY || l->act == IDC_ACT_SMOOTH_LEAKY) && !isfinite(l->slope))
             return idc_err_set(err, IDC_EINVAL, "map.layers[%zu].slope: not a finite number", i);
-        if (l->act != IDC_ACT_IDENTITY && l->act != IDC_ACT_RELU && l->act != IDC_ACT_LEAKY)
+        if (l->act != IDC_ACT_IDENTITY && l->act != IDC_ACT_RELU && l->act != IDC_ACT_LEAKY &&
+            l->act != IDC_ACT_SMOOTH_LEAKY && l->act != IDC_ACT_SIGMOID)
             return idc_err_set(err, IDC_EINVAL, "map.layers[%zu].activation: unknown activation", i);
         w = l->out;
     }
@@ -157,6 +158,27 @@ int idc_pre_ii(idc_pre_result *res, double noise_sigma, const char *hash, const 
         err);
 }
 
+/* Maps with smooth activations (the misspecified maps of X App. E.1) are
+ * valid inputs, but not piecewise affine by construction. No certificate of
+ * "not piecewise affine" is produced (a later zero layer could make the
+ * composition affine), so F1 is UNKNOWN for them, and so are the
+ * injectivity conditions, whose exact checkers assume a piecewise-affine f.
+ * Returns 1 when res was set. */
+int idc_pre_map_non_pa(idc_pre_result *res, const char *id, const idc_pamap *f)
+{
+    if (idc_pamap_is_pa(f))
+        return 0;
+    for (size_t i = 0; f->kind == IDC_MAP_MLP && i < f->nlayers; i++)
+        if (!idc_act_is_pa(f->layers[i].act)) {
+            idc_pre_result_set(res, id, IDC_UNKNOWN, NULL,
+                               "layer %zu has the smooth activation %s: f is not piecewise affine by construction "
+                               "(the exact map checkers need a piecewise-affine f)",
+                               i, idc_act_name(f->layers[i].act));
+            return 1;
+        }
+    return 0;
+}
+
 int idc_pre_f1(idc_pre_result *res, const idc_pamap *f, const char *hash, const idc_budget *budget,
                idc_err *err)
 {
@@ -164,6 +186,8 @@ int idc_pre_f1(idc_pre_result *res, const idc_pamap *f, const char *hash, const 
     int rc = idc_map_validate(f, err);
     if (rc != IDC_OK)
         return rc;
+    if (idc_pre_map_non_pa(res, "F1", f))
+        return IDC_OK;
     json_t *acts = json_array();
     if (f->kind == IDC_MAP_MLP)
         for (size_t i = 0; i < f->nlayers; i++)
@@ -196,7 +220,7 @@ int idc_pre_fc(idc_pre_result *res, const idc_pamap *f, const char *hash, const 
     int rc = idc_map_validate(f, err);
     if (rc != IDC_OK)
         return rc;
-    if (f->kind == IDC_MAP_MLP)
+    if (f->kind == IDC_MAP_MLP) /* every activation (smooth ones included) is continuous */
         return decide(res, "FC", IDC_HOLDS, hash, "mlp-continuous", SRC_FC, json_pack("{s:s}", "map", "mlp"),
                       "MLP: a composition of continuous maps", err);
     fmpq_t t, l, r;
@@ -1312,6 +1336,8 @@ int idc_pre_f4(idc_pre_result *res, const idc_pamap *f, const char *hash, const 
     int rc = idc_map_validate(f, err);
     if (rc != IDC_OK)
         return rc;
+    if (idc_pre_map_non_pa(res, "F4", f))
+        return IDC_OK;
     if (f->kind == IDC_MAP_PWL1)
         return f4_pwl1(res, f, hash, err);
     return f4_mlp(res, f, hash, budget, err);

@@ -166,6 +166,33 @@ START_TEST(test_f1_fc)
 END_TEST
 
 /* Injective leaky nets: K Cor. H.9 certificates. */
+/* Smooth activations (misspecified maps): valid input, F1/F4/F2/F3 UNKNOWN
+ * (never a verdict the checkers cannot prove), FC HOLDS. */
+static int f2_of(idc_pre_result *r, const idc_pamap *f, const char *h, const idc_budget *b, idc_err *e)
+{
+    return idc_pre_f23(r, "F2", f, h, b, e);
+}
+
+START_TEST(test_smooth_maps)
+{
+    static const idc_act acts[] = {IDC_ACT_SMOOTH_LEAKY, IDC_ACT_SIGMOID};
+    for (size_t a = 0; a < 2; a++) {
+        idc_pamap f;
+        size_t w[3] = {2, 3, 2};
+        mlp(&f, 2, w);
+        double W1[6] = {1, 0, 0, 1, 1, 1}, W2[6] = {1, 0, 1, 0, 1, -1};
+        layer(&f, 0, W1, NULL, acts[a], 0.2);
+        f.layers[0].slope = 0.2;
+        layer(&f, 1, W2, NULL, IDC_ACT_IDENTITY, 1);
+        ck_assert_int_eq(run_map(idc_pre_f1, &f, IDC_UNKNOWN, NULL, "smooth F1"), IDC_UNKNOWN);
+        ck_assert_int_eq(run_map(idc_pre_f4, &f, IDC_UNKNOWN, NULL, "smooth F4"), IDC_UNKNOWN);
+        ck_assert_int_eq(run_map(f2_of, &f, IDC_UNKNOWN, NULL, "smooth F2"), IDC_UNKNOWN);
+        ck_assert_int_eq(run_map(idc_pre_fc, &f, IDC_HOLDS, "mlp-continuous", "smooth FC"), IDC_HOLDS);
+        idc_pamap_clear(&f);
+    }
+}
+END_TEST
+
 START_TEST(test_f4_h9)
 {
     static const struct {
@@ -616,6 +643,7 @@ int main(void)
     const idc_test_case cases[] = {
         {"test_dim", test_dim},
         {"test_f1_fc", test_f1_fc},
+        {"test_smooth_maps", test_smooth_maps},
         {"test_f4_h9", test_f4_h9},
         {"test_f4_w1_kernel", test_f4_w1_kernel},
         {"test_f4_h10", test_f4_h10},
