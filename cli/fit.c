@@ -236,7 +236,7 @@ static int fit_vae(const vae_opts *o)
         rc = idc_vae_config_check(&c, inst.map.out_dim, &err);
     idc_pipeline_result res = {0};
     idc_vae *model = NULL;
-    idc_pipeline_opts po = {n, neval, o->seed, 0, NULL};
+    idc_pipeline_opts po = {n, neval, o->seed, 0, NULL, 0};
     if (rc == IDC_OK)
         rc = idc_pipeline_vae(&res, &model, &inst, &c, &po, &err);
     if (rc == IDC_OK) {
@@ -399,7 +399,7 @@ int idc_cli_fit(int argc, char **argv)
         rc = idc_stage1_config_check(&c, inst.map.out_dim, &err);
     idc_pipeline_result res = {0};
     idc_stage1 *model = NULL;
-    idc_pipeline_opts o = {n, neval, seed, 0, NULL};
+    idc_pipeline_opts o = {n, neval, seed, 0, NULL, 0};
     idc_device dev = IDC_DEVICE_CPU;
     char note[IDC_ERR_LEN];
     if (rc == IDC_OK)

@@ -237,6 +237,11 @@ int idc_mlp_forward(idc_mlp *m, const void *x, size_t rows, int train, idc_err *
 /* The output (rows x out_dim) of the last forward pass. */
 const void *idc_mlp_output(const idc_mlp *m);
 
+/* The output of layer l (rows x the layer's width) of the last forward
+ * pass; NULL when l >= nlayers. A leaky layer after the first works in
+ * place, so its output is the preceding layer's buffer. */
+const void *idc_mlp_layer_output(const idc_mlp *m, size_t l);
+
 /* Backward pass of the last train-mode forward: given dy = dL/d(output)
  * (rows x out_dim, the same rows), sets the gradient buffer to dL/dparams
  * and, when dx is not NULL, dx (rows x in_dim) = dL/dx. May be called

@@ -426,6 +426,11 @@ const void *idc_mlp_output(const idc_mlp *m)
     return m->out[m->nlayers - 1];
 }
 
+const void *idc_mlp_layer_output(const idc_mlp *m, size_t l)
+{
+    return l < m->nlayers ? m->out[l] : NULL;
+}
+
 int idc_mlp_backward(idc_mlp *m, void *dx, const void *dy, size_t rows, idc_err *err)
 {
     if (!m->ready || rows != m->last_rows)

@@ -467,6 +467,58 @@ int idc_stage1_encode(idc_stage1 *s, double *zhat, const double *x, size_t n, id
     return IDC_OK;
 }
 
+int idc_stage1_recalibrate_bn(idc_stage1 *s, const double *x, size_t n, idc_err *err)
+{
+    int rc = check_data(s, x, n, err);
+    if (rc != IDC_OK)
+        return rc;
+    if (n < 2)
+        return idc_err_set(err, IDC_EINVAL, "stage1.recalibrate: needs at least 2 rows");
+    idc_blas_set_threads(1);
+    size_t k = s->cfg.latent_dim, L = idc_mlp_nlayers(s->enc);
+    double *sum = calloc(2 * k, sizeof(double)), *row = malloc(s->cfg.batch * k * sizeof(double));
+    size_t nst = idc_mlp_nstate(s->enc);
+    double *st = malloc((nst ? nst : 1) * sizeof(double));
+    if (sum == NULL || row == NULL || st == NULL) {
+        free(sum);
+        free(row);
+        free(st);
+        return idc_err_set(err, IDC_ENOMEM, "stage1.recalibrate: out of memory");
+    }
+    double *mean = sum, *m2 = sum + k;
+    /* two passes in double: the mean, then the sum of squared deviations */
+    for (int pass = 0; pass < 2 && rc == IDC_OK; pass++)
+        for (size_t i0 = 0; i0 < n && rc == IDC_OK; i0 += s->cfg.batch) {
+            size_t rows = n - i0 < s->cfg.batch ? n - i0 : s->cfg.batch;
+            rc = eval_chunk(s, x, i0, rows, 0, err);
+            if (rc != IDC_OK)
+                break;
+            s->be->get_d(s->be, row, idc_mlp_layer_output(s->enc, L - 2), rows * k);
+            for (size_t i = 0; i < rows; i++)
+                for (size_t j = 0; j < k; j++) {
+                    double v = row[i * k + j];
+                    if (pass == 0)
+                        mean[j] += v / (double)n;
+                    else
+                        m2[j] += (v - mean[j]) * (v - mean[j]);
+                }
+        }
+    if (rc == IDC_OK) {
+        size_t off, cnt;
+        idc_mlp_state_range(s->enc, L - 1, &off, &cnt);
+        idc_mlp_get_state(s->enc, st);
+        for (size_t j = 0; j < k; j++) {
+            st[off + j] = mean[j];
+            st[off + k + j] = m2[j] / (double)(n - 1);
+        }
+        idc_mlp_set_state(s->enc, st);
+    }
+    free(sum);
+    free(row);
+    free(st);
+    return rc;
+}
+
 int idc_stage1_decode(idc_stage1 *s, double *xhat, const double *zhat, size_t n, idc_err *err)
 {
     size_t k = s->cfg.latent_dim, d = s->xdim;

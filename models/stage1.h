@@ -147,6 +147,14 @@ int idc_stage1_fit(idc_stage1 *s, const double *x, size_t n, double *loss_trace,
  * zhat must not alias x. IDC_EINVAL as for idc_stage1_fit. */
 int idc_stage1_encode(idc_stage1 *s, double *zhat, const double *x, size_t n, idc_err *err);
 
+/* Sets the batch-norm running statistics of the code to the exact
+ * population mean and unbiased variance of the pre-normalisation codes of
+ * the n rows of x (a "BN recalibration"): afterwards eval mode normalises
+ * with the statistics of the data rather than with the running averages,
+ * which lag the last Adam steps (the effect described above). Weights are
+ * unchanged. IDC_EINVAL as for fit (n >= 2). */
+int idc_stage1_recalibrate_bn(idc_stage1 *s, const double *x, size_t n, idc_err *err);
+
 /* xhat (n x xdim) = dec(zhat) for n codes (n x latent_dim): the decoder on
  * its own (it has no batch norm, so there is no train/eval difference).
  * xhat may not alias zhat. IDC_EINVAL for a non-finite code. */

@@ -187,7 +187,7 @@ int idc_k39a_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t i
         c.hidden[3] = hm * m;
         c.seed = tseed;
         c.trial = 0;
-        idc_pipeline_opts o = {p->n_train, p->n_eval, tseed, 0, NULL};
+        idc_pipeline_opts o = {p->n_train, p->n_eval, tseed, 0, NULL, 0};
         idc_pipeline_result res;
         rc = idc_pipeline_stage1(&res, NULL, &inst, &c, &o, err);
         if (rc == IDC_OK) {

@@ -68,6 +68,8 @@ int idc_pipeline_stage1(idc_pipeline_result *out, idc_stage1 **model_out, const 
     } else {
         double t0 = now();
         rc = idc_stage1_fit(st, s.x, o->n_train, trace, &out->final_loss, err);
+        if (rc == IDC_OK && o->recalibrate) /* eval-mode batch norm with the data's statistics */
+            rc = idc_stage1_recalibrate_bn(st, s.x, o->n_train, err);
         out->train_seconds = now() - t0;
     }
     const double *xe = s.x + o->n_train * nx;

@@ -22,6 +22,7 @@ typedef struct {
     uint64_t seed;  /* samples use streams (seed, trial, ...) */
     uint32_t trial;
     const idc_backend *backend; /* the estimator's backend; NULL: the CPU in float */
+    int recalibrate;            /* Stage 1: idc_stage1_recalibrate_bn on the training rows */
 } idc_pipeline_opts;
 
 typedef struct {
