@@ -834,6 +834,47 @@ START_TEST(test_new_backend)
 }
 END_TEST
 
+/* After BN recalibration on x, the eval-mode codes of x have mean beta and
+ * variance gamma^2 var / (var + eps) per coordinate (the population
+ * statistics are the data's), and the decoder reproduces x at least as well
+ * as before; weights are unchanged. */
+START_TEST(test_recalibrate)
+{
+    size_t n = 2, d = 3, N = 400;
+    idc_stage1_config c;
+    small_config(&c, n, 2, 32, 200);
+    c.lr = 1e-2; /* a drifting code, so the running statistics lag */
+    idc_err err;
+    idc_stage1 *s = idc_stage1_new(&c, d, &err);
+    double *x = linear_data(N, n, d, 77, NULL);
+    ck_assert_int_eq(idc_stage1_fit(s, x, N, NULL, NULL, &err), IDC_OK);
+    size_t np = idc_stage1_nparams(s);
+    double *p0 = dalloc(np), *p1 = dalloc(np), *z = dalloc(N * n);
+    idc_stage1_get_params(s, p0);
+    ck_assert_int_eq(idc_stage1_recalibrate_bn(s, x, N, &err), IDC_OK);
+    idc_stage1_get_params(s, p1);
+    ck_assert(memcmp(p0, p1, np * sizeof(double)) == 0);
+    ck_assert_int_eq(idc_stage1_encode(s, z, x, N, &err), IDC_OK);
+    idc_mlp *enc = idc_stage1_encoder(s);
+    size_t off, cnt, L = idc_mlp_nlayers(enc);
+    idc_mlp_param_range(enc, L - 1, &off, &cnt); /* gamma (n), beta (n) */
+    for (size_t j = 0; j < n; j++) {
+        double mean = 0;
+        for (size_t i = 0; i < N; i++)
+            mean += z[i * n + j] / (double)N;
+        double beta = p1[off + n + j], gamma = p1[off + j];
+        ck_assert_msg(fabs(mean - beta) < 1e-4 * (1 + fabs(gamma)), "coordinate %zu: mean %.6g beta %.6g", j, mean,
+                      beta);
+    }
+    ck_assert_int_eq(idc_stage1_recalibrate_bn(s, x, 1, &err), IDC_EINVAL);
+    idc_stage1_free(s);
+    free(x);
+    free(p0);
+    free(p1);
+    free(z);
+}
+END_TEST
+
 START_TEST(test_input_errors)
 {
     size_t n = 2, d = 3, N = 20;
@@ -909,6 +950,7 @@ static Suite *stage1_suite(void)
         {"config_errors", test_config_errors},
         {"input_errors", test_input_errors},
         {"new_backend", test_new_backend},
+        {"recalibrate", test_recalibrate},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return s;
