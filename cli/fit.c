@@ -47,24 +47,26 @@ static void help(FILE *fp)
             "within rounding, and are bit-identical run to run on one device (gpu/README.md).\n");
 }
 
-static int parse_widths(idc_stage1_config *c, const char *s)
+/* Absolute widths "W1,W2,..." (at most max, each in 1..65536) into
+ * hidden[0..*n). Returns 1, or 0 on a malformed list. */
+static int parse_widths(size_t *hidden, size_t *n, size_t max, const char *s)
 {
-    size_t n = 0;
+    size_t k = 0;
     const char *p = s;
     while (*p) {
         char *end;
         unsigned long long w = strtoull(p, &end, 10);
-        if (end == p || w == 0 || w > 65536 || n >= IDC_STAGE1_MAX_HIDDEN)
+        if (end == p || w == 0 || w > 65536 || k >= max)
             return 0;
-        c->hidden[n++] = (size_t)w;
+        hidden[k++] = (size_t)w;
         p = end;
         if (*p == ',')
             p++;
         else if (*p != '\0')
             return 0;
     }
-    c->nhidden = n;
-    return n > 0;
+    *n = k;
+    return k > 0;
 }
 
 /* Fits kivva-e1 on the n x d codes, replaces them by the unmixed codes and,
@@ -180,27 +182,6 @@ typedef struct {
     int pretrain_set, no_gmm;
 } vae_opts;
 
-/* Absolute widths "W1,W2,..." into a VAE config. */
-static int vae_widths(idc_vae_config *c, const char *s)
-{
-    size_t n = 0;
-    const char *p = s;
-    while (*p) {
-        char *end;
-        unsigned long long w = strtoull(p, &end, 10);
-        if (end == p || w == 0 || w > 65536 || n >= IDC_VAE_MAX_HIDDEN)
-            return 0;
-        c->hidden[n++] = (size_t)w;
-        p = end;
-        if (*p == ',')
-            p++;
-        else if (*p != '\0')
-            return 0;
-    }
-    c->nhidden = n;
-    return n > 0;
-}
-
 static int fit_vae(const vae_opts *o)
 {
     idc_err err;
@@ -226,7 +207,7 @@ static int fit_vae(const vae_opts *o)
         c.pretrain_steps = o->pretrain;
     if (o->no_gmm)
         c.gmm_init = 0;
-    if (o->widths != NULL && !vae_widths(&c, o->widths))
+    if (o->widths != NULL && !parse_widths(c.hidden, &c.nhidden, IDC_VAE_MAX_HIDDEN, o->widths))
         rc = idc_err_set(&err, IDC_EINVAL, "--hidden: expected up to %d positive widths W1,W2,...", IDC_VAE_MAX_HIDDEN);
     if (rc == IDC_OK && o->kind == IDC_VAE_KIND_IVAE && o->ncomp != 0 && o->ncomp != inst.prior.ncomp)
         rc = idc_err_set(&err, IDC_EINVAL, "--J: the iVAE's labels are the %zu components of the instance",
@@ -388,7 +369,7 @@ int idc_cli_fit(int argc, char **argv)
         size_t mult[4] = {hmult, 2 * hmult, 2 * hmult, hmult};
         rc = idc_stage1_config_set_hidden_mult(&c, 4, mult, &err);
     }
-    if (rc == IDC_OK && widths != NULL && !parse_widths(&c, widths))
+    if (rc == IDC_OK && widths != NULL && !parse_widths(c.hidden, &c.nhidden, IDC_STAGE1_MAX_HIDDEN, widths))
         rc = idc_err_set(&err, IDC_EINVAL, "--hidden: expected up to %d positive widths W1,W2,...",
                          IDC_STAGE1_MAX_HIDDEN);
     if (n == 0)

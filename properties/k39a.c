@@ -79,28 +79,16 @@ static double *double_field(idc_k39a_params *p, const char *name)
 static int set_param(void *vp, const char *name, const char *v, idc_err *err)
 {
     idc_k39a_params *p = vp;
-    char *end;
     size_t *z = size_field(p, name);
     double *d = double_field(p, name);
     if (strcmp(name, "ratio") == 0)
         return idc_err_set(err, IDC_EINVAL, "--ratio: K3.9a needs non-degenerate components (ratio 1)");
-    if (z != NULL) {
-        unsigned long long x = strtoull(v, &end, 10);
-        if (end == v || *end != '\0' || v[0] == '-' || x == 0 || x > (1ull << 30))
-            return idc_err_set(err, IDC_EINVAL, "--%s: expected a positive integer, got \"%s\"", name, v);
-        *z = (size_t)x;
-        return IDC_OK;
-    }
-    if (d != NULL) {
-        double x = strtod(v, &end);
-        /* R^2 can be negative, so can its asserted bound (a negative r2_min
-         * is how a smoke run asserts nothing about R^2). */
-        double lo = d == &p->r2_min ? -1e6 : 0.0;
-        if (end == v || *end != '\0' || !(x >= lo && x <= 1e6))
-            return idc_err_set(err, IDC_EINVAL, "--%s: expected a number in [%g, 1e6], got \"%s\"", name, lo, v);
-        *d = x;
-        return IDC_OK;
-    }
+    if (z != NULL)
+        return idc_prop_parse_count(z, name, v, err);
+    /* R^2 can be negative, so can its asserted bound (a negative r2_min is
+     * how a smoke run asserts nothing about R^2). */
+    if (d != NULL)
+        return idc_prop_parse_real(d, name, v, d == &p->r2_min ? -1e6 : 0.0, err);
     return idc_gen_pdgmm_set(&p->gen, name, v, err);
 }
 

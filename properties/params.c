@@ -77,3 +77,23 @@ int idc_prop_overrides(char *buf, size_t cap, const idc_prop_def *def, const jso
     json_decref(d);
     return ok;
 }
+
+int idc_prop_parse_count(size_t *out, const char *name, const char *v, idc_err *err)
+{
+    char *end;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (end == v || *end != '\0' || v[0] == '-' || x == 0 || x > (1ull << 30))
+        return idc_err_set(err, IDC_EINVAL, "--%s: expected a positive integer, got \"%s\"", name, v);
+    *out = (size_t)x;
+    return IDC_OK;
+}
+
+int idc_prop_parse_real(double *out, const char *name, const char *v, double lo, idc_err *err)
+{
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v || *end != '\0' || !(x >= lo && x <= 1e6))
+        return idc_err_set(err, IDC_EINVAL, "--%s: expected a number in [%g, 1e6], got \"%s\"", name, lo, v);
+    *out = x;
+    return IDC_OK;
+}

@@ -132,6 +132,11 @@ int idc_prop_value_string(char *buf, size_t cap, const json_t *v);
  * rejects one. */
 int idc_prop_params_from_json(void *params, const idc_prop_def *def, const json_t *obj, idc_err *err);
 
+/* The number parsers the properties' set_param share: a positive integer
+ * (at most 2^30) and a finite real in [lo, 1e6]. IDC_EINVAL naming --name. */
+int idc_prop_parse_count(size_t *out, const char *name, const char *v, idc_err *err);
+int idc_prop_parse_real(double *out, const char *name, const char *v, double lo, idc_err *err);
+
 /* buf = "--KEY VALUE ..." for every key of obj (a params_json object) whose
  * value differs from the defaults', in obj's key order ("" when none).
  * Returns 0 when buf was too small. */

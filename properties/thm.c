@@ -149,22 +149,10 @@ static int set_param(void *vp, const char *name, const char *v, idc_err *err)
     const spec *s = &specs[p->spec];
     size_t *z = size_field(p, name);
     double *d = double_field(p, name);
-    char *end;
-    if (z != NULL) {
-        unsigned long long x = strtoull(v, &end, 10);
-        if (end == v || *end != '\0' || v[0] == '-' || x == 0 || x > (1ull << 30))
-            return idc_err_set(err, IDC_EINVAL, "--%s: expected a positive integer, got \"%s\"", name, v);
-        *z = (size_t)x;
-        return IDC_OK;
-    }
-    if (d != NULL) {
-        double x = strtod(v, &end);
-        double lo = d == &p->thr ? -1e6 : 0.0;
-        if (end == v || *end != '\0' || !(x >= lo && x <= 1e6))
-            return idc_err_set(err, IDC_EINVAL, "--%s: expected a number in [%g, 1e6], got \"%s\"", name, lo, v);
-        *d = x;
-        return IDC_OK;
-    }
+    if (z != NULL)
+        return idc_prop_parse_count(z, name, v, err);
+    if (d != NULL)
+        return idc_prop_parse_real(d, name, v, d == &p->thr ? -1e6 : 0.0, err);
     for (size_t i = 0; i < MAXP && s->fixed[i] != NULL; i++) {
         size_t len = strcspn(s->fixed[i], "=");
         if (strlen(name) == len && strncmp(name, s->fixed[i], len) == 0)
