@@ -44,7 +44,7 @@ echo "wrote: $(cd "$out" && ls | tr '\n' ' ')"
 # demo reports (see README, "What the results say"), not a broken demo.
 # Errors (2: bad input, 3: internal) fail the demo.
 if [ "$rc" -eq 1 ]; then
-  echo "demo: K3.9a had failing trials (replay commands above); see README 'What the results say'"
+  echo "demo: K3.9a had failing trials (replay commands above); see README 'Properties and what the results say'"
   exit 0
 fi
 exit $rc
