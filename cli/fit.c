@@ -1,6 +1,7 @@
 /* idcheck fit INSTANCE.json --estimator stage1|kivva-e1 [...] -o FIT.json
  * idcheck fit --estimator kivva-e1 --codes ZHAT.npy --J K [--z Z.npy] -o FIT.json */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 #include "gpu/cuda.h"
 #include "models/backend_select.h"
 #include "models/kivva_e1.h"
+#include "models/sample.h"
+#include "models/stage2.h"
 #include "models/vae.h"
 #include "numeric/fileio.h"
 #include "properties/pipeline.h"
@@ -17,7 +20,7 @@
 static void help(FILE *fp)
 {
     fprintf(fp,
-            "usage: idcheck fit INSTANCE.json --estimator stage1|kivva-e1 [--seed S] [-n N] [--eval N]\n"
+            "usage: idcheck fit INSTANCE.json --estimator stage1|stage2|kivva-e1 [--seed S] [-n N] [--eval N]\n"
             "                   [--steps K] [--batch B] [--lr R] [--hidden-mult K | --hidden W1,W2,...]\n"
             "                   [--code-weight C] [--J K] [--zhat ZHAT.npy] [--device D] -o FIT.json\n"
             "       idcheck fit INSTANCE.json --estimator vade|ivae|vae [--J K] [--hidden W1,W2,...]\n"
@@ -25,6 +28,9 @@ static void help(FILE *fp)
             "                   [--no-gmm-init] [--seed S] [-n N] [--eval N] [--zhat ZHAT.npy] -o FIT.json\n"
             "       idcheck fit --estimator kivva-e1 --codes CODES.npy --J K [--z Z.npy] [--seed S]\n"
             "                   [--zhat OUT.npy] -o FIT.json\n\n"
+            "stage2 (X Sec. 4): Stage 1, then the affine autoencoder on its codes with the L1\n"
+            "constraint (Lagrangian, extra-gradient Adam; defaults: 80000 steps of 6144, lr 1e-4 /\n"
+            "5e-5, eps 0.01; --s2-steps K --s2-batch B --s2-lr R --s2-lr-dual R --s2-eps E).\n"
             "kivva-e1 (K Thm E.1): fits a K-component GMM to codes (EM, 5 restarts) and unmixes\n"
             "them with the generalised eigenvectors of the two fitted covariances with the best\n"
             "separated ratios; on an instance it runs Stage 1 first and unmixes its held-out\n"
@@ -256,12 +262,54 @@ static int fit_vae(const vae_opts *o)
     return 0;
 }
 
+/* Stage 2 (models/stage2.h) on the Stage-1 codes of the n training rows of
+ * inst drawn with seed (as idc_pipeline_stage1 draws them); the held-out
+ * codes zh (neval x k) are replaced by the Stage-2 codes and scored against
+ * ze. *out = {"config", "rec", "l1", "lambda", "mcc_in", "mcc_out", "weights"}. */
+static int fit_stage2(json_t **out, idc_stage1 *s1, const idc_instance *inst, const idc_stage2_config *c2, size_t n,
+                      size_t neval, uint64_t seed, double *zh, const double *ze, idc_err *err)
+{
+    idc_samples s;
+    int rc = idc_sample_draw(&s, inst, n + neval, seed, 0, 1, err);
+    if (rc != IDC_OK)
+        return rc;
+    size_t k = c2->latent_dim, m = inst->prior.dim;
+    double *ztr = idc_calloc(n * k, sizeof(double));
+    idc_stage2 *s2 = idc_stage2_new(c2, err);
+    idc_stage2_status st = {NAN, NAN, NAN};
+    if (ztr == NULL)
+        rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+    else if (s2 == NULL)
+        rc = IDC_EINVAL;
+    if (rc == IDC_OK)
+        rc = idc_stage1_encode(s1, ztr, s.x, n, err);
+    if (rc == IDC_OK)
+        rc = idc_stage2_fit(s2, ztr, n, NULL, &st, err);
+    if (rc == IDC_OK)
+        rc = idc_stage2_encode(s2, zh, zh, neval, err);
+    idc_mcc_result mc;
+    if (rc == IDC_OK)
+        rc = idc_metric_mcc(&mc, ze, m, zh, k, neval, err);
+    if (rc == IDC_OK) {
+        json_t *w = idc_stage2_to_json(s2);
+        *out = json_pack("{s:f,s:f,s:f,s:f,s:f,s:o}", "rec", st.rec, "l1", st.l1, "lambda", st.lambda, "mcc_in",
+                         mc.mcc_in, "mcc_out", mc.mcc_out, "weights", w ? w : json_null());
+        idc_mcc_result_clear(&mc);
+        if (*out == NULL)
+            rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+    }
+    idc_stage2_free(s2);
+    free(ztr);
+    idc_samples_clear(&s);
+    return rc;
+}
+
 int idc_cli_fit(int argc, char **argv)
 {
     const char *inpath = NULL, *outpath = NULL, *zpath = NULL, *est = NULL, *widths = NULL;
     const char *codes = NULL, *ztrue = NULL, *device = "cpu";
-    double noise_var = 0;
-    size_t pretrain = 0;
+    double noise_var = 0, s2_lr = 0, s2_lr_dual = 0, s2_eps = -1;
+    size_t pretrain = 0, s2_steps = 0, s2_batch = 0;
     int pretrain_set = 0, no_gmm = 0;
     size_t n = 0, neval = 0, steps = 0, batch = 0, hmult = 0, ncomp = 0;
     double lr = 0, cw = -1;
@@ -286,6 +334,16 @@ int idc_cli_fit(int argc, char **argv)
             ztrue = argv[++i];
         else if (strcmp(a, "--J") == 0 && more)
             ok = idc_cli_parse_size(a, argv[++i], &ncomp);
+        else if (strcmp(a, "--s2-steps") == 0 && more)
+            ok = idc_cli_parse_size(a, argv[++i], &s2_steps);
+        else if (strcmp(a, "--s2-batch") == 0 && more)
+            ok = idc_cli_parse_size(a, argv[++i], &s2_batch);
+        else if (strcmp(a, "--s2-lr") == 0 && more)
+            ok = idc_cli_parse_double(a, argv[++i], &s2_lr);
+        else if (strcmp(a, "--s2-lr-dual") == 0 && more)
+            ok = idc_cli_parse_double(a, argv[++i], &s2_lr_dual);
+        else if (strcmp(a, "--s2-eps") == 0 && more)
+            ok = idc_cli_parse_double(a, argv[++i], &s2_eps);
         else if (strcmp(a, "--noise-var") == 0 && more)
             ok = idc_cli_parse_double(a, argv[++i], &noise_var);
         else if (strcmp(a, "--pretrain-steps") == 0 && more) {
@@ -333,7 +391,7 @@ int idc_cli_fit(int argc, char **argv)
         help(stderr);
         return 2;
     }
-    int kivva = strcmp(est, "kivva-e1") == 0;
+    int kivva = strcmp(est, "kivva-e1") == 0, stage2 = strcmp(est, "stage2") == 0;
     idc_vae_kind vk;
     idc_err perr;
     if (idc_vae_kind_parse(&vk, est, &perr) == IDC_OK) {
@@ -341,8 +399,9 @@ int idc_cli_fit(int argc, char **argv)
                        pretrain, pretrain_set, no_gmm};
         return fit_vae(&vo);
     }
-    if (strcmp(est, "stage1") != 0 && !kivva) {
-        idc_cli_error("fit", "--estimator: unknown estimator \"%s\" (available: stage1, kivva-e1, vade, ivae, vae)",
+    if (strcmp(est, "stage1") != 0 && !kivva && !stage2) {
+        idc_cli_error("fit",
+                      "--estimator: unknown estimator \"%s\" (available: stage1, stage2, kivva-e1, vade, ivae, vae)",
                       est);
         return 2;
     }
@@ -403,6 +462,32 @@ int idc_cli_fit(int argc, char **argv)
         json_object_set_new(out, "device", json_string(idc_gpu_is_cuda(o.backend)
                                                            ? idc_gpu_device_name(o.backend)
                                                            : "cpu"));
+        if (rc == IDC_OK && stage2) {
+            /* Stage 2 on the Stage-1 codes of the training rows (the same draws
+             * as the pipeline's), scored on the held-out codes */
+            idc_stage2_config c2;
+            idc_stage2_config_default(&c2, c.latent_dim);
+            c2.seed = seed;
+            if (s2_steps)
+                c2.steps = s2_steps;
+            if (s2_batch)
+                c2.batch = s2_batch;
+            if (s2_lr > 0)
+                c2.lr = s2_lr;
+            if (s2_lr_dual > 0)
+                c2.lr_dual = s2_lr_dual;
+            if (s2_eps >= 0)
+                c2.l1_eps = s2_eps;
+            json_t *sj = NULL;
+            rc = fit_stage2(&sj, model, &inst, &c2, n, neval, seed, res.zhat, res.zeval, &err);
+            if (rc == IDC_OK) {
+                printf("stage2: %zu steps, mean |z| %.4g, lambda %.4g; held-out MCC %.4f (Stage-1 codes %.4f)\n",
+                       c2.steps, json_real_value(json_object_get(sj, "l1")),
+                       json_real_value(json_object_get(sj, "lambda")), json_real_value(json_object_get(sj, "mcc_out")),
+                       res.mcc.mcc_out);
+                json_object_set_new(out, "stage2", sj);
+            }
+        }
         if (rc == IDC_OK && kivva) {
             /* unmix the held-out Stage-1 codes; score against their latents */
             json_t *kj = NULL;
