@@ -77,6 +77,10 @@ TEST_MODS := $(if $(MOD),$(MOD),$(MODULES) gpu cli)
 TEST_SRC := $(foreach m,$(TEST_MODS),$(wildcard $(m)/tests/test_*.c))
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 HEADERS  := $(foreach m,$(MODULES),$(wildcard $(m)/*.h)) gpu/cuda.h gpu/launch.h gpu/gemm_map.h
+# Internal headers (shared by a module's own files, not part of the API) are
+# compiled by headers-check but not installed.
+INTERNAL_HEADERS := $(filter %_impl.h,$(HEADERS)) theory/map1d.h theory/plane2d.h
+PUBLIC_HEADERS := $(filter-out $(INTERNAL_HEADERS),$(HEADERS))
 
 LIB := $(BUILD)/libidcheck.a
 BIN := $(BUILD)/idcheck
@@ -145,7 +149,7 @@ install: $(LIB) $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/idcheck
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libidcheck.a
-	for h in $(HEADERS); do install -d $(DESTDIR)$(PREFIX)/include/idcheck/$$(dirname $$h); \
+	for h in $(PUBLIC_HEADERS); do install -d $(DESTDIR)$(PREFIX)/include/idcheck/$$(dirname $$h); \
 	  install -m 644 $$h $(DESTDIR)$(PREFIX)/include/idcheck/$$h; done
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $(PC_CUDA) ci/idcheck.pc.in \
 	  > $(DESTDIR)$(PREFIX)/lib/pkgconfig/idcheck.pc
