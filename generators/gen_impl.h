@@ -95,7 +95,9 @@ extern const idc_gen_info idc_gen_info_pinwheel;
 
 /* Parameter-table row of the latent family (models/pdgmm.h). */
 #define IDC_GEN_PARAM_FAMILY                                                                                 \
-    {"family", IDC_GEN_CHOICE, "gaussian", 0, 0, IDC_FAMILY_CHOICES,                                        \
-     "latent family of eps (non-gaussian: misspecified, X App. E.1; prior checks UNKNOWN)"}
+    {                                                                                                        \
+        "family", IDC_GEN_CHOICE, "gaussian", 0, 0, IDC_FAMILY_CHOICES,                                      \
+            "latent family of eps (non-gaussian: misspecified, X App. E.1; prior checks UNKNOWN)"            \
+    }
 
 #endif

@@ -13,10 +13,21 @@
 
 void idc_gen_pdgmm_defaults(idc_gen_pdgmm_params *p)
 {
-    *p = (idc_gen_pdgmm_params){.m = 3, .n = 0, .J = 3, .ratio = 1.0, .layers = 2, .slope = 0.2,
-                                .cond = 2.0, .mean_scale = 2.0, .scale = 1.0, .bias = 0.0,
-                                .noise = 0.0, .samples = 10000, .aux_label = 0,
-                                .mix = IDC_MIX_LEAKY, .family = IDC_FAMILY_GAUSSIAN};
+    *p = (idc_gen_pdgmm_params){.m = 3,
+                                .n = 0,
+                                .J = 3,
+                                .ratio = 1.0,
+                                .layers = 2,
+                                .slope = 0.2,
+                                .cond = 2.0,
+                                .mean_scale = 2.0,
+                                .scale = 1.0,
+                                .bias = 0.0,
+                                .noise = 0.0,
+                                .samples = 10000,
+                                .aux_label = 0,
+                                .mix = IDC_MIX_LEAKY,
+                                .family = IDC_FAMILY_GAUSSIAN};
 }
 
 const char *idc_gen_pdgmm_help(void)
@@ -35,7 +46,8 @@ const char *idc_gen_pdgmm_help(void)
            "  samples     10000  default sample count recorded in the instance\n"
            "  aux_label   0      1: declare u = component label (auxiliary variable)\n"
            "  mix         leaky  mixing kind: leaky | orth | relu | smooth | sigmoid (generators/mixing.h)\n"
-           "  family      gaussian  latent family: gaussian | exponential | gumbel | uniform (models/pdgmm.h)\n";
+           "  family      gaussian  latent family: gaussian | exponential | gumbel | uniform "
+           "(models/pdgmm.h)\n";
 }
 
 static int parse_d(double *out, const char *name, const char *v, double lo, double hi, idc_err *err)
@@ -105,7 +117,8 @@ int idc_gen_pdgmm_set(idc_gen_pdgmm_params *p, const char *name, const char *v, 
     if (strcmp(name, "family") == 0) {
         if (idc_family_parse(&p->family, v) == IDC_OK)
             return IDC_OK;
-        return idc_err_set(err, IDC_EINVAL, "--family: expected one of " IDC_FAMILY_CHOICES ", got \"%s\"", v);
+        return idc_err_set(err, IDC_EINVAL, "--family: expected one of " IDC_FAMILY_CHOICES ", got \"%s\"",
+                           v);
     }
     return idc_err_set(err, IDC_EINVAL, "--%s: unknown parameter of generator pdgmm (see gen --list)", name);
 }
@@ -236,7 +249,8 @@ int idc_gen_pdgmm(idc_instance *out, const idc_gen_pdgmm_params *p, uint64_t see
         json_t *gj = json_pack("{s:s,s:s,s:s,s:o}", "name", "pdgmm", "version", IDC_GEN_PDGMM_VERSION,
                                "seed", hex, "params", params_json(p, n));
         if (gj != NULL && p->family != IDC_FAMILY_GAUSSIAN)
-            json_object_set_new(json_object_get(gj, "params"), "family", json_string(idc_family_name(p->family)));
+            json_object_set_new(json_object_get(gj, "params"), "family",
+                                json_string(idc_family_name(p->family)));
         out->generator = gj ? json_dumps(gj, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) : NULL;
         json_decref(gj);
         if (out->generator == NULL)

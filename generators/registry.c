@@ -14,11 +14,10 @@
 
 /* ---- the registry -------------------------------------------------------- */
 
-static const idc_gen_info *const registry[] = {&idc_gen_info_pdgmm, &idc_gen_info_xu,
-                                               &idc_gen_info_kivva, &idc_gen_info_kivva_relu1d,
-                                               &idc_gen_info_ivae,  &idc_gen_info_violate,
-                                               &idc_gen_info_cx,    &idc_gen_info_parallelograms,
-                                               &idc_gen_info_pinwheel};
+static const idc_gen_info *const registry[] = {
+    &idc_gen_info_pdgmm,   &idc_gen_info_xu,      &idc_gen_info_kivva, &idc_gen_info_kivva_relu1d,
+    &idc_gen_info_ivae,    &idc_gen_info_violate, &idc_gen_info_cx,    &idc_gen_info_parallelograms,
+    &idc_gen_info_pinwheel};
 
 size_t idc_gen_count(void)
 {
@@ -441,8 +440,13 @@ static int pdgmm_intent(idc_gen_intent *out, size_t *n, const idc_gen_values *v,
     if (r > p.m)
         r = p.m;
     idc_gen_intent_add(out, n, "DIMU1", IDC_HOLDS, 0);
-    idc_mix_params mp = {.kind = p.mix, .m = p.m, .n = p.n ? p.n : p.m, .layers = p.layers, .slope = p.slope,
-                         .cond = p.cond, .bias = p.bias};
+    idc_mix_params mp = {.kind = p.mix,
+                         .m = p.m,
+                         .n = p.n ? p.n : p.m,
+                         .layers = p.layers,
+                         .slope = p.slope,
+                         .cond = p.cond,
+                         .bias = p.bias};
     if (p.family != IDC_FAMILY_GAUSSIAN) { /* not a GMM: the prior preconditions are not claimed */
         idc_gen_intent_mix(out, n, &mp);
         return IDC_OK;
@@ -470,7 +474,8 @@ const idc_gen_info idc_gen_info_pdgmm = {
     pdgmm_params,
     sizeof pdgmm_params / sizeof pdgmm_params[0],
     "PD, A3.6 (frame-basis), DIMU1, DIM, F1, FC hold; P1nd holds iff ratio = 1; A3.4 holds "
-    "generically when ratio = 1 or mean_scale > 0 (undecided for degenerate components so far); F4/F3/F2 hold for mix=leaky "
+    "generically when ratio = 1 or mean_scale > 0 (undecided for degenerate components so far); F4/F3/F2 "
+    "hold for mix=leaky "
     "(slope > 0) and mix=orth (K Cor. H.9); no injectivity claim for mix=relu; with a non-gaussian "
     "family only DIMU1 and the map claims (the prior checkers answer UNKNOWN)",
     pdgmm_generate,

@@ -45,7 +45,8 @@ static void rotate2(double *out, double phi, const double *A)
 static const idc_gen_param para_params[] = {
     {"J", IDC_GEN_INT, "5", 1, IDC_MAX_COMPONENTS, NULL, "parallelograms (mixture components)"},
     {"n", IDC_GEN_INT, "2", 2, IDC_MAX_DIM, NULL, "observed dimension (>= 2)"},
-    {"weights", IDC_GEN_CHOICE, "equal", 0, 0, "equal|random", "equal weights or w_j ~ U(0.5, 1.5) normalised"},
+    {"weights", IDC_GEN_CHOICE, "equal", 0, 0, "equal|random",
+     "equal weights or w_j ~ U(0.5, 1.5) normalised"},
     {"mean_scale", IDC_GEN_REAL, "3", 0, 1e6, NULL, "std of the parallelogram centres"},
     {"scale", IDC_GEN_REAL, "1", 1e-6, 1e6, NULL, "scale of the parallelogram factors"},
     {"cond", IDC_GEN_REAL, "2", 1, 1e6, NULL, "condition number of the embedding W (n x 2)"},
@@ -55,8 +56,13 @@ static const idc_gen_param para_params[] = {
 
 static idc_mix_params para_mix(const idc_gen_values *v)
 {
-    idc_mix_params p = {.kind = IDC_MIX_LEAKY, .m = 2, .n = idc_gen_getz(v, "n"), .layers = 1,
-                        .slope = 1.0, .cond = idc_gen_get(v, "cond"), .bias = idc_gen_get(v, "bias")};
+    idc_mix_params p = {.kind = IDC_MIX_LEAKY,
+                        .m = 2,
+                        .n = idc_gen_getz(v, "n"),
+                        .layers = 1,
+                        .slope = 1.0,
+                        .cond = idc_gen_get(v, "cond"),
+                        .bias = idc_gen_get(v, "bias")};
     return p;
 }
 

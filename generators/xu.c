@@ -71,7 +71,8 @@ static const idc_gen_param xu_params[] = {
     {"theta", IDC_GEN_REAL, "0", -360, 360, NULL, "rotation angle (degrees) in every coordinate plane"},
     {"block", IDC_GEN_INT, "1", 1, XU_MAX_M, NULL, "variables active together in blocks (divides m)"},
     {"cover", IDC_GEN_INT, "1", 0, 1, NULL, "1: redraw masks until A3.8b holds (block = 1)"},
-    {"mu", IDC_GEN_REAL, "0", 0, 1e3, NULL, "std of per-component means on the active variables (0: the paper's)"},
+    {"mu", IDC_GEN_REAL, "0", 0, 1e3, NULL,
+     "std of per-component means on the active variables (0: the paper's)"},
     IDC_GEN_PARAMS_MIX,
     IDC_GEN_PARAMS_TAIL,
     IDC_GEN_PARAM_FAMILY,
@@ -541,7 +542,8 @@ const idc_gen_info idc_gen_info_xu = {
     "P1, PD, DIMU1, A3.6 (declared frame) hold; P1nd fails unless every mask is full; A3.4 fails "
     "exactly for k = 0, for delta = 0 with one block per mask, and for delta = 0 whenever the drawn "
     "masks share no index (equal Mahalanobis distances on the common flat; all with mu = 0), holds "
-    "with full masks and generically with mu > 0, no claim otherwise; A3.8a holds iff delta = 0 and theta = 0 "
+    "with full masks and generically with mu > 0, no claim otherwise; A3.8a holds iff delta = 0 and theta = "
+    "0 "
     "(or every mask is full), fails otherwise (theta != 0: when the rotation has no zero entry); A3.8b "
     "holds with cover = 1 and block = 1 at theta = 0, fails with block > 1 or a dense rotation; "
     "DIM, F1, FC hold; F4/F3/F2 hold for mix=leaky and mix=orth; with a non-gaussian family only DIMU1 "

@@ -507,7 +507,8 @@ static int read_pinwheel(idc_pamap *f, const json_t *map, size_t m, idc_err *err
     if (rc != IDC_OK)
         return rc;
     if (rows == 0 || rows > MAX_WIDTH || cols != 2)
-        return idc_err_set(err, IDC_EINVAL, "map.embed: expected an nx2 matrix (1 <= n <= %d, 2 = model.dim), got %zux%zu",
+        return idc_err_set(err, IDC_EINVAL,
+                           "map.embed: expected an nx2 matrix (1 <= n <= %d, 2 = model.dim), got %zux%zu",
                            MAX_WIDTH, rows, cols);
     rc = idc_pamap_alloc_pinwheel(f, rows, err);
     if (rc != IDC_OK)
@@ -521,7 +522,8 @@ static int read_map(idc_pamap *f, const json_t *map, size_t m, idc_err *err)
     static const char *const keys[] = {"type", "layers", "breakpoints", "pieces", NULL};
     json_t *jt = json_object_get(map, "type");
     if (jt != NULL && !json_is_string(jt))
-        return idc_err_set(err, IDC_EINVAL, "map.type: expected a string (\"mlp\", \"pwl1\" or \"pinwheel\")");
+        return idc_err_set(err, IDC_EINVAL,
+                           "map.type: expected a string (\"mlp\", \"pwl1\" or \"pinwheel\")");
     const char *type = json_string_value(jt);
     if (type != NULL && strcmp(type, "pinwheel") == 0)
         return read_pinwheel(f, map, m, err);
@@ -534,8 +536,8 @@ static int read_map(idc_pamap *f, const json_t *map, size_t m, idc_err *err)
         return read_mlp(f, map, m, err);
     if (strcmp(type, "pwl1") == 0)
         return read_pwl1(f, map, m, err);
-    return idc_err_set(err, IDC_EINVAL, "map.type: unknown type \"%.64s\" (expected \"mlp\", \"pwl1\" or \"pinwheel\")",
-                       type);
+    return idc_err_set(err, IDC_EINVAL,
+                       "map.type: unknown type \"%.64s\" (expected \"mlp\", \"pwl1\" or \"pinwheel\")", type);
 }
 
 /* ---- instance --------------------------------------------------------- */

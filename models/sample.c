@@ -46,7 +46,7 @@ static double family_eps(idc_family fam, double u)
 {
     static const double euler_gamma = 0.57721566490153286061;
     switch (fam) {
-    case IDC_FAMILY_EXPONENTIAL: return -log(u) - 1.0;                                  /* E = -log u */
+    case IDC_FAMILY_EXPONENTIAL: return -log(u) - 1.0;                                 /* E = -log u */
     case IDC_FAMILY_GUMBEL: return (-log(-log(u)) - euler_gamma) * (sqrt(6.0) / M_PI); /* G = -log(-log u) */
     case IDC_FAMILY_UNIFORM: return sqrt(3.0) * (2.0 * u - 1.0);
     default: return 0.0;

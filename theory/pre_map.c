@@ -179,9 +179,10 @@ int idc_pre_map_non_pa(idc_pre_result *res, const char *id, const idc_pamap *f)
     if (idc_pamap_is_pa(f))
         return 0;
     if (f->kind == IDC_MAP_PINWHEEL) {
-        idc_pre_result_set(res, id, IDC_UNKNOWN, NULL,
-                           "f is the pinwheel warp z -> E R(rate e^|z|) z: not piecewise affine (the exact map "
-                           "checkers need a piecewise-affine f)");
+        idc_pre_result_set(
+            res, id, IDC_UNKNOWN, NULL,
+            "f is the pinwheel warp z -> E R(rate e^|z|) z: not piecewise affine (the exact map "
+            "checkers need a piecewise-affine f)");
         return 1;
     }
     for (size_t i = 0; f->kind == IDC_MAP_MLP && i < f->nlayers; i++)

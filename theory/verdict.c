@@ -212,10 +212,11 @@ int idc_pre_check_hashed(idc_pre_result *res, const char *id, const idc_instance
         (info->kind == IDC_PRE_PRIOR || strcmp(id, "I-ii") == 0 || strcmp(id, "I-iii") == 0 ||
          strcmp(id, "I-T2") == 0) &&
         info->implemented) {
-        idc_pre_result_set(res, id, IDC_UNKNOWN, NULL,
-                           "the latent family is %s, not gaussian: the exact checkers of %s assume a Gaussian "
-                           "mixture",
-                           idc_family_name(g->family), id);
+        idc_pre_result_set(
+            res, id, IDC_UNKNOWN, NULL,
+            "the latent family is %s, not gaussian: the exact checkers of %s assume a Gaussian "
+            "mixture",
+            idc_family_name(g->family), id);
         return IDC_OK;
     }
     /* Maps that are not piecewise affine by construction (pinwheel): no exact

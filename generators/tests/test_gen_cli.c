@@ -175,7 +175,8 @@ START_TEST(test_toy2d_sample)
     ck_assert_msg(rc == 0 || rc == 1, "check exit %d: %s", rc, errtxt);
     ck_assert_msg(strstr(out, "latent family is uniform") != NULL, "%s", out);
     ck_assert_msg(run("idcheck sample q.json -n 400 --seed 3 --threads 2 -o qs") == 0, "%s", errtxt);
-    ck_assert_msg(run("idcheck sample q.json -n 400 --seed 3 --threads 1 -o qt && cmp qs.x.npy qt.x.npy") == 0,
+    ck_assert_msg(run("idcheck sample q.json -n 400 --seed 3 --threads 1 -o qt && cmp qs.x.npy qt.x.npy") ==
+                      0,
                   "%s", errtxt);
     ck_assert_int_eq(run("head -1 qs.x.csv | tr ',' '\\n' | wc -l"), 0);
     ck_assert_msg(atoi(out) == 5, "parallelograms x has %d columns", atoi(out));

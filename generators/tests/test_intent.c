@@ -290,11 +290,16 @@ int main(void)
 {
     Suite *s = suite_create("generators/intent");
     const idc_test_case cases[] = {
-        {"intent_pdgmm", intent_pdgmm},     {"intent_xu", intent_xu},
-        {"intent_kivva", intent_kivva},     {"intent_kivva_relu1d", intent_kivva_relu1d},
-        {"intent_ivae", intent_ivae},       {"intent_violate", intent_violate},
-        {"intent_cx", intent_cx},           {"intent_coverage", intent_coverage},
-        {"intent_parallelograms", intent_parallelograms}, {"intent_pinwheel", intent_pinwheel},
+        {"intent_pdgmm", intent_pdgmm},
+        {"intent_xu", intent_xu},
+        {"intent_kivva", intent_kivva},
+        {"intent_kivva_relu1d", intent_kivva_relu1d},
+        {"intent_ivae", intent_ivae},
+        {"intent_violate", intent_violate},
+        {"intent_cx", intent_cx},
+        {"intent_coverage", intent_coverage},
+        {"intent_parallelograms", intent_parallelograms},
+        {"intent_pinwheel", intent_pinwheel},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return idc_test_run(s);

@@ -15,7 +15,7 @@
 #include "numeric/dq.h"
 #include "theory/precond.h"
 
-static const char *const names[] = {"pdgmm", "xu",      "kivva", "kivva-relu1d",  "ivae",
+static const char *const names[] = {"pdgmm",   "xu", "kivva",          "kivva-relu1d", "ivae",
                                     "violate", "cx", "parallelograms", "pinwheel"};
 
 static void set_all(idc_gen_values *v, const char *params)
@@ -167,8 +167,9 @@ START_TEST(test_family_param)
             idc_instance_clear(&b);
         }
         ck_assert_int_eq(idc_gen_set_param(&v, "family", "cauchy", &err), IDC_EINVAL);
-        ck_assert_msg(strstr(err.msg, "--family: expected one of gaussian|exponential|gumbel|uniform") != NULL, "%s",
-                      err.msg);
+        ck_assert_msg(strstr(err.msg, "--family: expected one of gaussian|exponential|gumbel|uniform") !=
+                          NULL,
+                      "%s", err.msg);
         free(ma);
         idc_instance_clear(&a);
     }

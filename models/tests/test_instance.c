@@ -185,7 +185,8 @@ static const reject_case rejects[] = {
     {"\"weight\": 0.5,", "", "model.components[0].weight: missing field"},
     {"\"Sigma\": [[2, 1], [1, 1]]", "\"Sigma\": [[1, 2], [2, 1]]",
      "model.components[1].Sigma: not positive semidefinite"},
-    {"\"Sigma\": [[2, 1], [1, 1]]", "\"Sigma\": [[2, 1], [1.5, 1]]", "model.components[1].Sigma: not symmetric"},
+    {"\"Sigma\": [[2, 1], [1, 1]]", "\"Sigma\": [[2, 1], [1.5, 1]]",
+     "model.components[1].Sigma: not symmetric"},
     {"\"Sigma\": [[2, 1], [1, 1]]", "\"Sigma\": [[2, 1, 0], [1, 1, 0]]",
      "model.components[1].Sigma: expected 2x2 matrix, got 2x3"},
     {"\"Sigma\": [[2, 1], [1, 1]]", "\"Sigma\": [[2, 1], [1, 1]], \"L\": [[1],[1]]",
@@ -210,10 +211,13 @@ static const reject_case rejects[] = {
     {"\"kind\": \"label\"", "\"kind\": \"segment\"", "aux.kind: expected"},
     {"\"samples\": 500", "\"samples\": 0", "samples: 0 is outside"},
     {"\"samples\": 500", "\"samples\": 1.5", "samples: expected an integer"},
-    {"\"mean\": [0, 1], \"L\"", "\"support\": [0], \"mean\": [0], \"L\"", "model.components[0].support: a support needs model.frame"},
+    {"\"mean\": [0, 1], \"L\"", "\"support\": [0], \"mean\": [0], \"L\"",
+     "model.components[0].support: a support needs model.frame"},
     {"\"sigma\": 0.1}", "\"sigma\": 0.1}, \"model2\": 1", "model2: unknown field"},
     {"\"noise\": {\"sigma\": 0.1}", "\"noise\": 0.1", "noise: expected an object"},
-    {NULL, "{\"idcheck_format\": 1, \"model\": {\"dim\": 1, \"components\": [{\"weight\": 1, \"mean\": [0], \"L\": [[1]]}]}}",
+    {NULL,
+     "{\"idcheck_format\": 1, \"model\": {\"dim\": 1, \"components\": [{\"weight\": 1, \"mean\": [0], \"L\": "
+     "[[1]]}]}}",
      "map: missing field"},
     {"\"weight\": 0.5,", "\"weight\": 0.5, \"weight\": 0.5,", "duplicate object key"},
     {"\"dim\": 2", "\"dim\": 2, \"family\": \"cauchy\"", "model.family: unknown family \"cauchy\""},
@@ -228,7 +232,8 @@ static const struct {
     const char *map, *expect;
 } pinwheel_rejects[] = {
     {"{\"type\": \"pinwheel\", \"embed\": [[1, 0], [0, 1]]}", "map.rate: missing field"},
-    {"{\"type\": \"pinwheel\", \"rate\": \"fast\", \"embed\": [[1, 0], [0, 1]]}", "map.rate: expected a number"},
+    {"{\"type\": \"pinwheel\", \"rate\": \"fast\", \"embed\": [[1, 0], [0, 1]]}",
+     "map.rate: expected a number"},
     {"{\"type\": \"pinwheel\", \"rate\": 1e999, \"embed\": [[1, 0], [0, 1]]}", "malformed JSON"},
     {"{\"type\": \"pinwheel\", \"rate\": 0.25}", "map.embed: missing field"},
     {"{\"type\": \"pinwheel\", \"rate\": 0.25, \"embed\": [[1, 0, 0], [0, 1, 0]]}",
@@ -475,7 +480,8 @@ START_TEST(test_pinwheel)
     idc_pamap c;
     idc_pamap_init(&c);
     ck_assert_int_eq(idc_pamap_copy(&c, &a.map, &err), IDC_OK);
-    ck_assert(c.kind == IDC_MAP_PINWHEEL && c.rate == 0.25 && memcmp(c.embed, a.map.embed, 6 * sizeof(double)) == 0);
+    ck_assert(c.kind == IDC_MAP_PINWHEEL && c.rate == 0.25 &&
+              memcmp(c.embed, a.map.embed, 6 * sizeof(double)) == 0);
     /* values: the definition, two ways (rotation matrix vs polar form) */
     double work[8], zs[3][2] = {{1.0, 0.0}, {0.3, -0.4}, {-2.0, 1.5}};
     for (int i = 0; i < 3; i++) {
@@ -485,8 +491,8 @@ START_TEST(test_pinwheel)
         double w0 = r * cos(phi), w1 = r * sin(phi);
         double want[3] = {10 * w0, 10 * w1, w0 - 2 * w1};
         for (int k = 0; k < 3; k++)
-            ck_assert_msg(fabs(y[k] - want[k]) <= 1e-12 * (1 + fabs(want[k])), "z %d y%d: %g vs %g", i, k, y[k],
-                          want[k]);
+            ck_assert_msg(fabs(y[k] - want[k]) <= 1e-12 * (1 + fabs(want[k])), "z %d y%d: %g vs %g", i, k,
+                          y[k], want[k]);
         /* radius preserved before the embedding: |w| = |z| */
         ck_assert(fabs(hypot(w0, w1) - r) <= 1e-14 * (1 + r));
     }
@@ -513,12 +519,14 @@ START_TEST(test_pinwheel)
         free(t);
     }
     /* pinwheel needs model.dim = 2 */
-    static const char *one = "{\"idcheck_format\": 1, \"model\": {\"dim\": 1, \"components\": [{\"weight\": 1, "
-                             "\"mean\": [0], \"L\": [[1]]}]}, \"map\": {\"type\": \"pinwheel\", \"rate\": 1, "
-                             "\"embed\": [[1, 0]]}}";
+    static const char *one =
+        "{\"idcheck_format\": 1, \"model\": {\"dim\": 1, \"components\": [{\"weight\": 1, "
+        "\"mean\": [0], \"L\": [[1]]}]}, \"map\": {\"type\": \"pinwheel\", \"rate\": 1, "
+        "\"embed\": [[1, 0]]}}";
     idc_instance x;
     ck_assert_int_eq(idc_instance_read_string(&x, one, &err), IDC_EINVAL);
-    ck_assert_msg(strstr(err.msg, "map.type: pinwheel maps R^2 -> R^n but model.dim = 1") != NULL, "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "map.type: pinwheel maps R^2 -> R^n but model.dim = 1") != NULL, "%s",
+                  err.msg);
     ck_assert_int_eq(idc_pamap_alloc_pinwheel(&c, 0, &err), IDC_EINVAL);
     ck_assert(strstr(err.msg, "map.embed") != NULL);
 }

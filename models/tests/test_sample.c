@@ -174,8 +174,8 @@ START_TEST(test_family_moments)
         fprintf(stderr, "family %-11s mean (%.4f, %.4f) cov [[%.4f, %.4f], [%.4f, %.4f]] max |z| %.2f\n",
                 families[f], m[0], m[1], c[0][0], c[0][1], c[1][0], c[1][1], worst);
         if (worst > 5.0)
-            IDC_TEST_FAIL_REPLAY("test_family_moments", seed, "%s: a moment is %.2f standard errors off", families[f],
-                                 worst);
+            IDC_TEST_FAIL_REPLAY("test_family_moments", seed, "%s: a moment is %.2f standard errors off",
+                                 families[f], worst);
         idc_samples_clear(&s);
         idc_instance_clear(&inst);
     }
@@ -226,7 +226,8 @@ START_TEST(test_family_shape_and_streams)
                 want = (-log(-log(u)) - 0.57721566490153286061) * (sqrt(6.0) / M_PI);
             else
                 want = sqrt(3.0) * (2.0 * u - 1.0);
-            ck_assert_msg(s.z[2 * i + 1] - (-2.0) == want || fabs(s.z[2 * i + 1] + 2.0 - want) <= 1e-15 * (2 + fabs(want)),
+            ck_assert_msg(s.z[2 * i + 1] - (-2.0) == want ||
+                              fabs(s.z[2 * i + 1] + 2.0 - want) <= 1e-15 * (2 + fabs(want)),
                           "%s: sample %zu: %.17g vs %.17g", families[f], i, s.z[2 * i + 1] + 2.0, want);
         }
         /* thread-count independence and determinism */

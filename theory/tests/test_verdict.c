@@ -156,14 +156,15 @@ END_TEST
 START_TEST(test_dispatch_family_and_pinwheel)
 {
     static const char *const fams[] = {"exponential", "gumbel", "uniform"};
-    static const char *const prior[] = {"P1", "P1nd", "PD", "P2", "A3.4", "A3.6", "A3.8a", "A3.8b",
-                                        "I-ii", "I-iii", "I-T2"};
+    static const char *const prior[] = {"P1",    "P1nd",  "PD",   "P2",    "A3.4", "A3.6",
+                                        "A3.8a", "A3.8b", "I-ii", "I-iii", "I-T2"};
     static const char *const decided[] = {"DIM", "DIMU1", "F1", "FC", "F2", "F3", "F4", "I-i"};
     for (size_t f = 0; f < 3; f++) {
         char text[1024];
         snprintf(text, sizeof text,
                  "{\"idcheck_format\": 1, \"model\": {\"dim\": 1, \"family\": \"%s\", \"components\": ["
-                 "{\"weight\": 0.5, \"mean\": [0], \"L\": [[1]]}, {\"weight\": 0.5, \"mean\": [0], \"L\": [[2]]}]},"
+                 "{\"weight\": 0.5, \"mean\": [0], \"L\": [[1]]}, {\"weight\": 0.5, \"mean\": [0], \"L\": "
+                 "[[2]]}]},"
                  " \"aux\": {\"kind\": \"label\"}, \"map\": {\"type\": \"mlp\", \"layers\": ["
                  "{\"W\": [[2], [1]], \"b\": [0, 1], \"activation\": \"leaky_relu\", \"slope\": 0.5}]}}",
                  fams[f]);
@@ -204,7 +205,8 @@ START_TEST(test_dispatch_family_and_pinwheel)
     static const char *const maps[] = {"F1", "FC", "F2", "F3", "F4"};
     for (size_t i = 0; i < 5; i++) {
         ck_assert_int_eq(idc_pre_check(&r, maps[i], &inst, NULL, &err), IDC_OK);
-        ck_assert_msg(r.verdict == IDC_UNKNOWN && r.cert == NULL && strstr(r.reason, "not piecewise affine") != NULL,
+        ck_assert_msg(r.verdict == IDC_UNKNOWN && r.cert == NULL &&
+                          strstr(r.reason, "not piecewise affine") != NULL,
                       "%s: %s (%s)", maps[i], idc_verdict_name(r.verdict), r.reason);
     }
     ck_assert_int_eq(idc_pre_check(&r, "DIM", &inst, NULL, &err), IDC_OK);
@@ -229,8 +231,10 @@ int main(void)
 {
     Suite *s = suite_create("verdict");
     const idc_test_case cases[] = {
-        {"test_names", test_names},       {"test_result_ownership", test_result_ownership},
-        {"test_budget", test_budget},     {"test_registry", test_registry},
+        {"test_names", test_names},
+        {"test_result_ownership", test_result_ownership},
+        {"test_budget", test_budget},
+        {"test_registry", test_registry},
         {"test_dispatch", test_dispatch},
         {"test_dispatch_family_and_pinwheel", test_dispatch_family_and_pinwheel},
     };
