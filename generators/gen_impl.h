@@ -90,5 +90,14 @@ extern const idc_gen_info idc_gen_info_kivva_relu1d;
 extern const idc_gen_info idc_gen_info_ivae;
 extern const idc_gen_info idc_gen_info_violate;
 extern const idc_gen_info idc_gen_info_cx;
+extern const idc_gen_info idc_gen_info_parallelograms;
+extern const idc_gen_info idc_gen_info_pinwheel;
+
+/* Parameter-table row of the latent family (models/pdgmm.h). */
+#define IDC_GEN_PARAM_FAMILY                                                                                 \
+    {                                                                                                        \
+        "family", IDC_GEN_CHOICE, "gaussian", 0, 0, IDC_FAMILY_CHOICES,                                      \
+            "latent family of eps (non-gaussian: misspecified, X App. E.1; prior checks UNKNOWN)"            \
+    }
 
 #endif

@@ -13,10 +13,21 @@
 
 void idc_gen_pdgmm_defaults(idc_gen_pdgmm_params *p)
 {
-    *p = (idc_gen_pdgmm_params){.m = 3, .n = 0, .J = 3, .ratio = 1.0, .layers = 2, .slope = 0.2,
-                                .cond = 2.0, .mean_scale = 2.0, .scale = 1.0, .bias = 0.0,
-                                .noise = 0.0, .samples = 10000, .aux_label = 0,
-                                .mix = IDC_MIX_LEAKY};
+    *p = (idc_gen_pdgmm_params){.m = 3,
+                                .n = 0,
+                                .J = 3,
+                                .ratio = 1.0,
+                                .layers = 2,
+                                .slope = 0.2,
+                                .cond = 2.0,
+                                .mean_scale = 2.0,
+                                .scale = 1.0,
+                                .bias = 0.0,
+                                .noise = 0.0,
+                                .samples = 10000,
+                                .aux_label = 0,
+                                .mix = IDC_MIX_LEAKY,
+                                .family = IDC_FAMILY_GAUSSIAN};
 }
 
 const char *idc_gen_pdgmm_help(void)
@@ -34,7 +45,9 @@ const char *idc_gen_pdgmm_help(void)
            "  noise       0      observation noise sigma\n"
            "  samples     10000  default sample count recorded in the instance\n"
            "  aux_label   0      1: declare u = component label (auxiliary variable)\n"
-           "  mix         leaky  mixing kind: leaky | orth | relu | smooth | sigmoid (generators/mixing.h)\n";
+           "  mix         leaky  mixing kind: leaky | orth | relu | smooth | sigmoid (generators/mixing.h)\n"
+           "  family      gaussian  latent family: gaussian | exponential | gumbel | uniform "
+           "(models/pdgmm.h)\n";
 }
 
 static int parse_d(double *out, const char *name, const char *v, double lo, double hi, idc_err *err)
@@ -100,6 +113,12 @@ int idc_gen_pdgmm_set(idc_gen_pdgmm_params *p, const char *name, const char *v, 
                 return IDC_OK;
             }
         return idc_err_set(err, IDC_EINVAL, "--mix: expected one of " IDC_MIX_CHOICES ", got \"%s\"", v);
+    }
+    if (strcmp(name, "family") == 0) {
+        if (idc_family_parse(&p->family, v) == IDC_OK)
+            return IDC_OK;
+        return idc_err_set(err, IDC_EINVAL, "--family: expected one of " IDC_FAMILY_CHOICES ", got \"%s\"",
+                           v);
     }
     return idc_err_set(err, IDC_EINVAL, "--%s: unknown parameter of generator pdgmm (see gen --list)", name);
 }
@@ -218,6 +237,7 @@ int idc_gen_pdgmm(idc_instance *out, const idc_gen_pdgmm_params *p, uint64_t see
         return idc_err_set(err, IDC_EINVAL, "--cond: %g must be >= 1", p->cond);
     draws d = {idc_rng_stream(seed, 0, IDC_PURPOSE_GENERATOR), 0};
     int rc = gen_prior(&out->prior, p, &d, err);
+    out->prior.family = p->family;
     if (rc == IDC_OK)
         rc = gen_map(&out->map, p, n, &d, err);
     if (rc == IDC_OK) {
@@ -228,6 +248,9 @@ int idc_gen_pdgmm(idc_instance *out, const idc_gen_pdgmm_params *p, uint64_t see
         snprintf(hex, sizeof hex, "0x%016llx", (unsigned long long)seed);
         json_t *gj = json_pack("{s:s,s:s,s:s,s:o}", "name", "pdgmm", "version", IDC_GEN_PDGMM_VERSION,
                                "seed", hex, "params", params_json(p, n));
+        if (gj != NULL && p->family != IDC_FAMILY_GAUSSIAN)
+            json_object_set_new(json_object_get(gj, "params"), "family",
+                                json_string(idc_family_name(p->family)));
         out->generator = gj ? json_dumps(gj, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) : NULL;
         json_decref(gj);
         if (out->generator == NULL)

@@ -16,7 +16,9 @@
  * biases ~ N(0, bias^2); leaky_relu(slope) after every layer but the last,
  * which is the identity. Widths nondecreasing and full column rank: Kivva
  * Cor. H.9 makes f injective (F4) when slope > 0. Parameter `mix` selects
- * another kind of generators/mixing.h (orth, relu) with the same layers. */
+ * another kind of generators/mixing.h (orth, relu) with the same layers.
+ * Parameter `family` declares a non-Gaussian latent family (models/pdgmm.h)
+ * with the same means and covariances; the draws are unchanged. */
 #ifndef IDC_GENERATORS_PDGMM_H
 #define IDC_GENERATORS_PDGMM_H
 
@@ -43,11 +45,12 @@ typedef struct {
     size_t samples;    /* default sample count recorded in the instance */
     int aux_label;     /* 1: the instance declares u = component label */
     idc_mix_kind mix;  /* mixing kind (generators/mixing.h); default leaky */
+    idc_family family; /* latent family (models/pdgmm.h); default gaussian */
 } idc_gen_pdgmm_params;
 
 /* Sets the documented defaults: m = 3, n = m, J = 3, ratio = 1, layers = 2,
  * slope = 0.2, cond = 2, mean_scale = 2, scale = 1, bias = 0, noise = 0,
- * samples = 10000, aux_label = 0, mix = leaky. */
+ * samples = 10000, aux_label = 0, mix = leaky, family = gaussian. */
 void idc_gen_pdgmm_defaults(idc_gen_pdgmm_params *p);
 
 /* Sets a parameter by name from a string (for --param k=v and --k v).

@@ -14,10 +14,10 @@
 
 /* ---- the registry -------------------------------------------------------- */
 
-static const idc_gen_info *const registry[] = {&idc_gen_info_pdgmm, &idc_gen_info_xu,
-                                               &idc_gen_info_kivva, &idc_gen_info_kivva_relu1d,
-                                               &idc_gen_info_ivae,  &idc_gen_info_violate,
-                                               &idc_gen_info_cx};
+static const idc_gen_info *const registry[] = {
+    &idc_gen_info_pdgmm,   &idc_gen_info_xu,      &idc_gen_info_kivva, &idc_gen_info_kivva_relu1d,
+    &idc_gen_info_ivae,    &idc_gen_info_violate, &idc_gen_info_cx,    &idc_gen_info_parallelograms,
+    &idc_gen_info_pinwheel};
 
 size_t idc_gen_count(void)
 {
@@ -399,6 +399,7 @@ static const idc_gen_param pdgmm_params[] = {
     {"samples", IDC_GEN_INT, "10000", 1, 1073741824.0, NULL, "default sample count of the instance"},
     {"aux_label", IDC_GEN_INT, "0", 0, 1, NULL, "1: declare u = component label (auxiliary variable)"},
     {"mix", IDC_GEN_CHOICE, "leaky", 0, 0, IDC_MIX_CHOICES, "mixing map kind (generators/mixing.h)"},
+    IDC_GEN_PARAM_FAMILY,
 };
 
 static void pdgmm_from_values(idc_gen_pdgmm_params *p, const idc_gen_values *v)
@@ -418,6 +419,7 @@ static void pdgmm_from_values(idc_gen_pdgmm_params *p, const idc_gen_values *v)
     p->samples = idc_gen_getz(v, "samples");
     p->aux_label = (int)idc_gen_getz(v, "aux_label");
     p->mix = (idc_mix_kind)(int)idc_gen_get(v, "mix");
+    p->family = (idc_family)(int)idc_gen_get(v, "family");
 }
 
 static int pdgmm_generate(idc_instance *out, const idc_gen_values *v, uint64_t seed, idc_err *err)
@@ -437,6 +439,18 @@ static int pdgmm_intent(idc_gen_intent *out, size_t *n, const idc_gen_values *v,
         r = 1;
     if (r > p.m)
         r = p.m;
+    idc_gen_intent_add(out, n, "DIMU1", IDC_HOLDS, 0);
+    idc_mix_params mp = {.kind = p.mix,
+                         .m = p.m,
+                         .n = p.n ? p.n : p.m,
+                         .layers = p.layers,
+                         .slope = p.slope,
+                         .cond = p.cond,
+                         .bias = p.bias};
+    if (p.family != IDC_FAMILY_GAUSSIAN) { /* not a GMM: the prior preconditions are not claimed */
+        idc_gen_intent_mix(out, n, &mp);
+        return IDC_OK;
+    }
     /* Frame components on random coordinate supports with frame means drawn
      * N(0, mean_scale^2): distinct pairs with probability one (P1 is a
      * generic claim here); the frame is the identity, so A3.6 holds. */
@@ -449,9 +463,6 @@ static int pdgmm_intent(idc_gen_intent *out, size_t *n, const idc_gen_values *v,
      * supports meet only at 0 = every mean (equal distances): no claim. */
     if (r == p.m || p.mean_scale > 0.0)
         idc_gen_intent_add(out, n, "A3.4", IDC_HOLDS, r < p.m);
-    idc_gen_intent_add(out, n, "DIMU1", IDC_HOLDS, 0);
-    idc_mix_params mp = {.kind = p.mix, .m = p.m, .n = p.n ? p.n : p.m, .layers = p.layers, .slope = p.slope,
-                         .cond = p.cond, .bias = p.bias};
     idc_gen_intent_mix(out, n, &mp);
     return IDC_OK;
 }
@@ -463,8 +474,10 @@ const idc_gen_info idc_gen_info_pdgmm = {
     pdgmm_params,
     sizeof pdgmm_params / sizeof pdgmm_params[0],
     "PD, A3.6 (frame-basis), DIMU1, DIM, F1, FC hold; P1nd holds iff ratio = 1; A3.4 holds "
-    "generically when ratio = 1 or mean_scale > 0 (undecided for degenerate components so far); F4/F3/F2 hold for mix=leaky "
-    "(slope > 0) and mix=orth (K Cor. H.9); no injectivity claim for mix=relu",
+    "generically when ratio = 1 or mean_scale > 0 (undecided for degenerate components so far); F4/F3/F2 "
+    "hold for mix=leaky "
+    "(slope > 0) and mix=orth (K Cor. H.9); no injectivity claim for mix=relu; with a non-gaussian "
+    "family only DIMU1 and the map claims (the prior checkers answer UNKNOWN)",
     pdgmm_generate,
     pdgmm_intent,
     NULL,

@@ -42,6 +42,11 @@
  * A3.8a are unchanged, and A3.4, which the paper's zero-mean construction
  * violates (see xu_intent), holds generically.
  *
+ * Parameter `family` (not in the paper; X App. E.1's misspecification)
+ * declares a non-Gaussian latent family with the same means and covariances
+ * (models/pdgmm.h); the model is otherwise unchanged and the prior
+ * preconditions are then not claimed (the checkers answer UNKNOWN).
+ *
  * Streams: (seed, part 0) the SCM, (seed, part 1) the masks, (seed, part 2)
  * the mixing map, (seed, part 3) the means (mu > 0), so changing the map
  * leaves the latent unchanged. */
@@ -66,9 +71,11 @@ static const idc_gen_param xu_params[] = {
     {"theta", IDC_GEN_REAL, "0", -360, 360, NULL, "rotation angle (degrees) in every coordinate plane"},
     {"block", IDC_GEN_INT, "1", 1, XU_MAX_M, NULL, "variables active together in blocks (divides m)"},
     {"cover", IDC_GEN_INT, "1", 0, 1, NULL, "1: redraw masks until A3.8b holds (block = 1)"},
-    {"mu", IDC_GEN_REAL, "0", 0, 1e3, NULL, "std of per-component means on the active variables (0: the paper's)"},
+    {"mu", IDC_GEN_REAL, "0", 0, 1e3, NULL,
+     "std of per-component means on the active variables (0: the paper's)"},
     IDC_GEN_PARAMS_MIX,
     IDC_GEN_PARAMS_TAIL,
+    IDC_GEN_PARAM_FAMILY,
 };
 
 typedef struct {
@@ -386,6 +393,7 @@ static int xu_generate(idc_instance *out, const idc_gen_values *v, uint64_t seed
         rc = idc_gen_frame_identity(g, err);
     if (rc != IDC_OK)
         goto done;
+    g->family = (idc_family)(int)idc_gen_get(v, "family");
     for (size_t i = 0; i < m; i++)
         b[i] = s.delta * sqrt(cov[i * m + i]);
     givens_product(g->frame_basis, m, s.theta);
@@ -450,6 +458,13 @@ static int xu_intent(idc_gen_intent *out, size_t *n, const idc_gen_values *v, id
         }
     free(R);
     int full = s.r == m;
+    idc_mix_params mp = idc_gen_mix_params(v, m);
+    if ((int)idc_gen_get(v, "family") != IDC_FAMILY_GAUSSIAN) {
+        /* not a GMM: the prior checkers answer UNKNOWN, nothing is claimed */
+        idc_gen_intent_add(out, n, "DIMU1", IDC_HOLDS, 0);
+        idc_gen_intent_mix(out, n, &mp);
+        return IDC_OK;
+    }
     idc_gen_intent_add(out, n, "P1", IDC_HOLDS, 0);
     idc_gen_intent_add(out, n, "PD", IDC_HOLDS, 0);
     idc_gen_intent_add(out, n, "P1nd", full ? IDC_HOLDS : IDC_FAILS, 0);
@@ -487,7 +502,6 @@ static int xu_intent(idc_gen_intent *out, size_t *n, const idc_gen_values *v, id
         idc_gen_intent_add(out, n, "A3.8a", IDC_FAILS, 0);
         idc_gen_intent_add(out, n, "A3.8b", IDC_FAILS, 0);
     }
-    idc_mix_params mp = idc_gen_mix_params(v, m);
     idc_gen_intent_mix(out, n, &mp);
     return IDC_OK;
 }
@@ -500,7 +514,8 @@ static int xu_intent_instance(idc_gen_intent *out, size_t *n, const idc_gen_valu
 {
     xu_shape s;
     int rc = xu_shape_get(&s, v, err);
-    if (rc != IDC_OK || s.delta != 0.0 || s.mu != 0.0 || s.J < 2 || s.r == s.m)
+    if (rc != IDC_OK || s.delta != 0.0 || s.mu != 0.0 || s.J < 2 || s.r == s.m ||
+        (int)idc_gen_get(v, "family") != IDC_FAMILY_GAUSSIAN)
         return rc;
     const idc_pdgmm *g = &inst->prior;
     for (size_t i = 0; i < g->dim; i++) {
@@ -527,10 +542,12 @@ const idc_gen_info idc_gen_info_xu = {
     "P1, PD, DIMU1, A3.6 (declared frame) hold; P1nd fails unless every mask is full; A3.4 fails "
     "exactly for k = 0, for delta = 0 with one block per mask, and for delta = 0 whenever the drawn "
     "masks share no index (equal Mahalanobis distances on the common flat; all with mu = 0), holds "
-    "with full masks and generically with mu > 0, no claim otherwise; A3.8a holds iff delta = 0 and theta = 0 "
+    "with full masks and generically with mu > 0, no claim otherwise; A3.8a holds iff delta = 0 and theta = "
+    "0 "
     "(or every mask is full), fails otherwise (theta != 0: when the rotation has no zero entry); A3.8b "
     "holds with cover = 1 and block = 1 at theta = 0, fails with block > 1 or a dense rotation; "
-    "DIM, F1, FC hold; F4/F3/F2 hold for mix=leaky and mix=orth",
+    "DIM, F1, FC hold; F4/F3/F2 hold for mix=leaky and mix=orth; with a non-gaussian family only DIMU1 "
+    "and the map claims (the prior checkers answer UNKNOWN)",
     xu_generate,
     xu_intent,
     xu_intent_instance,

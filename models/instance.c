@@ -320,7 +320,7 @@ static int read_component(idc_pdgmm *g, size_t j, const json_t *c, idc_err *err)
 
 static int read_model(idc_pdgmm *g, const json_t *model, idc_err *err)
 {
-    static const char *const keys[] = {"dim", "frame", "components", NULL};
+    static const char *const keys[] = {"dim", "family", "frame", "components", NULL};
     size_t m;
     int rc = check_keys(model, "model", keys, err);
     if (rc == IDC_OK)
@@ -338,6 +338,13 @@ static int read_model(idc_pdgmm *g, const json_t *model, idc_err *err)
     rc = idc_pdgmm_alloc(g, m, J, err);
     if (rc != IDC_OK)
         return rc;
+    json_t *fam = json_object_get(model, "family");
+    g->family = IDC_FAMILY_GAUSSIAN;
+    if (fam != NULL && !json_is_string(fam))
+        return idc_err_set(err, IDC_EINVAL, "model.family: expected a string (%s)", IDC_FAMILY_CHOICES);
+    if (fam != NULL && idc_family_parse(&g->family, json_string_value(fam)) != IDC_OK)
+        return idc_err_set(err, IDC_EINVAL, "model.family: unknown family \"%.64s\" (expected %s)",
+                           json_string_value(fam), IDC_FAMILY_CHOICES);
     json_t *frame;
     rc = get_object(&frame, model, "frame", "model", 0, err);
     if (rc == IDC_OK && frame != NULL)
@@ -480,20 +487,57 @@ static int read_pwl1(idc_pamap *f, const json_t *map, size_t m, idc_err *err)
     return rc;
 }
 
-static int read_map(idc_pamap *f, const json_t *map, size_t m, idc_err *err)
+/* The pinwheel warp (models/pamap.h): {"type": "pinwheel", "rate": a,
+ * "embed": E (n x 2)}; model.dim must be 2. */
+static int read_pinwheel(idc_pamap *f, const json_t *map, size_t m, idc_err *err)
 {
-    static const char *const keys[] = {"type", "layers", "breakpoints", "pieces", NULL};
+    static const char *const keys[] = {"type", "rate", "embed", NULL};
     int rc = check_keys(map, "map", keys, err);
     if (rc != IDC_OK)
         return rc;
-    const char *type = json_string_value(json_object_get(map, "type"));
+    if (m != 2)
+        return idc_err_set(err, IDC_EINVAL, "map.type: pinwheel maps R^2 -> R^n but model.dim = %zu", m);
+    double rate;
+    rc = get_number(&rate, map, "rate", "map", err);
+    if (rc != IDC_OK)
+        return rc;
+    size_t rows, cols;
+    json_t *je = json_object_get(map, "embed");
+    rc = matrix_shape(&rows, &cols, je, "map.embed", err);
+    if (rc != IDC_OK)
+        return rc;
+    if (rows == 0 || rows > MAX_WIDTH || cols != 2)
+        return idc_err_set(err, IDC_EINVAL,
+                           "map.embed: expected an nx2 matrix (1 <= n <= %d, 2 = model.dim), got %zux%zu",
+                           MAX_WIDTH, rows, cols);
+    rc = idc_pamap_alloc_pinwheel(f, rows, err);
+    if (rc != IDC_OK)
+        return rc;
+    f->rate = rate;
+    return get_matrix(f->embed, je, rows, 2, "map.embed", err);
+}
+
+static int read_map(idc_pamap *f, const json_t *map, size_t m, idc_err *err)
+{
+    static const char *const keys[] = {"type", "layers", "breakpoints", "pieces", NULL};
+    json_t *jt = json_object_get(map, "type");
+    if (jt != NULL && !json_is_string(jt))
+        return idc_err_set(err, IDC_EINVAL,
+                           "map.type: expected a string (\"mlp\", \"pwl1\" or \"pinwheel\")");
+    const char *type = json_string_value(jt);
+    if (type != NULL && strcmp(type, "pinwheel") == 0)
+        return read_pinwheel(f, map, m, err);
+    int rc = check_keys(map, "map", keys, err);
+    if (rc != IDC_OK)
+        return rc;
     if (type == NULL)
-        return idc_err_set(err, IDC_EINVAL, "map.type: missing field (\"mlp\" or \"pwl1\")");
+        return idc_err_set(err, IDC_EINVAL, "map.type: missing field (\"mlp\", \"pwl1\" or \"pinwheel\")");
     if (strcmp(type, "mlp") == 0)
         return read_mlp(f, map, m, err);
     if (strcmp(type, "pwl1") == 0)
         return read_pwl1(f, map, m, err);
-    return idc_err_set(err, IDC_EINVAL, "map.type: unknown type \"%s\" (expected \"mlp\" or \"pwl1\")", type);
+    return idc_err_set(err, IDC_EINVAL,
+                       "map.type: unknown type \"%.64s\" (expected \"mlp\", \"pwl1\" or \"pinwheel\")", type);
 }
 
 /* ---- instance --------------------------------------------------------- */
@@ -615,6 +659,8 @@ static json_t *model_json(const idc_pdgmm *g)
     size_t m = g->dim;
     json_t *model = json_object();
     json_object_set_new(model, "dim", json_integer((json_int_t)m));
+    if (g->family != IDC_FAMILY_GAUSSIAN) /* absent = gaussian: Gaussian models keep their hashes */
+        json_object_set_new(model, "family", json_string(idc_family_name(g->family)));
     if (g->has_frame) {
         json_t *fr = json_object();
         json_object_set_new(fr, "basis", jmat(g->frame_basis, m, m));
@@ -657,6 +703,12 @@ static json_t *map_json(const idc_pamap *f)
             json_array_append_new(pieces, json_pack("{s:f,s:f}", "slope", f->slopes[i], "intercept",
                                                     f->intercepts[i]));
         json_object_set_new(map, "pieces", pieces);
+        return map;
+    }
+    if (f->kind == IDC_MAP_PINWHEEL) {
+        json_object_set_new(map, "type", json_string("pinwheel"));
+        json_object_set_new(map, "rate", json_real(f->rate));
+        json_object_set_new(map, "embed", jmat(f->embed, f->out_dim, 2));
         return map;
     }
     json_object_set_new(map, "type", json_string("mlp"));

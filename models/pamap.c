@@ -20,6 +20,7 @@ void idc_pamap_clear(idc_pamap *f)
     free(f->breaks);
     free(f->slopes);
     free(f->intercepts);
+    free(f->embed);
     memset(f, 0, sizeof *f);
 }
 
@@ -69,9 +70,33 @@ int idc_pamap_alloc_pwl1(idc_pamap *f, size_t npieces, idc_err *err)
     return IDC_OK;
 }
 
+int idc_pamap_alloc_pinwheel(idc_pamap *f, size_t n, idc_err *err)
+{
+    idc_pamap_clear(f);
+    if (n == 0)
+        return idc_err_set(err, IDC_EINVAL, "map.embed: expected at least one row");
+    f->kind = IDC_MAP_PINWHEEL;
+    f->in_dim = 2;
+    f->out_dim = n;
+    f->embed = idc_calloc(2 * n, sizeof(double));
+    if (f->embed == NULL) {
+        idc_pamap_clear(f);
+        return idc_err_set(err, IDC_ENOMEM, "out of memory");
+    }
+    return IDC_OK;
+}
+
 int idc_pamap_copy(idc_pamap *dst, const idc_pamap *src, idc_err *err)
 {
     int rc;
+    if (src->kind == IDC_MAP_PINWHEEL) {
+        rc = idc_pamap_alloc_pinwheel(dst, src->out_dim, err);
+        if (rc != IDC_OK)
+            return rc;
+        dst->rate = src->rate;
+        memcpy(dst->embed, src->embed, 2 * src->out_dim * sizeof(double));
+        return IDC_OK;
+    }
     if (src->kind == IDC_MAP_PWL1) {
         rc = idc_pamap_alloc_pwl1(dst, src->npieces, err);
         if (rc != IDC_OK)
@@ -164,6 +189,8 @@ int idc_act_has_slope(idc_act act)
 
 int idc_pamap_is_pa(const idc_pamap *f)
 {
+    if (f->kind == IDC_MAP_PINWHEEL)
+        return 0;
     if (f->kind != IDC_MAP_MLP)
         return 1;
     for (size_t i = 0; i < f->nlayers; i++)
@@ -184,6 +211,14 @@ void idc_pamap_eval(const idc_pamap *f, double *y, const double *x, double *work
 {
     if (f->kind == IDC_MAP_PWL1) {
         y[0] = pwl1_eval(f, x[0]);
+        return;
+    }
+    if (f->kind == IDC_MAP_PINWHEEL) {
+        double z0 = x[0], z1 = x[1];
+        double a = f->rate * exp(hypot(z0, z1)), c = cos(a), s = sin(a);
+        double w0 = c * z0 - s * z1, w1 = s * z0 + c * z1;
+        for (size_t i = 0; i < f->out_dim; i++)
+            y[i] = f->embed[2 * i] * w0 + f->embed[2 * i + 1] * w1;
         return;
     }
     size_t w = idc_pamap_max_width(f);

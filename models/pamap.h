@@ -15,6 +15,21 @@
  *                 [t_p, t_{p+1}) with t_0 = -inf, t_P = +inf, and there
  *                 f(x) = slope_p x + intercept_p. (Continuity is a
  *                 precondition, FC, checked exactly, not assumed.)
+ *   IDC_MAP_PINWHEEL the warp of the classic pinwheel data (Kivva's VaDE
+ *                 toy experiments), R^2 -> R^n, NOT piecewise affine:
+ *                   f(z) = E R(rate * exp(|z|)) z,
+ *                 |z| = hypot(z_1, z_2) the Euclidean norm, R(a) the rotation
+ *                 [[cos a, -sin a], [sin a, cos a]], E the n x 2 embedding
+ *                 (`embed`). A point is turned by an angle that grows
+ *                 exponentially with its radius, so each Gaussian arm of the
+ *                 latent is curled into a spiral. (The classic data rotates
+ *                 by rate * exp(radial feature) before adding the arm angle;
+ *                 using |z| instead makes f a function of z alone; the two
+ *                 agree up to the small tangential spread.) f is continuous
+ *                 and, for full-column-rank E, injective (the rotation keeps
+ *                 |z|, so it is undone by turning back by the same angle);
+ *                 the exact map checkers answer UNKNOWN for it. The angle
+ *                 overflows to inf (f = NaN) for |z| > ~709.
  */
 #ifndef IDC_MODELS_PAMAP_H
 #define IDC_MODELS_PAMAP_H
@@ -39,7 +54,7 @@ typedef struct {
     double slope;   /* slope a (IDC_ACT_LEAKY, IDC_ACT_SMOOTH_LEAKY), 0 relu, 1 identity */
 } idc_layer;
 
-typedef enum { IDC_MAP_MLP = 0, IDC_MAP_PWL1 = 1 } idc_map_kind;
+typedef enum { IDC_MAP_MLP = 0, IDC_MAP_PWL1 = 1, IDC_MAP_PINWHEEL = 2 } idc_map_kind;
 
 typedef struct {
     idc_map_kind kind;
@@ -52,6 +67,9 @@ typedef struct {
     double *breaks;     /* npieces - 1 */
     double *slopes;     /* npieces */
     double *intercepts; /* npieces */
+    /* PINWHEEL (in_dim = 2) */
+    double rate;        /* angle rate: a point at radius r turns by rate * exp(r) */
+    double *embed;      /* out_dim x 2 row-major */
 } idc_pamap;
 
 void idc_pamap_init(idc_pamap *f);
@@ -64,6 +82,9 @@ int idc_pamap_alloc_mlp(idc_pamap *f, size_t nlayers, const size_t *widths, idc_
 
 /* Allocates a piece table with npieces pieces. */
 int idc_pamap_alloc_pwl1(idc_pamap *f, size_t npieces, idc_err *err);
+
+/* Allocates a pinwheel warp R^2 -> R^n (rate 0, zero embedding). n >= 1. */
+int idc_pamap_alloc_pinwheel(idc_pamap *f, size_t n, idc_err *err);
 
 int idc_pamap_copy(idc_pamap *dst, const idc_pamap *src, idc_err *err);
 
@@ -88,7 +109,8 @@ int idc_act_is_pa(idc_act act);
 /* 1 when the activation takes a slope (leaky_relu, smooth_leaky_relu). */
 int idc_act_has_slope(idc_act act);
 
-/* 1 when every layer of f is piecewise affine (piece tables are). */
+/* 1 when every layer of f is piecewise affine (piece tables are; pinwheel
+ * warps are not). */
 int idc_pamap_is_pa(const idc_pamap *f);
 
 #endif

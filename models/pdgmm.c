@@ -45,6 +45,29 @@ int idc_pdgmm_alloc(idc_pdgmm *g, size_t m, size_t J, idc_err *err)
     return IDC_OK;
 }
 
+const char *idc_family_name(idc_family f)
+{
+    switch (f) {
+    case IDC_FAMILY_GAUSSIAN: return "gaussian";
+    case IDC_FAMILY_EXPONENTIAL: return "exponential";
+    case IDC_FAMILY_GUMBEL: return "gumbel";
+    case IDC_FAMILY_UNIFORM: return "uniform";
+    default: return "?";
+    }
+}
+
+int idc_family_parse(idc_family *f, const char *s)
+{
+    static const idc_family all[] = {IDC_FAMILY_GAUSSIAN, IDC_FAMILY_EXPONENTIAL, IDC_FAMILY_GUMBEL,
+                                     IDC_FAMILY_UNIFORM};
+    for (size_t i = 0; s != NULL && i < sizeof all / sizeof all[0]; i++)
+        if (strcmp(s, idc_family_name(all[i])) == 0) {
+            *f = all[i];
+            return IDC_OK;
+        }
+    return IDC_EINVAL;
+}
+
 int idc_pdgmm_comp_alloc(idc_pdgmm *g, size_t j, size_t r, idc_err *err)
 {
     idc_component *c = &g->comp[j];
@@ -77,6 +100,7 @@ int idc_pdgmm_copy(idc_pdgmm *dst, const idc_pdgmm *src, idc_err *err)
     if (rc != IDC_OK)
         return rc;
     size_t m = src->dim;
+    dst->family = src->family;
     dst->has_frame = src->has_frame;
     rc |= dup_array((void **)&dst->frame_basis, src->frame_basis, m * m, sizeof(double));
     rc |= dup_array((void **)&dst->frame_translation, src->frame_translation, m, sizeof(double));

@@ -19,6 +19,17 @@
  *
  * Exact checkers must use the declared data (idc_pdgmm_exact_* in theory/),
  * never the rounded float copies.
+ *
+ * Latent family (misspecification, X App. E.1). With family F other than
+ * IDC_FAMILY_GAUSSIAN, component j is z = mu_j + L_j eps with eps_1..eps_r
+ * i.i.d. from F standardised to mean 0 and variance 1, so mu_j and
+ * Sigma_j = L_j L_j^T are still the mean and covariance, but the model is
+ * NOT a Gaussian mixture; the exact prior checkers answer UNKNOWN for it
+ * (theory/verdict.c). Standardisations (E ~ Exp(1), G ~ Gumbel(0, 1)):
+ *   exponential  eps = E - 1
+ *   gumbel       eps = (G - gamma) sqrt(6) / pi, gamma = Euler's constant
+ *   uniform      eps = sqrt(3) U, U ~ U(-1, 1)
+ * (models/sample.h gives the exact draw.)
  */
 #ifndef IDC_MODELS_PDGMM_H
 #define IDC_MODELS_PDGMM_H
@@ -49,8 +60,19 @@ typedef struct {
     double *frame_L;    /* FRAME only: |S_j| x rank row-major */
 } idc_component;
 
+typedef enum {
+    IDC_FAMILY_GAUSSIAN = 0,
+    IDC_FAMILY_EXPONENTIAL = 1,
+    IDC_FAMILY_GUMBEL = 2,
+    IDC_FAMILY_UNIFORM = 3
+} idc_family;
+
+/* The words of the JSON field model.family, in enum order. */
+#define IDC_FAMILY_CHOICES "gaussian|exponential|gumbel|uniform"
+
 typedef struct {
     size_t dim;          /* m */
+    idc_family family;   /* distribution of eps (default IDC_FAMILY_GAUSSIAN = 0) */
     size_t ncomp;        /* J */
     idc_component *comp; /* J components */
     int has_frame;       /* 1 when a global frame is declared */
@@ -73,6 +95,12 @@ int idc_pdgmm_comp_alloc(idc_pdgmm *g, size_t j, size_t r, idc_err *err);
 
 /* Deep copy: dst (initialised) becomes a copy of src. */
 int idc_pdgmm_copy(idc_pdgmm *dst, const idc_pdgmm *src, idc_err *err);
+
+/* Name of a family in the JSON format ("gaussian", ...; "?" when invalid). */
+const char *idc_family_name(idc_family f);
+
+/* Parses a family name. IDC_EINVAL (f untouched) on NULL or an unknown name. */
+int idc_family_parse(idc_family *f, const char *s);
 
 /* Recomputes the float mean and factor of FRAME components from the frame
  * (rounded products). Called by the readers and by generators. */

@@ -1,5 +1,6 @@
 #include "models/sample.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,20 @@ static size_t pick_component(const double *cdf, size_t J, double u)
     return J - 1;
 }
 
+/* eps_t of a non-Gaussian family (models/pdgmm.h) from the open-interval
+ * uniform u = idc_rng_uniform(LATENT stream, i*m + t) by the inverse CDF,
+ * standardised to mean 0 and variance 1. */
+static double family_eps(idc_family fam, double u)
+{
+    static const double euler_gamma = 0.57721566490153286061;
+    switch (fam) {
+    case IDC_FAMILY_EXPONENTIAL: return -log(u) - 1.0;                                 /* E = -log u */
+    case IDC_FAMILY_GUMBEL: return (-log(-log(u)) - euler_gamma) * (sqrt(6.0) / M_PI); /* G = -log(-log u) */
+    case IDC_FAMILY_UNIFORM: return sqrt(3.0) * (2.0 * u - 1.0);
+    default: return 0.0;
+    }
+}
+
 static void *run_job(void *arg)
 {
     job *jb = arg;
@@ -60,7 +75,11 @@ static void *run_job(void *arg)
         size_t j = pick_component(jb->cdf, g->ncomp, idc_rng_uniform(comp, i));
         const idc_component *c = &g->comp[j];
         size_t r = c->rank;
-        idc_rng_normal_fill(eps, r, lat, (uint64_t)i * m);
+        if (g->family == IDC_FAMILY_GAUSSIAN)
+            idc_rng_normal_fill(eps, r, lat, (uint64_t)i * m);
+        else
+            for (size_t t = 0; t < r; t++)
+                eps[t] = family_eps(g->family, idc_rng_uniform(lat, (uint64_t)i * m + t));
         double *z = s->z + i * m;
         for (size_t a = 0; a < m; a++) {
             double t = c->mean[a];

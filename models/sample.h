@@ -6,7 +6,16 @@
  *             idc_rng_uniform(stream(seed, trial, COMPONENT), i)
  *   z_i     = mu_j + L_j eps, eps_t = idc_rng_normal(stream(.., LATENT), i*m + t)
  *             (t < r_j; a degenerate component lands exactly on mu_j + col L_j
- *             up to the rounding of the float product)
+ *             up to the rounding of the float product). For a non-Gaussian
+ *             model.family the same draw positions give uniforms
+ *             u_t = idc_rng_uniform(stream(.., LATENT), i*m + t) in (0, 1)
+ *             (word (i*m+t) % 2 of block (i*m+t) / 2, where the Gaussian
+ *             sampler runs Box-Muller on that block) and, by the inverse CDF,
+ *               exponential  eps_t = -log(u_t) - 1
+ *               gumbel       eps_t = (-log(-log u_t) - gamma) * sqrt(6) / pi
+ *               uniform      eps_t = sqrt(3) * (2 u_t - 1)
+ *             (gamma = 0.5772156649015329, Euler's constant): mean 0,
+ *             variance 1, so z_i has mean mu_j and covariance Sigma_j.
  *   x_i     = f(z_i) + sigma * idc_rng_normal(stream(.., NOISE), i*n + t)
  *   u_i     = label_i when the instance has aux kind "label".
  */

@@ -90,6 +90,16 @@ int idc_map_validate(const idc_pamap *f, idc_err *err)
         }
         return IDC_OK;
     }
+    if (f->kind == IDC_MAP_PINWHEEL) { /* well formed, though not piecewise affine */
+        if (f->in_dim != 2 || f->out_dim == 0 || f->embed == NULL)
+            return idc_err_set(err, IDC_EINVAL, "map.embed: expected an nx2 matrix");
+        if (!isfinite(f->rate))
+            return idc_err_set(err, IDC_EINVAL, "map.rate: not a finite number");
+        for (size_t k = 0; k < 2 * f->out_dim; k++)
+            if (!isfinite(f->embed[k]))
+                return idc_err_set(err, IDC_EINVAL, "map.embed[%zu][%zu]: not a finite number", k / 2, k % 2);
+        return IDC_OK;
+    }
     if (f->kind != IDC_MAP_MLP || f->nlayers == 0 || f->layers == NULL)
         return idc_err_set(err, IDC_EINVAL, "map: not an MLP or piece table");
     size_t w = f->in_dim;
@@ -168,6 +178,13 @@ int idc_pre_map_non_pa(idc_pre_result *res, const char *id, const idc_pamap *f)
 {
     if (idc_pamap_is_pa(f))
         return 0;
+    if (f->kind == IDC_MAP_PINWHEEL) {
+        idc_pre_result_set(
+            res, id, IDC_UNKNOWN, NULL,
+            "f is the pinwheel warp z -> E R(rate e^|z|) z: not piecewise affine (the exact map "
+            "checkers need a piecewise-affine f)");
+        return 1;
+    }
     for (size_t i = 0; f->kind == IDC_MAP_MLP && i < f->nlayers; i++)
         if (!idc_act_is_pa(f->layers[i].act)) {
             idc_pre_result_set(res, id, IDC_UNKNOWN, NULL,

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "theory/map1d.h"
 #include "theory/precond.h"
 
 void idc_pre_result_init(idc_pre_result *res)
@@ -206,6 +207,27 @@ int idc_pre_check_hashed(idc_pre_result *res, const char *id, const idc_instance
     idc_pre_result_clear(res);
     const idc_pdgmm *g = &inst->prior;
     const idc_pamap *f = &inst->map;
+    /* The exact prior checkers speak about Gaussian mixtures only. */
+    if (g->family != IDC_FAMILY_GAUSSIAN &&
+        (info->kind == IDC_PRE_PRIOR || strcmp(id, "I-ii") == 0 || strcmp(id, "I-iii") == 0 ||
+         strcmp(id, "I-T2") == 0) &&
+        info->implemented) {
+        idc_pre_result_set(
+            res, id, IDC_UNKNOWN, NULL,
+            "the latent family is %s, not gaussian: the exact checkers of %s assume a Gaussian "
+            "mixture",
+            idc_family_name(g->family), id);
+        return IDC_OK;
+    }
+    /* Maps that are not piecewise affine by construction (pinwheel): no exact
+     * map checker applies (F1, FC, F2, F3, F4); DIM only needs the sizes. */
+    if (f->kind == IDC_MAP_PINWHEEL && info->kind == IDC_PRE_MAP && strcmp(id, "DIM") != 0) {
+        int rc = idc_map_validate(f, err);
+        if (rc != IDC_OK)
+            return rc;
+        idc_pre_map_non_pa(res, id, f);
+        return IDC_OK;
+    }
     if (size_gate(res, id, g, budget))
         return IDC_OK;
     if (strcmp(id, "P1") == 0)

@@ -85,6 +85,10 @@ static const char *small(const char *name)
         return "pre A3.6";
     if (strcmp(name, "cx") == 0)
         return "id K-D.2 side 1";
+    if (strcmp(name, "pinwheel") == 0)
+        return "K 3 n 3 rate 0.5";
+    if (strcmp(name, "parallelograms") == 0)
+        return "J 3 n 4 weights random";
     return "J 3";
 }
 
@@ -151,12 +155,45 @@ START_TEST(test_list_and_usage)
 }
 END_TEST
 
+/* The toy generators end to end: gen, check (UNKNOWN where the checkers do
+ * not apply, exit 0/1), sample (files written, the right shapes). */
+START_TEST(test_toy2d_sample)
+{
+    setup();
+    ck_assert_int_eq(run("idcheck gen pinwheel --K 4 --n 3 --scale 10 --seed 2 -o p.json"), 0);
+    int rc = run("idcheck check p.json");
+    ck_assert_msg(rc == 0 || rc == 1, "check exit %d: %s", rc, errtxt);
+    ck_assert_msg(strstr(out, "not piecewise affine") != NULL, "%s", out);
+    ck_assert_msg(run("idcheck sample p.json -n 500 --seed 3 -o ps") == 0, "%s", errtxt);
+    ck_assert(exists("ps.z.npy") && exists("ps.x.npy") && exists("ps.x.csv") && exists("ps.label.npy"));
+    ck_assert_int_eq(run("head -1 ps.x.csv | tr ',' '\\n' | wc -l"), 0);
+    ck_assert_msg(atoi(out) == 3, "pinwheel x has %d columns", atoi(out));
+    ck_assert_int_eq(run("wc -l < ps.x.csv"), 0);
+    ck_assert_int_eq(atoi(out), 501);
+    ck_assert_int_eq(run("idcheck gen parallelograms --J 3 --n 5 --noise 0.1 --seed 2 -o q.json"), 0);
+    rc = run("idcheck check q.json");
+    ck_assert_msg(rc == 0 || rc == 1, "check exit %d: %s", rc, errtxt);
+    ck_assert_msg(strstr(out, "latent family is uniform") != NULL, "%s", out);
+    ck_assert_msg(run("idcheck sample q.json -n 400 --seed 3 --threads 2 -o qs") == 0, "%s", errtxt);
+    ck_assert_msg(run("idcheck sample q.json -n 400 --seed 3 --threads 1 -o qt && cmp qs.x.npy qt.x.npy") ==
+                      0,
+                  "%s", errtxt);
+    ck_assert_int_eq(run("head -1 qs.x.csv | tr ',' '\\n' | wc -l"), 0);
+    ck_assert_msg(atoi(out) == 5, "parallelograms x has %d columns", atoi(out));
+    ck_assert_int_eq(run("idcheck gen pinwheel --K 0 -o r.json"), 2);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "--K") != NULL);
+    ck_assert(!exists("r.json"));
+    teardown();
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("generators/cli");
     const idc_test_case cases[] = {
         {"test_every_generator", test_every_generator},
         {"test_list_and_usage", test_list_and_usage},
+        {"test_toy2d_sample", test_toy2d_sample},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 60);
     return idc_test_run(s);

@@ -73,6 +73,16 @@ static const cfg configs[] = {
     {"cx", "id=K-H.10", ""},
     {"cx", "id=X-E.3", ""},
     {"cx", "id=X-E.2", ""},
+    {"xu", "m=4 J=4 family=exponential", "P1 PD A3.4"},
+    {"xu", "m=4 J=4 family=gumbel mix=orth layers=2", ""},
+    {"pdgmm", "m=3 J=3 family=uniform", "P1 P1nd A3.6"},
+    {"pdgmm", "m=2 J=2 family=gumbel ratio=0.5", ""},
+    {"parallelograms", "J=5", "P1 PD A3.4"},
+    {"parallelograms", "J=3 n=4 weights=random bias=1 noise=0.1", ""},
+    {"parallelograms", "J=1 n=2 cond=10", ""},
+    {"pinwheel", "K=5", "F1 FC F4 F2"},
+    {"pinwheel", "K=3 n=4 rate=1 radial=0.5 tangential=0.5 scale=10", "F1 F3"},
+    {"pinwheel", "K=2 n=2 rate=-0.5", "P2"},
 };
 
 static void set_params(idc_gen_values *v, const char *params)
@@ -246,6 +256,18 @@ START_TEST(intent_cx)
 }
 END_TEST
 
+START_TEST(intent_parallelograms)
+{
+    run_generator("intent_parallelograms", "parallelograms");
+}
+END_TEST
+
+START_TEST(intent_pinwheel)
+{
+    run_generator("intent_pinwheel", "pinwheel");
+}
+END_TEST
+
 START_TEST(intent_violate)
 {
     run_generator("intent_violate", "violate");
@@ -268,10 +290,16 @@ int main(void)
 {
     Suite *s = suite_create("generators/intent");
     const idc_test_case cases[] = {
-        {"intent_pdgmm", intent_pdgmm},     {"intent_xu", intent_xu},
-        {"intent_kivva", intent_kivva},     {"intent_kivva_relu1d", intent_kivva_relu1d},
-        {"intent_ivae", intent_ivae},       {"intent_violate", intent_violate},
-        {"intent_cx", intent_cx},           {"intent_coverage", intent_coverage},
+        {"intent_pdgmm", intent_pdgmm},
+        {"intent_xu", intent_xu},
+        {"intent_kivva", intent_kivva},
+        {"intent_kivva_relu1d", intent_kivva_relu1d},
+        {"intent_ivae", intent_ivae},
+        {"intent_violate", intent_violate},
+        {"intent_cx", intent_cx},
+        {"intent_coverage", intent_coverage},
+        {"intent_parallelograms", intent_parallelograms},
+        {"intent_pinwheel", intent_pinwheel},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return idc_test_run(s);

@@ -8,13 +8,15 @@
 #include <jansson.h>
 
 #include "generators/mixing.h"
+#include "generators/pdgmm.h"
 #include "generators/registry.h"
 #include "numeric/rng.h"
 #include "numeric/tests/testutil.h"
 #include "numeric/dq.h"
 #include "theory/precond.h"
 
-static const char *const names[] = {"pdgmm", "xu", "kivva", "kivva-relu1d", "ivae", "violate", "cx"};
+static const char *const names[] = {"pdgmm",   "xu", "kivva",          "kivva-relu1d", "ivae",
+                                    "violate", "cx", "parallelograms", "pinwheel"};
 
 static void set_all(idc_gen_values *v, const char *params)
 {
@@ -118,6 +120,129 @@ static const char *small(const char *name)
         return "m=3 M=6";
     return "";
 }
+
+/* `family` of xu and pdgmm: the default (gaussian) leaves the model and
+ * its hash as they were (no "family" field, the same draws); another
+ * family changes exactly the declared family (same means and factors), and
+ * its intent claims no prior precondition. */
+START_TEST(test_family_param)
+{
+    static const char *const gens[] = {"xu", "pdgmm"};
+    static const char *const prior_ids[] = {"P1", "P1nd", "PD", "P2", "A3.4", "A3.6", "A3.8a", "A3.8b"};
+    for (size_t gi = 0; gi < 2; gi++) {
+        const idc_gen_info *g = idc_gen_find(gens[gi]);
+        idc_gen_values v;
+        idc_gen_values_init(&v, g);
+        set_all(&v, small(g->name));
+        ck_assert_str_eq(idc_gen_get_choice(&v, "family"), "gaussian");
+        idc_instance a, b;
+        idc_err err;
+        ck_assert_int_eq(idc_gen_generate(&a, &v, 91, &err), IDC_OK);
+        ck_assert_int_eq(a.prior.family, IDC_FAMILY_GAUSSIAN);
+        char *ma = idc_instance_dump_model(&a);
+        ck_assert(strstr(ma, "family") == NULL);
+        for (int f = 1; f <= 3; f++) {
+            idc_gen_values w = v;
+            ck_assert_int_eq(idc_gen_set_param(&w, "family", idc_family_name((idc_family)f), &err), IDC_OK);
+            ck_assert_int_eq(idc_gen_generate(&b, &w, 91, &err), IDC_OK);
+            ck_assert_int_eq(b.prior.family, (idc_family)f);
+            char *mb = idc_instance_dump_model(&b);
+            ck_assert_str_ne(ma, mb);
+            b.prior.family = IDC_FAMILY_GAUSSIAN; /* the rest is the same model */
+            char *mb2 = idc_instance_dump_model(&b);
+            ck_assert_str_eq(ma, mb2);
+            idc_gen_intent it[IDC_GEN_INTENT_MAX];
+            size_t n = 0;
+            ck_assert_int_eq(idc_gen_intent_for(it, &n, &w, &b, &err), IDC_OK);
+            int dimu1 = 0;
+            for (size_t k = 0; k < n; k++) {
+                for (size_t q = 0; q < sizeof prior_ids / sizeof prior_ids[0]; q++)
+                    ck_assert_msg(strcmp(it[k].id, prior_ids[q]) != 0, "%s family=%s claims %s", g->name,
+                                  idc_family_name((idc_family)f), it[k].id);
+                dimu1 |= strcmp(it[k].id, "DIMU1") == 0;
+            }
+            ck_assert(dimu1);
+            free(mb);
+            free(mb2);
+            idc_instance_clear(&b);
+        }
+        ck_assert_int_eq(idc_gen_set_param(&v, "family", "cauchy", &err), IDC_EINVAL);
+        ck_assert_msg(strstr(err.msg, "--family: expected one of gaussian|exponential|gumbel|uniform") !=
+                          NULL,
+                      "%s", err.msg);
+        free(ma);
+        idc_instance_clear(&a);
+    }
+    /* the direct pdgmm API takes the family too */
+    idc_gen_pdgmm_params p;
+    idc_gen_pdgmm_defaults(&p);
+    idc_err err;
+    ck_assert_int_eq(idc_gen_pdgmm_set(&p, "family", "gumbel", &err), IDC_OK);
+    ck_assert_int_eq(p.family, IDC_FAMILY_GUMBEL);
+    ck_assert_int_eq(idc_gen_pdgmm_set(&p, "family", "normal", &err), IDC_EINVAL);
+    ck_assert(strstr(err.msg, "--family") != NULL);
+    idc_instance a;
+    ck_assert_int_eq(idc_gen_pdgmm(&a, &p, 3, &err), IDC_OK);
+    ck_assert_int_eq(a.prior.family, IDC_FAMILY_GUMBEL);
+    ck_assert(strstr(a.generator, "\"family\":\"gumbel\"") != NULL);
+    idc_instance_clear(&a);
+}
+END_TEST
+
+/* The toy generators: parallelograms are uniform components with
+ * nonsingular 2x2 factors and weights summing to 1; the pinwheel latent is
+ * K rotated copies of one arm and its embedding has orthonormal columns
+ * times scale. */
+START_TEST(test_toy2d)
+{
+    idc_err err;
+    const idc_gen_info *g = idc_gen_find("parallelograms");
+    idc_gen_values v;
+    idc_gen_values_init(&v, g);
+    set_all(&v, "J=4 n=5 weights=random");
+    idc_instance a;
+    ck_assert_msg(idc_gen_generate(&a, &v, 12, &err) == IDC_OK, "%s", err.msg);
+    ck_assert_int_eq(a.prior.family, IDC_FAMILY_UNIFORM);
+    ck_assert_uint_eq(a.prior.ncomp, 4);
+    ck_assert_uint_eq(a.map.out_dim, 5);
+    double ws = 0.0;
+    for (size_t j = 0; j < 4; j++) {
+        const idc_component *c = &a.prior.comp[j];
+        ck_assert_uint_eq(c->rank, 2);
+        ck_assert(fabs(c->L[0] * c->L[3] - c->L[1] * c->L[2]) > 0.2);
+        ws += c->weight;
+    }
+    ck_assert(fabs(ws - 1.0) < 1e-12 && a.prior.comp[0].weight != a.prior.comp[1].weight);
+    idc_instance_clear(&a);
+    g = idc_gen_find("pinwheel");
+    idc_gen_values_init(&v, g);
+    set_all(&v, "K=6 n=4 scale=10 rate=0.5");
+    ck_assert_msg(idc_gen_generate(&a, &v, 12, &err) == IDC_OK, "%s", err.msg);
+    ck_assert_int_eq(a.map.kind, IDC_MAP_PINWHEEL);
+    ck_assert(a.map.rate == 0.5);
+    double g00 = 0, g01 = 0, g11 = 0;
+    for (size_t i = 0; i < 4; i++) {
+        const double *e = a.map.embed + 2 * i;
+        g00 += e[0] * e[0], g01 += e[0] * e[1], g11 += e[1] * e[1];
+    }
+    ck_assert(fabs(g00 - 100) < 1e-10 && fabs(g11 - 100) < 1e-10 && fabs(g01) < 1e-10);
+    for (size_t k = 0; k < 6; k++) {
+        const idc_component *c = &a.prior.comp[k];
+        double th = 2 * M_PI * (double)k / 6.0;
+        ck_assert(fabs(c->mean[0] - cos(th)) < 1e-15 && fabs(c->mean[1] - sin(th)) < 1e-15);
+        /* Sigma = R diag(0.09, 0.0025) R^T: trace and determinant */
+        double s00 = c->L[0] * c->L[0] + c->L[1] * c->L[1], s11 = c->L[2] * c->L[2] + c->L[3] * c->L[3];
+        double det = c->L[0] * c->L[3] - c->L[1] * c->L[2];
+        ck_assert(fabs(s00 + s11 - 0.0925) < 1e-15 && fabs(det - 0.015) < 1e-15);
+        ck_assert(c->weight == 1.0 / 6.0);
+    }
+    idc_instance_clear(&a);
+    /* pinwheel needs n >= 2 */
+    idc_gen_values_init(&v, g);
+    ck_assert_int_eq(idc_gen_set_param(&v, "n", "1", &err), IDC_EINVAL);
+    ck_assert(strstr(err.msg, "--n") != NULL);
+}
+END_TEST
 
 START_TEST(test_determinism_and_provenance)
 {
@@ -547,6 +672,8 @@ int main(void)
         {"test_lookup", test_lookup},
         {"test_param_errors", test_param_errors},
         {"test_determinism_and_provenance", test_determinism_and_provenance},
+        {"test_family_param", test_family_param},
+        {"test_toy2d", test_toy2d},
         {"test_invalid_combinations", test_invalid_combinations},
         {"test_list_text", test_list_text},
         {"test_intent_entries", test_intent_entries},

@@ -185,7 +185,8 @@ static const reject_case rejects[] = {
     {"\"weight\": 0.5,", "", "model.components[0].weight: missing field"},
     {"\"Sigma\": [[2, 1], [1, 1]]", "\"Sigma\": [[1, 2], [2, 1]]",
      "model.components[1].Sigma: not positive semidefinite"},
-    {"\"Sigma\": [[2, 1], [1, 1]]", "\"Sigma\": [[2, 1], [1.5, 1]]", "model.components[1].Sigma: not symmetric"},
+    {"\"Sigma\": [[2, 1], [1, 1]]", "\"Sigma\": [[2, 1], [1.5, 1]]",
+     "model.components[1].Sigma: not symmetric"},
     {"\"Sigma\": [[2, 1], [1, 1]]", "\"Sigma\": [[2, 1, 0], [1, 1, 0]]",
      "model.components[1].Sigma: expected 2x2 matrix, got 2x3"},
     {"\"Sigma\": [[2, 1], [1, 1]]", "\"Sigma\": [[2, 1], [1, 1]], \"L\": [[1],[1]]",
@@ -210,12 +211,41 @@ static const reject_case rejects[] = {
     {"\"kind\": \"label\"", "\"kind\": \"segment\"", "aux.kind: expected"},
     {"\"samples\": 500", "\"samples\": 0", "samples: 0 is outside"},
     {"\"samples\": 500", "\"samples\": 1.5", "samples: expected an integer"},
-    {"\"mean\": [0, 1], \"L\"", "\"support\": [0], \"mean\": [0], \"L\"", "model.components[0].support: a support needs model.frame"},
+    {"\"mean\": [0, 1], \"L\"", "\"support\": [0], \"mean\": [0], \"L\"",
+     "model.components[0].support: a support needs model.frame"},
     {"\"sigma\": 0.1}", "\"sigma\": 0.1}, \"model2\": 1", "model2: unknown field"},
     {"\"noise\": {\"sigma\": 0.1}", "\"noise\": 0.1", "noise: expected an object"},
-    {NULL, "{\"idcheck_format\": 1, \"model\": {\"dim\": 1, \"components\": [{\"weight\": 1, \"mean\": [0], \"L\": [[1]]}]}}",
+    {NULL,
+     "{\"idcheck_format\": 1, \"model\": {\"dim\": 1, \"components\": [{\"weight\": 1, \"mean\": [0], \"L\": "
+     "[[1]]}]}}",
      "map: missing field"},
     {"\"weight\": 0.5,", "\"weight\": 0.5, \"weight\": 0.5,", "duplicate object key"},
+    {"\"dim\": 2", "\"dim\": 2, \"family\": \"cauchy\"", "model.family: unknown family \"cauchy\""},
+    {"\"dim\": 2", "\"dim\": 2, \"family\": 1", "model.family: expected a string"},
+    {"\"dim\": 2", "\"dim\": 2, \"family\": null", "model.family: expected a string"},
+    {"\"dim\": 2", "\"dim\": 2, \"family\": \"Gaussian\"", "model.family: unknown family"},
+    {"\"type\": \"mlp\"", "\"type\": 3", "map.type: expected a string"},
+};
+
+/* Pinwheel maps: base's model (dim 2) with this map. */
+static const struct {
+    const char *map, *expect;
+} pinwheel_rejects[] = {
+    {"{\"type\": \"pinwheel\", \"embed\": [[1, 0], [0, 1]]}", "map.rate: missing field"},
+    {"{\"type\": \"pinwheel\", \"rate\": \"fast\", \"embed\": [[1, 0], [0, 1]]}",
+     "map.rate: expected a number"},
+    {"{\"type\": \"pinwheel\", \"rate\": 1e999, \"embed\": [[1, 0], [0, 1]]}", "malformed JSON"},
+    {"{\"type\": \"pinwheel\", \"rate\": 0.25}", "map.embed: missing field"},
+    {"{\"type\": \"pinwheel\", \"rate\": 0.25, \"embed\": [[1, 0, 0], [0, 1, 0]]}",
+     "map.embed: expected an nx2 matrix (1 <= n <= 65536, 2 = model.dim), got 2x3"},
+    {"{\"type\": \"pinwheel\", \"rate\": 0.25, \"embed\": []}", "map.embed: expected an nx2 matrix"},
+    {"{\"type\": \"pinwheel\", \"rate\": 0.25, \"embed\": [[1, 0], [0]]}", "map.embed[1]: ragged"},
+    {"{\"type\": \"pinwheel\", \"rate\": 0.25, \"embed\": [[1, 0], [0, \"x\"]]}",
+     "map.embed[1][1]: expected a number"},
+    {"{\"type\": \"pinwheel\", \"rate\": 0.25, \"embed\": 7}", "map.embed: expected a matrix"},
+    {"{\"type\": \"pinwheel\", \"rate\": 0.25, \"embed\": [[1, 0]], \"layers\": []}",
+     "map.layers: unknown field"},
+    {"{\"type\": \"mlp\", \"rate\": 0.25, \"layers\": []}", "map.rate: unknown field"},
 };
 
 START_TEST(test_rejections)
@@ -354,6 +384,154 @@ START_TEST(test_smooth_activations)
 }
 END_TEST
 
+/* model.family: default gaussian (absent from the canonical JSON, so
+ * Gaussian hashes are unchanged), each family read, written, round-tripped
+ * and hashed differently. */
+START_TEST(test_family)
+{
+    idc_err err;
+    idc_instance g;
+    ck_assert_int_eq(idc_instance_read_string(&g, base, &err), IDC_OK);
+    ck_assert_int_eq(g.prior.family, IDC_FAMILY_GAUSSIAN);
+    char hg[65], h[65];
+    ck_assert_int_eq(idc_instance_hash(hg, &g, &err), IDC_OK);
+    char *dg = idc_instance_dump(&g);
+    ck_assert(strstr(dg, "family") == NULL);
+    char *t = patched("\"dim\": 2", "\"dim\": 2, \"family\": \"gaussian\"");
+    idc_instance e;
+    ck_assert_int_eq(idc_instance_read_string(&e, t, &err), IDC_OK);
+    ck_assert_int_eq(idc_instance_hash(h, &e, &err), IDC_OK);
+    ck_assert_str_eq(h, hg); /* explicit gaussian = absent */
+    idc_instance_clear(&e);
+    free(t);
+    static const idc_family fams[] = {IDC_FAMILY_EXPONENTIAL, IDC_FAMILY_GUMBEL, IDC_FAMILY_UNIFORM};
+    char hs[3][65];
+    for (size_t i = 0; i < 3; i++) {
+        char frag[64];
+        snprintf(frag, sizeof frag, "\"dim\": 2, \"family\": \"%s\"", idc_family_name(fams[i]));
+        t = patched("\"dim\": 2", frag);
+        idc_instance a, b;
+        ck_assert_msg(idc_instance_read_string(&a, t, &err) == IDC_OK, "%s", err.msg);
+        ck_assert_int_eq(a.prior.family, fams[i]);
+        char *d = idc_instance_dump(&a);
+        snprintf(frag, sizeof frag, "\"family\":\"%s\"", idc_family_name(fams[i]));
+        ck_assert_msg(strstr(d, frag) != NULL, "%s", d);
+        ck_assert_int_eq(idc_instance_read_string(&b, d, &err), IDC_OK);
+        char *d2 = idc_instance_dump(&b);
+        ck_assert_str_eq(d, d2);
+        ck_assert_int_eq(idc_instance_hash(hs[i], &b, &err), IDC_OK);
+        ck_assert_str_ne(hs[i], hg);
+        for (size_t k = 0; k < i; k++)
+            ck_assert_str_ne(hs[i], hs[k]);
+        idc_pdgmm c;
+        idc_pdgmm_init(&c);
+        ck_assert_int_eq(idc_pdgmm_copy(&c, &a.prior, &err), IDC_OK);
+        ck_assert_int_eq(c.family, fams[i]);
+        idc_pdgmm_clear(&c);
+        free(d);
+        free(d2);
+        free(t);
+        idc_instance_clear(&a);
+        idc_instance_clear(&b);
+    }
+    idc_family f = IDC_FAMILY_UNIFORM;
+    ck_assert_int_eq(idc_family_parse(&f, "nope"), IDC_EINVAL);
+    ck_assert_int_eq(idc_family_parse(&f, NULL), IDC_EINVAL);
+    ck_assert_int_eq(f, IDC_FAMILY_UNIFORM);
+    ck_assert_str_eq(idc_family_name((idc_family)9), "?");
+    free(dg);
+    idc_instance_clear(&g);
+}
+END_TEST
+
+static char *with_map(const char *map)
+{
+    const char *p = strstr(base, "{\"type\": \"mlp\"");
+    const char *q = strstr(base, "]}, \"noise\"");
+    ck_assert(p != NULL && q != NULL);
+    q += 2; /* keep the comma after the map object */
+    size_t a = (size_t)(p - base), n = strlen(base) + strlen(map) + 1;
+    char *s = malloc(n);
+    memcpy(s, base, a);
+    strcpy(s + a, map);
+    strcat(s, q);
+    return s;
+}
+
+/* The pinwheel map: read, written back bit for bit, copied, evaluated
+ * against its definition, never piecewise affine; every rejection. */
+START_TEST(test_pinwheel)
+{
+    idc_err err;
+    char *t = with_map("{\"type\": \"pinwheel\", \"rate\": 0.25, \"embed\": [[10, 0], [0, 10], [1, -2]]}");
+    idc_instance a, b;
+    ck_assert_msg(idc_instance_read_string(&a, t, &err) == IDC_OK, "%s", err.msg);
+    ck_assert_int_eq(a.map.kind, IDC_MAP_PINWHEEL);
+    ck_assert_uint_eq(a.map.in_dim, 2);
+    ck_assert_uint_eq(a.map.out_dim, 3);
+    ck_assert(a.map.rate == 0.25 && a.map.embed[5] == -2.0);
+    ck_assert(!idc_pamap_is_pa(&a.map));
+    char *d = idc_instance_dump(&a);
+    ck_assert(strstr(d, "\"type\":\"pinwheel\"") != NULL);
+    ck_assert_int_eq(idc_instance_read_string(&b, d, &err), IDC_OK);
+    char *d2 = idc_instance_dump(&b);
+    ck_assert_str_eq(d, d2);
+    ck_assert_int_eq(idc_instance_validate(&a, &err), IDC_OK);
+    idc_pamap c;
+    idc_pamap_init(&c);
+    ck_assert_int_eq(idc_pamap_copy(&c, &a.map, &err), IDC_OK);
+    ck_assert(c.kind == IDC_MAP_PINWHEEL && c.rate == 0.25 &&
+              memcmp(c.embed, a.map.embed, 6 * sizeof(double)) == 0);
+    /* values: the definition, two ways (rotation matrix vs polar form) */
+    double work[8], zs[3][2] = {{1.0, 0.0}, {0.3, -0.4}, {-2.0, 1.5}};
+    for (int i = 0; i < 3; i++) {
+        double y[3], z0 = zs[i][0], z1 = zs[i][1];
+        idc_pamap_eval(&c, y, zs[i], work);
+        double r = hypot(z0, z1), phi = atan2(z1, z0) + 0.25 * exp(r);
+        double w0 = r * cos(phi), w1 = r * sin(phi);
+        double want[3] = {10 * w0, 10 * w1, w0 - 2 * w1};
+        for (int k = 0; k < 3; k++)
+            ck_assert_msg(fabs(y[k] - want[k]) <= 1e-12 * (1 + fabs(want[k])), "z %d y%d: %g vs %g", i, k,
+                          y[k], want[k]);
+        /* radius preserved before the embedding: |w| = |z| */
+        ck_assert(fabs(hypot(w0, w1) - r) <= 1e-14 * (1 + r));
+    }
+    /* x and y may alias */
+    double xy[3] = {0.3, -0.4, 0.0}, y[3];
+    idc_pamap_eval(&c, y, xy, work);
+    idc_pamap_eval(&c, xy, xy, work);
+    ck_assert(memcmp(xy, y, sizeof y) == 0);
+    idc_pamap_clear(&c);
+    free(d);
+    free(d2);
+    free(t);
+    idc_instance_clear(&a);
+    idc_instance_clear(&b);
+    /* rejections, one line each naming the field */
+    for (size_t i = 0; i < sizeof pinwheel_rejects / sizeof pinwheel_rejects[0]; i++) {
+        t = with_map(pinwheel_rejects[i].map);
+        idc_instance x;
+        ck_assert_int_eq(idc_instance_read_string(&x, t, &err), IDC_EINVAL);
+        ck_assert_msg(strstr(err.msg, pinwheel_rejects[i].expect) != NULL, "case %zu: \"%s\" lacks \"%s\"", i,
+                      err.msg, pinwheel_rejects[i].expect);
+        ck_assert(strchr(err.msg, '\n') == NULL);
+        ck_assert_ptr_null(x.map.embed);
+        free(t);
+    }
+    /* pinwheel needs model.dim = 2 */
+    static const char *one =
+        "{\"idcheck_format\": 1, \"model\": {\"dim\": 1, \"components\": [{\"weight\": 1, "
+        "\"mean\": [0], \"L\": [[1]]}]}, \"map\": {\"type\": \"pinwheel\", \"rate\": 1, "
+        "\"embed\": [[1, 0]]}}";
+    idc_instance x;
+    ck_assert_int_eq(idc_instance_read_string(&x, one, &err), IDC_EINVAL);
+    ck_assert_msg(strstr(err.msg, "map.type: pinwheel maps R^2 -> R^n but model.dim = 1") != NULL, "%s",
+                  err.msg);
+    ck_assert_int_eq(idc_pamap_alloc_pinwheel(&c, 0, &err), IDC_EINVAL);
+    ck_assert(strstr(err.msg, "map.embed") != NULL);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("instance");
@@ -365,6 +543,8 @@ int main(void)
     tcase_add_test(tc, test_pwl1);
     tcase_add_test(tc, test_files);
     tcase_add_test(tc, test_smooth_activations);
+    tcase_add_test(tc, test_family);
+    tcase_add_test(tc, test_pinwheel);
     suite_add_tcase(s, tc);
     TCase *tr = tcase_create("reject");
     tcase_add_loop_test(tr, test_rejections, 0, (int)(sizeof rejects / sizeof rejects[0]));

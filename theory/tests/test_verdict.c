@@ -1,5 +1,6 @@
 /* Tests of theory/verdict.h: verdict names, results (ownership of the
  * certificate), budgets, and the registry of precondition IDs. */
+#include <math.h>
 #include <string.h>
 #include <time.h>
 
@@ -147,13 +148,95 @@ START_TEST(test_dispatch)
 }
 END_TEST
 
+/* A non-Gaussian latent family: every prior precondition (and the iVAE
+ * statistics conditions) answers UNKNOWN naming the family, with no
+ * certificate; the map and structure conditions are decided as before. A
+ * pinwheel map: F1, FC, F2, F3, F4 answer UNKNOWN (never an error), DIM is
+ * decided; a non-finite rate is an input error naming the field. */
+START_TEST(test_dispatch_family_and_pinwheel)
+{
+    static const char *const fams[] = {"exponential", "gumbel", "uniform"};
+    static const char *const prior[] = {"P1",    "P1nd",  "PD",   "P2",    "A3.4", "A3.6",
+                                        "A3.8a", "A3.8b", "I-ii", "I-iii", "I-T2"};
+    static const char *const decided[] = {"DIM", "DIMU1", "F1", "FC", "F2", "F3", "F4", "I-i"};
+    for (size_t f = 0; f < 3; f++) {
+        char text[1024];
+        snprintf(text, sizeof text,
+                 "{\"idcheck_format\": 1, \"model\": {\"dim\": 1, \"family\": \"%s\", \"components\": ["
+                 "{\"weight\": 0.5, \"mean\": [0], \"L\": [[1]]}, {\"weight\": 0.5, \"mean\": [0], \"L\": "
+                 "[[2]]}]},"
+                 " \"aux\": {\"kind\": \"label\"}, \"map\": {\"type\": \"mlp\", \"layers\": ["
+                 "{\"W\": [[2], [1]], \"b\": [0, 1], \"activation\": \"leaky_relu\", \"slope\": 0.5}]}}",
+                 fams[f]);
+        idc_instance inst;
+        idc_err err;
+        ck_assert_msg(idc_instance_read_string(&inst, text, &err) == IDC_OK, "%s", err.msg);
+        idc_pre_result r;
+        idc_pre_result_init(&r);
+        for (size_t i = 0; i < sizeof prior / sizeof prior[0]; i++) {
+            ck_assert_int_eq(idc_pre_check(&r, prior[i], &inst, NULL, &err), IDC_OK);
+            ck_assert_msg(r.verdict == IDC_UNKNOWN && r.cert == NULL && strstr(r.reason, fams[f]) != NULL &&
+                              strchr(r.reason, '\n') == NULL,
+                          "%s %s: %s (%s)", fams[f], prior[i], idc_verdict_name(r.verdict), r.reason);
+            ck_assert_str_eq(r.id, prior[i]);
+        }
+        for (size_t i = 0; i < sizeof decided / sizeof decided[0]; i++) {
+            ck_assert_int_eq(idc_pre_check(&r, decided[i], &inst, NULL, &err), IDC_OK);
+            ck_assert_msg(r.verdict == IDC_HOLDS && r.cert != NULL, "%s %s: %s (%s)", fams[f], decided[i],
+                          idc_verdict_name(r.verdict), r.reason);
+        }
+        /* the same model declared gaussian decides P1 */
+        inst.prior.family = IDC_FAMILY_GAUSSIAN;
+        ck_assert_int_eq(idc_pre_check(&r, "P1", &inst, NULL, &err), IDC_OK);
+        ck_assert_int_eq(r.verdict, IDC_HOLDS);
+        idc_pre_result_clear(&r);
+        idc_instance_clear(&inst);
+    }
+    static const char *pin =
+        "{\"idcheck_format\": 1, \"model\": {\"dim\": 2, \"components\": ["
+        "{\"weight\": 0.5, \"mean\": [1, 0], \"L\": [[0.25, 0], [0, 0.125]]},"
+        "{\"weight\": 0.5, \"mean\": [-1, 0], \"L\": [[0.25, 0], [0, 0.125]]}]},"
+        " \"map\": {\"type\": \"pinwheel\", \"rate\": 0.25, \"embed\": [[1, 0], [0, 1], [1, 1]]}}";
+    idc_instance inst;
+    idc_err err;
+    ck_assert_msg(idc_instance_read_string(&inst, pin, &err) == IDC_OK, "%s", err.msg);
+    idc_pre_result r;
+    idc_pre_result_init(&r);
+    static const char *const maps[] = {"F1", "FC", "F2", "F3", "F4"};
+    for (size_t i = 0; i < 5; i++) {
+        ck_assert_int_eq(idc_pre_check(&r, maps[i], &inst, NULL, &err), IDC_OK);
+        ck_assert_msg(r.verdict == IDC_UNKNOWN && r.cert == NULL &&
+                          strstr(r.reason, "not piecewise affine") != NULL,
+                      "%s: %s (%s)", maps[i], idc_verdict_name(r.verdict), r.reason);
+    }
+    ck_assert_int_eq(idc_pre_check(&r, "DIM", &inst, NULL, &err), IDC_OK);
+    ck_assert_int_eq(r.verdict, IDC_HOLDS);
+    ck_assert_int_eq(idc_pre_check(&r, "P1", &inst, NULL, &err), IDC_OK);
+    ck_assert_int_eq(r.verdict, IDC_HOLDS); /* a Gaussian latent: decided */
+    inst.map.rate = NAN;
+    for (size_t i = 0; i < 5; i++) {
+        ck_assert_int_eq(idc_pre_check(&r, maps[i], &inst, NULL, &err), IDC_EINVAL);
+        ck_assert_msg(strstr(err.msg, "map.rate: not a finite number") != NULL, "%s: %s", maps[i], err.msg);
+    }
+    inst.map.rate = 0.25;
+    inst.map.embed[3] = INFINITY;
+    ck_assert_int_eq(idc_pre_check(&r, "F1", &inst, NULL, &err), IDC_EINVAL);
+    ck_assert_msg(strstr(err.msg, "map.embed[1][1]: not a finite number") != NULL, "%s", err.msg);
+    idc_pre_result_clear(&r);
+    idc_instance_clear(&inst);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("verdict");
     const idc_test_case cases[] = {
-        {"test_names", test_names},       {"test_result_ownership", test_result_ownership},
-        {"test_budget", test_budget},     {"test_registry", test_registry},
+        {"test_names", test_names},
+        {"test_result_ownership", test_result_ownership},
+        {"test_budget", test_budget},
+        {"test_registry", test_registry},
         {"test_dispatch", test_dispatch},
+        {"test_dispatch_family_and_pinwheel", test_dispatch_family_and_pinwheel},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return idc_test_run(s);
