@@ -215,11 +215,9 @@ static int pin_intent(idc_gen_intent *out, size_t *n, const idc_gen_values *v, i
     /* Non-degenerate Gaussian arms with pairwise distinct means: P1, P1nd,
      * PD, DIMU1, A3.4, A3.6, A3.8a hold, A3.8b fails (m = 2). The warp is
      * not piecewise affine: F1, FC, F2, F3, F4 are not claimed (UNKNOWN).
-     * DIM (m = 2 <= n) holds and the checker says so, but its certificate
-     * is rejected by the verifier (theory/cert.c v_dim insists on an MLP or
-     * piece table), so DIM is not claimed until the verifier accepts the
-     * pinwheel's sizes. */
+     * DIM (m = 2 <= n) holds. */
     idc_gen_intent_nondegenerate(out, n, 2);
+    idc_gen_intent_add(out, n, "DIM", IDC_HOLDS, 0);
     return IDC_OK;
 }
 

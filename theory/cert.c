@@ -290,7 +290,10 @@ int idc_v_need_map(vctx *V)
 
 static int v_dim(vctx *V, idc_verdict v, const json_t *w)
 {
-    if (V->g == NULL || idc_v_need_map(V) != IDC_OK)
+    /* DIM only reads the two dimensions, so it also speaks of the pinwheel
+     * warp (idc_v_need_map accepts only the piecewise-affine kinds the other
+     * verifiers evaluate) */
+    if (V->g == NULL || V->f == NULL || (V->f->kind != IDC_MAP_PINWHEEL && idc_v_need_map(V) != IDC_OK))
         return idc_vfail(V, "DIM: needs the model and the map");
     slong m, n;
     if (!idc_vget_index(&m, w, "m", 0, WORD_MAX) || !idc_vget_index(&n, w, "n", 0, WORD_MAX))

@@ -237,6 +237,8 @@ int idc_pre_fc(idc_pre_result *res, const idc_pamap *f, const char *hash, const 
     int rc = idc_map_validate(f, err);
     if (rc != IDC_OK)
         return rc;
+    if (f->kind == IDC_MAP_PINWHEEL && idc_pre_map_non_pa(res, "FC", f))
+        return IDC_OK;
     if (f->kind == IDC_MAP_MLP) /* every activation (smooth ones included) is continuous */
         return decide(res, "FC", IDC_HOLDS, hash, "mlp-continuous", SRC_FC, json_pack("{s:s}", "map", "mlp"),
                       "MLP: a composition of continuous maps", err);
