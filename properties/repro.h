@@ -57,9 +57,8 @@ void idc_repro_xtable1_print(FILE *fp, const json_t *result);
  * kivva-table2: Kivva et al. Table 2 (THEORY.md §7): VaDE with 5 restarts
  * on one 2-D data set; weak MCC (CCA) and strong MCC of each restart's
  * codes against the latents; paper: weak 0.99, strong 0.83-0.91. The data
- * here is the `kivva` generator (m = 2, J = 3 diagonal components through
- * a leaky-ReLU MLP to n = 2), not the paper's random parallelograms, which
- * idcheck does not generate.
+ * is the `parallelograms` generator (J = 3 uniform parallelograms in 2-D,
+ * embedded linearly in n = 2).
  *
  * Both: *out (new reference) = {"table", "scale", "seeds", "runs": [...],
  * "summary": {...}, "paper": {...}}; one progress line per fit. */

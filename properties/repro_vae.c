@@ -119,9 +119,9 @@ int idc_repro_kivva_table2(json_t **out, const idc_repro_opts *o, FILE *progress
     *out = NULL;
     unsigned R = o->seeds ? o->seeds : 5;
     size_t N = o->paper_scale ? 10000 : 4000;
-    const char *kv[] = {"m", "2", "J", "3", "cov", "diag", "layers", "2", NULL};
+    const char *kv[] = {"J", "3", "n", "2", NULL};
     idc_instance inst;
-    int rc = gen(&inst, "kivva", kv, 0x7AB2, err);
+    int rc = gen(&inst, "parallelograms", kv, 0x7AB2, err);
     if (rc != IDC_OK)
         return rc;
     double *st = calloc(R, sizeof(double)), *wk = calloc(R, sizeof(double));
@@ -156,7 +156,7 @@ int idc_repro_kivva_table2(json_t **out, const idc_repro_opts *o, FILE *progress
         *out = json_pack("{s:s,s:s,s:I,s:o,s:o,s:{s:s,s:s,s:s}}", "table", "kivva-table2", "scale",
                          o->paper_scale ? "paper" : "ci", "seeds", (json_int_t)R, "runs", runs, "summary", sum,
                          "paper", "weak_mcc", "0.99", "strong_mcc", "0.83-0.91", "data",
-                         "random parallelograms (here: the kivva generator, m = 2, J = 3)");
+                         "random parallelograms (the parallelograms generator, J = 3, n = 2)");
         runs = NULL;
     }
     json_decref(runs);
