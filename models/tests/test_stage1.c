@@ -867,6 +867,15 @@ START_TEST(test_recalibrate)
                       beta);
     }
     ck_assert_int_eq(idc_stage1_recalibrate_bn(s, x, 1, &err), IDC_EINVAL);
+    /* decode(encode(x)) is the eval-mode reconstruction, bit for bit */
+    double *xa = dalloc(N * d), *xb = dalloc(N * d);
+    ck_assert_int_eq(idc_stage1_decode(s, xa, z, N, &err), IDC_OK);
+    ck_assert_int_eq(idc_stage1_reconstruct(s, xb, x, N, &err), IDC_OK);
+    ck_assert(memcmp(xa, xb, N * d * sizeof(double)) == 0);
+    z[0] = NAN;
+    ck_assert_int_eq(idc_stage1_decode(s, xa, z, N, &err), IDC_EINVAL);
+    free(xa);
+    free(xb);
     idc_stage1_free(s);
     free(x);
     free(p0);
