@@ -113,6 +113,15 @@ static size_t build(idc_mlp_layer *spec, const idc_stage2_config *c, int encoder
 
 idc_stage2 *idc_stage2_new(const idc_stage2_config *c, idc_err *err)
 {
+    return idc_stage2_new_backend(c, idc_backend_cpu(IDC_DTYPE_F32), err);
+}
+
+idc_stage2 *idc_stage2_new_backend(const idc_stage2_config *c, const idc_backend *be, idc_err *err)
+{
+    if (be == NULL) {
+        idc_err_set(err, IDC_EINVAL, "stage2.backend: must not be NULL");
+        return NULL;
+    }
     if (c == NULL || idc_stage2_config_check(c, err) != IDC_OK) {
         if (c == NULL)
             idc_err_set(err, IDC_EINVAL, "stage2.config: must not be NULL");
@@ -124,7 +133,7 @@ idc_stage2 *idc_stage2_new(const idc_stage2_config *c, idc_err *err)
         return NULL;
     }
     s->cfg = *c;
-    s->be = idc_backend_cpu(IDC_DTYPE_F32);
+    s->be = be;
     s->hb = idc_backend_cpu(IDC_DTYPE_F64);
     size_t n = c->latent_dim, B = c->batch;
     idc_mlp_layer spec[IDC_STAGE2_MAX_HIDDEN + 2];
@@ -169,7 +178,7 @@ static int check_codes(const idc_stage2 *s, const double *codes, size_t n, idc_e
         return idc_err_set(err, IDC_EINVAL, "stage2.codes: needs at least one row");
     size_t d = s->cfg.latent_dim;
     for (size_t i = 0; i < n * d; i++)
-        if (!(fabs(codes[i]) <= (double)FLT_MAX))
+        if (!(fabs(codes[i]) <= (s->be->dtype == IDC_DTYPE_F32 ? (double)FLT_MAX : DBL_MAX)))
             return idc_err_set(err, IDC_EINVAL, "stage2.codes[%zu][%zu]: not finite or beyond float range", i / d,
                                i % d);
     return IDC_OK;

@@ -41,6 +41,7 @@
 
 #include <jansson.h>
 
+#include "models/engine.h"
 #include "numeric/status.h"
 
 #define IDC_STAGE2_MAX_HIDDEN 8
@@ -73,7 +74,15 @@ int idc_stage2_config_check(const idc_stage2_config *c, idc_err *err);
 
 typedef struct idc_stage2 idc_stage2;
 
+/* On the CPU backend in float. */
 idc_stage2 *idc_stage2_new(const idc_stage2_config *c, idc_err *err);
+
+/* On backend be (float or double; a CUDA table from gpu/cuda.h included):
+ * the networks and their optimiser state live there, the multiplier and the
+ * L1 term's host round trip (the code and its gradient, B n values per
+ * gradient evaluation) in double on the host. be must outlive the model.
+ * IDC_EINVAL also for be == NULL. */
+idc_stage2 *idc_stage2_new_backend(const idc_stage2_config *c, const idc_backend *be, idc_err *err);
 void idc_stage2_free(idc_stage2 *s);
 
 typedef struct {

@@ -49,6 +49,7 @@
 #include "gpu/cuda.h"
 #include "gpu/launch.h"
 #include "models/engine.h"
+#include "models/stage2.h"
 #include "numeric/rng.h"
 #include "numeric/tests/testutil.h"
 
@@ -716,6 +717,61 @@ START_TEST(test_stage1_train)
 }
 END_TEST
 
+/* Stage 2 (models/stage2.h) through its public API on each backend: two
+ * device runs from one seed are bit-identical; double precision agrees with
+ * the CPU to 1e-6 relative; float agrees with the CPU within 1e-5 relative
+ * plus 4 times the CPU's own float-vs-double drift. */
+static void s2_run(const idc_backend *be, const double *codes, size_t n, idc_stage2_status *st, double *zh)
+{
+    idc_stage2_config c;
+    idc_stage2_config_default(&c, 4);
+    c.nhidden = 2;
+    c.mult[0] = c.mult[1] = 4;
+    c.batch = g_small ? 32 : 256;
+    c.steps = g_small ? 5 : 40;
+    c.lr = 1e-3;
+    c.lr_dual = 1e-2;
+    c.seed = g_seed;
+    idc_err err = {{0}};
+    idc_stage2 *s = idc_stage2_new_backend(&c, be, &err);
+    ck_assert_msg(s != NULL, "%s", err.msg);
+    ck_assert_msg(idc_stage2_fit(s, codes, n, NULL, st, &err) == IDC_OK, "%s", err.msg);
+    ck_assert_msg(idc_stage2_encode(s, zh, codes, n, &err) == IDC_OK, "%s", err.msg);
+    idc_stage2_free(s);
+}
+
+START_TEST(test_stage2_train)
+{
+    IDC_TEST_PRINT_SEED("stage2_train", g_seed);
+    size_t n = g_small ? 200 : 2000;
+    double *codes = rnd(n * 4, 500, 1.0);
+    double *z32 = dalloc(n * 4), *z64 = dalloc(n * 4), *d32 = dalloc(n * 4), *d32b = dalloc(n * 4),
+           *d64 = dalloc(n * 4);
+    idc_stage2_status c32, c64, s32, s32b, s64;
+    s2_run(idc_backend_cpu(IDC_DTYPE_F32), codes, n, &c32, z32);
+    s2_run(idc_backend_cpu(IDC_DTYPE_F64), codes, n, &c64, z64);
+    s2_run(dev(IDC_DTYPE_F32), codes, n, &s32, d32);
+    s2_run(dev(IDC_DTYPE_F32), codes, n, &s32b, d32b);
+    s2_run(dev(IDC_DTYPE_F64), codes, n, &s64, d64);
+    ck_assert_msg(memcmp(&s32, &s32b, sizeof s32) == 0 && memcmp(d32, d32b, n * 4 * sizeof(double)) == 0,
+                  "two device runs of Stage 2 from one seed differ");
+    ck_assert_msg(fabs(s64.rec - c64.rec) <= 1e-6 * fabs(c64.rec) && fabs(s64.l1 - c64.l1) <= 1e-6 * fabs(c64.l1),
+                  "Stage 2 (double): device rec %.17g l1 %.17g vs CPU %.17g %.17g", s64.rec, s64.l1, c64.rec, c64.l1);
+    double drift = fabs(c32.rec - c64.rec), tol = 1e-5 * fabs(c32.rec) + 4 * drift;
+    ck_assert_msg(fabs(s32.rec - c32.rec) <= tol, "Stage 2 (float): device rec %.9g vs CPU %.9g (tolerance %.3g)",
+                  s32.rec, c32.rec, tol);
+    fprintf(stderr, "test stage2_train: rec %.6g, l1 %.4g, lambda %.4g; float vs double on the CPU %.3g; device vs "
+                    "CPU (float) %.3g\n",
+            c32.rec, c32.l1, c32.lambda, drift, fabs(s32.rec - c32.rec));
+    free(codes);
+    free(z32);
+    free(z64);
+    free(d32);
+    free(d32b);
+    free(d64);
+}
+END_TEST
+
 /* Writes "<device count> <device name or reason>" to fd. */
 static void probe(int fd)
 {
@@ -793,6 +849,7 @@ int main(void)
         {"sqerr_adam", test_sqerr_adam},
         {"error_path", test_error_path},
         {"stage1_train", test_stage1_train},
+        {"stage2_train", test_stage2_train},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof *cases, 300.0);
     int nf = idc_test_run(s);

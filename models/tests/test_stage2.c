@@ -122,6 +122,39 @@ START_TEST(test_constraint_and_determinism)
 }
 END_TEST
 
+/* idc_stage2_new_backend on the CPU float table is idc_stage2_new, bit for
+ * bit; the double table runs too; NULL is refused. */
+START_TEST(test_new_backend)
+{
+    size_t n = 600;
+    double *c = codes(n, 4);
+    idc_stage2_config cfg;
+    idc_stage2_config_default(&cfg, 3);
+    cfg.nhidden = 2;
+    cfg.mult[0] = cfg.mult[1] = 2;
+    cfg.batch = 64;
+    cfg.steps = 30;
+    cfg.lr = 3e-3;
+    cfg.lr_dual = 3e-2;
+    idc_err err;
+    idc_stage2 *a = idc_stage2_new(&cfg, &err), *b = idc_stage2_new_backend(&cfg, idc_backend_cpu(IDC_DTYPE_F32), &err);
+    idc_stage2 *d = idc_stage2_new_backend(&cfg, idc_backend_cpu(IDC_DTYPE_F64), &err);
+    ck_assert_msg(a && b && d, "%s", err.msg);
+    idc_stage2_status sa, sb, sd;
+    ck_assert_int_eq(idc_stage2_fit(a, c, n, NULL, &sa, &err), IDC_OK);
+    ck_assert_int_eq(idc_stage2_fit(b, c, n, NULL, &sb, &err), IDC_OK);
+    ck_assert_int_eq(idc_stage2_fit(d, c, n, NULL, &sd, &err), IDC_OK);
+    ck_assert(sa.rec == sb.rec && sa.l1 == sb.l1 && sa.lambda == sb.lambda);
+    ck_assert(isfinite(sd.rec) && fabs(sd.rec - sa.rec) < 0.1 * (1 + fabs(sa.rec))); /* float vs double */
+    ck_assert_ptr_null(idc_stage2_new_backend(&cfg, NULL, &err));
+    ck_assert(strstr(err.msg, "stage2.backend") != NULL);
+    idc_stage2_free(a);
+    idc_stage2_free(b);
+    idc_stage2_free(d);
+    free(c);
+}
+END_TEST
+
 START_TEST(test_config_errors)
 {
     idc_stage2_config cfg;
@@ -154,6 +187,7 @@ int main(void)
         {"test_extra_adam_bilinear", test_extra_adam_bilinear},
         {"test_constraint_and_determinism", test_constraint_and_determinism},
         {"test_config_errors", test_config_errors},
+        {"test_new_backend", test_new_backend},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 60);
     return idc_test_run(s);
