@@ -177,7 +177,7 @@ static int fit_codes(const char *codes, const char *ztrue, size_t J, uint64_t se
 }
 
 typedef struct {
-    const char *inpath, *outpath, *zpath, *widths;
+    const char *inpath, *outpath, *zpath, *widths, *device;
     idc_vae_kind kind;
     uint64_t seed;
     size_t n, neval, steps, batch;
@@ -224,6 +224,14 @@ static int fit_vae(const vae_opts *o)
     idc_pipeline_result res = {0};
     idc_vae *model = NULL;
     idc_pipeline_opts po = {n, neval, o->seed, 0, NULL, 0};
+    idc_device dev = IDC_DEVICE_CPU;
+    char note[IDC_ERR_LEN] = "";
+    if (rc == IDC_OK)
+        rc = idc_device_parse(&dev, o->device, &err);
+    if (rc == IDC_OK)
+        rc = idc_backend_select(&po.backend, dev, IDC_DTYPE_F32, note, sizeof note, &err);
+    if (rc == IDC_OK && note[0] != '\0')
+        fprintf(stderr, "idcheck fit: %s\n", note);
     if (rc == IDC_OK)
         rc = idc_pipeline_vae(&res, &model, &inst, &c, &po, &err);
     if (rc == IDC_OK) {
@@ -395,7 +403,7 @@ int idc_cli_fit(int argc, char **argv)
     idc_vae_kind vk;
     idc_err perr;
     if (idc_vae_kind_parse(&vk, est, &perr) == IDC_OK) {
-        vae_opts vo = {inpath, outpath, zpath, widths, vk, seed, n, neval, steps, batch, lr, ncomp, noise_var,
+        vae_opts vo = {inpath, outpath, zpath, widths, device, vk, seed, n, neval, steps, batch, lr, ncomp, noise_var,
                        pretrain, pretrain_set, no_gmm};
         return fit_vae(&vo);
     }

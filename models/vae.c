@@ -239,7 +239,7 @@ static void prior_init(idc_vae *v)
     }
 }
 
-static int vae_create(idc_vae **out, const idc_vae_config *c, size_t xdim, idc_dtype dt, idc_err *err)
+static int vae_create(idc_vae **out, const idc_vae_config *c, size_t xdim, const idc_backend *be, idc_err *err)
 {
     *out = NULL;
     if (c == NULL)
@@ -261,7 +261,7 @@ static int vae_create(idc_vae **out, const idc_vae_config *c, size_t xdim, idc_d
     v->nprior = c->kind == IDC_VAE_KIND_VADE   ? v->J * (1 + 2 * n)
                 : c->kind == IDC_VAE_KIND_IVAE ? v->J * n
                                                : 0;
-    v->be = idc_backend_cpu(dt);
+    v->be = be;
     v->be64 = idc_backend_cpu(IDC_DTYPE_F64);
     rc = IDC_ENOMEM; /* the config check covers every limit of the engine */
     idc_mlp_layer spec[2 * IDC_VAE_MAX_HIDDEN + 1];
@@ -331,7 +331,17 @@ fail:
 idc_vae *idc_vae_new_dtype(const idc_vae_config *c, size_t xdim, idc_dtype dt, idc_err *err)
 {
     idc_vae *v = NULL;
-    vae_create(&v, c, xdim, dt, err);
+    vae_create(&v, c, xdim, idc_backend_cpu(dt), err);
+    return v;
+}
+
+idc_vae *idc_vae_new_backend(const idc_vae_config *c, size_t xdim, const idc_backend *be, idc_err *err)
+{
+    idc_vae *v = NULL;
+    if (be == NULL)
+        idc_err_set(err, IDC_EINVAL, "vae.backend: must not be NULL");
+    else
+        vae_create(&v, c, xdim, be, err);
     return v;
 }
 
@@ -1098,7 +1108,7 @@ int idc_vae_from_json(idc_vae **out, const json_t *j, idc_err *err)
     if (rc != IDC_OK)
         return rc;
     idc_vae *v = NULL;
-    rc = vae_create(&v, &c, xdim, dt, err);
+    rc = vae_create(&v, &c, xdim, idc_backend_cpu(dt), err);
     if (rc != IDC_OK)
         return rc;
     rc = idc_mlp_set_json(v->enc, json_object_get(j, "encoder"), err);

@@ -153,6 +153,12 @@ idc_vae *idc_vae_new(const idc_vae_config *c, size_t xdim, idc_err *err);
  * (IDC_DTYPE_F64 runs them in double, for gradient checks). */
 idc_vae *idc_vae_new_dtype(const idc_vae_config *c, size_t xdim, idc_dtype dt, idc_err *err);
 
+/* As idc_vae_new with the networks on backend be (a CUDA table from
+ * gpu/cuda.h included); the prior parameters and the host-side chain rule
+ * stay in double on the host. be must outlive the model; IDC_EINVAL also
+ * for be == NULL. */
+idc_vae *idc_vae_new_backend(const idc_vae_config *c, size_t xdim, const idc_backend *be, idc_err *err);
+
 /* Frees v; NULL is a no-op. */
 void idc_vae_free(idc_vae *v);
 

@@ -151,7 +151,7 @@ int idc_pipeline_vae(idc_pipeline_result *out, idc_vae **model_out, const idc_in
     if (rc != IDC_OK)
         return rc;
     size_t m = s.zdim, k = c->latent_dim, nx = s.xdim, ne = o->n_eval, J = c->ncomp;
-    idc_vae *v = idc_vae_new(c, nx, err);
+    idc_vae *v = o->backend != NULL ? idc_vae_new_backend(c, nx, o->backend, err) : idc_vae_new(c, nx, err);
     size_t ntr = idc_vae_trace_len(c);
     double *trace = idc_calloc(ntr ? ntr : 1, sizeof(double));
     size_t *u = idc_calloc(o->n_train, sizeof(size_t));

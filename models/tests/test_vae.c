@@ -1203,6 +1203,43 @@ START_TEST(test_input_errors)
 }
 END_TEST
 
+/* idc_vae_new_backend on the CPU float table trains bit for bit as
+ * idc_vae_new; NULL is refused. */
+START_TEST(test_new_backend)
+{
+    idc_vae_config c;
+    idc_vae_config_default(&c, IDC_VAE_KIND_VADE, 2, 2);
+    c.nhidden = 1;
+    c.hidden[0] = 8;
+    c.steps = 15;
+    c.pretrain_steps = 5;
+    c.batch = 16;
+    size_t N = 64, d = 3;
+    double *x = calloc(N * d, sizeof(double));
+    idc_rng r = idc_rng_stream(3, 0, IDC_PURPOSE_GENERATOR);
+    for (size_t i = 0; i < N * d; i++)
+        x[i] = idc_rng_normal(r, i) + (double)((i / d) % 2) * 3;
+    idc_err err;
+    idc_vae *a = idc_vae_new(&c, d, &err), *b = idc_vae_new_backend(&c, d, idc_backend_cpu(IDC_DTYPE_F32), &err);
+    ck_assert_msg(a != NULL && b != NULL, "%s", err.msg);
+    double la = 0, lb = 0;
+    ck_assert_int_eq(idc_vae_fit(a, x, N, NULL, NULL, &la, &err), IDC_OK);
+    ck_assert_int_eq(idc_vae_fit(b, x, N, NULL, NULL, &lb, &err), IDC_OK);
+    ck_assert(memcmp(&la, &lb, sizeof la) == 0);
+    double *za = calloc(N * 2, sizeof(double)), *zb = calloc(N * 2, sizeof(double));
+    ck_assert_int_eq(idc_vae_encode(a, za, x, N, &err), IDC_OK);
+    ck_assert_int_eq(idc_vae_encode(b, zb, x, N, &err), IDC_OK);
+    ck_assert(memcmp(za, zb, N * 2 * sizeof(double)) == 0);
+    ck_assert_ptr_null(idc_vae_new_backend(&c, d, NULL, &err));
+    ck_assert(strstr(err.msg, "vae.backend") != NULL);
+    idc_vae_free(a);
+    idc_vae_free(b);
+    free(x);
+    free(za);
+    free(zb);
+}
+END_TEST
+
 static Suite *vae_suite(void)
 {
     Suite *s = suite_create("vae");
@@ -1223,10 +1260,12 @@ static Suite *vae_suite(void)
         {"json_prior", test_json_prior},
         {"config_errors", test_config_errors},
         {"input_errors", test_input_errors},
+        {"new_backend", test_new_backend},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return s;
 }
+
 
 int main(void)
 {
