@@ -274,8 +274,9 @@ static int fit_vae(const vae_opts *o)
  * inst drawn with seed (as idc_pipeline_stage1 draws them); the held-out
  * codes zh (neval x k) are replaced by the Stage-2 codes and scored against
  * ze. *out = {"config", "rec", "l1", "lambda", "mcc_in", "mcc_out", "weights"}. */
-static int fit_stage2(json_t **out, idc_stage1 *s1, const idc_instance *inst, const idc_stage2_config *c2, size_t n,
-                      size_t neval, uint64_t seed, double *zh, const double *ze, idc_err *err)
+static int fit_stage2(json_t **out, idc_stage1 *s1, const idc_instance *inst, const idc_stage2_config *c2,
+                      const idc_backend *be, size_t n, size_t neval, uint64_t seed, double *zh, const double *ze,
+                      idc_err *err)
 {
     idc_samples s;
     int rc = idc_sample_draw(&s, inst, n + neval, seed, 0, 1, err);
@@ -283,7 +284,7 @@ static int fit_stage2(json_t **out, idc_stage1 *s1, const idc_instance *inst, co
         return rc;
     size_t k = c2->latent_dim, m = inst->prior.dim;
     double *ztr = idc_calloc(n * k, sizeof(double));
-    idc_stage2 *s2 = idc_stage2_new(c2, err);
+    idc_stage2 *s2 = be != NULL ? idc_stage2_new_backend(c2, be, err) : idc_stage2_new(c2, err);
     idc_stage2_status st = {NAN, NAN, NAN};
     if (ztr == NULL)
         rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
@@ -487,7 +488,7 @@ int idc_cli_fit(int argc, char **argv)
             if (s2_eps >= 0)
                 c2.l1_eps = s2_eps;
             json_t *sj = NULL;
-            rc = fit_stage2(&sj, model, &inst, &c2, n, neval, seed, res.zhat, res.zeval, &err);
+            rc = fit_stage2(&sj, model, &inst, &c2, o.backend, n, neval, seed, res.zhat, res.zeval, &err);
             if (rc == IDC_OK) {
                 printf("stage2: %zu steps, mean |z| %.4g, lambda %.4g; held-out MCC %.4f (Stage-1 codes %.4f)\n",
                        c2.steps, json_real_value(json_object_get(sj, "l1")),
