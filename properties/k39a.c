@@ -5,7 +5,9 @@
  * MLP (generators/pdgmm.h, ratio 1), certify DIMU1, P1nd, F1, F2 (via F4)
  * and DIM exactly; if all HOLD, sample, train the Stage-1 autoencoder and
  * assert that the codes of held-out samples are an affine function of the
- * true latents: out-of-sample R^2 (regressing zhat on z) >= r2_min. */
+ * true latents: out-of-sample R^2 (regressing zhat on z) >= r2_min.
+ * `--estimator vade` trains Kivva et al.'s own estimator (VaDE, the encoder
+ * means as codes) instead of Stage 1. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -33,6 +35,7 @@ void idc_k39a_defaults(idc_k39a_params *p)
     p->fit.batch = 256;
     p->fit.lr = 1e-3;
     p->r2_min = 0.9;
+    p->vade = 0;
 }
 
 static const char help[] =
@@ -46,6 +49,8 @@ static const char help[] =
     "  hidden_mult  8      hidden widths (k,2k,2k,k)*m (paper: k = 50)\n"
     "  code_weight  1      weight of the Gaussian code penalty\n"
     "  r2_min       0.9    asserted lower bound on out-of-sample R^2\n"
+    "  estimator    stage1 stage1, or vade (Kivva et al.'s estimator: two hidden layers of\n"
+    "                      2 hidden_mult m, steps / 4 pretraining steps, GMM-initialised prior)\n"
     "  shrinking (toward): m 1, J 1, layers 1, cond 1, slope 1, bias 0, mean_scale 1;\n"
     "      on request (--shrink-params): n_train 100, steps 1, hidden_mult 1, n_eval 100\n";
 
@@ -83,6 +88,12 @@ static int set_param(void *vp, const char *name, const char *v, idc_err *err)
     double *d = double_field(p, name);
     if (strcmp(name, "ratio") == 0)
         return idc_err_set(err, IDC_EINVAL, "--ratio: K3.9a needs non-degenerate components (ratio 1)");
+    if (strcmp(name, "estimator") == 0) {
+        if (strcmp(v, "stage1") != 0 && strcmp(v, "vade") != 0)
+            return idc_err_set(err, IDC_EINVAL, "--estimator: expected stage1 or vade, got \"%s\"", v);
+        p->vade = strcmp(v, "vade") == 0;
+        return IDC_OK;
+    }
     if (z != NULL)
         return idc_prop_parse_count(z, name, v, err);
     /* R^2 can be negative, so can its asserted bound (a negative r2_min is
@@ -95,7 +106,7 @@ static int set_param(void *vp, const char *name, const char *v, idc_err *err)
 static json_t *params_json(const void *vp)
 {
     const idc_k39a_params *p = vp;
-    return json_pack("{s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I,s:f,s:f}", "m",
+    return json_pack("{s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:f,s:I,s:f,s:f,s:s}", "m",
                      (json_int_t)p->gen.m, "n", (json_int_t)(p->gen.n ? p->gen.n : p->gen.m), "J",
                      (json_int_t)p->gen.J, "layers", (json_int_t)p->gen.layers, "slope", p->gen.slope, "cond",
                      p->gen.cond, "mean_scale", p->gen.mean_scale, "scale", p->gen.scale, "bias", p->gen.bias,
@@ -103,7 +114,7 @@ static json_t *params_json(const void *vp)
                      (json_int_t)p->gen.aux_label, "n_train", (json_int_t)p->n_train, "n_eval", (json_int_t)p->n_eval,
                      "steps", (json_int_t)p->fit.steps, "batch", (json_int_t)p->fit.batch, "lr", p->fit.lr,
                      "hidden_mult", (json_int_t)p->hidden_mult, "code_weight", p->fit.code_weight, "r2_min",
-                     p->r2_min);
+                     p->r2_min, "estimator", p->vade ? "vade" : "stage1");
 }
 
 static const char *const required[] = {"DIMU1", "P1nd", "F1", "F2", "DIM"};
@@ -177,7 +188,20 @@ int idc_k39a_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t i
         c.trial = 0;
         idc_pipeline_opts o = {p->n_train, p->n_eval, tseed, 0, NULL, 0};
         idc_pipeline_result res;
-        rc = idc_pipeline_stage1(&res, NULL, &inst, &c, &o, err);
+        if (p->vade) { /* Kivva et al.'s estimator on the same samples */
+            idc_vae_config vc;
+            idc_vae_config_default(&vc, IDC_VAE_KIND_VADE, m, gp.J);
+            vc.nhidden = 2;
+            vc.hidden[0] = vc.hidden[1] = 2 * hm * m;
+            vc.steps = p->fit.steps;
+            vc.pretrain_steps = p->fit.steps / 4;
+            vc.batch = p->fit.batch;
+            vc.lr = p->fit.lr;
+            vc.seed = tseed;
+            rc = idc_pipeline_vae(&res, NULL, &inst, &vc, &o, err);
+        } else {
+            rc = idc_pipeline_stage1(&res, NULL, &inst, &c, &o, err);
+        }
         if (rc == IDC_OK) {
             append(out->line, sizeof out->line, "r2_out=%.4f r2_in=%.4f mcc_out=%.4f r2_x=%.4f loss=%.4g",
                    res.r2.r2_out, res.r2.r2_in, res.mcc.mcc_out, res.r2_identity, res.final_loss);

@@ -10,8 +10,9 @@ typedef struct {
     idc_gen_pdgmm_params gen; /* ratio is forced to 1 */
     size_t n_train, n_eval;
     idc_stage1_config fit;    /* latent_dim, widths and seed are set per trial */
-    size_t hidden_mult;       /* hidden widths (k, 2k, 2k, k) * m */
+    size_t hidden_mult;       /* hidden widths (k, 2k, 2k, k) * m (VaDE: two layers of 2k m) */
     double r2_min;
+    int vade;                 /* estimator: 0 Stage 1 (default), 1 VaDE (Kivva et al.'s own) */
 } idc_k39a_params;
 
 /* CI-sized defaults (documented in README): m = 3, J = 3, 2 layers of slope

@@ -196,6 +196,29 @@ START_TEST(test_assertion_pass_and_fail_paths)
 }
 END_TEST
 
+/* --estimator vade: Kivva et al.'s estimator on the same trial (a record
+ * naming it, the parameter in the JSON); bad values refused. */
+START_TEST(test_vade_estimator)
+{
+    idc_k39a_params p;
+    tiny(&p);
+    idc_err err;
+    ck_assert_int_eq(idc_prop_k39a.set_param(&p, "estimator", "vade", &err), IDC_OK);
+    ck_assert_int_eq(idc_prop_k39a.set_param(&p, "estimator", "nope", &err), IDC_EINVAL);
+    ck_assert(strstr(err.msg, "--estimator") != NULL);
+    json_t *pj = idc_prop_k39a.params_json(&p);
+    ck_assert_str_eq(json_string_value(json_object_get(pj, "estimator")), "vade");
+    json_decref(pj);
+    p.r2_min = -1e9;
+    idc_prop_summary s;
+    json_t *a = run(&p, 7, 0, 1, 1, &s, NULL);
+    ck_assert_uint_eq(s.passed, 1);
+    json_t *t = json_array_get(json_object_get(a, "trials"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(json_object_get(t, "fit"), "estimator")), "vade");
+    json_decref(a);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("prop");
@@ -206,6 +229,7 @@ int main(void)
     tcase_add_test(tc, test_certificates_in_records_verify);
     tcase_add_test(tc, test_discard_when_precondition_not_holds);
     tcase_add_test(tc, test_assertion_pass_and_fail_paths);
+    tcase_add_test(tc, test_vade_estimator);
     suite_add_tcase(s, tc);
     return idc_test_run(s);
 }
