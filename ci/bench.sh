@@ -20,24 +20,25 @@ echo
 have_torch=0
 py=${PYTHON:-/usr/bin/python3}  # Debian's python3-torch lives in the system python
 if "$py" -c 'import torch' 2>/dev/null; then have_torch=1; fi
-echo "== Stage-1 training step, one thread (OpenBLAS pinned; torch.set_num_threads(1))"
+echo "== Stage-1 training step; thr = OpenBLAS threads of idcheck (results are bit-identical for any"
+echo "   count) = torch.set_num_threads and OMP_NUM_THREADS of the PyTorch peer"
 echo "floor = the step's GEMMs at their exact shapes as raw cblas_sgemm calls, same run"
 [ $have_torch = 1 ] || echo "(PyTorch not installed: apt-get install python3-torch to add the peer column)"
 echo
-printf '| %3s | %-5s | %5s | %8s | %9s | %9s | %5s | %9s | %7s | %11s |\n' \
-  n widths batch GFLOP/st ms/step "floor ms" ratio "torch ms" speedup "RSS MB i/t"
-echo "|----:|:------|------:|---------:|----------:|----------:|------:|----------:|--------:|------------:|"
-configs="3:ci:256:50 10:small:6144:10 20:small:6144:6 40:small:6144:4"
-[ "${BENCH_QUICK:-0}" = 1 ] || configs="$configs 10:paper:6144:2 20:paper:6144:1 40:paper:6144:1"
+printf '| %3s | %-5s | %5s | %3s | %8s | %9s | %9s | %5s | %9s | %7s | %11s |\n' \
+  n widths batch thr GFLOP/st ms/step "floor ms" ratio "torch ms" speedup "RSS MB i/t"
+echo "|----:|:------|------:|----:|---------:|----------:|----------:|------:|----------:|--------:|------------:|"
+configs="3:ci:256:50:1 10:small:6144:10:1 20:small:6144:6:1 40:small:6144:4:1 10:small:6144:10:2 20:small:6144:6:2"
+[ "${BENCH_QUICK:-0}" = 1 ] || configs="$configs 10:paper:6144:2:1 20:paper:6144:1:1 40:paper:6144:1:1"
 for cfg in $configs; do
-  IFS=: read -r n mode batch steps <<<"$cfg"
-  read -r _ _ _ _ _ gflop ms floor rss <<<"$("$b/bench_stage1" "$n" "$mode" "$batch" "$steps")"
+  IFS=: read -r n mode batch steps thr <<<"$cfg"
+  read -r _ _ _ _ _ gflop ms floor rss <<<"$("$b/bench_stage1" "$n" "$mode" "$batch" "$steps" "$thr")"
   tms="-"; speed="-"; trss="-"
   if [ $have_torch = 1 ]; then
-    read -r _ _ _ _ tms trss <<<"$(OMP_NUM_THREADS=1 "$py" ci/bench_torch.py "$n" "$mode" "$batch" "$steps" 1)"
+    read -r _ _ _ _ tms trss <<<"$(OMP_NUM_THREADS=$thr "$py" ci/bench_torch.py "$n" "$mode" "$batch" "$steps" "$thr")"
     speed=$(awk -v a="$tms" -v b="$ms" 'BEGIN{printf "%.2f", a/b}')
   fi
   ratio=$(awk -v a="$ms" -v b="$floor" 'BEGIN{printf "%.2f", a/b}')
-  printf '| %3s | %-5s | %5s | %8.3f | %9.2f | %9.2f | %5s | %9s | %7s | %5.0f / %-5s |\n' \
-    "$n" "$mode" "$batch" "$gflop" "$ms" "$floor" "$ratio" "$tms" "$speed" "$rss" "$trss"
+  printf '| %3s | %-5s | %5s | %3s | %8.3f | %9.2f | %9.2f | %5s | %9s | %7s | %5.0f / %-5s |\n' \
+    "$n" "$mode" "$batch" "$thr" "$gflop" "$ms" "$floor" "$ratio" "$tms" "$speed" "$rss" "$trss"
 done

@@ -3,7 +3,7 @@
  * decoder), OpenBLAS on one thread as in training, xdim = n (the reference
  * code's default).
  *
- *   bench_stage1 N MODE BATCH STEPS
+ *   bench_stage1 N MODE BATCH STEPS [BLAS_THREADS]
  *     MODE paper: hidden widths (50n, 100n, 100n, 50n) (the paper's)
  *          small: (10n, 10n, 10n, 10n)
  *          ci:    (8n, 16n, 16n, 8n) (the CI-sized property network)
@@ -105,8 +105,8 @@ static double rss_now_mb(void)
 int main(int argc, char **argv)
 {
     double rss0 = rss_now_mb();
-    if (argc != 5) {
-        fprintf(stderr, "usage: bench_stage1 N paper|small|ci BATCH STEPS\n");
+    if (argc != 5 && argc != 6) {
+        fprintf(stderr, "usage: bench_stage1 N paper|small|ci BATCH STEPS [BLAS_THREADS]\n");
         return 2;
     }
     size_t n = strtoul(argv[1], NULL, 10), batch = strtoul(argv[3], NULL, 10), steps = strtoul(argv[4], NULL, 10);
@@ -135,6 +135,7 @@ int main(int argc, char **argv)
     c.batch = batch;
     c.steps = steps;
     c.seed = 1;
+    c.blas_threads = argc == 6 ? (unsigned)strtoul(argv[5], NULL, 10) : 1;
     double *x = malloc(rows * d * sizeof(double));
     if (x == NULL)
         return 1;
@@ -174,6 +175,7 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     double rss_mb = (double)ru.ru_maxrss / 1024.0 - rss0;
+    openblas_set_num_threads(c.blas_threads ? (int)c.blas_threads : 1); /* the floor at the same count */
     double floor_ms = gemm_floor(w, k, 0, batch);
     printf("idcheck %zu %s %zu %zu %.4f %.3f %.3f %.1f\n", n, mode, batch, idc_stage1_nparams(s), gflop, 1e3 * best,
            floor_ms, rss_mb);

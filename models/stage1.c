@@ -53,6 +53,7 @@ void idc_stage1_config_default(idc_stage1_config *c, size_t latent_dim)
     c->bn_eps = 1e-5;
     c->bn_momentum = 0.1;
     c->log_every = 250;
+    c->blas_threads = 1;
     c->seed = 0;
     c->trial = 0;
 }
@@ -135,6 +136,8 @@ int idc_stage1_config_check(const idc_stage1_config *c, size_t xdim, idc_err *er
         return idc_err_set(err, IDC_EINVAL, "stage1.bn_eps: must be finite and > 0");
     if (!(c->bn_momentum >= 0.0 && c->bn_momentum <= 1.0))
         return idc_err_set(err, IDC_EINVAL, "stage1.bn_momentum: must be in [0, 1]");
+    if (c->blas_threads > 64)
+        return idc_err_set(err, IDC_EINVAL, "stage1.blas_threads: must be in 0..64 (0 = 1), got %u", c->blas_threads);
     return IDC_OK;
 }
 
@@ -366,7 +369,7 @@ int idc_stage1_loss_grad(idc_stage1 *s, const double *xb, size_t rows, double *l
     int rc = check_data(s, xb, rows, err);
     if (rc != IDC_OK)
         return rc;
-    idc_blas_set_threads(1);
+    idc_blas_set_threads(s->cfg.blas_threads ? (int)s->cfg.blas_threads : 1);
     s->be->set_d(s->be, s->xb, xb, rows * s->xdim);
     double l = 0.0;
     rc = loss_grad_rows(s, rows, &l, err);
@@ -397,7 +400,7 @@ int idc_stage1_fit(idc_stage1 *s, const double *x, size_t n, double *loss_trace,
         return idc_err_set(err, IDC_ENOMEM, "stage1.fit: out of memory for %zu x %zu data", n,
                            d);
     be->set_d(be, data, x, n * d);
-    idc_blas_set_threads(1);
+    idc_blas_set_threads(s->cfg.blas_threads ? (int)s->cfg.blas_threads : 1);
 
     idc_adam_config ac = {c->lr, c->adam_beta1, c->adam_beta2, c->adam_eps};
     idc_rng bs = idc_rng_stream(c->seed, c->trial, IDC_PURPOSE_BATCH);
@@ -455,7 +458,7 @@ int idc_stage1_encode(idc_stage1 *s, double *zhat, const double *x, size_t n, id
     int rc = check_data(s, x, n, err);
     if (rc != IDC_OK)
         return rc;
-    idc_blas_set_threads(1);
+    idc_blas_set_threads(s->cfg.blas_threads ? (int)s->cfg.blas_threads : 1);
     size_t k = s->cfg.latent_dim;
     for (size_t i0 = 0; i0 < n; i0 += s->cfg.batch) {
         size_t rows = n - i0 < s->cfg.batch ? n - i0 : s->cfg.batch;
@@ -474,7 +477,7 @@ int idc_stage1_recalibrate_bn(idc_stage1 *s, const double *x, size_t n, idc_err 
         return rc;
     if (n < 2)
         return idc_err_set(err, IDC_EINVAL, "stage1.recalibrate: needs at least 2 rows");
-    idc_blas_set_threads(1);
+    idc_blas_set_threads(s->cfg.blas_threads ? (int)s->cfg.blas_threads : 1);
     size_t k = s->cfg.latent_dim, L = idc_mlp_nlayers(s->enc);
     double *sum = calloc(2 * k, sizeof(double)), *row = malloc(s->cfg.batch * k * sizeof(double));
     size_t nst = idc_mlp_nstate(s->enc);
@@ -528,7 +531,7 @@ int idc_stage1_decode(idc_stage1 *s, double *xhat, const double *zhat, size_t n,
         if (!(fabs(zhat[i]) <= (double)FLT_MAX))
             return idc_err_set(err, IDC_EINVAL, "stage1.zhat[%zu][%zu]: not finite or beyond float range", i / k,
                                i % k);
-    idc_blas_set_threads(1);
+    idc_blas_set_threads(s->cfg.blas_threads ? (int)s->cfg.blas_threads : 1);
     for (size_t i0 = 0; i0 < n; i0 += s->cfg.batch) {
         size_t rows = n - i0 < s->cfg.batch ? n - i0 : s->cfg.batch;
         s->be->set_d(s->be, s->dcode, zhat + i0 * k, rows * k);
@@ -545,7 +548,7 @@ int idc_stage1_reconstruct(idc_stage1 *s, double *xhat, const double *x, size_t 
     int rc = check_data(s, x, n, err);
     if (rc != IDC_OK)
         return rc;
-    idc_blas_set_threads(1);
+    idc_blas_set_threads(s->cfg.blas_threads ? (int)s->cfg.blas_threads : 1);
     size_t d = s->xdim;
     for (size_t i0 = 0; i0 < n; i0 += s->cfg.batch) {
         size_t rows = n - i0 < s->cfg.batch ? n - i0 : s->cfg.batch;
@@ -563,7 +566,7 @@ int idc_stage1_loss(idc_stage1 *s, const double *x, size_t n, double *rec, doubl
     int rc = check_data(s, x, n, err);
     if (rc != IDC_OK)
         return rc;
-    idc_blas_set_threads(1);
+    idc_blas_set_threads(s->cfg.blas_threads ? (int)s->cfg.blas_threads : 1);
     const idc_backend *be = s->be;
     size_t d = s->xdim, k = s->cfg.latent_dim;
     double r = 0.0, p = 0.0;

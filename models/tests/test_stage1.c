@@ -884,6 +884,33 @@ START_TEST(test_recalibrate)
 }
 END_TEST
 
+/* blas_threads (OpenBLAS threads in fit/encode) changes no bit: the GEMMs
+ * split their output among threads, never the inner products. */
+START_TEST(test_blas_threads_bit_identical)
+{
+    size_t n = 3, d = 3, N = 300;
+    idc_stage1_config c;
+    small_config(&c, n, 4, 64, 20);
+    idc_err err;
+    double *x = linear_data(N, n, d, 91, NULL);
+    double *p[2];
+    for (unsigned t = 0; t < 2; t++) {
+        c.blas_threads = t + 1;
+        idc_stage1 *s = idc_stage1_new(&c, d, &err);
+        ck_assert_msg(s != NULL, "%s", err.msg);
+        ck_assert_int_eq(idc_stage1_fit(s, x, N, NULL, NULL, &err), IDC_OK);
+        p[t] = dalloc(idc_stage1_nparams(s));
+        idc_stage1_get_params(s, p[t]);
+        if (t == 1)
+            ck_assert(memcmp(p[0], p[1], idc_stage1_nparams(s) * sizeof(double)) == 0);
+        idc_stage1_free(s);
+    }
+    free(p[0]);
+    free(p[1]);
+    free(x);
+}
+END_TEST
+
 START_TEST(test_input_errors)
 {
     size_t n = 2, d = 3, N = 20;
@@ -960,6 +987,7 @@ static Suite *stage1_suite(void)
         {"input_errors", test_input_errors},
         {"new_backend", test_new_backend},
         {"recalibrate", test_recalibrate},
+        {"blas_threads", test_blas_threads_bit_identical},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return s;
