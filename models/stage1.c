@@ -673,6 +673,7 @@ static int config_from_json(idc_stage1_config *c, const json_t *o, idc_err *err)
     if (!json_is_object(o))
         return idc_err_set(err, IDC_EINVAL, "stage1.config: expected an object");
     memset(c, 0, sizeof *c);
+    c->blas_threads = 1; /* an execution setting, not part of the saved model */
     size_t trial = 0;
     int rc = get_size(&c->latent_dim, o, P, "latent_dim", SIZE_MAX, err);
     const json_t *h = json_object_get(o, "hidden");
