@@ -10,7 +10,6 @@
 #include "gpu/cuda.h"
 #include "models/backend_select.h"
 #include "models/kivva_e1.h"
-#include "models/sample.h"
 #include "models/stage2.h"
 #include "models/vae.h"
 #include "numeric/fileio.h"
@@ -176,6 +175,39 @@ static int fit_codes(const char *codes, const char *ztrue, size_t J, uint64_t se
     return 0;
 }
 
+/* The backend of --device (cpu, cuda, auto) into *be; auto's fallback note
+ * goes to stderr. */
+static int select_backend(const idc_backend **be, const char *device, idc_err *err)
+{
+    idc_device dev = IDC_DEVICE_CPU;
+    char note[IDC_ERR_LEN] = "";
+    int rc = idc_device_parse(&dev, device, err);
+    if (rc == IDC_OK)
+        rc = idc_backend_select(be, dev, IDC_DTYPE_F32, note, sizeof note, err);
+    if (rc == IDC_OK && note[0] != '\0')
+        fprintf(stderr, "idcheck fit: %s\n", note);
+    return rc;
+}
+
+/* Writes FIT.json (out, with the instance path, model hash and provenance
+ * added) and, when zpath is set, the held-out codes; atomic writes. */
+static int write_fit(json_t *out, const idc_instance *inst, const char *inpath, const char *outpath, const char *zpath,
+                     const double *zhat, size_t rows, size_t cols, idc_err *err)
+{
+    char hash[65];
+    int rc = idc_instance_hash(hash, inst, err);
+    json_object_set_new(out, "instance", json_string(inpath));
+    json_object_set_new(out, "model_hash", json_string(hash));
+    json_object_set_new(out, "provenance", idc_provenance_json());
+    char *s = json_dumps(out, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    if (rc == IDC_OK && zpath != NULL)
+        rc = idc_npy_write_f64(zpath, zhat, rows, cols, err);
+    if (rc == IDC_OK)
+        rc = s ? idc_write_file_atomic(outpath, s, strlen(s), err) : idc_err_set(err, IDC_ENOMEM, "out of memory");
+    free(s);
+    return rc;
+}
+
 typedef struct {
     const char *inpath, *outpath, *zpath, *widths, *device;
     idc_vae_kind kind;
@@ -223,40 +255,21 @@ static int fit_vae(const vae_opts *o)
         rc = idc_vae_config_check(&c, inst.map.out_dim, &err);
     idc_pipeline_result res = {0};
     idc_vae *model = NULL;
-    idc_pipeline_opts po = {n, neval, o->seed, 0, NULL, 0};
-    idc_device dev = IDC_DEVICE_CPU;
-    char note[IDC_ERR_LEN] = "";
+    idc_pipeline_opts po = {.n_train = n, .n_eval = neval, .seed = o->seed};
     if (rc == IDC_OK)
-        rc = idc_device_parse(&dev, o->device, &err);
-    if (rc == IDC_OK)
-        rc = idc_backend_select(&po.backend, dev, IDC_DTYPE_F32, note, sizeof note, &err);
-    if (rc == IDC_OK && note[0] != '\0')
-        fprintf(stderr, "idcheck fit: %s\n", note);
+        rc = select_backend(&po.backend, o->device, &err);
     if (rc == IDC_OK)
         rc = idc_pipeline_vae(&res, &model, &inst, &c, &po, &err);
     if (rc == IDC_OK) {
-        char hash[65];
-        rc = idc_instance_hash(hash, &inst, &err);
-        json_t *out = json_incref(res.record);
-        json_object_set_new(out, "instance", json_string(o->inpath));
-        json_object_set_new(out, "model_hash", json_string(hash));
+        json_t *out = res.record;
         json_object_set_new(out, "weights", idc_vae_to_json(model));
-        json_object_set_new(out, "provenance", idc_provenance_json());
-        char *s = json_dumps(out, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
-        double acc = json_real_value(json_object_get(out, "cluster_acc"));
-        int has_acc = json_object_get(out, "cluster_acc") != NULL;
-        json_decref(out);
-        if (rc == IDC_OK && o->zpath != NULL)
-            rc = idc_npy_write_f64(o->zpath, res.zhat, neval, m, &err);
-        if (rc == IDC_OK)
-            rc = s ? idc_write_file_atomic(o->outpath, s, strlen(s), &err)
-                   : idc_err_set(&err, IDC_ENOMEM, "out of memory");
-        free(s);
+        rc = write_fit(out, &inst, o->inpath, o->outpath, o->zpath, res.zhat, neval, m, &err);
+        json_t *acc = json_object_get(out, "cluster_acc");
         if (rc == IDC_OK) {
             printf("%s: %zu steps, final loss %.5g, %.1f s; held-out R2 %.4f, MCC %.4f", idc_vae_kind_name(o->kind),
                    c.steps, res.final_loss, res.train_seconds, res.r2.r2_out, res.mcc.mcc_out);
-            if (has_acc)
-                printf(", cluster agreement %.4f", acc);
+            if (acc != NULL)
+                printf(", cluster agreement %.4f", json_real_value(acc));
             printf("\n");
         }
     }
@@ -270,30 +283,17 @@ static int fit_vae(const vae_opts *o)
     return 0;
 }
 
-/* Stage 2 (models/stage2.h) on the Stage-1 codes of the n training rows of
- * inst drawn with seed (as idc_pipeline_stage1 draws them); the held-out
- * codes zh (neval x k) are replaced by the Stage-2 codes and scored against
- * ze. *out = {"config", "rec", "l1", "lambda", "mcc_in", "mcc_out", "weights"}. */
-static int fit_stage2(json_t **out, idc_stage1 *s1, const idc_instance *inst, const idc_stage2_config *c2,
-                      const idc_backend *be, size_t n, size_t neval, uint64_t seed, double *zh, const double *ze,
-                      idc_err *err)
+/* Stage 2 (models/stage2.h) on the n Stage-1 codes ztr of the training rows;
+ * the held-out codes zh (neval x k) are replaced by the Stage-2 codes and
+ * scored against ze. *out = {"rec", "l1", "lambda", "mcc_in", "mcc_out",
+ * "weights"}. */
+static int fit_stage2(json_t **out, const double *ztr, size_t n, const idc_stage2_config *c2, const idc_backend *be,
+                      double *zh, const double *ze, size_t m, size_t neval, idc_err *err)
 {
-    idc_samples s;
-    int rc = idc_sample_draw(&s, inst, n + neval, seed, 0, 1, err);
-    if (rc != IDC_OK)
-        return rc;
-    size_t k = c2->latent_dim, m = inst->prior.dim;
-    double *ztr = idc_calloc(n * k, sizeof(double));
+    size_t k = c2->latent_dim;
     idc_stage2 *s2 = be != NULL ? idc_stage2_new_backend(c2, be, err) : idc_stage2_new(c2, err);
     idc_stage2_status st = {NAN, NAN, NAN};
-    if (ztr == NULL)
-        rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
-    else if (s2 == NULL)
-        rc = IDC_EINVAL;
-    if (rc == IDC_OK)
-        rc = idc_stage1_encode(s1, ztr, s.x, n, err);
-    if (rc == IDC_OK)
-        rc = idc_stage2_fit(s2, ztr, n, NULL, &st, err);
+    int rc = s2 == NULL ? IDC_EINVAL : idc_stage2_fit(s2, ztr, n, NULL, &st, err);
     if (rc == IDC_OK)
         rc = idc_stage2_encode(s2, zh, zh, neval, err);
     idc_mcc_result mc;
@@ -308,8 +308,6 @@ static int fit_stage2(json_t **out, idc_stage1 *s1, const idc_instance *inst, co
             rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
     }
     idc_stage2_free(s2);
-    free(ztr);
-    idc_samples_clear(&s);
     return rc;
 }
 
@@ -448,32 +446,23 @@ int idc_cli_fit(int argc, char **argv)
         rc = idc_stage1_config_check(&c, inst.map.out_dim, &err);
     idc_pipeline_result res = {0};
     idc_stage1 *model = NULL;
-    idc_pipeline_opts o = {n, neval, seed, 0, NULL, 0};
-    idc_device dev = IDC_DEVICE_CPU;
-    char note[IDC_ERR_LEN];
+    idc_pipeline_opts o = {.n_train = n, .n_eval = neval, .seed = seed, .keep = stage2};
     if (rc == IDC_OK)
-        rc = idc_device_parse(&dev, device, &err);
-    if (rc == IDC_OK)
-        rc = idc_backend_select(&o.backend, dev, IDC_DTYPE_F32, note, sizeof note, &err);
-    if (rc == IDC_OK && note[0] != '\0')
-        fprintf(stderr, "idcheck fit: %s\n", note);
+        rc = select_backend(&o.backend, device, &err);
     if (rc == IDC_OK)
         rc = idc_pipeline_stage1(&res, &model, &inst, &c, &o, &err);
     if (rc == IDC_OK) {
-        char hash[65];
-        rc = idc_instance_hash(hash, &inst, &err);
+        printf("stage1: %zu steps, final loss %.5g, %.1f s; held-out R2 %.4f (in-sample %.4f), MCC %.4f\n", c.steps,
+               res.final_loss, res.train_seconds, res.r2.r2_out, res.r2.r2_in, res.mcc.mcc_out);
         json_t *out = res.record;
-        json_incref(out);
-        json_object_set_new(out, "instance", json_string(inpath));
-        json_object_set_new(out, "model_hash", json_string(hash));
         json_object_set_new(out, "weights", idc_stage1_to_json(model));
         json_object_set_new(out, "backend", json_string(o.backend->name));
         json_object_set_new(out, "device", json_string(idc_gpu_is_cuda(o.backend)
                                                            ? idc_gpu_device_name(o.backend)
                                                            : "cpu"));
-        if (rc == IDC_OK && stage2) {
-            /* Stage 2 on the Stage-1 codes of the training rows (the same draws
-             * as the pipeline's), scored on the held-out codes */
+        if (stage2) {
+            /* Stage 2 on the Stage-1 codes of the training rows, scored on the
+             * held-out codes */
             idc_stage2_config c2;
             idc_stage2_config_default(&c2, c.latent_dim);
             c2.seed = seed;
@@ -488,7 +477,7 @@ int idc_cli_fit(int argc, char **argv)
             if (s2_eps >= 0)
                 c2.l1_eps = s2_eps;
             json_t *sj = NULL;
-            rc = fit_stage2(&sj, model, &inst, &c2, o.backend, n, neval, seed, res.zhat, res.zeval, &err);
+            rc = fit_stage2(&sj, res.ztrain, n, &c2, o.backend, res.zhat, res.zeval, m, neval, &err);
             if (rc == IDC_OK) {
                 printf("stage2: %zu steps, mean |z| %.4g, lambda %.4g; held-out MCC %.4f (Stage-1 codes %.4f)\n",
                        c2.steps, json_real_value(json_object_get(sj, "l1")),
@@ -502,24 +491,14 @@ int idc_cli_fit(int argc, char **argv)
             json_t *kj = NULL;
             size_t J = ncomp ? ncomp : inst.prior.ncomp;
             rc = unmix(&kj, res.zhat, neval, c.latent_dim, J, seed, res.zeval, m, &err);
-            if (rc == IDC_OK)
+            if (rc == IDC_OK) {
+                printf("kivva-e1: held-out MCC after unmixing %.4f (Stage-1 codes %.4f)\n",
+                       json_real_value(json_object_get(kj, "mcc_out")), res.mcc.mcc_out);
                 json_object_set_new(out, "kivva_e1", kj);
+            }
         }
-        json_object_set_new(out, "provenance", idc_provenance_json());
-        char *s = json_dumps(out, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
-        json_decref(out);
-        if (rc == IDC_OK && zpath != NULL)
-            rc = idc_npy_write_f64(zpath, res.zhat, neval, c.latent_dim, &err);
-        if (rc == IDC_OK)
-            rc = s ? idc_write_file_atomic(outpath, s, strlen(s), &err)
-                   : idc_err_set(&err, IDC_ENOMEM, "out of memory");
-        free(s);
-        if (rc == IDC_OK && kivva)
-            printf("kivva-e1: held-out MCC after unmixing %.4f (Stage-1 codes %.4f)\n",
-                   json_real_value(json_object_get(json_object_get(out, "kivva_e1"), "mcc_out")), res.mcc.mcc_out);
-        if (rc == IDC_OK)
-            printf("stage1: %zu steps, final loss %.5g, %.1f s; held-out R2 %.4f (in-sample %.4f), MCC %.4f\n",
-                   c.steps, res.final_loss, res.train_seconds, res.r2.r2_out, res.r2.r2_in, res.mcc.mcc_out);
+        if (rc == IDC_OK) /* ZHAT.npy: the final codes (after Stage 2 or the unmixing) */
+            rc = write_fit(out, &inst, inpath, outpath, zpath, res.zhat, neval, c.latent_dim, &err);
     }
     idc_stage1_free(model);
     idc_pipeline_result_clear(&res);

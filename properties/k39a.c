@@ -186,7 +186,7 @@ int idc_k39a_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t i
         c.hidden[3] = hm * m;
         c.seed = tseed;
         c.trial = 0;
-        idc_pipeline_opts o = {p->n_train, p->n_eval, tseed, 0, NULL, 0};
+        idc_pipeline_opts o = {.n_train = p->n_train, .n_eval = p->n_eval, .seed = tseed};
         idc_pipeline_result res;
         if (p->vade) { /* Kivva et al.'s estimator on the same samples */
             idc_vae_config vc;

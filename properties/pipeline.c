@@ -18,6 +18,8 @@ void idc_pipeline_result_clear(idc_pipeline_result *r)
     json_decref(r->record);
     free(r->zhat);
     free(r->zeval);
+    free(r->ztrain);
+    idc_samples_clear(&r->samples);
     memset(r, 0, sizeof *r);
 }
 
@@ -75,6 +77,11 @@ int idc_pipeline_stage1(idc_pipeline_result *out, idc_stage1 **model_out, const 
     const double *xe = s.x + o->n_train * nx;
     if (rc == IDC_OK)
         rc = idc_stage1_encode(st, out->zhat, xe, ne, err);
+    if (rc == IDC_OK && o->keep) {
+        out->ztrain = idc_calloc(o->n_train * k, sizeof(double));
+        rc = out->ztrain == NULL ? idc_err_set(err, IDC_ENOMEM, "out of memory")
+                                 : idc_stage1_encode(st, out->ztrain, s.x, o->n_train, err);
+    }
     if (rc == IDC_OK) {
         memcpy(out->zeval, s.z + o->n_train * m, ne * m * sizeof(double));
         rc = idc_metric_r2(&out->r2, out->zeval, m, out->zhat, k, ne, err);
@@ -100,7 +107,10 @@ int idc_pipeline_stage1(idc_pipeline_result *out, idc_stage1 **model_out, const 
             rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
     }
     free(trace);
-    idc_samples_clear(&s);
+    if (rc == IDC_OK && o->keep)
+        out->samples = s; /* handed over */
+    else
+        idc_samples_clear(&s);
     if (rc == IDC_OK && model_out != NULL)
         *model_out = st;
     else

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "models/instance.h"
+#include "models/sample.h"
 #include "models/stage1.h"
 #include "models/vae.h"
 #include "numeric/metric.h"
@@ -23,6 +24,7 @@ typedef struct {
     uint32_t trial;
     const idc_backend *backend; /* the estimator's backend; NULL: the CPU in float */
     int recalibrate;            /* Stage 1: idc_stage1_recalibrate_bn on the training rows */
+    int keep;                   /* Stage 1: also return the training codes and the samples */
 } idc_pipeline_opts;
 
 typedef struct {
@@ -36,6 +38,8 @@ typedef struct {
                        "loss_trace", "train_seconds", "metrics", "r2_identity"} (owned) */
     double *zhat;   /* n_eval x latent_dim codes of the evaluation samples (owned) */
     double *zeval;  /* their true latents, n_eval x m (owned) */
+    double *ztrain; /* opts.keep: n_train x latent_dim codes of the training rows (owned) */
+    idc_samples samples; /* opts.keep: the n_train + n_eval samples drawn (owned) */
 } idc_pipeline_result;
 
 void idc_pipeline_result_clear(idc_pipeline_result *r);

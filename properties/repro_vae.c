@@ -28,7 +28,7 @@ static int fit(double *strong, double *weak, const idc_instance *inst, const idc
                uint64_t data_seed, idc_err *err)
 {
     idc_pipeline_result res;
-    idc_pipeline_opts o = {nt, ne, data_seed, 0, NULL, 0};
+    idc_pipeline_opts o = {.n_train = nt, .n_eval = ne, .seed = data_seed};
     int rc = idc_pipeline_vae(&res, NULL, inst, c, &o, err);
     if (rc != IDC_OK)
         return rc;

@@ -4,8 +4,6 @@
 #include <string.h>
 
 #include "generators/registry.h"
-#include "models/sample.h"
-#include "models/stage1.h"
 #include "models/stage2.h"
 #include "numeric/metric.h"
 #include "numeric/rng.h"
@@ -97,16 +95,11 @@ static int one(double v[5], idc_verdict pv[NPRE], unsigned r, unsigned seed, con
         return rc;
     }
     size_t m = inst.prior.dim, nt = o->paper_scale ? 50000 : 4000, ne = o->paper_scale ? 10000 : 2000;
-    idc_samples smp;
-    idc_samples_init(&smp);
-    rc = idc_sample_draw(&smp, &inst, nt + ne, s, 0, 1, err);
-    size_t d = smp.xdim;
     idc_stage1_config c1;
     idc_stage1_config_default(&c1, m); /* the paper's widths, steps, batch, lr */
     if (!o->paper_scale) {
         size_t mult[4] = {8, 16, 16, 8};
-        if (rc == IDC_OK)
-            rc = idc_stage1_config_set_hidden_mult(&c1, 4, mult, err);
+        rc = idc_stage1_config_set_hidden_mult(&c1, 4, mult, err);
         c1.steps = 2000;
         c1.batch = 256;
         c1.lr = 1e-3;
@@ -114,27 +107,19 @@ static int one(double v[5], idc_verdict pv[NPRE], unsigned r, unsigned seed, con
     if (o->steps1)
         c1.steps = o->steps1;
     c1.seed = s;
-    idc_stage1 *st = rc == IDC_OK ? idc_stage1_new(&c1, d, err) : NULL;
-    double *ztr = malloc(nt * m * sizeof(double)), *zh = malloc(ne * m * sizeof(double));
+    idc_pipeline_opts po = {.n_train = nt, .n_eval = ne, .seed = s, .keep = 1};
+    idc_pipeline_result pr;
+    memset(&pr, 0, sizeof pr);
+    if (rc == IDC_OK)
+        rc = idc_pipeline_stage1(&pr, NULL, &inst, &c1, &po, err);
+    const double *ztr = pr.ztrain, *zh = pr.zhat, *ze = pr.zeval;
     double *z2 = malloc(ne * m * sizeof(double));
-    if (rc == IDC_OK && (st == NULL || ztr == NULL || zh == NULL || z2 == NULL))
-        rc = st == NULL ? IDC_EINVAL : idc_err_set(err, IDC_ENOMEM, "out of memory");
-    if (rc == IDC_OK)
-        rc = idc_stage1_fit(st, smp.x, nt, NULL, NULL, err);
-    if (rc == IDC_OK)
-        rc = idc_stage1_encode(st, ztr, smp.x, nt, err);
-    if (rc == IDC_OK)
-        rc = idc_stage1_encode(st, zh, smp.x + nt * d, ne, err);
-    const double *ze = smp.z + nt * m;
+    if (rc == IDC_OK && z2 == NULL)
+        rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
     v[0] = v[1] = v[2] = v[3] = v[4] = NAN;
     if (rc == IDC_OK) {
-        idc_r2_result r2;
-        rc = idc_metric_r2(&r2, ze, m, zh, m, ne, err);
-        if (rc == IDC_OK) {
-            v[0] = r2.r2_out;
-            idc_r2_result_clear(&r2);
-            rc = mcc_of(&v[1], ze, zh, m, ne, err);
-        }
+        v[0] = pr.r2.r2_out;
+        v[1] = pr.mcc.mcc_out;
     }
     for (int sparse = 1; sparse >= 0 && rc == IDC_OK; sparse--) {
         idc_stage2_config c2;
@@ -171,18 +156,15 @@ static int one(double v[5], idc_verdict pv[NPRE], unsigned r, unsigned seed, con
             vc.steps = o->steps1;
         vc.seed = s;
         idc_pipeline_result vr;
-        idc_pipeline_opts po = {nt, ne, s, 0, NULL, 0};
+        po.keep = 0;
         rc = idc_pipeline_vae(&vr, NULL, &inst, &vc, &po, err);
         if (rc == IDC_OK) {
             v[4] = vr.mcc.mcc_out;
             idc_pipeline_result_clear(&vr);
         }
     }
-    free(ztr);
-    free(zh);
     free(z2);
-    idc_stage1_free(st);
-    idc_samples_clear(&smp);
+    idc_pipeline_result_clear(&pr);
     idc_instance_clear(&inst);
     return rc;
 }

@@ -11,7 +11,6 @@
 
 #include "generators/registry.h"
 #include "models/kivva_e1.h"
-#include "models/sample.h"
 #include "models/stage1.h"
 #include "models/stage2.h"
 #include "properties/pipeline.h"
@@ -360,7 +359,7 @@ static int vae_trial(idc_trial *out, json_t *rec, const thm_params *p, const idc
     int rc = reps && dims ? IDC_OK : idc_err_set(err, IDC_ENOMEM, "out of memory");
     for (size_t r = 0; r < R && rc == IDC_OK; r++) {
         idc_pipeline_result res;
-        idc_pipeline_opts o = {p->n_train, p->n_eval, tseed, 0, NULL, 0}; /* the same samples for every restart */
+        idc_pipeline_opts o = {.n_train = p->n_train, .n_eval = p->n_eval, .seed = tseed}; /* the same samples for every restart */
         c.seed = r == 0 ? tseed : idc_rng_derive_seed(tseed, (uint32_t)r);
         rc = idc_pipeline_vae(&res, NULL, inst, &c, &o, err);
         if (rc != IDC_OK)
@@ -442,12 +441,7 @@ static int run_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t
         out->record = rec;
         return IDC_OK;
     }
-    idc_samples smp;
-    idc_samples_init(&smp);
-    size_t m = inst.prior.dim, nt = p->n_train, ne = p->n_eval;
-    if (rc == IDC_OK)
-        rc = idc_sample_draw(&smp, &inst, nt + ne, tseed, 0, 1, err);
-    size_t d = smp.xdim, k = m;
+    size_t m = inst.prior.dim, nt = p->n_train, ne = p->n_eval, k = m;
     idc_stage1_config c;
     idc_stage1_config_default(&c, m);
     size_t mult[4] = {p->hidden_mult, 2 * p->hidden_mult, 2 * p->hidden_mult, p->hidden_mult};
@@ -458,21 +452,18 @@ static int run_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t
     c.lr = p->lr;
     c.code_weight = p->code_weight;
     c.seed = tseed;
-    idc_stage1 *st = rc == IDC_OK ? idc_stage1_new(&c, d, err) : NULL;
-    if (rc == IDC_OK && st == NULL)
-        rc = IDC_EINVAL;
-    double *ztr = malloc(nt * k * sizeof(double)), *zh = malloc(ne * k * sizeof(double)), loss = NAN;
-    if (rc == IDC_OK && (ztr == NULL || zh == NULL))
-        rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+    /* Stage 1 on the trial's samples; the decoder check sees codes with the
+     * data's batch-norm statistics, as in training */
+    idc_pipeline_opts po = {.n_train = nt, .n_eval = ne, .seed = tseed, .recalibrate = s->check == CHECK_DECODER,
+                            .keep = 1};
+    idc_pipeline_result pr;
+    memset(&pr, 0, sizeof pr);
+    idc_stage1 *st = NULL;
     if (rc == IDC_OK)
-        rc = idc_stage1_fit(st, smp.x, nt, NULL, &loss, err);
-    if (rc == IDC_OK && s->check == CHECK_DECODER) /* the decoder sees codes as in training */
-        rc = idc_stage1_recalibrate_bn(st, smp.x, nt, err);
-    if (rc == IDC_OK)
-        rc = idc_stage1_encode(st, ztr, smp.x, nt, err);
-    if (rc == IDC_OK)
-        rc = idc_stage1_encode(st, zh, smp.x + nt * d, ne, err);
-    const double *ze = smp.z + nt * m, *xe = smp.x + nt * d;
+        rc = idc_pipeline_stage1(&pr, &st, &inst, &c, &po, err);
+    size_t d = pr.samples.xdim;
+    double *ztr = pr.ztrain, *zh = pr.zhat, loss = pr.final_loss;
+    const double *ze = pr.zeval, *xe = rc == IDC_OK ? pr.samples.x + nt * d : NULL;
     json_t *est = json_pack("{s:s,s:o,s:f}", "stage1", "done", "stage1_config", idc_stage1_config_json(&c),
                             "stage1_final_loss", loss);
     if (rc == IDC_OK && s->est == EST_KIVVA) {
@@ -525,7 +516,7 @@ static int run_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t
     }
     if (rc == IDC_OK && s->check == CHECK_COMP_R2) {
         json_t *per = json_array();
-        rc = comp_r2(&value, per, ze, m, zh, k, smp.label + nt, ne, inst.prior.ncomp, err);
+        rc = comp_r2(&value, per, ze, m, zh, k, pr.samples.label + nt, ne, inst.prior.ncomp, err);
         json_object_set_new(metrics, "comp_r2_out", per);
         append(out->line, sizeof out->line, "min_comp_r2=%.4f ", value);
     } else if (rc == IDC_OK && s->check == CHECK_DECODER) {
@@ -549,10 +540,8 @@ static int run_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t
     }
     json_decref(est);
     json_decref(metrics);
-    free(ztr);
-    free(zh);
+    idc_pipeline_result_clear(&pr);
     idc_stage1_free(st);
-    idc_samples_clear(&smp);
     idc_instance_clear(&inst);
     if (rc != IDC_OK) {
         json_decref(rec);
