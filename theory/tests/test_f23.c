@@ -11,36 +11,11 @@
 
 #include "numeric/rng.h"
 #include "numeric/tests/testutil.h"
+#include "theory/tests/maptest.h"
 #include "theory/cert.h"
 #include "theory/precond.h"
 
 #define HASH "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-
-static void mlp(idc_pamap *f, size_t nl, const size_t *w)
-{
-    idc_pamap_init(f);
-    ck_assert_int_eq(idc_pamap_alloc_mlp(f, nl, w, NULL), IDC_OK);
-}
-
-static void layer(idc_pamap *f, size_t i, const double *W, const double *b, idc_act act, double slope)
-{
-    idc_layer *l = &f->layers[i];
-    memcpy(l->W, W, l->in * l->out * sizeof(double));
-    if (b != NULL)
-        memcpy(l->b, b, l->out * sizeof(double));
-    l->act = act;
-    l->slope = act == IDC_ACT_LEAKY ? slope : (act == IDC_ACT_RELU ? 0.0 : 1.0);
-}
-
-static void pwl1(idc_pamap *f, size_t P, const double *breaks, const double *slopes, const double *icpt)
-{
-    idc_pamap_init(f);
-    ck_assert_int_eq(idc_pamap_alloc_pwl1(f, P, NULL), IDC_OK);
-    if (P > 1)
-        memcpy(f->breaks, breaks, (P - 1) * sizeof(double));
-    memcpy(f->slopes, slopes, P * sizeof(double));
-    memcpy(f->intercepts, icpt, P * sizeof(double));
-}
 
 /* Runs F2 or F3 on f; checks the verdict (want != 0) and method (non-NULL),
  * verifies any certificate; returns the verdict. *cert (optional) receives
