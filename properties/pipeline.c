@@ -43,6 +43,16 @@ static double now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* The held-out latents into out->zeval and the R^2 and MCC of out->zhat
+ * (n_eval x k) against them. */
+static int score(idc_pipeline_result *out, const idc_samples *s, const idc_pipeline_opts *o, size_t k, idc_err *err)
+{
+    size_t m = s->zdim, ne = o->n_eval;
+    memcpy(out->zeval, s->z + o->n_train * m, ne * m * sizeof(double));
+    int rc = idc_metric_r2(&out->r2, out->zeval, m, out->zhat, k, ne, err);
+    return rc == IDC_OK ? idc_metric_mcc(&out->mcc, out->zeval, m, out->zhat, k, ne, err) : rc;
+}
+
 int idc_pipeline_stage1(idc_pipeline_result *out, idc_stage1 **model_out, const idc_instance *inst,
                         const idc_stage1_config *c, const idc_pipeline_opts *o, idc_err *err)
 {
@@ -82,12 +92,8 @@ int idc_pipeline_stage1(idc_pipeline_result *out, idc_stage1 **model_out, const 
         rc = out->ztrain == NULL ? idc_err_set(err, IDC_ENOMEM, "out of memory")
                                  : idc_stage1_encode(st, out->ztrain, s.x, o->n_train, err);
     }
-    if (rc == IDC_OK) {
-        memcpy(out->zeval, s.z + o->n_train * m, ne * m * sizeof(double));
-        rc = idc_metric_r2(&out->r2, out->zeval, m, out->zhat, k, ne, err);
-    }
     if (rc == IDC_OK)
-        rc = idc_metric_mcc(&out->mcc, out->zeval, m, out->zhat, k, ne, err);
+        rc = score(out, &s, o, k, err);
     if (rc == IDC_OK) {
         idc_r2_result base;
         rc = idc_metric_r2(&base, out->zeval, m, xe, nx, ne, err);
@@ -181,12 +187,8 @@ int idc_pipeline_vae(idc_pipeline_result *out, idc_vae **model_out, const idc_in
     const double *xe = s.x + o->n_train * nx;
     if (rc == IDC_OK)
         rc = idc_vae_encode(v, out->zhat, xe, ne, err);
-    if (rc == IDC_OK) {
-        memcpy(out->zeval, s.z + o->n_train * m, ne * m * sizeof(double));
-        rc = idc_metric_r2(&out->r2, out->zeval, m, out->zhat, k, ne, err);
-    }
     if (rc == IDC_OK)
-        rc = idc_metric_mcc(&out->mcc, out->zeval, m, out->zhat, k, ne, err);
+        rc = score(out, &s, o, k, err);
     double acc = NAN;
     if (rc == IDC_OK && c->kind == IDC_VAE_KIND_VADE) {
         double *g = idc_calloc(ne * J, sizeof(double));
