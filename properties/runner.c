@@ -49,7 +49,7 @@ typedef struct {
     const idc_prop_def *def;
     const idc_prop_run_opts *opts;
     task *tasks;
-    size_t *todo, ntodo, next;
+    size_t *order, norder, next;
     int shrinking;
     int shrink_status;
     idc_err shrink_err;
@@ -148,22 +148,22 @@ static void *worker(void *arg)
         pthread_mutex_lock(&sh->lock);
         size_t k = sh->next++;
         pthread_mutex_unlock(&sh->lock);
-        if (k >= sh->ntodo) {
+        if (k >= sh->norder) {
             /* Trials run FLINT (exact checkers); free its thread-local caches
              * before the worker thread exits. */
             flint_cleanup();
             return NULL;
         }
-        run_one(sh, &sh->tasks[sh->todo[k]]);
+        run_one(sh, &sh->tasks[sh->order[k]]);
     }
 }
 
-/* Runs the tasks listed in sh->todo on up to `jobs` threads. */
+/* Runs the tasks listed in sh->order on up to `jobs` threads. */
 static void run_phase(shared *sh, unsigned jobs)
 {
     sh->next = 0;
-    if (jobs > sh->ntodo)
-        jobs = (unsigned)sh->ntodo;
+    if (jobs > sh->norder)
+        jobs = (unsigned)sh->norder;
     if (jobs > 256)
         jobs = 256;
     pthread_t tid[256];
@@ -253,7 +253,7 @@ int idc_prop_run(idc_prop_summary *sum, json_t **results, const idc_prop_def *de
     size_t nreg = regs ? regs->n : 0, ntask = nreg + n;
     shared sh = {def, opts, idc_calloc(ntask, sizeof(task)), idc_calloc(ntask, sizeof(size_t)), 0, 0, 0, IDC_OK,
                  {""}, PTHREAD_MUTEX_INITIALIZER};
-    int rc = (sh.tasks == NULL || sh.todo == NULL) ? IDC_ENOMEM : IDC_OK;
+    int rc = (sh.tasks == NULL || sh.order == NULL) ? IDC_ENOMEM : IDC_OK;
     for (size_t k = 0; rc == IDC_OK && k < ntask; k++) {
         task *t = &sh.tasks[k];
         if (k < nreg) {
@@ -279,27 +279,27 @@ int idc_prop_run(idc_prop_summary *sum, json_t **results, const idc_prop_def *de
         for (size_t k = 0; sh.tasks != NULL && k < ntask; k++)
             free(sh.tasks[k].own_params);
         free(sh.tasks);
-        free(sh.todo);
+        free(sh.order);
         return idc_err_set(err, IDC_ENOMEM, "out of memory");
     }
     unsigned jobs = opts->jobs < 1 ? 1 : opts->jobs;
     /* Phase 1: regressions, all finished before any new trial starts. */
     for (size_t k = 0; k < nreg; k++)
-        sh.todo[k] = k;
-    sh.ntodo = nreg;
+        sh.order[k] = k;
+    sh.norder = nreg;
     run_phase(&sh, jobs);
     /* Phase 2: the run's trials. */
     for (size_t k = 0; k < n; k++)
-        sh.todo[k] = nreg + k;
-    sh.ntodo = n;
+        sh.order[k] = nreg + k;
+    sh.norder = n;
     run_phase(&sh, jobs);
     /* Phase 3: shrink every failure. */
     if (opts->shrink_steps > 0) {
-        sh.ntodo = 0;
+        sh.norder = 0;
         for (size_t k = 0; k < ntask; k++)
             if (!sh.tasks[k].stale && sh.tasks[k].status == IDC_OK && sh.tasks[k].trial.outcome == IDC_TRIAL_FAIL &&
-                (opts->shrink_failures == 0 || sh.ntodo < opts->shrink_failures))
-                sh.todo[sh.ntodo++] = k;
+                (opts->shrink_failures == 0 || sh.norder < opts->shrink_failures))
+                sh.order[sh.norder++] = k;
         sh.shrinking = 1;
         run_phase(&sh, jobs);
         if (sh.shrink_status != IDC_OK)
@@ -328,7 +328,7 @@ int idc_prop_run(idc_prop_summary *sum, json_t **results, const idc_prop_def *de
                          "failed", (json_int_t)sum->reg_failed, "discarded", (json_int_t)sum->reg_discarded,
                          "stale", (json_int_t)sum->reg_stale);
     free(sh.tasks);
-    free(sh.todo);
+    free(sh.order);
     pthread_mutex_destroy(&sh.lock);
     if (*results == NULL && rc == IDC_OK)
         rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
