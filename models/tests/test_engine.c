@@ -945,10 +945,31 @@ START_TEST(test_leaky_identity_and_inplace)
 }
 END_TEST
 
+/* idc_mlp_layer_output: the last layer's buffer is the network output, an
+ * in-place leaky layer shares its input's buffer, out of range is NULL. */
+START_TEST(test_layer_output)
+{
+    idc_mlp_layer spec[3] = {idc_mlp_dense(4), idc_mlp_leaky(0.1), idc_mlp_dense(2)};
+    idc_err err;
+    idc_mlp *m = idc_mlp_new(idc_backend_cpu(IDC_DTYPE_F64), 3, spec, 3, 5, &err);
+    ck_assert_msg(m != NULL, "%s", err.msg);
+    ck_assert_int_eq(idc_mlp_init(m, idc_rng_stream(1, 0, IDC_PURPOSE_INIT), 1, &err), IDC_OK);
+    double x[15];
+    for (int i = 0; i < 15; i++)
+        x[i] = 0.1 * (i - 7);
+    ck_assert_int_eq(idc_mlp_forward(m, x, 5, 0, &err), IDC_OK);
+    ck_assert_ptr_eq(idc_mlp_layer_output(m, 2), idc_mlp_output(m));
+    ck_assert_ptr_eq(idc_mlp_layer_output(m, 1), idc_mlp_layer_output(m, 0));
+    ck_assert_ptr_null(idc_mlp_layer_output(m, 3));
+    idc_mlp_free(m);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
     const idc_test_case cases[] = {
+        {"test_layer_output", test_layer_output},
         {"grad_dense", test_grad_dense},
         {"grad_leaky", test_grad_leaky},
         {"grad_batchnorm", test_grad_batchnorm},
@@ -969,6 +990,7 @@ static Suite *engine_suite(void)
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return s;
 }
+
 
 int main(void)
 {

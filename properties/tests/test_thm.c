@@ -119,6 +119,30 @@ START_TEST(test_end_to_end)
 }
 END_TEST
 
+START_TEST(test_number_parsers)
+{
+    size_t z = 0;
+    double d = 0;
+    idc_err err;
+    ck_assert_int_eq(idc_prop_parse_count(&z, "steps", "12", &err), IDC_OK);
+    ck_assert_uint_eq(z, 12);
+    static const char *const bad_counts[] = {"0", "-3", "1.5", "x", "", "2000000000"};
+    for (size_t i = 0; i < sizeof bad_counts / sizeof bad_counts[0]; i++) {
+        ck_assert_int_eq(idc_prop_parse_count(&z, "steps", bad_counts[i], &err), IDC_EINVAL);
+        ck_assert(strstr(err.msg, "--steps") != NULL);
+    }
+    ck_assert_uint_eq(z, 12); /* unchanged on error */
+    ck_assert_int_eq(idc_prop_parse_real(&d, "lr", "0.5", 0, &err), IDC_OK);
+    ck_assert(d == 0.5);
+    ck_assert_int_eq(idc_prop_parse_real(&d, "r2_min", "-2", -1e6, &err), IDC_OK);
+    ck_assert(d == -2);
+    ck_assert_int_eq(idc_prop_parse_real(&d, "lr", "-1", 0, &err), IDC_EINVAL);
+    ck_assert_int_eq(idc_prop_parse_real(&d, "lr", "nan", 0, &err), IDC_EINVAL);
+    ck_assert_int_eq(idc_prop_parse_real(&d, "lr", "1e7", 0, &err), IDC_EINVAL);
+    ck_assert(strstr(err.msg, "--lr") != NULL && d == -2);
+}
+END_TEST
+
 START_TEST(test_deterministic)
 {
     void *p = tiny(&idc_prop_k39b, "-1e6");
@@ -138,6 +162,7 @@ int main(void)
         {"test_params", test_params},
         {"test_end_to_end", test_end_to_end},
         {"test_deterministic", test_deterministic},
+        {"test_number_parsers", test_number_parsers},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return idc_test_run(s);
