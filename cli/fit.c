@@ -239,7 +239,7 @@ static int fit_vae(const vae_opts *o)
         c.batch = o->batch;
     if (o->lr > 0)
         c.lr = o->lr;
-    if (o->noise_var > 0)
+    if (!isnan(o->noise_var)) /* validated by the config check */
         c.noise_var = o->noise_var;
     if (o->pretrain_set)
         c.pretrain_steps = o->pretrain;
@@ -315,7 +315,7 @@ int idc_cli_fit(int argc, char **argv)
 {
     const char *inpath = NULL, *outpath = NULL, *zpath = NULL, *est = NULL, *widths = NULL;
     const char *codes = NULL, *ztrue = NULL, *device = "cpu";
-    double noise_var = 0, s2_lr = 0, s2_lr_dual = 0, s2_eps = -1;
+    double noise_var = NAN, s2_lr = NAN, s2_lr_dual = NAN, s2_eps = NAN; /* NAN: the default */
     size_t pretrain = 0, s2_steps = 0, s2_batch = 0;
     int pretrain_set = 0, no_gmm = 0;
     size_t n = 0, neval = 0, steps = 0, batch = 0, hmult = 0, ncomp = 0;
@@ -446,6 +446,21 @@ int idc_cli_fit(int argc, char **argv)
         rc = idc_stage1_config_check(&c, inst.map.out_dim, &err);
     idc_pipeline_result res = {0};
     idc_stage1 *model = NULL;
+    idc_stage2_config c2; /* checked before Stage 1 trains */
+    idc_stage2_config_default(&c2, c.latent_dim);
+    c2.seed = seed;
+    if (s2_steps)
+        c2.steps = s2_steps;
+    if (s2_batch)
+        c2.batch = s2_batch;
+    if (!isnan(s2_lr))
+        c2.lr = s2_lr;
+    if (!isnan(s2_lr_dual))
+        c2.lr_dual = s2_lr_dual;
+    if (!isnan(s2_eps))
+        c2.l1_eps = s2_eps;
+    if (rc == IDC_OK && stage2)
+        rc = idc_stage2_config_check(&c2, &err);
     idc_pipeline_opts o = {.n_train = n, .n_eval = neval, .seed = seed, .keep = stage2};
     if (rc == IDC_OK)
         rc = select_backend(&o.backend, device, &err);
@@ -463,19 +478,6 @@ int idc_cli_fit(int argc, char **argv)
         if (stage2) {
             /* Stage 2 on the Stage-1 codes of the training rows, scored on the
              * held-out codes */
-            idc_stage2_config c2;
-            idc_stage2_config_default(&c2, c.latent_dim);
-            c2.seed = seed;
-            if (s2_steps)
-                c2.steps = s2_steps;
-            if (s2_batch)
-                c2.batch = s2_batch;
-            if (s2_lr > 0)
-                c2.lr = s2_lr;
-            if (s2_lr_dual > 0)
-                c2.lr_dual = s2_lr_dual;
-            if (s2_eps >= 0)
-                c2.l1_eps = s2_eps;
             json_t *sj = NULL;
             rc = fit_stage2(&sj, res.ztrain, n, &c2, o.backend, res.zhat, res.zeval, m, neval, &err);
             if (rc == IDC_OK) {

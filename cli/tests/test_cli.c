@@ -116,6 +116,8 @@ START_TEST(test_pipeline)
                          "--hidden-mult 2 --s2-steps 10 --s2-batch 32 -o s2.json"),
                      0);
     ck_assert_msg(strstr(out, "stage2: 10 steps") != NULL, "%s", out);
+    ck_assert_int_eq(idc("idcheck fit inst.json --estimator stage2 --s2-eps -1 -o s2bad.json"), 2);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "stage2.l1_eps") != NULL && !exists("s2bad.json"));
     ck_assert_int_eq(idc("grep -q '\"backend\": \"cpu-f32\"' fit.json"), 0);
     /* --device auto: cuda with a device, else cpu with a note on stderr */
     ck_assert_int_eq(idc("idcheck fit inst.json --estimator stage1 --seed 1 -n 400 --eval 200 --steps 5 "
