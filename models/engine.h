@@ -94,6 +94,13 @@ struct idc_backend {
      * exact for slope >= 0, since then y > 0 iff x > 0 (dx may alias dy). */
     void (*leaky_bwd)(const idc_backend *be, void *dx, const void *dy, const void *y, size_t n,
                       double slope);
+    /* Optional (NULL: the engine calls leaky_bwd, then sum_rows): leaky_bwd
+     * over a rows x cols matrix fused with sum_rows of its result,
+     * dsum[j] = sum_i dx[i][j] (double, i ascending, so the same values as
+     * the two calls) — one pass over the gradient instead of two. dx may
+     * alias dy, not dsum. */
+    void (*leaky_bwd_sum)(const idc_backend *be, void *dx, void *dsum, const void *dy,
+                          const void *y, size_t rows, size_t cols, double slope);
     /* Batch norm in train mode over the rows of x (rows >= 2, rows x cols):
      * mean and biased variance per column (two passes, in double),
      * xhat = (x - mean) / sqrt(var + eps), y = gamma xhat + beta; stores

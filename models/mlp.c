@@ -440,6 +440,7 @@ int idc_mlp_backward(idc_mlp *m, void *dx, const void *dy, size_t rows, idc_err 
     const idc_backend *be = m->be;
     const void *g = dy;
     unsigned which = 0;
+    int bias_done = 0; /* the next (lower) dense layer's bias gradient is computed */
     for (size_t l = m->nlayers; l-- > 0;) {
         const idc_mlp_layer *s = &m->spec[l];
         size_t in = m->in_w[l], out = m->out_w[l];
@@ -451,13 +452,22 @@ int idc_mlp_backward(idc_mlp *m, void *dx, const void *dy, size_t rows, idc_err 
         switch (s->kind) {
         case IDC_MLP_DENSE:
             be->gemm(be, 1, 0, out, in, rows, 1.0, g, out, X, in, 0.0, dp, in);
-            be->sum_rows(be, at(m, dp, in * out), g, rows, out);
+            if (!bias_done)
+                be->sum_rows(be, at(m, dp, in * out), g, rows, out);
+            bias_done = 0;
             if (t != NULL)
                 be->gemm(be, 0, 0, rows, in, out, 1.0, g, out, p, in, 0.0, t, in);
             break;
         case IDC_MLP_LEAKY:
-            if (t != NULL)
+            if (t != NULL && l > 0 && be->leaky_bwd_sum != NULL &&
+                m->spec[l - 1].kind == IDC_MLP_DENSE) {
+                /* the bias gradient of the dense layer below, in the same pass */
+                void *db = at(m, m->grads, m->poff[l - 1] + m->in_w[l - 1] * m->out_w[l - 1]);
+                be->leaky_bwd_sum(be, t, db, g, m->out[l], rows, out, s->slope);
+                bias_done = 1;
+            } else if (t != NULL) {
                 be->leaky_bwd(be, t, g, m->out[l], rows * out, s->slope);
+            }
             break;
         case IDC_MLP_BATCHNORM:
             be->bn_bwd(be, t, dp, at(m, dp, out), g, m->xhat[l], m->invstd[l], p, rows, out);

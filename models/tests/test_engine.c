@@ -965,6 +965,78 @@ START_TEST(test_layer_output)
 }
 END_TEST
 
+/* The fused leaky_bwd_sum equals leaky_bwd then sum_rows bit for bit (both
+ * types, one and several column blocks, in place), and a network's backward
+ * pass gives the same bits with and without the fused kernel. */
+START_TEST(test_leaky_bwd_sum)
+{
+    const size_t rows = 37, colss[] = {1, 5, 256, 300, 600};
+    const double slopes[] = {0.0, 0.02, 1.0};
+    for (int dt = 0; dt < 2; dt++) {
+        const idc_backend *be = idc_backend_cpu((idc_dtype)dt);
+        size_t es = idc_dtype_size((idc_dtype)dt);
+        for (size_t c = 0; c < sizeof colss / sizeof colss[0]; c++)
+            for (size_t k = 0; k < 3; k++) {
+                size_t cols = colss[c], n = rows * cols;
+                double *h = dalloc(n);
+                void *y = be->alloc(be, n), *dy = be->alloc(be, n), *a = be->alloc(be, n),
+                     *b = be->alloc(be, n), *sa = be->alloc(be, cols), *sb = be->alloc(be, cols);
+                fill_normal(h, n, 40, 0, 1.0);
+                be->set_d(be, y, h, n);
+                fill_normal(h, n, 40, n, 2.0);
+                be->set_d(be, dy, h, n);
+                be->leaky_bwd(be, a, dy, y, n, slopes[k]);
+                be->sum_rows(be, sa, a, rows, cols);
+                be->leaky_bwd_sum(be, b, sb, dy, y, rows, cols, slopes[k]);
+                ck_assert_msg(memcmp(a, b, n * es) == 0, "dx: dtype %d cols %zu", dt, cols);
+                ck_assert_msg(memcmp(sa, sb, cols * es) == 0, "sum: dtype %d cols %zu", dt,
+                              cols);
+                be->leaky_bwd_sum(be, dy, sb, dy, y, rows, cols, slopes[k]); /* in place */
+                ck_assert(memcmp(a, dy, n * es) == 0 && memcmp(sa, sb, cols * es) == 0);
+                free(h);
+                void *bufs[] = {y, dy, a, b, sa, sb};
+                for (size_t i = 0; i < 6; i++)
+                    be->release(be, bufs[i]);
+            }
+    }
+
+    idc_backend plain = *idc_backend_cpu(IDC_DTYPE_F32);
+    plain.leaky_bwd_sum = NULL;
+    idc_mlp_layer spec[] = {idc_mlp_leaky(0.3),  idc_mlp_dense(300), idc_mlp_leaky(0.02),
+                            idc_mlp_dense(7),    idc_mlp_leaky(0.5), idc_mlp_batchnorm(1e-5, 0.1),
+                            idc_mlp_dense(3)};
+    const size_t nl = sizeof spec / sizeof spec[0], in = 4, nr = 50;
+    idc_err err;
+    idc_mlp *m[2] = {idc_mlp_new(idc_backend_cpu(IDC_DTYPE_F32), in, spec, nl, nr, &err),
+                     idc_mlp_new(&plain, in, spec, nl, nr, &err)};
+    double x[4 * 50], dy[3 * 50];
+    fill_normal(x, in * nr, 41, 0, 1.0);
+    fill_normal(dy, 3 * nr, 41, 1000, 1.0);
+    float dx[2][4 * 50];
+    float *g[2];
+    size_t np = 0;
+    for (int i = 0; i < 2; i++) {
+        ck_assert_msg(m[i] != NULL, "%s", err.msg);
+        const idc_backend *be = idc_mlp_backend(m[i]);
+        ck_assert_int_eq(idc_mlp_init(m[i], idc_rng_stream(3, 0, IDC_PURPOSE_INIT), 1, &err),
+                         IDC_OK);
+        void *xb = be->alloc(be, in * nr), *dyb = be->alloc(be, 3 * nr);
+        be->set_d(be, xb, x, in * nr);
+        be->set_d(be, dyb, dy, 3 * nr);
+        ck_assert_int_eq(idc_mlp_forward(m[i], xb, nr, 1, &err), IDC_OK);
+        ck_assert_int_eq(idc_mlp_backward(m[i], dx[i], dyb, nr, &err), IDC_OK);
+        np = idc_mlp_nparams(m[i]);
+        g[i] = (float *)idc_mlp_grads(m[i]);
+        be->release(be, xb);
+        be->release(be, dyb);
+    }
+    ck_assert(memcmp(dx[0], dx[1], sizeof dx[0]) == 0);
+    ck_assert(memcmp(g[0], g[1], np * sizeof(float)) == 0);
+    idc_mlp_free(m[0]);
+    idc_mlp_free(m[1]);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -986,6 +1058,7 @@ static Suite *engine_suite(void)
         {"errors", test_errors},
         {"errors_layers", test_errors_layers},
         {"leaky_identity", test_leaky_identity_and_inplace},
+        {"leaky_bwd_sum", test_leaky_bwd_sum},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return s;
