@@ -415,12 +415,87 @@ static double g_sqerr(const idc_backend *be, void *grad, const void *y, const vo
     double r = NAN;
     if (!enter(g) && !ws_ensure(g, IDC_GPU_REDUCE_BLOCKS) &&
         !LAUNCH(
-            g, idc_gpuk_sqerr(g->stream, g->f64, grad, y, target, n, scale, accumulate, g->ws, g->sum_dev)) &&
+            g, idc_gpuk_sqerr(g->stream, g->f64, grad, y, target, n, scale, accumulate, g->ws, g->sum_dev, 1.0)) &&
         !RT(g, cudaMemcpyAsync(g->sum_host, g->sum_dev, sizeof(double), cudaMemcpyDeviceToHost, g->stream)) &&
         !RT(g, cudaStreamSynchronize(g->stream)))
         r = scale * *g->sum_host;
     leave(g);
     return r;
+}
+
+static void *g_alloc_sums(const idc_backend *be, size_t n)
+{
+    gpu *g = ctx_of(be);
+    void *p = NULL;
+    if (enter(g) || n > SIZE_MAX / sizeof(double)) {
+        leave(g);
+        return NULL;
+    }
+    size_t bytes = (n == 0 ? 1 : n) * sizeof(double);
+    cudaError_t e = cudaMalloc(&p, bytes);
+    if (e == cudaErrorMemoryAllocation) {
+        (void)cudaGetLastError();
+        p = NULL;
+    } else if (RT(g, e)) {
+        p = NULL;
+    } else if (RT(g, cudaMemsetAsync(p, 0, bytes, g->stream))) {
+        (void)cudaFree(p);
+        p = NULL;
+    }
+    leave(g);
+    return p;
+}
+
+static void g_read_sums(const idc_backend *be, double *dst, const void *sums, size_t n)
+{
+    gpu *g = ctx_of(be);
+    size_t done = 0, per = STAGE_BYTES / sizeof(double);
+    if (!enter(g))
+        while (done < n) {
+            size_t cnt = n - done < per ? n - done : per;
+            unsigned slot = 0;
+            void *h = stage_take(g, &slot);
+            if (h == NULL ||
+                RT(g, cudaMemcpyAsync(h, (const double *)sums + done, cnt * sizeof(double),
+                                      cudaMemcpyDeviceToHost, g->stream)) ||
+                RT(g, cudaStreamSynchronize(g->stream)))
+                break;
+            memcpy(dst + done, h, cnt * sizeof(double));
+            done += cnt;
+        }
+    for (; done < n; done++)
+        dst[done] = NAN;
+    leave(g);
+}
+
+/* No wait: the sum stays on the device until read_sums. */
+static void g_sqerr_sum(const idc_backend *be, void *grad, const void *y, const void *target, size_t n,
+                        double scale, int accumulate, void *sums, size_t slot)
+{
+    gpu *g = ctx_of(be);
+    if (!enter(g) && !ws_ensure(g, IDC_GPU_REDUCE_BLOCKS))
+        LAUNCH(g, idc_gpuk_sqerr(g->stream, g->f64, grad, y, target, n, scale, accumulate, g->ws,
+                                 (double *)sums + slot, scale));
+    leave(g);
+}
+
+static void g_abs_sign(const idc_backend *be, void *dz, const void *z, size_t n, double w, void *sums,
+                       size_t slot)
+{
+    gpu *g = ctx_of(be);
+    if (!enter(g) && !ws_ensure(g, IDC_GPU_REDUCE_BLOCKS))
+        LAUNCH(g, idc_gpuk_abs_sign(g->stream, g->f64, dz, z, n, w, g->ws, (double *)sums + slot));
+    leave(g);
+}
+
+static void g_gather_random_rows(const idc_backend *be, void *dst, const void *src, size_t cols, idc_rng s,
+                                 uint64_t k0, size_t rows, size_t n)
+{
+    gpu *g = ctx_of(be);
+    if (!enter(g) && rows > 0 && cols > 0 && !idx_ensure(g, rows) &&
+        !LAUNCH(g, idc_gpuk_random_idx(g->stream, g->idx_dev, s.seed, s.trial, s.purpose, k0, rows, n)))
+        LAUNCH(g, idc_gpuk_gather(g->stream, g->f64, dst, src, cols, g->idx_dev, rows));
+    leave(g);
 }
 
 static void g_adam(const idc_backend *be, void *p, void *m, void *v, const void *gr, size_t n, double lr,
@@ -552,7 +627,12 @@ idc_backend *idc_gpu_backend_new(idc_dtype dt, int device, idc_err *err)
     t->get_d = g_get_d;
     t->copy = g_copy;
     t->gather_rows = g_gather_rows;
+    t->gather_random_rows = g_gather_random_rows;
     t->gemm = g_gemm;
+    t->alloc_sums = g_alloc_sums;
+    t->read_sums = g_read_sums;
+    t->sqerr_sum = g_sqerr_sum;
+    t->abs_sign = g_abs_sign;
     t->add_bias = g_add_bias;
     t->sum_rows = g_sum_rows;
     t->leaky_fwd = g_leaky_fwd;

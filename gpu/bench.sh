@@ -14,7 +14,7 @@ probe=$("$py" gpu/bench_torch_gpu.py 3 ci 64 1 2>/dev/null || echo "SKIPPED: pyt
 case "$probe" in SKIPPED*) have_torch=0; echo "(PyTorch peer: $probe)" ;; esac
 echo "== Stage-1 training step on the GPU (float32, TF32 ${IDC_CUDA_MATH:-off}), batch 6144"
 echo "floor = the step's GEMMs at their exact shapes as cuBLAS SGEMM calls through the same table, same run"
-echo "syncs = host-device synchronisations per step (sqerr's return value)"
+echo "syncs = host-device synchronisations per step (the loss stays on the device; idc_stage1_fit reads it every 100 steps)"
 echo
 printf '| %3s | %-5s | %5s | %8s | %9s | %9s | %5s | %5s | %9s | %7s |\n' \
   n widths batch GFLOP/st ms/step "floor ms" ratio syncs "torch ms" speedup

@@ -12,10 +12,12 @@
  *
  * The step is models/stage1.c's (gather the minibatch, forward encoder and
  * decoder in train mode, MSE + code penalty, backward, Adam on both), built
- * from engine objects on the CUDA table, with the whole loop on the device:
- * per step the host uploads the minibatch indices (asynchronously, through
- * pinned memory) and reads the two loss values (sqerr's return value, the
- * interface's only forced synchronisations: SYNCS_PER_STEP = 2).
+ * from engine objects on the CUDA table, with the whole loop on the device
+ * as idc_stage1_fit runs it there: the minibatch is drawn on the device
+ * (gather_random_rows) and the two loss terms stay in device memory
+ * (sqerr_sum), read once after the timed steps: SYNCS_PER_STEP = 0
+ * (idc_stage1_fit itself reads the loss every IDC_STAGE1_CHECK_EVERY
+ * steps and at its trace steps).
  * ms/step = best of 3 timings of STEPS steps after 5 warm-up steps. The
  * floor is the sum over the step's GEMMs at their exact shapes (per dense
  * layer: forward, weight gradient, input gradient except for the encoder's
@@ -116,10 +118,10 @@ int main(int argc, char **argv)
     if (ad == NULL)
         return fail("adam", &err);
     double *x = malloc(rows * d * sizeof(double));
-    size_t *idx = malloc(batch * sizeof(size_t));
     void *data = be->alloc(be, rows * d), *xb = be->alloc(be, batch * d);
     void *dxhat = be->alloc(be, batch * d), *dcode = be->alloc(be, batch * n);
-    if (x == NULL || idx == NULL || data == NULL || xb == NULL || dxhat == NULL || dcode == NULL) {
+    void *sums = be->alloc_sums(be, 2);
+    if (x == NULL || sums == NULL || data == NULL || xb == NULL || dxhat == NULL || dcode == NULL) {
         fprintf(stderr, "bench_gpu: out of memory\n");
         return 1;
     }
@@ -134,24 +136,24 @@ int main(int argc, char **argv)
         idc_gpu_sync(be, &err);
         double t0 = now_s();
         for (size_t s = 0; s < nsteps; s++, t++) {
-            for (size_t i = 0; i < batch; i++)
-                idx[i] = (size_t)idc_rng_below(bs, t * batch + i, rows);
-            be->gather_rows(be, xb, data, d, idx, batch);
+            be->gather_random_rows(be, xb, data, d, bs, t * batch, batch, rows);
             if (idc_mlp_forward(enc, xb, batch, 1, &err) != IDC_OK)
                 return fail("forward", &err);
             const void *code = idc_mlp_output(enc);
             if (idc_mlp_forward(dec, code, batch, 1, &err) != IDC_OK)
                 return fail("forward", &err);
-            double rec = idc_mlp_loss_mse(be, dxhat, idc_mlp_output(dec), xb, batch, d, 1.0, 0);
+            idc_mlp_loss_mse_to(be, dxhat, idc_mlp_output(dec), xb, batch, d, 1.0, 0, sums, 0);
             if (idc_mlp_backward(dec, dcode, dxhat, batch, &err) != IDC_OK)
                 return fail("backward", &err);
-            double pen = idc_mlp_loss_code(be, dcode, code, batch, n, 1.0, 1);
+            idc_mlp_loss_code_to(be, dcode, code, batch, n, 1.0, 1, sums, 1);
             if (idc_mlp_backward(enc, NULL, dcode, batch, &err) != IDC_OK)
                 return fail("backward", &err);
             idc_adam_step(ae, &ac, idc_mlp_params(enc), idc_mlp_grads(enc));
             idc_adam_step(ad, &ac, idc_mlp_params(dec), idc_mlp_grads(dec));
-            loss = rec + pen;
         }
+        double lt[2];
+        be->read_sums(be, lt, sums, 2);
+        loss = lt[0] + lt[1];
         if (idc_gpu_sync(be, &err) != IDC_OK)
             return fail("device", &err);
         double dt = (now_s() - t0) / (double)nsteps;
@@ -198,7 +200,7 @@ int main(int argc, char **argv)
     }
     if (idc_gpu_sync(be, &err) != IDC_OK)
         return fail("device", &err);
-    printf("cuda %zu %s %zu %zu %.4f %.3f %.3f 2\n", n, mode, batch,
+    printf("cuda %zu %s %zu %zu %.4f %.3f %.3f 0\n", n, mode, batch,
            idc_mlp_nparams(enc) + idc_mlp_nparams(dec), 6.0 * (double)batch * macs * 1e-9, 1e3 * best,
            1e3 * floor_s);
     be->release(be, A);
@@ -214,6 +216,6 @@ int main(int argc, char **argv)
     idc_mlp_free(dec);
     free(hv);
     free(x);
-    free(idx);
+    be->release(be, sums);
     return 0;
 }

@@ -37,9 +37,16 @@ cudaError_t idc_gpuk_bn_eval(cudaStream_t st, int f64, void *y, const void *x, c
 cudaError_t idc_gpuk_bn_bwd(cudaStream_t st, int f64, void *dx, void *dgamma, void *dbeta, const void *dy,
                             const void *xhat, const void *invstd, const void *gamma, size_t rows, size_t cols,
                             double *ws);
-/* *sum (device) = sum_i (y_i - t_i)^2 (unscaled); grad as idc_backend.sqerr. */
+/* *sum (device) = outscale * sum_i (y_i - t_i)^2; grad as idc_backend.sqerr. */
 cudaError_t idc_gpuk_sqerr(cudaStream_t st, int f64, void *grad, const void *y, const void *target, size_t n,
-                           double scale, int accumulate, double *ws, double *sum);
+                           double scale, int accumulate, double *ws, double *sum, double outscale);
+/* *sum (device) = sum_i |z_i|; dz as idc_backend.abs_sign. */
+cudaError_t idc_gpuk_abs_sign(cudaStream_t st, int f64, void *dz, const void *z, size_t n, double w, double *ws,
+                              double *sum);
+/* idx[r] = idc_rng_below(stream (seed, trial, purpose), k0 + r, n) for r < rows (idx: device). */
+cudaError_t idc_gpuk_random_idx(cudaStream_t st, unsigned long long *idx, unsigned long long seed,
+                                unsigned trial, unsigned purpose, unsigned long long k0, size_t rows,
+                                unsigned long long n);
 /* Adam with step = lr / bc1 and sbc2 = sqrt(bc2) computed by the caller. */
 cudaError_t idc_gpuk_adam(cudaStream_t st, int f64, void *p, void *m, void *v, const void *g, size_t n,
                           double step, double b1, double b2, double eps, double sbc2);

@@ -10,6 +10,8 @@
  * double in the fixed orders documented in gpu/launch.h (no atomics). */
 #include <cuda_runtime.h>
 
+#include <Random123/philox.h>
+
 #include "gpu/cuda_impl.h"
 #include "gpu/launch.h"
 
@@ -39,6 +41,24 @@ __global__ void k_gather(R *dst, const R *src, size_t cols, const unsigned long 
     {
         size_t r = i / cols, c = i - r * cols;
         dst[i] = src[(size_t)idx[r] * cols + c];
+    }
+}
+
+/* idx[r] = idc_rng_below(stream, k0 + r, n) (numeric/rng.c): word k of
+ * the stream is half k % 2 of Philox4x32-10 block k / 2, counter
+ * (block low, block high, trial, purpose), key (seed low, seed high). */
+__global__ void k_random_idx(unsigned long long *idx, unsigned long long seed, unsigned trial,
+                             unsigned purpose, unsigned long long k0, size_t rows, unsigned long long n)
+{
+    GRID_STRIDE(r, rows)
+    {
+        unsigned long long k = k0 + r, b = k / 2;
+        philox4x32_ctr_t ctr = {{(uint32_t)b, (uint32_t)(b >> 32), trial, purpose}};
+        philox4x32_key_t key = {{(uint32_t)seed, (uint32_t)(seed >> 32)}};
+        philox4x32_ctr_t w = philox4x32(ctr, key);
+        unsigned h = (unsigned)(k % 2);
+        unsigned long long u = ((unsigned long long)w.v[2 * h] << 32) | w.v[2 * h + 1];
+        idx[r] = __umul64hi(u, n);
     }
 }
 
@@ -273,7 +293,28 @@ __global__ void __launch_bounds__(IDC_GPU_BLOCK)
         part[blockIdx.x] = sh[0];
 }
 
-__global__ void __launch_bounds__(IDC_GPU_BLOCK) k_sum_fin(double *out, const double *part, unsigned np)
+template <typename R>
+__global__ void __launch_bounds__(IDC_GPU_BLOCK)
+    k_abs_sign(R *DZ, const R *Z, size_t n, double w, double *part)
+{
+    __shared__ double sh[IDC_GPU_BLOCK];
+    double s = 0.0;
+    GRID_STRIDE(i, n)
+    {
+        double v = (double)Z[i];
+        s += fabs(v);
+        if (DZ != NULL)
+            DZ[i] = (R)((double)DZ[i] + (v > 0 ? w : v < 0 ? -w : 0.0));
+    }
+    sh[threadIdx.x] = s;
+    block_tree(sh);
+    if (threadIdx.x == 0)
+        part[blockIdx.x] = sh[0];
+}
+
+/* out[0] = outscale * (the sum of the np partials) */
+__global__ void __launch_bounds__(IDC_GPU_BLOCK)
+    k_sum_fin(double *out, const double *part, unsigned np, double outscale)
 {
     __shared__ double sh[IDC_GPU_BLOCK];
     double s = 0.0;
@@ -282,7 +323,7 @@ __global__ void __launch_bounds__(IDC_GPU_BLOCK) k_sum_fin(double *out, const do
     sh[threadIdx.x] = s;
     block_tree(sh);
     if (threadIdx.x == 0)
-        out[0] = sh[0];
+        out[0] = outscale * sh[0];
 }
 
 /* ---------------------------------------------------------------------- */
@@ -423,13 +464,36 @@ extern "C" cudaError_t idc_gpuk_bn_bwd(cudaStream_t st, int f64, void *dx, void 
 }
 
 extern "C" cudaError_t idc_gpuk_sqerr(cudaStream_t st, int f64, void *grad, const void *y, const void *target,
-                                      size_t n, double scale, int accumulate, double *ws, double *sum)
+                                      size_t n, double scale, int accumulate, double *ws, double *sum,
+                                      double outscale)
 {
     idc_gpu_grid1d g = idc_gpu_plan_reduce(n);
     if (g.grid == 0)
         return cudaMemsetAsync(sum, 0, sizeof(double), st);
     LAUNCH_T(k_sqerr, g.grid, g.block, 0, (R *)grad, (const R *)y, (const R *)target, n, scale, accumulate,
              ws);
-    k_sum_fin<<<1, IDC_GPU_BLOCK, 0, st>>>(sum, ws, g.grid);
+    k_sum_fin<<<1, IDC_GPU_BLOCK, 0, st>>>(sum, ws, g.grid, outscale);
+    return cudaGetLastError();
+}
+
+extern "C" cudaError_t idc_gpuk_abs_sign(cudaStream_t st, int f64, void *dz, const void *z, size_t n, double w,
+                                         double *ws, double *sum)
+{
+    idc_gpu_grid1d g = idc_gpu_plan_reduce(n);
+    if (g.grid == 0)
+        return cudaMemsetAsync(sum, 0, sizeof(double), st);
+    LAUNCH_T(k_abs_sign, g.grid, g.block, 0, (R *)dz, (const R *)z, n, w, ws);
+    k_sum_fin<<<1, IDC_GPU_BLOCK, 0, st>>>(sum, ws, g.grid, 1.0);
+    return cudaGetLastError();
+}
+
+extern "C" cudaError_t idc_gpuk_random_idx(cudaStream_t st, unsigned long long *idx, unsigned long long seed,
+                                           unsigned trial, unsigned purpose, unsigned long long k0, size_t rows,
+                                           unsigned long long n)
+{
+    idc_gpu_grid1d g = idc_gpu_plan_elementwise(rows);
+    if (g.grid == 0)
+        return cudaSuccess;
+    k_random_idx<<<g.grid, g.block, 0, st>>>(idx, seed, trial, purpose, k0, rows, n);
     return cudaGetLastError();
 }

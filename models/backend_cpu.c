@@ -29,6 +29,19 @@ static void cpu_release(const idc_backend *be, void *p)
     free(p);
 }
 
+static void *cpu_alloc_sums(const idc_backend *be, size_t n)
+{
+    (void)be;
+    return idc_calloc(n == 0 ? 1 : n, sizeof(double));
+}
+
+static void cpu_read_sums(const idc_backend *be, double *dst, const void *sums, size_t n)
+{
+    (void)be;
+    if (n > 0)
+        memcpy(dst, sums, n * sizeof(double));
+}
+
 #define R float
 #define K(name) name##_f32
 #define GEMM cblas_sgemm

@@ -79,6 +79,12 @@ struct idc_backend {
     /* Row r of dst (rows x cols) = row idx[r] of src (idx is host memory). */
     void (*gather_rows)(const idc_backend *be, void *dst, const void *src, size_t cols,
                         const size_t *idx, size_t rows);
+    /* Row r of dst (rows x cols) = row idc_rng_below(s, k0 + r, n) of src
+     * (n >= 1 rows): a minibatch drawn where the data lives, from the same
+     * Philox stream as on the host (numeric/rng.h), so one seed picks the
+     * same rows on every backend and no index array is transferred. */
+    void (*gather_random_rows)(const idc_backend *be, void *dst, const void *src, size_t cols,
+                               idc_rng s, uint64_t k0, size_t rows, size_t n);
     /* C (m x n) = alpha op(A) op(B) + beta C, op(X) = X^T when the flag is
      * non-zero; leading dimensions as in row-major CBLAS. */
     void (*gemm)(const idc_backend *be, int trans_a, int trans_b, size_t m, size_t n, size_t k,
@@ -126,6 +132,21 @@ struct idc_backend {
      * has it added when accumulate is non-zero. */
     double (*sqerr)(const idc_backend *be, void *grad, const void *y, const void *target,
                     size_t n, double scale, int accumulate);
+    /* Sums that stay in backend memory, so that a training loop need not
+     * wait for the device at every step. alloc_sums: n zeroed doubles
+     * (freed by release; NULL when out of memory). read_sums: copies n of
+     * them to the host, waiting for the device. */
+    void *(*alloc_sums)(const idc_backend *be, size_t n);
+    void (*read_sums)(const idc_backend *be, double *dst, const void *sums, size_t n);
+    /* sqerr with the scaled sum written to sums[slot] instead of returned
+     * (the same value), without waiting for the device. */
+    void (*sqerr_sum)(const idc_backend *be, void *grad, const void *y, const void *target,
+                      size_t n, double scale, int accumulate, void *sums, size_t slot);
+    /* The L1 term: sums[slot] = sum_i |z_i| (double, i ascending) and, when
+     * dz is not NULL, dz_i = dz_i + w sign(z_i) (in double, rounded once;
+     * sign(0) = 0). dz may not alias z. */
+    void (*abs_sign)(const idc_backend *be, void *dz, const void *z, size_t n, double w,
+                     void *sums, size_t slot);
     /* One Adam update of n parameters, in double per element:
      * m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2,
      * p -= (lr / bc1) m / (sqrt(v) / sqrt(bc2) + eps), where bc1 = 1 - b1^t
@@ -274,6 +295,14 @@ double idc_mlp_loss_mse(const idc_backend *be, void *grad, const void *yhat, con
  * codes, less its constant (cols / 2) log(2 pi). */
 double idc_mlp_loss_code(const idc_backend *be, void *grad, const void *z, size_t rows,
                          size_t cols, double weight, int accumulate);
+
+/* The same two losses with the value written to sums[slot] (backend memory
+ * from be->alloc_sums) instead of returned: no wait for the device. */
+void idc_mlp_loss_mse_to(const idc_backend *be, void *grad, const void *yhat, const void *y,
+                         size_t rows, size_t cols, double weight, int accumulate, void *sums,
+                         size_t slot);
+void idc_mlp_loss_code_to(const idc_backend *be, void *grad, const void *z, size_t rows,
+                          size_t cols, double weight, int accumulate, void *sums, size_t slot);
 
 /* ---------------------------------------------------------------------- */
 /* Adam                                                                    */

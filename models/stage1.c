@@ -27,7 +27,7 @@ struct idc_stage1 {
     void *xb;     /* batch x xdim: the rows of a step / chunk */
     void *dxhat;  /* batch x xdim: dL/dxhat */
     void *dcode;  /* batch x latent_dim: dL/dzhat */
-    size_t *idx;  /* batch row indices */
+    void *sums;   /* backend memory: the two loss terms of the last step */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -164,7 +164,8 @@ void idc_stage1_free(idc_stage1 *s)
         s->be->release(s->be, s->dxhat);
         s->be->release(s->be, s->dcode);
     }
-    free(s->idx);
+    if (s->sums != NULL)
+        s->be->release(s->be, s->sums);
     free(s);
 }
 
@@ -226,8 +227,8 @@ static int stage1_create(idc_stage1 **out, const idc_stage1_config *c, size_t xd
     s->xb = s->be->alloc(s->be, c->batch * xdim);
     s->dxhat = s->be->alloc(s->be, c->batch * xdim);
     s->dcode = s->be->alloc(s->be, c->batch * c->latent_dim);
-    s->idx = idc_calloc(c->batch, sizeof(size_t));
-    if (s->xb == NULL || s->dxhat == NULL || s->dcode == NULL || s->idx == NULL) {
+    s->sums = be->alloc_sums(be, 2);
+    if (s->xb == NULL || s->dxhat == NULL || s->dcode == NULL || s->sums == NULL) {
         idc_err_set(err, rc, "stage1: out of memory for the workspaces");
         goto fail;
     }
@@ -335,9 +336,10 @@ static int check_data(const idc_stage1 *s, const double *x, size_t n, idc_err *e
     return IDC_OK;
 }
 
-/* Forward and backward on the `rows` rows in s->xb; returns the loss and
- * leaves the gradients in the networks. */
-static int loss_grad_rows(idc_stage1 *s, size_t rows, double *loss, idc_err *err)
+/* Forward and backward on the `rows` rows in s->xb: the two loss terms in
+ * s->sums (backend memory, read by read_loss), the gradients in the
+ * networks. No wait for the device. */
+static int loss_grad_rows(idc_stage1 *s, size_t rows, idc_err *err)
 {
     const idc_backend *be = s->be;
     size_t n = s->cfg.latent_dim, d = s->xdim;
@@ -348,16 +350,20 @@ static int loss_grad_rows(idc_stage1 *s, size_t rows, double *loss, idc_err *err
     rc = idc_mlp_forward(s->dec, code, rows, 1, err);
     if (rc != IDC_OK)
         return rc;
-    double rec = idc_mlp_loss_mse(be, s->dxhat, idc_mlp_output(s->dec), s->xb, rows, d, 1.0, 0);
+    idc_mlp_loss_mse_to(be, s->dxhat, idc_mlp_output(s->dec), s->xb, rows, d, 1.0, 0, s->sums, 0);
     rc = idc_mlp_backward(s->dec, s->dcode, s->dxhat, rows, err);
     if (rc != IDC_OK)
         return rc;
-    double pen = idc_mlp_loss_code(be, s->dcode, code, rows, n, s->cfg.code_weight, 1);
-    rc = idc_mlp_backward(s->enc, NULL, s->dcode, rows, err);
-    if (rc != IDC_OK)
-        return rc;
-    *loss = rec + pen;
-    return IDC_OK;
+    idc_mlp_loss_code_to(be, s->dcode, code, rows, n, s->cfg.code_weight, 1, s->sums, 1);
+    return idc_mlp_backward(s->enc, NULL, s->dcode, rows, err);
+}
+
+/* The loss of the last loss_grad_rows (waits for the device). */
+static double read_loss(const idc_stage1 *s)
+{
+    double t[2];
+    s->be->read_sums(s->be, t, s->sums, 2);
+    return t[0] + t[1];
 }
 
 int idc_stage1_loss_grad(idc_stage1 *s, const double *xb, size_t rows, double *loss, double *grad,
@@ -371,12 +377,11 @@ int idc_stage1_loss_grad(idc_stage1 *s, const double *xb, size_t rows, double *l
         return rc;
     idc_blas_set_threads(s->cfg.blas_threads ? (int)s->cfg.blas_threads : 1);
     s->be->set_d(s->be, s->xb, xb, rows * s->xdim);
-    double l = 0.0;
-    rc = loss_grad_rows(s, rows, &l, err);
+    rc = loss_grad_rows(s, rows, err);
     if (rc != IDC_OK)
         return rc;
     if (loss != NULL)
-        *loss = l;
+        *loss = read_loss(s);
     if (grad != NULL) {
         idc_mlp_get_grads(s->enc, grad);
         idc_mlp_get_grads(s->dec, grad + idc_mlp_nparams(s->enc));
@@ -404,35 +409,40 @@ int idc_stage1_fit(idc_stage1 *s, const double *x, size_t n, double *loss_trace,
 
     idc_adam_config ac = {c->lr, c->adam_beta1, c->adam_beta2, c->adam_eps};
     idc_rng bs = idc_rng_stream(c->seed, c->trial, IDC_PURPOSE_BATCH);
+    /* On the CPU the loss is read at every step (free). On a device it stays
+     * there and is read at trace steps, at the last step and every
+     * IDC_STAGE1_CHECK_EVERY steps, so that a step makes no round trip to
+     * the host (the minibatch is drawn on the device too). */
+    int every = !idc_gpu_is_cuda(be);
     for (size_t step = 0; step < c->steps; step++) {
-        uint64_t k0 = s->steps_done * (uint64_t)B;
-        for (size_t i = 0; i < B; i++)
-            s->idx[i] = (size_t)idc_rng_below(bs, k0 + i, n);
-        be->gather_rows(be, s->xb, data, d, s->idx, B);
-        double loss = 0.0;
-        rc = loss_grad_rows(s, B, &loss, err);
+        be->gather_random_rows(be, s->xb, data, d, bs, s->steps_done * (uint64_t)B, B, n);
+        rc = loss_grad_rows(s, B, err);
         if (rc != IDC_OK)
             break;
-        if (!isfinite(loss) && idc_gpu_is_cuda(be) && idc_gpu_status(be, err) != IDC_OK) {
-            rc = idc_err_prefix(err, IDC_EIO, "stage1.fit: the device failed at step %" PRIu64
-                                              ": ",
-                                s->steps_done);
-            break;
-        }
-        if (!isfinite(loss)) {
-            rc = idc_err_set(err, IDC_EDOM,
-                             "stage1.fit: the loss is not finite at step %" PRIu64
-                             " (training diverged; try a smaller lr)",
-                             s->steps_done);
-            break;
+        int trace = loss_trace != NULL && c->log_every > 0 && step % c->log_every == 0;
+        if (every || trace || step + 1 == c->steps || (step + 1) % IDC_STAGE1_CHECK_EVERY == 0) {
+            double loss = read_loss(s);
+            if (!isfinite(loss) && idc_gpu_is_cuda(be) && idc_gpu_status(be, err) != IDC_OK) {
+                rc = idc_err_prefix(err, IDC_EIO,
+                                    "stage1.fit: the device failed by step %" PRIu64 ": ",
+                                    s->steps_done);
+                break;
+            }
+            if (!isfinite(loss)) {
+                rc = idc_err_set(err, IDC_EDOM,
+                                 "stage1.fit: the loss is not finite at step %" PRIu64
+                                 "%s (training diverged; try a smaller lr)",
+                                 s->steps_done, every ? "" : " (or before: read periodically on a device)");
+                break;
+            }
+            if (trace)
+                loss_trace[step / c->log_every] = loss;
+            if (final_loss != NULL)
+                *final_loss = loss;
         }
         idc_adam_step(s->aenc, &ac, idc_mlp_params(s->enc), idc_mlp_grads(s->enc));
         idc_adam_step(s->adec, &ac, idc_mlp_params(s->dec), idc_mlp_grads(s->dec));
         s->steps_done++;
-        if (loss_trace != NULL && c->log_every > 0 && step % c->log_every == 0)
-            loss_trace[step / c->log_every] = loss;
-        if (final_loss != NULL)
-            *final_loss = loss;
     }
     be->release(be, data);
     return rc;

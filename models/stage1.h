@@ -62,6 +62,10 @@
 #include "numeric/status.h"
 
 #define IDC_STAGE1_MAX_HIDDEN 8
+/* On a device backend, idc_stage1_fit reads the loss (a wait for the
+ * device) only at trace steps, at the last step and every this many steps;
+ * on the CPU at every step. */
+#define IDC_STAGE1_CHECK_EVERY 100
 
 typedef struct {
     size_t latent_dim;                    /* n >= 1 */

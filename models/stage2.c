@@ -23,10 +23,8 @@ struct idc_stage2 {
     double *lambda;        /* 1 element (host) */
     double *glambda;       /* its gradient (host) */
     void *cb, *dout, *dz;  /* batch x n workspaces */
-    double *zh;            /* batch x n host copy of the code, then lambda sign(z) / (B n) */
-    double *dzh;           /* batch x n host copy of dL/dz */
-    double *zero;          /* 2 n zeros */
-    size_t *idx;
+    void *sums;            /* backend memory: the reconstruction and L1 sums of the last pass */
+    void *zero;            /* backend memory: 2 n zeros */
     uint64_t steps_done;
 };
 
@@ -88,15 +86,13 @@ void idc_stage2_free(idc_stage2 *s)
         s->be->release(s->be, s->cb);
         s->be->release(s->be, s->dout);
         s->be->release(s->be, s->dz);
+        s->be->release(s->be, s->sums);
+        s->be->release(s->be, s->zero);
     }
     if (s->hb != NULL) {
         s->hb->release(s->hb, s->lambda);
         s->hb->release(s->hb, s->glambda);
     }
-    free(s->zh);
-    free(s->dzh);
-    free(s->zero);
-    free(s->idx);
     free(s);
 }
 
@@ -153,12 +149,10 @@ idc_stage2 *idc_stage2_new_backend(const idc_stage2_config *c, const idc_backend
     s->cb = s->be->alloc(s->be, B * n);
     s->dout = s->be->alloc(s->be, B * n);
     s->dz = s->be->alloc(s->be, B * n);
-    s->zh = calloc(B * n, sizeof(double));
-    s->dzh = calloc(B * n, sizeof(double));
-    s->zero = calloc(2 * n, sizeof(double));
-    s->idx = calloc(B, sizeof(size_t));
+    s->sums = s->be->alloc_sums(s->be, 2);
+    s->zero = s->be->alloc(s->be, 2 * n);
     if (s->lambda == NULL || s->glambda == NULL || s->cb == NULL || s->dout == NULL || s->dz == NULL ||
-        s->zh == NULL || s->dzh == NULL || s->zero == NULL || s->idx == NULL) {
+        s->sums == NULL || s->zero == NULL) {
         idc_err_set(err, IDC_ENOMEM, "stage2: out of memory for the workspaces");
         goto fail;
     }
@@ -195,31 +189,25 @@ static int lagrangian_grad(idc_stage2 *s, size_t B, double lambda, double *rec, 
         rc = idc_mlp_forward(s->dec, idc_mlp_output(s->enc), B, 1, err);
     if (rc != IDC_OK)
         return rc;
-    *rec = idc_mlp_loss_mse(be, s->dout, idc_mlp_output(s->dec), s->cb, B, n, 1.0, 0);
+    idc_mlp_loss_mse_to(be, s->dout, idc_mlp_output(s->dec), s->cb, B, n, 1.0, 0, s->sums, 0);
     rc = idc_mlp_backward(s->dec, s->dz, s->dout, B, err);
     if (rc != IDC_OK)
         return rc;
-    /* the constraint term lambda * mean |z|, in double on the host */
-    be->get_d(be, s->zh, idc_mlp_output(s->enc), B * n);
-    double sum = 0, w = lambda / ((double)B * (double)n);
-    for (size_t i = 0; i < B * n; i++) {
-        double z = s->zh[i];
-        sum += fabs(z);
-        s->zh[i] = z > 0 ? w : z < 0 ? -w : 0.0;
-    }
-    *l1 = sum / ((double)B * (double)n);
-    /* dz += lambda sign(z) / (B n): a host round trip of B n values */
-    be->get_d(be, s->dzh, s->dz, B * n);
-    for (size_t i = 0; i < B * n; i++)
-        s->dzh[i] += s->zh[i];
-    be->set_d(be, s->dz, s->dzh, B * n);
+    /* the constraint term lambda mean |z|: dz += lambda sign(z) / (B n) */
+    be->abs_sign(be, s->dz, idc_mlp_output(s->enc), B * n, lambda / ((double)B * (double)n), s->sums,
+                 1);
     rc = idc_mlp_backward(s->enc, NULL, s->dz, B, err);
     if (rc == IDC_OK && !s->cfg.bn_affine) {
         /* frozen gamma = 1, beta = 0: zero their gradients */
         size_t off, cnt, l = idc_mlp_nlayers(s->enc) - 1;
         idc_mlp_param_range(s->enc, l, &off, &cnt);
-        be->set_d(be, (char *)idc_mlp_grads(s->enc) + off * idc_dtype_size(be->dtype), s->zero, cnt);
+        be->copy(be, (char *)idc_mlp_grads(s->enc) + off * idc_dtype_size(be->dtype), s->zero, cnt);
     }
+    /* the multiplier's next step needs both terms: one read of two numbers */
+    double t[2];
+    be->read_sums(be, t, s->sums, 2);
+    *rec = t[0];
+    *l1 = t[1] / ((double)B * (double)n);
     return rc;
 }
 
@@ -241,10 +229,7 @@ int idc_stage2_fit(idc_stage2 *s, const double *codes, size_t n, double *trace, 
     idc_rng bs = idc_rng_stream(c->seed, c->trial, IDC_PURPOSE_BATCH);
     double rec = NAN, l1 = NAN;
     for (size_t step = 0; step < c->steps && rc == IDC_OK; step++) {
-        uint64_t k0 = BATCH_OFFSET + s->steps_done * (uint64_t)B;
-        for (size_t i = 0; i < B; i++)
-            s->idx[i] = (size_t)idc_rng_below(bs, k0 + i, n);
-        be->gather_rows(be, s->cb, data, d, s->idx, B);
+        be->gather_random_rows(be, s->cb, data, d, bs, BATCH_OFFSET + s->steps_done * (uint64_t)B, B, n);
         for (int phase = 0; phase < 2 && rc == IDC_OK; phase++) {
             rc = lagrangian_grad(s, B, s->lambda[0], &rec, &l1, err);
             if (rc != IDC_OK)

@@ -503,6 +503,78 @@ START_TEST(test_sqerr_adam)
 }
 END_TEST
 
+/* The fields that keep a training loop on the device: minibatches drawn
+ * from the Philox stream where the data lives (exact: the same rows), sums
+ * kept in device memory (sqerr_sum: the value sqerr returns; abs_sign: the
+ * L1 term's sum to 1e-12 of itself and its gradient exactly). */
+START_TEST(test_device_loop_fields)
+{
+    IDC_TEST_PRINT_SEED("device_loop_fields", g_seed);
+    for (int t = 0; t < 2; t++) {
+        idc_dtype dt = (idc_dtype)t;
+        size_t rows = g_small ? 512 : 6144, cols = 7, src_rows = 1000003;
+        if (g_small)
+            src_rows = 4099;
+        double *v = rnd(src_rows * cols, 600, 1.0);
+        pair src = pair_new(dt, src_rows * cols, v), out = pair_new(dt, rows * cols, NULL);
+        idc_rng s = idc_rng_stream(g_seed, 7, IDC_PURPOSE_BATCH);
+        for (uint64_t k0 = 0; k0 < 3 * (uint64_t)rows; k0 += rows + 1) {
+            out.c->gather_random_rows(out.c, out.pc, src.pc, cols, s, k0, rows, src_rows);
+            out.d->gather_random_rows(out.d, out.pd, src.pd, cols, s, k0, rows, src_rows);
+            assert_exact(&out, "gather_random_rows");
+        }
+        /* the rows are those idc_rng_below picks on the host */
+        double *row = dalloc(cols), *got = dalloc(rows * cols);
+        out.d->get_d(out.d, got, out.pd, rows * cols);
+        for (size_t r = 0; r < rows; r += 97) {
+            size_t i = (size_t)idc_rng_below(s, 2 * (uint64_t)rows + 2 + r, src_rows);
+            src.c->get_d(src.c, row, (const char *)src.pc + i * cols * idc_dtype_size(dt), cols);
+            ck_assert(memcmp(row, got + r * cols, cols * sizeof(double)) == 0);
+        }
+        free(row);
+        free(got);
+
+        size_t n = rows * cols;
+        double *z = rnd(n, 601, 1.0), *g0 = rnd(n, 602, 1.0);
+        for (size_t i = 0; i < n; i += 11)
+            z[i] = 0.0; /* sign(0) = 0 */
+        pair Z = pair_new(dt, n, z), DZ = pair_new(dt, n, g0);
+        void *sc = Z.c->alloc_sums(Z.c, 4), *sd = Z.d->alloc_sums(Z.d, 4);
+        ck_assert(sc != NULL && sd != NULL);
+        double hc[4], hd[4];
+        Z.d->read_sums(Z.d, hd, sd, 4);
+        for (int i = 0; i < 4; i++)
+            ck_assert(hd[i] == 0.0);
+        double w = 0.25 / (double)n;
+        Z.c->abs_sign(Z.c, DZ.pc, Z.pc, n, w, sc, 1);
+        Z.d->abs_sign(Z.d, DZ.pd, Z.pd, n, w, sd, 1);
+        assert_exact(&DZ, "abs_sign dz");
+        Z.c->abs_sign(Z.c, NULL, Z.pc, n, w, sc, 3);
+        Z.d->abs_sign(Z.d, NULL, Z.pd, n, w, sd, 3);
+        double ret = Z.d->sqerr(Z.d, NULL, Z.pd, DZ.pd, n, 0.5, 0);
+        Z.d->sqerr_sum(Z.d, NULL, Z.pd, DZ.pd, n, 0.5, 0, sd, 2);
+        Z.c->sqerr_sum(Z.c, NULL, Z.pc, DZ.pc, n, 0.5, 0, sc, 2);
+        Z.c->read_sums(Z.c, hc, sc, 4);
+        Z.d->read_sums(Z.d, hd, sd, 4);
+        ck_assert(hd[0] == 0.0 && hc[0] == 0.0);
+        ck_assert_msg(hd[2] == ret, "sqerr_sum %.17g vs sqerr %.17g", hd[2], ret);
+        for (int i = 1; i < 4; i++)
+            ck_assert_msg(fabs(hc[i] - hd[i]) <= 1e-12 * fabs(hc[i]), "sums[%d]: %.17g vs %.17g", i, hd[i],
+                          hc[i]);
+        ck_assert(hd[1] == hd[3]);
+        Z.c->release(Z.c, sc);
+        Z.d->release(Z.d, sd);
+        pair *all[] = {&src, &out, &Z, &DZ};
+        for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+            pair_free(all[i]);
+        free(v);
+        free(z);
+        free(g0);
+        dev_ok(dev(dt));
+    }
+}
+END_TEST
+
 /* ---- errors --------------------------------------------------------------- */
 
 START_TEST(test_error_path)
@@ -847,6 +919,7 @@ int main(void)
         {"gemm", test_gemm},
         {"reductions_bn", test_reductions_bn},
         {"sqerr_adam", test_sqerr_adam},
+        {"device_loop_fields", test_device_loop_fields},
         {"error_path", test_error_path},
         {"stage1_train", test_stage1_train},
         {"stage2_train", test_stage2_train},

@@ -1037,6 +1037,68 @@ START_TEST(test_leaky_bwd_sum)
 }
 END_TEST
 
+/* The fields a device-resident loop uses, on the CPU: gather_random_rows
+ * picks the rows idc_rng_below picks; sqerr_sum and the *_to losses leave
+ * the value sqerr returns; abs_sign against hand-computed values;
+ * alloc_sums is zeroed. */
+START_TEST(test_device_loop_fields_cpu)
+{
+    for (int dt = 0; dt < 2; dt++) {
+        const idc_backend *be = idc_backend_cpu((idc_dtype)dt);
+        size_t es = idc_dtype_size((idc_dtype)dt), rows = 200, cols = 3, n = 57;
+        double *src = dalloc(n * cols), *got = dalloc(rows * cols);
+        fill_normal(src, n * cols, 50, 0, 1.0);
+        void *S = be->alloc(be, n * cols), *D = be->alloc(be, rows * cols);
+        be->set_d(be, S, src, n * cols);
+        idc_rng st = idc_rng_stream(g_seed, 9, IDC_PURPOSE_BATCH);
+        be->gather_random_rows(be, D, S, cols, st, 1234, rows, n);
+        be->get_d(be, got, D, rows * cols);
+        for (size_t r = 0; r < rows; r++) {
+            size_t i = (size_t)idc_rng_below(st, 1234 + r, n);
+            for (size_t j = 0; j < cols; j++)
+                ck_assert(got[r * cols + j] == (double)(dt ? src[i * cols + j]
+                                                           : (double)(float)src[i * cols + j]));
+        }
+
+        double *sums = be->alloc_sums(be, 3), h[3];
+        ck_assert_ptr_nonnull(sums);
+        be->read_sums(be, h, sums, 3);
+        ck_assert(h[0] == 0.0 && h[1] == 0.0 && h[2] == 0.0);
+        void *G1 = be->alloc(be, rows * cols), *G2 = be->alloc(be, rows * cols);
+        void *T = be->alloc(be, rows * cols);
+        fill_normal(got, rows * cols, 51, 0, 1.0);
+        be->set_d(be, T, got, rows * cols);
+        double r1 = idc_mlp_loss_mse(be, G1, D, T, rows, cols, 0.7, 0);
+        idc_mlp_loss_mse_to(be, G2, D, T, rows, cols, 0.7, 0, sums, 0);
+        ck_assert(r1 > 0.0);
+        double r2 = idc_mlp_loss_code(be, G1, D, rows, cols, 0.3, 1);
+        idc_mlp_loss_code_to(be, G2, D, rows, cols, 0.3, 1, sums, 2);
+        be->read_sums(be, h, sums, 3);
+        ck_assert(h[0] == r1 && h[2] == r2 && h[1] == 0.0);
+        ck_assert(memcmp(G1, G2, rows * cols * es) == 0);
+
+        double zv[5] = {1.5, -2.0, 0.0, 0.25, -0.0}, dv[5] = {1.0, 1.0, 1.0, 1.0, 1.0}, o[5];
+        void *Z = be->alloc(be, 5), *DZ = be->alloc(be, 5);
+        be->set_d(be, Z, zv, 5);
+        be->set_d(be, DZ, dv, 5);
+        be->abs_sign(be, DZ, Z, 5, 0.5, sums, 1);
+        be->get_d(be, o, DZ, 5);
+        be->read_sums(be, h, sums, 3);
+        ck_assert(h[1] == 3.75);
+        const double want[5] = {1.5, 0.5, 1.0, 1.5, 1.0};
+        ck_assert(memcmp(o, want, sizeof want) == 0);
+        be->abs_sign(be, NULL, Z, 3, 0.5, sums, 0); /* no gradient */
+        be->read_sums(be, h, sums, 1);
+        ck_assert(h[0] == 3.5);
+        void *bufs[] = {S, D, sums, G1, G2, Z, DZ, T};
+        for (size_t i = 0; i < 8; i++)
+            be->release(be, bufs[i]);
+        free(src);
+        free(got);
+    }
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
     Suite *s = suite_create("engine");
@@ -1059,6 +1121,7 @@ static Suite *engine_suite(void)
         {"errors_layers", test_errors_layers},
         {"leaky_identity", test_leaky_identity_and_inplace},
         {"leaky_bwd_sum", test_leaky_bwd_sum},
+        {"device_loop_fields_cpu", test_device_loop_fields_cpu},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return s;
