@@ -423,6 +423,15 @@ static double g_sqerr(const idc_backend *be, void *grad, const void *y, const vo
     return r;
 }
 
+static void g_leaky_bwd_sum(const idc_backend *be, void *dx, void *dsum, const void *dy, const void *y,
+                            size_t rows, size_t cols, double slope)
+{
+    gpu *g = ctx_of(be);
+    if (!enter(g) && !ws_ensure(g, idc_gpu_workspace_doubles(rows, cols)))
+        LAUNCH(g, idc_gpuk_leaky_bwd_sum(g->stream, g->f64, dx, dsum, dy, y, rows, cols, slope, g->ws));
+    leave(g);
+}
+
 static void *g_alloc_sums(const idc_backend *be, size_t n)
 {
     gpu *g = ctx_of(be);
@@ -637,6 +646,7 @@ idc_backend *idc_gpu_backend_new(idc_dtype dt, int device, idc_err *err)
     t->sum_rows = g_sum_rows;
     t->leaky_fwd = g_leaky_fwd;
     t->leaky_bwd = g_leaky_bwd;
+    t->leaky_bwd_sum = g_leaky_bwd_sum;
     t->bn_fwd_train = g_bn_fwd_train;
     t->bn_fwd_eval = g_bn_fwd_eval;
     t->bn_bwd = g_bn_bwd;

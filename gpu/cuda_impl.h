@@ -28,6 +28,8 @@ cudaError_t idc_gpuk_sum_rows(cudaStream_t st, int f64, void *out, const void *y
 cudaError_t idc_gpuk_leaky_fwd(cudaStream_t st, int f64, void *y, const void *x, size_t n, double slope);
 cudaError_t idc_gpuk_leaky_bwd(cudaStream_t st, int f64, void *dx, const void *dy, const void *y, size_t n,
                                double slope);
+cudaError_t idc_gpuk_leaky_bwd_sum(cudaStream_t st, int f64, void *dx, void *dsum, const void *dy, const void *y,
+                                   size_t rows, size_t cols, double slope, double *ws);
 cudaError_t idc_gpuk_bn_train(cudaStream_t st, int f64, void *y, void *xhat, void *invstd, void *run_mean,
                               void *run_var, const void *x, const void *gamma, const void *beta, size_t rows,
                               size_t cols, double eps, double momentum, double *ws);

@@ -154,15 +154,17 @@ __global__ void k_bn_dx(R *DX, const R *DY, const R *XH, const R *IS, const R *G
 /* ---------------------------------------------------------------------- */
 /* Column reductions (plan: idc_gpu_plan_columns)                          */
 
-enum { COL_SUM = 0, COL_CENTRED_SQ = 1, COL_BN_BWD = 2 };
+enum { COL_SUM = 0, COL_CENTRED_SQ = 1, COL_BN_BWD = 2, COL_LEAKY_BWD = 3 };
 
 /* part0[chunk][col] (and part1 for COL_BN_BWD) = the chunk's sum over its
  * rows of: a (COL_SUM); (a - mean)^2 (COL_CENTRED_SQ); a and a b
- * (COL_BN_BWD: a = dy, b = xhat). Dynamic shared memory: 2 * block
- * doubles. */
+ * (COL_BN_BWD: a = dy, b = xhat); out = the leaky-ReLU gradient of a = dy
+ * given b = y, also stored in out (COL_LEAKY_BWD: the fused leaky_bwd_sum;
+ * out may alias a, each element being read before it is written by the
+ * same thread). Dynamic shared memory: 2 * block doubles. */
 template <typename R, int MODE>
 __global__ void k_colpart(const R *a, const R *b, const double *mean, size_t rows, size_t cols, size_t chunk,
-                          double *part0, double *part1)
+                          double *part0, double *part1, R *out, R slope)
 {
     extern __shared__ double sh[];
     const unsigned tx = threadIdx.x, ty = threadIdx.y, bx = blockDim.x, by = blockDim.y;
@@ -175,6 +177,11 @@ __global__ void k_colpart(const R *a, const R *b, const double *mean, size_t row
             double v = (double)a[r * cols + col];
             if (MODE == COL_SUM) {
                 s0 += v;
+            } else if (MODE == COL_LEAKY_BWD) {
+                R g = a[r * cols + col], x = slope * g;
+                R d = b[r * cols + col] > 0 ? g : x;
+                out[r * cols + col] = d;
+                s0 += (double)d;
             } else if (MODE == COL_CENTRED_SQ) {
                 double d = v - mean[col];
                 s0 += d * d;
@@ -397,17 +404,32 @@ extern "C" cudaError_t idc_gpuk_bn_eval(cudaStream_t st, int f64, void *y, const
 }
 
 /* Launches the partial-sum kernel of a column reduction. */
-#define COLPART(MODE, A, B, MEAN, P0, P1)                                                                    \
+#define COLPART_OUT(MODE, A, B, MEAN, P0, P1, OUT, SLOPE)                                                    \
     do {                                                                                                     \
         dim3 grid(p.grid_x, p.grid_y), block(p.block_x, p.block_y);                                          \
         size_t shm = 2 * sizeof(double) * p.block_x * p.block_y;                                             \
         if (f64)                                                                                             \
             k_colpart<double, MODE><<<grid, block, shm, st>>>((const double *)(A), (const double *)(B),      \
-                                                              MEAN, rows, cols, p.chunk_rows, P0, P1);       \
+                                                              MEAN, rows, cols, p.chunk_rows, P0, P1,        \
+                                                              (double *)(OUT), (double)(SLOPE));             \
         else                                                                                                 \
             k_colpart<float, MODE><<<grid, block, shm, st>>>((const float *)(A), (const float *)(B), MEAN,   \
-                                                             rows, cols, p.chunk_rows, P0, P1);              \
+                                                             rows, cols, p.chunk_rows, P0, P1,               \
+                                                             (float *)(OUT), (float)(SLOPE));                \
     } while (0)
+#define COLPART(MODE, A, B, MEAN, P0, P1) COLPART_OUT(MODE, A, B, MEAN, P0, P1, NULL, 0.0)
+
+extern "C" cudaError_t idc_gpuk_leaky_bwd_sum(cudaStream_t st, int f64, void *dx, void *dsum, const void *dy,
+                                              const void *y, size_t rows, size_t cols, double slope, double *ws)
+{
+    if (rows == 0 || cols == 0)
+        return cudaSuccess;
+    idc_gpu_colplan p = idc_gpu_plan_columns(rows, cols);
+    COLPART_OUT(COL_LEAKY_BWD, dy, y, NULL, ws, NULL, dx, slope);
+    idc_gpu_grid1d g = idc_gpu_plan_elementwise(cols);
+    LAUNCH_T(k_sum_rows_fin, g.grid, g.block, 0, (R *)dsum, ws, p.nchunks, cols);
+    return cudaGetLastError();
+}
 
 extern "C" cudaError_t idc_gpuk_sum_rows(cudaStream_t st, int f64, void *out, const void *y, size_t rows,
                                          size_t cols, double *ws)

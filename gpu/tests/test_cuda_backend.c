@@ -12,17 +12,20 @@
  * compute-sanitizer slows kernels down by one to two orders).
  *
  * Tolerances (float; double in brackets):
- *   exact       alloc (zeros), set_d/get_d, copy, gather_rows, add_bias,
- *               leaky fwd/bwd, bn_fwd_eval, adam, the sqerr gradient: the
+ *   exact       alloc (zeros), set_d/get_d, copy, gather_rows,
+ *               gather_random_rows, add_bias, leaky fwd/bwd (and the dx of
+ *               leaky_bwd_sum), bn_fwd_eval, adam, the sqerr and abs_sign
+ *               gradients, sqerr_sum = sqerr on the device: the
  *               kernels evaluate the CPU's expressions without FMA
  *               contraction, so they must agree bit for bit;
  *   1e-5 [1e-12] relative, norm-wise, for GEMM (cuBLAS vs OpenBLAS
  *               accumulate in another order);
  *   1e-5 [1e-12] relative to the sum of |terms| per column for the
- *               reductions stored in the scalar type (sum_rows, the
+ *               reductions stored in the scalar type (sum_rows and
+ *               leaky_bwd_sum's sum, the
  *               batch-norm statistics, dgamma, dbeta) and for the values
  *               computed from them (xhat, y, running stats, dx), and 1e-12
- *               for sqerr's double sum;
+ *               for sqerr's and abs_sign's double sums;
  *   training    Stage 1 (batch 256, 40 steps, Adam lr 1e-3): per step,
  *               |loss_dev - loss_cpu| <= 1e-5 |loss_cpu| + 4 D_s, and for
  *               the final weights ||w_dev - w_cpu||_2 <= 1e-6 ||w|| + 4 W,
@@ -503,7 +506,8 @@ START_TEST(test_sqerr_adam)
 }
 END_TEST
 
-/* The fields that keep a training loop on the device: minibatches drawn
+/* The fields that keep a training loop on the device, and the fused
+ * leaky backward: minibatches drawn
  * from the Philox stream where the data lives (exact: the same rows), sums
  * kept in device memory (sqerr_sum: the value sqerr returns; abs_sign: the
  * L1 term's sum to 1e-12 of itself and its gradient exactly). */
@@ -533,6 +537,34 @@ START_TEST(test_device_loop_fields)
         }
         free(row);
         free(got);
+
+        /* the fused leaky backward + bias gradient (sum_rows' tolerance) */
+        for (size_t lc = 0; lc < 2; lc++) {
+            size_t lr = g_small ? 300 : 6144, lcols = lc ? 1000 : 33;
+            double *ly = rnd(lr * lcols, 610, 1.0), *ldy = rnd(lr * lcols, 611, 1.0);
+            pair Y = pair_new(dt, lr * lcols, ly), DY = pair_new(dt, lr * lcols, ldy);
+            pair DX = pair_new(dt, lr * lcols, NULL), SUM = pair_new(dt, lcols, NULL);
+            DX.c->leaky_bwd_sum(DX.c, DX.pc, SUM.pc, DY.pc, Y.pc, lr, lcols, 0.02);
+            DX.d->leaky_bwd_sum(DX.d, DX.pd, SUM.pd, DY.pd, Y.pd, lr, lcols, 0.02);
+            assert_exact(&DX, "leaky_bwd_sum dx");
+            double *absum = dalloc(lcols), *hdx = dalloc(lr * lcols);
+            DX.c->get_d(DX.c, hdx, DX.pc, lr * lcols);
+            for (size_t i = 0; i < lr * lcols; i++)
+                absum[i % lcols] += fabs(hdx[i]);
+            double e = pair_diff(&SUM, absum, "leaky_bwd_sum sum");
+            ck_assert_msg(e <= rtol(dt), "leaky_bwd_sum sum: %g", e);
+            /* in place (dx = dy) */
+            DX.d->leaky_bwd_sum(DX.d, DY.pd, SUM.pd, DY.pd, Y.pd, lr, lcols, 0.02);
+            DX.c->copy(DX.c, DY.pc, DX.pc, lr * lcols);
+            assert_exact(&DY, "leaky_bwd_sum in place");
+            pair *lp[] = {&Y, &DY, &DX, &SUM};
+            for (size_t i = 0; i < 4; i++)
+                pair_free(lp[i]);
+            free(ly);
+            free(ldy);
+            free(absum);
+            free(hdx);
+        }
 
         size_t n = rows * cols;
         double *z = rnd(n, 601, 1.0), *g0 = rnd(n, 602, 1.0);
