@@ -20,6 +20,19 @@
 
 #include <cblas.h>
 
+/* The memory-bound kernels are compiled three times (x86-64 baseline, AVX2,
+ * AVX-512) and the loader picks the widest the CPU has (GCC target_clones,
+ * an ifunc): the build stays portable, and on this project's machines the
+ * kernels move 64 bytes per instruction instead of 16. The clones compute
+ * the same values bit for bit: the build is ISO C (-std=c11, so no FMA
+ * contraction), vectorisation only runs independent elements side by side
+ * and no reduction is reordered. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(IDC_NO_CLONES)
+#define CPU_CLONES __attribute__((target_clones("default", "avx2", "avx512f")))
+#else
+#define CPU_CLONES
+#endif
+
 /* Columns per block of the double accumulators of the reductions. */
 #define CPU_COLS 256
 
