@@ -12,6 +12,7 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O3", "no-trapping-math")
 #endif
+#include "models/backend_cpu_impl.h"
 #include "models/engine.h"
 
 #include <math.h>
@@ -87,4 +88,9 @@ size_t idc_dtype_size(idc_dtype dt)
 const idc_backend *idc_backend_cpu(idc_dtype dt)
 {
     return dt == IDC_DTYPE_F64 ? &table_f64 : &table_f32;
+}
+
+const idc_cpu_parts *idc_cpu_parts_for(idc_dtype dt)
+{
+    return dt == IDC_DTYPE_F64 ? &cols_f64 : &cols_f32;
 }

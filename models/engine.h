@@ -6,8 +6,9 @@
  *                GEMM, elementwise forward/backward, reductions, the Adam
  *                step) over one scalar type. The CPU backend runs on OpenBLAS
  *                in float (production) or double (gradient checks and
- *                references); a CUDA backend is to implement the same
- *                table (only the CPU one exists so far).
+ *                references), sequential (idc_backend_cpu) or split over a
+ *                thread team (idc_backend_cpu_new); gpu/ implements the
+ *                same table with CUDA.
  *   idc_mlp      a chain of layers (dense, leaky-ReLU, batch norm) with its
  *                parameters, gradients, running statistics and activation
  *                workspaces, all sized at _new: forward and backward never
@@ -157,6 +158,22 @@ struct idc_backend {
 
 /* The CPU backend (OpenBLAS) for dt; a static table, never NULL. */
 const idc_backend *idc_backend_cpu(idc_dtype dt);
+
+/* A CPU backend for dt whose kernels split large operations over `threads`
+ * threads (the caller and threads - 1 workers; 1..64), with the values of
+ * idc_backend_cpu(dt) bit for bit for any thread count: GEMMs split along
+ * the rows or columns of C (each part over the full inner dimension),
+ * elementwise kernels along elements or rows, column sums along columns;
+ * small operations, batch norm and the loss sums stay in the caller.
+ * OpenBLAS must run one thread meanwhile (idc_blas_set_threads(1)): the
+ * team replaces OpenBLAS's threads rather than competing with them. One
+ * caller thread at a time. NULL with err set (IDC_EINVAL, IDC_ENOMEM,
+ * IDC_EIO). */
+idc_backend *idc_backend_cpu_new(idc_dtype dt, unsigned threads, idc_err *err);
+/* Stops the threads of a table from idc_backend_cpu_new; NULL is a no-op. */
+void idc_backend_cpu_free(idc_backend *be);
+/* Threads of a CPU table (1 for idc_backend_cpu's; be must be a CPU table). */
+unsigned idc_backend_cpu_threads(const idc_backend *be);
 
 /* ---------------------------------------------------------------------- */
 /* Layers and networks                                                     */

@@ -444,8 +444,17 @@ int idc_mlp_backward(idc_mlp *m, void *dx, const void *dy, size_t rows, idc_err 
     for (size_t l = m->nlayers; l-- > 0;) {
         const idc_mlp_layer *s = &m->spec[l];
         size_t in = m->in_w[l], out = m->out_w[l];
-        void *t = (l == 0) ? dx : m->gbuf[which];
-        which ^= 1u;
+        void *t;
+        if (l == 0) {
+            t = dx;
+        } else if (s->kind == IDC_MLP_LEAKY && l + 1 < m->nlayers) {
+            /* in place on our own gradient buffer: the values are just
+             * written (hot in cache) and no cold buffer is pulled in */
+            t = (void *)g;
+        } else {
+            t = m->gbuf[which];
+            which ^= 1u;
+        }
         const void *X = (l == 0) ? m->x_in : m->out[l - 1];
         const void *p = at(m, m->params, m->poff[l]);
         void *dp = at(m, m->grads, m->poff[l]);

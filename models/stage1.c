@@ -28,6 +28,7 @@ struct idc_stage1 {
     void *dxhat;  /* batch x xdim: dL/dxhat */
     void *dcode;  /* batch x latent_dim: dL/dzhat */
     void *sums;   /* backend memory: the two loss terms of the last step */
+    idc_backend *own_be; /* the threaded CPU table when blas_threads > 1 */
 };
 
 /* ---------------------------------------------------------------------- */
@@ -166,6 +167,7 @@ void idc_stage1_free(idc_stage1 *s)
     }
     if (s->sums != NULL)
         s->be->release(s->be, s->sums);
+    idc_backend_cpu_free(s->own_be);
     free(s);
 }
 
@@ -204,6 +206,16 @@ static int stage1_create(idc_stage1 **out, const idc_stage1_config *c, size_t xd
     s->cfg = *c;
     s->xdim = xdim;
     s->be = be;
+    if (c->blas_threads > 1 && (be == idc_backend_cpu(IDC_DTYPE_F32) ||
+                                be == idc_backend_cpu(IDC_DTYPE_F64))) {
+        /* one threading model: a thread team over one-thread OpenBLAS */
+        s->own_be = idc_backend_cpu_new(be->dtype, c->blas_threads, err);
+        if (s->own_be == NULL) {
+            free(s);
+            return idc_err_prefix(err, IDC_ENOMEM, "stage1: ");
+        }
+        s->be = s->own_be;
+    }
     /* The config check covers every limit of idc_mlp_new, so a failure of
      * the constructors below is a failed allocation. */
     rc = IDC_ENOMEM;
@@ -227,7 +239,7 @@ static int stage1_create(idc_stage1 **out, const idc_stage1_config *c, size_t xd
     s->xb = s->be->alloc(s->be, c->batch * xdim);
     s->dxhat = s->be->alloc(s->be, c->batch * xdim);
     s->dcode = s->be->alloc(s->be, c->batch * c->latent_dim);
-    s->sums = be->alloc_sums(be, 2);
+    s->sums = s->be->alloc_sums(s->be, 2);
     if (s->xb == NULL || s->dxhat == NULL || s->dcode == NULL || s->sums == NULL) {
         idc_err_set(err, rc, "stage1: out of memory for the workspaces");
         goto fail;
@@ -375,7 +387,7 @@ int idc_stage1_loss_grad(idc_stage1 *s, const double *xb, size_t rows, double *l
     int rc = check_data(s, xb, rows, err);
     if (rc != IDC_OK)
         return rc;
-    idc_blas_set_threads(s->cfg.blas_threads ? (int)s->cfg.blas_threads : 1);
+    idc_blas_set_threads(1);
     s->be->set_d(s->be, s->xb, xb, rows * s->xdim);
     rc = loss_grad_rows(s, rows, err);
     if (rc != IDC_OK)
@@ -405,7 +417,7 @@ int idc_stage1_fit(idc_stage1 *s, const double *x, size_t n, double *loss_trace,
         return idc_err_set(err, IDC_ENOMEM, "stage1.fit: out of memory for %zu x %zu data", n,
                            d);
     be->set_d(be, data, x, n * d);
-    idc_blas_set_threads(s->cfg.blas_threads ? (int)s->cfg.blas_threads : 1);
+    idc_blas_set_threads(1);
 
     idc_adam_config ac = {c->lr, c->adam_beta1, c->adam_beta2, c->adam_eps};
     idc_rng bs = idc_rng_stream(c->seed, c->trial, IDC_PURPOSE_BATCH);
@@ -468,7 +480,7 @@ int idc_stage1_encode(idc_stage1 *s, double *zhat, const double *x, size_t n, id
     int rc = check_data(s, x, n, err);
     if (rc != IDC_OK)
         return rc;
-    idc_blas_set_threads(s->cfg.blas_threads ? (int)s->cfg.blas_threads : 1);
+    idc_blas_set_threads(1);
     size_t k = s->cfg.latent_dim;
     for (size_t i0 = 0; i0 < n; i0 += s->cfg.batch) {
         size_t rows = n - i0 < s->cfg.batch ? n - i0 : s->cfg.batch;
@@ -487,7 +499,7 @@ int idc_stage1_recalibrate_bn(idc_stage1 *s, const double *x, size_t n, idc_err 
         return rc;
     if (n < 2)
         return idc_err_set(err, IDC_EINVAL, "stage1.recalibrate: needs at least 2 rows");
-    idc_blas_set_threads(s->cfg.blas_threads ? (int)s->cfg.blas_threads : 1);
+    idc_blas_set_threads(1);
     size_t k = s->cfg.latent_dim, L = idc_mlp_nlayers(s->enc);
     double *sum = calloc(2 * k, sizeof(double)), *row = malloc(s->cfg.batch * k * sizeof(double));
     size_t nst = idc_mlp_nstate(s->enc);
@@ -541,7 +553,7 @@ int idc_stage1_decode(idc_stage1 *s, double *xhat, const double *zhat, size_t n,
         if (!(fabs(zhat[i]) <= (double)FLT_MAX))
             return idc_err_set(err, IDC_EINVAL, "stage1.zhat[%zu][%zu]: not finite or beyond float range", i / k,
                                i % k);
-    idc_blas_set_threads(s->cfg.blas_threads ? (int)s->cfg.blas_threads : 1);
+    idc_blas_set_threads(1);
     for (size_t i0 = 0; i0 < n; i0 += s->cfg.batch) {
         size_t rows = n - i0 < s->cfg.batch ? n - i0 : s->cfg.batch;
         s->be->set_d(s->be, s->dcode, zhat + i0 * k, rows * k);
@@ -558,7 +570,7 @@ int idc_stage1_reconstruct(idc_stage1 *s, double *xhat, const double *x, size_t 
     int rc = check_data(s, x, n, err);
     if (rc != IDC_OK)
         return rc;
-    idc_blas_set_threads(s->cfg.blas_threads ? (int)s->cfg.blas_threads : 1);
+    idc_blas_set_threads(1);
     size_t d = s->xdim;
     for (size_t i0 = 0; i0 < n; i0 += s->cfg.batch) {
         size_t rows = n - i0 < s->cfg.batch ? n - i0 : s->cfg.batch;
@@ -576,7 +588,7 @@ int idc_stage1_loss(idc_stage1 *s, const double *x, size_t n, double *rec, doubl
     int rc = check_data(s, x, n, err);
     if (rc != IDC_OK)
         return rc;
-    idc_blas_set_threads(s->cfg.blas_threads ? (int)s->cfg.blas_threads : 1);
+    idc_blas_set_threads(1);
     const idc_backend *be = s->be;
     size_t d = s->xdim, k = s->cfg.latent_dim;
     double r = 0.0, p = 0.0;

@@ -83,8 +83,12 @@ typedef struct {
     size_t log_every;                     /* loss trace period, 0 = none; default 250 */
     uint64_t seed;                        /* run seed; default 0 */
     uint32_t trial;                       /* trial index; default 0 */
-    unsigned blas_threads;                /* OpenBLAS threads in fit/encode (an execution
-                                             setting, not recorded in the model); default 1 */
+    unsigned blas_threads;                /* CPU threads of fit/encode, 0 or 1 = one: on the
+                                             CPU backend, > 1 splits the large operations
+                                             over a thread team (idc_backend_cpu_new) with
+                                             the same values bit for bit; OpenBLAS runs one
+                                             thread either way. An execution setting, not
+                                             recorded in the model; default 1 */
 } idc_stage1_config;
 
 /* Fills c with the paper's defaults (above) for latent dimension n. */
