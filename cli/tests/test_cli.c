@@ -119,6 +119,18 @@ START_TEST(test_pipeline)
     ck_assert_int_eq(idc("idcheck fit inst.json --estimator stage2 --s2-eps -1 -o s2bad.json"), 2);
     ck_assert(one_line(errtxt) && strstr(errtxt, "stage2.l1_eps") != NULL && !exists("s2bad.json"));
     ck_assert_int_eq(idc("grep -q '\"backend\": \"cpu-f32\"' fit.json"), 0);
+    /* --threads: the same codes bit for bit (a size where the thread team splits the work) */
+    for (int t = 1; t <= 2; t++) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd,
+                 "idcheck fit inst.json --estimator stage1 --seed 1 -n 3000 --eval 200 --steps 6 --batch 2048 "
+                 "--hidden-mult 16 --lr 1e-3 --threads %d --zhat th%d.npy -o th%d.json",
+                 t, t, t);
+        ck_assert_int_eq(idc(cmd), 0);
+    }
+    ck_assert_int_eq(idc("cmp th1.npy th2.npy"), 0);
+    ck_assert_int_eq(idc("idcheck fit inst.json --estimator stage1 --threads 0 -o th0.json"), 2);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "--threads") != NULL && !exists("th0.json"));
     /* --device auto: cuda with a device, else cpu with a note on stderr */
     ck_assert_int_eq(idc("idcheck fit inst.json --estimator stage1 --seed 1 -n 400 --eval 200 --steps 5 "
                          "--batch 32 --hidden-mult 2 --lr 1e-3 --device auto -o fit2.json"),
