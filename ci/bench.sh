@@ -20,15 +20,16 @@ echo
 have_torch=0
 py=${PYTHON:-/usr/bin/python3}  # Debian's python3-torch lives in the system python
 if "$py" -c 'import torch' 2>/dev/null; then have_torch=1; fi
-echo "== Stage-1 training step; thr = OpenBLAS threads of idcheck (results are bit-identical for any"
-echo "   count) = torch.set_num_threads and OMP_NUM_THREADS of the PyTorch peer"
-echo "floor = the step's GEMMs at their exact shapes as raw cblas_sgemm calls, same run"
+echo "== Stage-1 training step; thr = threads of idcheck (its thread team over one-thread OpenBLAS; results"
+echo "   are bit-identical for any count) = torch.set_num_threads and OMP_NUM_THREADS of the PyTorch peer"
+echo "floor = the step's GEMMs at their exact shapes as raw cblas_sgemm calls (thr > 1: the better of"
+echo "   OpenBLAS's threads and the team), same run"
 [ $have_torch = 1 ] || echo "(PyTorch not installed: apt-get install python3-torch to add the peer column)"
 echo
 printf '| %3s | %-5s | %5s | %3s | %8s | %9s | %9s | %5s | %9s | %7s | %11s |\n' \
   n widths batch thr GFLOP/st ms/step "floor ms" ratio "torch ms" speedup "RSS MB i/t"
 echo "|----:|:------|------:|----:|---------:|----------:|----------:|------:|----------:|--------:|------------:|"
-configs="3:ci:256:50:1 10:small:6144:10:1 20:small:6144:6:1 40:small:6144:4:1 10:small:6144:10:2 20:small:6144:6:2"
+configs="3:ci:256:50:1 10:small:6144:10:1 20:small:6144:6:1 40:small:6144:4:1 10:small:6144:10:2 20:small:6144:6:2 40:small:6144:4:2"
 [ "${BENCH_QUICK:-0}" = 1 ] || configs="$configs 10:paper:6144:2:1 20:paper:6144:1:1 40:paper:6144:1:1"
 for cfg in $configs; do
   IFS=: read -r n mode batch steps thr <<<"$cfg"

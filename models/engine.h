@@ -31,11 +31,13 @@
  * order, and elementwise updates (batch norm, Adam) are evaluated in double
  * and rounded once.
  *
- * Determinism. Every CPU kernel is sequential with a fixed reduction order,
- * so results are a pure function of the inputs once OpenBLAS runs on a fixed
- * number of threads; the estimators pin it to one (idc_blas_set_threads).
- * OpenBLAS picks its GEMM kernels by CPU model at run time, so bit-identity
- * holds on one machine kind, not across CPU generations.
+ * Determinism. Every CPU kernel has a fixed reduction order and every GEMM
+ * a fixed cut into parts (models/backend_cpu_impl.h), so results are a pure
+ * function of the inputs with OpenBLAS on one thread (the estimators pin
+ * it, idc_blas_set_threads), whether the parts run one after another
+ * (idc_backend_cpu) or on a thread team (idc_backend_cpu_new). OpenBLAS
+ * picks its GEMM kernels by CPU model at run time, so bit-identity holds
+ * on one machine kind, not across CPU generations.
  */
 #ifndef IDC_MODELS_ENGINE_H
 #define IDC_MODELS_ENGINE_H
