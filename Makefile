@@ -1,6 +1,7 @@
 # idcheck — top-level build. `make` builds libidcheck.a and the idcheck binary;
 # `make check` builds and runs every Check test; `make demo` runs the main job.
-# `make check SANITIZE=1` builds everything with ASan + UBSan into build-san/.
+# `make check SANITIZE=1` builds everything with ASan + UBSan into build-san/,
+# `make check SANITIZE=thread` with TSan into build-tsan/.
 # The CUDA backend (gpu/) is built when nvcc is found (on PATH or at
 # /usr/local/cuda/bin/nvcc; NVCC=... to choose, CUDA=0 to leave it out); without
 # it gpu/cuda_stub.c stands in and everything else builds and tests unchanged.
@@ -29,6 +30,14 @@ ifeq ($(SANITIZE),1)
   CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
   LDFLAGS += -fsanitize=address,undefined
 endif
+# `make check SANITIZE=thread [MOD=models]`: ThreadSanitizer (the CPU thread team,
+# the parallel property runner); the kernels' AVX clones are left out because
+# TSan cannot run ifunc resolvers.
+ifeq ($(SANITIZE),thread)
+  BUILD   := $(BUILD)-tsan
+  CFLAGS  += -fsanitize=thread -fno-omit-frame-pointer -DIDC_NO_CLONES
+  LDFLAGS += -fsanitize=thread
+endif
 
 # ---- CUDA: CUDA=auto (default) builds gpu/ when nvcc is found, except under
 # SANITIZE=1 (ASan and the CUDA runtime do not mix; compute-sanitizer is the
@@ -37,7 +46,7 @@ CUDA ?= auto
 NVCC ?= $(firstword $(shell command -v nvcc 2>/dev/null) $(wildcard /usr/local/cuda/bin/nvcc))
 NVCC_FOUND := $(if $(strip $(NVCC)),$(shell command -v $(NVCC) 2>/dev/null))
 ifeq ($(CUDA),auto)
-  HAVE_CUDA := $(if $(filter 1,$(SANITIZE)),0,$(if $(NVCC_FOUND),1,0))
+  HAVE_CUDA := $(if $(filter-out 0,$(SANITIZE)),0,$(if $(NVCC_FOUND),1,0))
 else
   HAVE_CUDA := $(CUDA)
 endif
