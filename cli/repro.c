@@ -13,7 +13,7 @@ static void help(FILE *fp)
 {
     fprintf(fp,
             "usage: idcheck repro x-table1 [--rows 1,2,...] [--seeds K] [--paper] [--steps1 N] [--steps2 N]\n"
-            "                              [-o OUT.json]\n"
+            "                              [--threads T] [-o OUT.json]\n"
             "       idcheck repro ivae-fig2 [--seeds K] [--paper] [--steps1 N] [-o OUT.json]\n"
             "       idcheck repro kivva-table2 [--seeds R] [--paper] [--steps1 N] [-o OUT.json]\n\n"
             "Reproduces rows of Xu et al. Table 1 (R^2 and MCC of Stage 1, MCC of Stage 2 with and\n"
@@ -21,7 +21,8 @@ static void help(FILE *fp)
             "(default 5). Rows 1-17 in the paper's order (n = 5, 10, 20, 40; ER-0..3; J = 3, 20;\n"
             "rho = 1 var, 75%%; delta = 1, 2, 3; theta = 15, 30, 45). --paper uses the paper's\n"
             "sizes (Stage 1: 5000 steps of 6144; Stage 2: 80000 steps): hours per row on a CPU.\n"
-            "The default CI scale takes minutes per row.\n"
+            "The default CI scale takes minutes per row. --threads T: Stage 1 on T CPU threads\n"
+            "(the same numbers for every T).\n"
             "ivae-fig2: iVAE vs VAE on nonstationary sources (Khemakhem et al. Sec. 5): MCC per seed.\n"
             "kivva-table2: VaDE restarts on one 2-D data set (Kivva et al. Table 2): weak and strong\n"
             "MCC per restart (--seeds = restarts). --steps1 overrides the training steps.\n");
@@ -79,6 +80,13 @@ int idc_cli_repro(int argc, char **argv)
             ok = idc_cli_parse_size(a, argv[++i], &o.steps1);
         } else if (strcmp(a, "--steps2") == 0 && more) {
             ok = idc_cli_parse_size(a, argv[++i], &o.steps2);
+        } else if (strcmp(a, "--threads") == 0 && more && which == 0) {
+            ok = idc_cli_parse_size(a, argv[++i], &z);
+            if (ok && (z == 0 || z > 64)) {
+                idc_cli_error("repro", "--threads: expected 1..64");
+                return 2;
+            }
+            o.threads = (unsigned)z;
         } else if (strcmp(a, "-o") == 0 && more) {
             outpath = argv[++i];
         } else {

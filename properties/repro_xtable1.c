@@ -106,6 +106,7 @@ static int one(double v[5], idc_verdict pv[NPRE], unsigned r, unsigned seed, con
     }
     if (o->steps1)
         c1.steps = o->steps1;
+    c1.blas_threads = o->threads;
     c1.seed = s;
     idc_pipeline_opts po = {.n_train = nt, .n_eval = ne, .seed = s, .keep = 1};
     idc_pipeline_result pr;

@@ -214,6 +214,8 @@ START_TEST(test_bad_input)
     ck_assert_int_eq(idc("idcheck repro x-table1 --rows 99"), 2);
     ck_assert(one_line(errtxt) && strstr(errtxt, "--rows") != NULL);
     ck_assert_int_eq(idc("idcheck repro nosuch"), 2);
+    ck_assert_int_eq(idc("idcheck repro x-table1 --threads 65 -o xt.json"), 2);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "--threads") != NULL && !exists("xt.json"));
     ck_assert_int_eq(idc("idcheck repro kivva-table2 --seeds 2 --steps1 30 -o kt.json"), 0);
     ck_assert(strstr(out, "weak_mcc") != NULL && exists("kt.json"));
 }
