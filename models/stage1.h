@@ -147,7 +147,9 @@ size_t idc_stage1_trace_len(const idc_stage1_config *c);
  * Returns IDC_EINVAL for x == NULL, n == 0 or an entry of x that is not
  * finite or beyond float range (s unchanged), IDC_ENOMEM when the float
  * copy of x cannot be allocated, IDC_EDOM when the loss stops being finite
- * (training diverged; s keeps the weights of that step).
+ * (training diverged; on the CPU, where the loss is read at every step, s
+ * keeps the weights of that step; on a device, where it is read every
+ * IDC_STAGE1_CHECK_EVERY steps, of the step it was read at).
  * Cost: about 6 batch (sum of dense layer in x out) flops per step. */
 int idc_stage1_fit(idc_stage1 *s, const double *x, size_t n, double *loss_trace,
                    double *final_loss, idc_err *err);
