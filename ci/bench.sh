@@ -30,7 +30,7 @@ printf '| %3s | %-5s | %5s | %3s | %8s | %9s | %9s | %5s | %9s | %7s | %11s |\n'
   n widths batch thr GFLOP/st ms/step "floor ms" ratio "torch ms" speedup "RSS MB i/t"
 echo "|----:|:------|------:|----:|---------:|----------:|----------:|------:|----------:|--------:|------------:|"
 configs="3:ci:256:50:1 10:small:6144:10:1 20:small:6144:6:1 40:small:6144:4:1 10:small:6144:10:2 20:small:6144:6:2 40:small:6144:4:2"
-[ "${BENCH_QUICK:-0}" = 1 ] || configs="$configs 10:paper:6144:2:1 20:paper:6144:1:1 40:paper:6144:1:1"
+[ "${BENCH_QUICK:-0}" = 1 ] || configs="$configs 10:paper:6144:2:1 10:paper:6144:2:2 20:paper:6144:1:1 40:paper:6144:1:1"
 for cfg in $configs; do
   IFS=: read -r n mode batch steps thr <<<"$cfg"
   read -r _ _ _ _ _ gflop ms floor rss <<<"$("$b/bench_stage1" "$n" "$mode" "$batch" "$steps" "$thr")"
