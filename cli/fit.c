@@ -51,9 +51,9 @@ static void help(FILE *fp)
             "CUDA and a device; auto takes cuda when both are there, else cpu with a note on\n"
             "stderr. FIT.json records the backend and the device. Results agree across devices\n"
             "within rounding, and are bit-identical run to run on one device (gpu/README.md).\n"
-            "--threads T (1..64, default 1): CPU threads of Stage 1's training and encoding\n"
-            "(large operations split over a thread team); the results are the same bit for bit\n"
-            "for every T.\n");
+            "--threads T (1..64, default 1): CPU threads of Stage 1's and Stage 2's training\n"
+            "and encoding (large operations split over a thread team); the results are the same\n"
+            "bit for bit for every T.\n");
 }
 
 /* Absolute widths "W1,W2,..." (at most max, each in 1..65536) into
@@ -471,6 +471,7 @@ int idc_cli_fit(int argc, char **argv)
         c2.lr_dual = s2_lr_dual;
     if (!isnan(s2_eps))
         c2.l1_eps = s2_eps;
+    c2.threads = (unsigned)threads;
     if (rc == IDC_OK && stage2)
         rc = idc_stage2_config_check(&c2, &err);
     idc_pipeline_opts o = {.n_train = n, .n_eval = neval, .seed = seed, .keep = stage2};

@@ -21,8 +21,8 @@ static void help(FILE *fp)
             "(default 5). Rows 1-17 in the paper's order (n = 5, 10, 20, 40; ER-0..3; J = 3, 20;\n"
             "rho = 1 var, 75%%; delta = 1, 2, 3; theta = 15, 30, 45). --paper uses the paper's\n"
             "sizes (Stage 1: 5000 steps of 6144; Stage 2: 80000 steps): hours per row on a CPU.\n"
-            "The default CI scale takes minutes per row. --threads T: Stage 1 on T CPU threads\n"
-            "(the same numbers for every T).\n"
+            "The default CI scale takes minutes per row. --threads T: Stage 1 and Stage 2 on T\n"
+            "CPU threads (the same numbers for every T).\n"
             "ivae-fig2: iVAE vs VAE on nonstationary sources (Khemakhem et al. Sec. 5): MCC per seed.\n"
             "kivva-table2: VaDE restarts on one 2-D data set (Kivva et al. Table 2): weak and strong\n"
             "MCC per restart (--seeds = restarts). --steps1 overrides the training steps.\n");

@@ -25,6 +25,7 @@ struct idc_stage2 {
     void *cb, *dout, *dz;  /* batch x n workspaces */
     void *sums;            /* backend memory: the reconstruction and L1 sums of the last pass */
     void *zero;            /* backend memory: 2 n zeros */
+    idc_backend *own_be;   /* the threaded CPU table when threads > 1 */
     uint64_t steps_done;
 };
 
@@ -46,6 +47,7 @@ void idc_stage2_config_default(idc_stage2_config *c, size_t latent_dim)
     c->bn_momentum = 0.1;
     c->bn_affine = 1;
     c->log_every = 250;
+    c->threads = 1;
 }
 
 int idc_stage2_config_check(const idc_stage2_config *c, idc_err *err)
@@ -70,6 +72,8 @@ int idc_stage2_config_check(const idc_stage2_config *c, idc_err *err)
                            c->batch);
     if (!(c->bn_eps > 0) || !(c->bn_momentum >= 0 && c->bn_momentum <= 1))
         return idc_err_set(err, IDC_EINVAL, "stage2.bn_eps / bn_momentum: eps > 0, momentum in [0, 1]");
+    if (c->threads > 64)
+        return idc_err_set(err, IDC_EINVAL, "stage2.threads: must be in 0..64 (0 = 1), got %u", c->threads);
     return IDC_OK;
 }
 
@@ -89,6 +93,7 @@ void idc_stage2_free(idc_stage2 *s)
         s->be->release(s->be, s->sums);
         s->be->release(s->be, s->zero);
     }
+    idc_backend_cpu_free(s->own_be);
     if (s->hb != NULL) {
         s->hb->release(s->hb, s->lambda);
         s->hb->release(s->hb, s->glambda);
@@ -130,6 +135,15 @@ idc_stage2 *idc_stage2_new_backend(const idc_stage2_config *c, const idc_backend
     }
     s->cfg = *c;
     s->be = be;
+    if (c->threads > 1 && (be == idc_backend_cpu(IDC_DTYPE_F32) || be == idc_backend_cpu(IDC_DTYPE_F64))) {
+        s->own_be = idc_backend_cpu_new(be->dtype, c->threads, err);
+        if (s->own_be == NULL) {
+            idc_err_prefix(err, IDC_ENOMEM, "stage2: ");
+            free(s);
+            return NULL;
+        }
+        s->be = s->own_be;
+    }
     s->hb = idc_backend_cpu(IDC_DTYPE_F64);
     size_t n = c->latent_dim, B = c->batch;
     idc_mlp_layer spec[IDC_STAGE2_MAX_HIDDEN + 2];

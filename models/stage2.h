@@ -65,6 +65,11 @@ typedef struct {
     size_t log_every;                     /* default 250 */
     uint64_t seed;
     uint32_t trial;
+    unsigned threads;                     /* CPU threads of fit/encode, 0..64 (0, 1: one): on the
+                                             CPU backend, > 1 runs the large operations on a
+                                             thread team (idc_backend_cpu_new) with the same
+                                             values bit for bit; an execution setting, not
+                                             saved; default 1 */
 } idc_stage2_config;
 
 void idc_stage2_config_default(idc_stage2_config *c, size_t latent_dim);

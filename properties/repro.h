@@ -34,7 +34,7 @@ typedef struct {
     unsigned seeds;                  /* seeds per row (paper: 5) */
     int paper_scale;                 /* 1: the paper's sizes */
     size_t steps1, steps2;           /* overrides (0: the scale's) */
-    unsigned threads;                /* Stage 1's CPU threads (0, 1: one); any count gives the
+    unsigned threads;                /* Stages 1 and 2's CPU threads (0, 1: one); any count gives the
                                         same numbers */
 } idc_xtable1_opts;
 

@@ -136,6 +136,7 @@ static int one(double v[5], idc_verdict pv[NPRE], unsigned r, unsigned seed, con
         if (o->steps2)
             c2.steps = o->steps2;
         c2.constrained = sparse;
+        c2.threads = o->threads;
         c2.seed = s;
         idc_stage2 *s2 = idc_stage2_new(&c2, err);
         rc = s2 == NULL ? IDC_EINVAL : idc_stage2_fit(s2, ztr, nt, NULL, NULL, err);

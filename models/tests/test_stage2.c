@@ -155,6 +155,47 @@ START_TEST(test_new_backend)
 }
 END_TEST
 
+/* threads (the CPU thread team) changes no bit: trained on 1, 2 and 3
+ * threads at a size where the team splits the GEMMs and the elementwise
+ * passes, the status and the codes are the same. */
+START_TEST(test_threads_bit_identical)
+{
+    size_t n = 3000;
+    double *c = codes(n, 4);
+    idc_stage2_config cfg;
+    idc_stage2_config_default(&cfg, 3);
+    cfg.nhidden = 2;
+    cfg.mult[0] = cfg.mult[1] = 100; /* widths 300: 2048 x 300 x 300 GEMMs */
+    cfg.batch = 2048;
+    cfg.steps = 4;
+    cfg.lr = 1e-3;
+    cfg.lr_dual = 1e-2;
+    idc_err err;
+    double *z[3];
+    idc_stage2_status st[3];
+    for (unsigned t = 0; t < 3; t++) {
+        cfg.threads = t + 1;
+        idc_stage2 *s = idc_stage2_new(&cfg, &err);
+        ck_assert_msg(s != NULL, "%s", err.msg);
+        ck_assert_int_eq(idc_stage2_fit(s, c, n, NULL, &st[t], &err), IDC_OK);
+        z[t] = calloc(n * 3, sizeof(double));
+        ck_assert_ptr_nonnull(z[t]);
+        ck_assert_int_eq(idc_stage2_encode(s, z[t], c, n, &err), IDC_OK);
+        idc_stage2_free(s);
+        if (t > 0) {
+            ck_assert(st[t].rec == st[0].rec && st[t].l1 == st[0].l1 && st[t].lambda == st[0].lambda);
+            ck_assert(memcmp(z[t], z[0], n * 3 * sizeof(double)) == 0);
+        }
+    }
+    cfg.threads = 65;
+    ck_assert_int_eq(idc_stage2_config_check(&cfg, &err), IDC_EINVAL);
+    ck_assert(strstr(err.msg, "stage2.threads") != NULL);
+    for (int t = 0; t < 3; t++)
+        free(z[t]);
+    free(c);
+}
+END_TEST
+
 START_TEST(test_config_errors)
 {
     idc_stage2_config cfg;
@@ -188,6 +229,7 @@ int main(void)
         {"test_constraint_and_determinism", test_constraint_and_determinism},
         {"test_config_errors", test_config_errors},
         {"test_new_backend", test_new_backend},
+        {"test_threads_bit_identical", test_threads_bit_identical},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 60);
     return idc_test_run(s);
