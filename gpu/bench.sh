@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench-gpu`: the Stage-1 training step on the CUDA backend at
-# n = 10, 20, 40, batch 6144 (small and paper widths), beside the floor of
+# n = 10, 20, 40, batch 6144 (small and paper widths), and the Stage-2 step
+# (its default widths), beside the floor of
 # its GEMMs (cuBLAS SGEMM at the step's exact shapes, same run) and the
 # PyTorch peer on the same device (gpu/bench_torch_gpu.py) when python3 has
 # torch with CUDA. Exits 0 with a message when no device is present.
@@ -12,14 +13,15 @@ case "$first" in SKIPPED*) echo "bench-gpu: $first"; exit 0 ;; esac
 have_torch=1
 probe=$("$py" gpu/bench_torch_gpu.py 3 ci 64 1 2>/dev/null || echo "SKIPPED: python3 failed")
 case "$probe" in SKIPPED*) have_torch=0; echo "(PyTorch peer: $probe)" ;; esac
-echo "== Stage-1 training step on the GPU (float32, TF32 ${IDC_CUDA_MATH:-off}), batch 6144"
+echo "== Stage-1 and Stage-2 (widths = stage2) training steps on the GPU (float32, TF32 ${IDC_CUDA_MATH:-off}), batch 6144"
 echo "floor = the step's GEMMs at their exact shapes as cuBLAS SGEMM calls through the same table, same run"
-echo "syncs = host-device synchronisations per step (the loss stays on the device; idc_stage1_fit reads it every 100 steps)"
+echo "syncs = host-device synchronisations per step (Stage 1: the loss stays on the device, idc_stage1_fit reads it"
+echo "   every 100 steps; Stage 2: two numbers per gradient evaluation for the multiplier)"
 echo
 printf '| %3s | %-5s | %5s | %8s | %9s | %9s | %5s | %5s | %9s | %7s |\n' \
   n widths batch GFLOP/st ms/step "floor ms" ratio syncs "torch ms" speedup
 echo "|----:|:------|------:|---------:|----------:|----------:|------:|------:|----------:|--------:|"
-configs=${BENCH_GPU_CONFIGS:-"10:small:6144:200 20:small:6144:200 40:small:6144:200 10:paper:6144:100 20:paper:6144:50 40:paper:6144:20"}
+configs=${BENCH_GPU_CONFIGS:-"10:small:6144:200 20:small:6144:200 40:small:6144:200 10:paper:6144:100 20:paper:6144:50 40:paper:6144:20 10:stage2:6144:100 20:stage2:6144:50 40:stage2:6144:20"}
 for cfg in $configs; do
   IFS=: read -r n mode batch steps <<<"$cfg"
   read -r _ _ _ _ _ gflop ms floor syncs <<<"$("$b" "$n" "$mode" "$batch" "$steps")"

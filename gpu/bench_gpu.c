@@ -1,10 +1,18 @@
-/* Micro benchmark of the Stage-1 training step on the CUDA backend (the
- * GPU counterpart of ci/bench_stage1.c; run by `make bench-gpu` through
- * gpu/bench.sh).
+/* Micro benchmark of the Stage-1 and Stage-2 training steps on the CUDA
+ * backend (the GPU counterpart of ci/bench_stage1.c; run by `make
+ * bench-gpu` through gpu/bench.sh).
  *
  *   bench_gpu N MODE BATCH STEPS
- *     MODE paper: hidden widths (50n, 100n, 100n, 50n); small: (10n x 4);
- *          ci: (8n, 16n, 16n, 8n); xdim = n.
+ *     MODE paper: Stage 1, hidden widths (50n, 100n, 100n, 50n); small:
+ *          (10n x 4); ci: (8n, 16n, 16n, 8n); xdim = n.
+ *          stage2: Stage 2 (models/stage2.h) at its default widths
+ *          (10n, 50n x 4, 10n), through idc_stage2_fit itself; a step is
+ *          two gradient evaluations (extra-gradient), each ending with one
+ *          read of two numbers for the multiplier: SYNCS_PER_STEP = 2; its
+ *          floor is twice the GEMMs of one evaluation.
+ * IDC_GPU_BENCH_CPU=1 runs the same code on the CPU backend (a smoke test
+ * of this program on a machine without a device; the figures mean
+ * nothing).
  *
  * Prints one line:
  *   cuda N MODE BATCH PARAMS GFLOP_PER_STEP MS_PER_STEP FLOOR_MS SYNCS_PER_STEP
@@ -32,6 +40,7 @@
 
 #include "gpu/cuda.h"
 #include "models/engine.h"
+#include "models/stage2.h"
 #include "numeric/rng.h"
 
 static double now_s(void)
@@ -47,6 +56,12 @@ static int fail(const char *what, const idc_err *err)
     return 1;
 }
 
+/* Waits for the device (nothing to wait for on the CPU backend). */
+static int sync_be(const idc_backend *be, idc_err *err)
+{
+    return idc_gpu_is_cuda(be) ? idc_gpu_sync(be, err) : IDC_OK;
+}
+
 /* Mean seconds of one row-major SGEMM call of the given shape. */
 static double time_gemm(const idc_backend *be, int ta, int tb, size_t m, size_t n, size_t k, void *A, void *B,
                         void *C)
@@ -55,13 +70,106 @@ static double time_gemm(const idc_backend *be, int ta, int tb, size_t m, size_t 
     idc_err err;
     for (int i = 0; i < 3; i++)
         be->gemm(be, ta, tb, m, n, k, 1.0, A, lda, B, ldb, 0.0, C, n);
-    idc_gpu_sync(be, &err);
+    sync_be(be, &err);
     const int reps = 50;
     double t0 = now_s();
     for (int i = 0; i < reps; i++)
         be->gemm(be, ta, tb, m, n, k, 1.0, A, lda, B, ldb, 0.0, C, n);
-    idc_gpu_sync(be, &err);
+    sync_be(be, &err);
     return (now_s() - t0) / reps;
+}
+
+/* The floor in seconds of one forward-backward pass through dense layers
+ * with widths w[0..k) (layer i maps w[i] -> w[i+1]) on batch rows: per
+ * layer Y = X W^T, dW = dY^T X and, except for the first, dX = dY W;
+ * *macs receives the multiply-adds of one forward pass. Negative when out
+ * of memory. */
+static double gemm_floor(const idc_backend *be, const size_t *w, size_t k, size_t batch, double *macs)
+{
+    size_t maxw = 1;
+    *macs = 0.0;
+    for (size_t i = 0; i + 1 < k; i++) {
+        *macs += (double)batch * (double)w[i] * (double)w[i + 1];
+        maxw = w[i] > maxw ? w[i] : maxw;
+        maxw = w[i + 1] > maxw ? w[i + 1] : maxw;
+    }
+    size_t big = batch * maxw > maxw * maxw ? batch * maxw : maxw * maxw;
+    double *hv = malloc(big * sizeof(double));
+    void *A = be->alloc(be, big), *B = be->alloc(be, big), *C = be->alloc(be, big);
+    double floor_s = -1.0;
+    if (hv != NULL && A != NULL && B != NULL && C != NULL) {
+        idc_rng_normal_fill(hv, big, idc_rng_stream(2, 0, IDC_PURPOSE_GENERATOR), 0);
+        for (size_t i = 0; i < big; i++)
+            hv[i] *= 0.1;
+        be->set_d(be, A, hv, big);
+        be->set_d(be, B, hv, big);
+        floor_s = 0.0;
+        for (size_t i = 0; i + 1 < k; i++) {
+            size_t in = w[i], out = w[i + 1];
+            floor_s += time_gemm(be, 0, 1, batch, out, in, A, B, C); /* Y = X W^T */
+            floor_s += time_gemm(be, 1, 0, out, in, batch, A, B, C); /* dW = dY^T X */
+            if (i != 0)
+                floor_s += time_gemm(be, 0, 0, batch, in, out, A, B, C); /* dX = dY W */
+        }
+    }
+    be->release(be, A);
+    be->release(be, B);
+    be->release(be, C);
+    free(hv);
+    return floor_s;
+}
+
+/* Stage 2 through idc_stage2_fit: best of 3 fits of `steps` steps after a
+ * 5-step warm-up, on 4 batch rows of standard-normal codes. */
+static int bench_stage2(const idc_backend *be, size_t n, size_t batch, size_t steps)
+{
+    idc_err err = {{0}};
+    idc_stage2_config c;
+    idc_stage2_config_default(&c, n);
+    c.batch = batch;
+    c.log_every = 0;
+    size_t rows = 4 * batch;
+    double *codes = malloc(rows * n * sizeof(double));
+    if (codes == NULL)
+        return 1;
+    idc_rng_normal_fill(codes, rows * n, idc_rng_stream(3, 0, IDC_PURPOSE_GENERATOR), 0);
+    idc_stage2 *s = idc_stage2_new_backend(&c, be, &err);
+    if (s == NULL)
+        return fail("stage2", &err);
+    double best = INFINITY;
+    for (int rep = 0; rep < 4; rep++) {
+        c.steps = rep == 0 ? 5 : steps; /* the first is a warm-up */
+        idc_stage2_free(s);
+        s = idc_stage2_new_backend(&c, be, &err);
+        if (s == NULL)
+            return fail("stage2", &err);
+        double t0 = now_s();
+        idc_stage2_status st;
+        if (idc_stage2_fit(s, codes, rows, NULL, &st, &err) != IDC_OK || sync_be(be, &err) != IDC_OK)
+            return fail("stage2 fit", &err);
+        double dt = (now_s() - t0) / (double)c.steps;
+        if (rep > 0 && dt < best)
+            best = dt;
+    }
+    /* encoder n -> 10n -> 50n x 4 -> 10n -> n, decoder the mirror */
+    size_t w[16], k = 0;
+    w[k++] = n;
+    for (size_t i = 0; i < c.nhidden; i++)
+        w[k++] = c.mult[i] * n;
+    w[k++] = n;
+    for (size_t i = c.nhidden; i-- > 0;)
+        w[k++] = c.mult[i] * n;
+    w[k++] = n;
+    double macs = 0.0, f = gemm_floor(be, w, k, batch, &macs);
+    if (f < 0) {
+        fprintf(stderr, "bench_gpu: out of memory for the floor\n");
+        return 1;
+    }
+    printf("%s %zu stage2 %zu 0 %.4f %.3f %.3f 2\n", idc_gpu_is_cuda(be) ? "cuda" : "cpu", n, batch,
+           2.0 * 6.0 * macs * 1e-9, 1e3 * best, 2.0 * 1e3 * f);
+    idc_stage2_free(s);
+    free(codes);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -74,7 +182,10 @@ int main(int argc, char **argv)
     size_t steps = strtoul(argv[4], NULL, 10);
     const char *mode = argv[2];
     size_t mult[4];
-    if (strcmp(mode, "paper") == 0)
+    int stage2 = strcmp(mode, "stage2") == 0;
+    if (stage2)
+        memcpy(mult, (size_t[4]){0, 0, 0, 0}, sizeof mult);
+    else if (strcmp(mode, "paper") == 0)
         memcpy(mult, (size_t[4]){50, 100, 100, 50}, sizeof mult);
     else if (strcmp(mode, "small") == 0)
         memcpy(mult, (size_t[4]){10, 10, 10, 10}, sizeof mult);
@@ -85,11 +196,15 @@ int main(int argc, char **argv)
     if (n == 0 || batch < 2 || steps == 0)
         return 2;
     idc_err err = {{0}};
-    const idc_backend *be = idc_backend_cuda(IDC_DTYPE_F32, &err);
+    const char *on_cpu = getenv("IDC_GPU_BENCH_CPU");
+    const idc_backend *be = on_cpu != NULL && strcmp(on_cpu, "1") == 0 ? idc_backend_cpu(IDC_DTYPE_F32)
+                                                                         : idc_backend_cuda(IDC_DTYPE_F32, &err);
     if (be == NULL) {
         printf("SKIPPED: no CUDA device (%s)\n", err.msg);
         return 0;
     }
+    if (stage2)
+        return bench_stage2(be, n, batch, steps);
     size_t d = n, rows = 4 * batch, h[4];
     for (int i = 0; i < 4; i++)
         h[i] = mult[i] * n;
@@ -133,7 +248,7 @@ int main(int argc, char **argv)
     double best = INFINITY, loss = 0.0;
     for (int rep = 0; rep < 4; rep++) {
         size_t nsteps = rep == 0 ? 5 : steps; /* the first is a warm-up */
-        idc_gpu_sync(be, &err);
+        sync_be(be, &err);
         double t0 = now_s();
         for (size_t s = 0; s < nsteps; s++, t++) {
             be->gather_random_rows(be, xb, data, d, bs, t * batch, batch, rows);
@@ -154,7 +269,7 @@ int main(int argc, char **argv)
         double lt[2];
         be->read_sums(be, lt, sums, 2);
         loss = lt[0] + lt[1];
-        if (idc_gpu_sync(be, &err) != IDC_OK)
+        if (sync_be(be, &err) != IDC_OK)
             return fail("device", &err);
         double dt = (now_s() - t0) / (double)nsteps;
         if (rep > 0 && dt < best)
@@ -165,7 +280,7 @@ int main(int argc, char **argv)
         return 1;
     }
     /* the floor: the step's GEMMs at their exact shapes */
-    size_t w[10], k = 0, maxw = 1;
+    size_t w[10], k = 0;
     w[k++] = d;
     for (int i = 0; i < 4; i++)
         w[k++] = h[i];
@@ -173,39 +288,15 @@ int main(int argc, char **argv)
     for (int i = 4; i-- > 0;)
         w[k++] = h[i];
     w[k++] = d;
-    double macs = 0.0;
-    for (size_t i = 0; i + 1 < k; i++) {
-        macs += (double)w[i] * (double)w[i + 1];
-        maxw = w[i] > maxw ? w[i] : maxw;
-    }
-    size_t big = batch * maxw > maxw * maxw ? batch * maxw : maxw * maxw;
-    double *hv = malloc(big * sizeof(double));
-    void *A = be->alloc(be, big), *B = be->alloc(be, big), *C = be->alloc(be, big);
-    if (hv == NULL || A == NULL || B == NULL || C == NULL) {
+    double macs = 0.0, floor_s = gemm_floor(be, w, k, batch, &macs);
+    if (floor_s < 0) {
         fprintf(stderr, "bench_gpu: out of memory for the floor\n");
         return 1;
     }
-    idc_rng_normal_fill(hv, big, idc_rng_stream(2, 0, IDC_PURPOSE_GENERATOR), 0);
-    for (size_t i = 0; i < big; i++)
-        hv[i] *= 0.1;
-    be->set_d(be, A, hv, big);
-    be->set_d(be, B, hv, big);
-    double floor_s = 0.0;
-    for (size_t i = 0; i + 1 < k; i++) {
-        size_t in = w[i], out = w[i + 1];
-        floor_s += time_gemm(be, 0, 1, batch, out, in, A, B, C); /* Y = X W^T */
-        floor_s += time_gemm(be, 1, 0, out, in, batch, A, B, C); /* dW = dY^T X */
-        if (i != 0)
-            floor_s += time_gemm(be, 0, 0, batch, in, out, A, B, C); /* dX = dY W */
-    }
-    if (idc_gpu_sync(be, &err) != IDC_OK)
+    if (sync_be(be, &err) != IDC_OK)
         return fail("device", &err);
-    printf("cuda %zu %s %zu %zu %.4f %.3f %.3f 0\n", n, mode, batch,
-           idc_mlp_nparams(enc) + idc_mlp_nparams(dec), 6.0 * (double)batch * macs * 1e-9, 1e3 * best,
-           1e3 * floor_s);
-    be->release(be, A);
-    be->release(be, B);
-    be->release(be, C);
+    printf("%s %zu %s %zu %zu %.4f %.3f %.3f 0\n", idc_gpu_is_cuda(be) ? "cuda" : "cpu", n, mode, batch,
+           idc_mlp_nparams(enc) + idc_mlp_nparams(dec), 6.0 * macs * 1e-9, 1e3 * best, 1e3 * floor_s);
     be->release(be, data);
     be->release(be, xb);
     be->release(be, dxhat);
@@ -214,7 +305,6 @@ int main(int argc, char **argv)
     idc_adam_free(ad);
     idc_mlp_free(enc);
     idc_mlp_free(dec);
-    free(hv);
     free(x);
     be->release(be, sums);
     return 0;
