@@ -201,7 +201,7 @@ START_TEST(test_random)
         for (int u = 0; u < J; u++) {
             char buf[512];
             int c = 1 + (int)idc_rng_below(r, k++, 9);
-            snprintf(buf, sizeof buf, "%s{\"weight\": 1, \"mean\": [", u ? "," : "");
+            snprintf(buf, sizeof buf, "%s{\"weight\": %.17g, \"mean\": [", u ? "," : "", 1.0 / J);
             strcat(comps, buf);
             for (int i = 0; i < m; i++) {
                 snprintf(buf, sizeof buf, "%s%d", i ? "," : "", prop ? 0 : (int)idc_rng_below(r, k++, 7) - 3);
@@ -220,20 +220,8 @@ START_TEST(test_random)
             strcat(comps, "]}");
         }
         strcat(comps, "]");
-        /* equal weights 1/J in place of the placeholder 1 */
-        char fixed[8000] = "";
-        char wbuf[64];
-        snprintf(wbuf, sizeof wbuf, "\"weight\": %.17g", 1.0 / J);
-        const char *s = comps;
-        const char *hit;
-        while ((hit = strstr(s, "\"weight\": 1")) != NULL) {
-            strncat(fixed, s, (size_t)(hit - s));
-            strcat(fixed, wbuf);
-            s = hit + strlen("\"weight\": 1");
-        }
-        strcat(fixed, s);
         idc_instance inst;
-        load(&inst, fixed, m, "label");
+        load(&inst, comps, m, "label");
         idc_pre_result res;
         idc_err err;
         idc_pre_result_init(&res);
