@@ -22,7 +22,6 @@
 /* Below this many elements an operation runs in the caller: waking the
  * team costs more than the work. */
 #define MT_MIN_ELEMS ((size_t)1 << 15)
-#define MT_ALIGN IDC_CPU_ALIGN
 
 typedef struct {
     idc_backend table; /* table.ctx points here */
@@ -87,7 +86,7 @@ static void leaky_fwd_part(void *ctx, unsigned p)
 {
     job *j = ctx;
     size_t a, b, es = j->m->esize;
-    idc_cpu_part(j->n, j->parts, p, MT_ALIGN, &a, &b);
+    idc_cpu_part(j->n, j->parts, p, IDC_CPU_ALIGN, &a, &b);
     if (a < b)
         j->m->seq->leaky_fwd(j->m->seq, (char *)j->o0 + a * es, off(j->i0, a, es), b - a,
                              j->slope);
@@ -107,7 +106,7 @@ static void leaky_bwd_part(void *ctx, unsigned p)
 {
     job *j = ctx;
     size_t a, b, es = j->m->esize;
-    idc_cpu_part(j->n, j->parts, p, MT_ALIGN, &a, &b);
+    idc_cpu_part(j->n, j->parts, p, IDC_CPU_ALIGN, &a, &b);
     if (a < b)
         j->m->seq->leaky_bwd(j->m->seq, (char *)j->o0 + a * es, off(j->i0, a, es),
                              off(j->i1, a, es), b - a, j->slope);
@@ -128,7 +127,7 @@ static void copy_part(void *ctx, unsigned p)
 {
     job *j = ctx;
     size_t a, b, es = j->m->esize;
-    idc_cpu_part(j->n, j->parts, p, MT_ALIGN, &a, &b);
+    idc_cpu_part(j->n, j->parts, p, IDC_CPU_ALIGN, &a, &b);
     if (a < b)
         j->m->seq->copy(j->m->seq, (char *)j->o0 + a * es, off(j->i0, a, es), b - a);
 }
@@ -147,7 +146,7 @@ static void adam_part(void *ctx, unsigned p)
 {
     job *j = ctx;
     size_t a, b, es = j->m->esize;
-    idc_cpu_part(j->n, j->parts, p, MT_ALIGN, &a, &b);
+    idc_cpu_part(j->n, j->parts, p, IDC_CPU_ALIGN, &a, &b);
     if (a < b)
         j->m->seq->adam(j->m->seq, (char *)j->o0 + a * es, (char *)j->o1 + a * es,
                         (char *)j->o2 + a * es, off(j->i0, a, es), b - a, j->lr, j->b1, j->b2,
@@ -233,7 +232,7 @@ static void sum_rows_part(void *ctx, unsigned p)
 {
     job *j = ctx;
     size_t a, b;
-    idc_cpu_part(j->cols, j->parts, p, MT_ALIGN, &a, &b);
+    idc_cpu_part(j->cols, j->parts, p, IDC_CPU_ALIGN, &a, &b);
     if (a < b)
         j->m->cols->sum_rows(j->o0, j->i0, j->rows, j->cols, a, b);
 }
@@ -242,7 +241,7 @@ static void mt_sum_rows(const idc_backend *be, void *out, const void *y, size_t 
 {
     cpu_mt *mt = mt_of(be);
     job j = {.m = mt, .parts = nparts(mt), .rows = rows, .cols = cols, .o0 = out, .i0 = y};
-    if (rows * cols < MT_MIN_ELEMS || cols < 2 * MT_ALIGN)
+    if (rows * cols < MT_MIN_ELEMS || cols < 2 * IDC_CPU_ALIGN)
         mt->seq->sum_rows(mt->seq, out, y, rows, cols);
     else
         idc_pool_run(mt->pool, sum_rows_part, &j, j.parts);
@@ -252,7 +251,7 @@ static void leaky_bwd_sum_part(void *ctx, unsigned p)
 {
     job *j = ctx;
     size_t a, b;
-    idc_cpu_part(j->cols, j->parts, p, MT_ALIGN, &a, &b);
+    idc_cpu_part(j->cols, j->parts, p, IDC_CPU_ALIGN, &a, &b);
     if (a < b)
         j->m->cols->leaky_bwd_sum(j->o0, j->o1, j->i0, j->i1, j->rows, j->cols, a, b, j->slope);
 }
@@ -263,7 +262,7 @@ static void mt_leaky_bwd_sum(const idc_backend *be, void *dx, void *dsum, const 
     cpu_mt *mt = mt_of(be);
     job j = {.m = mt, .parts = nparts(mt), .rows = rows, .cols = cols, .o0 = dx, .o1 = dsum,
              .i0 = dy, .i1 = y, .slope = slope};
-    if (rows * cols < MT_MIN_ELEMS || cols < 2 * MT_ALIGN)
+    if (rows * cols < MT_MIN_ELEMS || cols < 2 * IDC_CPU_ALIGN)
         mt->seq->leaky_bwd_sum(mt->seq, dx, dsum, dy, y, rows, cols, slope);
     else
         idc_pool_run(mt->pool, leaky_bwd_sum_part, &j, j.parts);
@@ -307,12 +306,27 @@ idc_backend *idc_backend_cpu_new(idc_dtype dt, unsigned threads, idc_err *err)
     return &m->table;
 }
 
+/* Whether be is one of the two sequential tables. */
+static int is_sequential(const idc_backend *be)
+{
+    return be == idc_backend_cpu(IDC_DTYPE_F32) || be == idc_backend_cpu(IDC_DTYPE_F64);
+}
+
 unsigned idc_backend_cpu_threads(const idc_backend *be)
 {
-    for (int dt = 0; dt < 2; dt++)
-        if (be == idc_backend_cpu((idc_dtype)dt))
-            return 1;
-    return idc_pool_threads(mt_of(be)->pool);
+    return is_sequential(be) ? 1 : idc_pool_threads(mt_of(be)->pool);
+}
+
+int idc_backend_cpu_team(const idc_backend **be, idc_backend **own, unsigned threads, idc_err *err)
+{
+    *own = NULL;
+    if (threads <= 1 || !is_sequential(*be))
+        return IDC_OK;
+    *own = idc_backend_cpu_new((*be)->dtype, threads, err);
+    if (*own == NULL)
+        return threads > IDC_POOL_MAX_THREADS ? IDC_EINVAL : IDC_ENOMEM;
+    *be = *own;
+    return IDC_OK;
 }
 
 void idc_backend_cpu_free(idc_backend *be)

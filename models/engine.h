@@ -174,6 +174,13 @@ const idc_backend *idc_backend_cpu(idc_dtype dt);
 idc_backend *idc_backend_cpu_new(idc_dtype dt, unsigned threads, idc_err *err);
 /* Stops the threads of a table from idc_backend_cpu_new; NULL is a no-op. */
 void idc_backend_cpu_free(idc_backend *be);
+/* The table an estimator runs on with `threads` CPU threads: for
+ * threads > 1 and *be one of idc_backend_cpu's tables, *own = a new
+ * threaded table of the same type and *be = *own (free *own with
+ * idc_backend_cpu_free); otherwise *own = NULL and *be unchanged (a device
+ * table, or one thread). IDC_OK, or IDC_EINVAL (threads beyond 64) or
+ * IDC_ENOMEM with idc_backend_cpu_new's message. */
+int idc_backend_cpu_team(const idc_backend **be, idc_backend **own, unsigned threads, idc_err *err);
 /* Threads of a CPU table (1 for idc_backend_cpu's; be must be a CPU table). */
 unsigned idc_backend_cpu_threads(const idc_backend *be);
 

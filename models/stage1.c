@@ -206,15 +206,11 @@ static int stage1_create(idc_stage1 **out, const idc_stage1_config *c, size_t xd
     s->cfg = *c;
     s->xdim = xdim;
     s->be = be;
-    if (c->blas_threads > 1 && (be == idc_backend_cpu(IDC_DTYPE_F32) ||
-                                be == idc_backend_cpu(IDC_DTYPE_F64))) {
-        /* one threading model: a thread team over one-thread OpenBLAS */
-        s->own_be = idc_backend_cpu_new(be->dtype, c->blas_threads, err);
-        if (s->own_be == NULL) {
-            free(s);
-            return idc_err_prefix(err, IDC_ENOMEM, "stage1: ");
-        }
-        s->be = s->own_be;
+    /* one threading model: a thread team over one-thread OpenBLAS */
+    rc = idc_backend_cpu_team(&s->be, &s->own_be, c->blas_threads, err);
+    if (rc != IDC_OK) {
+        free(s);
+        return idc_err_prefix(err, rc, "stage1: ");
     }
     /* The config check covers every limit of idc_mlp_new, so a failure of
      * the constructors below is a failed allocation. */

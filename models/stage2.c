@@ -135,14 +135,11 @@ idc_stage2 *idc_stage2_new_backend(const idc_stage2_config *c, const idc_backend
     }
     s->cfg = *c;
     s->be = be;
-    if (c->threads > 1 && (be == idc_backend_cpu(IDC_DTYPE_F32) || be == idc_backend_cpu(IDC_DTYPE_F64))) {
-        s->own_be = idc_backend_cpu_new(be->dtype, c->threads, err);
-        if (s->own_be == NULL) {
-            idc_err_prefix(err, IDC_ENOMEM, "stage2: ");
-            free(s);
-            return NULL;
-        }
-        s->be = s->own_be;
+    int rc = idc_backend_cpu_team(&s->be, &s->own_be, c->threads, err);
+    if (rc != IDC_OK) {
+        idc_err_prefix(err, rc, "stage2: ");
+        free(s);
+        return NULL;
     }
     s->hb = idc_backend_cpu(IDC_DTYPE_F64);
     size_t n = c->latent_dim, B = c->batch;

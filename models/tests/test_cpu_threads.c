@@ -261,6 +261,31 @@ START_TEST(test_threaded_training_bit_identical)
 }
 END_TEST
 
+/* idc_backend_cpu_team: a threaded table for a sequential CPU table and
+ * threads > 1; nothing otherwise. */
+START_TEST(test_team_helper)
+{
+    idc_err err;
+    const idc_backend *be = idc_backend_cpu(IDC_DTYPE_F64);
+    idc_backend *own = (idc_backend *)1;
+    ck_assert_int_eq(idc_backend_cpu_team(&be, &own, 1, &err), IDC_OK);
+    ck_assert(own == NULL && be == idc_backend_cpu(IDC_DTYPE_F64));
+    ck_assert_int_eq(idc_backend_cpu_team(&be, &own, 3, &err), IDC_OK);
+    ck_assert(own != NULL && be == own && be->dtype == IDC_DTYPE_F64);
+    ck_assert_uint_eq(idc_backend_cpu_threads(be), 3);
+    /* a table that is not a sequential CPU one is left as it is */
+    const idc_backend *t = own;
+    idc_backend *own2 = NULL;
+    ck_assert_int_eq(idc_backend_cpu_team(&t, &own2, 2, &err), IDC_OK);
+    ck_assert(own2 == NULL && t == own);
+    idc_backend_cpu_free(own);
+    be = idc_backend_cpu(IDC_DTYPE_F32);
+    ck_assert_int_eq(idc_backend_cpu_team(&be, &own, IDC_POOL_MAX_THREADS + 1, &err), IDC_EINVAL);
+    ck_assert(own == NULL && be == idc_backend_cpu(IDC_DTYPE_F32));
+    ck_assert_ptr_nonnull(strstr(err.msg, "threads"));
+}
+END_TEST
+
 static Suite *threads_suite(void)
 {
     Suite *s = suite_create("cpu_threads");
@@ -268,6 +293,7 @@ static Suite *threads_suite(void)
         {"pool", test_pool_runs_every_part_once},
         {"table", test_threaded_table_bit_identical},
         {"training", test_threaded_training_bit_identical},
+        {"team", test_team_helper},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return s;
