@@ -18,15 +18,12 @@
  *   cuda N MODE BATCH PARAMS GFLOP_PER_STEP MS_PER_STEP FLOOR_MS SYNCS_PER_STEP
  * or "SKIPPED: no CUDA device (...)" (exit 0) without a device.
  *
- * The step is models/stage1.c's (gather the minibatch, forward encoder and
- * decoder in train mode, MSE + code penalty, backward, Adam on both), built
- * from engine objects on the CUDA table, with the whole loop on the device
- * as idc_stage1_fit runs it there: the minibatch is drawn on the device
- * (gather_random_rows) and the two loss terms stay in device memory
- * (sqerr_sum), read once after the timed steps: SYNCS_PER_STEP = 0
- * (idc_stage1_fit itself reads the loss every IDC_STAGE1_CHECK_EVERY
- * steps and at its trace steps).
- * ms/step = best of 3 timings of STEPS steps after 5 warm-up steps. The
+ * Stage 1 is timed through idc_stage1_fit itself on the table, as `fit
+ * --device cuda` runs it: the minibatch drawn on the device
+ * (gather_random_rows), the loss terms kept in device memory and read
+ * every IDC_STAGE1_CHECK_EVERY steps and at the last (SYNCS_PER_STEP, a
+ * fraction), the data uploaded once per fit call.
+ * ms/step = best of 3 fits of STEPS steps after a 5-step warm-up fit. The
  * floor is the sum over the step's GEMMs at their exact shapes (per dense
  * layer: forward, weight gradient, input gradient except for the encoder's
  * first layer) of the mean time of 50 back-to-back calls of that cuBLAS
@@ -40,6 +37,8 @@
 
 #include "gpu/cuda.h"
 #include "models/engine.h"
+#include "models/stage1.h"
+#include "models/stage1_impl.h"
 #include "models/stage2.h"
 #include "numeric/rng.h"
 
@@ -172,6 +171,68 @@ static int bench_stage2(const idc_backend *be, size_t n, size_t batch, size_t st
     return 0;
 }
 
+/* Stage 1 through idc_stage1_fit itself (as on any backend): best of 3
+ * fits of `steps` steps after a 5-step warm-up, on 4 batch rows of
+ * standard-normal data, xdim = n, lr 1e-4. */
+static int bench_stage1(const idc_backend *be, const char *mode, size_t n, const size_t *mult, size_t batch,
+                        size_t steps)
+{
+    idc_err err = {{0}};
+    idc_stage1_config c;
+    idc_stage1_config_default(&c, n);
+    if (idc_stage1_config_set_hidden_mult(&c, 4, mult, &err) != IDC_OK)
+        return fail("widths", &err);
+    c.batch = batch;
+    c.log_every = 0;
+    size_t d = n, rows = 4 * batch;
+    double *x = malloc(rows * d * sizeof(double));
+    if (x == NULL)
+        return 1;
+    idc_rng_normal_fill(x, rows * d, idc_rng_stream(1, 0, IDC_PURPOSE_GENERATOR), 0);
+    double best = INFINITY, loss = NAN;
+    size_t nparams = 0;
+    for (int rep = 0; rep < 4; rep++) {
+        c.steps = rep == 0 ? 5 : steps; /* the first is a warm-up */
+        idc_stage1 *s = idc_stage1_new_backend(&c, d, be, &err);
+        if (s == NULL)
+            return fail("stage1", &err);
+        nparams = idc_stage1_nparams(s);
+        double t0 = now_s();
+        if (idc_stage1_fit(s, x, rows, NULL, &loss, &err) != IDC_OK || sync_be(be, &err) != IDC_OK)
+            return fail("stage1 fit", &err);
+        double dt = (now_s() - t0) / (double)c.steps;
+        if (rep > 0 && dt < best)
+            best = dt;
+        idc_stage1_free(s);
+    }
+    if (!isfinite(loss)) {
+        fprintf(stderr, "bench_gpu: the loss is not finite\n");
+        return 1;
+    }
+    /* the floor: the step's GEMMs at their exact shapes */
+    size_t w[2 * IDC_STAGE1_MAX_HIDDEN + 4], k = 0;
+    w[k++] = d;
+    for (size_t i = 0; i < c.nhidden; i++)
+        w[k++] = c.hidden[i];
+    w[k++] = n;
+    for (size_t i = c.nhidden; i-- > 0;)
+        w[k++] = c.hidden[i];
+    w[k++] = d;
+    double macs = 0.0, floor_s = gemm_floor(be, w, k, batch, &macs);
+    if (floor_s < 0) {
+        fprintf(stderr, "bench_gpu: out of memory for the floor\n");
+        return 1;
+    }
+    if (sync_be(be, &err) != IDC_OK)
+        return fail("device", &err);
+    /* idc_stage1_fit reads the loss every IDC_STAGE1_CHECK_EVERY steps and at its last */
+    double syncs = ((double)(steps / IDC_STAGE1_CHECK_EVERY) + 1.0) / (double)steps;
+    printf("%s %zu %s %zu %zu %.4f %.3f %.3f %.2f\n", idc_gpu_is_cuda(be) ? "cuda" : "cpu", n, mode, batch, nparams,
+           6.0 * macs * 1e-9, 1e3 * best, 1e3 * floor_s, syncs);
+    free(x);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 5) {
@@ -205,107 +266,5 @@ int main(int argc, char **argv)
     }
     if (stage2)
         return bench_stage2(be, n, batch, steps);
-    size_t d = n, rows = 4 * batch, h[4];
-    for (int i = 0; i < 4; i++)
-        h[i] = mult[i] * n;
-    idc_mlp_layer es[10], ds[9];
-    size_t ke = 0, kd = 0;
-    for (int i = 0; i < 4; i++) {
-        es[ke++] = idc_mlp_dense(h[i]);
-        es[ke++] = idc_mlp_leaky(0.02);
-        ds[kd++] = idc_mlp_dense(h[3 - i]);
-        ds[kd++] = idc_mlp_leaky(0.02);
-    }
-    es[ke++] = idc_mlp_dense(n);
-    es[ke++] = idc_mlp_batchnorm(1e-5, 0.1);
-    ds[kd++] = idc_mlp_dense(d);
-    idc_mlp *enc = idc_mlp_new(be, d, es, ke, batch, &err);
-    if (enc == NULL)
-        return fail("encoder", &err);
-    idc_mlp *dec = idc_mlp_new(be, n, ds, kd, batch, &err);
-    if (dec == NULL)
-        return fail("decoder", &err);
-    idc_rng init = idc_rng_stream(1, 0, IDC_PURPOSE_INIT);
-    if (idc_mlp_init(enc, init, 1, &err) != IDC_OK || idc_mlp_init(dec, init, 2, &err) != IDC_OK)
-        return fail("init", &err);
-    idc_adam *ae = idc_adam_new(be, idc_mlp_nparams(enc), &err);
-    idc_adam *ad = ae != NULL ? idc_adam_new(be, idc_mlp_nparams(dec), &err) : NULL;
-    if (ad == NULL)
-        return fail("adam", &err);
-    double *x = malloc(rows * d * sizeof(double));
-    void *data = be->alloc(be, rows * d), *xb = be->alloc(be, batch * d);
-    void *dxhat = be->alloc(be, batch * d), *dcode = be->alloc(be, batch * n);
-    void *sums = be->alloc_sums(be, 2);
-    if (x == NULL || sums == NULL || data == NULL || xb == NULL || dxhat == NULL || dcode == NULL) {
-        fprintf(stderr, "bench_gpu: out of memory\n");
-        return 1;
-    }
-    idc_rng_normal_fill(x, rows * d, idc_rng_stream(1, 0, IDC_PURPOSE_GENERATOR), 0);
-    be->set_d(be, data, x, rows * d);
-    idc_adam_config ac = {1e-4, 0.9, 0.999, 1e-8};
-    idc_rng bs = idc_rng_stream(1, 0, IDC_PURPOSE_BATCH);
-    uint64_t t = 0;
-    double best = INFINITY, loss = 0.0;
-    for (int rep = 0; rep < 4; rep++) {
-        size_t nsteps = rep == 0 ? 5 : steps; /* the first is a warm-up */
-        sync_be(be, &err);
-        double t0 = now_s();
-        for (size_t s = 0; s < nsteps; s++, t++) {
-            be->gather_random_rows(be, xb, data, d, bs, t * batch, batch, rows);
-            if (idc_mlp_forward(enc, xb, batch, 1, &err) != IDC_OK)
-                return fail("forward", &err);
-            const void *code = idc_mlp_output(enc);
-            if (idc_mlp_forward(dec, code, batch, 1, &err) != IDC_OK)
-                return fail("forward", &err);
-            idc_mlp_loss_mse_to(be, dxhat, idc_mlp_output(dec), xb, batch, d, 1.0, 0, sums, 0);
-            if (idc_mlp_backward(dec, dcode, dxhat, batch, &err) != IDC_OK)
-                return fail("backward", &err);
-            idc_mlp_loss_code_to(be, dcode, code, batch, n, 1.0, 1, sums, 1);
-            if (idc_mlp_backward(enc, NULL, dcode, batch, &err) != IDC_OK)
-                return fail("backward", &err);
-            idc_adam_step(ae, &ac, idc_mlp_params(enc), idc_mlp_grads(enc));
-            idc_adam_step(ad, &ac, idc_mlp_params(dec), idc_mlp_grads(dec));
-        }
-        double lt[2];
-        be->read_sums(be, lt, sums, 2);
-        loss = lt[0] + lt[1];
-        if (sync_be(be, &err) != IDC_OK)
-            return fail("device", &err);
-        double dt = (now_s() - t0) / (double)nsteps;
-        if (rep > 0 && dt < best)
-            best = dt;
-    }
-    if (!isfinite(loss)) {
-        fprintf(stderr, "bench_gpu: the loss is not finite\n");
-        return 1;
-    }
-    /* the floor: the step's GEMMs at their exact shapes */
-    size_t w[10], k = 0;
-    w[k++] = d;
-    for (int i = 0; i < 4; i++)
-        w[k++] = h[i];
-    w[k++] = n;
-    for (int i = 4; i-- > 0;)
-        w[k++] = h[i];
-    w[k++] = d;
-    double macs = 0.0, floor_s = gemm_floor(be, w, k, batch, &macs);
-    if (floor_s < 0) {
-        fprintf(stderr, "bench_gpu: out of memory for the floor\n");
-        return 1;
-    }
-    if (sync_be(be, &err) != IDC_OK)
-        return fail("device", &err);
-    printf("%s %zu %s %zu %zu %.4f %.3f %.3f 0\n", idc_gpu_is_cuda(be) ? "cuda" : "cpu", n, mode, batch,
-           idc_mlp_nparams(enc) + idc_mlp_nparams(dec), 6.0 * macs * 1e-9, 1e3 * best, 1e3 * floor_s);
-    be->release(be, data);
-    be->release(be, xb);
-    be->release(be, dxhat);
-    be->release(be, dcode);
-    idc_adam_free(ae);
-    idc_adam_free(ad);
-    idc_mlp_free(enc);
-    idc_mlp_free(dec);
-    free(x);
-    be->release(be, sums);
-    return 0;
+    return bench_stage1(be, mode, n, mult, batch, steps);
 }
