@@ -431,6 +431,15 @@ const void *idc_mlp_layer_output(const idc_mlp *m, size_t l)
     return l < m->nlayers ? m->out[l] : NULL;
 }
 
+/* Whether the backward pass computes dense layer l's bias gradient inside
+ * the leaky layer after it (leaky_bwd_sum) rather than by sum_rows. That
+ * leaky layer is never the first, so its input gradient always exists. */
+static int fused_bias(const idc_mlp *m, size_t l)
+{
+    return m->be->leaky_bwd_sum != NULL && m->spec[l].kind == IDC_MLP_DENSE && l + 1 < m->nlayers &&
+           m->spec[l + 1].kind == IDC_MLP_LEAKY;
+}
+
 int idc_mlp_backward(idc_mlp *m, void *dx, const void *dy, size_t rows, idc_err *err)
 {
     if (!m->ready || rows != m->last_rows)
@@ -440,7 +449,6 @@ int idc_mlp_backward(idc_mlp *m, void *dx, const void *dy, size_t rows, idc_err 
     const idc_backend *be = m->be;
     const void *g = dy;
     unsigned which = 0;
-    int bias_done = 0; /* the next (lower) dense layer's bias gradient is computed */
     for (size_t l = m->nlayers; l-- > 0;) {
         const idc_mlp_layer *s = &m->spec[l];
         size_t in = m->in_w[l], out = m->out_w[l];
@@ -461,19 +469,16 @@ int idc_mlp_backward(idc_mlp *m, void *dx, const void *dy, size_t rows, idc_err 
         switch (s->kind) {
         case IDC_MLP_DENSE:
             be->gemm(be, 1, 0, out, in, rows, 1.0, g, out, X, in, 0.0, dp, in);
-            if (!bias_done)
+            if (!fused_bias(m, l))
                 be->sum_rows(be, at(m, dp, in * out), g, rows, out);
-            bias_done = 0;
             if (t != NULL)
                 be->gemm(be, 0, 0, rows, in, out, 1.0, g, out, p, in, 0.0, t, in);
             break;
         case IDC_MLP_LEAKY:
-            if (t != NULL && l > 0 && be->leaky_bwd_sum != NULL &&
-                m->spec[l - 1].kind == IDC_MLP_DENSE) {
+            if (l > 0 && fused_bias(m, l - 1)) {
                 /* the bias gradient of the dense layer below, in the same pass */
                 void *db = at(m, m->grads, m->poff[l - 1] + m->in_w[l - 1] * m->out_w[l - 1]);
                 be->leaky_bwd_sum(be, t, db, g, m->out[l], rows, out, s->slope);
-                bias_done = 1;
             } else if (t != NULL) {
                 be->leaky_bwd(be, t, g, m->out[l], rows * out, s->slope);
             }
