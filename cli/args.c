@@ -6,9 +6,17 @@
 
 #include "cli/cli.h"
 
+static int nerrors;
+
+int idc_cli_error_count(void)
+{
+    return nerrors;
+}
+
 void idc_cli_error(const char *verb, const char *fmt, ...)
 {
     va_list ap;
+    nerrors++;
     fprintf(stderr, "idcheck %s: ", verb);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);

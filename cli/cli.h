@@ -27,4 +27,8 @@ int idc_cli_parse_double(const char *opt, const char *s, double *out);
 /* Prints "idcheck VERB: MESSAGE" to stderr (one line). */
 void idc_cli_error(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* How many lines idc_cli_error has printed in this process (main prints its
+ * own line for a failed stdout only when the verb printed none). */
+int idc_cli_error_count(void);
+
 #endif

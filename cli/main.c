@@ -1,4 +1,5 @@
 /* idcheck: dispatch to one verb per file. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,7 +33,35 @@ static void usage(FILE *fp)
     fprintf(fp, "\nexit codes: 0 ok, 1 property or check failed, 2 bad usage or input, 3 internal error\n");
 }
 
+/* Every verb's output reaches its reader or the exit code says it did not:
+ * stdout is flushed and closed here, and a write error (a full disk, /dev/full)
+ * turns exit 0 into 3, with one line on stderr unless the verb already printed
+ * its error line (check and cert notice a failed stdout themselves). */
+static int finish(int code)
+{
+    errno = 0;
+    int bad = fflush(stdout) != 0;
+    int e = errno;
+    bad = ferror(stdout) || bad;
+    if (fclose(stdout) != 0 && !bad) {
+        bad = 1;
+        e = errno;
+    }
+    if (bad && (code == 0 || idc_cli_error_count() == 0))
+        fprintf(stderr, "idcheck: error writing standard output%s%s\n", e ? ": " : "", e ? strerror(e) : "");
+    if (bad && code == 0)
+        code = 3;
+    return code;
+}
+
+static int dispatch(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+    return finish(dispatch(argc, argv));
+}
+
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);

@@ -1,5 +1,6 @@
 /* idcheck sample INSTANCE.json [-n N] [--seed S] [--trial T] [--threads K] -o PREFIX */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -16,23 +17,47 @@ static void help(FILE *fp)
             "  PREFIX.x.npy PREFIX.x.csv    observations x (N x n, float64)\n"
             "  PREFIX.label.npy PREFIX.label.csv   component labels (int32)\n"
             "  PREFIX.u.npy PREFIX.u.csv    auxiliary u, when the instance declares one\n"
-            "The same (seed, trial) gives the same samples for any --threads.\n");
+            "The same (seed, trial) gives the same samples for any --threads.\n"
+            "The files are replaced as one unit: if one cannot be written, none is.\n");
 }
 
+/* The outputs are one unit (idc_fileset): every temporary is written first,
+ * then all are renamed into place; if one cannot be, the files already
+ * replaced get their old content back, so a reader never finds new latents
+ * next to old observations. */
 static int write_all(const idc_samples *s, const char *prefix, idc_err *err)
 {
+    idc_fileset *fs = idc_fileset_new();
+    if (fs == NULL)
+        return idc_err_set(err, IDC_ENOMEM, "out of memory");
     char path[4096];
     int rc = IDC_OK;
-#define OUT(ext) (snprintf(path, sizeof path, "%s.%s", prefix, ext), path)
-    if (rc == IDC_OK) rc = idc_npy_write_f64(OUT("z.npy"), s->z, s->n, s->zdim, err);
-    if (rc == IDC_OK) rc = idc_csv_write_f64(OUT("z.csv"), "z", s->z, s->n, s->zdim, err);
-    if (rc == IDC_OK) rc = idc_npy_write_f64(OUT("x.npy"), s->x, s->n, s->xdim, err);
-    if (rc == IDC_OK) rc = idc_csv_write_f64(OUT("x.csv"), "x", s->x, s->n, s->xdim, err);
-    if (rc == IDC_OK) rc = idc_npy_write_i32(OUT("label.npy"), s->label, s->n, err);
-    if (rc == IDC_OK) rc = idc_csv_write_i32(OUT("label.csv"), "label", s->label, s->n, err);
-    if (rc == IDC_OK && s->has_u) rc = idc_npy_write_f64(OUT("u.npy"), s->u, s->n, 0, err);
-    if (rc == IDC_OK && s->has_u) rc = idc_csv_write_f64(OUT("u.csv"), "u", s->u, s->n, 1, err);
-#undef OUT
+    for (int k = 0; k < 8 && rc == IDC_OK; k++) {
+        if (k >= 6 && !s->has_u)
+            break;
+        static const char *const ext[8] = {"z.npy",     "z.csv",     "x.npy", "x.csv",
+                                           "label.npy", "label.csv", "u.npy", "u.csv"};
+        char *data = NULL;
+        size_t len = 0;
+        switch (k) {
+        case 0: rc = idc_npy_encode_f64(&data, &len, s->z, s->n, s->zdim, err); break;
+        case 1: rc = idc_csv_encode_f64(&data, &len, "z", s->z, s->n, s->zdim, err); break;
+        case 2: rc = idc_npy_encode_f64(&data, &len, s->x, s->n, s->xdim, err); break;
+        case 3: rc = idc_csv_encode_f64(&data, &len, "x", s->x, s->n, s->xdim, err); break;
+        case 4: rc = idc_npy_encode_i32(&data, &len, s->label, s->n, err); break;
+        case 5: rc = idc_csv_encode_i32(&data, &len, "label", s->label, s->n, err); break;
+        case 6: rc = idc_npy_encode_f64(&data, &len, s->u, s->n, 0, err); break;
+        default: rc = idc_csv_encode_f64(&data, &len, "u", s->u, s->n, 1, err); break;
+        }
+        if ((size_t)snprintf(path, sizeof path, "%s.%s", prefix, ext[k]) >= sizeof path)
+            rc = rc != IDC_OK ? rc : idc_err_set(err, IDC_EINVAL, "-o: prefix too long");
+        if (rc == IDC_OK)
+            rc = idc_fileset_add(fs, path, data, len, err);
+        free(data);
+    }
+    if (rc == IDC_OK)
+        rc = idc_fileset_commit(fs, err);
+    idc_fileset_free(fs);
     return rc;
 }
 
