@@ -1,9 +1,12 @@
 /* idcheck cert verify CERT.json INST.json
  *
- * Verifies a certificate (or every certificate of an `idcheck check --json`
- * report) against an instance with the independent verifier of
- * theory/cert.h. Prints one line per certificate; exits 0 when all are
- * valid, 1 when one is not (the reason on its line), 2 on bad input. */
+ * Verifies a certificate, or every claim of an `idcheck check --json` report
+ * (idc_cert_verify_report), against an instance with the independent
+ * verifier of theory/cert.h. Prints one line per certificate or report
+ * entry and, for a report, a summary line; exits 0 when every claim is
+ * certified (a report of UNKNOWN entries only claims nothing and says so),
+ * 1 when one is not (the reason, naming the entry, on its line and on
+ * stderr), 2 on bad input, 3 on an internal error. */
 #include <stdio.h>
 #include <string.h>
 
@@ -19,9 +22,15 @@ static void help(FILE *fp)
                 "Re-derives a precondition verdict from its certificate without any search: the\n"
                 "model hash must match INST.json, and the witness must prove the verdict (minors\n"
                 "recomputed mod p, collisions evaluated exactly, ...). CERT.json is one\n"
-                "certificate or the output of `idcheck check --json` (every certificate in it is\n"
-                "verified; UNKNOWN entries carry none and are skipped).\n\n"
-                "exit codes: 0 valid, 1 invalid (reason printed), 2 bad usage or input, 3 internal error\n");
+                "certificate or the output of `idcheck check --json`; for a report every entry is\n"
+                "checked: its model_hash must be INST.json's, every HOLDS or FAILS must carry a\n"
+                "valid certificate with the entry's id and verdict, and an UNKNOWN must carry none\n"
+                "(it claims nothing, so there is nothing to verify; estimator-side IDs such as REC\n"
+                "are always UNKNOWN). Exit 0 then means: every verdict in the report is certified\n"
+                "for this instance. The theorem table of a report is derived from the verdicts by\n"
+                "`idcheck check` and is not verified here.\n\n"
+                "exit codes: 0 valid (or nothing to verify), 1 invalid (reason printed),\n"
+                "2 bad usage or input, 3 internal error\n");
 }
 
 /* Verifies one certificate; prints its line. Returns 0 valid, 1 invalid,
@@ -44,6 +53,51 @@ static int verify_one(const json_t *cert, const idc_instance *inst, const char *
     }
     idc_cli_error("cert", "%s", why[0] ? why : idc_status_name(rc));
     return 3;
+}
+
+/* Prints the line of one report entry. */
+static void print_entry(void *arg, const idc_cert_entry *e)
+{
+    (void)arg;
+    if (e->status != IDC_OK)
+        printf("INVALID  %s\n", e->reason);
+    else if (e->verdict == IDC_UNKNOWN)
+        printf("unknown  %-6s UNKNOWN no claim, nothing to verify  (preconditions[%zu])\n", e->id, e->index);
+    else
+        printf("valid    %-6s %-6s %s  (preconditions[%zu])\n", e->id, idc_verdict_name(e->verdict),
+               e->method != NULL ? e->method : "?", e->index);
+}
+
+/* Verifies a check report; prints its lines. Returns the exit code. */
+static int verify_report(const json_t *root, const idc_instance *inst, const char *cpath)
+{
+    char why[IDC_ERR_LEN];
+    idc_cert_tally t;
+    int rc = idc_cert_verify_report(&t, root, inst, print_entry, NULL, why, sizeof why);
+    if (rc == IDC_EINVAL) {
+        idc_cli_error("cert", "%s: %s", cpath, why);
+        return 2;
+    }
+    if (rc != IDC_OK && rc != IDC_EDOM) {
+        idc_cli_error("cert", "%s", why[0] ? why : idc_status_name(rc));
+        return idc_status_exit_code(rc);
+    }
+    if (rc == IDC_EDOM) {
+        if (t.invalid == 0) /* a report-level claim: no entry line printed it */
+            printf("INVALID  %s\n", why);
+        if (t.invalid > 0)
+            printf("report: INVALID (%zu of %zu entries invalid)\n", t.invalid, t.entries);
+        else
+            printf("report: INVALID\n");
+        idc_cli_error("cert", "%s: %s", cpath, why);
+        return 1;
+    }
+    if (t.certified == 0)
+        printf("report: nothing to verify (%zu entries, all UNKNOWN: no claim)\n", t.entries);
+    else
+        printf("report: valid (%zu certified verdicts re-derived; %zu UNKNOWN, nothing to verify)\n", t.certified,
+               t.unknown);
+    return 0;
 }
 
 int idc_cli_cert(int argc, char **argv)
@@ -90,32 +144,11 @@ int idc_cli_cert(int argc, char **argv)
         json_decref(root);
         return idc_status_exit_code(rc);
     }
-    int code = 0;
-    json_t *pre = json_object_get(root, "preconditions");
-    if (pre != NULL) {
-        if (!json_is_array(pre)) {
-            idc_cli_error("cert", "%s: preconditions: expected an array", cpath);
-            code = 2;
-        }
-        size_t nverified = 0;
-        for (size_t i = 0; code != 2 && code != 3 && i < json_array_size(pre); i++) {
-            json_t *c = json_object_get(json_array_get(pre, i), "certificate");
-            if (c == NULL || json_is_null(c))
-                continue;
-            char label[64];
-            snprintf(label, sizeof label, "  (preconditions[%zu])", i);
-            int r = verify_one(c, &inst, label);
-            if (r > code)
-                code = r;
-            nverified++;
-        }
-        if (code == 0 && nverified == 0) {
-            idc_cli_error("cert", "%s: no certificate in the report", cpath);
-            code = 2;
-        }
-    } else {
+    int code;
+    if (json_object_get(root, "preconditions") != NULL)
+        code = verify_report(root, &inst, cpath);
+    else
         code = verify_one(root, &inst, "");
-    }
     idc_instance_clear(&inst);
     json_decref(root);
     if (fflush(stdout) != 0 && code == 0)

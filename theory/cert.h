@@ -103,4 +103,59 @@ int idc_cert_verify(const json_t *cert, const idc_instance *inst, char *reason, 
 int idc_cert_verify_parts(const json_t *cert, const idc_pdgmm *g, const idc_pamap *f, const char *hash,
                           char *reason, size_t reason_len) __attribute__((warn_unused_result));
 
+/* ---- check reports (theory/verify_report.c) ------------------------------
+ *
+ * A check report (`idcheck check --json`) makes one claim per entry:
+ *   { "model_hash": "<64 hex>",          the instance every claim is about
+ *     "preconditions": [{"id": ID, "verdict": "HOLDS"|"FAILS"|"UNKNOWN",
+ *                        "reason": text, "certificate": certificate|null}],
+ *     "theorems": [{"id": THEORY.md Sec. 4 ID, "applies": verdict,
+ *                   "conclusion", "identifies", "blocking", ...}],
+ *     "strongest_class": class | null, ... }
+ * A report is valid for an instance when its model_hash is the instance's,
+ * every entry has an id appearing once, every HOLDS or FAILS entry carries
+ * a certificate whose
+ * precondition and verdict are the entry's and which idc_cert_verify
+ * accepts, every UNKNOWN entry carries no certificate (it claims nothing:
+ * estimator-side IDs such as REC, GAUSS, SPARSE are always UNKNOWN).
+ * "reason" texts are commentary and are not checked; neither (yet) are the
+ * theorem table and strongest_class, which `idcheck check` derives from
+ * the verdicts. */
+
+/* One entry of a report, as the verifier judged it. The strings point into
+ * the report or into the verifier's buffers and live until the callback
+ * returns. */
+typedef struct {
+    size_t index;        /* position in "preconditions" */
+    const char *id;      /* the entry's id ("?" when it has none) */
+    idc_verdict verdict; /* the entry's verdict (IDC_UNKNOWN when unreadable) */
+    const char *method;  /* its certificate's method; NULL without one */
+    int status;          /* IDC_OK: a certified verdict re-derived, or an UNKNOWN without claim;
+                            IDC_EDOM: invalid */
+    const char *reason;  /* IDC_EDOM: one line naming the entry ("preconditions[6] (F4): ...") */
+} idc_cert_entry;
+
+/* Counts of a report's entries: certified = valid HOLDS/FAILS entries,
+ * unknown = valid UNKNOWN entries (nothing to verify), invalid = rejected
+ * entries. */
+typedef struct {
+    size_t entries, certified, unknown, invalid;
+} idc_cert_tally;
+
+typedef void (*idc_cert_entry_fn)(void *arg, const idc_cert_entry *e);
+
+/* Verifies every claim of a check report against inst (see above). fn (may
+ * be NULL) is called once per entry, in order, after it is judged; every
+ * entry is judged even after an invalid one. tally (may be NULL) receives
+ * the counts. Returns IDC_OK when the report is valid (a report whose
+ * entries are all UNKNOWN is valid: it claims nothing); IDC_EDOM with the
+ * first one-line reason when it is not (the report's model_hash, or an
+ * entry; a wrong model_hash stops before the entries); IDC_EINVAL
+ * when report is not an object with a "preconditions" array; IDC_ENOMEM,
+ * or the instance's hashing status. Cost: one idc_cert_verify per
+ * certificate. */
+int idc_cert_verify_report(idc_cert_tally *tally, const json_t *report, const idc_instance *inst,
+                           idc_cert_entry_fn fn, void *arg, char *reason, size_t reason_len)
+    __attribute__((warn_unused_result));
+
 #endif
