@@ -236,6 +236,88 @@ START_TEST(test_prop_cli)
 }
 END_TEST
 
+/* Issue 12: outputs never replace what they must not. Devices are scratch
+ * nodes made in the test directory (numbers of /dev/null 1:3 and /dev/full
+ * 1:7), never the real /dev. */
+START_TEST(test_outputs)
+{
+    ck_assert_int_eq(idc("idcheck gen pdgmm --m 3 --J 3 --layers 2 --seed 5 -o inst.json"), 0);
+    int devices = idc("mknod null c 1 3 && mknod full c 1 7") == 0;
+    if (!devices)
+        fprintf(stderr, "SKIP device part of test_outputs: mknod not allowed\n");
+    const char *small = "--m 2 --J 2 --n_train 400 --n_eval 200 --steps 30 --batch 32 --hidden_mult 2 --r2_min 0";
+    const char *fit = "idcheck fit inst.json --estimator stage1 --seed 1 -n 400 --eval 200 --steps 10 --batch 32 "
+                      "--hidden-mult 2";
+    char cmd[1024];
+    if (devices) {
+        /* Written through, the nodes stay what they were. */
+        ck_assert_int_eq(idc("idcheck gen pdgmm --m 3 --seed 5 -o null"), 0);
+        snprintf(cmd, sizeof cmd, "%s --zhat null -o null", fit);
+        ck_assert_int_eq(idc(cmd), 0);
+        snprintf(cmd, sizeof cmd, "idcheck prop K3.9a --trials 1 --seed 3 %s --junit null -o null", small);
+        ck_assert_int_eq(idc(cmd), 0);
+        ck_assert_int_eq(idc("test -c null && test -c full && ls -l null full | grep -c '1, *3' | grep -qx 1 && "
+                             "ls -l full | grep -q '1, *7'"),
+                         0);
+        /* /dev/full: the full disk is reported in one line, non-zero exit. */
+        ck_assert_int_eq(idc("idcheck gen pdgmm --m 3 --seed 5 -o full"), 2);
+        ck_assert_msg(one_line(errtxt) && strstr(errtxt, "full: write failed: No space left") != NULL, "%s",
+                      errtxt);
+        snprintf(cmd, sizeof cmd, "%s -o full", fit);
+        ck_assert_int_eq(idc(cmd), 2);
+        ck_assert(one_line(errtxt) && strstr(errtxt, "No space") != NULL);
+        snprintf(cmd, sizeof cmd, "idcheck prop K3.9a --trials 1 --seed 3 %s --junit full", small);
+        ck_assert_int_eq(idc(cmd), 2);
+        ck_assert(strstr(errtxt, "full: write failed") != NULL);
+        ck_assert_int_eq(idc("test -c full && test -c null"), 0);
+        /* Every verb checks its standard output at exit. */
+        const char *verbs[] = {"idcheck version", "idcheck theorems", "idcheck counterexample all",
+                               "idcheck counterexample", "idcheck check inst.json",
+                               "idcheck check inst.json --json", "idcheck gen --list", "idcheck --help",
+                               "idcheck sample inst.json -n 300 --seed 2 -o s && idcheck metrics s.z.npy s.x.npy"};
+        for (size_t k = 0; k < sizeof verbs / sizeof verbs[0]; k++) {
+            snprintf(cmd, sizeof cmd, "%s >full", verbs[k]);
+            ck_assert_msg(idc(cmd) == 3, "%s: exit 3 expected", verbs[k]);
+            ck_assert_msg(one_line(errtxt) &&
+                              (strstr(errtxt, "standard output") != NULL || strstr(errtxt, "stdout") != NULL),
+                          "%s: %s", verbs[k], errtxt);
+        }
+        ck_assert_int_eq(idc("idcheck version >null"), 0);
+    }
+    /* A FIFO is written through as well; "-" is standard output. */
+    ck_assert_int_eq(idc("mkfifo p && (cat p > got &) && idcheck gen pdgmm --m 3 --seed 5 -o p && sleep 0.2 && "
+                         "test -p p && idcheck gen pdgmm --m 3 --seed 5 -o g.json && cmp got g.json"),
+                     0);
+    ck_assert_int_eq(idc("idcheck gen pdgmm --m 3 --seed 5 -o - | cmp - g.json && test ! -e ./-"), 0);
+
+    /* .npy whose header claims (4294967296, 3): exit 2, one line naming the
+     * file and 'shape', before allocating 100 GB. */
+    ck_assert_int_eq(idc("idcheck sample inst.json -n 200 --seed 2 -o s"), 0);
+    ck_assert_int_eq(idc("cp s.z.npy big.npy && perl -0777 -pi -e 's/\\(200, 3\\), \\}       /(4294967296, 3), }/' "
+                         "big.npy && grep -q 4294967296 big.npy && test $(stat -c %s big.npy) -lt 5000"),
+                     0);
+    ck_assert_int_eq(idc("idcheck metrics big.npy s.x.npy"), 2);
+    ck_assert_msg(one_line(errtxt) && strstr(errtxt, "big.npy") != NULL && strstr(errtxt, "'shape'") != NULL,
+                  "%s", errtxt);
+
+    /* sample's outputs are one unit: a target that cannot be replaced fails
+     * the run and the earlier files keep their old content. */
+    ck_assert_int_eq(idc("cp s.z.npy z.old && cp s.x.csv x.old && rm s.label.npy && mkdir s.label.npy"), 0);
+    ck_assert_int_eq(idc("idcheck sample inst.json -n 300 --seed 9 -o s"), 2);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "s.label.npy") != NULL);
+    ck_assert_int_eq(idc("cmp s.z.npy z.old && cmp s.x.csv x.old && test -d s.label.npy"), 0);
+    ck_assert_int_eq(idc("ls | grep -c -e '\\.tmp\\.' -e '\\.bak\\.'"), 1); /* grep -c 0 exits 1 */
+
+    /* kill -9 leaves "<target>.tmp.<pid>"; the next write of it removes the
+     * ones of dead processes, not those of live ones. */
+    ck_assert_int_eq(idc("rmdir s.label.npy; sleep 0 & p=$!; wait; kill -0 $p 2>/dev/null && exit 9; "
+                         "echo half > s.x.npy.tmp.$p && echo live > s.z.npy.tmp.$$ && "
+                         "idcheck sample inst.json -n 300 --seed 9 -o s && test ! -e s.x.npy.tmp.$p && "
+                         "test -e s.z.npy.tmp.$$ && ! cmp -s s.z.npy z.old"),
+                     0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli");
@@ -245,6 +327,7 @@ int main(void)
     tcase_add_test(tc, test_pipeline);
     tcase_add_test(tc, test_bad_input);
     tcase_add_test(tc, test_prop_cli);
+    tcase_add_test(tc, test_outputs);
     suite_add_tcase(s, tc);
     return idc_test_run(s);
 }
