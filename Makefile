@@ -3,8 +3,10 @@
 # `make check SANITIZE=1` builds everything with ASan + UBSan into build-san/,
 # `make check SANITIZE=thread` with TSan into build-tsan/.
 # The CUDA backend (gpu/) is built when nvcc is found (on PATH or at
-# /usr/local/cuda/bin/nvcc; NVCC=... to choose, CUDA=0 to leave it out); without
-# it gpu/cuda_stub.c stands in and everything else builds and tests unchanged.
+# /usr/local/cuda/bin/nvcc; NVCC=... to choose, CUDA=0 to leave it out), as
+# $(BUILD)/libidcheck-cuda.so, which idcheck loads only when asked for a device;
+# without nvcc there is no such library ("built without CUDA") and everything
+# else builds and tests unchanged.
 # `make bench-gpu` and `make check-gpu-sanitize` need a device (see gpu/README.md).
 
 CC      ?= gcc
@@ -50,8 +52,19 @@ ifeq ($(CUDA),auto)
 else
   HAVE_CUDA := $(CUDA)
 endif
-GPU_SRC := gpu/launch.c gpu/gemm_map.c
-GPU_CU  :=
+# The backend with cuBLAS and the CUDA runtime is a shared object of its own,
+# dlopen()ed on the first request for a device by gpu/cuda_loader.c (in every
+# build; gpu/plugin_impl.h): libidcheck.a and idcheck link no CUDA library, so a
+# process that never asks for a device maps none (0.3 s and 200 MB less). The
+# loader looks next to the executable, then in ../lib from it; the test
+# programs of gpu/tests get a link to it beside them, and a stand-in library
+# (gpu/tests/fake_plugin.c, no CUDA) with which the loader is tested everywhere.
+GPU_SRC := gpu/launch.c gpu/gemm_map.c gpu/cuda_loader.c
+LDLIBS  += -ldl
+PC_CUDA := -e '/^Libs.private:/s|$$| -ldl|'
+CUDA_SO :=
+CUDA_SO_LINKS :=
+FAKE_PLUGINS := $(BUILD)/gpu/tests/fake-plugin.so $(BUILD)/gpu/tests/fake-plugin-other.so
 ifeq ($(HAVE_CUDA),1)
   CUDA_HOME   ?= $(patsubst %/bin/nvcc,%,$(realpath $(NVCC_FOUND)))
   ifeq ($(CUDA_HOME),/usr)
@@ -63,29 +76,30 @@ ifeq ($(HAVE_CUDA),1)
     CUDA_INC    := -isystem $(CUDA_HOME)/include
     CUDA_LINK   := -L$(CUDA_LIBDIR) -Wl,-rpath,$(CUDA_LIBDIR)
   endif
-  GPU_SRC     += gpu/backend_cuda.c
-  GPU_CU      := gpu/kernels.cu
   CFLAGS      += -DIDC_HAVE_CUDA
-  LDLIBS      += $(CUDA_LINK) -lcublas -lcudart -lstdc++
+  CUDA_SO     := $(BUILD)/libidcheck-cuda.so
+  CUDA_SO_OBJ := $(patsubst %.c,$(BUILD)/pic/%.o,gpu/backend_cuda.c gpu/launch.c gpu/gemm_map.c numeric/status.c) \
+                 $(BUILD)/pic/gpu/kernels.cu.o
+  CUDA_SO_LIBS := $(CUDA_LINK) -lcublas -lcudart -lstdc++ -lm -pthread
+  CUDA_SO_LINKS := $(BUILD)/gpu/tests/libidcheck-cuda.so
   # sm_80 (A100) and sm_90 (H100/H200) machine code plus compute_90 PTX for
   # later GPUs; --fmad=false keeps elementwise results equal to the CPU's.
   NVCC_ARCH   ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_90,code=sm_90 \
                  -gencode arch=compute_90,code=compute_90
   NVCCFLAGS   ?= -O3 -std=c++17 --fmad=false -Xcompiler -Wall,-Wextra,-Werror
-  # a static libidcheck.a built with CUDA needs these after it
-  PC_CUDA     := -e '/^Libs.private:/s|$$| $(CUDA_LINK) -lcublas -lcudart -lstdc++|'
-else
-  GPU_SRC += gpu/cuda_stub.c
+  # pkg-config --variable=cudalib idcheck: the backend a program linking
+  # libidcheck.a can name in IDCHECK_CUDA_LIB
+  PC_CUDA     += -e '/^includedir=/a cudalib=$${libdir}/libidcheck-cuda.so'
 endif
 
 LIB_SRC  := $(foreach m,$(MODULES),$(wildcard $(m)/*.c)) $(GPU_SRC)
-LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o) $(GPU_CU:%.cu=$(BUILD)/%.cu.o)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC  := $(wildcard cli/*.c)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_MODS := $(if $(MOD),$(MOD),$(MODULES) gpu cli)
 TEST_SRC := $(foreach m,$(TEST_MODS),$(wildcard $(m)/tests/test_*.c))
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
-HEADERS  := $(foreach m,$(MODULES),$(wildcard $(m)/*.h)) gpu/cuda.h gpu/launch.h gpu/gemm_map.h
+HEADERS  := $(foreach m,$(MODULES),$(wildcard $(m)/*.h)) gpu/cuda.h gpu/launch.h gpu/gemm_map.h gpu/plugin_impl.h
 # Internal headers (shared by a module's own files, not part of the API) are
 # compiled by headers-check but not installed.
 INTERNAL_HEADERS := $(filter %_impl.h,$(HEADERS)) theory/map1d.h theory/plane2d.h
@@ -95,7 +109,7 @@ LIB := $(BUILD)/libidcheck.a
 BIN := $(BUILD)/idcheck
 
 .PHONY: all deps check demo bench bench-gpu check-gpu-sanitize install uninstall clean headers-check
-all: $(BIN) idcheck
+all: $(BIN) idcheck $(CUDA_SO) $(CUDA_SO_LINKS) $(FAKE_PLUGINS)
 
 deps:
 	@ci/deps.sh
@@ -104,11 +118,32 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/gpu/backend_cuda.o: CFLAGS += $(CUDA_INC)
-
-$(BUILD)/%.cu.o: %.cu
+# libidcheck-cuda.so: position-independent objects of its own; it exports only
+# idc_gpu_plugin_v1 (gpu/plugin.map) and has no undefined symbols (-z defs).
+$(BUILD)/pic/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(NVCC) $(NVCCFLAGS) $(NVCC_ARCH) -I. -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(CUDA_INC) -fPIC -MMD -MP -c $< -o $@
+
+$(BUILD)/pic/%.cu.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) $(NVCC_ARCH) -Xcompiler -fPIC -I. -MMD -MP -c $< -o $@
+
+$(CUDA_SO): $(CUDA_SO_OBJ) gpu/plugin.map
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libidcheck-cuda.so -Wl,--version-script=gpu/plugin.map \
+	  -Wl,-z,defs $(CUDA_SO_OBJ) $(CUDA_SO_LIBS) -o $@
+
+$(CUDA_SO_LINKS): $(CUDA_SO)
+	@mkdir -p $(dir $@)
+	ln -sf ../../libidcheck-cuda.so $@
+
+# The loader's test stand-ins: a good one and one from "another build".
+$(BUILD)/gpu/tests/fake-plugin.so: gpu/tests/fake_plugin.c gpu/plugin_impl.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O1 -I. -DIDC_VERSION='"$(VERSION)"' $(WARN) -fPIC -shared $< -o $@
+
+$(BUILD)/gpu/tests/fake-plugin-other.so: gpu/tests/fake_plugin.c gpu/plugin_impl.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -O1 -I. -DIDC_VERSION='"$(VERSION)"' -DFAKE_OTHER_BUILD $(WARN) -fPIC -shared $< -o $@
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
@@ -141,23 +176,24 @@ bench: deps $(BIN)
 
 # The GPU training step vs the cuBLAS GEMM floor and PyTorch on the device
 # (gpu/bench.sh); a message and exit 0 without CUDA or without a device.
-bench-gpu: $(LIB)
+bench-gpu: $(LIB) $(CUDA_SO)
 ifeq ($(HAVE_CUDA),1)
-	$(CC) $(CFLAGS) $(CUDA_INC) $(LDFLAGS) gpu/bench_gpu.c $(LIB) $(LDLIBS) -o $(BUILD)/gpu/bench_gpu
-	@gpu/bench.sh $(BUILD)/gpu/bench_gpu
+	$(CC) $(CFLAGS) $(LDFLAGS) gpu/bench_gpu.c $(LIB) $(LDLIBS) -o $(BUILD)/gpu/bench_gpu
+	@IDCHECK_CUDA_LIB=$${IDCHECK_CUDA_LIB:-$(abspath $(CUDA_SO))} gpu/bench.sh $(BUILD)/gpu/bench_gpu
 else
 	@echo "bench-gpu: built without CUDA (no nvcc found; NVCC=/path/to/nvcc to set one): nothing to run"
 endif
 
 # The device test under compute-sanitizer (memcheck, racecheck, initcheck,
 # synccheck) when CUDA, compute-sanitizer and a device are present.
-check-gpu-sanitize: $(BUILD)/gpu/tests/test_cuda_backend
+check-gpu-sanitize: $(BUILD)/gpu/tests/test_cuda_backend $(CUDA_SO) $(CUDA_SO_LINKS)
 	@gpu/sanitize.sh $(BUILD)/gpu/tests/test_cuda_backend
 
-install: $(LIB) $(BIN)
+install: $(LIB) $(BIN) $(CUDA_SO)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/idcheck
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libidcheck.a
+	$(if $(CUDA_SO),install -m 755 $(CUDA_SO) $(DESTDIR)$(PREFIX)/lib/libidcheck-cuda.so)
 	for h in $(PUBLIC_HEADERS); do install -d $(DESTDIR)$(PREFIX)/include/idcheck/$$(dirname $$h); \
 	  install -m 644 $$h $(DESTDIR)$(PREFIX)/include/idcheck/$$h; done
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $(PC_CUDA) ci/idcheck.pc.in \
@@ -165,9 +201,10 @@ install: $(LIB) $(BIN)
 
 uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/idcheck $(DESTDIR)$(PREFIX)/lib/libidcheck.a \
+	  $(DESTDIR)$(PREFIX)/lib/libidcheck-cuda.so \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/idcheck.pc $(DESTDIR)$(PREFIX)/bin/idcheck
 
 clean:
 	rm -rf build build-san idcheck demo-out
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d) $(CUDA_SO_OBJ:.o=.d)

@@ -1,8 +1,10 @@
 /* The CUDA backend of the training engine (gpu/cuda.h): the idc_backend
  * table's host side. GEMMs go to cuBLAS, every other kernel to
  * gpu/kernels.cu through the launchers of gpu/cuda_impl.h. Compiled only
- * when the Makefile finds nvcc (gpu/cuda_stub.c stands in otherwise). */
-#include "gpu/cuda.h"
+ * when the Makefile finds nvcc, into libidcheck-cuda.so, whose one exported
+ * symbol (idc_gpu_plugin_v1, gpu/plugin_impl.h) gpu/cuda_loader.c finds
+ * when a caller first asks for a device. */
+#include "gpu/plugin_impl.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -521,12 +523,7 @@ static void g_adam(const idc_backend *be, void *p, void *m, void *v, const void 
 /* ---------------------------------------------------------------------- */
 /* Construction                                                            */
 
-int idc_gpu_built(void)
-{
-    return 1;
-}
-
-int idc_gpu_device_count(idc_err *err)
+static int cu_device_count(idc_err *err)
 {
     int n = 0;
     cudaError_t e = cudaGetDeviceCount(&n);
@@ -585,9 +582,9 @@ static int env_is(const char *name, const char *value)
     return v != NULL && strcmp(v, value) == 0;
 }
 
-idc_backend *idc_gpu_backend_new(idc_dtype dt, int device, idc_err *err)
+static idc_backend *cu_backend_new(idc_dtype dt, int device, idc_err *err)
 {
-    int count = idc_gpu_device_count(err);
+    int count = cu_device_count(err);
     if (count == 0)
         return NULL;
     if (device < 0 || device >= count) {
@@ -602,7 +599,7 @@ idc_backend *idc_gpu_backend_new(idc_dtype dt, int device, idc_err *err)
     pthread_mutex_init(&g->mu, NULL);
     g->device = device;
     g->f64 = dt == IDC_DTYPE_F64;
-    g->esize = idc_dtype_size(dt);
+    g->esize = g->f64 ? sizeof(double) : sizeof(float);
     g->sync_each = env_is("IDC_CUDA_SYNC", "1");
     g->math = env_is("IDC_CUDA_MATH", "tf32")       ? IDC_GPU_MATH_TF32
               : env_is("IDC_CUDA_MATH", "pedantic") ? IDC_GPU_MATH_PEDANTIC
@@ -655,7 +652,7 @@ idc_backend *idc_gpu_backend_new(idc_dtype dt, int device, idc_err *err)
     return t;
 }
 
-void idc_gpu_backend_free(idc_backend *be)
+static void cu_backend_free(idc_backend *be)
 {
     if (be == NULL || be->alloc != g_alloc)
         return;
@@ -665,35 +662,35 @@ void idc_gpu_backend_free(idc_backend *be)
 static pthread_mutex_t shared_mu = PTHREAD_MUTEX_INITIALIZER;
 static idc_backend *shared[2];
 
-const idc_backend *idc_backend_cuda(idc_dtype dt, idc_err *err)
+static const idc_backend *cu_backend_shared(idc_dtype dt, idc_err *err)
 {
     int i = dt == IDC_DTYPE_F64;
     pthread_mutex_lock(&shared_mu);
     if (shared[i] == NULL)
-        shared[i] = idc_gpu_backend_new(dt, 0, err);
+        shared[i] = cu_backend_new(dt, 0, err);
     idc_backend *be = shared[i];
     pthread_mutex_unlock(&shared_mu);
     return be;
 }
 
-void idc_gpu_shutdown(void)
+static void cu_shutdown(void)
 {
     pthread_mutex_lock(&shared_mu);
     for (int i = 0; i < 2; i++) {
-        idc_gpu_backend_free(shared[i]);
+        cu_backend_free(shared[i]);
         shared[i] = NULL;
     }
     pthread_mutex_unlock(&shared_mu);
 }
 
-int idc_gpu_is_cuda(const idc_backend *be)
+static int cu_is_cuda(const idc_backend *be)
 {
     return be != NULL && be->alloc == g_alloc;
 }
 
-int idc_gpu_status(const idc_backend *be, idc_err *err)
+static int cu_status(const idc_backend *be, idc_err *err)
 {
-    if (!idc_gpu_is_cuda(be))
+    if (!cu_is_cuda(be))
         return idc_err_set(err, IDC_EINVAL, "gpu: not a CUDA backend");
     gpu *g = ctx_of(be);
     pthread_mutex_lock(&g->mu);
@@ -704,25 +701,25 @@ int idc_gpu_status(const idc_backend *be, idc_err *err)
     return rc;
 }
 
-int idc_gpu_sync(const idc_backend *be, idc_err *err)
+static int cu_sync(const idc_backend *be, idc_err *err)
 {
-    if (!idc_gpu_is_cuda(be))
+    if (!cu_is_cuda(be))
         return idc_err_set(err, IDC_EINVAL, "gpu: not a CUDA backend");
     gpu *g = ctx_of(be);
     if (!enter(g))
         RT(g, cudaStreamSynchronize(g->stream));
     leave(g);
-    return idc_gpu_status(be, err);
+    return cu_status(be, err);
 }
 
-const char *idc_gpu_device_name(const idc_backend *be)
+static const char *cu_device_name(const idc_backend *be)
 {
-    return idc_gpu_is_cuda(be) ? ctx_of(be)->devname : "";
+    return cu_is_cuda(be) ? ctx_of(be)->devname : "";
 }
 
-int idc_gpu_set_math(const idc_backend *be, idc_gpu_math mode, idc_err *err)
+static int cu_set_math(const idc_backend *be, idc_gpu_math mode, idc_err *err)
 {
-    if (!idc_gpu_is_cuda(be))
+    if (!cu_is_cuda(be))
         return idc_err_set(err, IDC_EINVAL, "gpu: not a CUDA backend");
     if (mode != IDC_GPU_MATH_DEFAULT && mode != IDC_GPU_MATH_TF32 && mode != IDC_GPU_MATH_PEDANTIC)
         return idc_err_set(err, IDC_EINVAL, "gpu.math: unknown mode %d", (int)mode);
@@ -730,10 +727,36 @@ int idc_gpu_set_math(const idc_backend *be, idc_gpu_math mode, idc_err *err)
     if (!enter(g) && !BLAS(g, cublasSetMathMode(g->blas, math_mode(mode))))
         g->math = mode;
     leave(g);
-    return idc_gpu_status(be, err);
+    return cu_status(be, err);
 }
 
-idc_gpu_math idc_gpu_get_math(const idc_backend *be)
+static idc_gpu_math cu_get_math(const idc_backend *be)
 {
-    return idc_gpu_is_cuda(be) ? ctx_of(be)->math : IDC_GPU_MATH_DEFAULT;
+    return cu_is_cuda(be) ? ctx_of(be)->math : IDC_GPU_MATH_DEFAULT;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The library's one exported symbol (gpu/plugin_impl.h)                   */
+
+static const idc_gpu_plugin plugin = {
+    .abi = IDC_GPU_PLUGIN_ABI,
+    .version = IDC_VERSION,
+    .backend_size = sizeof(idc_backend),
+    .err_size = sizeof(idc_err),
+    .device_count = cu_device_count,
+    .backend_shared = cu_backend_shared,
+    .shutdown = cu_shutdown,
+    .backend_new = cu_backend_new,
+    .backend_free = cu_backend_free,
+    .is_cuda = cu_is_cuda,
+    .status = cu_status,
+    .sync = cu_sync,
+    .device_name = cu_device_name,
+    .set_math = cu_set_math,
+    .get_math = cu_get_math,
+};
+
+const idc_gpu_plugin *idc_gpu_plugin_v1(void)
+{
+    return &plugin;
 }

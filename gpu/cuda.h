@@ -6,6 +6,19 @@
  * every constructor below fails with "built without CUDA" and the queries
  * report no device, so callers need no #ifdef.
  *
+ * Loading. The backend and the CUDA libraries it links (cuBLAS, the CUDA
+ * runtime: about 0.3 s and 200 MB to map) are in a shared object of their
+ * own, libidcheck-cuda.so, which libidcheck.a loads with dlopen() on the
+ * first call that needs a device (idc_gpu_device_count, idc_backend_cuda,
+ * idc_gpu_backend_new); a process that makes none of these calls maps no
+ * CUDA library. It is looked for in $IDCHECK_CUDA_LIB (when set, only
+ * there), next to the executable, in ../lib from it (an installed
+ * PREFIX/bin/idcheck finds PREFIX/lib), then on the dynamic linker's path.
+ * When it is missing or cannot be loaded, those calls fail (or report no
+ * device) with the reason: "CUDA backend libidcheck-cuda.so not found
+ * (...)", "CUDA backend: cannot load ...: libcublas.so.13: ...". The other
+ * calls take a table and never load it (no CUDA table exists before).
+ *
  * Semantics. Every kernel follows the contract of its idc_backend field,
  * with the numerics of the CPU backend: values in the table's scalar type,
  * GEMM accumulated in it (cuBLAS), every other reduction in double,
@@ -56,18 +69,24 @@
 #include "models/engine.h"
 #include "numeric/status.h"
 
-/* 1 when idcheck was built with CUDA, 0 otherwise. */
+/* 1 when idcheck was built with CUDA (its libidcheck-cuda.so), 0 otherwise. */
 int idc_gpu_built(void);
 
-/* Number of CUDA devices usable now (0 without CUDA, without a driver or
- * without a device); err (may be NULL) receives the reason when 0. */
+/* The file name of the loaded libidcheck-cuda.so, or NULL while none is
+ * loaded (always NULL in a build without CUDA). Never loads it. */
+const char *idc_gpu_library_path(void);
+
+/* Number of CUDA devices usable now (0 without CUDA, without the backend
+ * library, without a driver or without a device); err (may be NULL)
+ * receives the reason when 0. Loads the backend library. */
 int idc_gpu_device_count(idc_err *err);
 
 /* The process-wide CUDA table for dt on device 0, created on first use
  * (thread-safe) and kept until exit. NULL with err set when built without
- * CUDA ("built without CUDA"), when no device or driver is present
- * ("no CUDA device: ..."), or when creation fails (the failing CUDA call
- * named in err). */
+ * CUDA ("built without CUDA"), when the backend library cannot be loaded
+ * ("CUDA backend ..."), when no device or driver is present ("no CUDA
+ * device: ..."), or when creation fails (the failing CUDA call named in
+ * err). Loads the backend library. */
 const idc_backend *idc_backend_cuda(idc_dtype dt, idc_err *err);
 
 /* Frees the shared tables of idc_backend_cuda (after waiting for their

@@ -3,16 +3,19 @@
 # checks run, and gathers it with the non-system shared libraries it needs
 # into build-device/ (ignored by git), to carry to a device machine whose
 # image has CUDA 13 but not FLINT/OpenBLAS/Check:
-#   build-device/test_cuda_backend, bench_gpu, lib/*.so*, and the scripts.
+#   build-device/test_cuda_backend, bench_gpu, libidcheck-cuda.so (the CUDA
+#   backend, which both programs load from beside them), lib/*.so*.
 # On the device (the repository root): gpu/device-run.sh (see gpu/README.md).
+# BUILD=dir builds there instead of build/.
 set -euo pipefail
-make -j"$(nproc)" all build/gpu/tests/test_cuda_backend >/dev/null
-grep -q 'backend_cuda.o' <(ar t build/libidcheck.a) ||
+b=${BUILD:-build}
+make -j"$(nproc)" BUILD="$b" all "$b/gpu/tests/test_cuda_backend" >/dev/null
+[ -f "$b/libidcheck-cuda.so" ] ||
   { echo "device-bundle: this build has no CUDA (no nvcc found)" >&2; exit 1; }
-make bench-gpu >/dev/null 2>&1 || true  # builds build/gpu/bench_gpu (runs nothing without a device)
+make BUILD="$b" bench-gpu >/dev/null 2>&1 || true  # builds $b/gpu/bench_gpu (runs nothing without a device)
 rm -rf build-device && mkdir -p build-device/lib
-cp build/gpu/tests/test_cuda_backend build/gpu/bench_gpu build-device/
-for b in build-device/test_cuda_backend build-device/bench_gpu; do
+cp "$b/gpu/tests/test_cuda_backend" "$b/gpu/bench_gpu" "$b/libidcheck-cuda.so" build-device/
+for b in build-device/test_cuda_backend build-device/bench_gpu build-device/libidcheck-cuda.so; do
   ldd "$b" | awk '$3 ~ /^\// {print $3}'
 done | sort -u | while read -r so; do
   case "$(basename "$so")" in

@@ -5,7 +5,9 @@
  *
  * With no CUDA device (or a build without CUDA) it prints
  *   SKIPPED: no CUDA device (<reason>)
- * and passes. IDC_GPU_TEST_FAKE=1 runs the same checks with the CPU
+ * and passes; a build with CUDA whose libidcheck-cuda.so cannot be loaded
+ * (gpu/cuda.h: next to this program, ../lib, IDCHECK_CUDA_LIB) prints
+ * FAILED and fails. IDC_GPU_TEST_FAKE=1 runs the same checks with the CPU
  * backend standing in for the device (a self-test of the harness and of
  * the tolerances on a machine without a GPU). IDC_GPU_TEST_SMALL=1 drops
  * the largest shapes and shortens the training (gpu/sanitize.sh sets it:
@@ -883,7 +885,10 @@ static void probe(int fd)
     char line[IDC_ERR_LEN + 300];
     int n = idc_gpu_device_count(&why);
     const idc_backend *be = n > 0 ? idc_backend_cuda(IDC_DTYPE_F32, &why) : NULL;
-    snprintf(line, sizeof line, "%d %s", be != NULL ? n : 0, be != NULL ? idc_gpu_device_name(be) : why.msg);
+    if (be != NULL)
+        snprintf(line, sizeof line, "%d %s (backend %.200s)", n, idc_gpu_device_name(be), idc_gpu_library_path());
+    else
+        snprintf(line, sizeof line, "0 %s", why.msg);
     ssize_t w = write(fd, line, strlen(line));
     (void)w;
 }
@@ -937,6 +942,12 @@ int main(void)
     g_small = small != NULL && strcmp(small, "1") == 0;
     char msg[IDC_ERR_LEN + 300] = "";
     if (!g_fake && !device_present(msg, sizeof msg)) {
+        /* a build with CUDA whose backend library cannot be loaded is broken,
+         * not a machine without a device */
+        if (idc_gpu_built() && strncmp(msg, "CUDA backend", 12) == 0) {
+            printf("FAILED: %s\n", msg);
+            return 1;
+        }
         printf("SKIPPED: no CUDA device (%s)\n", msg[0] != '\0' ? msg : "probe failed");
         return 0;
     }

@@ -2,15 +2,23 @@
  * the launch plans of gpu/launch.h (every element covered exactly once,
  * limits, workspace), the row-major -> column-major GEMM mapping of
  * gpu/gemm_map.h against CBLAS (the mapped column-major call must compute
- * what the row-major call computes), and the run-time backend selection
+ * what the row-major call computes), the run-time backend selection
  * of models/backend_select.h (cpu with a visible note when CUDA is
- * absent). */
+ * absent), and the loader of the CUDA backend library (gpu/cuda_loader.c):
+ * the CPU path maps no CUDA library, a device request loads it, and every
+ * way a library can be wrong (missing, not a backend, another build) is
+ * refused with the reason, checked with the stand-in fake-plugin.so. The
+ * loader's tests run in fresh processes (this program re-executed with
+ * --child NAME), since a loaded library stays loaded. */
 #include <check.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cblas.h>
 
@@ -350,11 +358,209 @@ START_TEST(test_select)
 }
 END_TEST
 
-int main(void)
+/* ---- the loader of libidcheck-cuda.so ---------------------------------- */
+
+static char g_fail[1024];
+
+/* In a --child body: on failure, say where and return the message. */
+#define EXPECT(cond, ...)                                                                                         \
+    do {                                                                                                          \
+        if (!(cond)) {                                                                                            \
+            int k_ = snprintf(g_fail, sizeof g_fail, "line %d: %s: ", __LINE__, #cond);                           \
+            snprintf(g_fail + k_, sizeof g_fail - (size_t)k_, __VA_ARGS__);                                       \
+            return g_fail;                                                                                        \
+        }                                                                                                         \
+    } while (0)
+
+/* 1 when a line of /proc/self/maps (the files this process has mapped)
+ * contains needle. */
+static int mapped(const char *needle)
 {
+    FILE *f = fopen("/proc/self/maps", "r");
+    if (f == NULL)
+        return -1;
+    char line[4096];
+    int hit = 0;
+    while (!hit && fgets(line, sizeof line, f) != NULL)
+        hit = strstr(line, needle) != NULL;
+    fclose(f);
+    return hit;
+}
+
+/* The first CUDA library mapped, or NULL. */
+static const char *cuda_mapped(void)
+{
+    static const char *const libs[] = {"libcudart", "libcublas", "libcuda.so", "libidcheck-cuda", "fake-plugin"};
+    for (size_t i = 0; i < sizeof libs / sizeof *libs; i++)
+        if (mapped(libs[i]) != 0)
+            return libs[i];
+    return NULL;
+}
+
+/* The folder of this program, for the stand-in libraries beside it. */
+static const char *exe_dir(void)
+{
+    static char dir[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", dir, sizeof dir - 1);
+    dir[n > 0 ? n : 0] = '\0';
+    char *slash = strrchr(dir, '/');
+    if (slash != NULL)
+        *slash = '\0';
+    return dir;
+}
+
+/* The CPU path of every gpu/cuda.h call that takes a table, and a training
+ * step on the CPU, map no CUDA library; then (built with CUDA) the first
+ * device request loads the real library and the same reading sees it. */
+static const char *child_lazy(void)
+{
+    idc_err err = {{0}};
+    char note[IDC_ERR_LEN];
+    unsetenv("IDCHECK_CUDA_LIB");
+    EXPECT(cuda_mapped() == NULL, "%s mapped at start", cuda_mapped());
+    const idc_backend *be = NULL;
+    EXPECT(idc_backend_select(&be, IDC_DEVICE_CPU, IDC_DTYPE_F32, note, sizeof note, &err) == IDC_OK, "%s",
+           err.msg);
+    EXPECT(idc_gpu_is_cuda(be) == 0, "cpu table called cuda");
+    EXPECT(idc_gpu_status(be, &err) == IDC_EINVAL, "status of the cpu table");
+    EXPECT(idc_gpu_sync(be, &err) == IDC_EINVAL, "sync of the cpu table");
+    EXPECT(idc_gpu_set_math(be, IDC_GPU_MATH_TF32, &err) == IDC_EINVAL, "set_math of the cpu table");
+    EXPECT(idc_gpu_get_math(be) == IDC_GPU_MATH_DEFAULT, "get_math of the cpu table");
+    EXPECT(strcmp(idc_gpu_device_name(be), "") == 0, "device name of the cpu table");
+    idc_gpu_backend_free(NULL);
+    idc_gpu_shutdown();
+    float a[6] = {1, 2, 3, 4, 5, 6}, c[4];
+    be->gemm(be, 0, 1, 2, 2, 3, 1.0, a, 3, a, 3, 0.0, c, 2);
+    EXPECT(c[0] == 14 && c[3] == 77, "gemm %g %g", (double)c[0], (double)c[3]);
+    EXPECT(idc_gpu_library_path() == NULL, "library loaded: %s", idc_gpu_library_path());
+    EXPECT(mapped("[heap]") == 1 || mapped("libc") == 1, "cannot read /proc/self/maps");
+    EXPECT(cuda_mapped() == NULL, "%s mapped by the CPU path", cuda_mapped());
+    if (!idc_gpu_built())
+        return NULL;
+    idc_err why = {{0}};
+    int n = idc_gpu_device_count(&why);
+    EXPECT(idc_gpu_library_path() != NULL, "no library loaded by a device request: %s", why.msg);
+    EXPECT(strstr(idc_gpu_library_path(), "libidcheck-cuda.so") != NULL, "%s", idc_gpu_library_path());
+    EXPECT(mapped("libidcheck-cuda.so") == 1 && mapped("libcudart") == 1 && mapped("libcublas") == 1,
+           "the loaded library or CUDA not seen in /proc/self/maps");
+    fprintf(stderr, "test lazy_load: %s loaded on request (%d devices%s%s)\n", idc_gpu_library_path(), n,
+            n == 0 ? ": " : "", n == 0 ? why.msg : "");
+    return NULL;
+}
+
+/* Every way IDCHECK_CUDA_LIB can name a wrong library, then the stand-in:
+ * the calls reach its table, and once loaded it stays. */
+static const char *child_loader(void)
+{
+    idc_err err = {{0}};
+    char path[PATH_MAX + 64], note[IDC_ERR_LEN];
+    const idc_backend *be = NULL;
+    setenv("IDCHECK_CUDA_LIB", "/nonexistent/libidcheck-cuda.so", 1);
+    EXPECT(idc_gpu_device_count(&err) == 0, "a device without a library");
+    EXPECT(strstr(err.msg, "CUDA backend: cannot load IDCHECK_CUDA_LIB=/nonexistent/libidcheck-cuda.so: ") ==
+               err.msg,
+           "%s", err.msg);
+    EXPECT(idc_backend_cuda(IDC_DTYPE_F32, &err) == NULL, "a table without a library");
+    EXPECT(idc_gpu_backend_new(IDC_DTYPE_F32, 0, &err) == NULL, "a table without a library");
+    EXPECT(idc_backend_select(&be, IDC_DEVICE_CUDA, IDC_DTYPE_F32, note, sizeof note, &err) == IDC_EINVAL,
+           "--device cuda without a library");
+    EXPECT(strstr(err.msg, "--device cuda: CUDA backend: cannot load ") == err.msg && strchr(err.msg, '\n') == NULL,
+           "%s", err.msg);
+    EXPECT(idc_backend_select(&be, IDC_DEVICE_AUTO, IDC_DTYPE_F32, note, sizeof note, &err) == IDC_OK, "%s",
+           err.msg);
+    EXPECT(be == idc_backend_cpu(IDC_DTYPE_F32) && strstr(note, "--device auto: using cpu (cuda unavailable: ") == note,
+           "%s", note);
+    setenv("IDCHECK_CUDA_LIB", "libc.so.6", 1);
+    EXPECT(idc_gpu_device_count(&err) == 0, "libc as a backend");
+    EXPECT(strstr(err.msg, "libc.so.6 is not an idcheck CUDA backend (no idc_gpu_plugin_v1)") != NULL, "%s",
+           err.msg);
+    snprintf(path, sizeof path, "%s/fake-plugin-other.so", exe_dir());
+    setenv("IDCHECK_CUDA_LIB", path, 1);
+    EXPECT(idc_gpu_device_count(&err) == 0, "another build's library");
+    EXPECT(strstr(err.msg, "is from another build (idcheck 0.0.0-other") != NULL, "%s", err.msg);
+    EXPECT(idc_gpu_library_path() == NULL && mapped("fake-plugin-other") == 0, "a refused library stays");
+    snprintf(path, sizeof path, "%s/fake-plugin.so", exe_dir());
+    setenv("IDCHECK_CUDA_LIB", path, 1);
+    EXPECT(idc_gpu_device_count(&err) == 1, "%s", err.msg);
+    EXPECT(idc_gpu_library_path() != NULL && strstr(idc_gpu_library_path(), "fake-plugin.so") != NULL, "%s",
+           idc_gpu_library_path() != NULL ? idc_gpu_library_path() : "(none)");
+    EXPECT(mapped("fake-plugin.so") == 1, "the loaded library is not in /proc/self/maps");
+    setenv("IDCHECK_CUDA_LIB", "/nonexistent/libidcheck-cuda.so", 1); /* loaded stays loaded */
+    be = idc_backend_cuda(IDC_DTYPE_F64, &err);
+    EXPECT(be != NULL && strcmp(be->name, "fake-f64") == 0, "%s", err.msg);
+    EXPECT(idc_gpu_is_cuda(be) == 1 && idc_gpu_is_cuda(idc_backend_cpu(IDC_DTYPE_F64)) == 0, "is_cuda");
+    EXPECT(strcmp(idc_gpu_device_name(be), "fake device") == 0, "%s", idc_gpu_device_name(be));
+    EXPECT(idc_gpu_status(be, &err) == IDC_OK && idc_gpu_sync(be, &err) == IDC_OK, "%s", err.msg);
+    EXPECT(idc_gpu_status(idc_backend_cpu(IDC_DTYPE_F64), &err) == IDC_EINVAL, "status of the cpu table");
+    EXPECT(idc_gpu_set_math(be, IDC_GPU_MATH_TF32, &err) == IDC_OK && idc_gpu_get_math(be) == IDC_GPU_MATH_TF32,
+           "math");
+    idc_backend *own = idc_gpu_backend_new(IDC_DTYPE_F32, 0, &err);
+    EXPECT(own != NULL && strcmp(own->name, "fake-own-f32") == 0 && idc_gpu_is_cuda(own) == 1, "%s", err.msg);
+    EXPECT(idc_gpu_get_math(own) == IDC_GPU_MATH_DEFAULT, "math of another table");
+    EXPECT(idc_gpu_backend_new(IDC_DTYPE_F32, 3, &err) == NULL && strstr(err.msg, "gpu.device") != NULL, "%s",
+           err.msg);
+    idc_gpu_backend_free(own);
+    EXPECT(idc_backend_select(&be, IDC_DEVICE_AUTO, IDC_DTYPE_F32, note, sizeof note, &err) == IDC_OK, "%s",
+           err.msg);
+    EXPECT(strcmp(be->name, "fake-f32") == 0 && note[0] == '\0', "auto took %s (%s)", be->name, note);
+    idc_gpu_shutdown();
+    return NULL;
+}
+
+static const struct {
+    const char *name;
+    const char *(*body)(void);
+} children[] = {{"lazy", child_lazy}, {"loader", child_loader}};
+
+/* Runs the body `name` in a fresh process (this program, re-executed). */
+static void run_child(const char *name)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    ck_assert(n > 0);
+    self[n] = '\0';
+    char cmd[PATH_MAX + 64];
+    snprintf(cmd, sizeof cmd, "'%s' --child %s 2>&1", self, name);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    char out[4096];
+    size_t k = fread(out, 1, sizeof out - 1, p);
+    out[k] = '\0';
+    int st = pclose(p);
+    fputs(out, stderr);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child %s: %s", name, out);
+}
+
+START_TEST(test_lazy_load)
+{
+    run_child("lazy");
+}
+END_TEST
+
+START_TEST(test_loader)
+{
+    run_child("loader");
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--child") == 0) {
+        for (size_t i = 0; i < sizeof children / sizeof *children; i++)
+            if (strcmp(argv[2], children[i].name) == 0) {
+                const char *fail = children[i].body();
+                if (fail != NULL)
+                    fprintf(stderr, "%s\n", fail);
+                return fail != NULL;
+            }
+        fprintf(stderr, "test_gpu: no child %s\n", argv[2]);
+        return 2;
+    }
     g_seed = idc_test_seed(DEFAULT_SEED);
     Suite *s = suite_create("gpu");
     const idc_test_case cases[] = {
+        {"lazy_load", test_lazy_load},
+        {"loader", test_loader},
         {"plan_elementwise", test_plan_elementwise},
         {"plan_reduce", test_plan_reduce},
         {"plan_columns", test_plan_columns},
