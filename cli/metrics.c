@@ -590,7 +590,9 @@ static int run_gmm(char **files, size_t nf, int as_json)
     printf("component matching p1->p2:");
     for (size_t j = 0; j < res.J; j++)
         printf(" %zu->%zu", j, res.perm[j]);
-    printf("   mean residual (RMS) %.3g   permutations evaluated %zu\n", res.mean_rms, res.evaluated);
+    printf("   mean residual (RMS) %.3g   permutations evaluated %zu (skipped: %zu near-singular maps, %zu "
+           "with no numerically PD push-forward)\n",
+           res.mean_rms, res.evaluated, res.skipped_singular, res.skipped_nonpd);
 done:
     idc_gmm_aff_result_clear(&res);
     gmm_buf_free(&g1);

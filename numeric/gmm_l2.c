@@ -12,6 +12,11 @@ size_t idc_gmm_aff_jmax(void)
     return IDC_GMM_AFF_JMAX;
 }
 
+double idc_gmm_aff_rcond_min(void)
+{
+    return IDC_GMM_AFF_RCOND_MIN;
+}
+
 /* Cholesky factor L (lower, row-major m x m) of the lower triangle of S.
  * Returns 1 when S is numerically positive definite, 0 otherwise. */
 static int chol(double *L, const double *S, size_t m)
@@ -32,12 +37,13 @@ static int chol(double *L, const double *S, size_t m)
     return 1;
 }
 
-/* log N(a; b, C) for SPD C; NAN when C is not numerically PD. Work: L
- * (m x m), t (m). */
-static double log_gauss(const double *a, const double *b, const double *C, size_t m, double *L, double *t)
+/* *out = log N(a; b, C) for SPD C. Returns 1, or 0 (and *out untouched)
+ * when C is not numerically positive definite. Work: L (m x m), t (m). */
+static int log_gauss(double *out, const double *a, const double *b, const double *C, size_t m, double *L,
+                     double *t)
 {
     if (!chol(L, C, m))
-        return NAN;
+        return 0;
     double q = 0.0, ld = 0.0;
     for (size_t i = 0; i < m; i++) {
         double s = a[i] - b[i];
@@ -47,13 +53,15 @@ static double log_gauss(const double *a, const double *b, const double *C, size_
         q += t[i] * t[i];
         ld += log(L[i * m + i]);
     }
-    return -0.5 * ((double)m * log(2.0 * M_PI) + q) - ld;
+    *out = -0.5 * ((double)m * log(2.0 * M_PI) + q) - ld;
+    return 1;
 }
 
-/* <p, q> from raw arrays; NAN when some S_i + T_j is not PD. Work: 3 m^2 +
- * m doubles. */
-static double inner_raw(const double *wp, const double *mp, const double *cp, size_t Jp, const double *wq,
-                        const double *mq, const double *cq, size_t Jq, size_t m, double *work)
+/* *out = <p, q> from raw arrays. Returns 1, or 0 when some S_i + T_j is
+ * not numerically PD or the sum is not finite (then *out is untouched).
+ * Work: 3 m^2 + m doubles. */
+static int inner_raw(double *out, const double *wp, const double *mp, const double *cp, size_t Jp,
+                     const double *wq, const double *mq, const double *cq, size_t Jq, size_t m, double *work)
 {
     double *C = work, *L = work + m * m, *t = work + 2 * m * m;
     double s = 0.0;
@@ -61,12 +69,15 @@ static double inner_raw(const double *wp, const double *mp, const double *cp, si
         for (size_t j = 0; j < Jq; j++) {
             for (size_t a = 0; a < m * m; a++)
                 C[a] = cp[i * m * m + a] + cq[j * m * m + a];
-            double lg = log_gauss(mp + i * m, mq + j * m, C, m, L, t);
-            if (isnan(lg))
-                return NAN;
+            double lg;
+            if (!log_gauss(&lg, mp + i * m, mq + j * m, C, m, L, t))
+                return 0;
             s += wp[i] * wq[j] * exp(lg);
         }
-    return s;
+    if (!isfinite(s))
+        return 0;
+    *out = s;
+    return 1;
 }
 
 int idc_gmm_l2_check(const idc_gmm_view *p, const char *name, idc_err *err)
@@ -126,10 +137,13 @@ int idc_gmm_l2_inner(double *ip, const idc_gmm_view *p, const idc_gmm_view *q, i
     double *work = idc_calloc(3 * m * m + m, sizeof *work);
     if (work == NULL)
         return idc_err_set(err, IDC_ENOMEM, "gmm_l2: out of memory (m = %zu)", m);
-    double v = inner_raw(p->w, p->mu, p->cov, p->J, q->w, q->mu, q->cov, q->J, m, work);
+    double v = 0.0;
+    int ok = inner_raw(&v, p->w, p->mu, p->cov, p->J, q->w, q->mu, q->cov, q->J, m, work);
     free(work);
-    if (isnan(v)) /* cannot happen for checked inputs: S + T >= S is PD */
-        return idc_err_set(err, IDC_EINTERNAL, "gmm_l2: a sum of SPD covariances is not PD");
+    if (!ok) /* S + T >= S is PD, but a sum may still round to not PD or overflow */
+        return idc_err_set(err, IDC_EUNABLE,
+                           "gmm_l2: a sum of two covariances is not numerically positive definite, or the "
+                           "inner product overflows");
     *ip = v;
     return IDC_OK;
 }
@@ -210,33 +224,23 @@ int idc_gmm_l2_pushforward(double *mu_out, double *cov_out, const idc_gmm_view *
 
 /* ---- dist_Aff ------------------------------------------------------------- */
 
-/* |det A| of the m x m row-major A by LU with partial pivoting (T: m^2
- * work). */
-static double abs_det(const double *A, size_t m, double *T)
+/* The reciprocal 2-norm condition number sigma_min(A) / sigma_max(A) of the
+ * m x m A (0 for a zero A), or -1 when A has a non-finite entry or the SVD
+ * fails. T: m^2 work, s: m, svw: lsvw doubles of dgesvd workspace. The
+ * row-major A is handed to LAPACK as its transpose (same singular values),
+ * so LAPACKE allocates nothing. */
+static double rcond2(const double *A, size_t m, double *T, double *s, double *svw, lapack_int lsvw)
 {
+    for (size_t a = 0; a < m * m; a++)
+        if (!isfinite(A[a]))
+            return -1.0;
     memcpy(T, A, m * m * sizeof *T);
-    double det = 1.0;
-    for (size_t c = 0; c < m; c++) {
-        size_t piv = c;
-        for (size_t r = c + 1; r < m; r++)
-            if (fabs(T[r * m + c]) > fabs(T[piv * m + c]))
-                piv = r;
-        if (T[piv * m + c] == 0.0)
-            return 0.0;
-        if (piv != c)
-            for (size_t k = 0; k < m; k++) {
-                double t = T[c * m + k];
-                T[c * m + k] = T[piv * m + k];
-                T[piv * m + k] = t;
-            }
-        det *= T[c * m + c];
-        for (size_t r = c + 1; r < m; r++) {
-            double f = T[r * m + c] / T[c * m + c];
-            for (size_t k = c; k < m; k++)
-                T[r * m + k] -= f * T[c * m + k];
-        }
-    }
-    return fabs(det);
+    double dummy = 0.0;
+    lapack_int info = LAPACKE_dgesvd_work(LAPACK_COL_MAJOR, 'N', 'N', (lapack_int)m, (lapack_int)m, T,
+                                          (lapack_int)m, s, &dummy, 1, &dummy, 1, svw, lsvw);
+    if (info != 0)
+        return -1.0;
+    return s[0] > 0.0 ? s[m - 1] / s[0] : 0.0;
 }
 
 /* Overall mean (m) and covariance (m x m) of a mixture. */
@@ -383,15 +387,35 @@ int idc_gmm_dist_aff(idc_gmm_aff_result *res, const idc_gmm_view *p1, const idc_
     double *A = idc_calloc(m * m, sizeof *A), *cc = idc_calloc(m, sizeof *cc);
     size_t *perm = idc_calloc(J, sizeof *perm), *best = idc_calloc(J, sizeof *best);
     double *bestA = idc_calloc(m * m, sizeof *bestA), *bestc = idc_calloc(m, sizeof *bestc);
+    double *sv = idc_calloc(m, sizeof *sv), *svw = NULL;
+    lapack_int lsvw = 0;
     if (work == NULL || Xp == NULL || R0 == NULL || Ac == NULL || res_m == NULL || mom == NULL ||
         pmu == NULL || pcov == NULL || A == NULL || cc == NULL || perm == NULL || best == NULL ||
-        bestA == NULL || bestc == NULL) {
+        bestA == NULL || bestc == NULL || sv == NULL) {
         st = idc_err_set(err, IDC_ENOMEM, "dist_aff: out of memory (J = %zu, m = %zu)", J, m);
         goto done;
     }
-    double qq = inner_raw(p2->w, p2->mu, p2->cov, J, p2->w, p2->mu, p2->cov, J, m, work);
-    double pp0 = inner_raw(p1->w, p1->mu, p1->cov, J, p1->w, p1->mu, p1->cov, J, m, work);
-    double pq0 = inner_raw(p1->w, p1->mu, p1->cov, J, p2->w, p2->mu, p2->cov, J, m, work);
+    {
+        /* the singular-value workspace of an m x m dgesvd, sized once */
+        double q = 0.0, dummy = 0.0;
+        lapack_int info = LAPACKE_dgesvd_work(LAPACK_COL_MAJOR, 'N', 'N', (lapack_int)m, (lapack_int)m, A,
+                                              (lapack_int)m, sv, &dummy, 1, &dummy, 1, &q, -1);
+        lsvw = info == 0 && q >= 1.0 ? (lapack_int)q : (lapack_int)(5 * m + 1);
+        svw = idc_calloc((size_t)lsvw, sizeof *svw);
+        if (svw == NULL) {
+            st = idc_err_set(err, IDC_ENOMEM, "dist_aff: out of memory (m = %zu)", m);
+            goto done;
+        }
+    }
+    double qq = 0.0, pp0 = 0.0, pq0 = 0.0;
+    if (!inner_raw(&qq, p2->w, p2->mu, p2->cov, J, p2->w, p2->mu, p2->cov, J, m, work) ||
+        !inner_raw(&pp0, p1->w, p1->mu, p1->cov, J, p1->w, p1->mu, p1->cov, J, m, work) ||
+        !inner_raw(&pq0, p1->w, p1->mu, p1->cov, J, p2->w, p2->mu, p2->cov, J, m, work)) {
+        st = idc_err_set(err, IDC_EUNABLE,
+                         "dist_aff: a sum of two covariances is not numerically positive definite, or an "
+                         "inner product overflows");
+        goto done;
+    }
     res->delta_identity = delta_from(pp0, qq, pq0);
 
     /* The moment-matching base map [A0 c0] (m x (m+1) row-major in R0). */
@@ -445,25 +469,37 @@ int idc_gmm_dist_aff(idc_gmm_aff_result *res, const idc_gmm_view *p1, const idc_
                 A[a * m + b] = Ac[a * r + b];
             cc[a] = Ac[a * r + m];
         }
-        if (!(abs_det(A, m, work) > 0.0))
-            continue; /* a singular map: A#p1 has no density */
+        /* A candidate map must be well enough conditioned that A S A^T stays
+         * positive definite in double: cond(A S A^T) can reach cond(A)^2
+         * cond(S), so rcond(A) < 2^-20 is skipped (and counted), as is one
+         * whose pushed covariance sums are still not numerically PD
+         * (Cholesky breaks down) or give no finite L2 norm. */
+        double rc = rcond2(A, m, work, sv, svw, lsvw);
+        if (rc < IDC_GMM_AFF_RCOND_MIN) { /* rc < 0: a non-finite A */
+            res->skipped_singular++;
+            continue;
+        }
         push_raw(pmu, pcov, p1->mu, p1->cov, J, m, A, cc, work);
-        double pp = inner_raw(p1->w, pmu, pcov, J, p1->w, pmu, pcov, J, m, work);
-        double pq = inner_raw(p1->w, pmu, pcov, J, p2->w, p2->mu, p2->cov, J, m, work);
-        if (!isnan(pp) && !isnan(pq) && pp > 0.0 && isfinite(pp)) {
-            res->evaluated++;
-            double d = delta_from(pp, qq, pq);
-            if (d < best_d) {
-                best_d = d;
-                memcpy(best, perm, J * sizeof *best);
-                memcpy(bestA, A, m * m * sizeof *bestA);
-                memcpy(bestc, cc, m * sizeof *bestc);
-            }
+        double pp = 0.0, pq = 0.0;
+        if (!inner_raw(&pp, p1->w, pmu, pcov, J, p1->w, pmu, pcov, J, m, work) ||
+            !inner_raw(&pq, p1->w, pmu, pcov, J, p2->w, p2->mu, p2->cov, J, m, work) || !(pp > 0.0)) {
+            res->skipped_nonpd++;
+            continue;
+        }
+        res->evaluated++;
+        double d = delta_from(pp, qq, pq);
+        if (d < best_d) {
+            best_d = d;
+            memcpy(best, perm, J * sizeof *best);
+            memcpy(bestA, A, m * m * sizeof *bestA);
+            memcpy(bestc, cc, m * sizeof *bestc);
         }
     } while (next_perm(perm, J));
     if (res->evaluated == 0) {
         st = idc_err_set(err, IDC_EUNABLE,
-                         "dist_aff: no component permutation gives an invertible mean-matching map");
+                         "dist_aff: no component permutation gives a well-conditioned mean-matching map "
+                         "(%zu near-singular, %zu with no finite L2 norm)",
+                         res->skipped_singular, res->skipped_nonpd);
         goto done;
     }
     double ss = 0.0;
@@ -498,6 +534,8 @@ done:
     free(best);
     free(bestA);
     free(bestc);
+    free(sv);
+    free(svw);
     if (st != IDC_OK)
         memset(res, 0, sizeof *res);
     return st;

@@ -135,5 +135,7 @@ json_t *idc_metrics_json_gmm_aff(const idc_gmm_aff_result *g)
     json_object_set_new(o, "c", vec(g->c, g->m));
     json_object_set_new(o, "mean_rms", real(g->mean_rms));
     json_object_set_new(o, "evaluated", json_integer((json_int_t)g->evaluated));
+    json_object_set_new(o, "skipped_singular", json_integer((json_int_t)g->skipped_singular));
+    json_object_set_new(o, "skipped_nonpd", json_integer((json_int_t)g->skipped_nonpd));
     return o;
 }

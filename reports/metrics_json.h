@@ -40,7 +40,7 @@ json_t *idc_metrics_json_stability(const idc_stability_result *s);
 json_t *idc_metrics_json_wilcoxon(const idc_wilcoxon_result *w);
 
 /* {"dist_aff_l2", "delta_identity", "perm": [...], "A": [[...]], "c": [...],
- *  "mean_rms", "evaluated"}. */
+ *  "mean_rms", "evaluated", "skipped_singular", "skipped_nonpd"}. */
 json_t *idc_metrics_json_gmm_aff(const idc_gmm_aff_result *g);
 
 #endif

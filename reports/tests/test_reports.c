@@ -121,6 +121,10 @@ START_TEST(test_metrics_json_extended)
     o = idc_metrics_json_gmm_aff(&ga);
     ck_assert(json_real_value(json_object_get(o, "dist_aff_l2")) < 1e-7);
     ck_assert_uint_eq(json_array_size(json_object_get(o, "A")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "evaluated")) +
+                         json_integer_value(json_object_get(o, "skipped_singular")) +
+                         json_integer_value(json_object_get(o, "skipped_nonpd")),
+                     1);
     json_decref(o);
 
     idc_mcc_result_clear(&sp);
