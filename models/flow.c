@@ -1,0 +1,1205 @@
+/* The exact-likelihood flow estimator (see models/flow.h; THEORY.md §8). */
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "models/cpu_pool.h"
+#include "models/flow.h"
+#include "numeric/dmat.h"
+#include "numeric/gmm_em.h"
+#include "numeric/rng.h"
+
+#define BLOCK 256 /* rows per partial sum: fixes the reduction order */
+#define MAXM IDC_FLOW_MAX_DIM
+
+void idc_flow_config_default(idc_flow_config *c, size_t m)
+{
+    memset(c, 0, sizeof *c);
+    c->m = m;
+    c->depth = 2;
+    c->slope = 0.2;
+    c->J = 3;
+    c->cov_floor = 1e-4;
+    c->weight_floor = 1e-3;
+    c->init = IDC_FLOW_INIT_RANDOM;
+    c->eps = 0.1;
+    c->steps = 2000;
+    c->batch = 0;
+    c->lr = 1e-2;
+    c->lr_final = 1e-4;
+    c->bw0 = 0.1;
+    c->bw1 = 1e-4;
+    c->straight_through = 1;
+    c->eval_every = 25;
+    c->keep_best = 1;
+    c->em_restarts = 3;
+    c->threads = 1;
+    c->max_seconds = 0;
+    c->seed = 1;
+    c->trial = 0;
+}
+
+int idc_flow_config_check(const idc_flow_config *c, idc_err *err)
+{
+    if (c->m < 1 || c->m > IDC_FLOW_MAX_DIM)
+        return idc_err_set(err, IDC_EINVAL, "flow.m: %zu, expected 1..%d", c->m, IDC_FLOW_MAX_DIM);
+    if (c->depth < 1 || c->depth > IDC_FLOW_MAX_DEPTH)
+        return idc_err_set(err, IDC_EINVAL, "flow.depth: %zu, expected 1..%d", c->depth, IDC_FLOW_MAX_DEPTH);
+    if (!(c->slope > 0) || !isfinite(c->slope) || c->slope == 1.0)
+        return idc_err_set(err, IDC_EINVAL, "flow.slope: %g, expected > 0 and != 1", c->slope);
+    if (c->J < 1 || c->J > IDC_FLOW_MAX_J)
+        return idc_err_set(err, IDC_EINVAL, "flow.J: %zu, expected 1..%d", c->J, IDC_FLOW_MAX_J);
+    if (!(c->cov_floor > 0) || !isfinite(c->cov_floor))
+        return idc_err_set(err, IDC_EINVAL, "flow.cov_floor: %g, expected > 0", c->cov_floor);
+    if (!(c->weight_floor >= 0) || c->weight_floor * (double)c->J >= 1)
+        return idc_err_set(err, IDC_EINVAL, "flow.weight_floor: %g, expected in [0, 1/J)", c->weight_floor);
+    if (!(c->eps >= 0) || !isfinite(c->eps))
+        return idc_err_set(err, IDC_EINVAL, "flow.eps: %g, expected >= 0", c->eps);
+    if (!(c->lr > 0) || !isfinite(c->lr) || !(c->lr_final > 0) || c->lr_final > c->lr)
+        return idc_err_set(err, IDC_EINVAL, "flow.lr: expected 0 < lr_final <= lr (got %g, %g)", c->lr, c->lr_final);
+    if (!(c->bw0 > 0) || !(c->bw1 >= 0) || c->bw1 > c->bw0 || !isfinite(c->bw0))
+        return idc_err_set(err, IDC_EINVAL, "flow.bw: expected 0 <= bw1 <= bw0, bw0 > 0 (got %g, %g)", c->bw0, c->bw1);
+    if (c->eval_every < 1)
+        return idc_err_set(err, IDC_EINVAL, "flow.eval_every: expected >= 1");
+    if (c->em_restarts < 1 || c->em_restarts > 1000)
+        return idc_err_set(err, IDC_EINVAL, "flow.em_restarts: expected 1..1000");
+    if (c->threads < 1 || c->threads > IDC_POOL_MAX_THREADS)
+        return idc_err_set(err, IDC_EINVAL, "flow.threads: %u, expected 1..%d", c->threads, IDC_POOL_MAX_THREADS);
+    if (!(c->max_seconds >= 0))
+        return idc_err_set(err, IDC_EINVAL, "flow.max_seconds: expected >= 0");
+    return IDC_OK;
+}
+
+struct idc_flow {
+    idc_flow_config c;
+    size_t m, t, J;
+    size_t layer_np, comp_np, np;
+    double *theta;
+    size_t *perm;   /* t x m: row r of L U is row perm[r] of V */
+    double *sign;   /* t x m: signs of diag U */
+    /* derived from theta by refresh() */
+    double *V;      /* t x m x m */
+    double *Lm;     /* t x m x m */
+    double *Um;     /* t x m x m */
+    double logdet;  /* sum_k log |det V_k| */
+    double *lam;    /* J */
+    double *pi;     /* J softmax */
+    double *Sinv;   /* J x m x m */
+    double *Schol;  /* J x m x m (lower) */
+    double *lognorm; /* J: log lambda_j - (m/2) log 2 pi - (1/2) log det Sigma_j */
+    double *spread; /* (t - 1) x m pre-activation standard deviations */
+    idc_pool *pool;
+};
+
+/* ---- parameter layout ------------------------------------------------- */
+
+static size_t nlow(size_t m) { return m * (m - 1) / 2; }
+static double *layer_L(const idc_flow *f, size_t k) { return f->theta + k * f->layer_np; }
+static double *layer_U(const idc_flow *f, size_t k) { return layer_L(f, k) + nlow(f->m); }
+static double *layer_s(const idc_flow *f, size_t k) { return layer_U(f, k) + nlow(f->m); }
+static double *layer_c(const idc_flow *f, size_t k) { return layer_s(f, k) + f->m; }
+static double *comp_mu(const idc_flow *f, size_t j) { return f->theta + f->t * f->layer_np + j * f->comp_np; }
+static double *comp_C(const idc_flow *f, size_t j) { return comp_mu(f, j) + f->m; }
+static double *comp_a(const idc_flow *f, size_t j) { return comp_C(f, j) + f->m * (f->m + 1) / 2; }
+
+/* theta -> V, L, U, logdet, prior. Returns 0 when a covariance is not
+ * positive definite or a value is not finite. */
+static int refresh(idc_flow *f)
+{
+    size_t m = f->m, J = f->J;
+    f->logdet = 0;
+    for (size_t k = 0; k < f->t; k++) {
+        double *L = f->Lm + k * m * m, *U = f->Um + k * m * m, *V = f->V + k * m * m;
+        const double *lo = layer_L(f, k), *up = layer_U(f, k), *s = layer_s(f, k);
+        memset(L, 0, m * m * sizeof *L);
+        memset(U, 0, m * m * sizeof *U);
+        size_t a = 0, b = 0;
+        for (size_t i = 0; i < m; i++) {
+            L[i * m + i] = 1;
+            for (size_t j = 0; j < i; j++)
+                L[i * m + j] = lo[a++];
+            U[i * m + i] = f->sign[k * m + i] * exp(s[i]);
+            for (size_t j = i + 1; j < m; j++)
+                U[i * m + j] = up[b++];
+            f->logdet += s[i];
+        }
+        for (size_t r = 0; r < m; r++) {
+            double *row = V + f->perm[k * m + r] * m;
+            for (size_t j = 0; j < m; j++) {
+                double acc = 0;
+                for (size_t q = 0; q <= r && q <= j; q++)
+                    acc += L[r * m + q] * U[q * m + j];
+                row[j] = acc;
+            }
+        }
+    }
+    double amax = -INFINITY;
+    for (size_t j = 0; j < J; j++)
+        amax = fmax(amax, *comp_a(f, j));
+    double z = 0;
+    for (size_t j = 0; j < J; j++)
+        z += (f->pi[j] = exp(*comp_a(f, j) - amax));
+    for (size_t j = 0; j < J; j++) {
+        f->pi[j] /= z;
+        f->lam[j] = f->c.weight_floor + (1 - (double)J * f->c.weight_floor) * f->pi[j];
+    }
+    for (size_t j = 0; j < J; j++) {
+        const double *C = comp_C(f, j);
+        double *S = f->Schol + j * m * m, *Si = f->Sinv + j * m * m;
+        double Cf[MAXM * MAXM] = {0};
+        size_t q = 0;
+        for (size_t i = 0; i < m; i++)
+            for (size_t l = 0; l <= i; l++)
+                Cf[i * m + l] = C[q++];
+        for (size_t i = 0; i < m; i++)
+            for (size_t l = 0; l < m; l++) {
+                double acc = i == l ? f->c.cov_floor : 0;
+                for (size_t r = 0; r <= i && r <= l; r++)
+                    acc += Cf[i * m + r] * Cf[l * m + r];
+                S[i * m + l] = acc;
+                Si[i * m + l] = acc;
+            }
+        if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)m, S, (lapack_int)m) != 0)
+            return 0;
+        double ld = 0;
+        for (size_t i = 0; i < m; i++) {
+            for (size_t l = i + 1; l < m; l++)
+                S[i * m + l] = 0;
+            ld += log(S[i * m + i]);
+        }
+        memcpy(Si, S, m * m * sizeof *Si);
+        if (LAPACKE_dpotri(LAPACK_ROW_MAJOR, 'L', (lapack_int)m, Si, (lapack_int)m) != 0)
+            return 0;
+        for (size_t i = 0; i < m; i++)
+            for (size_t l = i + 1; l < m; l++)
+                Si[i * m + l] = Si[l * m + i];
+        f->lognorm[j] = log(f->lam[j]) - 0.5 * (double)m * log(2 * M_PI) - ld;
+    }
+    return isfinite(f->logdet);
+}
+
+/* ---- one row ---------------------------------------------------------- */
+
+/* Forward pass of row x: pre (t x m) the pre-activations, z = pre[t-1];
+ * returns the exact log p^(x) and sets *neg; r (J) the responsibilities and
+ * w (J x m) the vectors Sigma_j^-1 (z - mu_j) when not NULL. */
+static double row_forward(const idc_flow *f, const double *x, double *pre, size_t *neg, double *r, double *w)
+{
+    size_t m = f->m, t = f->t, J = f->J;
+    double u[MAXM];
+    const double *in = x;
+    size_t nneg = 0;
+    for (size_t k = 0; k < t; k++) {
+        const double *V = f->V + k * m * m, *c = layer_c(f, k);
+        double *p = pre + k * m;
+        for (size_t i = 0; i < m; i++) {
+            double acc = c[i];
+            for (size_t j = 0; j < m; j++)
+                acc += V[i * m + j] * in[j];
+            p[i] = acc;
+        }
+        if (k + 1 < t) {
+            for (size_t i = 0; i < m; i++) {
+                if (p[i] < 0) {
+                    u[i] = f->c.slope * p[i];
+                    nneg++;
+                } else {
+                    u[i] = p[i];
+                }
+            }
+            in = u;
+        }
+    }
+    const double *z = pre + (t - 1) * m;
+    double lj[IDC_FLOW_MAX_J], best = -INFINITY;
+    for (size_t j = 0; j < J; j++) {
+        const double *mu = comp_mu(f, j), *Si = f->Sinv + j * m * m;
+        double d[MAXM], q = 0;
+        double *wj = w != NULL ? w + j * m : d;
+        for (size_t i = 0; i < m; i++)
+            d[i] = z[i] - mu[i];
+        double tmp[MAXM];
+        for (size_t i = 0; i < m; i++) {
+            double acc = 0;
+            for (size_t l = 0; l < m; l++)
+                acc += Si[i * m + l] * d[l];
+            tmp[i] = acc;
+            q += acc * d[i];
+        }
+        if (w != NULL)
+            memcpy(wj, tmp, m * sizeof *wj);
+        lj[j] = f->lognorm[j] - 0.5 * q;
+        best = fmax(best, lj[j]);
+    }
+    double acc = 0;
+    for (size_t j = 0; j < J; j++)
+        acc += exp(lj[j] - best);
+    double lp = best + log(acc);
+    if (r != NULL)
+        for (size_t j = 0; j < J; j++)
+            r[j] = exp(lj[j] - lp);
+    *neg = nneg;
+    return lp + f->logdet + log(f->c.slope) * (double)nneg;
+}
+
+/* Raw per-block sums: [loss, negs, per layer dV (m^2), dc (m), per component
+ * sum r w (m), sum r (1), sum r w w^T (m^2)]. */
+static size_t raw_size(const idc_flow *f)
+{
+    size_t m = f->m;
+    return 2 + f->t * (m * m + m) + f->J * (m + 1 + m * m);
+}
+
+static void row_backward(const idc_flow *f, double *raw, const double *x, double bw)
+{
+    size_t m = f->m, t = f->t, J = f->J;
+    double pre[IDC_FLOW_MAX_DEPTH * MAXM], r[IDC_FLOW_MAX_J], w[IDC_FLOW_MAX_J * MAXM];
+    size_t neg;
+    double lp = row_forward(f, x, pre, &neg, r, w);
+    raw[0] -= lp;
+    raw[1] += (double)neg;
+    double *rl = raw + 2, *rc = rl + t * (m * m + m);
+    double g[MAXM] = {0};
+    for (size_t j = 0; j < J; j++) {
+        double *sw = rc + j * (m + 1 + m * m), *sr = sw + m, *M = sr + 1;
+        const double *wj = w + j * m;
+        *sr += r[j];
+        for (size_t i = 0; i < m; i++) {
+            double rw = r[j] * wj[i];
+            sw[i] += rw;
+            g[i] += rw;
+            for (size_t l = 0; l < m; l++)
+                M[i * m + l] += rw * wj[l];
+        }
+    }
+    double logb = log(f->c.slope);
+    for (size_t k = t; k-- > 0;) {
+        double *dV = rl + k * (m * m + m), *dc = dV + m * m;
+        double in[MAXM];
+        if (k == 0) {
+            memcpy(in, x, m * sizeof *in);
+        } else {
+            const double *p = pre + (k - 1) * m;
+            for (size_t i = 0; i < m; i++)
+                in[i] = p[i] < 0 ? f->c.slope * p[i] : p[i];
+        }
+        for (size_t i = 0; i < m; i++) {
+            dc[i] += g[i];
+            for (size_t j = 0; j < m; j++)
+                dV[i * m + j] += g[i] * in[j];
+        }
+        if (k == 0)
+            break;
+        const double *V = f->V + k * m * m, *p = pre + (k - 1) * m, *sp = f->spread + (k - 1) * m;
+        double gn[MAXM];
+        for (size_t j = 0; j < m; j++) {
+            double acc = 0;
+            for (size_t i = 0; i < m; i++)
+                acc += V[i * m + j] * g[i];
+            gn[j] = p[j] < 0 ? f->c.slope * acc : acc;
+            if (bw > 0) { /* straight-through count: d/dp of -log(b) sigmoid(-p / tau) */
+                double tau = bw * sp[j];
+                double s = 1 / (1 + exp(p[j] / tau));
+                gn[j] += logb * s * (1 - s) / tau;
+            }
+        }
+        memcpy(g, gn, m * sizeof *g);
+    }
+}
+
+/* ---- blocks over threads ---------------------------------------------- */
+
+typedef struct {
+    const idc_flow *f;
+    const double *x;
+    size_t n;
+    double bw;
+    int grad;
+    double *raw;    /* nblocks x rawsize (grad) */
+    double *lp;     /* n log p (no grad; may be NULL) */
+    double *stats;  /* nblocks x (2 + 2 (t - 1) m): nll, negs, sum pre, sum pre^2 (no grad) */
+    size_t rawsize, statsize;
+} block_job;
+
+static void block_run(void *vctx, unsigned part)
+{
+    block_job *b = vctx;
+    const idc_flow *f = b->f;
+    size_t m = f->m, lo = (size_t)part * BLOCK, hi = lo + BLOCK < b->n ? lo + BLOCK : b->n;
+    if (b->grad) {
+        double *raw = b->raw + (size_t)part * b->rawsize;
+        memset(raw, 0, b->rawsize * sizeof *raw);
+        for (size_t i = lo; i < hi; i++)
+            row_backward(f, raw, b->x + i * m, b->bw);
+        return;
+    }
+    double *st = b->stats + (size_t)part * b->statsize;
+    memset(st, 0, b->statsize * sizeof *st);
+    size_t nh = (f->t - 1) * m;
+    for (size_t i = lo; i < hi; i++) {
+        double pre[IDC_FLOW_MAX_DEPTH * MAXM];
+        size_t neg;
+        double lp = row_forward(f, b->x + i * m, pre, &neg, NULL, NULL);
+        if (b->lp != NULL)
+            b->lp[i] = lp;
+        st[0] -= lp;
+        st[1] += (double)neg;
+        for (size_t h = 0; h < nh; h++) {
+            st[2 + h] += pre[h];
+            st[2 + nh + h] += pre[h] * pre[h];
+        }
+    }
+}
+
+static size_t nblocks(size_t n) { return (n + BLOCK - 1) / BLOCK; }
+
+static void run_blocks(const idc_flow *f, block_job *b)
+{
+    size_t nb = nblocks(b->n);
+    if (f->pool != NULL && nb > 1)
+        idc_pool_run(f->pool, block_run, b, (unsigned)nb);
+    else
+        for (size_t p = 0; p < nb; p++)
+            block_run(b, (unsigned)p);
+}
+
+/* Exact mean NLL of the rows; also the negative fraction and, when spread
+ * is not NULL, the hidden units' pre-activation standard deviations. */
+static int evaluate(const idc_flow *f, double *nll, double *negfrac, double *spread, double *lp, const double *x,
+                    size_t n)
+{
+    size_t nh = (f->t - 1) * f->m, nb = nblocks(n);
+    block_job b = {.f = f, .x = x, .n = n, .lp = lp, .statsize = 2 + 2 * nh};
+    b.stats = malloc(nb * b.statsize * sizeof *b.stats);
+    if (b.stats == NULL)
+        return IDC_ENOMEM;
+    run_blocks(f, &b);
+    double tot[2 + 2 * IDC_FLOW_MAX_DEPTH * MAXM] = {0};
+    for (size_t p = 0; p < nb; p++)
+        for (size_t q = 0; q < b.statsize; q++)
+            tot[q] += b.stats[p * b.statsize + q];
+    free(b.stats);
+    *nll = tot[0] / (double)n;
+    if (negfrac != NULL)
+        *negfrac = nh > 0 ? tot[1] / ((double)n * (double)nh) : 0;
+    if (spread != NULL)
+        for (size_t h = 0; h < nh; h++) {
+            double mean = tot[2 + h] / (double)n, var = tot[2 + nh + h] / (double)n - mean * mean;
+            spread[h] = var > 1e-300 ? sqrt(var) : 1e-150;
+        }
+    return IDC_OK;
+}
+
+/* raw sums -> gradient in theta coordinates; returns the mean NLL. */
+static double raw_to_grad(const idc_flow *f, double *grad, const double *raw, size_t n)
+{
+    size_t m = f->m, t = f->t, J = f->J;
+    double inv = 1.0 / (double)n;
+    const double *rl = raw + 2, *rc = rl + t * (m * m + m);
+    memset(grad, 0, f->np * sizeof *grad);
+    for (size_t k = 0; k < t; k++) {
+        const double *dV = rl + k * (m * m + m), *dc = dV + m * m;
+        const double *L = f->Lm + k * m * m, *U = f->Um + k * m * m;
+        double dM[MAXM * MAXM];
+        for (size_t r = 0; r < m; r++)
+            for (size_t j = 0; j < m; j++)
+                dM[r * m + j] = dV[f->perm[k * m + r] * m + j] * inv;
+        double *gL = grad + (size_t)(layer_L(f, k) - f->theta), *gU = grad + (size_t)(layer_U(f, k) - f->theta);
+        double *gs = grad + (size_t)(layer_s(f, k) - f->theta), *gc = grad + (size_t)(layer_c(f, k) - f->theta);
+        size_t a = 0, b = 0;
+        for (size_t i = 0; i < m; i++) {
+            for (size_t j = 0; j < i; j++) { /* dL = dM U^T */
+                double acc = 0;
+                for (size_t q = j; q < m; q++)
+                    acc += dM[i * m + q] * U[j * m + q];
+                gL[a++] = acc;
+            }
+            for (size_t j = i; j < m; j++) { /* dU = L^T dM */
+                double acc = 0;
+                for (size_t q = i; q < m; q++)
+                    acc += L[q * m + i] * dM[q * m + j];
+                if (j == i)
+                    gs[i] = acc * U[i * m + i] - 1.0;
+                else
+                    gU[b++] = acc;
+            }
+            gc[i] = dc[i] * inv;
+        }
+    }
+    double dlam[IDC_FLOW_MAX_J], dot = 0;
+    for (size_t j = 0; j < J; j++) {
+        const double *sw = rc + j * (m + 1 + m * m), *sr = sw + m, *M = sr + 1;
+        const double *Si = f->Sinv + j * m * m;
+        double *gmu = grad + (size_t)(comp_mu(f, j) - f->theta), *gC = grad + (size_t)(comp_C(f, j) - f->theta);
+        for (size_t i = 0; i < m; i++)
+            gmu[i] = -sw[i] * inv;
+        double dS[MAXM * MAXM], Cf[MAXM * MAXM] = {0};
+        for (size_t i = 0; i < m; i++)
+            for (size_t l = 0; l < m; l++)
+                dS[i * m + l] = 0.5 * (*sr * Si[i * m + l] - M[i * m + l]) * inv;
+        const double *C = comp_C(f, j);
+        size_t q = 0;
+        for (size_t i = 0; i < m; i++)
+            for (size_t l = 0; l <= i; l++)
+                Cf[i * m + l] = C[q++];
+        q = 0;
+        for (size_t i = 0; i < m; i++)
+            for (size_t l = 0; l <= i; l++) { /* dC = 2 dS C */
+                double acc = 0;
+                for (size_t r = l; r < m; r++)
+                    acc += dS[i * m + r] * Cf[r * m + l];
+                gC[q++] = 2 * acc;
+            }
+        dlam[j] = -*sr * inv / f->lam[j];
+        dot += dlam[j] * f->pi[j];
+    }
+    double sc = 1 - (double)J * f->c.weight_floor;
+    for (size_t j = 0; j < J; j++)
+        grad[(size_t)(comp_a(f, j) - f->theta)] = sc * f->pi[j] * (dlam[j] - dot);
+    return raw[0] * inv;
+}
+
+/* Gradient of the mean NLL of n rows (raw buffer of nblocks x rawsize). */
+static double gradient(const idc_flow *f, double *grad, double *raw, const double *x, size_t n, double bw)
+{
+    size_t nb = nblocks(n), rs = raw_size(f);
+    block_job b = {.f = f, .x = x, .n = n, .bw = bw, .grad = 1, .raw = raw, .rawsize = rs};
+    run_blocks(f, &b);
+    for (size_t p = 1; p < nb; p++)
+        for (size_t q = 0; q < rs; q++)
+            raw[q] += raw[p * rs + q];
+    return raw_to_grad(f, grad, raw, n);
+}
+
+/* ---- construction ----------------------------------------------------- */
+
+void idc_flow_free(idc_flow *f)
+{
+    if (f == NULL)
+        return;
+    idc_pool_free(f->pool);
+    free(f->theta);
+    free(f->perm);
+    free(f->sign);
+    free(f->V);
+    free(f->Lm);
+    free(f->Um);
+    free(f->lam);
+    free(f->pi);
+    free(f->Sinv);
+    free(f->Schol);
+    free(f->lognorm);
+    free(f->spread);
+    free(f);
+}
+
+const idc_flow_config *idc_flow_get_config(const idc_flow *f) { return &f->c; }
+size_t idc_flow_nparams(const idc_flow *f) { return f->np; }
+void idc_flow_get_params(const idc_flow *f, double *theta) { memcpy(theta, f->theta, f->np * sizeof *theta); }
+void idc_flow_set_params(idc_flow *f, const double *theta)
+{
+    memcpy(f->theta, theta, f->np * sizeof *theta);
+    refresh(f);
+}
+
+/* Sets layer k's parameters from a dense V (LU with partial pivoting). */
+static int set_layer(idc_flow *f, size_t k, const double *V, const double *c)
+{
+    size_t m = f->m;
+    double lu[MAXM * MAXM];
+    lapack_int ipiv[MAXM];
+    memcpy(lu, V, m * m * sizeof *lu);
+    if (LAPACKE_dgetrf(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)m, lu, (lapack_int)m, ipiv) != 0)
+        return 0;
+    size_t *perm = f->perm + k * m;
+    for (size_t i = 0; i < m; i++)
+        perm[i] = i;
+    for (size_t i = 0; i < m; i++) { /* row i of LU is row perm[i] of V */
+        size_t p = (size_t)ipiv[i] - 1, tmp = perm[i];
+        perm[i] = perm[p];
+        perm[p] = tmp;
+    }
+    double *lo = layer_L(f, k), *up = layer_U(f, k), *s = layer_s(f, k);
+    size_t a = 0, b = 0;
+    for (size_t i = 0; i < m; i++) {
+        for (size_t j = 0; j < i; j++)
+            lo[a++] = lu[i * m + j];
+        double d = lu[i * m + i];
+        f->sign[k * m + i] = d < 0 ? -1.0 : 1.0;
+        s[i] = log(fabs(d));
+        for (size_t j = i + 1; j < m; j++)
+            up[b++] = lu[i * m + j];
+    }
+    memcpy(layer_c(f, k), c, m * sizeof *c);
+    return 1;
+}
+
+/* Sets component j from a covariance Sigma: C = chol(Sigma - floor I), or
+ * chol(Sigma) when that is not positive definite. */
+static int set_comp(idc_flow *f, size_t j, const double *mu, const double *Sigma)
+{
+    size_t m = f->m;
+    double S[MAXM * MAXM];
+    memcpy(comp_mu(f, j), mu, m * sizeof *mu);
+    for (int pass = 0; pass < 2; pass++) {
+        memcpy(S, Sigma, m * m * sizeof *S);
+        if (pass == 0)
+            for (size_t i = 0; i < m; i++)
+                S[i * m + i] -= f->c.cov_floor;
+        if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)m, S, (lapack_int)m) == 0) {
+            double *C = comp_C(f, j);
+            size_t q = 0;
+            for (size_t i = 0; i < m; i++)
+                for (size_t l = 0; l <= i; l++)
+                    C[q++] = S[i * m + l];
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void set_weights(idc_flow *f, const double *lam)
+{
+    double wf = f->c.weight_floor, sc = 1 - (double)f->J * wf;
+    for (size_t j = 0; j < f->J; j++) {
+        double p = (lam[j] - wf) / sc;
+        *comp_a(f, j) = log(p > 1e-12 ? p : 1e-12);
+    }
+}
+
+/* A random orthogonal m x m matrix from draws k0.. of s. */
+static void random_orthogonal(double *Q, size_t m, idc_rng s, uint64_t k0)
+{
+    idc_rng_normal_fill(Q, m * m, s, k0);
+    idc_dmat_orthonormalize(Q, m, m);
+}
+
+/* The layers of F^-1 for F = A_{t-1} o act_b o ... o act_b o A_0 (A_k(u) =
+ * V_k u + c_k), written with the same activation act_b through
+ * act_{1/b}(y) = -(1/b) act_b(-y): layer k of the result is
+ * post_k A_{t-1-k}^-1 pre_k with pre_k = -1/b (k > 0) and post_k = -1
+ * (k < t - 1). Returns 0 when a V_k is singular. */
+static int inverse_layers(double *Vout, double *cout, const double *V, const double *c, size_t t, size_t m, double b)
+{
+    for (size_t k = 0; k < t; k++) {
+        size_t src = t - 1 - k;
+        double Vi[MAXM * MAXM];
+        lapack_int ipiv[MAXM];
+        memcpy(Vi, V + src * m * m, m * m * sizeof *Vi);
+        if (LAPACKE_dgetrf(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)m, Vi, (lapack_int)m, ipiv) != 0 ||
+            LAPACKE_dgetri(LAPACK_ROW_MAJOR, (lapack_int)m, Vi, (lapack_int)m, ipiv) != 0)
+            return 0;
+        double pre = k > 0 ? -1.0 / b : 1.0, post = k + 1 < t ? -1.0 : 1.0;
+        for (size_t i = 0; i < m; i++) {
+            double acc = 0;
+            for (size_t j = 0; j < m; j++) {
+                Vout[k * m * m + i * m + j] = post * Vi[i * m + j] * pre;
+                acc += Vi[i * m + j] * c[src * m + j];
+            }
+            cout[k * m + i] = -post * acc;
+            if (!isfinite(cout[k * m + i]))
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/* Applies layer k's affine map and activation to n rows in place. */
+static void apply_layer(const double *V, const double *c, double *u, size_t n, size_t m, double slope, int act)
+{
+    for (size_t i = 0; i < n; i++) {
+        double tmp[MAXM], *row = u + i * m;
+        for (size_t a = 0; a < m; a++) {
+            double acc = c[a];
+            for (size_t b = 0; b < m; b++)
+                acc += V[a * m + b] * row[b];
+            tmp[a] = act && acc < 0 ? slope * acc : acc;
+        }
+        memcpy(row, tmp, m * sizeof *row);
+    }
+}
+
+static void column_moments(double *mean, double *sd, const double *u, size_t n, size_t m)
+{
+    for (size_t a = 0; a < m; a++) {
+        double s = 0, s2 = 0;
+        for (size_t i = 0; i < n; i++)
+            s += u[i * m + a];
+        s /= (double)n;
+        for (size_t i = 0; i < n; i++)
+            s2 += (u[i * m + a] - s) * (u[i * m + a] - s);
+        mean[a] = s;
+        if (sd != NULL)
+            sd[a] = sqrt(s2 / (double)n);
+    }
+}
+
+/* Cold start: V_1 = Q R^-1 whitens x (R the Cholesky factor of its
+ * covariance), later V_k random orthogonal, every c_k centres its layer's
+ * pre-activations on the training rows; then EM on g(x). */
+static int init_random(idc_flow *f, const double *x, size_t n, idc_err *err)
+{
+    size_t m = f->m, t = f->t;
+    idc_rng s = idc_rng_stream(f->c.seed, f->c.trial, IDC_PURPOSE_INIT);
+    double *u = malloc(n * m * sizeof *u);
+    if (u == NULL)
+        return idc_err_set(err, IDC_ENOMEM, "out of memory");
+    memcpy(u, x, n * m * sizeof *u);
+    int rc = IDC_OK;
+    for (size_t k = 0; k < t && rc == IDC_OK; k++) {
+        double V[MAXM * MAXM], c[MAXM], mean[MAXM], Q[MAXM * MAXM];
+        random_orthogonal(Q, m, s, (uint64_t)k << 20);
+        column_moments(mean, NULL, u, n, m);
+        if (k == 0) {
+            double S[MAXM * MAXM] = {0};
+            for (size_t i = 0; i < n; i++)
+                for (size_t a = 0; a < m; a++)
+                    for (size_t b = 0; b <= a; b++)
+                        S[a * m + b] += (u[i * m + a] - mean[a]) * (u[i * m + b] - mean[b]) / (double)n;
+            if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', (lapack_int)m, S, (lapack_int)m) != 0 ||
+                LAPACKE_dtrtri(LAPACK_ROW_MAJOR, 'L', 'N', (lapack_int)m, S, (lapack_int)m) != 0) {
+                rc = idc_err_set(err, IDC_EDOM, "flow: the training data's covariance is singular");
+                break;
+            }
+            for (size_t a = 0; a < m; a++)
+                for (size_t b = 0; b < m; b++) {
+                    double acc = 0;
+                    for (size_t q = b; q < m; q++)
+                        acc += Q[a * m + q] * S[q * m + b];
+                    V[a * m + b] = acc;
+                }
+        } else {
+            memcpy(V, Q, m * m * sizeof *V);
+        }
+        for (size_t a = 0; a < m; a++) {
+            double acc = 0;
+            for (size_t b = 0; b < m; b++)
+                acc += V[a * m + b] * mean[b];
+            c[a] = -acc;
+        }
+        if (!set_layer(f, k, V, c))
+            rc = idc_err_set(err, IDC_EUNABLE, "flow: singular initial layer %zu", k);
+        apply_layer(V, c, u, n, m, f->c.slope, k + 1 < t);
+    }
+    if (rc == IDC_OK) {
+        idc_gmm g;
+        idc_gmm_init(&g);
+        idc_gmm_opts o = idc_gmm_opts_default();
+        o.restarts = (unsigned)f->c.em_restarts;
+        o.reg = f->c.cov_floor;
+        o.seed = idc_rng_derive_seed(f->c.seed, f->c.trial);
+        rc = idc_gmm_fit(&g, u, n, m, f->J, &o, err);
+        for (size_t j = 0; j < f->J && rc == IDC_OK; j++)
+            if (!set_comp(f, j, g.mean + j * m, g.cov + j * m * m))
+                rc = idc_err_set(err, IDC_EUNABLE, "flow: EM component %zu is not positive definite", j);
+        if (rc == IDC_OK)
+            set_weights(f, g.weight);
+        idc_gmm_clear(&g);
+    }
+    free(u);
+    return rc;
+}
+
+/* Warm start: the truth re-parametrised by h(z) = A z + c0 (A = Q diag(e^{0.3 xi}),
+ * c0 ~ N(0, I)), then every parameter perturbed by relative noise eps:
+ * V_k += eps rms(V_k) Xi, c_k += eps sd_k xi (sd_k the pre-activation
+ * standard deviations on the training rows), mu_j += eps sqrt(diag Sigma_j) xi,
+ * C_j += eps rms(C_j) Xi, a_j += eps xi. */
+static int init_perturbed(idc_flow *f, const double *x, size_t n, const idc_instance *truth, idc_err *err)
+{
+    size_t m = f->m, t = f->t, J = f->J;
+    const idc_pamap *map = &truth->map;
+    if (truth->prior.dim != m || map->kind != IDC_MAP_MLP || map->in_dim != m || map->out_dim != m ||
+        truth->noise_sigma != 0)
+        return idc_err_set(err, IDC_EDOM, "flow: a perturbed-truth start needs a square noiseless MLP instance of dim %zu",
+                           m);
+    if (map->nlayers != t)
+        return idc_err_set(err, IDC_EDOM, "flow.depth: %zu, the instance's map has %zu layers", t, map->nlayers);
+    if (truth->prior.ncomp != J)
+        return idc_err_set(err, IDC_EDOM, "flow.J: %zu, the instance's prior has %zu components", J, truth->prior.ncomp);
+    if (truth->prior.family != IDC_FAMILY_GAUSSIAN)
+        return idc_err_set(err, IDC_EDOM, "model.family: a perturbed-truth start needs a Gaussian prior");
+    double *V = malloc(t * m * m * sizeof *V), *c = malloc(t * m * sizeof *c);
+    double *Vg = malloc(t * m * m * sizeof *Vg), *cg = malloc(t * m * sizeof *cg);
+    double *u = malloc(n * m * sizeof *u);
+    int rc = IDC_OK;
+    if (V == NULL || c == NULL || Vg == NULL || cg == NULL || u == NULL) {
+        rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t k = 0; k < t; k++) {
+        const idc_layer *l = &map->layers[k];
+        if (l->in != m || l->out != m) {
+            rc = idc_err_set(err, IDC_EDOM, "map.layers[%zu]: not square", k);
+            goto done;
+        }
+        int want_act = k + 1 < t;
+        int ok = want_act ? (l->act == IDC_ACT_LEAKY && l->slope == f->c.slope) : (l->act == IDC_ACT_IDENTITY);
+        if (!ok) {
+            rc = idc_err_set(err, IDC_EDOM,
+                             "map.layers[%zu].activation: a perturbed-truth start needs leaky_relu with the flow's slope "
+                             "%g after every layer but the last (identity)",
+                             k, f->c.slope);
+            goto done;
+        }
+        memcpy(V + k * m * m, l->W, m * m * sizeof *V);
+        memcpy(c + k * m, l->b, m * sizeof *c);
+    }
+    if (!inverse_layers(Vg, cg, V, c, t, m, f->c.slope)) {
+        rc = idc_err_set(err, IDC_EDOM, "map: a layer is singular");
+        goto done;
+    }
+    idc_rng s = idc_rng_stream(f->c.seed, f->c.trial, IDC_PURPOSE_INIT);
+    uint64_t k0 = 0;
+    double A[MAXM * MAXM], c0[MAXM], xi[MAXM * MAXM];
+    random_orthogonal(A, m, s, k0);
+    k0 += 2 * m * m;
+    idc_rng_normal_fill(xi, 2 * m, s, k0);
+    k0 += 2 * m;
+    for (size_t b = 0; b < m; b++) {
+        double sc = exp(0.3 * xi[b]);
+        for (size_t a = 0; a < m; a++)
+            A[a * m + b] *= sc;
+        c0[b] = xi[m + b];
+    }
+    { /* g <- h o g: fold A, c0 into the last layer */
+        double *Vl = Vg + (t - 1) * m * m, *cl = cg + (t - 1) * m, Vn[MAXM * MAXM], cn[MAXM];
+        for (size_t a = 0; a < m; a++) {
+            double acc = c0[a];
+            for (size_t q = 0; q < m; q++)
+                acc += A[a * m + q] * cl[q];
+            cn[a] = acc;
+            for (size_t b = 0; b < m; b++) {
+                double v = 0;
+                for (size_t q = 0; q < m; q++)
+                    v += A[a * m + q] * Vl[q * m + b];
+                Vn[a * m + b] = v;
+            }
+        }
+        memcpy(Vl, Vn, m * m * sizeof *Vl);
+        memcpy(cl, cn, m * sizeof *cl);
+    }
+    double eps = f->c.eps;
+    memcpy(u, x, n * m * sizeof *u);
+    for (size_t k = 0; k < t; k++) {
+        double *Vk = Vg + k * m * m, *ck = cg + k * m, rms = 0, mean[MAXM], sd[MAXM];
+        for (size_t q = 0; q < m * m; q++)
+            rms += Vk[q] * Vk[q];
+        rms = sqrt(rms / (double)(m * m));
+        apply_layer(Vk, ck, u, n, m, 1.0, 0); /* pre-activations, to scale the bias noise */
+        column_moments(mean, sd, u, n, m);
+        for (size_t i = 0; i < n * m; i++)
+            if (k + 1 < t && u[i] < 0)
+                u[i] *= f->c.slope;
+        idc_rng_normal_fill(xi, m * m, s, k0);
+        k0 += m * m;
+        for (size_t q = 0; q < m * m; q++)
+            Vk[q] += eps * rms * xi[q];
+        idc_rng_normal_fill(xi, m, s, k0);
+        k0 += m;
+        for (size_t a = 0; a < m; a++)
+            ck[a] += eps * sd[a] * xi[a];
+        if (!set_layer(f, k, Vk, ck)) {
+            rc = idc_err_set(err, IDC_EUNABLE, "flow: the perturbed layer %zu is singular", k);
+            goto done;
+        }
+    }
+    double lam[IDC_FLOW_MAX_J] = {0}, wsum = 0;
+    for (size_t j = 0; j < J; j++)
+        wsum += truth->prior.comp[j].weight;
+    for (size_t j = 0; j < J; j++) {
+        const idc_component *cp = &truth->prior.comp[j];
+        if (cp->rank != m) {
+            rc = idc_err_set(err, IDC_EDOM, "model.components[%zu]: degenerate (rank %zu < %zu)", j, cp->rank, m);
+            goto done;
+        }
+        double mu[MAXM], S[MAXM * MAXM], AL[MAXM * MAXM];
+        for (size_t a = 0; a < m; a++) {
+            double acc = c0[a];
+            for (size_t q = 0; q < m; q++)
+                acc += A[a * m + q] * cp->mean[q];
+            mu[a] = acc;
+            for (size_t b = 0; b < m; b++) {
+                double v = 0;
+                for (size_t q = 0; q < m; q++)
+                    v += A[a * m + q] * cp->L[q * m + b];
+                AL[a * m + b] = v;
+            }
+        }
+        for (size_t a = 0; a < m; a++)
+            for (size_t b = 0; b < m; b++) {
+                double v = 0;
+                for (size_t q = 0; q < m; q++)
+                    v += AL[a * m + q] * AL[b * m + q];
+                S[a * m + b] = v;
+            }
+        idc_rng_normal_fill(xi, m, s, k0);
+        k0 += m;
+        for (size_t a = 0; a < m; a++)
+            mu[a] += eps * sqrt(S[a * m + a]) * xi[a];
+        if (!set_comp(f, j, mu, S)) {
+            rc = idc_err_set(err, IDC_EDOM, "model.components[%zu]: covariance not positive definite", j);
+            goto done;
+        }
+        double *C = comp_C(f, j), rms = 0;
+        size_t nc = m * (m + 1) / 2;
+        for (size_t q = 0; q < nc; q++)
+            rms += C[q] * C[q];
+        rms = sqrt(rms / (double)nc);
+        idc_rng_normal_fill(xi, nc, s, k0);
+        k0 += nc;
+        for (size_t q = 0; q < nc; q++)
+            C[q] += eps * rms * xi[q];
+        lam[j] = cp->weight / wsum;
+    }
+    set_weights(f, lam);
+    idc_rng_normal_fill(xi, J, s, k0);
+    for (size_t j = 0; j < J; j++)
+        *comp_a(f, j) += eps * xi[j];
+done:
+    free(V);
+    free(c);
+    free(Vg);
+    free(cg);
+    free(u);
+    return rc;
+}
+
+idc_flow *idc_flow_new(const idc_flow_config *c, const double *x, size_t n, const idc_instance *truth, idc_err *err)
+{
+    if (idc_flow_config_check(c, err) != IDC_OK)
+        return NULL;
+    if (x == NULL || n < 2 * c->m + 2) {
+        idc_err_set(err, IDC_EINVAL, "flow: %zu training rows, expected at least %zu", n, 2 * c->m + 2);
+        return NULL;
+    }
+    for (size_t i = 0; i < n * c->m; i++)
+        if (!isfinite(x[i])) {
+            idc_err_set(err, IDC_EINVAL, "x[%zu][%zu]: not finite", i / c->m, i % c->m);
+            return NULL;
+        }
+    if (c->init == IDC_FLOW_INIT_PERTURBED && truth == NULL) {
+        idc_err_set(err, IDC_EINVAL, "flow.init: perturbed-truth needs the true instance");
+        return NULL;
+    }
+    idc_flow *f = calloc(1, sizeof *f);
+    if (f == NULL) {
+        idc_err_set(err, IDC_ENOMEM, "out of memory");
+        return NULL;
+    }
+    size_t m = c->m, t = c->depth, J = c->J;
+    f->c = *c;
+    f->m = m;
+    f->t = t;
+    f->J = J;
+    f->layer_np = m * m + m;
+    f->comp_np = m + m * (m + 1) / 2 + 1;
+    f->np = t * f->layer_np + J * f->comp_np;
+    f->theta = calloc(f->np, sizeof *f->theta);
+    f->perm = calloc(t * m, sizeof *f->perm);
+    f->sign = calloc(t * m, sizeof *f->sign);
+    f->V = calloc(t * m * m, sizeof *f->V);
+    f->Lm = calloc(t * m * m, sizeof *f->Lm);
+    f->Um = calloc(t * m * m, sizeof *f->Um);
+    f->lam = calloc(J, sizeof *f->lam);
+    f->pi = calloc(J, sizeof *f->pi);
+    f->Sinv = calloc(J * m * m, sizeof *f->Sinv);
+    f->Schol = calloc(J * m * m, sizeof *f->Schol);
+    f->lognorm = calloc(J, sizeof *f->lognorm);
+    f->spread = calloc(t * m, sizeof *f->spread);
+    int rc = IDC_OK;
+    if (f->theta == NULL || f->perm == NULL || f->sign == NULL || f->V == NULL || f->Lm == NULL || f->Um == NULL ||
+        f->lam == NULL || f->pi == NULL || f->Sinv == NULL || f->Schol == NULL || f->lognorm == NULL ||
+        f->spread == NULL)
+        rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+    if (rc == IDC_OK && c->threads > 1 && (f->pool = idc_pool_new(c->threads, err)) == NULL)
+        rc = IDC_ENOMEM;
+    if (rc == IDC_OK)
+        rc = c->init == IDC_FLOW_INIT_PERTURBED ? init_perturbed(f, x, n, truth, err) : init_random(f, x, n, err);
+    if (rc == IDC_OK && !refresh(f))
+        rc = idc_err_set(err, IDC_EUNABLE, "flow: the initial model is not finite");
+    if (rc == IDC_OK) {
+        double nll;
+        rc = evaluate(f, &nll, NULL, f->spread, NULL, x, n);
+        if (rc != IDC_OK)
+            idc_err_set(err, rc, "out of memory");
+    }
+    if (rc != IDC_OK) {
+        idc_flow_free(f);
+        return NULL;
+    }
+    return f;
+}
+
+/* ---- training --------------------------------------------------------- */
+
+void idc_flow_fit_result_clear(idc_flow_fit_result *r)
+{
+    if (r == NULL)
+        return;
+    json_decref(r->trace);
+    memset(r, 0, sizeof *r);
+}
+
+double idc_flow_loss(idc_flow *f, double *grad, const double *x, size_t n, double bw)
+{
+    if (grad == NULL) {
+        double nll = NAN;
+        if (evaluate(f, &nll, NULL, NULL, NULL, x, n) != IDC_OK)
+            return NAN;
+        return nll;
+    }
+    double *raw = calloc(nblocks(n) * raw_size(f), sizeof *raw);
+    if (raw == NULL)
+        return NAN;
+    double v = gradient(f, grad, raw, x, n, bw);
+    free(raw);
+    return v;
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int idc_flow_fit(idc_flow *f, idc_flow_fit_result *res, const double *x, size_t n, const double *xv, size_t nv,
+                 idc_err *err)
+{
+    memset(res, 0, sizeof *res);
+    const idc_flow_config *c = &f->c;
+    size_t m = f->m, np = f->np;
+    if (x == NULL || xv == NULL || n < 1 || nv < 1)
+        return idc_err_set(err, IDC_EINVAL, "flow fit: empty training or validation rows");
+    size_t bs = c->batch == 0 || c->batch > n ? n : c->batch;
+    double *grad = malloc(np * sizeof *grad), *mom = calloc(np, sizeof *mom), *vel = calloc(np, sizeof *vel);
+    double *best = malloc(np * sizeof *best), *raw = malloc(nblocks(bs) * raw_size(f) * sizeof *raw);
+    double *xb = bs < n ? malloc(bs * m * sizeof *xb) : NULL;
+    res->trace = json_array();
+    int rc = IDC_OK;
+    if (grad == NULL || mom == NULL || vel == NULL || best == NULL || raw == NULL || (bs < n && xb == NULL) ||
+        res->trace == NULL) {
+        rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+        goto done;
+    }
+    double t0 = now_seconds(), best_nll, negfrac;
+    if (evaluate(f, &best_nll, &negfrac, f->spread, NULL, xv, nv) != IDC_OK) {
+        rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+        goto done;
+    }
+    res->init_val_nll = best_nll;
+    memcpy(best, f->theta, np * sizeof *best);
+    json_array_append_new(res->trace, json_pack("[i,f,f]", 0, best_nll, c->bw0));
+    idc_rng bstream = idc_rng_stream(c->seed, c->trial, IDC_PURPOSE_BATCH);
+    const double b1 = 0.9, b2 = 0.999, aeps = 1e-8;
+    double b1t = 1, b2t = 1;
+    size_t step = 0;
+    for (step = 1; step <= c->steps; step++) {
+        double frac = (double)(step - 1) / (double)c->steps;
+        double lr = c->lr_final + 0.5 * (c->lr - c->lr_final) * (1 + cos(M_PI * frac));
+        double bw = !c->straight_through ? 0 : c->bw1 > 0 ? c->bw0 * pow(c->bw1 / c->bw0, frac) : c->bw0;
+        const double *xs = x;
+        if (xb != NULL) {
+            for (size_t r = 0; r < bs; r++) {
+                uint64_t i = idc_rng_below(bstream, (uint64_t)(step - 1) * bs + r, n);
+                memcpy(xb + r * m, x + i * m, m * sizeof *xb);
+            }
+            xs = xb;
+        }
+        double loss = gradient(f, grad, raw, xs, bs, bw);
+        if (!isfinite(loss)) {
+            rc = idc_err_set(err, IDC_EUNABLE, "flow: the loss became non-finite at step %zu", step);
+            break;
+        }
+        b1t *= b1;
+        b2t *= b2;
+        for (size_t q = 0; q < np; q++) {
+            double g = grad[q];
+            mom[q] = b1 * mom[q] + (1 - b1) * g;
+            vel[q] = b2 * vel[q] + (1 - b2) * g * g;
+            f->theta[q] -= lr / (1 - b1t) * mom[q] / (sqrt(vel[q] / (1 - b2t)) + aeps);
+        }
+        int ok = refresh(f);
+        int last = step == c->steps || (c->max_seconds > 0 && now_seconds() - t0 > c->max_seconds);
+        if (!ok) { /* a covariance lost positive definiteness: back to the best point */
+            memcpy(f->theta, best, np * sizeof *best);
+            refresh(f);
+            memset(mom, 0, np * sizeof *mom);
+            memset(vel, 0, np * sizeof *vel);
+            b1t = b2t = 1;
+            continue;
+        }
+        if (step % c->eval_every == 0 || last) {
+            double vnll;
+            if (evaluate(f, &vnll, &negfrac, f->spread, NULL, xv, nv) != IDC_OK) {
+                rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+                break;
+            }
+            json_array_append_new(res->trace, json_pack("[I,f,f]", (json_int_t)step, vnll, bw));
+            if (isfinite(vnll) && vnll < best_nll) {
+                best_nll = vnll;
+                res->best_step = step;
+                memcpy(best, f->theta, np * sizeof *best);
+            }
+        }
+        if (last)
+            break;
+    }
+    res->steps = step > c->steps ? c->steps : step;
+    if (c->keep_best || rc != IDC_OK) {
+        memcpy(f->theta, best, np * sizeof *best);
+    } else {
+        res->best_step = res->steps;
+    }
+    refresh(f);
+    if (rc == IDC_OK) {
+        double tnll;
+        if (evaluate(f, &res->val_nll, &res->neg_fraction, f->spread, NULL, xv, nv) != IDC_OK ||
+            evaluate(f, &tnll, NULL, NULL, NULL, x, n) != IDC_OK)
+            rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+        res->train_nll = tnll;
+    }
+    res->seconds = now_seconds() - t0;
+done:
+    free(grad);
+    free(mom);
+    free(vel);
+    free(best);
+    free(raw);
+    free(xb);
+    return rc;
+}
+
+/* ---- outputs ---------------------------------------------------------- */
+
+void idc_flow_logpdf(const idc_flow *f, double *out, const double *x, size_t n)
+{
+    double nll;
+    if (evaluate(f, &nll, NULL, NULL, out, x, n) != IDC_OK)
+        for (size_t i = 0; i < n; i++)
+            out[i] = NAN;
+}
+
+void idc_flow_encode(const idc_flow *f, double *zhat, const double *x, size_t n)
+{
+    size_t m = f->m, t = f->t;
+    for (size_t i = 0; i < n; i++) {
+        double pre[IDC_FLOW_MAX_DEPTH * MAXM];
+        size_t neg;
+        double lp = row_forward(f, x + i * m, pre, &neg, NULL, NULL);
+        (void)lp;
+        memcpy(zhat + i * m, pre + (t - 1) * m, m * sizeof *zhat);
+    }
+}
+
+void idc_flow_get_prior(const idc_flow *f, double *w, double *mu, double *cov)
+{
+    size_t m = f->m;
+    for (size_t j = 0; j < f->J; j++) {
+        if (w != NULL)
+            w[j] = f->lam[j];
+        if (mu != NULL)
+            memcpy(mu + j * m, comp_mu(f, j), m * sizeof *mu);
+        if (cov != NULL) {
+            const double *L = f->Schol + j * m * m;
+            for (size_t a = 0; a < m; a++)
+                for (size_t b = 0; b < m; b++) {
+                    double acc = 0;
+                    for (size_t q = 0; q <= a && q <= b; q++)
+                        acc += L[a * m + q] * L[b * m + q];
+                    cov[j * m * m + a * m + b] = acc;
+                }
+        }
+    }
+}
+
+int idc_flow_get_instance(const idc_flow *f, idc_instance *out, idc_err *err)
+{
+    size_t m = f->m, t = f->t, J = f->J;
+    idc_instance_init(out);
+    double *Vi = malloc(t * m * m * sizeof *Vi), *ci = malloc(t * m * sizeof *ci), *c = malloc(t * m * sizeof *c);
+    size_t widths[IDC_FLOW_MAX_DEPTH + 1];
+    int rc = IDC_OK;
+    if (Vi == NULL || ci == NULL || c == NULL) {
+        rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t k = 0; k < t; k++)
+        memcpy(c + k * m, layer_c(f, k), m * sizeof *c);
+    if (!inverse_layers(Vi, ci, f->V, c, t, m, f->c.slope)) {
+        rc = idc_err_set(err, IDC_EUNABLE, "flow: a layer of the encoder is not invertible in double");
+        goto done;
+    }
+    for (size_t k = 0; k <= t; k++)
+        widths[k] = m;
+    rc = idc_pamap_alloc_mlp(&out->map, t, widths, err);
+    for (size_t k = 0; k < t && rc == IDC_OK; k++) {
+        idc_layer *l = &out->map.layers[k];
+        memcpy(l->W, Vi + k * m * m, m * m * sizeof *l->W);
+        memcpy(l->b, ci + k * m, m * sizeof *l->b);
+        l->act = k + 1 < t ? IDC_ACT_LEAKY : IDC_ACT_IDENTITY;
+        l->slope = k + 1 < t ? f->c.slope : 1.0;
+    }
+    if (rc == IDC_OK)
+        rc = idc_pdgmm_alloc(&out->prior, m, J, err);
+    for (size_t j = 0; j < J && rc == IDC_OK; j++) {
+        rc = idc_pdgmm_comp_alloc(&out->prior, j, m, err);
+        if (rc != IDC_OK)
+            break;
+        idc_component *cp = &out->prior.comp[j];
+        cp->weight = f->lam[j];
+        memcpy(cp->mean, comp_mu(f, j), m * sizeof *cp->mean);
+        memcpy(cp->L, f->Schol + j * m * m, m * m * sizeof *cp->L);
+    }
+    if (rc == IDC_OK) {
+        double wsum = 0;
+        for (size_t j = 0; j < J; j++)
+            wsum += out->prior.comp[j].weight;
+        for (size_t j = 0; j < J; j++) /* normalise to the tolerance of the format */
+            out->prior.comp[j].weight /= wsum;
+        out->noise_sigma = 0;
+        out->nsamples = 10000;
+        rc = idc_instance_validate(out, err);
+    }
+done:
+    free(Vi);
+    free(ci);
+    free(c);
+    if (rc != IDC_OK)
+        idc_instance_clear(out);
+    return rc;
+}
+
+static json_t *array_of(const double *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < n && a != NULL; i++)
+        json_array_append_new(a, json_real(v[i]));
+    return a;
+}
+
+json_t *idc_flow_get_json(const idc_flow *f)
+{
+    size_t m = f->m, J = f->J;
+    json_t *layers = json_array();
+    for (size_t k = 0; k < f->t; k++)
+        json_array_append_new(layers, json_pack("{s:o,s:o}", "V", array_of(f->V + k * m * m, m * m), "c",
+                                                array_of(layer_c(f, k), m)));
+    double *w = malloc(J * sizeof *w), *mu = malloc(J * m * sizeof *mu), *cov = malloc(J * m * m * sizeof *cov);
+    json_t *out = NULL;
+    if (w != NULL && mu != NULL && cov != NULL) {
+        idc_flow_get_prior(f, w, mu, cov);
+        out = json_pack("{s:I,s:I,s:f,s:I,s:o,s:{s:o,s:o,s:o}}", "m", (json_int_t)m, "depth", (json_int_t)f->t,
+                        "slope", f->c.slope, "J", (json_int_t)J, "layers", layers, "prior", "weights",
+                        array_of(w, J), "means", array_of(mu, J * m), "covs", array_of(cov, J * m * m));
+    } else {
+        json_decref(layers);
+    }
+    free(w);
+    free(mu);
+    free(cov);
+    return out;
+}
