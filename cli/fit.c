@@ -131,6 +131,33 @@ static int unmix(json_t **out, double *codes, size_t n, size_t d, size_t J, uint
     return rc;
 }
 
+/* Writes FIT.json (text s) and, when zpath is set, the codes as one unit
+ * (idc_fileset): both files are replaced, or neither. */
+static int write_outputs(const char *outpath, const char *s, const char *zpath, const double *z, size_t rows,
+                         size_t cols, idc_err *err)
+{
+    if (s == NULL)
+        return idc_err_set(err, IDC_ENOMEM, "out of memory");
+    idc_fileset *fs = idc_fileset_new();
+    if (fs == NULL)
+        return idc_err_set(err, IDC_ENOMEM, "out of memory");
+    char *data = NULL;
+    size_t len = 0;
+    int rc = IDC_OK;
+    if (zpath != NULL) {
+        rc = idc_npy_encode_f64(&data, &len, z, rows, cols, err);
+        if (rc == IDC_OK)
+            rc = idc_fileset_add(fs, zpath, data, len, err);
+        free(data);
+    }
+    if (rc == IDC_OK)
+        rc = idc_fileset_add(fs, outpath, s, strlen(s), err);
+    if (rc == IDC_OK)
+        rc = idc_fileset_commit(fs, err);
+    idc_fileset_free(fs);
+    return rc;
+}
+
 static int fit_codes(const char *codes, const char *ztrue, size_t J, uint64_t seed, const char *zpath,
                      const char *outpath)
 {
@@ -153,10 +180,7 @@ static int fit_codes(const char *codes, const char *ztrue, size_t J, uint64_t se
         json_object_set_new(kj, "estimator", json_string("kivva-e1"));
         json_object_set_new(kj, "provenance", idc_provenance_json());
         char *s = json_dumps(kj, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
-        if (zpath != NULL)
-            rc = idc_npy_write_f64(zpath, X, n, d, &err);
-        if (rc == IDC_OK)
-            rc = s ? idc_write_file_atomic(outpath, s, strlen(s), &err) : idc_err_set(&err, IDC_ENOMEM, "out of memory");
+        rc = write_outputs(outpath, s, zpath, X, n, d, &err);
         free(s);
         if (rc == IDC_OK) {
             json_t *mo = json_object_get(kj, "mcc_out");
@@ -194,7 +218,7 @@ static int select_backend(const idc_backend **be, const char *device, idc_err *e
 }
 
 /* Writes FIT.json (out, with the instance path, model hash and provenance
- * added) and, when zpath is set, the held-out codes; atomic writes. */
+ * added) and, when zpath is set, the held-out codes; one unit. */
 static int write_fit(json_t *out, const idc_instance *inst, const char *inpath, const char *outpath, const char *zpath,
                      const double *zhat, size_t rows, size_t cols, idc_err *err)
 {
@@ -204,10 +228,8 @@ static int write_fit(json_t *out, const idc_instance *inst, const char *inpath, 
     json_object_set_new(out, "model_hash", json_string(hash));
     json_object_set_new(out, "provenance", idc_provenance_json());
     char *s = json_dumps(out, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
-    if (rc == IDC_OK && zpath != NULL)
-        rc = idc_npy_write_f64(zpath, zhat, rows, cols, err);
     if (rc == IDC_OK)
-        rc = s ? idc_write_file_atomic(outpath, s, strlen(s), err) : idc_err_set(err, IDC_ENOMEM, "out of memory");
+        rc = write_outputs(outpath, s, zpath, zhat, rows, cols, err);
     free(s);
     return rc;
 }

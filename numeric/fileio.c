@@ -298,51 +298,40 @@ idc_fileset *idc_fileset_new(void)
     return calloc(1, sizeof(idc_fileset));
 }
 
+/* Frees what m holds and removes its temporary unless it became the target. */
+static void member_release(member *m)
+{
+    if (m->tmp != NULL && !m->renamed)
+        unlink(m->tmp);
+    free(m->path);
+    free(m->real);
+    free(m->tmp);
+    free(m->bak);
+    free(m->data);
+}
+
 void idc_fileset_free(idc_fileset *fs)
 {
     if (fs == NULL)
         return;
-    for (size_t i = 0; i < fs->n; i++) {
-        member *m = &fs->m[i];
-        if (m->tmp != NULL && !m->renamed)
-            unlink(m->tmp);
-        free(m->path);
-        free(m->real);
-        free(m->tmp);
-        free(m->bak);
-        free(m->data);
-    }
+    for (size_t i = 0; i < fs->n; i++)
+        member_release(&fs->m[i]);
     free(fs->m);
     free(fs);
 }
 
-int idc_fileset_add(idc_fileset *fs, const char *path, const void *data, size_t len, idc_err *err)
+/* Classifies and stages m (its path set): a temporary for a regular
+ * target, a copy of the bytes for a write-through one. */
+static int member_stage(idc_fileset *fs, member *m, const void *data, size_t len, idc_err *err)
 {
-    if (fs->committed)
-        return idc_err_set(err, IDC_EINVAL, "%s: the file set is already committed", path);
-    for (size_t i = 0; i < fs->n; i++)
-        if (strcmp(fs->m[i].path, path) == 0)
-            return idc_err_set(err, IDC_EINVAL, "%s: named twice in one set of outputs", path);
-    if (fs->n == fs->cap) {
-        size_t cap = fs->cap ? 2 * fs->cap : 8;
-        member *q = realloc(fs->m, cap * sizeof *q);
-        if (q == NULL)
-            return idc_err_set(err, IDC_ENOMEM, "out of memory");
-        fs->m = q;
-        fs->cap = cap;
-    }
-    member *m = &fs->m[fs->n];
-    memset(m, 0, sizeof *m);
-    m->path = str_printf("%s", path);
-    if (m->path == NULL)
-        return idc_err_set(err, IDC_ENOMEM, "out of memory");
-    fs->n++; /* from here on idc_fileset_free releases what m holds */
-    int rc = classify(m, path, err);
+    int rc = classify(m, m->path, err);
     if (rc != IDC_OK)
         return rc;
-    for (size_t i = 0; i + 1 < fs->n; i++)
-        if (fs->m[i].real != NULL && m->real != NULL && strcmp(fs->m[i].real, m->real) == 0)
-            return idc_err_set(err, IDC_EINVAL, "%s: named twice in one set of outputs", path);
+    /* A regular file named twice would have two new contents (a device or
+     * FIFO just gets both, in order). */
+    for (size_t i = 0; m->kind == T_REGULAR && i < fs->n; i++)
+        if (fs->m[i].kind == T_REGULAR && strcmp(fs->m[i].real, m->real) == 0)
+            return idc_err_set(err, IDC_EINVAL, "%s: named twice in one set of outputs", m->path);
     if (m->kind != T_REGULAR) {
         m->data = malloc(len ? len : 1);
         if (m->data == NULL)
@@ -354,6 +343,30 @@ int idc_fileset_add(idc_fileset *fs, const char *path, const void *data, size_t 
     }
     clean_stale(m->real);
     return write_tmp(m, data, len, err);
+}
+
+int idc_fileset_add(idc_fileset *fs, const char *path, const void *data, size_t len, idc_err *err)
+{
+    if (fs->committed)
+        return idc_err_set(err, IDC_EINVAL, "%s: the file set is already committed", path);
+    if (fs->n == fs->cap) {
+        size_t cap = fs->cap ? 2 * fs->cap : 8;
+        member *q = realloc(fs->m, cap * sizeof *q);
+        if (q == NULL)
+            return idc_err_set(err, IDC_ENOMEM, "out of memory");
+        fs->m = q;
+        fs->cap = cap;
+    }
+    member *m = &fs->m[fs->n];
+    memset(m, 0, sizeof *m);
+    m->path = str_printf("%s", path);
+    int rc =
+        m->path == NULL ? idc_err_set(err, IDC_ENOMEM, "out of memory") : member_stage(fs, m, data, len, err);
+    if (rc != IDC_OK)
+        member_release(m); /* a failed add leaves the set as it was */
+    else
+        fs->n++;
+    return rc;
 }
 
 /* Undoes the renames of regular members [0, k); appends what failed. */

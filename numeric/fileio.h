@@ -35,9 +35,10 @@ int idc_write_file_atomic(const char *path, const void *data, size_t len, idc_er
  *
  * idc_fileset_add writes the member's temporary at once (so the caller can
  * free the data) and fails early on a target that cannot be replaced (a
- * directory) or a path added twice. idc_fileset_commit then writes the
- * non-regular members through (devices, FIFOs, "-"; these cannot be taken
- * back), hard-links the old content of each regular member but the last to
+ * directory) or a regular file added twice; a failed add leaves the set as it
+ * was. idc_fileset_commit then writes the non-regular members through first
+ * (devices, FIFOs, "-", in order; if one fails, no regular member is
+ * replaced; once written they cannot be taken back), hard-links the old content of each regular member but the last to
  * "<target>.bak.<pid>" (a copy where the file system has no hard links), and
  * renames the temporaries over their targets in the order they were added.
  * If rename k fails, members 0..k-1 are rolled back (the backup renamed over

@@ -307,6 +307,10 @@ START_TEST(test_outputs)
     ck_assert(one_line(errtxt) && strstr(errtxt, "s.label.npy") != NULL);
     ck_assert_int_eq(idc("cmp s.z.npy z.old && cmp s.x.csv x.old && test -d s.label.npy"), 0);
     ck_assert_int_eq(idc("ls | grep -c -e '\\.tmp\\.' -e '\\.bak\\.'"), 1); /* grep -c 0 exits 1 */
+    /* fit's FIT.json and --zhat are one unit too. */
+    snprintf(cmd, sizeof cmd, "mkdir blocked.json && %s --zhat zz.npy -o blocked.json", fit);
+    ck_assert_int_eq(idc(cmd), 2);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "blocked.json") != NULL && !exists("zz.npy"));
 
     /* kill -9 leaves "<target>.tmp.<pid>"; the next write of it removes the
      * ones of dead processes, not those of live ones. */

@@ -262,6 +262,25 @@ START_TEST(test_write_through_devices)
         ck_assert_int_eq(idc_write_file_atomic(pl, "x", 1, &err), IDC_OK);
         ck_assert_int_eq(lstat(pl, &st), 0);
         ck_assert(S_ISLNK(st.st_mode));
+        /* In a set: devices may be named twice; a failing device (written
+         * first) leaves every regular member untouched. */
+        char pa[160];
+        path_in(pa, sizeof pa, "a");
+        put_file("a", "old a");
+        idc_fileset *fs = idc_fileset_new();
+        ck_assert_int_eq(idc_fileset_add(fs, pn, "1", 1, &err), IDC_OK);
+        ck_assert_int_eq(idc_fileset_add(fs, pa, "new a", 5, &err), IDC_OK);
+        ck_assert_int_eq(idc_fileset_add(fs, pn, "2", 1, &err), IDC_OK);
+        ck_assert_int_eq(idc_fileset_commit(fs, &err), IDC_OK);
+        idc_fileset_free(fs);
+        ck_assert(has_content("a", "new a"));
+        fs = idc_fileset_new();
+        ck_assert_int_eq(idc_fileset_add(fs, pa, "newer a", 7, &err), IDC_OK);
+        ck_assert_int_eq(idc_fileset_add(fs, pf, "x", 1, &err), IDC_OK);
+        ck_assert_int_eq(idc_fileset_commit(fs, &err), IDC_EIO);
+        ck_assert(strstr(err.msg, pf) != NULL);
+        idc_fileset_free(fs);
+        ck_assert(has_content("a", "new a"));
         ck_assert_int_eq(leftovers(), 0);
     }
     rm_dir();
