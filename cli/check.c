@@ -15,7 +15,7 @@
 #include "models/instance.h"
 #include "theory/precond.h"
 
-static const char *const DEFAULT_IDS[] = {"DIM", "DIMU1", "F1", "FC", "F2", "F3", "F4", "P1", "P1nd", "PD", "P2", "A3.4", "A3.6", "A3.8a", "A3.8b", "I-i", "I-ii", "I-iii", "I-T2"};
+static const char *const DEFAULT_IDS[] = {"DIM", "DIMU1", "NOISE0", "F1", "FC", "F2", "F3", "F4", "P1", "P1nd", "PD", "P2", "A3.4", "A3.6", "A3.8a", "A3.8b", "I-i", "I-ii", "I-iii", "I-T2"};
 #define NDEFAULT (sizeof DEFAULT_IDS / sizeof DEFAULT_IDS[0])
 #define MAX_IDS 64
 
@@ -26,9 +26,12 @@ static void help(FILE *fp)
         "usage: idcheck check INST.json [--json] [--budget SECONDS] [--max-entries N] [--only ID,ID,...]\n\n"
         "Certifies the preconditions of an instance in exact arithmetic and prints one line\n"
         "per precondition (ID, HOLDS/FAILS/UNKNOWN, reason), then a summary of each\n"
-        "certificate. Default IDs: DIM DIMU1 F1 FC F2 F3 F4 P1 P1nd PD P2 A3.4 A3.6 A3.8a A3.8b\n"
-        "I-i I-ii I-iii I-T2 (THEORY.md Sec. 3); then, per theorem\n"
-        "of THEORY.md Sec. 4, whether it applies and the strongest guaranteed class.\n\n"
+        "certificate. Default IDs: DIM DIMU1 NOISE0 F1 FC F2 F3 F4 P1 P1nd PD P2 A3.4 A3.6 A3.8a\n"
+        "A3.8b I-i I-ii I-iii I-T2 (THEORY.md Sec. 3); then, per theorem of THEORY.md Sec. 4,\n"
+        "whether it applies, its conclusion and the level it speaks at (law: the latent law;\n"
+        "map: zhat = g(x); decoder: f up to an affine map, which gives map-level AT), the\n"
+        "estimator conditions it needs (EST-K, EST-X, REC, GAUSS, SPARSE: conditions on a fit,\n"
+        "never decided here), and the strongest guaranteed class at the map and law levels.\n\n"
         "  --json           print {\"model_hash\", \"preconditions\": [{id, verdict, reason,\n"
         "                   certificate}]}; verify it with: idcheck cert verify OUT.json INST.json\n"
         "  --budget S       wall-clock seconds per check (default %g; 0 = none); a check that\n"
@@ -77,38 +80,57 @@ static int checked(const verdicts *v, const char *id)
     return 0;
 }
 
-/* Per-theorem applicability, as JSON; *best = the strongest class of an
- * applicable theorem (NULL when none), *best_id its theorem. */
-static json_t *theorems_json(const verdicts *v, const char **best, const char **best_id)
+/* The strongest class an applicable theorem guarantees at one level. */
+typedef struct {
+    const char *cls, *id; /* NULL when none */
+    int rank;
+} strongest;
+
+static void consider(strongest *s, const char *cls, const char *id)
+{
+    int r = cls != NULL ? idc_thm_class_rank(cls) : 0;
+    if (r > s->rank) {
+        s->rank = r;
+        s->cls = cls;
+        s->id = id;
+    }
+}
+
+/* Per-theorem applicability (lemmas are not applied), as JSON; *map = the
+ * strongest map-level class of zhat = g(x) an applicable theorem gives
+ * (AFF_F gives AT), *law = the strongest law-level class. */
+static json_t *theorems_json(const verdicts *v, strongest *map, strongest *law)
 {
     json_t *arr = json_array();
-    int rank = 0;
-    *best = *best_id = NULL;
+    memset(map, 0, sizeof *map);
+    memset(law, 0, sizeof *law);
     for (size_t i = 0; i < idc_thm_count(); i++) {
         const idc_thm_info *t = idc_thm_at(i);
+        if (t->kind != IDC_THM_THEOREM)
+            continue;
         const char *blocking;
         idc_verdict a = idc_thm_applies(t, lookup, (void *)v, &blocking);
         json_t *est = json_array();
-        for (size_t k = 0; k < 4 && t->estimator[k] != NULL; k++)
+        for (size_t k = 0; k < IDC_THM_MAX_EST && t->estimator[k] != NULL; k++)
             json_array_append_new(est, json_string(t->estimator[k]));
-        json_array_append_new(arr, json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s?,s:o}", "id", t->id, "applies",
-                                             idc_verdict_name(a), "conclusion", t->conclusion, "identifies",
-                                             t->identifies, "blocking", blocking, "blocking_verdict",
-                                             blocking ? (checked(v, blocking) ? idc_verdict_name(lookup((void *)v, blocking))
-                                                                              : "not checked")
-                                                      : NULL,
-                                             "estimator_conditions", est));
-        int r = idc_thm_class_rank(t->conclusion);
-        if (a == IDC_HOLDS && r > rank) {
-            rank = r;
-            *best = t->conclusion;
-            *best_id = t->id;
-        }
+        json_array_append_new(
+            arr, json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s,s:s?,s:s?,s:o}", "id", t->id, "applies", idc_verdict_name(a),
+                           "conclusion", t->conclusion, "level", t->level, "map_class", t->map_class, "identifies",
+                           t->identifies, "blocking", blocking, "blocking_verdict",
+                           blocking ? (checked(v, blocking) ? idc_verdict_name(lookup((void *)v, blocking))
+                                                            : "not checked")
+                                    : NULL,
+                           "estimator_conditions", est));
+        if (a != IDC_HOLDS)
+            continue;
+        consider(map, t->map_class, t->id);
+        if (strcmp(t->level, "law") == 0)
+            consider(law, t->conclusion, t->id);
     }
     return arr;
 }
 
-static void print_theorems(const json_t *arr, const char *best, const char *best_id)
+static void print_theorems(const json_t *arr, const strongest *map, const strongest *law)
 {
     size_t i;
     json_t *o;
@@ -117,12 +139,19 @@ static void print_theorems(const json_t *arr, const char *best, const char *best
     {
         const char *a = json_string_value(json_object_get(o, "applies"));
         const char *b = json_string_value(json_object_get(o, "blocking"));
-        printf("  %-6s %-15s %-6s of %-15s", json_string_value(json_object_get(o, "id")),
+        const char *level = json_string_value(json_object_get(o, "level"));
+        const char *mc = json_string_value(json_object_get(o, "map_class"));
+        char lev[64];
+        if (strcmp(level, "decoder") == 0 && mc != NULL)
+            snprintf(lev, sizeof lev, "decoder level, map-level %s", mc);
+        else
+            snprintf(lev, sizeof lev, "%s level", level);
+        printf("  %-6s %-15s %-6s of %-15s %s", json_string_value(json_object_get(o, "id")),
                strcmp(a, "HOLDS") == 0 ? "applies" : (strcmp(a, "FAILS") == 0 ? "does not apply" : "undecided"),
                json_string_value(json_object_get(o, "conclusion")),
-               json_string_value(json_object_get(o, "identifies")));
+               json_string_value(json_object_get(o, "identifies")), lev);
         if (b != NULL)
-            printf(" (%s is %s)", b, json_string_value(json_object_get(o, "blocking_verdict")));
+            printf(" (%s %s)", b, json_string_value(json_object_get(o, "blocking_verdict")));
         json_t *est = json_object_get(o, "estimator_conditions");
         if (json_array_size(est) > 0) {
             printf(" [for an estimator with");
@@ -133,10 +162,18 @@ static void print_theorems(const json_t *arr, const char *best, const char *best
         }
         printf("\n");
     }
-    if (best != NULL)
-        printf("strongest guaranteed class: %s (%s)\n", best, best_id);
-    else
+    if (map->cls == NULL && law->cls == NULL) {
         printf("strongest guaranteed class: none certified\n");
+        return;
+    }
+    printf("strongest guaranteed class: ");
+    if (map->cls != NULL)
+        printf("%s (%s) at the map level", map->cls, map->id);
+    else
+        printf("none certified at the map level");
+    if (law->cls != NULL)
+        printf("; %s (%s) at the law level", law->cls, law->id);
+    printf("\n");
 }
 
 int idc_cli_check(int argc, char **argv)
@@ -249,9 +286,10 @@ int idc_cli_check(int argc, char **argv)
         }
         json_object_set_new(root, "preconditions", arr);
         verdicts vv = {res, nids};
-        const char *best, *best_id;
-        json_object_set_new(root, "theorems", theorems_json(&vv, &best, &best_id));
-        json_object_set_new(root, "strongest_class", best ? json_string(best) : json_null());
+        strongest map, law;
+        json_object_set_new(root, "theorems", theorems_json(&vv, &map, &law));
+        json_object_set_new(root, "strongest_class", map.cls ? json_string(map.cls) : json_null());
+        json_object_set_new(root, "strongest_law_class", law.cls ? json_string(law.cls) : json_null());
         if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
             fputc('\n', stdout) == EOF) {
             idc_cli_error("check", "cannot write the report to stdout");
@@ -263,9 +301,9 @@ int idc_cli_check(int argc, char **argv)
         for (size_t k = 0; k < nids; k++)
             printf("%-6s %-8s %s\n", res[k].id, idc_verdict_name(res[k].verdict), res[k].reason);
         verdicts vv = {res, nids};
-        const char *best, *best_id;
-        json_t *thms = theorems_json(&vv, &best, &best_id);
-        print_theorems(thms, best, best_id);
+        strongest map, law;
+        json_t *thms = theorems_json(&vv, &map, &law);
+        print_theorems(thms, &map, &law);
         json_decref(thms);
         printf("certificates:\n");
         for (size_t k = 0; k < nids; k++)

@@ -1541,6 +1541,25 @@ static int verify(vctx *V, const json_t *cert, const char *hash)
         fmpq_clear(t);
         return rc;
     }
+    if (strcmp(id, "NOISE0") == 0 && strcmp(method, "noise-level") == 0) {
+        /* sigma = 0 exactly or not: the verdict is re-derived from the
+         * instance's own noise level, so the instance is required */
+        fmpq_t s, t;
+        fmpq_init(s);
+        fmpq_init(t);
+        int rc = IDC_OK;
+        if (V->noise == NULL)
+            rc = idc_vfail(V, "NOISE0: needs the instance's noise level");
+        else if (!idc_vget_q(s, w, "sigma") || fmpq_sgn(s) < 0)
+            rc = idc_vfail(V, "NOISE0: witness.sigma: expected a rational >= 0");
+        else if (idc_dq_fmpq_set_d(t, *V->noise) != IDC_OK || !fmpq_equal(s, t))
+            rc = idc_vfail(V, "NOISE0: witness.sigma is not the model's noise level");
+        else if ((v == IDC_HOLDS) != fmpq_is_zero(s))
+            rc = idc_vfail(V, "NOISE0: verdict %s does not match sigma", idc_verdict_name(v));
+        fmpq_clear(s);
+        fmpq_clear(t);
+        return rc;
+    }
     if (strcmp(id, "F1") == 0 && strcmp(method, "by-construction") == 0)
         return v_f1(V, v, w);
     if (strcmp(id, "FC") == 0)

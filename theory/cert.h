@@ -16,6 +16,8 @@
  *   DIM   "dims"            w = {"m": m, "n": n}; HOLDS iff m <= n.
  *   DIMU1 "data-model"      w = {"J": J}.
  *   I-i   "gaussian-noise"  w = {"sigma": "p/q"}.
+ *   NOISE0 "noise-level"    w = {"sigma": "p/q"}: the instance's noise level;
+ *             HOLDS iff sigma = 0 (needs the instance: idc_cert_verify).
  *   F1    "by-construction" w = {"map": "mlp"|"pwl1", "activations": [names]}.
  *   FC    "mlp-continuous"  w = {"map": "mlp"}.
  *         "pwl1-breakpoints" (HOLDS) w = {"values": ["p/q" per breakpoint]}.

@@ -9,7 +9,8 @@
  *         nondecreasing). Counter-witnesses: collisions f(x) = f(y) with
  *         x != y, recomputed exactly (CERTIFICATES.md §2 "F4").
  * plus DIMU1 (K Thm 3.9: dim U = 1) and I-i (I Thm 1 (i)), which hold by
- * construction of the data model. Certificate formats: theory/cert.h.
+ * construction of the data model, and NOISE0 (X Sec. 2: sigma = 0), read
+ * from the instance's noise level. Certificate formats: theory/cert.h.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@
 #define SRC_FC "K Thm 3.9(c) (continuous f)"
 #define SRC_F4_H9 "K Cor. H.9 (leaky-ReLU MLP, full column rank layers)"
 #define SRC_F4 "K Def. 3.2 (F4, injective f)"
+#define SRC_NOISE0 "X Sec. 2 (noiseless model X = f(Z))"
 
 /* Seed of the deterministic witness search (a checker is a pure function
  * of its input). */
@@ -166,6 +168,23 @@ int idc_pre_ii(idc_pre_result *res, double noise_sigma, const char *hash, const 
         res, "I-i", IDC_HOLDS, hash, "gaussian-noise", "I Thm 1 (i)", w,
         "Gaussian noise N(0, sigma^2 I): characteristic function exp(-sigma^2 |t|^2 / 2) never vanishes",
         err);
+}
+
+int idc_pre_noise0(idc_pre_result *res, double noise_sigma, const char *hash, const idc_budget *budget,
+                   idc_err *err)
+{
+    (void)budget;
+    if (!isfinite(noise_sigma) || noise_sigma < 0.0)
+        return idc_err_set(err, IDC_EINVAL, "noise.sigma: expected a finite number >= 0");
+    json_t *w = json_pack("{s:o}", "sigma", idc_cert_json_d(noise_sigma));
+    if (noise_sigma == 0.0)
+        return decide(res, "NOISE0", IDC_HOLDS, hash, "noise-level", SRC_NOISE0, w,
+                      "sigma = 0: the observations are noiseless, as X's model assumes", err);
+    char reason[160];
+    snprintf(reason, sizeof reason,
+             "sigma = %.17g > 0: X's theorems speak about the noiseless model (X = f(Z)), not this one",
+             noise_sigma);
+    return decide(res, "NOISE0", IDC_FAILS, hash, "noise-level", SRC_NOISE0, w, reason, err);
 }
 
 /* Maps with smooth activations (the misspecified maps of X App. E.1) are

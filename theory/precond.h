@@ -215,4 +215,13 @@ int idc_pre_ivae(idc_pre_result *res, const char *id, const idc_pdgmm *g, idc_au
 int idc_pre_ii(idc_pre_result *res, double noise_sigma, const char *hash, const idc_budget *budget,
                idc_err *err) __attribute__((warn_unused_result));
 
+/* NOISE0 (X Sec. 2: the model X = f(Z) is noiseless; THEORY.md §3): the
+ * observation noise level sigma of the instance is exactly 0. Decided on
+ * the double as given: HOLDS when sigma == 0, FAILS when sigma > 0, both
+ * with certificate method "noise-level" whose witness is sigma as an exact
+ * rational. IDC_EINVAL (naming noise.sigma) when sigma is negative or not
+ * finite. Cost: O(1). */
+int idc_pre_noise0(idc_pre_result *res, double noise_sigma, const char *hash, const idc_budget *budget,
+                   idc_err *err) __attribute__((warn_unused_result));
+
 #endif

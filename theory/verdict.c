@@ -142,6 +142,8 @@ static const idc_pre_info registry[] = {
     {"DIM", "latent dimension at most observed", "K Rem. 3.6", "m <= n", IDC_PRE_MAP, 1},
     {"DIMU1", "one-dimensional hidden state", "K Thm 3.9 (dim U = 1)",
      "the mixture has a single discrete hidden state U in {1..J}", IDC_PRE_STRUCTURE, 1},
+    {"NOISE0", "noiseless observations", "X Sec. 2 (X = f(Z), REC is f(g(x)) = x)",
+     "the observation noise level sigma is exactly 0", IDC_PRE_STRUCTURE, 1},
     {"I-i", "noise characteristic function non-zero", "I Thm 1 (i)",
      "the characteristic function of the noise is non-zero almost everywhere", IDC_PRE_AUX, 1},
     {"I-ii", "sufficient statistics differentiable", "I Thm 1 (ii)",
@@ -155,6 +157,14 @@ static const idc_pre_info registry[] = {
     {"GAUSS", "encoded data is a pdGMM", "X eq. 3", "g(X) is a pdGMM with J' components", IDC_PRE_ESTIMATOR,
      0},
     {"SPARSE", "sparsity of the encoding", "X eq. 4", "E ||g(x)||_0 <= E ||z||_0", IDC_PRE_ESTIMATOR, 0},
+    {"EST-X", "estimator in X's class", "X Thm 3.5",
+     "g is an invertible continuous piecewise affine map and the decoder an invertible piecewise affine map onto "
+     "its image",
+     IDC_PRE_ESTIMATOR, 0},
+    {"EST-K", "alternative model in K's class", "K Thm C.2, Thm D.4",
+     "the fitted model is a non-degenerate GMM in reduced form pushed through a piecewise affine map with F2 "
+     "(part c: continuous and injective) and reproduces P(X) exactly",
+     IDC_PRE_ESTIMATOR, 0},
 };
 
 size_t idc_pre_count(void)
@@ -260,6 +270,8 @@ int idc_pre_check_hashed(idc_pre_result *res, const char *id, const idc_instance
         return idc_pre_f23(res, id, f, hash, budget, err);
     if (strcmp(id, "I-i") == 0)
         return idc_pre_ii(res, inst->noise_sigma, hash, budget, err);
+    if (strcmp(id, "NOISE0") == 0)
+        return idc_pre_noise0(res, inst->noise_sigma, hash, budget, err);
     if (strcmp(id, "I-ii") == 0 || strcmp(id, "I-iii") == 0 || strcmp(id, "I-T2") == 0)
         return idc_pre_ivae(res, id, g, inst->aux, hash, budget, err);
     if (strcmp(id, "P3") == 0)

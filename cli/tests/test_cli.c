@@ -83,10 +83,15 @@ START_TEST(test_pipeline)
     ck_assert_int_eq(idc("idcheck check inst.json"), 0);
     ck_assert_msg(strstr(out, "F4     HOLDS") != NULL, "%s", out);
     ck_assert(strstr(out, "P1nd   HOLDS") != NULL);
-    ck_assert_msg(strstr(out, "K3.9a  applies") != NULL, "%s", out);
-    ck_assert(strstr(out, "strongest guaranteed class: AT (K3.9a)") != NULL);
+    ck_assert_msg(strstr(out, "K3.9a  applies         AT_LAW of P(U,Z)          law level") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "K3.9c  applies         AFF_F  of f               decoder level, map-level AT") != NULL,
+                  "%s", out);
+    ck_assert_msg(strstr(out, "strongest guaranteed class: AT (K3.9c) at the map level; AT_LAW (K3.9a) at the law "
+                              "level") != NULL,
+                  "%s", out);
     ck_assert_int_eq(idc("idcheck theorems"), 0);
     ck_assert(strstr(out, "X3.9") != NULL && strstr(out, "SPARSE") != NULL);
+    ck_assert(strstr(out, "\nlemmas") != NULL && strstr(out, "KE.1   lemma") != NULL);
     ck_assert_int_eq(idc("idcheck counterexample all"), 0);
     ck_assert(strstr(out, "K-D.2    WITNESSED") != NULL);
     ck_assert_int_eq(idc("idcheck counterexample NOPE"), 2);
@@ -167,6 +172,48 @@ START_TEST(test_pipeline)
     ck_assert(exists("k.json") && exists("dz.npy"));
     ck_assert_int_eq(idc("idcheck fit --estimator kivva-e1 --codes d.x.npy --J 1 -o k1.json"), 2);
     ck_assert(one_line(errtxt) && strstr(errtxt, "--J") != NULL && !exists("k1.json"));
+}
+END_TEST
+
+/* Returns the line of out that starts with prefix (static copy), or "". */
+static const char *line_of(const char *prefix)
+{
+    static char line[512];
+    line[0] = '\0';
+    for (const char *p = out; p != NULL && *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        if (strncmp(p, prefix, strlen(prefix)) == 0) {
+            size_t n = strcspn(p, "\n");
+            snprintf(line, sizeof line, "%.*s", (int)(n < sizeof line ? n : sizeof line - 1), p);
+            break;
+        }
+    return line;
+}
+
+/* What `check` says about theorems whose preconditions fail on the way the
+ * papers state them: X's model is noiseless (NOISE0), I's f is injective
+ * (F4). The level of each conclusion is printed. */
+START_TEST(test_check_theorems)
+{
+    ck_assert_int_eq(idc("idcheck gen xu --mu 1 --noise 0.1 --seed 1 -o xu.json"), 0);
+    ck_assert_int_eq(idc("idcheck check xu.json"), 0);
+    ck_assert_msg(strstr(line_of("NOISE0 "), "FAILS") != NULL, "%s", out);
+    static const char *const xs[] = {"  X3.5 ", "  X3.7 ", "  X3.9 "};
+    for (size_t i = 0; i < 3; i++) {
+        const char *l = line_of(xs[i]);
+        ck_assert_msg(strstr(l, "does not apply") != NULL && strstr(l, "(NOISE0 FAILS)") != NULL &&
+                          strstr(l, "map level") != NULL && strstr(l, "EST-X REC GAUSS") != NULL,
+                      "%s", out);
+    }
+    ck_assert_int_eq(idc("idcheck check xu.json --json > xu.rep.json && idcheck cert verify xu.rep.json xu.json"), 0);
+    ck_assert_int_eq(idc("idcheck gen ivae --mix relu --seed 1 -o iv.json"), 0);
+    ck_assert_int_eq(idc("idcheck check iv.json"), 0);
+    ck_assert_msg(strstr(line_of("F4 "), "FAILS") != NULL, "%s", out);
+    ck_assert_msg(strstr(line_of("  I1 "), "does not apply") != NULL && strstr(line_of("  I1 "), "(F4 FAILS)") != NULL,
+                  "%s", out);
+    ck_assert_msg(strstr(line_of("  I2 "), "does not apply") != NULL && strstr(line_of("  I2 "), "(F4 FAILS)") != NULL,
+                  "%s", out);
+    ck_assert_msg(strstr(line_of("  K3.9b "), "PS_LAW of P(U,Z)") != NULL && strstr(line_of("  K3.9b "), "law level"),
+                  "%s", out);
 }
 END_TEST
 
@@ -329,6 +376,7 @@ int main(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_pipeline);
+    tcase_add_test(tc, test_check_theorems);
     tcase_add_test(tc, test_bad_input);
     tcase_add_test(tc, test_prop_cli);
     tcase_add_test(tc, test_outputs);

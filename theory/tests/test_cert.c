@@ -38,7 +38,7 @@ static const char *INSTANCE_B = "{\"idcheck_format\": 1,"
                                 "1], \"activation\": \"identity\"}]},"
                                 " \"noise\": {\"sigma\": 0.1}}";
 
-static const char *IDS[] = {"DIM", "DIMU1", "F1", "FC", "F4", "P1", "P1nd", "PD", "I-i"};
+static const char *IDS[] = {"DIM", "DIMU1", "F1", "FC", "F4", "P1", "P1nd", "PD", "I-i", "NOISE0"};
 
 static void load(idc_instance *inst, const char *text)
 {
@@ -99,7 +99,7 @@ START_TEST(test_instance_roundtrip)
     load(&a, INSTANCE_A);
     load(&b, INSTANCE_B);
     idc_verdict want_a[] = {IDC_HOLDS, IDC_HOLDS, IDC_HOLDS, IDC_HOLDS, IDC_HOLDS,
-                            IDC_HOLDS, IDC_FAILS, IDC_HOLDS, IDC_HOLDS};
+                            IDC_HOLDS, IDC_FAILS, IDC_HOLDS, IDC_HOLDS, IDC_FAILS};
     for (size_t i = 0; i < sizeof IDS / sizeof IDS[0]; i++) {
         json_t *c = check(&a, IDS[i], want_a[i]);
         expect_accept(c, &a, NULL, NULL, IDS[i]);

@@ -1,4 +1,4 @@
-/* Tests of the map preconditions DIM, F1, FC, F4 (theory/pre_map.c):
+/* Tests of the map preconditions DIM, F1, FC, F4 and of NOISE0 (theory/pre_map.c):
  * known-answer tables (injective leaky nets, W_1 with a kernel, Kivva's
  * Ex. H.10, ReLU nets, overcomplete nets, piece tables), randomized
  * comparison with exact ranks and with sampled images, certificate
@@ -612,6 +612,59 @@ START_TEST(test_budget_and_errors)
 }
 END_TEST
 
+/* NOISE0 (X Sec. 2): sigma = 0 exactly HOLDS, any sigma > 0 (even the
+ * smallest subnormal) FAILS, both with certificates the verifier re-derives
+ * from the instance's noise level; a witness that does not match the
+ * instance, a flipped verdict, or a verification without the instance is
+ * rejected; a malformed sigma is an input error naming noise.sigma. */
+START_TEST(test_noise0)
+{
+    static const char *text =
+        "{\"idcheck_format\": 1, \"model\": {\"dim\": 1, \"components\": ["
+        "{\"weight\": 1, \"mean\": [0], \"L\": [[1]]}]},"
+        " \"map\": {\"type\": \"mlp\", \"layers\": [{\"W\": [[2]], \"b\": [0], \"activation\": \"identity\"}]}}";
+    idc_instance inst;
+    idc_err err;
+    ck_assert_msg(idc_instance_read_string(&inst, text, &err) == IDC_OK, "%s", err.msg);
+    const double sigmas[] = {0.0, 0.1, 4.9406564584124654e-324, 3.0};
+    for (size_t i = 0; i < sizeof sigmas / sizeof sigmas[0]; i++) {
+        inst.noise_sigma = sigmas[i];
+        idc_pre_result res;
+        idc_pre_result_init(&res);
+        ck_assert_int_eq(idc_pre_check(&res, "NOISE0", &inst, NULL, &err), IDC_OK);
+        idc_verdict want = sigmas[i] == 0.0 ? IDC_HOLDS : IDC_FAILS;
+        ck_assert_msg(res.verdict == want, "sigma %a: %s (%s)", sigmas[i], idc_verdict_name(res.verdict), res.reason);
+        ck_assert_str_eq(json_string_value(json_object_get(res.cert, "method")), "noise-level");
+        char why[256] = "";
+        ck_assert_msg(idc_cert_verify(res.cert, &inst, why, sizeof why) == IDC_OK, "%s", why);
+        /* the verdict depends on the instance's noise: no instance, no verification */
+        ck_assert_int_eq(idc_cert_verify_parts(res.cert, &inst.prior, &inst.map, NULL, why, sizeof why), IDC_EDOM);
+        ck_assert(strstr(why, "NOISE0") != NULL);
+        json_t *t = json_deep_copy(res.cert);
+        json_object_set_new(t, "verdict", json_string(want == IDC_HOLDS ? "FAILS" : "HOLDS"));
+        ck_assert_int_eq(idc_cert_verify(t, &inst, why, sizeof why), IDC_EDOM);
+        json_decref(t);
+        /* a witness sigma other than the instance's: rejected */
+        t = json_deep_copy(res.cert);
+        json_object_set_new(json_object_get(t, "witness"), "sigma", json_string(want == IDC_HOLDS ? "1/2" : "0"));
+        ck_assert_int_eq(idc_cert_verify(t, &inst, why, sizeof why), IDC_EDOM);
+        json_object_set_new(json_object_get(t, "witness"), "sigma", json_string("-1/2"));
+        ck_assert_int_eq(idc_cert_verify(t, &inst, why, sizeof why), IDC_EDOM);
+        json_decref(t);
+        idc_pre_result_clear(&res);
+    }
+    idc_pre_result res;
+    idc_pre_result_init(&res);
+    const double bad[] = {-0.5, NAN, INFINITY};
+    for (size_t i = 0; i < 3; i++) {
+        ck_assert_int_eq(idc_pre_noise0(&res, bad[i], HASH, NULL, &err), IDC_EINVAL);
+        ck_assert_msg(strstr(err.msg, "noise.sigma") != NULL, "%s", err.msg);
+        ck_assert_ptr_null(res.cert);
+    }
+    idc_instance_clear(&inst);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("pre_map");
@@ -630,6 +683,7 @@ int main(void)
         {"test_f4_random_1d", test_f4_random_1d},
         {"test_f4_timing", test_f4_timing},
         {"test_budget_and_errors", test_budget_and_errors},
+        {"test_noise0", test_noise0},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return idc_test_run(s);

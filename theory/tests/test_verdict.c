@@ -82,7 +82,7 @@ START_TEST(test_registry)
 {
     static const char *required[] = {"P1",    "P1nd",  "PD",   "P2",    "P3",   "A3.4", "A3.6",
                                      "A3.8a", "A3.8b", "F1",   "FC",    "F2",   "F3",   "F4",
-                                     "DIM",   "I-i",   "I-ii", "I-iii", "I-T2", "DIMU1"};
+                                     "DIM",   "I-i",   "I-ii", "I-iii", "I-T2", "DIMU1", "NOISE0", "EST-X", "EST-K"};
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
         const idc_pre_info *info = idc_pre_info_find(required[i]);
         ck_assert_msg(info != NULL, "missing %s", required[i]);
