@@ -10,14 +10,17 @@
 
 static void help(FILE *fp)
 {
-    fprintf(fp, "usage: idcheck gen NAME [--KEY VALUE | --param KEY=VALUE]... [--seed S] -o FILE\n"
+    fprintf(fp, "usage: idcheck gen NAME [--paper] [--KEY VALUE | --param KEY=VALUE]... [--seed S] -o FILE\n"
                 "       idcheck gen NAME [--KEY VALUE]... --intent\n"
                 "       idcheck gen --list\n\n"
                 "Writes a random instance (idcheck_format 1), a pure function of the parameters\n"
                 "and the seed; the generator's name, version, seed and parameters are recorded\n"
                 "in the instance. --list shows every generator with its parameters, defaults\n"
                 "and intent (the preconditions it makes hold or fail by construction);\n"
-                "--intent prints the intent for the given parameters, one ID per line.\n");
+                "--intent prints the intent for the given parameters, one ID per line.\n"
+                "--paper applies the generator's paper preset (xu: X Sec. 5 as the authors' code\n"
+                "runs it: J = distinct masks among 5m draws, orth mixing with 10 layers; gen --list\n"
+                "shows it) before the other knobs, which override it.\n");
 }
 
 static int set_param(idc_gen_values *v, const char *name, const char *value)
@@ -57,6 +60,17 @@ int idc_cli_gen(int argc, char **argv)
     }
     idc_gen_values v;
     idc_gen_values_init(&v, g);
+    /* --paper (a preset) first, wherever it stands, so explicit knobs override it */
+    for (int i = 2; i < argc; i++) {
+        idc_err perr;
+        if (strcmp(argv[i], "--paper") == 0 && idc_gen_apply_preset(&v, "paper", &perr) != IDC_OK) {
+            idc_cli_error("gen", "%s", perr.msg);
+            return 2;
+        }
+        if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--seed") == 0 || strcmp(argv[i], "--param") == 0 ||
+            (strncmp(argv[i], "--", 2) == 0 && strcmp(argv[i], "--paper") != 0 && strcmp(argv[i], "--intent") != 0))
+            i++; /* skip the value */
+    }
     uint64_t seed = 1;
     const char *outpath = NULL;
     int want_intent = 0;
@@ -66,6 +80,8 @@ int idc_cli_gen(int argc, char **argv)
             outpath = argv[++i];
         } else if (strcmp(a, "--intent") == 0) {
             want_intent = 1;
+        } else if (strcmp(a, "--paper") == 0) {
+            continue; /* applied above */
         } else if (strcmp(a, "--seed") == 0 && i + 1 < argc) {
             if (!idc_cli_parse_u64("--seed", argv[++i], &seed))
                 return 2;

@@ -82,6 +82,8 @@ int idc_gen_mix(idc_pamap *f, const idc_mix_params *p, idc_rng s, uint64_t *k, i
         idc_layer *l = &f->layers[i];
         if (p->kind == IDC_MIX_ORTH) {
             rc = orth_weight(l->W, l->out, l->in, s, k);
+            if (i + 1 == p->layers)
+                continue; /* the last layer is linear (identity activation) */
             double sc = 0.5 + idc_rng_uniform(s, (*k)++);
             if (sc < 1.0) {
                 l->act = IDC_ACT_LEAKY;

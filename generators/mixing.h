@@ -6,11 +6,15 @@
  *                  down to 1/cond (cond(W_i) = cond), biases ~ N(0, bias^2),
  *                  leaky_relu(slope) after every layer but the last (identity).
  *                  Injective by K Cor. H.9 (F4) when slope > 0.
- *   IDC_MIX_ORTH   `layers` layers with orthonormal-column W_i (QR of a
+ *   IDC_MIX_ORTH   the map of X §5 as the authors' released code builds it:
+ *                  `layers` layers with orthonormal-column W_i (QR of a
  *                  Gaussian matrix; the first n x m, the others n x n), no
- *                  biases, and after EVERY layer the bijection
- *                  x -> max(s_i x, x), s_i ~ U(0.5, 1.5) per layer. It is
- *                  stored exactly in the PA-map format as follows:
+ *                  biases, and after every layer but the last (which is
+ *                  linear) the bijection x -> max(s_i x, x),
+ *                  s_i ~ U(0.5, 1.5) per layer. Note max(s x, x) is x for
+ *                  x > 0 and s x for x < 0 only when s < 1; for s > 1 it is
+ *                  s x for x > 0 and x for x < 0. It is stored exactly in
+ *                  the PA-map format as follows:
  *                  s < 1: max(s x, x) = LReLU_s(x): W_i as drawn, slope s;
  *                  s > 1: max(s x, x) = s LReLU_{1/s}(x) = LReLU_{1/s}(s x)
  *                  (positive homogeneity), so the stored layer is

@@ -28,7 +28,7 @@
 #include "models/instance.h"
 #include "numeric/status.h"
 
-#define IDC_GEN_PDGMM_VERSION "1"
+#define IDC_GEN_PDGMM_VERSION "2" /* 2: mix=orth has a linear last layer */
 
 typedef struct {
     size_t m;          /* latent dimension */

@@ -37,6 +37,49 @@ const idc_gen_info *idc_gen_find(const char *name)
     return NULL;
 }
 
+/* ---- presets ------------------------------------------------------------- */
+
+static const struct {
+    const char *gen, *name, *text;
+} presets[] = {
+    {"xu", "paper", "J=0 draws=5 cover=0 mix=orth layers=10 center=population"},
+};
+
+const char *idc_gen_preset_text(const idc_gen_info *g, const char *name)
+{
+    for (size_t i = 0; g != NULL && name != NULL && i < sizeof presets / sizeof presets[0]; i++)
+        if (strcmp(presets[i].gen, g->name) == 0 && strcmp(presets[i].name, name) == 0)
+            return presets[i].text;
+    return NULL;
+}
+
+int idc_gen_apply_preset(idc_gen_values *v, const char *name, idc_err *err)
+{
+    const char *t = idc_gen_preset_text(v->gen, name);
+    if (t == NULL)
+        return idc_err_set(err, IDC_EINVAL, "--%s: generator %s has no preset %s", name ? name : "",
+                           v->gen ? v->gen->name : "(none)", name ? name : "");
+    idc_gen_values w = *v;
+    while (*t != '\0') {
+        char kv[64];
+        size_t len = strcspn(t, " ");
+        if (len >= sizeof kv)
+            return idc_err_set(err, IDC_EINTERNAL, "preset %s: entry too long", name);
+        memcpy(kv, t, len);
+        kv[len] = '\0';
+        t += len + (t[len] == ' ');
+        char *eq = strchr(kv, '=');
+        if (eq == NULL)
+            return idc_err_set(err, IDC_EINTERNAL, "preset %s: \"%s\" is not KEY=VALUE", name, kv);
+        *eq = '\0';
+        int rc = idc_gen_set_param(&w, kv, eq + 1, err);
+        if (rc != IDC_OK)
+            return rc;
+    }
+    *v = w;
+    return IDC_OK;
+}
+
 /* ---- parameters ---------------------------------------------------------- */
 
 static int param_index(const idc_gen_info *g, const char *name)
@@ -361,6 +404,9 @@ char *idc_gen_list_text(void)
             else
                 sb_printf(&b, "    %-10s %-8s %s [%g, %g]\n", p->name, p->dflt, p->help, p->lo, p->hi);
         }
+        for (size_t k = 0; k < sizeof presets / sizeof presets[0]; k++)
+            if (strcmp(presets[k].gen, g->name) == 0)
+                sb_printf(&b, "  preset --%s: %s\n", presets[k].name, presets[k].text);
         sb_printf(&b, "  intent: %s\n", g->intent_doc);
         idc_gen_values v;
         idc_gen_values_init(&v, g);

@@ -115,6 +115,16 @@ int idc_gen_intent_get(idc_gen_intent *out, size_t *n, const idc_gen_values *v, 
 int idc_gen_intent_for(idc_gen_intent *out, size_t *n, const idc_gen_values *v, const idc_instance *inst,
                        idc_err *err) __attribute__((warn_unused_result));
 
+/* Presets: named parameter settings a generator offers; so far "paper" of
+ * xu (X §5 and the authors' released code: J = 0 with draws = 5, cover = 0,
+ * mix = orth, layers = 10, center = population). idc_gen_preset_text gives
+ * the preset's "KEY=VALUE ..." text, NULL when g has no preset `name`.
+ * idc_gen_apply_preset sets the values the preset names and leaves the
+ * others; set explicit values after it to override it. IDC_EINVAL
+ * ("--paper: generator pdgmm has no preset paper") when there is none. */
+const char *idc_gen_preset_text(const idc_gen_info *g, const char *name);
+int idc_gen_apply_preset(idc_gen_values *v, const char *name, idc_err *err) __attribute__((warn_unused_result));
+
 /* The text `idcheck gen --list` prints: every generator with its version,
  * summary, parameters (name, default, help) and intent. Caller frees;
  * NULL on allocation failure. */

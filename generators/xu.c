@@ -4,12 +4,19 @@
  * random topological order, k*m distinct forward pairs, weights uniform on
  * +-[0.2, 1.0], N(0,1) noise), whose covariance
  * Cov = (I - B)^{-1} (I - B)^{-T} is computed in doubles. J distinct random
- * masks (rho-hot: max(1, round(rho * m)) active variables, rho = 0 meaning
- * one variable; or unions of `block` consecutive variables that are always
- * active together) define the components: component j is the degenerate
- * Gaussian with its active variables S_j ~ N(0, Cov[S_j, S_j]) and every
- * inactive variable i fixed at b_i = delta * sqrt(Cov_ii) (delta times the
- * population std; the SCM's population mean is 0). The whole latent is then
+ * masks (rho-hot: max(1, floor(rho * m)) active variables, the floor of the
+ * double product as the released code's int(rho * n), rho = 0 meaning one
+ * variable; or unions of `block` consecutive variables that are always
+ * active together) define the components. J = 0 is the paper's setting:
+ * draws*m rho-hot masks are drawn (the released code: 5n) and J is the
+ * number of distinct ones (about 40 at m = 10, rho = 0.5). Component j is
+ * the degenerate Gaussian with its active variables S_j ~ N(0, Cov[S_j,
+ * S_j]) and every inactive variable i fixed at b_i = c_i = mean_i + delta *
+ * std_i. The paper leaves open which moments: center = population (the
+ * paper's text: the SCM's population mean 0 and std sqrt(Cov_ii)) or
+ * center = empirical (the released code: the mean and the N - 1 standard
+ * deviation of center_samples SCM samples, drawn from stream part 4, so a
+ * pure function of the seed). The whole latent is then
  * rotated, z' = R z, R the product of the Givens rotations by theta in
  * every coordinate plane (i, j), i < j (R = I exactly when theta = 0).
  * Equal weights 1/J.
@@ -47,16 +54,22 @@
  * (models/pdgmm.h); the model is otherwise unchanged and the prior
  * preconditions are then not claimed (the checkers answer UNKNOWN).
  *
+ * The paper's setting (X §5 and the released code; `gen xu --paper`, the
+ * preset "paper" in registry.c): J = 0 with draws = 5, cover = 0, mix =
+ * orth with 10 layers (orthonormal weights, no biases, max(s h, h) with
+ * s ~ U(0.5, 1.5) between layers: generators/mixing.h).
+ *
  * Streams: (seed, part 0) the SCM, (seed, part 1) the masks, (seed, part 2)
- * the mixing map, (seed, part 3) the means (mu > 0), so changing the map
- * leaves the latent unchanged. */
+ * the mixing map, (seed, part 3) the means (mu > 0), (seed, part 4) the
+ * empirical moments, so changing the map leaves the latent unchanged. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "generators/gen_impl.h"
 
-#define XU_VERSION "2" /* 2: parameter mu */
+#define XU_VERSION "3" /* 2: parameter mu; 3: floor(rho m) active variables, J = 0 (draws), center, mix=orth
+                             with a linear last layer */
 #define XU_MAX_M 256
 #define XU_MASK_TRIES 1000
 #define XU_COVER_TRIES 200
@@ -64,10 +77,16 @@
 
 static const idc_gen_param xu_params[] = {
     {"m", IDC_GEN_INT, "10", 1, XU_MAX_M, NULL, "latent dimension"},
-    {"J", IDC_GEN_INT, "10", 1, IDC_MAX_COMPONENTS, NULL, "components (distinct masks)"},
+    {"J", IDC_GEN_INT, "10", 0, IDC_MAX_COMPONENTS, NULL,
+     "components (distinct masks); 0: the distinct masks among draws*m rho-hot draws (the paper's)"},
+    {"draws", IDC_GEN_INT, "5", 1, 100, NULL, "J = 0: rho-hot masks drawn draws*m times (the released code: 5)"},
     {"k", IDC_GEN_INT, "1", 0, 16, NULL, "ER-k DAG with k*m edges (0: independent latents)"},
-    {"rho", IDC_GEN_REAL, "0.5", 0, 1, NULL, "fraction of active variables per mask (0: one variable)"},
-    {"delta", IDC_GEN_REAL, "0", 0, 100, NULL, "inactive value b_i = delta * population std of z_i"},
+    {"rho", IDC_GEN_REAL, "0.5", 0, 1, NULL, "active variables per mask: floor(rho m), at least 1 (0: one variable)"},
+    {"delta", IDC_GEN_REAL, "0", 0, 100, NULL, "inactive value c_i = mean + delta * std of z_i (see center)"},
+    {"center", IDC_GEN_CHOICE, "population", 0, 0, "population|empirical",
+     "moments of c_i: the SCM's population ones (the paper's text) or center_samples-sample ones (the released "
+     "code)"},
+    {"center_samples", IDC_GEN_INT, "5000", 2, 1000000, NULL, "center=empirical: samples of the SCM (the code: 5000)"},
     {"theta", IDC_GEN_REAL, "0", -360, 360, NULL, "rotation angle (degrees) in every coordinate plane"},
     {"block", IDC_GEN_INT, "1", 1, XU_MAX_M, NULL, "variables active together in blocks (divides m)"},
     {"cover", IDC_GEN_INT, "1", 0, 1, NULL, "1: redraw masks until A3.8b holds (block = 1)"},
@@ -79,9 +98,9 @@ static const idc_gen_param xu_params[] = {
 };
 
 typedef struct {
-    size_t m, J, k, block, units, active, r;
+    size_t m, J, k, block, units, active, r, draws, center_samples;
     double rho, delta, theta, mu;
-    int cover;
+    int cover, empirical;
 } xu_shape;
 
 /* C(n, k) capped at 1e18. */
@@ -107,14 +126,17 @@ static int xu_shape_get(xu_shape *s, const idc_gen_values *v, idc_err *err)
     s->block = idc_gen_getz(v, "block");
     s->cover = idc_gen_getz(v, "cover") != 0;
     s->mu = idc_gen_get(v, "mu");
+    s->draws = idc_gen_getz(v, "draws");
+    s->empirical = (int)idc_gen_get(v, "center") == 1;
+    s->center_samples = idc_gen_getz(v, "center_samples");
     if (s->m % s->block != 0)
         return idc_err_set(err, IDC_EINVAL, "--block: %zu does not divide m = %zu", s->block, s->m);
     s->units = s->m / s->block;
     if (s->rho == 0.0) {
         s->active = 1;
-    } else {
-        long long a = llround(s->rho * (double)s->units);
-        s->active = a < 1 ? 1 : (size_t)a > s->units ? s->units : (size_t)a;
+    } else { /* floor of the double product, as the released code's int(rho * n) */
+        double a = floor(s->rho * (double)s->units);
+        s->active = a < 1.0 ? 1 : a > (double)s->units ? s->units : (size_t)a;
     }
     s->r = s->active * s->block;
     size_t pairs = s->m * (s->m - 1) / 2;
@@ -122,7 +144,7 @@ static int xu_shape_get(xu_shape *s, const idc_gen_values *v, idc_err *err)
         return idc_err_set(err, IDC_EINVAL, "--k: ER-%zu needs %zu edges, a DAG on m = %zu nodes has at most %zu",
                            s->k, s->k * s->m, s->m, pairs);
     double nm = binom_capped(s->units, s->active);
-    if ((double)s->J > nm)
+    if (s->J > 0 && (double)s->J > nm)
         return idc_err_set(err, IDC_EINVAL, "--J: only %.0f distinct masks of %zu active out of %zu blocks", nm,
                            s->active, s->units);
     return IDC_OK;
@@ -147,8 +169,9 @@ static void givens_product(double *R, size_t m, double theta)
             }
 }
 
-/* Cov = (I - B)^{-1} (I - B)^{-T} of a random ER-k linear Gaussian SCM. */
-static int scm_cov(double *cov, size_t m, size_t k, idc_gdraw *d, idc_err *err)
+/* Cov = (I - B)^{-1} (I - B)^{-T} of a random ER-k linear Gaussian SCM;
+ * Aout (m x m, may be NULL) receives A = (I - B)^{-1}, so z = A eps. */
+static int scm_cov(double *cov, double *Aout, size_t m, size_t k, idc_gdraw *d, idc_err *err)
 {
     size_t P = m * (m - 1) / 2, E = k * m;
     size_t *order = idc_calloc(m, sizeof(size_t)), *pairs = idc_calloc(P ? P : 1, sizeof(size_t));
@@ -203,6 +226,8 @@ static int scm_cov(double *cov, size_t m, size_t k, idc_gdraw *d, idc_err *err)
                 t += A[i * m + c] * A[j * m + c];
             cov[i * m + j] = t;
         }
+    if (Aout != NULL)
+        memcpy(Aout, A, m * m * sizeof(double));
 done:
     free(order);
     free(pairs);
@@ -274,6 +299,76 @@ static int masks_balanced(unsigned char *mk, const xu_shape *s, idc_gdraw *d)
     return rc;
 }
 
+/* One rho-hot mask of s->active blocks into row (m bytes): the first
+ * s->active entries of a partial Fisher-Yates shuffle of the blocks. */
+static void draw_one_mask(unsigned char *row, const xu_shape *s, size_t *perm, idc_gdraw *d)
+{
+    size_t U = s->units;
+    for (size_t u = 0; u < U; u++)
+        perm[u] = u;
+    for (size_t a = 0; a < s->active; a++) {
+        size_t b = a + idc_gd_below(d, U - a);
+        size_t t = perm[a];
+        perm[a] = perm[b];
+        perm[b] = t;
+    }
+    memset(row, 0, s->m);
+    for (size_t a = 0; a < s->active; a++)
+        for (size_t c = 0; c < s->block; c++)
+            row[perm[a] * s->block + c] = 1;
+}
+
+/* J = 0 (X §5 as the released code does it): draws*m rho-hot masks, J =
+ * the number of distinct ones (first occurrences, in draw order) into *mk
+ * (allocated here, J x m) and *J. With cover = 1 (block = 1, r < m) the
+ * whole batch is redrawn until A3.8b holds, at most XU_COVER_TRIES times. */
+static int draw_masks_batch(unsigned char **mk, size_t *J, const xu_shape *s, idc_gdraw *d, idc_err *err)
+{
+    size_t m = s->m, N = s->draws * m;
+    size_t *perm = idc_calloc(s->units, sizeof(size_t));
+    unsigned char *M = idc_calloc(N * m, 1);
+    *mk = NULL;
+    *J = 0;
+    if (perm == NULL || M == NULL) {
+        free(perm);
+        free(M);
+        return idc_err_set(err, IDC_ENOMEM, "out of memory");
+    }
+    int want_cover = s->cover && s->block == 1 && s->r < m;
+    int rc = IDC_OK;
+    size_t n = 0;
+    for (int attempt = 0;; attempt++) {
+        n = 0;
+        for (size_t t = 0; t < N; t++) {
+            draw_one_mask(M + n * m, s, perm, d);
+            int dup = 0;
+            for (size_t jj = 0; jj < n && !dup; jj++)
+                dup = memcmp(M + jj * m, M + n * m, m) == 0;
+            n += !dup;
+        }
+        if (!want_cover || masks_cover(M, n, m))
+            break;
+        if (attempt + 1 >= XU_COVER_TRIES) {
+            rc = idc_err_set(err, IDC_EINVAL,
+                             "--cover: no batch of %zu masks of %zu active variables satisfying A3.8b in %d "
+                             "draws (raise draws or set cover=0)",
+                             N, s->r, XU_COVER_TRIES);
+            break;
+        }
+    }
+    if (rc == IDC_OK && n > IDC_MAX_COMPONENTS)
+        rc = idc_err_set(err, IDC_EINVAL, "--draws: %zu distinct masks, more than %d components", n,
+                         IDC_MAX_COMPONENTS);
+    free(perm);
+    if (rc != IDC_OK) {
+        free(M);
+        return rc;
+    }
+    *mk = M;
+    *J = n;
+    return IDC_OK;
+}
+
 /* J distinct masks (J x m) of s->active blocks; redrawn until they cover
  * when asked. */
 static int draw_masks(unsigned char *mk, const xu_shape *s, idc_gdraw *d, idc_err *err)
@@ -297,18 +392,7 @@ static int draw_masks(unsigned char *mk, const xu_shape *s, idc_gdraw *d, idc_er
         for (size_t j = 0; j < s->J && rc == IDC_OK; j++) {
             int tries = 0;
             for (;;) {
-                for (size_t u = 0; u < U; u++)
-                    perm[u] = u;
-                for (size_t a = 0; a < s->active; a++) {
-                    size_t b = a + idc_gd_below(d, U - a);
-                    size_t t = perm[a];
-                    perm[a] = perm[b];
-                    perm[b] = t;
-                }
-                memset(mk + j * m, 0, m);
-                for (size_t a = 0; a < s->active; a++)
-                    for (size_t c = 0; c < s->block; c++)
-                        mk[j * m + perm[a] * s->block + c] = 1;
+                draw_one_mask(mk + j * m, s, perm, d);
                 int dup = 0;
                 for (size_t jj = 0; jj < j && !dup; jj++)
                     dup = memcmp(mk + jj * m, mk + j * m, m) == 0;
@@ -363,6 +447,51 @@ static int cholesky(double *C, const double *S, size_t s)
     return IDC_OK;
 }
 
+/* The released code's masked values: the mean and the standard deviation
+ * (divisor N - 1) of N = s->center_samples SCM samples z = A eps, eps the
+ * stream's normals at draw n * m + i; c_i = mean_i + delta * std_i. Two
+ * passes over the same counter-based draws, fixed order. */
+static int empirical_center(double *c, const double *A, const xu_shape *s, idc_rng st, idc_err *err)
+{
+    size_t m = s->m, N = s->center_samples;
+    double *eps = idc_calloc(m, sizeof(double)), *z = idc_calloc(m, sizeof(double));
+    double *mean = idc_calloc(m, sizeof(double)), *ss = idc_calloc(m, sizeof(double));
+    if (eps == NULL || z == NULL || mean == NULL || ss == NULL) {
+        free(eps);
+        free(z);
+        free(mean);
+        free(ss);
+        return idc_err_set(err, IDC_ENOMEM, "out of memory");
+    }
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t n = 0; n < N; n++) {
+            for (size_t i = 0; i < m; i++)
+                eps[i] = idc_rng_normal(st, (uint64_t)(n * m + i));
+            for (size_t i = 0; i < m; i++) {
+                double t = 0.0;
+                for (size_t a = 0; a < m; a++)
+                    t += A[i * m + a] * eps[a];
+                z[i] = t;
+            }
+            for (size_t i = 0; i < m; i++) {
+                if (pass == 0)
+                    mean[i] += z[i];
+                else
+                    ss[i] += (z[i] - mean[i]) * (z[i] - mean[i]);
+            }
+            if (pass == 0 && n + 1 == N)
+                for (size_t i = 0; i < m; i++)
+                    mean[i] /= (double)N;
+        }
+    for (size_t i = 0; i < m; i++)
+        c[i] = mean[i] + s->delta * sqrt(ss[i] / (double)(N - 1));
+    free(eps);
+    free(z);
+    free(mean);
+    free(ss);
+    return IDC_OK;
+}
+
 static int xu_generate(idc_instance *out, const idc_gen_values *v, uint64_t seed, idc_err *err)
 {
     idc_instance_init(out);
@@ -375,17 +504,21 @@ static int xu_generate(idc_instance *out, const idc_gen_values *v, uint64_t seed
     if (mp.n < m)
         return idc_err_set(err, IDC_EINVAL, "--n: %zu must be >= m = %zu (0 means m)", mp.n, m);
     double *cov = idc_calloc(m * m, sizeof(double)), *b = idc_calloc(m, sizeof(double));
-    double *sub = idc_calloc(m * m, sizeof(double));
-    unsigned char *mk = idc_calloc(J * m, 1);
-    if (cov == NULL || b == NULL || sub == NULL || mk == NULL) {
+    double *sub = idc_calloc(m * m, sizeof(double)), *A = idc_calloc(m * m, sizeof(double));
+    unsigned char *mk = J > 0 ? idc_calloc(J * m, 1) : NULL;
+    if (cov == NULL || b == NULL || sub == NULL || A == NULL || (J > 0 && mk == NULL)) {
         rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
         goto done;
     }
     idc_gdraw dl = idc_gdraw_make(seed, 0), dm = idc_gdraw_make(seed, 1), dmap = idc_gdraw_make(seed, 2);
-    idc_gdraw dmu = idc_gdraw_make(seed, 3);
-    rc = scm_cov(cov, m, s.k, &dl, err);
-    if (rc == IDC_OK)
+    idc_gdraw dmu = idc_gdraw_make(seed, 3), dc = idc_gdraw_make(seed, 4);
+    rc = scm_cov(cov, A, m, s.k, &dl, err);
+    if (rc == IDC_OK && J > 0)
         rc = draw_masks(mk, &s, &dm, err);
+    else if (rc == IDC_OK)
+        rc = draw_masks_batch(&mk, &J, &s, &dm, err);
+    if (rc == IDC_OK && s.empirical)
+        rc = empirical_center(b, A, &s, dc.s, err);
     idc_pdgmm *g = &out->prior;
     if (rc == IDC_OK)
         rc = idc_pdgmm_alloc(g, m, J, err);
@@ -394,7 +527,7 @@ static int xu_generate(idc_instance *out, const idc_gen_values *v, uint64_t seed
     if (rc != IDC_OK)
         goto done;
     g->family = (idc_family)(int)idc_gen_get(v, "family");
-    for (size_t i = 0; i < m; i++)
+    for (size_t i = 0; i < m && !s.empirical; i++)
         b[i] = s.delta * sqrt(cov[i * m + i]);
     givens_product(g->frame_basis, m, s.theta);
     for (size_t i = 0; i < m; i++) {
@@ -433,6 +566,7 @@ done:
     free(cov);
     free(b);
     free(sub);
+    free(A);
     free(mk);
     if (rc != IDC_OK)
         idc_instance_clear(out);
@@ -480,18 +614,25 @@ static int xu_intent(idc_gen_intent *out, size_t *n, const idc_gen_values *v, id
      *     FAILS.
      *   Otherwise it depends on the draw (e.g. delta = 0 and masks without a
      *     common index fail; isolated SCM nodes give exact ties), so no claim.
-     * With mu > 0 the random means break every tie: HOLDS (generic). */
+     * All of this is with the population moments (center = population). With
+     * mu > 0, or with center = empirical (the sample moments make every c_i a
+     * continuous random number), ties have probability 0: HOLDS (generic).
+     * With J = 0 the number of components is known only after the draw
+     * (xu_intent_instance). */
     if (full)
         idc_gen_intent_add(out, n, "A3.4", IDC_HOLDS, 0);
-    else if (s.J >= 2 && s.mu == 0.0 && (s.k == 0 || (s.delta == 0.0 && s.active == 1)))
-        idc_gen_intent_add(out, n, "A3.4", IDC_FAILS, 0);
-    else if (s.mu > 0.0) /* continuous random means: equal distances have probability 0 */
+    else if (!s.empirical && s.mu == 0.0 && (s.k == 0 || (s.delta == 0.0 && s.active == 1))) {
+        if (s.J >= 2)
+            idc_gen_intent_add(out, n, "A3.4", IDC_FAILS, 0);
+    } else if (s.mu > 0.0 || s.empirical)
         idc_gen_intent_add(out, n, "A3.4", IDC_HOLDS, 0);
     if (full) {
         idc_gen_intent_add(out, n, "A3.8a", IDC_HOLDS, 0);
         idc_gen_intent_add(out, n, "A3.8b", m == 1 ? IDC_HOLDS : IDC_FAILS, 0);
     } else if (ident) {
-        idc_gen_intent_add(out, n, "A3.8a", s.delta == 0.0 ? IDC_HOLDS : IDC_FAILS, 0);
+        /* S_j passes through 0 iff c_i = 0 off the mask: population moments
+         * with delta = 0; the sample mean is never exactly 0 (probability 0) */
+        idc_gen_intent_add(out, n, "A3.8a", s.delta == 0.0 && !s.empirical ? IDC_HOLDS : IDC_FAILS, 0);
         if (s.block > 1)
             idc_gen_intent_add(out, n, "A3.8b", IDC_FAILS, 0);
         else if (s.cover)
@@ -506,17 +647,26 @@ static int xu_intent(idc_gen_intent *out, size_t *n, const idc_gen_values *v, id
     return IDC_OK;
 }
 
-/* Draw-dependent claim: with delta = 0 every mean is 0 = t; when the masks
- * have no common index the supports of all components meet only at 0,
- * where every distance is 0, so A3.4 fails (J >= 2). */
+/* Draw-dependent claims (population moments, mu = 0, J >= 2 components):
+ * with J = 0 the parameter-level failures of xu_intent (k = 0, or delta = 0
+ * with one block per mask) once the draw has J >= 2; and with delta = 0
+ * every mean is 0 = t, so when the masks have no common index the supports
+ * of all components meet only at 0, where every distance is 0: A3.4
+ * fails. */
 static int xu_intent_instance(idc_gen_intent *out, size_t *n, const idc_gen_values *v, const idc_instance *inst,
                               idc_err *err)
 {
     xu_shape s;
     int rc = xu_shape_get(&s, v, err);
-    if (rc != IDC_OK || s.delta != 0.0 || s.mu != 0.0 || s.J < 2 || s.r == s.m ||
+    if (rc != IDC_OK || s.empirical || s.mu != 0.0 || inst->prior.ncomp < 2 || s.r == s.m ||
         (int)idc_gen_get(v, "family") != IDC_FAMILY_GAUSSIAN)
         return rc;
+    if (s.k == 0 || (s.delta == 0.0 && s.active == 1)) {
+        idc_gen_intent_add(out, n, "A3.4", IDC_FAILS, 0);
+        return IDC_OK;
+    }
+    if (s.delta != 0.0)
+        return IDC_OK;
     const idc_pdgmm *g = &inst->prior;
     for (size_t i = 0; i < g->dim; i++) {
         int common = 1;
@@ -536,14 +686,15 @@ static int xu_intent_instance(idc_gen_intent *out, size_t *n, const idc_gen_valu
 const idc_gen_info idc_gen_info_xu = {
     "xu",
     XU_VERSION,
-    "X Table 1 data: ER-k linear Gaussian SCM, J rho-hot masks, masked value delta*std, rotation theta",
+    "X Table 1 data: ER-k linear Gaussian SCM, J rho-hot masks (J = 0: distinct among draws*m), masked value "
+    "mean + delta*std (population or empirical moments), rotation theta (paper preset: gen xu --paper)",
     xu_params,
     sizeof xu_params / sizeof xu_params[0],
-    "P1, PD, DIMU1, A3.6 (declared frame) hold; P1nd fails unless every mask is full; A3.4 fails "
-    "exactly for k = 0, for delta = 0 with one block per mask, and for delta = 0 whenever the drawn "
-    "masks share no index (equal Mahalanobis distances on the common flat; all with mu = 0), holds "
-    "with full masks and generically with mu > 0, no claim otherwise; A3.8a holds iff delta = 0 and theta = "
-    "0 "
+    "P1, PD, DIMU1, A3.6 (declared frame) hold; P1nd fails unless every mask is full; with the population "
+    "moments A3.4 fails exactly for k = 0, for delta = 0 with one block per mask, and for delta = 0 whenever "
+    "the drawn masks share no index (equal Mahalanobis distances on the common flat; all with mu = 0 and "
+    "J >= 2), holds with full masks and generically with mu > 0 or center = empirical, no claim otherwise; "
+    "A3.8a holds iff delta = 0, center = population and theta = 0 "
     "(or every mask is full), fails otherwise (theta != 0: when the rotation has no zero entry); A3.8b "
     "holds with cover = 1 and block = 1 at theta = 0, fails with block > 1 or a dense rotation; "
     "DIM, F1, FC hold; F4/F3/F2 hold for mix=leaky and mix=orth; with a non-gaussian family only DIMU1 "

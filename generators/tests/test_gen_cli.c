@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "generators/registry.h"
+#include "models/instance.h"
 #include "numeric/tests/testutil.h"
 
 static char dir[64];
@@ -155,6 +156,44 @@ START_TEST(test_list_and_usage)
 }
 END_TEST
 
+/* gen xu --paper: the paper preset applied before the other knobs, which
+ * override it wherever they stand; both centerings; a generator without
+ * the preset refuses it. */
+START_TEST(test_xu_paper_cli)
+{
+    setup();
+    ck_assert_msg(run("idcheck gen xu --layers 3 --paper --m 6 --seed 2 -o p.json") == 0, "%s", errtxt);
+    ck_assert_msg(run("idcheck gen xu --paper --m 6 --layers 3 --seed 2 -o q.json && cmp p.json q.json") == 0,
+                  "%s", errtxt);
+    char path[128];
+    snprintf(path, sizeof path, "%s/p.json", dir);
+    idc_instance inst;
+    idc_err err;
+    ck_assert_msg(idc_instance_read_file(&inst, path, &err) == IDC_OK, "%s", err.msg);
+    ck_assert_uint_eq(inst.map.nlayers, 3);
+    ck_assert_uint_eq(inst.prior.dim, 6);
+    ck_assert_uint_ge(inst.prior.ncomp, 2);
+    for (size_t j = 0; j < inst.prior.ncomp; j++)
+        ck_assert_uint_eq(inst.prior.comp[j].nsupport, 3);
+    ck_assert(strstr(inst.generator, "\"mix\":\"orth\"") != NULL && strstr(inst.generator, "\"J\":0") != NULL);
+    idc_instance_clear(&inst);
+    ck_assert_msg(run("idcheck gen xu --paper --seed 2 -o r.json") == 0, "%s", errtxt);
+    int rc = run("idcheck check r.json --only A3.8a,F4");
+    ck_assert_msg(rc == 0 || rc == 1, "check exit %d: %s", rc, errtxt);
+    ck_assert_msg(strstr(out, "A3.8a  HOLDS") != NULL && strstr(out, "10 layers") != NULL, "%s", out);
+    ck_assert_int_eq(run("idcheck gen xu --paper --center empirical --seed 2 -o e.json"), 0);
+    rc = run("idcheck check e.json --only A3.8a");
+    ck_assert_msg(rc == 0 || rc == 1, "check exit %d: %s", rc, errtxt);
+    ck_assert_msg(strstr(out, "A3.8a  FAILS") != NULL, "%s", out);
+    ck_assert_int_eq(run("idcheck gen pdgmm --paper -o x.json"), 2);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "--paper") != NULL);
+    ck_assert(!exists("x.json"));
+    ck_assert_int_eq(run("idcheck gen --list"), 0);
+    ck_assert(strstr(out, "preset --paper") != NULL);
+    teardown();
+}
+END_TEST
+
 /* The toy generators end to end: gen, check (UNKNOWN where the checkers do
  * not apply, exit 0/1), sample (files written, the right shapes). */
 START_TEST(test_toy2d_sample)
@@ -193,6 +232,7 @@ int main(void)
     const idc_test_case cases[] = {
         {"test_every_generator", test_every_generator},
         {"test_list_and_usage", test_list_and_usage},
+        {"test_xu_paper_cli", test_xu_paper_cli},
         {"test_toy2d_sample", test_toy2d_sample},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 60);

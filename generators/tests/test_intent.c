@@ -44,6 +44,11 @@ static const cfg configs[] = {
     {"xu", "m=5 J=5 rho=0.75 k=2 mix=orth layers=3 n=6", ""},
     {"xu", "m=3 J=3 cover=0 mix=relu", "A3.8b F4"},
     {"xu", "m=3 J=1 rho=1 theta=45 delta=2", ""},
+    {"xu", "m=4 J=0 draws=2 cover=0 mix=orth layers=3", "A3.4 A3.8b"}, /* the paper preset, small */
+    {"xu", "m=4 J=0 rho=0 k=0 cover=0", "A3.8b"},
+    {"xu", "m=4 J=0 draws=3 cover=0 center=empirical", "A3.8b"},
+    {"xu", "m=5 J=5 k=2 delta=1 center=empirical center_samples=300", ""},
+    {"xu", "m=6 J=0 k=0 delta=1 center=empirical", ""},
     {"kivva", "m=3 J=3", ""},
     {"kivva", "m=3 J=2 p2=fail_offdiag", ""},
     {"kivva", "m=3 J=4 p2=fail_ratio", ""},

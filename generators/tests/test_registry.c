@@ -413,6 +413,11 @@ START_TEST(test_mixing)
                         ck_assert(fabs(t - (a == bcol ? c2 : 0.0)) < 1e-12 * (1 + c2));
                     }
                 double c = sqrt(c2);
+                if (l + 1 == f.nlayers) { /* the last layer is linear, as in the released code */
+                    ck_assert_int_eq(L->act, IDC_ACT_IDENTITY);
+                    ck_assert(fabs(c - 1.0) < 1e-12);
+                    continue;
+                }
                 ck_assert_int_eq(L->act, IDC_ACT_LEAKY);
                 if (fabs(c - 1.0) < 1e-12)
                     ck_assert(L->slope >= 0.5 && L->slope < 1.0);
@@ -434,23 +439,26 @@ START_TEST(test_mixing)
         ck_assert_int_eq(idc_pamap_is_pa(&f), kind <= IDC_MIX_RELU);
         idc_pamap_clear(&f);
     }
-    /* x -> max(s x, x) through the stored layer: a one-layer orth map */
-    idc_mix_params p1 = {IDC_MIX_ORTH, 1, 1, 1, 0, 1, 0};
+    /* h -> max(s h, h) through the stored layers: a two-layer orth map on
+     * R, f(x) = q2 max(s q1 x, q1 x) with q1, q2 = +-1 (s > 1 is stored as
+     * the weight s q1 and the slope 1/s) */
+    idc_mix_params p1 = {IDC_MIX_ORTH, 1, 1, 2, 0, 1, 0};
     for (uint64_t t = 0; t < 20; t++) {
         idc_pamap f;
         idc_pamap_init(&f);
         uint64_t k = 0;
         idc_rng st = idc_rng_stream(seed + t, 0, IDC_PURPOSE_GENERATOR);
         ck_assert_int_eq(idc_gen_mix(&f, &p1, st, &k, &err), IDC_OK);
-        double q = f.layers[0].W[0], a = f.layers[0].slope;
+        double q = f.layers[0].W[0], a = f.layers[0].slope, q2 = f.layers[1].W[0];
+        ck_assert(fabs(q2) == 1.0 && f.layers[1].act == IDC_ACT_IDENTITY);
         double sc = fabs(q) > 1.0 + 1e-12 ? fabs(q) : a; /* the drawn s */
         double sign = q > 0 ? 1.0 : -1.0;
-        double work[4];
+        double work[8];
         for (int xi = -2; xi <= 2; xi++) {
             double x = xi, y;
             idc_pamap_eval(&f, &y, &x, work);
             double u = sign * x; /* Q x with Q = +-1 */
-            double want = fmax(sc * u, u);
+            double want = q2 * fmax(sc * u, u);
             ck_assert_msg(fabs(y - want) < 1e-12, "x=%g: %g vs %g", x, y, want);
         }
         idc_pamap_clear(&f);
@@ -472,6 +480,162 @@ START_TEST(test_mixing)
         ck_assert_msg(strstr(err.msg, needles[i]) != NULL, "%s", err.msg);
         idc_pamap_clear(&f);
     }
+}
+END_TEST
+
+/* xu's paper preset (X §5 as the released code runs it): L layers of
+ * orthonormal weights without biases, max(s h, h) between them and a linear
+ * last layer; J = the number of distinct masks among 5m rho-hot draws
+ * (recounted here from the documented stream: part 1, a partial
+ * Fisher-Yates shuffle per draw), each with exactly floor(rho m) ones; the
+ * two centerings on the same draws. */
+START_TEST(test_xu_paper)
+{
+    uint64_t seed = idc_test_seed(13);
+    IDC_TEST_PRINT_SEED("test_xu_paper", seed);
+    const idc_gen_info *g = idc_gen_find("xu");
+    idc_err err;
+    ck_assert_ptr_nonnull(idc_gen_preset_text(g, "paper"));
+    ck_assert_ptr_null(idc_gen_preset_text(g, "nosuch"));
+    ck_assert_ptr_null(idc_gen_preset_text(idc_gen_find("pdgmm"), "paper"));
+    idc_gen_values pv;
+    idc_gen_values_init(&pv, idc_gen_find("pdgmm"));
+    ck_assert_int_eq(idc_gen_apply_preset(&pv, "paper", &err), IDC_EINVAL);
+    ck_assert_msg(strstr(err.msg, "--paper") != NULL && strchr(err.msg, '\n') == NULL, "%s", err.msg);
+    static const struct {
+        const char *extra;
+        size_t m, L, ones;
+    } cases[] = {
+        {"", 10, 10, 5},
+        {"m=7 rho=0.75 layers=3", 7, 3, 5}, /* floor(5.25) */
+        {"m=6 rho=0 k=0 layers=2", 6, 2, 1},
+    };
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        size_t m = cases[ci].m, ones = cases[ci].ones, N = 5 * m;
+        idc_gen_values v;
+        idc_gen_values_init(&v, g);
+        ck_assert_int_eq(idc_gen_apply_preset(&v, "paper", &err), IDC_OK);
+        ck_assert(idc_gen_get(&v, "J") == 0.0 && idc_gen_get(&v, "draws") == 5.0 && idc_gen_get(&v, "cover") == 0.0);
+        ck_assert_str_eq(idc_gen_get_choice(&v, "mix"), "orth");
+        ck_assert_str_eq(idc_gen_get_choice(&v, "center"), "population");
+        if (cases[ci].extra[0] != '\0')
+            set_all(&v, cases[ci].extra);
+        idc_instance pop, emp, emp2;
+        ck_assert_msg(idc_gen_generate(&pop, &v, seed, &err) == IDC_OK, "%s", err.msg);
+        set_all(&v, "center=empirical");
+        ck_assert_msg(idc_gen_generate(&emp, &v, seed, &err) == IDC_OK, "%s", err.msg);
+        ck_assert_msg(idc_gen_generate(&emp2, &v, seed, &err) == IDC_OK, "%s", err.msg);
+        /* the masks, recounted from the stream */
+        unsigned char masks[200][16];
+        size_t nd = 0, perm[16];
+        idc_rng st = idc_rng_stream(seed, 1, IDC_PURPOSE_GENERATOR);
+        uint64_t k = 0;
+        for (size_t t = 0; t < N; t++) {
+            for (size_t u = 0; u < m; u++)
+                perm[u] = u;
+            for (size_t a = 0; a < ones; a++) {
+                size_t b = a + (size_t)idc_rng_below(st, k++, m - a), x = perm[a];
+                perm[a] = perm[b];
+                perm[b] = x;
+            }
+            memset(masks[nd], 0, sizeof masks[nd]);
+            for (size_t a = 0; a < ones; a++)
+                masks[nd][perm[a]] = 1;
+            int dup = 0;
+            for (size_t j = 0; j < nd && !dup; j++)
+                dup = memcmp(masks[j], masks[nd], sizeof masks[nd]) == 0;
+            nd += !dup;
+        }
+        const idc_pdgmm *p = &pop.prior, *e = &emp.prior;
+        ck_assert_uint_eq(p->ncomp, nd);
+        ck_assert_uint_eq(e->ncomp, nd);
+        ck_assert(nd >= 2 && nd <= N);
+        for (size_t j = 0; j < nd; j++) {
+            const idc_component *c = &p->comp[j], *ce = &e->comp[j];
+            ck_assert_uint_eq(c->nsupport, ones);
+            ck_assert(c->weight == 1.0 / (double)nd);
+            for (size_t a = 0; a < ones; a++) {
+                ck_assert(masks[j][c->support[a]]);
+                ck_assert_uint_eq(ce->support[a], c->support[a]);
+                ck_assert(c->frame_mean[a] == 0.0); /* population, delta = 0 */
+                ck_assert(ce->frame_mean[a] == -e->frame_translation[c->support[a]]);
+            }
+            ck_assert(memcmp(c->frame_L, ce->frame_L, ones * ones * sizeof(double)) == 0);
+        }
+        /* population: c = 0; empirical: c = the sample mean, nonzero, within
+         * a tenth of a standard deviation (5000 samples: 14 standard errors) */
+        for (size_t i = 0; i < m; i++) {
+            ck_assert(p->frame_translation[i] == 0.0);
+            double t = e->frame_translation[i];
+            ck_assert(t != 0.0 && t == emp2.prior.frame_translation[i]);
+            for (size_t j = 0; j < nd; j++)
+                for (size_t a = 0; a < ones; a++)
+                    if (p->comp[j].support[a] == i) {
+                        double var = 0;
+                        for (size_t b = 0; b < ones; b++)
+                            var += p->comp[j].frame_L[a * ones + b] * p->comp[j].frame_L[a * ones + b];
+                        ck_assert_msg(fabs(t) < 0.1 * sqrt(var), "c_%zu = %g, var %g", i, t, var);
+                    }
+        }
+        /* the map: L layers, no biases, orthonormal columns up to the scale
+         * s > 1 folded into W (slope 1/s), a linear last layer; the same map
+         * under both centerings */
+        const idc_pamap *f = &pop.map;
+        ck_assert_uint_eq(f->nlayers, cases[ci].L);
+        ck_assert_uint_eq(f->in_dim, m);
+        ck_assert_uint_eq(f->out_dim, m);
+        for (size_t l = 0; l < f->nlayers; l++) {
+            const idc_layer *L = &f->layers[l];
+            ck_assert(memcmp(L->W, emp.map.layers[l].W, L->out * L->in * sizeof(double)) == 0);
+            double c2 = 0;
+            for (size_t r = 0; r < L->out; r++) {
+                ck_assert(L->b[r] == 0.0);
+                c2 += L->W[r * L->in] * L->W[r * L->in];
+            }
+            for (size_t a = 0; a < L->in; a++)
+                for (size_t bc = 0; bc < L->in; bc++) {
+                    double t = 0;
+                    for (size_t r = 0; r < L->out; r++)
+                        t += L->W[r * L->in + a] * L->W[r * L->in + bc];
+                    ck_assert(fabs(t - (a == bc ? c2 : 0.0)) < 1e-12 * (1 + c2));
+                }
+            double c = sqrt(c2);
+            if (l + 1 == f->nlayers) {
+                ck_assert_int_eq(L->act, IDC_ACT_IDENTITY);
+                ck_assert(fabs(c - 1.0) < 1e-12);
+            } else if (fabs(c - 1.0) < 1e-12) { /* s < 1: max(s h, h) = LReLU_s(h) */
+                ck_assert(L->act == IDC_ACT_LEAKY && L->slope >= 0.5 && L->slope < 1.0);
+            } else { /* s > 1: max(s h, h) = LReLU_{1/s}(s h) */
+                ck_assert(L->act == IDC_ACT_LEAKY && c > 1.0 && c <= 1.5 + 1e-12);
+                ck_assert(fabs(c * L->slope - 1.0) < 1e-12);
+            }
+        }
+        if (ci == 0) { /* exact verdicts of the two readings at the paper's default row */
+            static const char *const ids[] = {"A3.8a", "A3.6"};
+            for (size_t q = 0; q < 2; q++)
+                for (int w = 0; w < 2; w++) {
+                    idc_pre_result r;
+                    idc_pre_result_init(&r);
+                    ck_assert_int_eq(idc_pre_check(&r, ids[q], w ? &emp : &pop, NULL, &err), IDC_OK);
+                    idc_verdict want = q == 0 && w ? IDC_FAILS : IDC_HOLDS;
+                    ck_assert_msg(r.verdict == want, "%s %s: %s", ids[q], w ? "empirical" : "population",
+                                  idc_verdict_name(r.verdict));
+                    idc_pre_result_clear(&r);
+                }
+        }
+        idc_instance_clear(&pop);
+        idc_instance_clear(&emp);
+        idc_instance_clear(&emp2);
+    }
+    /* errors of the new knobs */
+    idc_gen_values v;
+    idc_gen_values_init(&v, g);
+    ck_assert_int_eq(idc_gen_set_param(&v, "center", "sample", &err), IDC_EINVAL);
+    ck_assert(strstr(err.msg, "--center") != NULL);
+    ck_assert_int_eq(idc_gen_set_param(&v, "draws", "0", &err), IDC_EINVAL);
+    ck_assert(strstr(err.msg, "--draws") != NULL);
+    ck_assert_int_eq(idc_gen_set_param(&v, "center_samples", "1", &err), IDC_EINVAL);
+    ck_assert(strstr(err.msg, "--center_samples") != NULL);
 }
 END_TEST
 
@@ -678,6 +842,7 @@ int main(void)
         {"test_list_text", test_list_text},
         {"test_intent_entries", test_intent_entries},
         {"test_mixing", test_mixing},
+        {"test_xu_paper", test_xu_paper},
         {"test_xu_structure", test_xu_structure},
         {"test_xu_a34_ties", test_xu_a34_ties},
     };
