@@ -22,7 +22,13 @@ VERSION := 0.1.0
 WARN    := -Wall -Wextra -Wshadow -Wconversion -Wno-sign-conversion -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -DIDC_VERSION='"$(VERSION)"' -I. -pthread $(WARN)
-LDLIBS  := -lflint-arb -lflint -lmpfr -lgmp -lgsl -llapacke -lopenblas -ljansson \
+# One BLAS: Debian's libgsl.so NEEDs libgslcblas.so.0, a second CBLAS that
+# OpenBLAS outranked only by load order. GSL is linked from its static archive
+# instead, so its cblas_* calls resolve to OpenBLAS's CBLAS (GSL's documented
+# way to use another CBLAS) and libgslcblas is never loaded
+# (numeric/tests/test_blas.c checks both). GSL_LIBS=-lgsl where no libgsl.a.
+GSL_LIBS ?= -l:libgsl.a
+LDLIBS  := -lflint-arb -lflint -lmpfr -lgmp $(GSL_LIBS) -llapacke -lopenblas -ljansson \
            -lsqlite3 -lnettle -lm -pthread
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm)
 

@@ -9,7 +9,7 @@
 set -euo pipefail
 bin=${1:-build/idcheck}
 b=$(dirname "$bin")
-libs=${BENCH_LIBS:-"-lflint-arb -lflint -lmpfr -lgmp -lgsl -llapacke -lopenblas -ljansson -lsqlite3 -lnettle -lm -pthread"}
+libs=${BENCH_LIBS:-"-lflint-arb -lflint -lmpfr -lgmp -l:libgsl.a -llapacke -lopenblas -ljansson -lsqlite3 -lnettle -lm -pthread"}
 for prog in bench_cert bench_stage1; do
   # shellcheck disable=SC2086
   ${CC:-cc} -O2 -std=c11 -D_DEFAULT_SOURCE -I. "ci/$prog.c" "$b/libidcheck.a" $libs -o "$b/$prog"

@@ -19,7 +19,7 @@
  *
  * Build and run from the repository root after `make`:
  *   cc -O2 -std=c11 -D_DEFAULT_SOURCE -I. ci/bench_a36.c build/libidcheck.a \
- *     -lflint-arb -lflint -lmpfr -lgmp -lgsl -llapacke -lopenblas -ljansson \
+ *     -lflint-arb -lflint -lmpfr -lgmp -l:libgsl.a -llapacke -lopenblas -ljansson \
  *     -lsqlite3 -lnettle -lm -pthread -o build/bench_a36 && build/bench_a36 */
 #include <stdio.h>
 #include <stdlib.h>

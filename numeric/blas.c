@@ -1,4 +1,8 @@
+#define _GNU_SOURCE /* dladdr, RTLD_DEFAULT */
 #include "numeric/blas.h"
+
+#include <dlfcn.h>
+#include <stddef.h>
 
 #include <cblas.h>
 
@@ -13,4 +17,20 @@ void idc_blas_set_threads(int n)
 int idc_blas_get_threads(void)
 {
     return openblas_get_num_threads();
+}
+
+const char *idc_blas_symbol_library(const char *symbol)
+{
+    if (symbol == NULL)
+        return NULL;
+    void *f = dlsym(RTLD_DEFAULT, symbol);
+    Dl_info info;
+    if (f == NULL || dladdr(f, &info) == 0)
+        return NULL;
+    return info.dli_fname;
+}
+
+const char *idc_blas_gemm_library(void)
+{
+    return idc_blas_symbol_library("cblas_sgemm");
 }

@@ -18,4 +18,16 @@ void idc_blas_set_threads(int n);
 /* The current OpenBLAS thread count. */
 int idc_blas_get_threads(void);
 
+/* The file name of the loaded object that defines `symbol` as the process
+ * resolves it (dlsym(RTLD_DEFAULT) then dladdr), e.g.
+ * "/lib/x86_64-linux-gnu/libopenblas.so.0" for "cblas_sgemm". The string
+ * belongs to the dynamic loader and stays valid while the object is loaded.
+ * NULL when no loaded object defines the symbol. */
+const char *idc_blas_symbol_library(const char *symbol);
+
+/* The object that answers the training engine's GEMM (cblas_sgemm), by
+ * idc_blas_symbol_library. The build links one BLAS, OpenBLAS, with GSL's
+ * CBLAS calls resolved to it too (Makefile: GSL_LIBS). */
+const char *idc_blas_gemm_library(void);
+
 #endif
