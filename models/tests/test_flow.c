@@ -1,0 +1,508 @@
+/* Tests of the exact log-likelihood of square leaky instances
+ * (models/loglik.h) and of the flow estimator (models/flow.h). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "generators/pdgmm.h"
+#include "models/flow.h"
+#include "models/loglik.h"
+#include "models/sample.h"
+#include "numeric/metric.h"
+#include "numeric/tests/testutil.h"
+
+static void make_instance(idc_instance *inst, size_t m, size_t J, size_t layers, uint64_t seed)
+{
+    idc_err err;
+    idc_gen_pdgmm_params gp;
+    idc_gen_pdgmm_defaults(&gp);
+    gp.m = m;
+    gp.J = J;
+    gp.layers = layers;
+    gp.slope = 0.2;
+    ck_assert_msg(idc_gen_pdgmm(inst, &gp, seed, &err) == IDC_OK, "%s", err.msg);
+}
+
+static void draw(idc_samples *s, const idc_instance *inst, size_t n, uint64_t seed)
+{
+    idc_err err;
+    idc_samples_init(s);
+    ck_assert_msg(idc_sample_draw(s, inst, n, seed, 0, 1, &err) == IDC_OK, "%s", err.msg);
+}
+
+/* f^-1(f(z)) = z to 1e-10 on random nets of every size used by K3.9c. */
+START_TEST(test_loglik_inverse)
+{
+    uint64_t seed = idc_test_seed(0x10f1);
+    IDC_TEST_PRINT_SEED("test_loglik_inverse", seed);
+    for (size_t m = 1; m <= 5; m++)
+        for (size_t layers = 1; layers <= 3; layers++) {
+            idc_instance inst;
+            uint64_t s = seed + 17 * m + layers;
+            make_instance(&inst, m, 3, layers, s);
+            idc_samples smp;
+            draw(&smp, &inst, 500, s);
+            idc_loglik *ll;
+            idc_err err;
+            ck_assert_msg(idc_loglik_new(&ll, &inst, &err) == IDC_OK, "%s", err.msg);
+            ck_assert_uint_eq(idc_loglik_dim(ll), m);
+            double *z = malloc(500 * m * sizeof *z);
+            idc_loglik_inverse(ll, z, NULL, smp.x, 500);
+            for (size_t i = 0; i < 500 * m; i++)
+                if (!(fabs(z[i] - smp.z[i]) <= 1e-10 * (1 + fabs(smp.z[i]))))
+                    IDC_TEST_FAIL_REPLAY("test_loglik_inverse", seed, "m %zu layers %zu: z %.17g, f^-1(f(z)) %.17g", m,
+                                         layers, smp.z[i], z[i]);
+            /* aliasing: in place */
+            idc_loglik_inverse(ll, smp.x, NULL, smp.x, 500);
+            ck_assert(memcmp(smp.x, z, 500 * m * sizeof *z) == 0);
+            free(z);
+            idc_loglik_free(ll);
+            idc_samples_clear(&smp);
+            idc_instance_clear(&inst);
+        }
+    idc_loglik_free(NULL);
+}
+END_TEST
+
+/* The density of a 1-D model is the change of variables of its GMM; and the
+ * cases outside the square noiseless leaky class are refused. */
+START_TEST(test_loglik_domain)
+{
+    idc_instance inst;
+    idc_loglik *ll;
+    idc_err err;
+    make_instance(&inst, 2, 2, 2, 5);
+    inst.noise_sigma = 0.1;
+    ck_assert_int_eq(idc_loglik_new(&ll, &inst, &err), IDC_EDOM);
+    ck_assert_ptr_null(ll);
+    ck_assert_ptr_nonnull(strstr(err.msg, "noise"));
+    inst.noise_sigma = 0;
+    inst.map.layers[0].slope = 0; /* ReLU: not invertible */
+    ck_assert_int_eq(idc_loglik_new(&ll, &inst, &err), IDC_EDOM);
+    ck_assert_ptr_nonnull(strstr(err.msg, "layers[0].activation"));
+    inst.map.layers[0].slope = 0.2;
+    memset(inst.map.layers[1].W, 0, 4 * sizeof(double)); /* singular last layer */
+    ck_assert_int_eq(idc_loglik_new(&ll, &inst, &err), IDC_EDOM);
+    ck_assert_ptr_nonnull(strstr(err.msg, "singular"));
+    idc_instance_clear(&inst);
+
+    idc_gen_pdgmm_params gp;
+    idc_gen_pdgmm_defaults(&gp);
+    gp.m = 2;
+    gp.n = 3;
+    ck_assert_int_eq(idc_gen_pdgmm(&inst, &gp, 1, &err), IDC_OK);
+    ck_assert_int_eq(idc_loglik_new(&ll, &inst, &err), IDC_EDOM);
+    ck_assert_ptr_nonnull(strstr(err.msg, "m = n"));
+    idc_instance_clear(&inst);
+    gp.n = 0;
+    gp.ratio = 0.5; /* rank-1 components in R^2 */
+    ck_assert_int_eq(idc_gen_pdgmm(&inst, &gp, 1, &err), IDC_OK);
+    ck_assert_int_eq(idc_loglik_new(&ll, &inst, &err), IDC_EDOM);
+    ck_assert_ptr_nonnull(strstr(err.msg, "rank"));
+    idc_instance_clear(&inst);
+
+    /* the KL-gap statistic */
+    double a[4] = {1, 2, 3, 4}, b[4] = {0, 0, 0, 0}, mean, half;
+    idc_loglik_gap(&mean, &half, a, b, 4);
+    ck_assert_double_eq_tol(mean, 2.5, 1e-15);
+    ck_assert_double_eq_tol(half, 1.96 * sqrt(5.0 / 3.0) / 2.0, 1e-12);
+}
+END_TEST
+
+static idc_flow *flow_at(const idc_instance *inst, const idc_samples *s, size_t n, size_t depth, size_t J,
+                         idc_flow_init init, double eps, uint64_t seed)
+{
+    idc_flow_config c;
+    idc_flow_config_default(&c, inst->prior.dim);
+    c.depth = depth;
+    c.J = J;
+    c.init = init;
+    c.eps = eps;
+    c.seed = seed;
+    idc_err err;
+    idc_flow *f = idc_flow_new(&c, s->x, n, inst, &err);
+    ck_assert_msg(f != NULL, "%s", err.msg);
+    return f;
+}
+
+/* At eps = 0 the warm start is the truth re-parametrised by an affine map:
+ * its density equals the true one (two computations); the fitted model
+ * written as an instance has the flow's density again. */
+START_TEST(test_flow_truth_equals_loglik)
+{
+    for (size_t m = 1; m <= 4; m++) {
+        idc_instance inst, fitted;
+        make_instance(&inst, m, 3, 3, 40 + m);
+        idc_samples s;
+        draw(&s, &inst, 2000, 9);
+        idc_flow *f = flow_at(&inst, &s, 2000, 3, 3, IDC_FLOW_INIT_PERTURBED, 0.0, 3);
+        idc_loglik *ll, *llf;
+        idc_err err;
+        ck_assert_int_eq(idc_loglik_new(&ll, &inst, &err), IDC_OK);
+        double lt[2000], lf[2000], le[2000];
+        idc_loglik_eval(ll, lt, s.x, 2000);
+        idc_flow_logpdf(f, lf, s.x, 2000);
+        ck_assert_msg(idc_flow_get_instance(f, &fitted, &err) == IDC_OK, "%s", err.msg);
+        ck_assert_int_eq(idc_loglik_new(&llf, &fitted, &err), IDC_OK);
+        idc_loglik_eval(llf, le, s.x, 2000);
+        for (size_t i = 0; i < 2000; i++) {
+            ck_assert_msg(fabs(lt[i] - lf[i]) < 1e-9, "m %zu row %zu: true %.15g flow %.15g", m, i, lt[i], lf[i]);
+            ck_assert_msg(fabs(le[i] - lf[i]) < 1e-8, "m %zu row %zu: exported %.15g flow %.15g", m, i, le[i], lf[i]);
+        }
+        /* the codes are an affine image of z (R^2 = 1 up to rounding) */
+        double *zh = malloc(2000 * m * sizeof *zh);
+        idc_flow_encode(f, zh, s.x, 2000);
+        idc_r2_result r2;
+        ck_assert_int_eq(idc_metric_r2(&r2, s.z, m, zh, m, 2000, &err), IDC_OK);
+        ck_assert_msg(r2.r2_out > 1 - 1e-9, "R^2 %.12f", r2.r2_out);
+        idc_r2_result_clear(&r2);
+        json_t *j = idc_flow_get_json(f);
+        ck_assert_ptr_nonnull(j);
+        ck_assert_int_eq((int)json_integer_value(json_object_get(j, "m")), (int)m);
+        json_decref(j);
+        free(zh);
+        idc_loglik_free(ll);
+        idc_loglik_free(llf);
+        idc_instance_clear(&fitted);
+        idc_flow_free(f);
+        idc_samples_clear(&s);
+        idc_instance_clear(&inst);
+    }
+}
+END_TEST
+
+/* The flow density integrates to 1 (it jumps on kink lines: a fine grid
+ * and a tolerance of a few 1e-4). */
+START_TEST(test_flow_integrates_1d)
+{
+    idc_instance inst;
+    make_instance(&inst, 1, 2, 2, 77);
+    idc_samples s;
+    draw(&s, &inst, 3000, 2);
+    idc_flow *f = flow_at(&inst, &s, 3000, 3, 2, IDC_FLOW_INIT_RANDOM, 0, 5);
+    double lo = s.x[0], hi = s.x[0];
+    for (size_t i = 0; i < 3000; i++) {
+        lo = fmin(lo, s.x[i]);
+        hi = fmax(hi, s.x[i]);
+    }
+    double span = hi - lo;
+    lo -= 30 * span;
+    hi += 30 * span;
+    size_t N = 2000000;
+    double h = (hi - lo) / (double)N, *x = malloc(N * sizeof *x), *lp = malloc(N * sizeof *lp), sum = 0;
+    for (size_t i = 0; i < N; i++)
+        x[i] = lo + ((double)i + 0.5) * h;
+    idc_flow_logpdf(f, lp, x, N);
+    for (size_t i = 0; i < N; i++)
+        sum += exp(lp[i]) * h;
+    ck_assert_msg(fabs(sum - 1) < 3e-4, "integral %.6f", sum);
+    free(x);
+    free(lp);
+    idc_flow_free(f);
+    idc_samples_clear(&s);
+    idc_instance_clear(&inst);
+}
+END_TEST
+
+START_TEST(test_flow_integrates_2d)
+{
+    idc_instance inst;
+    make_instance(&inst, 2, 2, 2, 78);
+    idc_samples s;
+    draw(&s, &inst, 3000, 2);
+    idc_flow *f = flow_at(&inst, &s, 3000, 2, 2, IDC_FLOW_INIT_PERTURBED, 0.3, 5);
+    double lo[2] = {s.x[0], s.x[1]}, hi[2] = {s.x[0], s.x[1]};
+    for (size_t i = 0; i < 3000; i++)
+        for (size_t a = 0; a < 2; a++) {
+            lo[a] = fmin(lo[a], s.x[2 * i + a]);
+            hi[a] = fmax(hi[a], s.x[2 * i + a]);
+        }
+    size_t N = 1500;
+    double h[2], *row = malloc(2 * N * sizeof *row), lp[1500], sum = 0;
+    for (size_t a = 0; a < 2; a++) {
+        double span = hi[a] - lo[a];
+        lo[a] -= 2 * span;
+        hi[a] += 2 * span;
+        h[a] = (hi[a] - lo[a]) / (double)N;
+    }
+    for (size_t i = 0; i < N; i++) {
+        for (size_t k = 0; k < N; k++) {
+            row[2 * k] = lo[0] + ((double)i + 0.5) * h[0];
+            row[2 * k + 1] = lo[1] + ((double)k + 0.5) * h[1];
+        }
+        idc_flow_logpdf(f, lp, row, N);
+        for (size_t k = 0; k < N; k++)
+            sum += exp(lp[k]) * h[0] * h[1];
+    }
+    ck_assert_msg(fabs(sum - 1) < 5e-4, "integral %.6f", sum);
+    free(row);
+    idc_flow_free(f);
+    idc_samples_clear(&s);
+    idc_instance_clear(&inst);
+}
+END_TEST
+
+/* The analytic gradient (bw = 0: the pointwise gradient, exact away from
+ * kinks) against central differences of the exact loss; depth 1 checks the
+ * GMM part and the affine part without kinks, depth 3 the flow through two
+ * leaky layers. A coordinate whose difference quotients at h and h/2
+ * disagree has a row crossing a kink and is skipped (at most 2). */
+static void check_gradient(size_t m, size_t depth, size_t J, uint64_t seed)
+{
+    idc_instance inst;
+    make_instance(&inst, m, J, depth, seed);
+    idc_samples s;
+    draw(&s, &inst, 64, seed);
+    idc_flow *f = flow_at(&inst, &s, 64, depth, J, IDC_FLOW_INIT_PERTURBED, 0.3, seed);
+    size_t np = idc_flow_nparams(f), skipped = 0;
+    double *th = malloc(np * sizeof *th), *g = malloc(np * sizeof *g);
+    idc_flow_get_params(f, th);
+    idc_flow_loss(f, g, s.x, 64, 0);
+    for (size_t q = 0; q < np; q++) {
+        double fd[2];
+        for (int k = 0; k < 2; k++) {
+            double h = k == 0 ? 1e-6 : 5e-7, save = th[q];
+            th[q] = save + h;
+            idc_flow_set_params(f, th);
+            double up = idc_flow_loss(f, NULL, s.x, 64, 0);
+            th[q] = save - h;
+            idc_flow_set_params(f, th);
+            double dn = idc_flow_loss(f, NULL, s.x, 64, 0);
+            th[q] = save;
+            fd[k] = (up - dn) / (2 * h);
+        }
+        if (fabs(fd[0] - fd[1]) > 1e-3 * (1 + fabs(fd[0]))) {
+            skipped++;
+            continue;
+        }
+        ck_assert_msg(fabs(fd[0] - g[q]) < 2e-6 * (1 + fabs(g[q])), "m %zu depth %zu param %zu/%zu: analytic %.10g fd %.10g",
+                      m, depth, q, np, g[q], fd[0]);
+    }
+    ck_assert_msg(skipped <= 2, "%zu coordinates crossed a kink", skipped);
+    idc_flow_set_params(f, th);
+    free(th);
+    free(g);
+    idc_flow_free(f);
+    idc_samples_clear(&s);
+    idc_instance_clear(&inst);
+}
+
+START_TEST(test_flow_gradients)
+{
+    check_gradient(3, 1, 3, 11); /* the GMM part (and one affine layer) */
+    check_gradient(1, 2, 2, 12);
+    check_gradient(3, 3, 2, 13); /* both together */
+    check_gradient(4, 2, 4, 14);
+}
+END_TEST
+
+/* KL gap of a flow on fresh samples. */
+static double kl_gap(const idc_flow *f, const idc_instance *inst, uint64_t seed, double *r2out)
+{
+    size_t n = 20000, m = inst->prior.dim;
+    idc_samples s;
+    draw(&s, inst, n, seed);
+    idc_loglik *ll;
+    idc_err err;
+    ck_assert_int_eq(idc_loglik_new(&ll, inst, &err), IDC_OK);
+    double *lt = malloc(n * sizeof *lt), *lf = malloc(n * sizeof *lf), *zh = malloc(n * m * sizeof *zh), mean, half;
+    idc_loglik_eval(ll, lt, s.x, n);
+    idc_flow_logpdf(f, lf, s.x, n);
+    idc_loglik_gap(&mean, &half, lt, lf, n);
+    idc_flow_encode(f, zh, s.x, n);
+    idc_r2_result r2;
+    ck_assert_int_eq(idc_metric_r2(&r2, s.z, m, zh, m, n, &err), IDC_OK);
+    *r2out = r2.r2_out;
+    idc_r2_result_clear(&r2);
+    free(lt);
+    free(lf);
+    free(zh);
+    idc_loglik_free(ll);
+    idc_samples_clear(&s);
+    return mean;
+}
+
+static void fit(idc_flow *f, const idc_samples *s, size_t n, size_t nv, idc_flow_fit_result *r)
+{
+    idc_err err;
+    size_t m = idc_flow_get_config(f)->m;
+    ck_assert_msg(idc_flow_fit(f, r, s->x, n, s->x + n * m, nv, &err) == IDC_OK, "%s", err.msg);
+}
+
+static idc_flow *new_cfg(const idc_flow_config *c, const idc_samples *s, size_t n, const idc_instance *inst)
+{
+    idc_err err;
+    idc_flow *f = idc_flow_new(c, s->x, n, inst, &err);
+    ck_assert_msg(f != NULL, "%s", err.msg);
+    return f;
+}
+
+/* Started exactly at an affine re-parametrisation of the truth, the fit
+ * stays there: KL gap <= 0.002 nats at the end. */
+START_TEST(test_flow_stays_at_optimum)
+{
+    idc_instance inst;
+    make_instance(&inst, 3, 3, 2, 21);
+    idc_samples s;
+    draw(&s, &inst, 8000, 21);
+    idc_flow_config c;
+    idc_flow_config_default(&c, 3);
+    c.init = IDC_FLOW_INIT_PERTURBED;
+    c.eps = 0;
+    c.steps = 200;
+    idc_flow *f = new_cfg(&c, &s, 6000, &inst);
+    idc_flow_fit_result r;
+    fit(f, &s, 6000, 2000, &r);
+    double r2, gap = kl_gap(f, &inst, 99, &r2);
+    ck_assert_msg(gap <= 0.002, "KL gap %.5f after %zu steps (best step %zu)", gap, r.steps, r.best_step);
+    ck_assert_msg(r2 > 0.999, "R^2 %.5f", r2);
+    idc_flow_fit_result_clear(&r);
+    idc_flow_free(f);
+    idc_samples_clear(&s);
+    idc_instance_clear(&inst);
+}
+END_TEST
+
+/* The straight-through count: on a planted case (warm start, eps = 0.1),
+ * the pointwise gradient drives every hidden unit negative (g affine on the
+ * data, a large KL gap); with the straight-through count the fit stays
+ * piecewise affine and reaches a small gap. keep_best = 0 shows where the
+ * steps go. Measured (m = 2): without 0.998 negative, gap 0.52; with 0.57,
+ * gap 0.001 (20000 rows, 1000 steps). */
+START_TEST(test_flow_straight_through)
+{
+    idc_instance inst;
+    make_instance(&inst, 2, 2, 2, 7);
+    idc_samples s;
+    draw(&s, &inst, 6000, 7);
+    double gap[2], neg[2], r2;
+    for (int st = 0; st < 2; st++) {
+        idc_flow_config c;
+        idc_flow_config_default(&c, 2);
+        c.J = 2;
+        c.init = IDC_FLOW_INIT_PERTURBED;
+        c.eps = 0.1;
+        c.steps = 600;
+        c.seed = 7;
+        c.keep_best = 0;
+        c.straight_through = st;
+        idc_flow *f = new_cfg(&c, &s, 5000, &inst);
+        idc_flow_fit_result r;
+        fit(f, &s, 5000, 1000, &r);
+        gap[st] = kl_gap(f, &inst, 98, &r2);
+        neg[st] = r.neg_fraction;
+        idc_flow_fit_result_clear(&r);
+        idc_flow_free(f);
+    }
+    ck_assert_msg(neg[0] > 0.9 && gap[0] > 0.1, "pointwise gradient: negative fraction %.3f, gap %.4f", neg[0], gap[0]);
+    ck_assert_msg(neg[1] > 0.2 && neg[1] < 0.8 && gap[1] < 0.03, "straight-through: negative fraction %.3f, gap %.4f",
+                  neg[1], gap[1]);
+    idc_samples_clear(&s);
+    idc_instance_clear(&inst);
+}
+END_TEST
+
+/* The same fit bit for bit on 1 and 3 threads, full batch and minibatches. */
+START_TEST(test_flow_threads_bit_identical)
+{
+    idc_instance inst;
+    make_instance(&inst, 3, 3, 2, 31);
+    idc_samples s;
+    draw(&s, &inst, 3000, 31);
+    for (size_t batch = 0; batch <= 700; batch += 700) {
+        double *th[2];
+        for (unsigned k = 0; k < 2; k++) {
+            idc_flow_config c;
+            idc_flow_config_default(&c, 3);
+            c.steps = 40;
+            c.eval_every = 7;
+            c.batch = batch;
+            c.threads = k == 0 ? 1 : 3;
+            idc_flow *f = new_cfg(&c, &s, 2500, &inst);
+            idc_flow_fit_result r;
+            fit(f, &s, 2500, 500, &r);
+            th[k] = malloc(idc_flow_nparams(f) * sizeof(double));
+            idc_flow_get_params(f, th[k]);
+            if (k == 1)
+                ck_assert_msg(memcmp(th[0], th[1], idc_flow_nparams(f) * sizeof(double)) == 0,
+                              "batch %zu: 1 and 3 threads differ", batch);
+            idc_flow_fit_result_clear(&r);
+            idc_flow_free(f);
+        }
+        free(th[0]);
+        free(th[1]);
+    }
+    idc_samples_clear(&s);
+    idc_instance_clear(&inst);
+}
+END_TEST
+
+START_TEST(test_flow_config_errors)
+{
+    idc_flow_config c;
+    idc_err err;
+    idc_flow_config_default(&c, 0);
+    ck_assert_int_eq(idc_flow_config_check(&c, &err), IDC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "flow.m"));
+    idc_flow_config_default(&c, 2);
+    ck_assert_int_eq(idc_flow_config_check(&c, &err), IDC_OK);
+    c.slope = 1;
+    ck_assert_int_eq(idc_flow_config_check(&c, &err), IDC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "flow.slope"));
+    idc_flow_config_default(&c, 2);
+    c.weight_floor = 0.5;
+    ck_assert_int_eq(idc_flow_config_check(&c, &err), IDC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "weight_floor"));
+    idc_flow_config_default(&c, 2);
+    c.lr_final = 1;
+    ck_assert_int_eq(idc_flow_config_check(&c, &err), IDC_EINVAL);
+    idc_flow_config_default(&c, 2);
+    c.depth = 0;
+    ck_assert_int_eq(idc_flow_config_check(&c, &err), IDC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "flow.depth"));
+
+    /* a perturbed-truth start needs a matching instance */
+    idc_instance inst;
+    make_instance(&inst, 2, 2, 2, 3);
+    idc_samples s;
+    draw(&s, &inst, 200, 3);
+    idc_flow_config_default(&c, 2);
+    c.init = IDC_FLOW_INIT_PERTURBED;
+    c.J = 3;
+    ck_assert_ptr_null(idc_flow_new(&c, s.x, 200, &inst, &err));
+    ck_assert_ptr_nonnull(strstr(err.msg, "flow.J"));
+    c.J = 2;
+    c.depth = 3;
+    ck_assert_ptr_null(idc_flow_new(&c, s.x, 200, &inst, &err));
+    ck_assert_ptr_nonnull(strstr(err.msg, "flow.depth"));
+    c.depth = 2;
+    ck_assert_ptr_null(idc_flow_new(&c, s.x, 200, NULL, &err));
+    s.x[5] = NAN;
+    ck_assert_ptr_null(idc_flow_new(&c, s.x, 200, &inst, &err));
+    ck_assert_ptr_nonnull(strstr(err.msg, "not finite"));
+    ck_assert_ptr_null(idc_flow_new(&c, s.x, 3, &inst, &err));
+    idc_flow_free(NULL);
+    idc_flow_fit_result_clear(NULL);
+    idc_samples_clear(&s);
+    idc_instance_clear(&inst);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("flow");
+    const idc_test_case cases[] = {
+        {"test_loglik_inverse", test_loglik_inverse},
+        {"test_loglik_domain", test_loglik_domain},
+        {"test_flow_truth_equals_loglik", test_flow_truth_equals_loglik},
+        {"test_flow_integrates_1d", test_flow_integrates_1d},
+        {"test_flow_integrates_2d", test_flow_integrates_2d},
+        {"test_flow_gradients", test_flow_gradients},
+        {"test_flow_stays_at_optimum", test_flow_stays_at_optimum},
+        {"test_flow_straight_through", test_flow_straight_through},
+        {"test_flow_threads_bit_identical", test_flow_threads_bit_identical},
+        {"test_flow_config_errors", test_flow_config_errors},
+    };
+    idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 300);
+    return idc_test_run(s);
+}
