@@ -10,14 +10,18 @@
  *          equivalent to f: with h the affine map z -> zhat fitted on half
  *          of the held-out samples, dec(h(z)) reproduces x = f(z) on the
  *          other half: 1 - |dec(h(z)) - x|^2 / |x - mean x|^2 >= r2_min.
- *   X3.5   xu (degenerate components) -> Stage 1; per component j, the
- *          codes of the held-out samples of j are affine in z: the least
- *          out-of-sample R^2 over components >= r2_min (ATwC).
+ *   X3.5   xu (degenerate components, noise 0: X's model is noiseless, a
+ *          trial with noise > 0 is discarded as NOISE0 FAILS; the same for
+ *          X3.7 and X3.9) -> Stage 1; per component j, the codes of the
+ *          held-out samples of j are affine in z: the least out-of-sample
+ *          R^2 over components >= r2_min (ATwC).
  *   X3.7   xu -> Stage 1; out-of-sample R^2 >= r2_min (AT).
  *   X3.9   xu (A3.8 by construction) -> Stage 1 -> Stage 2; out-of-sample
  *          MCC >= mcc_min (PS).
- *   I1     ivae (segments, u = label) -> iVAE; out-of-sample MCC >= mcc_min
- *          (Khemakhem et al. report > 0.95 at n = 5, 40 segments).
+ *   I1     ivae (segments, u = label; F4 and DIM required, so a trial with
+ *          a non-injective mixing such as mix=relu is discarded) -> iVAE;
+ *          out-of-sample MCC >= mcc_min (Khemakhem et al. report > 0.95 at
+ *          n = 5, 40 segments).
  *   W      kivva -> VaDE fitted `restarts` times on the same samples; the
  *          mean out-of-sample weak MCC (CCA) between restarts >= mcc_min
  *          (Willetts & Paige's stability study).

@@ -119,6 +119,50 @@ START_TEST(test_end_to_end)
 }
 END_TEST
 
+/* The theorems' instance preconditions as THEORY.md §4 states them: X's
+ * model is noiseless (NOISE0), I Thm 1 needs an injective f (F4) with
+ * m <= n (DIM). A trial on an instance that violates them is DISCARDED
+ * before any training, and says which precondition failed. */
+START_TEST(test_discard_by_theory)
+{
+    static const struct {
+        const idc_prop_def *d;
+        const char *param, *value, *pre;
+    } tab[] = {
+        {&idc_prop_x35, "noise", "0.1", "NOISE0"},
+        {&idc_prop_x37, "noise", "0.1", "NOISE0"},
+        {&idc_prop_x39, "noise", "0.1", "NOISE0"},
+        {&idc_prop_i1, "mix", "relu", "F4"},
+    };
+    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+        void *p = tiny(tab[i].d, "-1e6");
+        idc_err err;
+        /* the X properties start from a noiseless instance */
+        json_t *j = tab[i].d->params_json(p);
+        if (json_object_get(j, "noise") != NULL)
+            ck_assert(json_real_value(json_object_get(j, "noise")) == 0.0);
+        json_decref(j);
+        ck_assert_msg(tab[i].d->set_param(p, tab[i].param, tab[i].value, &err) == IDC_OK, "%s", err.msg);
+        idc_prop_summary sum;
+        json_t *res = run(tab[i].d, p, 5, 1, 1, &sum);
+        ck_assert_msg(sum.discarded == 1, "%s --%s %s: not discarded", tab[i].d->id, tab[i].param, tab[i].value);
+        json_t *t = json_array_get(json_object_get(res, "trials"), 0);
+        const char *why = json_string_value(json_object_get(t, "why"));
+        char want[64];
+        snprintf(want, sizeof want, "%s is FAILS", tab[i].pre);
+        ck_assert_msg(why != NULL && strstr(why, want) != NULL, "%s: why = %s", tab[i].d->id, why ? why : "(none)");
+        size_t k;
+        json_t *e;
+        int listed = 0;
+        json_array_foreach(json_object_get(t, "preconditions"), k, e) listed |=
+            strcmp(json_string_value(json_object_get(e, "id")), tab[i].pre) == 0;
+        ck_assert(listed);
+        json_decref(res);
+        free(p);
+    }
+}
+END_TEST
+
 START_TEST(test_number_parsers)
 {
     size_t z = 0;
@@ -162,6 +206,7 @@ int main(void)
         {"test_params", test_params},
         {"test_end_to_end", test_end_to_end},
         {"test_deterministic", test_deterministic},
+        {"test_discard_by_theory", test_discard_by_theory},
         {"test_number_parsers", test_number_parsers},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
