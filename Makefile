@@ -34,7 +34,7 @@ CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubu
 
 BUILD ?= build
 ifeq ($(SANITIZE),1)
-  BUILD   := $(BUILD)-san
+  override BUILD := $(BUILD)-san
   CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
   LDFLAGS += -fsanitize=address,undefined
 endif
@@ -42,7 +42,7 @@ endif
 # the parallel property runner); the kernels' AVX clones are left out because
 # TSan cannot run ifunc resolvers.
 ifeq ($(SANITIZE),thread)
-  BUILD   := $(BUILD)-tsan
+  override BUILD := $(BUILD)-tsan
   CFLAGS  += -fsanitize=thread -fno-omit-frame-pointer -DIDC_NO_CLONES
   LDFLAGS += -fsanitize=thread
 endif
