@@ -29,7 +29,8 @@ static void help(FILE *fp)
             "Runs trials 0..K-1 (default K = 5, S = 1) of property ID. Trial k is a pure function of\n"
             "(S, k) and of the parameters, whatever --jobs is. Prints one line per trial, an\n"
             "IDC-FAIL line and a replay command per failing trial, and the summary line\n"
-            "  N passed, N failed, N discarded[; regressions: N replayed, N failed, N passed, N discarded]\n"
+            "  N passed, N failed, N inconclusive, N discarded[; regressions: N replayed, N failed, N passed,\n"
+            "  N inconclusive, N discarded]\n"
             "Regressions: failing trials are appended to DIR/ID.txt (default DIR .idcheck/regressions)\n"
             "  and replayed first by later runs, with the parameters they failed with; an entry that\n"
             "  passes again is kept (reported as passing) unless --prune-regressions drops it.\n"
@@ -41,7 +42,7 @@ static void help(FILE *fp)
             "  parameters and a replay command for them. With --shrink-dir DIR or -o OUT.json the\n"
             "  failing and the minimal instance are saved as DIR/ID.trial-K{,.min}.json or\n"
             "  OUT.trial-K{,.min}.json (regression R: ...regression-R.trial-K...).\n"
-            "--junit / --tap: JUnit XML / TAP 13 report, one test case per trial (discarded = skipped).\n"
+            "--junit / --tap: JUnit XML / TAP 13 report, one test case per trial (discarded and inconclusive = skipped).\n"
             "Exit: 0 no trial failed, 1 some trial or regression failed, 2 bad usage, 3 internal error.\n",
             DEFAULT_SHRINK_STEPS, DEFAULT_SHRINK_FAILURES);
 }
@@ -389,16 +390,18 @@ int idc_cli_prop(int argc, char **argv)
         code = rc == IDC_EIO || rc == IDC_EINVAL ? 2 : 3;
         goto done;
     }
-    printf("%s: %zu passed, %zu failed, %zu discarded", def->id, sum.passed, sum.failed, sum.discarded);
+    printf("%s: %zu passed, %zu failed, %zu inconclusive, %zu discarded", def->id, sum.passed, sum.failed,
+           sum.inconclusive, sum.discarded);
     if (sum.reg_run + sum.reg_stale > 0) {
-        printf("; regressions: %zu replayed, %zu failed, %zu passed, %zu discarded", sum.reg_run, sum.reg_failed,
-               sum.reg_passed, sum.reg_discarded);
+        printf("; regressions: %zu replayed, %zu failed, %zu passed, %zu inconclusive, %zu discarded", sum.reg_run,
+               sum.reg_failed, sum.reg_passed, sum.reg_inconclusive, sum.reg_discarded);
         if (sum.reg_stale > 0)
             printf(", %zu stale", sum.reg_stale);
     }
     putchar('\n');
     if (sum.passed == 0 && sum.failed == 0)
-        fprintf(stderr, "idcheck prop: warning: every trial was discarded; nothing was asserted\n");
+        fprintf(stderr, "idcheck prop: warning: no trial met its preconditions and estimator conditions; nothing "
+                        "was asserted\n");
     code = sum.failed + sum.reg_failed > 0 ? 1 : 0;
 done:
     idc_prop_regressions_clear(&regs);

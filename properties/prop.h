@@ -18,12 +18,24 @@
 
 #include "numeric/status.h"
 
-typedef enum { IDC_TRIAL_PASS = 0, IDC_TRIAL_FAIL = 1, IDC_TRIAL_DISCARD = 2 } idc_trial_outcome;
+/* The four outcomes of a trial (THEORY.md §8). DISCARD: a precondition is
+ * not HOLDS. INCONCLUSIVE: the estimator conditions (e.g. the flow's KL gap)
+ * were measured and not met within the property's tolerance, so the trial
+ * is no evidence either way: counted and reported with the measured values,
+ * never asserted, never shrunk. PASS / FAIL: the conclusion was asserted on
+ * a trial whose estimator conditions were met. */
+typedef enum {
+    IDC_TRIAL_PASS = 0,
+    IDC_TRIAL_FAIL = 1,
+    IDC_TRIAL_DISCARD = 2,
+    IDC_TRIAL_INCONCLUSIVE = 3
+} idc_trial_outcome;
 
 typedef struct {
     idc_trial_outcome outcome;
     char line[768]; /* the trial's fields for its one-line report (verdicts, metrics) */
-    char why[256];  /* FAIL: the violated assertion; DISCARD: the precondition not HOLDS */
+    char why[256];  /* FAIL: the violated assertion; DISCARD: the precondition not HOLDS;
+                       INCONCLUSIVE: the estimator condition not met, with its measured value */
     json_t *record; /* everything about the trial (owned): seeds, instance, verdicts,
                        certificates, metrics, timings */
 } idc_trial;
@@ -88,8 +100,8 @@ typedef struct {
 } idc_prop_run_opts;
 
 typedef struct {
-    size_t passed, failed, discarded; /* the run's own trials */
-    size_t reg_run, reg_passed, reg_failed, reg_discarded; /* regressions replayed */
+    size_t passed, failed, discarded, inconclusive; /* the run's own trials */
+    size_t reg_run, reg_passed, reg_failed, reg_discarded, reg_inconclusive; /* regressions replayed */
     size_t reg_stale; /* regressions skipped: their parameters no longer apply */
     size_t shrunk;    /* failing trials with a smaller failing instance found */
 } idc_prop_summary;
@@ -108,9 +120,10 @@ typedef struct {
  * command with its parameters as --KEY VALUE overrides).
  * *results (new reference) = {"property", "run_seed", "params",
  * "regressions": [... in file order], "trials": [... in index order],
- * "summary": {"passed", "failed", "discarded", "shrunk", "regressions":
- * {"replayed", "passed", "failed", "discarded", "stale"}}}. Every record has "trial", "seed", "outcome" (PASS, FAIL,
- * DISCARD, ERROR; a regression also STALE), "wall_seconds" (PASS, FAIL,
+ * "summary": {"passed", "failed", "discarded", "inconclusive", "shrunk",
+ * "regressions": {"replayed", "passed", "failed", "discarded",
+ * "inconclusive", "stale"}}}. Every record has "trial", "seed", "outcome" (PASS, FAIL,
+ * DISCARD, INCONCLUSIVE, ERROR; a regression also STALE), "wall_seconds" (PASS, FAIL,
  * DISCARD), and a FAIL "replay" (the command); a regression has
  * "regression" (its position), "run_seed", "params" and "replay"; a failing
  * record that was shrunk has "shrink" (see idc_prop_shrink). Returns IDC_OK
@@ -142,7 +155,7 @@ int idc_prop_parse_real(double *out, const char *name, const char *v, double lo,
  * Returns 0 when buf was too small. */
 int idc_prop_overrides(char *buf, size_t cap, const idc_prop_def *def, const json_t *obj);
 
-/* "PASS" / "FAIL" / "DISCARD". */
+/* "PASS" / "FAIL" / "DISCARD" / "INCONCLUSIVE". */
 const char *idc_trial_outcome_name(idc_trial_outcome o);
 
 #endif

@@ -1,10 +1,10 @@
 #include <string.h>
 
-#include "properties/k39a.h"
+#include "properties/k39.h"
 #include "properties/prop.h"
 #include "properties/thm.h"
 
-static const idc_prop_def *const registry[] = {&idc_prop_k39a, &idc_prop_k39b, &idc_prop_k39c,
+static const idc_prop_def *const registry[] = {&idc_prop_k39a_flow, &idc_prop_k39b_flow, &idc_prop_k39c_flow,
                                                 &idc_prop_x35,  &idc_prop_x37,  &idc_prop_x39,
                                                 &idc_prop_i1,   &idc_prop_w};
 

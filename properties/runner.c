@@ -26,6 +26,7 @@ const char *idc_trial_outcome_name(idc_trial_outcome o)
     switch (o) {
     case IDC_TRIAL_PASS: return "PASS";
     case IDC_TRIAL_FAIL: return "FAIL";
+    case IDC_TRIAL_INCONCLUSIVE: return "INCONCLUSIVE";
     default: return "DISCARD";
     }
 }
@@ -197,9 +198,11 @@ static json_t *task_record(const idc_prop_def *def, const idc_prop_run_opts *o, 
         idc_trial_outcome oc = t->trial.outcome;
         size_t *cnt = t->reg >= 0 ? (oc == IDC_TRIAL_PASS ? &sum->reg_passed
                                      : oc == IDC_TRIAL_FAIL ? &sum->reg_failed
+                                     : oc == IDC_TRIAL_INCONCLUSIVE ? &sum->reg_inconclusive
                                                             : &sum->reg_discarded)
                                   : (oc == IDC_TRIAL_PASS ? &sum->passed
                                      : oc == IDC_TRIAL_FAIL ? &sum->failed
+                                     : oc == IDC_TRIAL_INCONCLUSIVE ? &sum->inconclusive
                                                             : &sum->discarded);
         (*cnt)++;
         rec = t->trial.record ? json_incref(t->trial.record) : json_object();
@@ -320,13 +323,14 @@ int idc_prop_run(idc_prop_summary *sum, json_t **results, const idc_prop_def *de
     sum->reg_run = nreg - sum->reg_stale;
     char runseed[24];
     snprintf(runseed, sizeof runseed, "0x%016" PRIx64, opts->seed);
-    *results = json_pack("{s:s,s:s,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I}}}", "property", def->id,
-                         "run_seed", runseed, "params", def->params_json(params), "regressions", regarr, "trials",
-                         arr, "summary", "passed", (json_int_t)sum->passed, "failed", (json_int_t)sum->failed,
-                         "discarded", (json_int_t)sum->discarded, "shrunk", (json_int_t)sum->shrunk,
-                         "regressions", "replayed", (json_int_t)sum->reg_run, "passed", (json_int_t)sum->reg_passed,
-                         "failed", (json_int_t)sum->reg_failed, "discarded", (json_int_t)sum->reg_discarded,
-                         "stale", (json_int_t)sum->reg_stale);
+    *results = json_pack("{s:s,s:s,s:o,s:o,s:o,s:{s:I,s:I,s:I,s:I,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I}}}", "property",
+                         def->id, "run_seed", runseed, "params", def->params_json(params), "regressions", regarr,
+                         "trials", arr, "summary", "passed", (json_int_t)sum->passed, "failed",
+                         (json_int_t)sum->failed, "discarded", (json_int_t)sum->discarded, "inconclusive",
+                         (json_int_t)sum->inconclusive, "shrunk", (json_int_t)sum->shrunk, "regressions", "replayed",
+                         (json_int_t)sum->reg_run, "passed", (json_int_t)sum->reg_passed, "failed",
+                         (json_int_t)sum->reg_failed, "discarded", (json_int_t)sum->reg_discarded, "inconclusive",
+                         (json_int_t)sum->reg_inconclusive, "stale", (json_int_t)sum->reg_stale);
     free(sh.tasks);
     free(sh.order);
     pthread_mutex_destroy(&sh.lock);

@@ -418,10 +418,12 @@ static int add_record(idc_junit *j, const char *classname, const json_t *t)
     const char *why = json_string_value(json_object_get(t, "why"));
     if (oc == NULL || strcmp(oc, "PASS") == 0)
         return idc_junit_case(j, classname, name, secs, IDC_JUNIT_PASS, NULL, NULL);
-    if (strcmp(oc, "DISCARD") == 0 || strcmp(oc, "STALE") == 0) {
+    if (strcmp(oc, "DISCARD") == 0 || strcmp(oc, "STALE") == 0 || strcmp(oc, "INCONCLUSIVE") == 0) {
         char msg[300];
-        snprintf(msg, sizeof msg, "%s: %s", strcmp(oc, "STALE") == 0 ? "stale regression" : "discarded",
-                 why ? why : "a precondition is not HOLDS");
+        int inc = strcmp(oc, "INCONCLUSIVE") == 0;
+        snprintf(msg, sizeof msg, "%s: %s",
+                 strcmp(oc, "STALE") == 0 ? "stale regression" : inc ? "inconclusive" : "discarded",
+                 why ? why : inc ? "the estimator conditions were not met" : "a precondition is not HOLDS");
         return idc_junit_case(j, classname, name, secs, IDC_JUNIT_SKIPPED, msg, NULL);
     }
     if (strcmp(oc, "ERROR") == 0)
