@@ -27,8 +27,8 @@ static void help(FILE *fp)
                 "valid certificate with the entry's id and verdict, and an UNKNOWN must carry none\n"
                 "(it claims nothing, so there is nothing to verify; estimator-side IDs such as REC\n"
                 "are always UNKNOWN). Exit 0 then means: every verdict in the report is certified\n"
-                "for this instance. The theorem table of a report is derived from the verdicts by\n"
-                "`idcheck check` and is not verified here.\n\n"
+                "for this instance. The theorem table and strongest classes of a report must be\n"
+                "what the theorem registry gives for its verdicts.\n\n"
                 "exit codes: 0 valid (or nothing to verify), 1 invalid (reason printed),\n"
                 "2 bad usage or input, 3 internal error\n");
 }
@@ -95,8 +95,9 @@ static int verify_report(const json_t *root, const idc_instance *inst, const cha
     if (t.certified == 0)
         printf("report: nothing to verify (%zu entries, all UNKNOWN: no claim)\n", t.entries);
     else
-        printf("report: valid (%zu certified verdicts re-derived; %zu UNKNOWN, nothing to verify)\n", t.certified,
-               t.unknown);
+        printf("report: valid (%zu certified verdicts re-derived; %zu UNKNOWN, nothing to verify; %zu theorem rows "
+               "consistent)\n",
+               t.certified, t.unknown, t.theorems);
     return 0;
 }
 

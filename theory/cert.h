@@ -119,10 +119,16 @@ int idc_cert_verify_parts(const json_t *cert, const idc_pdgmm *g, const idc_pama
  * a certificate whose
  * precondition and verdict are the entry's and which idc_cert_verify
  * accepts, every UNKNOWN entry carries no certificate (it claims nothing:
- * estimator-side IDs such as REC, GAUSS, SPARSE are always UNKNOWN).
- * "reason" texts are commentary and are not checked; neither (yet) are the
- * theorem table and strongest_class, which `idcheck check` derives from
- * the verdicts. */
+ * estimator-side IDs such as REC, GAUSS, SPARSE are always UNKNOWN), and
+ * the theorem table and strongest classes, when present, are what the
+ * theorem registry (theory/theorem.h) gives for these verdicts: every row
+ * a theorem (not a lemma) appearing once, its applies, blocking and
+ * blocking_verdict recomputed, its conclusion, level, map_class,
+ * identifies and estimator_conditions the registry's; strongest_class the
+ * highest-ranked map_class, strongest_law_class the highest-ranked
+ * law-level conclusion of an applicable theorem (null when none). Rows may
+ * be left out (they claim nothing). "reason" texts and other fields are
+ * commentary and are not checked. */
 
 /* One entry of a report, as the verifier judged it. The strings point into
  * the report or into the verifier's buffers and live until the callback
@@ -139,9 +145,9 @@ typedef struct {
 
 /* Counts of a report's entries: certified = valid HOLDS/FAILS entries,
  * unknown = valid UNKNOWN entries (nothing to verify), invalid = rejected
- * entries. */
+ * entries; theorems = theorem rows found consistent. */
 typedef struct {
-    size_t entries, certified, unknown, invalid;
+    size_t entries, certified, unknown, invalid, theorems;
 } idc_cert_tally;
 
 typedef void (*idc_cert_entry_fn)(void *arg, const idc_cert_entry *e);
@@ -151,8 +157,9 @@ typedef void (*idc_cert_entry_fn)(void *arg, const idc_cert_entry *e);
  * entry is judged even after an invalid one. tally (may be NULL) receives
  * the counts. Returns IDC_OK when the report is valid (a report whose
  * entries are all UNKNOWN is valid: it claims nothing); IDC_EDOM with the
- * first one-line reason when it is not (the report's model_hash, or an
- * entry; a wrong model_hash stops before the entries); IDC_EINVAL
+ * first one-line reason when it is not (the report's model_hash, an entry,
+ * or the theorem table, which is judged only when every entry is valid; a
+ * wrong model_hash stops before the entries); IDC_EINVAL
  * when report is not an object with a "preconditions" array; IDC_ENOMEM,
  * or the instance's hashing status. Cost: one idc_cert_verify per
  * certificate. */

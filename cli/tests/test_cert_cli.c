@@ -3,7 +3,9 @@
  * `idcheck check --json` for a small generated instance verifies; edited
  * with Jansson (a certificate nulled or deleted, a verdict flipped, an
  * entry relabelled, the model hash zeroed, a certificate behind an
- * UNKNOWN) it exits 1 with a one-line reason naming the entry; a report of
+ * UNKNOWN, a theorem row or strongest class edited, an entry deleted under
+ * its theorem row) it exits 1 with a one-line reason naming the entry or
+ * row; a report of
  * UNKNOWN entries only exits 0 and says there is nothing to verify. The
  * binary is $IDCHECK_BIN (set by `make check`) or build/idcheck. */
 #include <stdio.h>
@@ -123,7 +125,8 @@ START_TEST(test_valid_and_mixed)
     ck_assert_msg(strstr(out, "valid    F4     HOLDS  kivva-H9") != NULL, "%s", out);
     /* the UNKNOWN entries of a mixed report are named, with nothing to verify */
     ck_assert_msg(strstr(out, "unknown  I-ii   UNKNOWN no claim, nothing to verify") != NULL, "%s", out);
-    ck_assert_msg(strstr(out, "report: valid (") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "report: valid (") != NULL && strstr(out, "12 theorem rows consistent") != NULL, "%s",
+                  out);
     ck_assert_str_eq(errtxt, "");
     /* a single certificate still verifies on its own */
     json_t *rep = load("rep.json");
@@ -185,6 +188,57 @@ START_TEST(test_tampered)
 }
 END_TEST
 
+/* The theorem table is recomputed from the verdicts: an edited row or
+ * strongest class, or an entry deleted under a row that used it. */
+static size_t find_row(json_t *rep, const char *id)
+{
+    json_t *arr = json_object_get(rep, "theorems");
+    for (size_t i = 0; i < json_array_size(arr); i++)
+        if (strcmp(json_string_value(json_object_get(json_array_get(arr, i), "id")), id) == 0)
+            return i;
+    ck_abort_msg("no theorem row %s", id);
+    return 0;
+}
+
+START_TEST(test_theorems_tampered)
+{
+    json_t *rep = load("rep.json");
+    size_t x39 = find_row(rep, "X3.9");
+    json_t *row = json_array_get(json_object_get(rep, "theorems"), x39);
+    ck_assert_str_eq(json_string_value(json_object_get(row, "applies")), "FAILS");
+    ck_assert_str_eq(json_string_value(json_object_get(row, "blocking")), "A3.8b");
+    ck_assert_str_eq(json_string_value(json_object_get(rep, "strongest_class")), "AT");
+    char want[128];
+    snprintf(want, sizeof want, "theorems[%zu] (X3.9): applies HOLDS, but the report's verdicts give FAILS", x39);
+
+    json_t *t = json_deep_copy(rep);
+    json_t *r = json_array_get(json_object_get(t, "theorems"), x39);
+    json_object_set_new(r, "applies", json_string("HOLDS"));
+    json_object_del(r, "blocking");
+    json_object_del(r, "blocking_verdict");
+    expect_invalid(t, want, "X3.9 applies");
+    json_decref(t);
+
+    t = json_deep_copy(rep);
+    json_object_set_new(t, "strongest_class", json_string("PS"));
+    expect_invalid(t, "strongest_class: PS, but the report's verdicts give AT", "strongest class PS");
+    json_decref(t);
+
+    t = json_deep_copy(rep);
+    json_object_set_new(t, "strongest_law_class", json_string("PS_LAW"));
+    expect_invalid(t, "strongest_law_class: PS_LAW", "strongest law class PS_LAW");
+    json_decref(t);
+
+    /* the A3.8b entry deleted: X3.9's row still says A3.8b FAILS */
+    t = json_deep_copy(rep);
+    json_array_remove(json_object_get(t, "preconditions"), find(t, "A3.8b"));
+    snprintf(want, sizeof want, "theorems[%zu] (X3.9): applies FAILS, but the report's verdicts give UNKNOWN", x39);
+    expect_invalid(t, want, "A3.8b entry deleted");
+    json_decref(t);
+    json_decref(rep);
+}
+END_TEST
+
 /* Issue 14 item 3: nothing to verify is exit 0, and says so. */
 START_TEST(test_unknown_only)
 {
@@ -220,6 +274,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_valid_and_mixed);
     tcase_add_test(tc, test_tampered);
+    tcase_add_test(tc, test_theorems_tampered);
     tcase_add_test(tc, test_unknown_only);
     suite_add_tcase(s, tc);
     return idc_test_run(s);

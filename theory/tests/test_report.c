@@ -5,12 +5,14 @@
  * nulled or deleted, a verdict edited, an entry relabelled, the model hash
  * zeroed, a certificate behind an UNKNOWN, a duplicate entry, a certificate
  * of another model); reports of UNKNOWN entries only, estimator-side IDs
- * included, are valid and claim nothing. */
+ * included, are valid and claim nothing; the theorem table and strongest
+ * classes must be what the registry gives for the verdicts. */
 #include <string.h>
 
 #include "numeric/tests/testutil.h"
 #include "theory/cert.h"
 #include "theory/precond.h"
+#include "theory/theorem.h"
 
 static const char *INSTANCE_A = "{\"idcheck_format\": 1,"
                                 " \"model\": {\"dim\": 2, \"components\": ["
@@ -407,6 +409,128 @@ START_TEST(test_unknown_only)
 }
 END_TEST
 
+/* The theorem table of a report whose only entry is DIM: by the registry's
+ * rule every theorem is undecided, blocked by its first precondition other
+ * than DIM, "not checked" (derived here by hand, not by the verifier's
+ * code); no strongest class. */
+static json_t *dim_only_report(const idc_instance *inst)
+{
+    static const char *const dim[] = {"DIM"};
+    json_t *rep = report(inst, dim, 1), *rows = json_array();
+    for (size_t i = 0; i < idc_thm_count(); i++) {
+        const idc_thm_info *t = idc_thm_at(i);
+        if (t->kind != IDC_THM_THEOREM)
+            continue;
+        const char *b = strcmp(t->pre[0], "DIM") != 0 ? t->pre[0] : t->pre[1];
+        json_t *est = json_array();
+        for (size_t k = 0; k < IDC_THM_MAX_EST && t->estimator[k] != NULL; k++)
+            json_array_append_new(est, json_string(t->estimator[k]));
+        json_array_append_new(rows, json_pack("{s:s,s:s,s:s,s:s,s:s?,s:s,s:s,s:s,s:o}", "id", t->id, "applies",
+                                              "UNKNOWN", "conclusion", t->conclusion, "level", t->level,
+                                              "map_class", t->map_class, "identifies", t->identifies, "blocking", b,
+                                              "blocking_verdict", "not checked", "estimator_conditions", est));
+    }
+    json_object_set_new(rep, "theorems", rows);
+    json_object_set_new(rep, "strongest_class", json_null());
+    json_object_set_new(rep, "strongest_law_class", json_null());
+    return rep;
+}
+
+static json_t *row(json_t *rep, size_t k)
+{
+    return json_array_get(json_object_get(rep, "theorems"), k);
+}
+
+START_TEST(test_theorems)
+{
+    idc_instance a;
+    load(&a, INSTANCE_A);
+    json_t *rep = dim_only_report(&a);
+    idc_cert_tally t;
+    expect_accept(rep, &a, &t, "DIM only, every theorem undecided");
+    size_t nthm = json_array_size(json_object_get(rep, "theorems"));
+    ck_assert_uint_eq(t.theorems, nthm);
+    ck_assert_uint_ge(nthm, 10);
+    const char *id0 = json_string_value(json_object_get(row(rep, 0), "id"));
+    char name[128];
+    snprintf(name, sizeof name, "theorems[0] (%s)", id0);
+
+    json_t *c = json_deep_copy(rep);
+    json_object_set_new(row(c, 0), "applies", json_string("HOLDS"));
+    expect_reject(c, &a, name, "applies UNKNOWN -> HOLDS");
+    json_decref(c);
+
+    c = json_deep_copy(rep);
+    json_object_set_new(row(c, 0), "conclusion", json_string("PS"));
+    expect_reject(c, &a, "conclusion PS", "conclusion strengthened");
+    json_decref(c);
+
+    c = json_deep_copy(rep);
+    json_object_set_new(row(c, 0), "level", json_string("map"));
+    expect_reject(c, &a, name, "level changed");
+    json_decref(c);
+
+    c = json_deep_copy(rep);
+    json_object_set_new(row(c, 0), "blocking", json_string("F4"));
+    expect_reject(c, &a, "blocking F4", "blocking changed");
+    json_object_del(row(c, 0), "blocking");
+    expect_reject(c, &a, "blocking none", "blocking removed");
+    json_decref(c);
+
+    c = json_deep_copy(rep);
+    json_object_set_new(row(c, 0), "blocking_verdict", json_string("FAILS"));
+    expect_reject(c, &a, name, "blocking_verdict changed");
+    json_decref(c);
+
+    c = json_deep_copy(rep);
+    json_array_clear(json_object_get(row(c, nthm - 1), "estimator_conditions"));
+    json_array_append_new(json_object_get(row(c, 0), "estimator_conditions"), json_string("REC"));
+    expect_reject(c, &a, "estimator_conditions", "estimator conditions edited");
+    json_decref(c);
+
+    c = json_deep_copy(rep);
+    json_array_append(json_object_get(c, "theorems"), row(c, 0));
+    expect_reject(c, &a, "a second row", "duplicate row");
+    json_decref(c);
+
+    c = json_deep_copy(rep);
+    json_t *lemma = json_deep_copy(row(c, 0));
+    json_object_set_new(lemma, "id", json_string("KC.2"));
+    json_array_append_new(json_object_get(c, "theorems"), lemma);
+    expect_reject(c, &a, "(KC.2): a lemma", "lemma row");
+    json_object_set_new(lemma, "id", json_string("K9.9"));
+    expect_reject(c, &a, "theorem ID", "unknown theorem");
+    json_decref(c);
+
+    c = json_deep_copy(rep);
+    json_object_set_new(c, "strongest_class", json_string("PS"));
+    expect_reject(c, &a, "strongest_class: PS", "strongest class claimed");
+    json_decref(c);
+    c = json_deep_copy(rep);
+    json_object_set_new(c, "strongest_law_class", json_string("AT_LAW"));
+    expect_reject(c, &a, "strongest_law_class: AT_LAW", "strongest law class claimed");
+    json_decref(c);
+
+    /* rows left out claim nothing; a table of the wrong type is invalid */
+    c = json_deep_copy(rep);
+    json_array_remove(json_object_get(c, "theorems"), 0);
+    expect_accept(c, &a, &t, "a row left out");
+    ck_assert_uint_eq(t.theorems, nthm - 1);
+    json_object_set_new(c, "theorems", json_object());
+    expect_reject(c, &a, "theorems: expected an array", "theorems not an array");
+    json_decref(c);
+
+    /* the table is judged against the verdicts as the report states them:
+     * an invalid entry makes the report invalid before the table */
+    c = json_deep_copy(rep);
+    json_object_set_new(entry(c, 0), "verdict", json_string("FAILS"));
+    expect_reject(c, &a, "preconditions[0] (DIM)", "DIM flipped");
+    json_decref(c);
+    json_decref(rep);
+    idc_instance_clear(&a);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("report");
@@ -417,6 +541,7 @@ int main(void)
         {"test_other_model", test_other_model},
         {"test_entries", test_entries},
         {"test_unknown_only", test_unknown_only},
+        {"test_theorems", test_theorems},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 120);
     return idc_test_run(s);
