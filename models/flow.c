@@ -606,6 +606,25 @@ static int inverse_layers(double *Vout, double *cout, const double *V, const dou
     return 1;
 }
 
+/* A (r x m) <- A (I + eps Xi / sqrt(m)), Xi the m x m standard normals xi:
+ * a relative perturbation of A (of norm about eps |A|) that keeps it well
+ * conditioned for small eps. */
+static void right_perturb(double *A, size_t r, size_t m, const double *xi, double eps)
+{
+    double P[MAXM * MAXM], out[MAXM * MAXM], sc = eps / sqrt((double)m);
+    for (size_t a = 0; a < m; a++)
+        for (size_t b = 0; b < m; b++)
+            P[a * m + b] = (a == b ? 1.0 : 0.0) + sc * xi[a * m + b];
+    for (size_t a = 0; a < r; a++)
+        for (size_t b = 0; b < m; b++) {
+            double v = 0;
+            for (size_t q = 0; q < m; q++)
+                v += A[a * m + q] * P[q * m + b];
+            out[a * m + b] = v;
+        }
+    memcpy(A, out, r * m * sizeof *A);
+}
+
 /* Applies layer k's affine map and activation to n rows in place. */
 static void apply_layer(const double *V, const double *c, double *u, size_t n, size_t m, double slope, int act)
 {
@@ -704,9 +723,10 @@ static int init_random(idc_flow *f, const double *x, size_t n, idc_err *err)
 
 /* Warm start: the truth re-parametrised by h(z) = A z + c0 (A = Q diag(e^{0.3 xi}),
  * c0 ~ N(0, I)), then every parameter perturbed by relative noise eps:
- * V_k += eps rms(V_k) Xi, c_k += eps sd_k xi (sd_k the pre-activation
- * standard deviations on the training rows), mu_j += eps sqrt(diag Sigma_j) xi,
- * C_j += eps rms(C_j) Xi, a_j += eps xi. */
+ * V_k <- V_k (I + eps Xi / sqrt(m)), c_k += eps sd_k xi (sd_k the
+ * pre-activation standard deviations on the training rows),
+ * mu_j += eps sqrt(diag Sigma_j) xi, the factor of Sigma_j (I + eps Xi / sqrt(m)),
+ * a_j += eps xi (Xi, xi standard normal). */
 static int init_perturbed(idc_flow *f, const double *x, size_t n, const idc_instance *truth, idc_err *err)
 {
     size_t m = f->m, t = f->t, J = f->J;
@@ -784,10 +804,7 @@ static int init_perturbed(idc_flow *f, const double *x, size_t n, const idc_inst
     double eps = f->c.eps;
     memcpy(u, x, n * m * sizeof *u);
     for (size_t k = 0; k < t; k++) {
-        double *Vk = Vg + k * m * m, *ck = cg + k * m, rms = 0, mean[MAXM], sd[MAXM];
-        for (size_t q = 0; q < m * m; q++)
-            rms += Vk[q] * Vk[q];
-        rms = sqrt(rms / (double)(m * m));
+        double *Vk = Vg + k * m * m, *ck = cg + k * m, mean[MAXM], sd[MAXM];
         apply_layer(Vk, ck, u, n, m, 1.0, 0); /* pre-activations, to scale the bias noise */
         column_moments(mean, sd, u, n, m);
         for (size_t i = 0; i < n * m; i++)
@@ -795,8 +812,7 @@ static int init_perturbed(idc_flow *f, const double *x, size_t n, const idc_inst
                 u[i] *= f->c.slope;
         idc_rng_normal_fill(xi, m * m, s, k0);
         k0 += m * m;
-        for (size_t q = 0; q < m * m; q++)
-            Vk[q] += eps * rms * xi[q];
+        right_perturb(Vk, m, m, xi, eps);
         idc_rng_normal_fill(xi, m, s, k0);
         k0 += m;
         for (size_t a = 0; a < m; a++)
@@ -843,15 +859,27 @@ static int init_perturbed(idc_flow *f, const double *x, size_t n, const idc_inst
             rc = idc_err_set(err, IDC_EDOM, "model.components[%zu]: covariance not positive definite", j);
             goto done;
         }
-        double *C = comp_C(f, j), rms = 0;
-        size_t nc = m * (m + 1) / 2;
-        for (size_t q = 0; q < nc; q++)
-            rms += C[q] * C[q];
-        rms = sqrt(rms / (double)nc);
-        idc_rng_normal_fill(xi, nc, s, k0);
-        k0 += nc;
-        for (size_t q = 0; q < nc; q++)
-            C[q] += eps * rms * xi[q];
+        /* C_j (I + eps Xi / sqrt(m)), lower-triangularised: Sigma_j -> the
+         * covariance of that factor (a relative perturbation) */
+        double *C = comp_C(f, j), Cf[MAXM * MAXM] = {0}, Sp[MAXM * MAXM];
+        size_t q = 0;
+        for (size_t a = 0; a < m; a++)
+            for (size_t b = 0; b <= a; b++)
+                Cf[a * m + b] = C[q++];
+        idc_rng_normal_fill(xi, m * m, s, k0);
+        k0 += m * m;
+        right_perturb(Cf, m, m, xi, eps);
+        for (size_t a = 0; a < m; a++)
+            for (size_t b = 0; b < m; b++) {
+                double v = a == b ? f->c.cov_floor : 0;
+                for (size_t r = 0; r < m; r++)
+                    v += Cf[a * m + r] * Cf[b * m + r];
+                Sp[a * m + b] = v;
+            }
+        if (!set_comp(f, j, mu, Sp)) {
+            rc = idc_err_set(err, IDC_EUNABLE, "flow: the perturbed component %zu is not positive definite", j);
+            goto done;
+        }
         lam[j] = cp->weight / wsum;
     }
     set_weights(f, lam);

@@ -49,7 +49,9 @@
  * the global question) and IDC_FLOW_INIT_PERTURBED (warm: the true model
  * of a square leaky instance re-parametrised by a random invertible affine
  * map h, P^ = h#P, g = h o f^-1, an exact zero-KL member of the class, then
- * every parameter perturbed by relative noise eps; a local probe).
+ * every parameter perturbed by relative noise eps: V_k and the factors of
+ * Sigma_j multiplied on the right by I + eps Xi / sqrt(m), biases and means
+ * moved by eps times their scale, logits by eps; a local probe).
  *
  * Determinism: every sum over rows is taken over fixed blocks of 256 rows
  * (each block's partial sums in double, row order), and the block partials
