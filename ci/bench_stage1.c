@@ -11,6 +11,8 @@
  *
  * Prints one line:
  *   idcheck N MODE BATCH PARAMS GFLOP_PER_STEP MS_PER_STEP FLOOR_MS PEAK_RSS_MB
+ * or, with STEPS = 0, the floor alone with the OpenBLAS core it ran on:
+ *   floor N MODE BATCH CORE FLOOR_MS
  * where the floor is the sum, over the step's GEMMs at their exact shapes
  * (per dense layer: forward X W^T, weight gradient dY^T X, input gradient
  * dY W, the latter skipped for the encoder's first layer as in the
@@ -31,6 +33,7 @@
 #include <cblas.h>
 
 #include "models/stage1.h"
+#include "numeric/blas.h"
 #include "models/stage1_impl.h"
 #include "numeric/rng.h"
 
@@ -137,8 +140,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_stage1: MODE must be paper, small or ci\n");
         return 2;
     }
-    if (n == 0 || batch < 2 || steps == 0)
+    int floor_only = steps == 0; /* STEPS = 0: the floor alone (ci/bench.sh, other OpenBLAS cores) */
+    if (n == 0 || batch < 2)
         return 2;
+    if (floor_only)
+        steps = 1;
     size_t d = n, rows = 4 * batch;
     idc_stage1_config c;
     idc_stage1_config_default(&c, n);
@@ -175,7 +181,7 @@ int main(int argc, char **argv)
         macs += (double)w[i] * (double)w[i + 1];
     double gflop = 6.0 * (double)batch * macs * 1e-9;
     double best = 1e300;
-    for (int rep = 0; rep < 4; rep++) { /* the first is a warm-up */
+    for (int rep = 0; rep < (floor_only ? 0 : 4); rep++) { /* the first is a warm-up */
         double t0 = now_s();
         if (idc_stage1_fit(s, x, rows, NULL, NULL, &err) != IDC_OK) {
             fprintf(stderr, "bench_stage1: %s\n", err.msg);
@@ -196,8 +202,11 @@ int main(int argc, char **argv)
     g_team = team;
     double floor_ms = gemm_floor(w, k, 0, batch);
     idc_backend_cpu_free(team);
-    printf("idcheck %zu %s %zu %zu %.4f %.3f %.3f %.1f\n", n, mode, batch, idc_stage1_nparams(s), gflop, 1e3 * best,
-           floor_ms, rss_mb);
+    if (floor_only)
+        printf("floor %zu %s %zu %s %.3f\n", n, mode, batch, idc_blas_core(), floor_ms);
+    else
+        printf("idcheck %zu %s %zu %zu %.4f %.3f %.3f %.1f\n", n, mode, batch, idc_stage1_nparams(s), gflop,
+               1e3 * best, floor_ms, rss_mb);
     idc_stage1_free(s);
     free(x);
     return 0;

@@ -18,6 +18,14 @@ int idc_cli_theorems(int argc, char **argv);
 int idc_cli_counterexample(int argc, char **argv);
 int idc_cli_repro(int argc, char **argv);
 
+/* Chooses the OpenBLAS core of this process (cli/blas_core.c): takes
+ * --blas-core NAME out of argv (before the verb, or after fit, prop or
+ * repro), and may re-execute the process with OPENBLAS_CORETYPE set (see
+ * numeric/blas.h). Call first in main, before any BLAS work. Returns -1 to
+ * go on, or an exit code (2 bad --blas-core, 3 the requested core cannot be
+ * had). */
+int idc_cli_blas_core_setup(int *argc, char **argv);
+
 /* Shared argument helpers (cli/args.c). Each prints a one-line error naming
  * the option and returns 0 on failure, 1 on success. */
 int idc_cli_parse_u64(const char *opt, const char *s, uint64_t *out);

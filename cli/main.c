@@ -30,6 +30,12 @@ static void usage(FILE *fp)
     fprintf(fp, "usage: idcheck VERB [options]   (idcheck VERB --help for each)\n\nverbs:\n");
     for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
         fprintf(fp, "  %-15s %s\n", verbs[i].name, verbs[i].summary);
+    fprintf(fp, "\nglobal options:\n"
+                "  --blas-core NAME  run OpenBLAS's NAME kernels (Prescott, Haswell, SkylakeX, ...; also\n"
+                "                    after fit, prop, repro) to replay a result bit for bit; default:\n"
+                "                    OpenBLAS's choice, or the best core the CPU flags support when\n"
+                "                    OpenBLAS picks a weaker one and OPENBLAS_CORETYPE is unset\n"
+                "                    (idcheck version shows the core)\n");
     fprintf(fp, "\nexit codes: 0 ok, 1 property or check failed, 2 bad usage or input, 3 internal error\n");
 }
 
@@ -58,7 +64,8 @@ static int dispatch(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
-    return finish(dispatch(argc, argv));
+    int rc = idc_cli_blas_core_setup(&argc, argv); /* may re-execute the process */
+    return finish(rc >= 0 ? rc : dispatch(argc, argv));
 }
 
 static int dispatch(int argc, char **argv)

@@ -12,6 +12,8 @@
 
 #include <Random123/features/compilerfeatures.h>
 
+#include "numeric/blas.h"
+
 #ifndef IDC_VERSION
 #define IDC_VERSION "unknown"
 #endif
@@ -40,6 +42,13 @@ json_t *idc_provenance_json(void)
                               "sanitize", "none"
 #endif
     );
-    return json_pack("{s:s,s:o,s:o,s:s}", "idcheck", IDC_VERSION, "libraries", libs, "build", build,
-                     "backend", "cpu");
+    /* the OpenBLAS kernels GEMM ran with (results differ in their last bits
+     * between cores; --blas-core CORE replays them) */
+    idc_blas_core_info bi;
+    idc_blas_core_info_get(&bi);
+    const char *lib = idc_blas_gemm_library();
+    json_t *blas = json_pack("{s:s,s:s,s:s,s:s,s:s}", "core", bi.core, "chosen_by", bi.origin, "openblas_detected",
+                             bi.detected, "cpu_best", bi.cpu_best, "gemm_library", lib != NULL ? lib : "");
+    return json_pack("{s:s,s:o,s:o,s:s,s:o}", "idcheck", IDC_VERSION, "libraries", libs, "build", build,
+                     "backend", "cpu", "blas", blas);
 }

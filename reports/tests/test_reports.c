@@ -1,6 +1,7 @@
 /* Tests of reports/: provenance records and metric records. */
 #include <string.h>
 
+#include "numeric/blas.h"
 #include "numeric/tests/testutil.h"
 #include "reports/metrics_json.h"
 #include "reports/provenance.h"
@@ -17,6 +18,14 @@ START_TEST(test_provenance)
         ck_assert_msg(v != NULL && v[0] != '\0', "missing version of %s", names[i]);
     }
     ck_assert_ptr_nonnull(json_object_get(json_object_get(p, "build"), "compiler"));
+    /* the OpenBLAS core GEMM runs with, and the library that answers it */
+    json_t *blas = json_object_get(p, "blas");
+    ck_assert_str_eq(json_string_value(json_object_get(blas, "core")), idc_blas_core());
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(libs, "openblas")), idc_blas_core()));
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(blas, "gemm_library")), "openblas"));
+    static const char *const keys[] = {"chosen_by", "openblas_detected", "cpu_best"};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        ck_assert_ptr_nonnull(json_string_value(json_object_get(blas, keys[i])));
     json_decref(p);
 }
 END_TEST
