@@ -173,7 +173,7 @@ static int set_param(void *vp, const char *name, const char *v, idc_err *err)
         if (rc == IDC_OK && z == &p->threads && p->threads > 64)
             rc = idc_err_set(err, IDC_EINVAL, "--threads: expected 1..64");
     } else if (x != NULL) {
-        rc = idc_prop_parse_real(x, name, v, 0.0, err);
+        rc = idc_prop_parse_real(x, name, v, x == &p->thr ? -1e6 : 0.0, err); /* a bound may be negative */
     } else {
         rc = idc_gen_set_param(&p->gen, name, v, err);
         if (rc != IDC_OK) /* a parameter of the Stage-1 / VaDE trial only */
@@ -192,7 +192,13 @@ static json_t *params_json(const void *vp)
     const idc_gen_info *g = p->gen.gen;
     for (size_t i = 0; i < g->nparams; i++) {
         const idc_gen_param *gp = &g->params[i];
-        if (gp->type == IDC_GEN_CHOICE)
+        int fixed = 0; /* the property's own choice, not a parameter */
+        for (size_t k = 0; spec[p->which].fixed[k] != NULL; k++)
+            fixed |= strncmp(spec[p->which].fixed[k], gp->name, strlen(gp->name)) == 0 &&
+                     spec[p->which].fixed[k][strlen(gp->name)] == '=';
+        if (fixed)
+            json_object_del(o, gp->name);
+        else if (gp->type == IDC_GEN_CHOICE)
             json_object_set_new(o, gp->name, json_string(idc_gen_get_choice(&p->gen, gp->name)));
         else if (gp->type == IDC_GEN_INT)
             json_object_set_new(o, gp->name, json_integer((json_int_t)p->gen.v[i]));
@@ -363,7 +369,7 @@ static int run_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t
     json_object_set_new(rec, "gate", json_pack("{s:s,s:f,s:f,s:b}", "statement", "kl_gap_upper <= kappa",
                                                "kl_gap_upper", pr.kl_upper, "kappa", p->kappa, "met", 1));
     double value = NAN;
-    const char *statement = NULL;
+    const char *statement = NULL, *vname = p->which == 0 ? "dist_aff" : p->which == 1 ? "mcc_unmixed" : "r2_out";
     int holds = 0;
     if (p->which == 0) {
         statement = "dist_aff(P^, P) <= dist_max";
@@ -393,9 +399,9 @@ static int run_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t
         out->outcome = holds ? IDC_TRIAL_PASS : IDC_TRIAL_FAIL;
         if (!holds)
             snprintf(out->why, sizeof out->why,
-                     "%s: %.4f vs %.4f at KL gap %.4f: evidence of weak identifiability at n_train = %zu, not a "
+                     "%s %.4f %s %s %.4f at KL gap %.4f: evidence of weak identifiability at n_train = %zu, not a "
                      "counterexample (THEORY.md §8)",
-                     statement, value, p->thr, pr.kl_gap, p->n_train);
+                     vname, value, p->which == 0 ? ">" : "<", spec[p->which].thr_name, p->thr, pr.kl_gap, p->n_train);
     }
     idc_pipeline_flow_result_clear(&pr);
 done:

@@ -270,16 +270,18 @@ END_TEST
 
 START_TEST(test_prop_cli)
 {
-    const char *small = "--m 2 --J 2 --n_train 400 --n_eval 200 --steps 60 --batch 32 --hidden_mult 2";
+    /* K3.9c with the flow at tiny sizes; kappa 1e6 opens the gate so the
+     * bound alone decides */
+    const char *small = "--m 2 --J 2 --n_train 400 --n_eval 200 --steps 60 --batch 32 --kappa 1e6";
     char args[512];
-    snprintf(args, sizeof args, "idcheck prop K3.9a --trials 2 --seed 3 --jobs 2 %s --r2_min 0 -o r.json", small);
+    snprintf(args, sizeof args, "idcheck prop K3.9c --trials 2 --seed 3 --jobs 2 %s --r2_min 0 -o r.json", small);
     ck_assert_int_eq(idc(args), 0);
-    ck_assert_msg(strstr(out, "K3.9a: 2 passed, 0 failed, 0 discarded") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "K3.9c: 2 passed, 0 failed, 0 inconclusive, 0 discarded") != NULL, "%s", out);
     ck_assert(exists("r.json"));
-    snprintf(args, sizeof args, "idcheck prop K3.9a --trials 1 --seed 3 %s --r2_min 2", small);
+    snprintf(args, sizeof args, "idcheck prop K3.9c --trials 1 --seed 3 %s --r2_min 2", small);
     ck_assert_int_eq(idc(args), 1);
-    ck_assert(strstr(out, "IDC-FAIL prop=K3.9a trial=0") != NULL);
-    ck_assert(strstr(out, "replay: idcheck prop K3.9a --replay 0x3:0 --m 2") != NULL);
+    ck_assert(strstr(out, "IDC-FAIL prop=K3.9c trial=0") != NULL);
+    ck_assert(strstr(out, "replay: idcheck prop K3.9c --replay 0x3:0 --m 2") != NULL);
 }
 END_TEST
 
@@ -301,7 +303,7 @@ START_TEST(test_outputs)
         ck_assert_int_eq(idc("idcheck gen pdgmm --m 3 --seed 5 -o null"), 0);
         snprintf(cmd, sizeof cmd, "%s --zhat null -o null", fit);
         ck_assert_int_eq(idc(cmd), 0);
-        snprintf(cmd, sizeof cmd, "idcheck prop K3.9a --trials 1 --seed 3 %s --junit null -o null", small);
+        snprintf(cmd, sizeof cmd, "idcheck prop K3.9c --trials 1 --seed 3 %s --junit null -o null", small);
         ck_assert_int_eq(idc(cmd), 0);
         ck_assert_int_eq(idc("test -c null && test -c full && ls -l null full | grep -c '1, *3' | grep -qx 1 && "
                              "ls -l full | grep -q '1, *7'"),
@@ -313,7 +315,7 @@ START_TEST(test_outputs)
         snprintf(cmd, sizeof cmd, "%s -o full", fit);
         ck_assert_int_eq(idc(cmd), 2);
         ck_assert(one_line(errtxt) && strstr(errtxt, "No space") != NULL);
-        snprintf(cmd, sizeof cmd, "idcheck prop K3.9a --trials 1 --seed 3 %s --junit full", small);
+        snprintf(cmd, sizeof cmd, "idcheck prop K3.9c --trials 1 --seed 3 %s --junit full", small);
         ck_assert_int_eq(idc(cmd), 2);
         ck_assert(strstr(errtxt, "full: write failed") != NULL);
         ck_assert_int_eq(idc("test -c full && test -c null"), 0);

@@ -1,5 +1,5 @@
 /* End-to-end tests of `idcheck prop` shrinking, regression seeds, JUnit and
- * TAP output, as a CI job uses them. K3.9a at tiny sizes (training takes
+ * TAP output, as a CI job uses them. K3.9c at tiny sizes (training takes
  * milliseconds); r2_min 2 makes every trial fail (R^2 <= 1). The binary is
  * $IDCHECK_BIN (set by `make check`) or build/idcheck. */
 #include <stdio.h>
@@ -17,7 +17,9 @@ static char dir[64];
 static const char *bin;
 static char out[65536], errtxt[8192];
 
-#define SMALL "--m 2 --J 2 --n_train 300 --n_eval 100 --steps 30 --batch 32 --hidden_mult 1"
+/* K3.9c with the flow at tiny sizes; kappa 1e6 opens the estimator gate, so
+ * r2_min alone decides PASS / FAIL */
+#define SMALL "--m 2 --J 2 --n_train 300 --n_eval 100 --steps 30 --batch 32 --kappa 1e6"
 
 /* Runs the shell command ARGS in dir with idcheck = the binary under test;
  * captures stdout/stderr; returns the exit code. */
@@ -90,26 +92,26 @@ static void teardown(void)
 
 START_TEST(test_shrink_files_and_replay)
 {
-    ck_assert_int_eq(idc("idcheck prop K3.9a --trials 2 --seed 3 --jobs 2 " SMALL
+    ck_assert_int_eq(idc("idcheck prop K3.9c --trials 2 --seed 3 --jobs 2 " SMALL
                          " --r2_min 2 --shrink-steps 6 -o r.json --junit j.xml --tap t.tap"),
                      1);
-    ck_assert_msg(strstr(out, "K3.9a: 0 passed, 2 failed, 0 discarded\n") != NULL, "%s", out);
-    ck_assert_msg(strstr(out, "IDC-SHRUNK prop=K3.9a trial=0 steps=") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "K3.9c: 0 passed, 2 failed, 0 inconclusive, 0 discarded\n") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "IDC-SHRUNK prop=K3.9c trial=0 steps=") != NULL, "%s", out);
     ck_assert(strstr(out, "files: r.trial-0.json r.trial-0.min.json") != NULL);
     ck_assert(exists("r.json") && exists("r.trial-0.json") && exists("r.trial-0.min.json") &&
               exists("r.trial-1.min.json"));
-    ck_assert(strstr(out, "new failing trial(s) recorded in .idcheck/regressions/K3.9a.txt") != NULL);
-    ck_assert(exists(".idcheck/regressions/K3.9a.txt"));
+    ck_assert(strstr(out, "new failing trial(s) recorded in .idcheck/regressions/K3.9c.txt") != NULL);
+    ck_assert(exists(".idcheck/regressions/K3.9c.txt"));
     /* JUnit / TAP: one case per trial, both failures. */
     ck_assert_int_eq(idc("cat j.xml"), 0);
     ck_assert_msg(strstr(out, "<testsuites name=\"idcheck prop\" tests=\"2\" failures=\"2\"") != NULL, "%s", out);
     ck_assert_uint_eq(count(out, "<testcase "), 2);
-    ck_assert(strstr(out, "replay: idcheck prop K3.9a --replay 0x3:0 --m 2") != NULL);
+    ck_assert(strstr(out, "replay: idcheck prop K3.9c --replay 0x3:0 --m 2") != NULL);
     ck_assert(strstr(out, "r2_min 2.0000") != NULL && strstr(out, "&lt; r2_min") != NULL);
     ck_assert_int_eq(idc("cat t.tap"), 0);
-    ck_assert(strncmp(out, "TAP version 13\n1..2\nnot ok 1 - K3.9a: trial 0 seed=0x", 50) == 0);
+    ck_assert(strncmp(out, "TAP version 13\n1..2\nnot ok 1 - K3.9c: trial 0 seed=0x", 50) == 0);
     /* The minimal case's replay command reproduces it. */
-    ck_assert_int_eq(idc("idcheck prop K3.9a --trials 2 --seed 3 " SMALL " --r2_min 2 --shrink-steps 6 --no-regressions"),
+    ck_assert_int_eq(idc("idcheck prop K3.9c --trials 2 --seed 3 " SMALL " --r2_min 2 --shrink-steps 6 --no-regressions"),
                      1);
     char cmd[1024];
     ck_assert_msg(line_after(cmd, sizeof cmd, out, "  replay minimal: "), "%s", out);
@@ -132,61 +134,61 @@ START_TEST(test_shrink_files_and_replay)
     json_decref(orig);
     json_decref(min);
     /* --shrink-failures caps how many failures are shrunk. */
-    ck_assert_int_eq(idc("idcheck prop K3.9a --trials 2 --seed 3 " SMALL
+    ck_assert_int_eq(idc("idcheck prop K3.9c --trials 2 --seed 3 " SMALL
                          " --r2_min 2 --shrink-steps 2 --shrink-failures 1 --no-regressions"),
                      1);
     ck_assert_uint_eq(count(out, "IDC-SHRUNK"), 1);
-    ck_assert_msg(strstr(out, "K3.9a: 1 more failing trial(s) not shrunk") != NULL, "%s", out);
+    ck_assert_msg(strstr(out, "K3.9c: 1 more failing trial(s) not shrunk") != NULL, "%s", out);
 }
 END_TEST
 
 START_TEST(test_regressions_first)
 {
-    ck_assert_int_eq(idc("idcheck prop K3.9a --trials 2 --seed 3 " SMALL " --r2_min 2 --no-shrink"), 1);
-    ck_assert_int_eq(idc("grep -c '^0x' .idcheck/regressions/K3.9a.txt"), 0);
+    ck_assert_int_eq(idc("idcheck prop K3.9c --trials 2 --seed 3 " SMALL " --r2_min 2 --no-shrink"), 1);
+    ck_assert_int_eq(idc("grep -c '^0x' .idcheck/regressions/K3.9c.txt"), 0);
     ck_assert_str_eq(out, "2\n");
     /* Next run, passing parameters: the two regressions (with their own
      * parameters) are replayed first and still fail. */
-    ck_assert_int_eq(idc("idcheck prop K3.9a --trials 1 --seed 9 " SMALL " --r2_min -1e6"), 1);
-    ck_assert_msg(strncmp(out, "K3.9a regression 0 trial 0 run_seed=0x3 ", 40) == 0, "%s", out);
-    ck_assert(strstr(out, "K3.9a regression 1 trial 1 run_seed=0x3 ") < strstr(out, "K3.9a trial 0 "));
-    ck_assert(strstr(out, "IDC-FAIL prop=K3.9a regression=0 trial=0") != NULL);
-    ck_assert_msg(strstr(out, "K3.9a: 1 passed, 0 failed, 0 discarded; regressions: 2 replayed, 2 failed, 0 passed, "
-                              "0 discarded\n") != NULL,
+    ck_assert_int_eq(idc("idcheck prop K3.9c --trials 1 --seed 9 " SMALL " --r2_min -1e6"), 1);
+    ck_assert_msg(strncmp(out, "K3.9c regression 0 trial 0 run_seed=0x3 ", 40) == 0, "%s", out);
+    ck_assert(strstr(out, "K3.9c regression 1 trial 1 run_seed=0x3 ") < strstr(out, "K3.9c trial 0 "));
+    ck_assert(strstr(out, "IDC-FAIL prop=K3.9c regression=0 trial=0") != NULL);
+    ck_assert_msg(strstr(out, "K3.9c: 1 passed, 0 failed, 0 inconclusive, 0 discarded; regressions: 2 replayed, 2 failed, 0 passed, "
+                              "0 inconclusive, 0 discarded\n") != NULL,
                   "%s", out);
     /* Disabled, or another directory: not replayed. */
-    ck_assert_int_eq(idc("idcheck prop K3.9a --trials 1 --seed 9 " SMALL " --r2_min -1e6 --no-regressions"), 0);
+    ck_assert_int_eq(idc("idcheck prop K3.9c --trials 1 --seed 9 " SMALL " --r2_min -1e6 --no-regressions"), 0);
     ck_assert(strstr(out, "regression") == NULL);
-    ck_assert_int_eq(idc("idcheck prop K3.9a --trials 1 --seed 9 " SMALL " --r2_min 2 --no-shrink --regressions regs"),
+    ck_assert_int_eq(idc("idcheck prop K3.9c --trials 1 --seed 9 " SMALL " --r2_min 2 --no-shrink --regressions regs"),
                      1);
-    ck_assert(exists("regs/K3.9a.txt"));
+    ck_assert(exists("regs/K3.9c.txt"));
     ck_assert(strstr(out, "regressions:") == NULL);
     /* --replay neither replays nor records regressions. */
-    ck_assert_int_eq(idc("idcheck prop K3.9a --replay 0x4:0 " SMALL " --r2_min 2"), 1);
+    ck_assert_int_eq(idc("idcheck prop K3.9c --replay 0x4:0 " SMALL " --r2_min 2"), 1);
     ck_assert(strstr(out, "regression") == NULL);
-    ck_assert_int_eq(idc("grep -c '^0x' .idcheck/regressions/K3.9a.txt"), 0);
+    ck_assert_int_eq(idc("grep -c '^0x' .idcheck/regressions/K3.9c.txt"), 0);
     ck_assert_str_eq(out, "2\n");
     /* Edit a regression so that it passes now: reported, kept, then pruned. */
-    ck_assert_int_eq(idc("sed -i '0,/\"r2_min\":2.0/s//\"r2_min\":-1000.0/' .idcheck/regressions/K3.9a.txt"), 0);
-    ck_assert_int_eq(idc("idcheck prop K3.9a --trials 1 --seed 9 " SMALL " --r2_min -1e6 --no-shrink"), 1);
+    ck_assert_int_eq(idc("sed -i '0,/\"r2_min\":2.0/s//\"r2_min\":-1000.0/' .idcheck/regressions/K3.9c.txt"), 0);
+    ck_assert_int_eq(idc("idcheck prop K3.9c --trials 1 --seed 9 " SMALL " --r2_min -1e6 --no-shrink"), 1);
     ck_assert_msg(strstr(out, "regressions: 2 replayed, 1 failed, 1 passed") != NULL, "%s", out);
     ck_assert(strstr(out, "1 regression(s) now pass (kept in") != NULL);
-    ck_assert_int_eq(idc("idcheck prop K3.9a --trials 1 --seed 9 " SMALL " --r2_min -1e6 --no-shrink "
+    ck_assert_int_eq(idc("idcheck prop K3.9c --trials 1 --seed 9 " SMALL " --r2_min -1e6 --no-shrink "
                          "--prune-regressions --quiet"),
                      1);
-    ck_assert_int_eq(idc("grep -c '^0x' .idcheck/regressions/K3.9a.txt"), 0);
+    ck_assert_int_eq(idc("grep -c '^0x' .idcheck/regressions/K3.9c.txt"), 0);
     ck_assert_str_eq(out, "1\n");
     /* A malformed regression file is bad input. */
-    ck_assert_int_eq(idc("echo 'garbage' >> .idcheck/regressions/K3.9a.txt && idcheck prop K3.9a " SMALL), 2);
-    ck_assert_msg(strstr(errtxt, "K3.9a.txt:5:") != NULL, "%s", errtxt);
+    ck_assert_int_eq(idc("echo 'garbage' >> .idcheck/regressions/K3.9c.txt && idcheck prop K3.9c " SMALL), 2);
+    ck_assert_msg(strstr(errtxt, "K3.9c.txt:5:") != NULL, "%s", errtxt);
 }
 END_TEST
 
 START_TEST(test_bad_flags)
 {
-    ck_assert_int_eq(idc("idcheck prop K3.9a --shrink-params nope"), 2);
+    ck_assert_int_eq(idc("idcheck prop K3.9c --shrink-params nope"), 2);
     ck_assert(strstr(errtxt, "nope") != NULL);
-    ck_assert_int_eq(idc("idcheck prop K3.9a --shrink-steps x"), 2);
+    ck_assert_int_eq(idc("idcheck prop K3.9c --shrink-steps x"), 2);
     ck_assert_int_eq(idc("idcheck prop --help"), 0);
     ck_assert(strstr(out, "--shrink-steps") != NULL && strstr(out, "--junit") != NULL);
     ck_assert_int_eq(idc("idcheck prop --list"), 0);
