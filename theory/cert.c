@@ -1602,18 +1602,24 @@ int idc_cert_verify_parts(const json_t *cert, const idc_pdgmm *g, const idc_pama
     return verify(&V, cert, hash);
 }
 
+int idc_cert_verify_hashed(const json_t *cert, const idc_instance *inst, const char *hash, char *reason,
+                           size_t reason_len)
+{
+    if (reason != NULL && reason_len > 0)
+        reason[0] = '\0';
+    vctx V = {&inst->prior, &inst->map, &inst->noise_sigma, (int)inst->aux, reason, reason_len};
+    return verify(&V, cert, hash);
+}
+
 int idc_cert_verify(const json_t *cert, const idc_instance *inst, char *reason, size_t reason_len)
 {
     char hash[65];
     idc_err err;
-    if (reason != NULL && reason_len > 0)
-        reason[0] = '\0';
     int rc = idc_instance_hash(hash, inst, &err);
     if (rc != IDC_OK) {
         if (reason != NULL && reason_len > 0)
             snprintf(reason, reason_len, "%s", err.msg);
         return rc;
     }
-    vctx V = {&inst->prior, &inst->map, &inst->noise_sigma, (int)inst->aux, reason, reason_len};
-    return verify(&V, cert, hash);
+    return idc_cert_verify_hashed(cert, inst, hash, reason, reason_len);
 }

@@ -99,6 +99,12 @@ int idc_cert_get_fmpq(fmpq_t q, const json_t *s) __attribute__((warn_unused_resu
 int idc_cert_verify(const json_t *cert, const idc_instance *inst, char *reason, size_t reason_len)
     __attribute__((warn_unused_result));
 
+/* Same with the instance's hash computed once by the caller
+ * (idc_instance_hash; 64 hex chars + NUL), e.g. for the certificates of
+ * one report. A wrong hash only makes certificates fail. */
+int idc_cert_verify_hashed(const json_t *cert, const idc_instance *inst, const char *hash, char *reason,
+                           size_t reason_len) __attribute__((warn_unused_result));
+
 /* Same on model parts: prior g and map f (either may be NULL when the
  * certificate's precondition does not need it; needing it then fails) and
  * the expected hash (NULL: the hash is not checked). */
@@ -161,8 +167,8 @@ typedef void (*idc_cert_entry_fn)(void *arg, const idc_cert_entry *e);
  * or the theorem table, which is judged only when every entry is valid; a
  * wrong model_hash stops before the entries); IDC_EINVAL
  * when report is not an object with a "preconditions" array; IDC_ENOMEM,
- * or the instance's hashing status. Cost: one idc_cert_verify per
- * certificate. */
+ * or the instance's hashing status. Cost: one hash of the instance, then
+ * one certificate verification per decided entry. */
 int idc_cert_verify_report(idc_cert_tally *tally, const json_t *report, const idc_instance *inst,
                            idc_cert_entry_fn fn, void *arg, char *reason, size_t reason_len)
     __attribute__((warn_unused_result));

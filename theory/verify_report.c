@@ -63,10 +63,11 @@ static const char *or_none(const char *s)
 
 /* Judges entry e (index i) of the report; sets *out (id and verdict as
  * stated) and writes the reason into why on IDC_EDOM. Returns IDC_OK,
- * IDC_EDOM, or a status of idc_cert_verify other than IDC_EDOM (then why
- * holds its message). earlier: the entries before this one. */
+ * IDC_EDOM, or a status of the certificate verifier other than IDC_EDOM
+ * (then why holds its message). earlier: the entries before this one;
+ * hash: the instance's. */
 static int judge(claim *out, const char **method, const json_t *e, size_t i, const claims *earlier,
-                 const idc_instance *inst, char *why, size_t len)
+                 const idc_instance *inst, const char *hash, char *why, size_t len)
 {
     out->id = NULL;
     out->v = IDC_UNKNOWN;
@@ -122,7 +123,7 @@ static int judge(claim *out, const char **method, const json_t *e, size_t i, con
         return IDC_EDOM;
     }
     char r[IDC_ERR_LEN];
-    int rc = idc_cert_verify(cert, inst, r, sizeof r);
+    int rc = idc_cert_verify_hashed(cert, inst, hash, r, sizeof r);
     if (rc == IDC_EDOM)
         say(why, len, "preconditions[%zu] (%s): %s", i, id, r);
     else if (rc != IDC_OK)
@@ -285,7 +286,7 @@ int idc_cert_verify_report(idc_cert_tally *tally, const json_t *report, const id
         claims earlier = {cs, i};
         const char *method;
         why[0] = '\0';
-        rc = judge(&cs[i], &method, json_array_get(pre, i), i, &earlier, inst, why, sizeof why);
+        rc = judge(&cs[i], &method, json_array_get(pre, i), i, &earlier, inst, hash, why, sizeof why);
         if (rc != IDC_OK && rc != IDC_EDOM) {
             say(reason, reason_len, "%s", why);
             free(cs);

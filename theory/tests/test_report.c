@@ -4,7 +4,7 @@
  * prove is rejected with a one-line reason naming the entry (a certificate
  * nulled or deleted, a verdict edited, an entry relabelled, the model hash
  * zeroed, a certificate behind an UNKNOWN, a duplicate entry, a certificate
- * of another model); reports of UNKNOWN entries only, estimator-side IDs
+ * of another model; idc_cert_verify_hashed); reports of UNKNOWN entries only, estimator-side IDs
  * included, are valid and claim nothing; the theorem table and strongest
  * classes must be what the registry gives for the verdicts. */
 #include <string.h>
@@ -283,6 +283,16 @@ START_TEST(test_other_model)
     json_object_set(entry(t, dim), "certificate", json_object_get(entry(rb, dim), "certificate"));
     expect_reject(t, &a, "preconditions[0] (DIM): model_hash", "B's DIM certificate in A's report");
     json_decref(t);
+    /* idc_cert_verify_hashed: the caller's hash is the one checked */
+    char ha[65], hb[65], why[IDC_ERR_LEN];
+    idc_err err;
+    ck_assert_int_eq(idc_instance_hash(ha, &a, &err), IDC_OK);
+    ck_assert_int_eq(idc_instance_hash(hb, &b, &err), IDC_OK);
+    const json_t *ca = json_object_get(entry(ra, dim), "certificate");
+    ck_assert_int_eq(idc_cert_verify_hashed(ca, &a, ha, why, sizeof why), IDC_OK);
+    ck_assert_int_eq(idc_cert_verify_hashed(ca, &a, hb, why, sizeof why), IDC_EDOM);
+    ck_assert(strstr(why, "another model") != NULL);
+    ck_assert_int_eq(idc_cert_verify(ca, &a, why, sizeof why), IDC_OK);
     json_decref(ra);
     json_decref(rb);
     idc_instance_clear(&a);
