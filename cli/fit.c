@@ -27,7 +27,9 @@ static void help(FILE *fp)
             "                   [--steps K] [--batch B] [--lr R] [--noise-var S2] [--pretrain-steps K]\n"
             "                   [--no-gmm-init] [--seed S] [-n N] [--eval N] [--zhat ZHAT.npy] -o FIT.json\n"
             "       idcheck fit --estimator kivva-e1 --codes CODES.npy --J K [--z Z.npy] [--seed S]\n"
-            "                   [--zhat OUT.npy] -o FIT.json\n\n"
+            "                   [--zhat OUT.npy] -o FIT.json\n"
+            "       idcheck fit INSTANCE.json --estimator flow [...] [--emit-model FITTED.json] -o FIT.json\n"
+            "                   (the exact-likelihood flow: idcheck fit --estimator flow --help)\n\n"
             "stage2 (X Sec. 4): Stage 1, then the affine autoencoder on its codes with the L1\n"
             "constraint (Lagrangian, extra-gradient Adam; defaults: 80000 steps of 6144, lr 1e-4 /\n"
             "5e-5, eps 0.01; --s2-steps K --s2-batch B --s2-lr R --s2-lr-dual R --s2-eps E).\n"
@@ -339,6 +341,9 @@ static int fit_stage2(json_t **out, const double *ztr, size_t n, const idc_stage
 
 int idc_cli_fit(int argc, char **argv)
 {
+    for (int i = 1; i + 1 < argc; i++) /* the flow has its own options (cli/fit_flow.c) */
+        if (strcmp(argv[i], "--estimator") == 0 && strcmp(argv[i + 1], "flow") == 0)
+            return idc_cli_fit_flow(argc, argv);
     const char *inpath = NULL, *outpath = NULL, *zpath = NULL, *est = NULL, *widths = NULL;
     const char *codes = NULL, *ztrue = NULL, *device = "cpu";
     double noise_var = NAN, s2_lr = NAN, s2_lr_dual = NAN, s2_eps = NAN; /* NAN: the default */
@@ -441,7 +446,7 @@ int idc_cli_fit(int argc, char **argv)
     }
     if (strcmp(est, "stage1") != 0 && !kivva && !stage2) {
         idc_cli_error("fit",
-                      "--estimator: unknown estimator \"%s\" (available: stage1, stage2, kivva-e1, vade, ivae, vae)",
+                      "--estimator: unknown estimator \"%s\" (available: flow, stage1, stage2, kivva-e1, vade, ivae, vae)",
                       est);
         return 2;
     }
