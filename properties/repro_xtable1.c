@@ -9,17 +9,20 @@
 #include "numeric/rng.h"
 #include "properties/pipeline.h"
 #include "properties/repro.h"
+#include "theory/cert.h"
 #include "theory/precond.h"
 
-/* The preconditions certified per seed (the columns "A3.4 A3.8a A3.8b":
- * how many seeds have each one HOLDS). */
+/* The preconditions certified per seed under both readings of the masked
+ * value (the table's last columns: on how many seeds each one HOLDS). */
 static const char *const PRE[] = {"A3.4", "A3.6", "A3.8a", "A3.8b"};
 #define NPRE 4
+static const char *const CENTER[2] = {"population", "empirical"};
 
 /* The rows of X Table 1 and the paper's values (R^2 Stage 1, MCC Stage 1,
- * MCC Stage 2, MCC VaDE); rho 0 = "1 var". Mixing: 2 layers. */
+ * MCC Stage 2, MCC VaDE); rho 0 = "1 var". The third column is L, the
+ * number of mixing layers (the released code's --n-mixing-layer). */
 static const struct {
-    unsigned n, k, J;
+    unsigned n, k, L;
     double rho, delta, theta;
     double paper[4];
 } rows[IDC_XTABLE1_ROWS] = {
@@ -52,21 +55,23 @@ static int mcc_of(double *out, const double *z, const double *zh, size_t m, size
     return rc;
 }
 
-/* One (row, seed): the four numbers (NaN where a stage did not run) and the
- * certified verdicts of PRE. */
-static int one(double v[5], idc_verdict pv[NPRE], unsigned r, unsigned seed, const idc_xtable1_opts *o,
-               idc_err *err)
+/* The instance of row r at generator seed s: xu's paper preset (J = the
+ * distinct masks among 5n rho-hot draws, orthogonal mixing) with the row's
+ * n, k, L, rho, delta, theta and the masked value's moments `center`. */
+static int row_instance(idc_instance *inst, unsigned r, uint64_t s, int center, idc_err *err)
 {
     const idc_gen_info *g = idc_gen_find("xu");
     if (g == NULL)
         return idc_err_set(err, IDC_EINTERNAL, "x-table1: generator xu missing");
     idc_gen_values gv;
     idc_gen_values_init(&gv, g);
-    int rc = set(&gv, "m", rows[r].n, err);
+    int rc = idc_gen_apply_preset(&gv, "paper", err);
+    if (rc == IDC_OK)
+        rc = set(&gv, "m", rows[r].n, err);
     if (rc == IDC_OK)
         rc = set(&gv, "k", rows[r].k, err);
     if (rc == IDC_OK)
-        rc = set(&gv, "J", rows[r].J, err);
+        rc = set(&gv, "layers", rows[r].L, err);
     if (rc == IDC_OK)
         rc = set(&gv, "rho", rows[r].rho, err);
     if (rc == IDC_OK)
@@ -74,24 +79,49 @@ static int one(double v[5], idc_verdict pv[NPRE], unsigned r, unsigned seed, con
     if (rc == IDC_OK)
         rc = set(&gv, "theta", rows[r].theta, err);
     if (rc == IDC_OK)
-        rc = set(&gv, "layers", 2, err);
-    if (rc == IDC_OK) /* the paper draws distinct random masks; A3.8b is certified, not imposed */
-        rc = set(&gv, "cover", 0, err);
+        rc = idc_gen_set_param(&gv, "center", CENTER[center], err);
+    if (rc == IDC_OK)
+        rc = idc_gen_generate(inst, &gv, s, err);
+    return rc;
+}
+
+/* One (row, seed): the five numbers (NaN where a stage did not run), the
+ * certified verdicts of PRE under both centerings (pv[c][i]) and J. */
+static int one(double v[5], idc_verdict pv[2][NPRE], size_t *J, unsigned r, unsigned seed,
+               const idc_xtable1_opts *o, idc_err *err)
+{
     uint64_t s = idc_rng_derive_seed(0x7AB1E1u + r, seed);
     idc_instance inst;
-    if (rc == IDC_OK)
-        rc = idc_gen_generate(&inst, &gv, s, err);
-    if (rc != IDC_OK)
-        return rc;
-    for (int i = 0; i < NPRE && rc == IDC_OK; i++) {
-        idc_pre_result pr;
-        idc_pre_result_init(&pr);
-        rc = idc_pre_check(&pr, PRE[i], &inst, NULL, err);
-        pv[i] = pr.verdict;
-        idc_pre_result_clear(&pr);
+    int rc = IDC_OK, have = 0;
+    v[0] = v[1] = v[2] = v[3] = v[4] = NAN;
+    for (int c = 0; c < 2 && rc == IDC_OK; c++) {
+        idc_instance ic;
+        rc = row_instance(&ic, r, s, c, err);
+        if (rc != IDC_OK)
+            break;
+        *J = ic.prior.ncomp;
+        for (int i = 0; i < NPRE && rc == IDC_OK; i++) {
+            idc_pre_result pr;
+            idc_pre_result_init(&pr);
+            rc = idc_pre_check(&pr, PRE[i], &ic, NULL, err);
+            pv[c][i] = pr.verdict;
+            char why[256];
+            if (rc == IDC_OK && pr.verdict != IDC_UNKNOWN &&
+                idc_cert_verify(pr.cert, &ic, why, sizeof why) != IDC_OK) /* the independent verifier */
+                rc = idc_err_set(err, IDC_EINTERNAL, "x-table1 row %u seed %u: the %s certificate did not verify: %s",
+                                 r + 1, seed, PRE[i], why);
+            idc_pre_result_clear(&pr);
+        }
+        if (rc == IDC_OK && c == o->center && !o->certify_only) {
+            inst = ic; /* the one trained on */
+            have = 1;
+        } else {
+            idc_instance_clear(&ic);
+        }
     }
-    if (rc != IDC_OK) {
-        idc_instance_clear(&inst);
+    if (rc != IDC_OK || !have) {
+        if (have)
+            idc_instance_clear(&inst);
         return rc;
     }
     size_t m = inst.prior.dim, nt = o->paper_scale ? 50000 : 4000, ne = o->paper_scale ? 10000 : 2000;
@@ -117,7 +147,6 @@ static int one(double v[5], idc_verdict pv[NPRE], unsigned r, unsigned seed, con
     double *z2 = malloc(ne * m * sizeof(double));
     if (rc == IDC_OK && z2 == NULL)
         rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
-    v[0] = v[1] = v[2] = v[3] = v[4] = NAN;
     if (rc == IDC_OK) {
         v[0] = pr.r2.r2_out;
         v[1] = pr.mcc.mcc_out;
@@ -176,11 +205,20 @@ static json_t *num(double x)
     return isfinite(x) ? json_real(x) : json_null();
 }
 
+static void verdict_line(char *buf, size_t len, const idc_verdict pv[NPRE])
+{
+    size_t at = 0;
+    for (int c = 0; c < NPRE && at < len; c++)
+        at += (size_t)snprintf(buf + at, len - at, "%s%s %s", c ? " " : "", PRE[c], idc_verdict_name(pv[c]));
+}
+
 int idc_repro_xtable1(json_t **out, const idc_xtable1_opts *o, FILE *progress, idc_err *err)
 {
     *out = NULL;
     unsigned which[IDC_XTABLE1_ROWS];
     size_t nr = o->nrows;
+    if (o->center < 0 || o->center > 1)
+        return idc_err_set(err, IDC_EINVAL, "--center: expected population or empirical");
     for (size_t i = 0; i < (nr ? nr : IDC_XTABLE1_ROWS); i++) {
         which[i] = nr ? o->rows[i] : (unsigned)(i + 1);
         if (which[i] < 1 || which[i] > IDC_XTABLE1_ROWS)
@@ -189,36 +227,51 @@ int idc_repro_xtable1(json_t **out, const idc_xtable1_opts *o, FILE *progress, i
     if (nr == 0)
         nr = IDC_XTABLE1_ROWS;
     unsigned seeds = o->seeds ? o->seeds : 5;
-    json_t *res = json_pack("{s:s,s:s,s:I,s:[]}", "table", "x-table1", "scale", o->paper_scale ? "paper" : "ci",
-                            "seeds", (json_int_t)seeds, "rows");
+    json_t *res = json_pack("{s:s,s:s,s:I,s:b,s:s,s:[]}", "table", "x-table1", "scale",
+                            o->paper_scale ? "paper" : "ci", "seeds", (json_int_t)seeds, "trained",
+                            !o->certify_only, "trained_center", CENTER[o->center], "rows");
     int rc = IDC_OK;
     for (size_t i = 0; i < nr && rc == IDC_OK; i++) {
         unsigned r = which[i] - 1;
-        double sum[5] = {0, 0, 0, 0, 0};
-        unsigned holds[NPRE] = {0, 0, 0, 0};
+        double sum[5] = {0, 0, 0, 0, 0}, jsum = 0;
+        unsigned holds[2][NPRE] = {{0}};
         json_t *per = json_array();
         for (unsigned s = 0; s < seeds && rc == IDC_OK; s++) {
             double v[5];
-            idc_verdict pv[NPRE];
-            rc = one(v, pv, r, s, o, err);
+            idc_verdict pv[2][NPRE];
+            size_t J = 0;
+            rc = one(v, pv, &J, r, s, o, err);
             if (rc != IDC_OK)
                 break;
             for (int c = 0; c < 5; c++)
                 sum[c] += v[c] / seeds;
-            json_t *pj = json_object();
-            for (int c = 0; c < NPRE; c++) {
-                holds[c] += pv[c] == IDC_HOLDS;
-                json_object_set_new(pj, PRE[c], json_string(idc_verdict_name(pv[c])));
+            jsum += (double)J / seeds;
+            json_t *cj = json_object();
+            for (int c = 0; c < 2; c++) {
+                json_t *pj = json_object();
+                for (int k = 0; k < NPRE; k++) {
+                    holds[c][k] += pv[c][k] == IDC_HOLDS;
+                    json_object_set_new(pj, PRE[k], json_string(idc_verdict_name(pv[c][k])));
+                }
+                json_object_set_new(cj, CENTER[c], pj);
             }
-            json_array_append_new(per, json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "seed", (json_int_t)s,
-                                                 "r2_stage1", num(v[0]), "mcc_stage1", num(v[1]), "mcc_stage2",
-                                                 num(v[2]), "mcc_no_sparsity", num(v[3]), "mcc_vade", num(v[4]),
-                                                 "preconditions", pj));
+            json_array_append_new(per, json_pack("{s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o}", "seed", (json_int_t)s, "J",
+                                                 (json_int_t)J, "r2_stage1", num(v[0]), "mcc_stage1", num(v[1]),
+                                                 "mcc_stage2", num(v[2]), "mcc_no_sparsity", num(v[3]),
+                                                 "mcc_vade", num(v[4]), "certified", cj));
             if (progress != NULL) {
-                fprintf(progress,
-                        "x-table1 row %u seed %u: R2 S1 %.3f  MCC S1 %.3f  MCC S2 %.3f  MCC no-sparsity %.3f  "
-                        "MCC VaDE %.3f\n",
-                        r + 1, s, v[0], v[1], v[2], v[3], v[4]);
+                char a[160], b[160];
+                verdict_line(a, sizeof a, pv[0]);
+                verdict_line(b, sizeof b, pv[1]);
+                fprintf(progress, "x-table1 row %u seed %u: J = %zu | as described (population moments): %s | "
+                                  "the released code (empirical moments): %s\n",
+                        r + 1, s, J, a, b);
+                if (!o->certify_only)
+                    fprintf(progress,
+                            "x-table1 row %u seed %u: R2 S1 %.3f  MCC S1 %.3f  MCC S2 %.3f  MCC no-sparsity %.3f  "
+                            "MCC VaDE %.3f (paper: %.2f %.2f %.2f, VaDE %.2f)\n",
+                            r + 1, s, v[0], v[1], v[2], v[3], v[4], rows[r].paper[0], rows[r].paper[1],
+                            rows[r].paper[2], rows[r].paper[3]);
                 fflush(progress);
             }
         }
@@ -227,15 +280,19 @@ int idc_repro_xtable1(json_t **out, const idc_xtable1_opts *o, FILE *progress, i
             break;
         }
         json_t *row = json_pack(
-            "{s:I,s:{s:I,s:I,s:I,s:f,s:f,s:f},s:{s:f,s:f,s:f,s:f},s:{s:o,s:o,s:o,s:o,s:o,s:o}}", "row",
-            (json_int_t)(r + 1), "params", "n", (json_int_t)rows[r].n, "k", (json_int_t)rows[r].k, "J",
-            (json_int_t)rows[r].J, "rho", rows[r].rho, "delta", rows[r].delta, "theta", rows[r].theta, "paper",
-            "r2_stage1", rows[r].paper[0], "mcc_stage1", rows[r].paper[1], "mcc_stage2", rows[r].paper[2], "mcc_vade",
-            rows[r].paper[3], "ours", "r2_stage1", num(sum[0]), "mcc_stage1", num(sum[1]), "mcc_stage2", num(sum[2]),
-            "mcc_no_sparsity", num(sum[3]), "mcc_vade", num(sum[4]), "per_seed", per);
+            "{s:I,s:{s:I,s:I,s:I,s:f,s:f,s:f},s:f,s:{s:f,s:f,s:f,s:f},s:{s:o,s:o,s:o,s:o,s:o,s:o}}", "row",
+            (json_int_t)(r + 1), "params", "n", (json_int_t)rows[r].n, "k", (json_int_t)rows[r].k, "L",
+            (json_int_t)rows[r].L, "rho", rows[r].rho, "delta", rows[r].delta, "theta", rows[r].theta, "J_mean", jsum,
+            "paper", "r2_stage1", rows[r].paper[0], "mcc_stage1", rows[r].paper[1], "mcc_stage2", rows[r].paper[2],
+            "mcc_vade", rows[r].paper[3], "ours", "r2_stage1", num(sum[0]), "mcc_stage1", num(sum[1]), "mcc_stage2",
+            num(sum[2]), "mcc_no_sparsity", num(sum[3]), "mcc_vade", num(sum[4]), "per_seed", per);
         json_t *hc = json_object();
-        for (int c = 0; c < NPRE; c++)
-            json_object_set_new(hc, PRE[c], json_integer(holds[c]));
+        for (int c = 0; c < 2; c++) {
+            json_t *h = json_object();
+            for (int k = 0; k < NPRE; k++)
+                json_object_set_new(h, PRE[k], json_integer(holds[c][k]));
+            json_object_set_new(hc, CENTER[c], h);
+        }
         json_object_set_new(row, "holds", hc);
         json_array_append_new(json_object_get(res, "rows"), row);
     }
@@ -258,16 +315,29 @@ static void cell(FILE *fp, const json_t *ours, const json_t *paper, const char *
     fprintf(fp, " %4s / %4s |", x, y);
 }
 
+static void holds_cell(FILE *fp, const json_t *h)
+{
+    fprintf(fp, "    %lld/%lld/%lld/%lld |", (long long)json_integer_value(json_object_get(h, "A3.4")),
+            (long long)json_integer_value(json_object_get(h, "A3.6")),
+            (long long)json_integer_value(json_object_get(h, "A3.8a")),
+            (long long)json_integer_value(json_object_get(h, "A3.8b")));
+}
+
 void idc_repro_xtable1_print(FILE *fp, const json_t *result)
 {
-    fprintf(fp, "X Table 1, %s scale, mean over %lld seeds (ours / paper); last column: seeds on which\n"
-                "each precondition is certified HOLDS\n\n",
+    int trained = json_is_true(json_object_get(result, "trained"));
+    fprintf(fp,
+            "X Table 1 (L = mixing layers; J = distinct masks among 5n draws, mean over seeds), %s scale, %lld "
+            "seeds;\n%s\nlast columns: on how many seeds A3.4/A3.6/A3.8a/A3.8b are certified HOLDS with the "
+            "masked value\nc = mean + delta*std from the population moments (the paper's text) and from 5000-sample "
+            "empirical\nmoments (the authors' code); every certificate re-derived by the independent verifier\n\n",
             json_string_value(json_object_get(result, "scale")),
-            (long long)json_integer_value(json_object_get(result, "seeds")));
-    fprintf(fp, "| row |  n | k |  J |  rho | delta | theta |  R2 Stage 1 | MCC Stage 1 | MCC Stage 2 | MCC no sparsity |"
-                "    MCC VaDE | A3.4/A3.8a/A3.8b |\n");
-    fprintf(fp, "|----:|---:|--:|---:|-----:|------:|------:|------------:|------------:|------------:|----------------:|"
-                "------------:|-----------------:|\n");
+            (long long)json_integer_value(json_object_get(result, "seeds")),
+            trained ? "metrics: mean over seeds (ours / paper)" : "certification only: paper's numbers, no training");
+    fprintf(fp, "| row |  n | k |  L |  rho  | delta | theta |     J |  R2 Stage 1 | MCC Stage 1 | MCC Stage 2 | MCC no "
+                "sparsity |    MCC VaDE | population | empirical |\n");
+    fprintf(fp, "|----:|---:|--:|---:|------:|------:|------:|------:|------------:|------------:|------------:|---------"
+                "-------:|------------:|-----------:|----------:|\n");
     size_t i;
     json_t *row;
     json_array_foreach(json_object_get(result, "rows"), i, row)
@@ -280,12 +350,13 @@ void idc_repro_xtable1_print(FILE *fp, const json_t *result)
             snprintf(rs, sizeof rs, "1 var");
         else
             snprintf(rs, sizeof rs, "%.0f%%", 100 * rho);
-        fprintf(fp, "| %3lld | %2lld | %lld | %2lld | %5s | %5g | %5g |",
+        fprintf(fp, "| %3lld | %2lld | %lld | %2lld | %5s | %5g | %5g | %5.1f |",
                 (long long)json_integer_value(json_object_get(row, "row")),
                 (long long)json_integer_value(json_object_get(p, "n")),
                 (long long)json_integer_value(json_object_get(p, "k")),
-                (long long)json_integer_value(json_object_get(p, "J")), rs,
-                json_number_value(json_object_get(p, "delta")), json_number_value(json_object_get(p, "theta")));
+                (long long)json_integer_value(json_object_get(p, "L")), rs,
+                json_number_value(json_object_get(p, "delta")), json_number_value(json_object_get(p, "theta")),
+                json_number_value(json_object_get(row, "J_mean")));
         cell(fp, ours, paper, "r2_stage1");
         cell(fp, ours, paper, "mcc_stage1");
         cell(fp, ours, paper, "mcc_stage2");
@@ -296,8 +367,8 @@ void idc_repro_xtable1_print(FILE *fp, const json_t *result)
             fprintf(fp, "        -        |");
         cell(fp, ours, paper, "mcc_vade");
         json_t *h = json_object_get(row, "holds");
-        fprintf(fp, " %lld/%lld/%lld |\n", (long long)json_integer_value(json_object_get(h, "A3.4")),
-                (long long)json_integer_value(json_object_get(h, "A3.8a")),
-                (long long)json_integer_value(json_object_get(h, "A3.8b")));
+        holds_cell(fp, json_object_get(h, "population"));
+        holds_cell(fp, json_object_get(h, "empirical"));
+        fprintf(fp, "\n");
     }
 }

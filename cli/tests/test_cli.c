@@ -265,6 +265,14 @@ START_TEST(test_bad_input)
     ck_assert(one_line(errtxt) && strstr(errtxt, "--threads") != NULL && !exists("xt.json"));
     ck_assert_int_eq(idc("idcheck repro kivva-table2 --seeds 2 --steps1 30 -o kt.json"), 0);
     ck_assert(strstr(out, "weak_mcc") != NULL && exists("kt.json"));
+    /* x-table1 certification only: per seed the verdicts of both readings */
+    ck_assert_msg(idc("idcheck repro x-table1 --rows 2 --seeds 1 --no-train -o xc.json") == 0, "%s", errtxt);
+    ck_assert_msg(strstr(out, "as described (population moments): A3.4 FAILS") != NULL &&
+                      strstr(out, "the released code (empirical moments): A3.4 HOLDS") != NULL &&
+                      strstr(out, "certification only") != NULL && exists("xc.json"),
+                  "%s", out);
+    ck_assert_int_eq(idc("idcheck repro x-table1 --rows 2 --center sample --no-train -o xd.json"), 2);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "--center") != NULL && !exists("xd.json"));
 }
 END_TEST
 
