@@ -6,7 +6,8 @@
 #      exact shapes (with the OpenBLAS core idcheck uses, and the best floor
 #      over the cores this CPU offers beside it), and vs PyTorch (Debian's python3-torch, eager, same
 #      thread count = 1) when it is installed (ci/bench_stage1.c,
-#      ci/bench_torch.py). BENCH_QUICK=1 skips the paper-width rows.
+#      ci/bench_torch.py). BENCH_QUICK=1 skips the paper-width rows;
+#      BENCH_CONFIGS="n:widths:batch:steps:threads ..." runs the rows given.
 set -euo pipefail
 bin=${1:-build/idcheck}
 b=$(dirname "$bin")
@@ -47,6 +48,7 @@ printf '| %3s | %-5s | %5s | %3s | %8s | %9s | %9s | %5s | %9s | %-11s | %9s | %
 echo "|----:|:------|------:|----:|---------:|----------:|----------:|------:|----------:|:------------|----------:|--------:|------------:|"
 configs="3:ci:256:50:1 10:small:6144:10:1 20:small:6144:6:1 40:small:6144:4:1 10:small:6144:10:2 20:small:6144:6:2 40:small:6144:4:2"
 [ "${BENCH_QUICK:-0}" = 1 ] || configs="$configs 10:paper:6144:2:1 10:paper:6144:2:2 20:paper:6144:1:1 40:paper:6144:1:1"
+configs=${BENCH_CONFIGS:-$configs}  # e.g. BENCH_CONFIGS="3:ci:256:50:1" (n:widths:batch:steps:threads)
 for cfg in $configs; do
   IFS=: read -r n mode batch steps thr <<<"$cfg"
   read -r _ _ _ _ _ gflop ms floor rss <<<"$(OPENBLAS_CORETYPE=$idc_core "$b/bench_stage1" "$n" "$mode" "$batch" "$steps" "$thr")"

@@ -92,8 +92,9 @@ unsigned idc_blas_cpu_features(void)
         for (size_t i = 0; i < sizeof z / sizeof z[0]; i++)
             if (b & (1u << z[i].bit))
                 f |= z[i].flag;
-        unsigned a1, b1, c1, d1;
-        __cpuid_count(7, 1, a1, b1, c1, d1);
+        unsigned a1 = 0, b1, c1, d1;
+        if (a >= 1) /* leaf 7 has a subleaf 1 */
+            __cpuid_count(7, 1, a1, b1, c1, d1);
         (void)b1;
         (void)c1;
         (void)d1;
