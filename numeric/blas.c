@@ -313,9 +313,11 @@ static double entry(size_t i, size_t salt)
 
 int idc_blas_gemm_check(idc_err *err)
 {
-    static const size_t shapes[][3] = {{1, 1, 1},    {2, 3, 1},    {5, 7, 3},    {16, 16, 16},
-                                       {37, 29, 53}, {64, 33, 17}, {131, 67, 97}};
-    const size_t MAX = 131 * 97;
+    /* odd sizes: the micro-kernels' edge tiles; the largest spans several
+     * register blocks of every x86-64 core's sgemm/dgemm kernels */
+    static const size_t shapes[][3] = {{1, 1, 1},    {2, 3, 1},    {5, 7, 3},
+                                       {16, 16, 16}, {37, 29, 53}, {64, 33, 17}};
+    const size_t MAX = 64 * 53;
     double *A = idc_calloc(MAX, sizeof *A), *B = idc_calloc(MAX, sizeof *B), *C = idc_calloc(MAX, sizeof *C);
     double *R = idc_calloc(MAX, sizeof *R);
     float *As = idc_calloc(MAX, sizeof *As), *Bs = idc_calloc(MAX, sizeof *Bs),
