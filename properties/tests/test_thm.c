@@ -54,7 +54,10 @@ START_TEST(test_params)
     idc_err err;
     for (size_t i = 0; i < NALL; i++) {
         const idc_prop_def *d = all[i];
-        ck_assert_ptr_eq(idc_prop_find(d->id), d);
+        /* the registry's K3.9b/c are the flow properties (properties/k39.h);
+         * these Stage-1 trials run under them with --estimator stage1 */
+        const idc_prop_def *reg = idc_prop_find(d->id);
+        ck_assert(reg == d || (strncmp(d->id, "K3.9", 4) == 0 && reg != NULL && reg != d));
         void *p = tiny(d, "0.5");
         ck_assert_int_eq(d->set_param(p, "nosuch", "1", &err), IDC_EINVAL);
         ck_assert_int_eq(d->set_param(p, "steps", "0", &err), IDC_EINVAL);
