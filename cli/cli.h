@@ -4,6 +4,7 @@
 #ifndef IDC_CLI_H
 #define IDC_CLI_H
 
+#include "properties/prop.h"
 #include <stdint.h>
 
 int idc_cli_gen(int argc, char **argv);
@@ -15,6 +16,10 @@ int idc_cli_fit(int argc, char **argv);
 int idc_cli_fit_flow(int argc, char **argv);
 int idc_cli_metrics(int argc, char **argv);
 int idc_cli_prop(int argc, char **argv);
+/* prop --ladder KEY=V1,V2,... (cli/prop_ladder.c): runs properties/ladder.h,
+ * prints the table and the trend, writes -o; returns the exit code. */
+int idc_cli_prop_ladder(const idc_prop_def *def, const void *params, const idc_prop_run_opts *opts,
+                        const char *spec, double alpha, const char *outpath);
 int idc_cli_version(int argc, char **argv);
 int idc_cli_theorems(int argc, char **argv);
 int idc_cli_counterexample(int argc, char **argv);

@@ -24,7 +24,7 @@ static void help(FILE *fp)
             "                       [--replay SEED:TRIAL] [-o RESULTS.json] [--quiet]\n"
             "                       [--shrink | --no-shrink] [--shrink-steps N] [--shrink-failures N]\n"
             "                       [--shrink-params A,B,...]\n"
-            "                       [--shrink-dir DIR] [--regressions DIR | --no-regressions]\n"
+            "                       [--shrink-dir DIR] [--regressions DIR | --no-regressions]\n"            "                       [--ladder KEY=V1,V2,... [--alpha A]]\n"
             "                       [--prune-regressions] [--junit FILE.xml] [--tap FILE.tap]\n\n"
             "Runs trials 0..K-1 (default K = 5, S = 1) of property ID. Trial k is a pure function of\n"
             "(S, k) and of the parameters, whatever --jobs is. Prints one line per trial, an\n"
@@ -42,6 +42,10 @@ static void help(FILE *fp)
             "  parameters and a replay command for them. With --shrink-dir DIR or -o OUT.json the\n"
             "  failing and the minimal instance are saved as DIR/ID.trial-K{,.min}.json or\n"
             "  OUT.trial-K{,.min}.json (regression R: ...regression-R.trial-K...).\n"
+            "--ladder KEY=V1,V2,...: the same trials at each value of KEY (e.g. n_train=1000,4000,16000),\n"
+            "  a table of (KL gap, 1 - R^2) per trial and rung, and a one-sided paired Wilcoxon\n"
+            "  signed-rank test at level A (default 0.05) that 1 - R^2 falls from the first value to\n"
+            "  the last (exit 1 when not shown; K3.9 properties with the flow).\n"
             "--junit / --tap: JUnit XML / TAP 13 report, one test case per trial (discarded and inconclusive = skipped).\n"
             "Exit: 0 no trial failed, 1 some trial or regression failed, 2 bad usage, 3 internal error.\n",
             DEFAULT_SHRINK_STEPS, DEFAULT_SHRINK_FAILURES);
@@ -208,7 +212,8 @@ int idc_cli_prop(int argc, char **argv)
         return 3;
     def->defaults(params);
     idc_prop_run_opts o = {.seed = 1, .first = 0, .trials = 5, .jobs = 1, .progress = stdout};
-    const char *outpath = NULL, *junit = NULL, *tap = NULL, *shrink_dir = NULL, *regdir = NULL;
+    const char *outpath = NULL, *junit = NULL, *tap = NULL, *shrink_dir = NULL, *regdir = NULL, *ladder = NULL;
+    double alpha = 0.05;
     int quiet = 0, code = 2, shrink = -1, use_regs = 1, prune = 0, replay = 0;
     uint64_t shrink_steps = DEFAULT_SHRINK_STEPS, shrink_failures = DEFAULT_SHRINK_FAILURES;
     char replay_args[1024] = "";
@@ -253,6 +258,11 @@ int idc_cli_prop(int argc, char **argv)
             replay = 1;
         } else if (strcmp(a, "-o") == 0 && more) {
             outpath = argv[++i];
+        } else if (strcmp(a, "--ladder") == 0 && more) {
+            ladder = argv[++i];
+        } else if (strcmp(a, "--alpha") == 0 && more) {
+            if (!idc_cli_parse_double("--alpha", argv[++i], &alpha))
+                goto done;
         } else if (strcmp(a, "--quiet") == 0) {
             quiet = 1;
         } else if (strcmp(a, "--shrink") == 0) {
@@ -334,6 +344,10 @@ int idc_cli_prop(int argc, char **argv)
     o.replay_args = replay_args;
     if (quiet)
         o.progress = NULL;
+    if (ladder != NULL) {
+        code = idc_cli_prop_ladder(def, params, &o, ladder, alpha, outpath);
+        goto done;
+    }
     idc_prop_summary sum;
     json_t *results = NULL;
     int rc = idc_prop_run(&sum, &results, def, params, &o, &err);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "properties/k39.h"
+#include "properties/ladder.h"
 #include "properties/prop.h"
 #include "numeric/tests/testutil.h"
 
@@ -102,6 +103,47 @@ START_TEST(test_params)
 }
 END_TEST
 
+/* The consistency ladder: the same trials at two sample sizes, a table of
+ * measurements per rung, and the paired trend test (with 3 pairs the exact
+ * one-sided p cannot go below 1/8: too few for alpha 0.05). A property
+ * without the flow's measurements is refused. */
+START_TEST(test_ladder)
+{
+    const char *kv[] = {"m", "2", "J", "2", "steps", "80", "n_eval", "1000", NULL};
+    void *p = params_of(&idc_prop_k39c_flow, kv);
+    const char *values[] = {"300", "3000"};
+    idc_prop_run_opts o = {.seed = 5, .first = 0, .trials = 3, .jobs = 2};
+    idc_ladder_result res;
+    json_t *out;
+    idc_err err;
+    ck_assert_msg(idc_prop_ladder(&res, &out, &idc_prop_k39c_flow, p, "n_train", values, 2, 0.05, &o, &err) == IDC_OK,
+                  "%s", err.msg);
+    ck_assert_uint_eq(res.pairs, 3);
+    ck_assert_int_eq(res.verdict, IDC_LADDER_TOO_FEW);
+    ck_assert(res.p_one_sided > 0 && res.p_one_sided <= 1);
+    ck_assert_uint_eq(json_array_size(json_object_get(out, "table")), 3);
+    json_t *r0 = json_array_get(json_object_get(json_array_get(json_object_get(out, "table"), 0), "rungs"), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(r0, "value")), "3000");
+    ck_assert(json_is_number(json_object_get(r0, "kl_gap")) && json_is_number(json_object_get(r0, "one_minus_r2")));
+    ck_assert_str_eq(idc_ladder_verdict_name(res.verdict), "too few trials");
+    json_decref(out);
+    ck_assert_int_eq(idc_prop_ladder(&res, &out, &idc_prop_k39c_flow, p, "n_train", values, 1, 0.05, &o, &err),
+                     IDC_EINVAL);
+    const char *bad[] = {"300", "-4"};
+    ck_assert_int_eq(idc_prop_ladder(&res, &out, &idc_prop_k39c_flow, p, "n_train", bad, 2, 0.05, &o, &err), IDC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "--ladder n_train=-4"));
+    free(p);
+    const char *st[] = {"m", "2", "J", "2", "estimator", "stage1", "steps", "10", "n_eval", "200", "batch", "32",
+                        "hidden_mult", "1", NULL};
+    p = params_of(&idc_prop_k39c_flow, st);
+    o.trials = 1;
+    ck_assert_int_eq(idc_prop_ladder(&res, &out, &idc_prop_k39c_flow, p, "n_train", values, 2, 0.05, &o, &err),
+                     IDC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "no flow measurements"));
+    free(p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("k39");
@@ -110,6 +152,7 @@ int main(void)
         {"test_gate_open_asserts", test_gate_open_asserts},
         {"test_warm_passes", test_warm_passes},
         {"test_params", test_params},
+        {"test_ladder", test_ladder},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 300);
     return idc_test_run(s);
