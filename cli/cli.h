@@ -24,6 +24,8 @@ int idc_cli_version(int argc, char **argv);
 int idc_cli_theorems(int argc, char **argv);
 int idc_cli_counterexample(int argc, char **argv);
 int idc_cli_repro(int argc, char **argv);
+/* repro flow-k39c (cli/repro_flow.c); argv[0] = "flow-k39c". */
+int idc_cli_repro_flow(int argc, char **argv);
 
 /* Chooses the OpenBLAS core of this process (cli/blas_core.c): takes
  * --blas-core NAME out of argv (before the verb, or after fit, prop or

@@ -57,10 +57,12 @@ int idc_cli_repro(int argc, char **argv)
         help(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    if (strcmp(argv[1], "flow-k39c") == 0) /* cli/repro_flow.c */
+        return idc_cli_repro_flow(argc - 1, argv + 1);
     int which = strcmp(argv[1], "x-table1") == 0 ? 0 : strcmp(argv[1], "ivae-fig2") == 0 ? 1
                                                    : strcmp(argv[1], "kivva-table2") == 0 ? 2 : -1;
     if (which < 0) {
-        idc_cli_error("repro", "unknown table \"%s\" (available: x-table1, ivae-fig2, kivva-table2)", argv[1]);
+        idc_cli_error("repro", "unknown table \"%s\" (available: x-table1, ivae-fig2, kivva-table2, flow-k39c)", argv[1]);
         return 2;
     }
     idc_xtable1_opts o = {.seeds = 5};

@@ -34,6 +34,7 @@ void idc_flow_config_default(idc_flow_config *c, size_t m)
     c->straight_through = 1;
     c->eval_every = 25;
     c->keep_best = 1;
+    c->slope_anneal = 0;
     c->em_restarts = 3;
     c->threads = 1;
     c->max_seconds = 0;
@@ -67,6 +68,8 @@ int idc_flow_config_check(const idc_flow_config *c, idc_err *err)
         return idc_err_set(err, IDC_EINVAL, "flow.em_restarts: expected 1..1000");
     if (c->threads < 1 || c->threads > IDC_POOL_MAX_THREADS)
         return idc_err_set(err, IDC_EINVAL, "flow.threads: %u, expected 1..%d", c->threads, IDC_POOL_MAX_THREADS);
+    if (!(c->slope_anneal >= 0 && c->slope_anneal < 1))
+        return idc_err_set(err, IDC_EINVAL, "flow.slope_anneal: %g, expected in [0, 1)", c->slope_anneal);
     if (!(c->max_seconds >= 0))
         return idc_err_set(err, IDC_EINVAL, "flow.max_seconds: expected >= 0");
     return IDC_OK;
@@ -74,6 +77,7 @@ int idc_flow_config_check(const idc_flow_config *c, idc_err *err)
 
 struct idc_flow {
     idc_flow_config c;
+    double slope;   /* the activation's slope now: c.slope, except while annealing from 1 */
     size_t m, t, J;
     size_t layer_np, comp_np, np;
     double *theta;
@@ -203,7 +207,7 @@ static double row_forward(const idc_flow *f, const double *x, double *pre, size_
         if (k + 1 < t) {
             for (size_t i = 0; i < m; i++) {
                 if (p[i] < 0) {
-                    u[i] = f->c.slope * p[i];
+                    u[i] = f->slope * p[i];
                     nneg++;
                 } else {
                     u[i] = p[i];
@@ -241,7 +245,7 @@ static double row_forward(const idc_flow *f, const double *x, double *pre, size_
         for (size_t j = 0; j < J; j++)
             r[j] = exp(lj[j] - lp);
     *neg = nneg;
-    return lp + f->logdet + log(f->c.slope) * (double)nneg;
+    return lp + f->logdet + log(f->slope) * (double)nneg;
 }
 
 /* Raw per-block sums: [loss, negs, per layer dV (m^2), dc (m), per component
@@ -274,7 +278,7 @@ static void row_backward(const idc_flow *f, double *raw, const double *x, double
                 M[i * m + l] += rw * wj[l];
         }
     }
-    double logb = log(f->c.slope);
+    double logb = log(f->slope);
     for (size_t k = t; k-- > 0;) {
         double *dV = rl + k * (m * m + m), *dc = dV + m * m;
         double in[MAXM];
@@ -283,7 +287,7 @@ static void row_backward(const idc_flow *f, double *raw, const double *x, double
         } else {
             const double *p = pre + (k - 1) * m;
             for (size_t i = 0; i < m; i++)
-                in[i] = p[i] < 0 ? f->c.slope * p[i] : p[i];
+                in[i] = p[i] < 0 ? f->slope * p[i] : p[i];
         }
         for (size_t i = 0; i < m; i++) {
             dc[i] += g[i];
@@ -298,7 +302,7 @@ static void row_backward(const idc_flow *f, double *raw, const double *x, double
             double acc = 0;
             for (size_t i = 0; i < m; i++)
                 acc += V[i * m + j] * g[i];
-            gn[j] = p[j] < 0 ? f->c.slope * acc : acc;
+            gn[j] = p[j] < 0 ? f->slope * acc : acc;
             if (bw > 0) { /* straight-through count: d/dp of -log(b) sigmoid(-p / tau) */
                 double tau = bw * sp[j];
                 double s = 1 / (1 + exp(p[j] / tau));
@@ -919,6 +923,7 @@ idc_flow *idc_flow_new(const idc_flow_config *c, const double *x, size_t n, cons
     }
     size_t m = c->m, t = c->depth, J = c->J;
     f->c = *c;
+    f->slope = c->slope;
     f->m = m;
     f->t = t;
     f->J = J;
@@ -1014,6 +1019,7 @@ int idc_flow_fit(idc_flow *f, idc_flow_fit_result *res, const double *x, size_t 
         goto done;
     }
     double t0 = now_seconds(), best_nll, negfrac;
+    int best_from_anneal = c->slope_anneal > 0; /* the start is replaced by the first checkpoint at c.slope */
     if (evaluate(f, &best_nll, &negfrac, f->spread, NULL, xv, nv) != IDC_OK) {
         rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
         goto done;
@@ -1026,9 +1032,20 @@ int idc_flow_fit(idc_flow *f, idc_flow_fit_result *res, const double *x, size_t 
     double b1t = 1, b2t = 1;
     size_t step = 0;
     for (step = 1; step <= c->steps; step++) {
+        /* progress through the schedules: by steps, or by the wall-clock budget
+         * when that is the tighter one (then the run depends on timing) */
         double frac = (double)(step - 1) / (double)c->steps;
+        if (c->max_seconds > 0)
+            frac = fmax(frac, (now_seconds() - t0) / c->max_seconds);
+        frac = fmin(frac, 1.0);
         double lr = c->lr_final + 0.5 * (c->lr - c->lr_final) * (1 + cos(M_PI * frac));
         double bw = !c->straight_through ? 0 : c->bw1 > 0 ? c->bw0 * pow(c->bw1 / c->bw0, frac) : c->bw0;
+        /* slope annealing: linear from 1 (an affine flow) to c.slope over the
+         * first slope_anneal of the steps; checkpoints only at c.slope */
+        int annealing = frac < c->slope_anneal;
+        f->slope = annealing ? 1 + (c->slope - 1) * frac / c->slope_anneal : c->slope;
+        if (annealing && f->slope == 1.0)
+            f->slope = 1 + (c->slope - 1) * 1e-6;
         const double *xs = x;
         if (xb != NULL) {
             for (size_t r = 0; r < bs; r++) {
@@ -1067,7 +1084,9 @@ int idc_flow_fit(idc_flow *f, idc_flow_fit_result *res, const double *x, size_t 
                 break;
             }
             json_array_append_new(res->trace, json_pack("[I,f,f]", (json_int_t)step, vnll, bw));
-            if (isfinite(vnll) && vnll < best_nll) {
+            /* while annealing the model is not of the configured class yet */
+            if (!annealing && isfinite(vnll) && (vnll < best_nll || best_from_anneal)) {
+                best_from_anneal = 0;
                 best_nll = vnll;
                 res->best_step = step;
                 memcpy(best, f->theta, np * sizeof *best);
@@ -1077,6 +1096,7 @@ int idc_flow_fit(idc_flow *f, idc_flow_fit_result *res, const double *x, size_t 
             break;
     }
     res->steps = step > c->steps ? c->steps : step;
+    f->slope = c->slope;
     if (c->keep_best || rc != IDC_OK) {
         memcpy(f->theta, best, np * sizeof *best);
     } else {

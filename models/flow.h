@@ -94,9 +94,14 @@ typedef struct {
     size_t eval_every;  /* steps between validation evaluations (>= 1) */
     int keep_best;      /* 1 (default): end at the parameters with the best validation NLL;
                            0: end where the last step left them */
+    double slope_anneal; /* in [0, 1): the fraction of the steps over which the slope moves
+                           linearly from 1 (an affine flow) to `slope`; 0 = off. Checkpoints
+                           are taken only at the final slope */
     size_t em_restarts; /* IDC_FLOW_INIT_RANDOM: EM restarts */
     unsigned threads;   /* CPU threads (results do not depend on it) */
-    double max_seconds; /* > 0: stop after this much wall time (then the result depends on timing) */
+    double max_seconds; /* > 0: stop after this much wall time, and run the learning-rate,
+                           bandwidth and slope schedules by the larger of the step and the
+                           time fractions (then the result depends on timing) */
     uint64_t seed;      /* init, perturbation and minibatch streams */
     uint32_t trial;
 } idc_flow_config;
@@ -104,7 +109,7 @@ typedef struct {
 /* Defaults for dimension m: depth 2, slope 0.2, J 3, cov_floor 1e-4,
  * weight_floor 1e-3, init random, eps 0.1, steps 2000, batch 0 (full),
  * lr 1e-2, lr_final 1e-4, bw0 0.1, bw1 1e-4, straight_through 1,
- * eval_every 25, keep_best 1, em_restarts 3, threads 1, max_seconds 0, seed 1, trial 0. */
+ * eval_every 25, keep_best 1, slope_anneal 0, em_restarts 3, threads 1, max_seconds 0, seed 1, trial 0. */
 void idc_flow_config_default(idc_flow_config *c, size_t m);
 
 /* Checks c (one line naming the field; IDC_EINVAL). */

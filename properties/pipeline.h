@@ -25,6 +25,7 @@ typedef struct {
     const idc_backend *backend; /* the estimator's backend; NULL: the CPU in float */
     int recalibrate;            /* Stage 1: idc_stage1_recalibrate_bn on the training rows */
     int keep;                   /* Stage 1: also return the training codes and the samples */
+    size_t restarts;            /* flow (properties/pipeline_flow.h): R > 1 short starts, the best continued */
 } idc_pipeline_opts;
 
 typedef struct {

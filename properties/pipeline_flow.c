@@ -9,6 +9,7 @@
 
 #include "models/loglik.h"
 #include "models/sample.h"
+#include "numeric/rng.h"
 #include "numeric/gmm_l2.h"
 #include "reports/metrics_json.h"
 
@@ -126,6 +127,45 @@ static void prior_distance(idc_pipeline_flow_result *out, const idc_flow *f, con
     free(c2);
 }
 
+/* The flow to train: one start from c, or with R > 1 restarts R starts
+ * (seeds derived from c->seed) each trained for max(50, steps / 4) steps,
+ * the one with the best exact validation NLL kept (its parameters then
+ * trained with c in full). starts receives [seed, validation NLL] per start. */
+static int best_start(idc_flow **out, json_t *starts, const idc_flow_config *c, size_t R, const double *x, size_t n,
+                      const double *xv, size_t nv, const idc_instance *inst, idc_err *err)
+{
+    *out = NULL;
+    if (R <= 1) {
+        *out = idc_flow_new(c, x, n, inst, err);
+        return *out != NULL ? IDC_OK : IDC_EINVAL; /* config, EM or a singular start: err says which */
+    }
+    double best = INFINITY;
+    for (size_t r = 0; r < R; r++) {
+        idc_flow_config cr = *c;
+        cr.seed = idc_rng_derive_seed(c->seed, (uint32_t)(1000 + r));
+        cr.steps = c->steps / 4 < 50 ? 50 : c->steps / 4;
+        cr.max_seconds = c->max_seconds > 0 ? c->max_seconds / (double)(2 * R) : 0;
+        idc_flow *f = idc_flow_new(&cr, x, n, inst, err);
+        if (f == NULL)
+            continue; /* a start that cannot begin (e.g. EM broke down) is skipped */
+        idc_flow_fit_result fr;
+        int rc = idc_flow_fit(f, &fr, x, n, xv, nv, err);
+        double v = rc == IDC_OK ? fr.val_nll : INFINITY;
+        idc_flow_fit_result_clear(&fr);
+        json_array_append_new(starts, json_pack("[I,f]", (json_int_t)r, isfinite(v) ? v : 1e300));
+        if (v < best) {
+            best = v;
+            idc_flow_free(*out);
+            *out = f;
+        } else {
+            idc_flow_free(f);
+        }
+    }
+    if (*out == NULL)
+        return idc_err_set(err, IDC_EUNABLE, "flow: none of the %zu starts could be trained", R);
+    return IDC_OK;
+}
+
 int idc_pipeline_flow(idc_pipeline_flow_result *out, idc_flow **model_out, const idc_instance *inst,
                       const idc_flow_config *c, const idc_pipeline_opts *o, idc_err *err)
 {
@@ -148,11 +188,9 @@ int idc_pipeline_flow(idc_pipeline_flow_result *out, idc_flow **model_out, const
     rc = idc_sample_draw(&b->samples, inst, nt + nv + ne, o->seed, o->trial, 1, err);
     idc_flow *f = NULL;
     double *lt = NULL, *lf = NULL;
-    if (rc == IDC_OK) {
-        f = idc_flow_new(c, b->samples.x, nt, inst, err);
-        if (f == NULL)
-            rc = IDC_EINVAL; /* config, EM or a singular start: err says which */
-    }
+    json_t *starts = json_array();
+    if (rc == IDC_OK)
+        rc = best_start(&f, starts, c, o->restarts, b->samples.x, nt, b->samples.x + nt * m, nv, inst, err);
     const double *xe = rc == IDC_OK ? b->samples.x + (nt + nv) * m : NULL;
     if (rc == IDC_OK)
         rc = idc_flow_fit(f, &out->fit, b->samples.x, nt, b->samples.x + nt * m, nv, err);
@@ -204,18 +242,21 @@ int idc_pipeline_flow(idc_pipeline_flow_result *out, idc_flow **model_out, const
                               isnan(out->dist_aff) ? json_null() : json_real(out->dist_aff), "dist_aff_note",
                               out->dist_aff_note, "n_train", (json_int_t)nt, "n_val", (json_int_t)nv, "n_eval",
                               (json_int_t)ne);
-        if (b->record == NULL)
+        if (b->record == NULL) {
             rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
-        else
+        } else {
+            json_object_set(b->record, "restarts", starts);
             json_object_set_new(b->record, "dist_aff_parts",
                                 json_pack("{s:o,s:o}", "mean_matching",
                                           isnan(out->dist_aff_means) ? json_null() : json_real(out->dist_aff_means),
                                           "regression_witness",
                                           isnan(out->dist_aff_regression) ? json_null()
                                                                           : json_real(out->dist_aff_regression)));
+        }
     }
     free(lt);
     free(lf);
+    json_decref(starts);
     idc_loglik_free(ll);
     if (rc != IDC_OK) {
         idc_flow_free(f);
