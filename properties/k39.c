@@ -8,7 +8,10 @@
  * estimator condition EST-K on n_eval fresh samples as the KL gap
  * KL(P_X || P^_X) with a 95% interval (properties/pipeline_flow.h). When
  * the upper end of the interval exceeds kappa the estimator missed its
- * optimum and the trial is INCONCLUSIVE (no evidence either way). Otherwise
+ * optimum and the trial is INCONCLUSIVE (no evidence either way). The
+ * fitted model's class is certified too (P1nd, F1, FC, F4 of the model
+ * idc_flow_get_instance writes, by the exact checkers): a fitted model not
+ * certified in K's class is INCONCLUSIVE. Otherwise
  * the conclusion is asserted:
  *   K3.9a (law level, AT_LAW): dist_Aff,L2(P^, P) <= dist_max;
  *   K3.9b (PS_LAW; checked on the codes): after KE.1 unmixing of the flow's
@@ -280,6 +283,40 @@ static int unmixed_mcc(double *mcc, json_t *rec, idc_pipeline_flow_result *pr, s
     return rc;
 }
 
+/* Certifies P1nd, F1, FC and F4 of the fitted model (idc_flow_get_instance)
+ * into rec["fitted_model_class"]; *not_holds = the first that is not HOLDS. */
+static int fitted_class(const char **not_holds, json_t *rec, const idc_flow *fl, idc_budget *budget, idc_err *err)
+{
+    static const char *const ids[] = {"P1nd", "F1", "FC", "F4"};
+    *not_holds = NULL;
+    idc_instance fi;
+    idc_err ferr;
+    json_t *arr = json_array();
+    json_object_set_new(rec, "fitted_model_class", arr);
+    if (idc_flow_get_instance(fl, &fi, &ferr) != IDC_OK) {
+        *not_holds = "export";
+        json_array_append_new(arr, json_pack("{s:s,s:s}", "id", "export", "error", ferr.msg));
+        return IDC_OK;
+    }
+    char hash[65];
+    int rc = idc_instance_hash(hash, &fi, err);
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0] && rc == IDC_OK; i++) {
+        idc_pre_result r;
+        idc_pre_result_init(&r);
+        rc = idc_pre_check_hashed(&r, ids[i], &fi, hash, budget, err);
+        if (rc == IDC_OK) {
+            json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "id", ids[i], "verdict", idc_verdict_name(r.verdict),
+                                                 "reason", r.reason));
+            if (r.verdict != IDC_HOLDS && *not_holds == NULL)
+                *not_holds = ids[i];
+        }
+        idc_pre_result_clear(&r);
+    }
+    json_object_set_new(rec, "fitted_model_hash", json_string(hash));
+    idc_instance_clear(&fi);
+    return rc;
+}
+
 static int run_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t index, idc_err *err)
 {
     const k39_params *p = vp;
@@ -339,7 +376,8 @@ static int run_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t
     idc_pipeline_opts o = {.n_train = p->n_train, .n_eval = p->n_eval, .seed = tseed};
     idc_pipeline_flow_result pr;
     idc_err ferr;
-    int frc = rc == IDC_OK ? idc_pipeline_flow(&pr, NULL, &inst, &c, &o, &ferr) : IDC_OK;
+    idc_flow *fl = NULL;
+    int frc = rc == IDC_OK ? idc_pipeline_flow(&pr, &fl, &inst, &c, &o, &ferr) : IDC_OK;
     if (rc == IDC_OK && (frc == IDC_EDOM || frc == IDC_EINVAL || frc == IDC_EUNABLE)) {
         /* the flow cannot model this instance or did not start: no evidence */
         out->outcome = IDC_TRIAL_INCONCLUSIVE;
@@ -356,6 +394,21 @@ static int run_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t
     json_object_set(rec, "estimator", pr.base.record);
     append(out->line, sizeof out->line, "kl_gap=%.4f[+%.4f] r2_out=%.4f r2_rev=%.4f mcc_out=%.4f ", pr.kl_gap,
            pr.kl_half, pr.base.r2.r2_out, pr.r2_rev_out, pr.base.mcc.mcc_out);
+    /* the fitted model's class (EST-K: a non-degenerate GMM through a
+     * continuous injective PA map), certified by the same exact checkers */
+    const char *not_class = NULL;
+    rc = fitted_class(&not_class, rec, fl, &budget, err);
+    idc_flow_free(fl);
+    if (rc != IDC_OK) {
+        idc_pipeline_flow_result_clear(&pr);
+        goto done;
+    }
+    if (not_class != NULL) {
+        out->outcome = IDC_TRIAL_INCONCLUSIVE;
+        snprintf(out->why, sizeof out->why, "EST-K not met: the fitted model's %s is not certified HOLDS", not_class);
+        idc_pipeline_flow_result_clear(&pr);
+        goto done;
+    }
     if (!(pr.kl_upper <= p->kappa)) {
         out->outcome = IDC_TRIAL_INCONCLUSIVE;
         snprintf(out->why, sizeof out->why,

@@ -79,6 +79,11 @@ START_TEST(test_warm_passes)
         idc_err err;
         ck_assert_int_eq(defs[k]->run_trial(&t, p, 2026, 1, &err), IDC_OK);
         ck_assert_msg(t.outcome == IDC_TRIAL_PASS, "%s: %s: %s", defs[k]->id, idc_trial_outcome_name(t.outcome), t.why);
+        /* the fitted model's class membership was certified */
+        json_t *cls = json_object_get(t.record, "fitted_model_class");
+        ck_assert_uint_eq(json_array_size(cls), 4);
+        for (size_t i = 0; i < 4; i++)
+            ck_assert_str_eq(json_string_value(json_object_get(json_array_get(cls, i), "verdict")), "HOLDS");
         idc_trial_clear(&t);
         free(p);
     }
