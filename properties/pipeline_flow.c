@@ -203,6 +203,16 @@ int idc_pipeline_flow(idc_pipeline_flow_result *out, idc_flow **model_out, const
         if (lt == NULL || lf == NULL || b->zhat == NULL || b->zeval == NULL || b->ztrain == NULL)
             rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
     }
+    if (rc == IDC_OK) { /* the start's KL gap on the validation rows: where the fit began */
+        double *lv = malloc(nv * sizeof *lv), tv = 0;
+        if (lv != NULL) {
+            idc_loglik_eval(ll, lv, b->samples.x + nt * m, nv);
+            for (size_t i = 0; i < nv; i++)
+                tv -= lv[i] / (double)nv;
+            out->kl_start = out->fit.init_val_nll - tv;
+        }
+        free(lv);
+    }
     if (rc == IDC_OK) {
         idc_loglik_eval(ll, lt, xe, ne);
         idc_flow_logpdf(f, lf, xe, ne);
@@ -233,11 +243,11 @@ int idc_pipeline_flow(idc_pipeline_flow_result *out, idc_flow **model_out, const
                                  out->fit.val_nll, "init_val_nll", out->fit.init_val_nll, "steps",
                                  (json_int_t)out->fit.steps, "best_step", (json_int_t)out->fit.best_step, "seconds",
                                  out->fit.seconds, "neg_fraction", out->fit.neg_fraction, "trace", out->fit.trace);
-        b->record = json_pack("{s:s,s:o,s:s,s:o,s:{s:f,s:f,s:f,s:I},s:o,s:f,s:o,s:s?,s:I,s:I,s:I}", "estimator",
+        b->record = json_pack("{s:s,s:o,s:s,s:o,s:{s:f,s:f,s:f,s:I,s:f},s:o,s:f,s:o,s:s?,s:I,s:I,s:I}", "estimator",
                               "flow", "config", idc_flow_config_json(c), "init",
                               c->init == IDC_FLOW_INIT_PERTURBED ? "perturbed-truth" : "random", "fit", fitj,
                               "estimator_conditions", "kl_gap", out->kl_gap, "kl_gap_half", out->kl_half,
-                              "kl_gap_upper", out->kl_upper, "n", (json_int_t)ne, "metrics",
+                              "kl_gap_upper", out->kl_upper, "n", (json_int_t)ne, "kl_gap_start_val", out->kl_start, "metrics",
                               idc_metrics_json(&b->r2, &b->mcc), "r2_rev_out", out->r2_rev_out, "dist_aff",
                               isnan(out->dist_aff) ? json_null() : json_real(out->dist_aff), "dist_aff_note",
                               out->dist_aff_note, "n_train", (json_int_t)nt, "n_val", (json_int_t)nv, "n_eval",

@@ -29,6 +29,7 @@ typedef struct {
     idc_pipeline_result base; /* r2, mcc, record, zhat, zeval, ztrain (training codes), samples */
     size_t n_val;
     double kl_gap, kl_half, kl_upper; /* nats; upper = gap + half */
+    double kl_start;                  /* the start's KL gap, estimated on the validation rows */
     double r2_rev_out;                /* held-out R^2 of z regressed on zhat */
     double dist_aff;                  /* dist_Aff,L2(P^, P) upper bound: the smaller of the two below;
                                          NAN when not computed */

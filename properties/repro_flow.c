@@ -29,7 +29,7 @@ void idc_repro_flow_defaults(idc_repro_flow_opts *o)
 typedef struct {
     int done, rc;
     size_t m, J, layers;
-    double cond, gap, half, omr2, omr2_rev, dist, seconds;
+    double cond, gap, half, omr2, omr2_rev, dist, seconds, start;
     size_t steps;
     char err[IDC_ERR_LEN];
 } row;
@@ -88,6 +88,7 @@ static void run_one(const idc_repro_flow_opts *o, uint32_t i, row *r)
         r->dist = pr.dist_aff;
         r->seconds = pr.fit.seconds;
         r->steps = pr.fit.steps;
+        r->start = pr.kl_start;
         idc_pipeline_flow_result_clear(&pr);
     } else {
         snprintf(r->err, sizeof r->err, "%s", err.msg);
@@ -103,9 +104,9 @@ static void print_row(FILE *fp, const idc_repro_flow_opts *o, uint32_t i, const 
         fprintf(fp, "%5" PRIu32 " %-8s m=%zu J=%zu L=%zu ERROR %s\n", i, o->init ? "warm" : "cold", r->m, r->J,
                 r->layers, r->err);
     } else {
-        fprintf(fp, "%5" PRIu32 " %-8s %zu %zu %zu %5.2f  %8.4f +- %6.4f  %9.2e %9.2e  %7.4f  %6.1f %7zu\n", i,
-                o->init ? "warm" : "cold", r->m, r->J, r->layers, r->cond, r->gap, r->half, r->omr2, r->omr2_rev,
-                r->dist, r->seconds, r->steps);
+        fprintf(fp, "%5" PRIu32 " %-8s %zu %zu %zu %5.2f %8.3f  %8.4f +- %6.4f  %9.2e %9.2e  %7.4f  %6.1f %7zu\n", i,
+                o->init ? "warm" : "cold", r->m, r->J, r->layers, r->cond, r->start, r->gap, r->half, r->omr2,
+                r->omr2_rev, r->dist, r->seconds, r->steps);
     }
     fflush(fp);
 }
@@ -141,7 +142,7 @@ int idc_repro_flow(json_t **out, const idc_repro_flow_opts *o, FILE *fp, idc_err
         return idc_err_set(err, IDC_ENOMEM, "out of memory");
     pthread_mutex_init(&s.lock, NULL);
     if (fp != NULL)
-        fprintf(fp, "trial start    m J L  cond    KL gap [nats]     1-R^2  1-R^2(rev) dist_aff      s   steps\n");
+        fprintf(fp, "trial start    m J L  cond KL@start    KL gap [nats]     1-R^2  1-R^2(rev) dist_aff      s   steps\n");
     pthread_t th[64];
     unsigned started = 0;
     for (unsigned t = 1; t < o->jobs; t++)
@@ -159,12 +160,12 @@ int idc_repro_flow(json_t **out, const idc_repro_flow_opts *o, FILE *fp, idc_err
         json_array_append_new(trials,
                               r->rc != IDC_OK
                                   ? json_pack("{s:I,s:s}", "trial", (json_int_t)(o->first + k), "error", r->err)
-                                  : json_pack("{s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:o,s:f,s:I}", "trial",
+                                  : json_pack("{s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:o,s:f,s:I,s:f}", "trial",
                                               (json_int_t)(o->first + k), "m", (json_int_t)r->m, "J", (json_int_t)r->J,
                                               "layers", (json_int_t)r->layers, "cond", r->cond, "kl_gap", r->gap,
                                               "kl_gap_half", r->half, "one_minus_r2", r->omr2, "one_minus_r2_rev",
                                               r->omr2_rev, "dist_aff", isnan(r->dist) ? json_null() : json_real(r->dist),
-                                              "seconds", r->seconds, "steps", (json_int_t)r->steps));
+                                              "seconds", r->seconds, "steps", (json_int_t)r->steps, "kl_gap_start_val", r->start));
         if (r->rc != IDC_OK)
             continue;
         ok++;
