@@ -34,7 +34,8 @@ enum {
     IDC_PURPOSE_BATCH = 7,     /* minibatch selection */
     IDC_PURPOSE_SPLIT = 8,     /* train/test splits of metrics */
     IDC_PURPOSE_SEARCH = 9,    /* witness searches of the checkers */
-    IDC_PURPOSE_REPARAM = 10   /* reparameterisation noise of variational estimators */
+    IDC_PURPOSE_REPARAM = 10,  /* reparameterisation noise of variational estimators */
+    IDC_PURPOSE_GOF = 11       /* goodness-of-fit tests: model samples, permutations (numeric/mmd.h) */
 };
 
 typedef struct {
