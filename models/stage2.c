@@ -300,6 +300,25 @@ int idc_stage2_encode(idc_stage2 *s, double *zhat, const double *codes, size_t n
     return rc;
 }
 
+int idc_stage2_reconstruct(idc_stage2 *s, double *chat, const double *codes, size_t n, idc_err *err)
+{
+    int rc = check_codes(s, codes, n, err);
+    if (rc != IDC_OK)
+        return rc;
+    idc_blas_set_threads(1);
+    size_t d = s->cfg.latent_dim, B = s->cfg.batch;
+    for (size_t i0 = 0; i0 < n && rc == IDC_OK; i0 += B) {
+        size_t rows = n - i0 < B ? n - i0 : B;
+        s->be->set_d(s->be, s->cb, codes + i0 * d, rows * d);
+        rc = idc_mlp_forward(s->enc, s->cb, rows, 0, err);
+        if (rc == IDC_OK)
+            rc = idc_mlp_forward(s->dec, idc_mlp_output(s->enc), rows, 0, err);
+        if (rc == IDC_OK)
+            s->be->get_d(s->be, chat + i0 * d, idc_mlp_output(s->dec), rows * d);
+    }
+    return rc;
+}
+
 json_t *idc_stage2_to_json(const idc_stage2 *s)
 {
     const idc_stage2_config *c = &s->cfg;

@@ -109,6 +109,13 @@ int idc_stage2_fit(idc_stage2 *s, const double *codes, size_t n, double *trace, 
 int idc_stage2_encode(idc_stage2 *s, double *zhat, const double *codes, size_t n, idc_err *err)
     __attribute__((warn_unused_result));
 
+/* chat (n x latent_dim) = dec(enc(codes)) in eval mode (the encoder as in
+ * idc_stage2_encode): Stage 2's reconstruction of the Stage-1 codes, whose
+ * error is its part of REC (THEORY.md §3). chat may alias codes (rows are
+ * read in batches before they are written). IDC_EINVAL as for encode. */
+int idc_stage2_reconstruct(idc_stage2 *s, double *chat, const double *codes, size_t n, idc_err *err)
+    __attribute__((warn_unused_result));
+
 /* {"config", "lambda", "steps_done", "encoder", "decoder"} (weights as in
  * idc_mlp_get_json); NULL when out of memory. */
 json_t *idc_stage2_to_json(const idc_stage2 *s);

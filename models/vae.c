@@ -844,6 +844,32 @@ int idc_vae_encode(idc_vae *v, double *zhat, const double *x, size_t N, idc_err 
     return encode_mu(v, zhat, x, N, err);
 }
 
+int idc_vae_reconstruct(idc_vae *v, double *xhat, const double *x, size_t N, idc_err *err)
+{
+    int rc = check_data(v, x, N, err);
+    if (rc != IDC_OK)
+        return rc;
+    if (xhat == NULL)
+        return idc_err_set(err, IDC_EINVAL, "vae.xhat: must not be NULL");
+    idc_blas_set_threads(1);
+    size_t n = v->cfg.latent_dim, d = v->xdim, B = v->cfg.batch;
+    for (size_t i0 = 0; i0 < N && rc == IDC_OK; i0 += B) {
+        size_t rows = N - i0 < B ? N - i0 : B;
+        v->be->set_d(v->be, v->xb, x + i0 * d, rows * d);
+        rc = idc_mlp_forward(v->enc, v->xb, rows, 0, err);
+        if (rc != IDC_OK)
+            break;
+        v->be->get_d(v->be, v->henc, idc_mlp_output(v->enc), rows * 2 * n);
+        for (size_t i = 0; i < rows; i++)
+            memcpy(v->hz + i * n, v->henc + i * 2 * n, n * sizeof(double));
+        v->be->set_d(v->be, v->zb, v->hz, rows * n);
+        rc = idc_mlp_forward(v->dec, v->zb, rows, 0, err);
+        if (rc == IDC_OK)
+            v->be->get_d(v->be, xhat + i0 * d, idc_mlp_output(v->dec), rows * d);
+    }
+    return rc;
+}
+
 int idc_vae_cluster_probs(idc_vae *v, double *gamma, const double *x, size_t N, idc_err *err)
 {
     if (v->cfg.kind != IDC_VAE_KIND_VADE)

@@ -192,6 +192,11 @@ int idc_vae_fit(idc_vae *v, const double *x, size_t N, const size_t *u, double *
  * fit. */
 int idc_vae_encode(idc_vae *v, double *zhat, const double *x, size_t N, idc_err *err);
 
+/* xhat (N x xdim) = the decoder mean at the encoder mean, dec(mu(x)), of
+ * the N rows of x: the reconstruction whose error is REC (THEORY.md §3).
+ * xhat may alias x. IDC_EINVAL as for fit (or xhat NULL). */
+int idc_vae_reconstruct(idc_vae *v, double *xhat, const double *x, size_t N, idc_err *err);
+
 /* VaDE only: gamma (N x J) = q(c | x) of each row, evaluated at z = mu(x)
  * (deterministic; training uses the sampled z). IDC_EINVAL for another
  * kind or as for fit. */

@@ -92,6 +92,8 @@ static idc_stage2 *small(size_t steps, uint64_t seed)
 
 /* The Lagrangian drives the constraint mean |z| <= eps = 0.01 to (near)
  * feasibility; lambda stays >= 0; the fit is deterministic. */
+/* the relative reconstruction error of the codes: measured 0.011 */
+#define REC_BOUND 0.2
 START_TEST(test_constraint_and_determinism)
 {
     size_t n = 4000;
@@ -110,6 +112,22 @@ START_TEST(test_constraint_and_determinism)
     ck_assert_int_eq(idc_stage2_encode(a, za, c, n, &err), IDC_OK);
     ck_assert_int_eq(idc_stage2_encode(b, zb, c, n, &err), IDC_OK);
     ck_assert(memcmp(za, zb, n * 3 * sizeof(double)) == 0);
+    /* Stage 2's reconstruction of the codes: deterministic, in place too,
+     * and close (relative error < REC_BOUND) */
+    ck_assert_int_eq(idc_stage2_reconstruct(a, za, c, n, &err), IDC_OK);
+    memcpy(zb, c, n * 3 * sizeof(double));
+    ck_assert_int_eq(idc_stage2_reconstruct(a, zb, zb, n, &err), IDC_OK);
+    ck_assert(memcmp(za, zb, n * 3 * sizeof(double)) == 0);
+    double num = 0, den = 0, mean[3] = {0};
+    for (size_t i = 0; i < n * 3; i++)
+        mean[i % 3] += c[i] / (double)n;
+    for (size_t i = 0; i < n * 3; i++) {
+        num += (c[i] - za[i]) * (c[i] - za[i]);
+        den += (c[i] - mean[i % 3]) * (c[i] - mean[i % 3]);
+    }
+    fprintf(stderr, "stage2 relative reconstruction error %.4g\n", num / den);
+    ck_assert_msg(num / den < REC_BOUND, "relative reconstruction error %.4g", num / den);
+    ck_assert_int_eq(idc_stage2_reconstruct(a, za, c, 0, &err), IDC_EINVAL);
     json_t *j = idc_stage2_to_json(a);
     ck_assert_ptr_nonnull(j);
     ck_assert_ptr_nonnull(json_object_get(j, "encoder"));
