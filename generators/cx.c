@@ -20,7 +20,7 @@
 
 #include "generators/gen_impl.h"
 
-#define CX_VERSION "1"
+#define CX_VERSION "2" /* 2: BLAS-free QR (numeric/dmat.h) */
 #define CX_CHOICES "K-R3.12|K-D.2|K-H.10|X-E.3|X-E.2"
 
 enum { CX_R312, CX_D2, CX_H10, CX_E3, CX_E2 };

@@ -9,7 +9,7 @@
  * probability about 2^-50 per comparison). */
 #include "generators/gen_impl.h"
 
-#define IVAE_VERSION "2" /* 2: mix=orth has a linear last layer */
+#define IVAE_VERSION "3" /* 2: mix=orth has a linear last layer; 3: BLAS-free QR (numeric/dmat.h) */
 
 static const idc_gen_param ivae_params[] = {
     {"m", IDC_GEN_INT, "5", 1, 1024, NULL, "number of sources"},

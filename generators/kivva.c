@@ -27,7 +27,7 @@
 
 #include "generators/gen_impl.h"
 
-#define KIVVA_VERSION "2" /* 2: mix=orth has a linear last layer */
+#define KIVVA_VERSION "3" /* 2: mix=orth has a linear last layer; 3: BLAS-free QR (numeric/dmat.h) */
 #define RELU1D_VERSION "1"
 
 static const idc_gen_param kivva_params[] = {

@@ -28,7 +28,8 @@
 #include "models/instance.h"
 #include "numeric/status.h"
 
-#define IDC_GEN_PDGMM_VERSION "2" /* 2: mix=orth has a linear last layer */
+#define IDC_GEN_PDGMM_VERSION "3" /* 2: mix=orth has a linear last layer; 3: orthonormal factors by the
+                                     BLAS-free QR (the same bits on every machine) */
 
 typedef struct {
     size_t m;          /* latent dimension */

@@ -26,7 +26,7 @@
 
 #include "generators/gen_impl.h"
 
-#define PARALLELOGRAMS_VERSION "1"
+#define PARALLELOGRAMS_VERSION "2" /* 2: BLAS-free QR (numeric/dmat.h) */
 #define PINWHEEL_VERSION "1"
 
 /* R(phi) A for a 2x2 row-major A, into out. */

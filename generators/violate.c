@@ -35,7 +35,7 @@
 
 #include "generators/gen_impl.h"
 
-#define VIOLATE_VERSION "1"
+#define VIOLATE_VERSION "2" /* 2: BLAS-free QR (numeric/dmat.h) */
 #define VIOLATE_CHOICES "P1|P1nd|P2|A3.4|A3.6|A3.8a|A3.8b|F4|F2|DIM|FC"
 
 enum { V_P1, V_P1ND, V_P2, V_A34, V_A36, V_A38A, V_A38B, V_F4, V_F2, V_DIM, V_FC };

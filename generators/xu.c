@@ -68,8 +68,8 @@
 
 #include "generators/gen_impl.h"
 
-#define XU_VERSION "3" /* 2: parameter mu; 3: floor(rho m) active variables, J = 0 (draws), center, mix=orth
-                             with a linear last layer */
+#define XU_VERSION "4" /* 2: parameter mu; 3: floor(rho m) active variables, J = 0 (draws), center, mix=orth
+                             with a linear last layer; 4: BLAS-free QR (numeric/dmat.h) */
 #define XU_MAX_M 256
 #define XU_MASK_TRIES 1000
 #define XU_COVER_TRIES 200

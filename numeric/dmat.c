@@ -52,26 +52,75 @@ int idc_dmat_orthonormalize(double *A, size_t r, size_t c)
 {
     if (r < c)
         return IDC_EINVAL;
-    double *tau = idc_calloc(c, sizeof(double));
-    double *R = idc_calloc(c, sizeof(double));
-    if (tau == NULL || R == NULL) {
-        free(tau);
-        free(R);
+    /* Householder QR in plain C, every sum in a fixed order: no BLAS or
+     * LAPACK kernel enters, so the result is the same bit for bit on every
+     * x86-64 machine (LAPACK's dgeqrf calls BLAS kernels whose last bits
+     * depend on the CPU, and generated instances then differed by machine). */
+    double *V = idc_calloc(r * c, sizeof(double)), *d = idc_calloc(c, sizeof(double));
+    if (V == NULL || d == NULL) {
+        free(V);
+        free(d);
         return IDC_ENOMEM;
     }
-    lapack_int info = LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (lapack_int)r, (lapack_int)c, A, (lapack_int)c, tau);
-    if (info == 0) {
-        for (size_t j = 0; j < c; j++)
-            R[j] = A[j * c + j];
-        info = LAPACKE_dorgqr(LAPACK_ROW_MAJOR, (lapack_int)r, (lapack_int)c, (lapack_int)c, A,
-                              (lapack_int)c, tau);
+    int rc = IDC_OK;
+    for (size_t k = 0; k < c && rc == IDC_OK; k++) {
+        double tail = 0, x0 = A[k * c + k];
+        for (size_t i = k + 1; i < r; i++)
+            tail += A[i * c + k] * A[i * c + k];
+        double nrm = sqrt(x0 * x0 + tail);
+        if (!(nrm > 0) || !isfinite(nrm)) {
+            rc = IDC_EINTERNAL; /* a rank-deficient or non-finite column */
+            break;
+        }
+        if (tail == 0) { /* already triangular here: no reflector (H = I), R_kk = x0 */
+            d[k] = x0;
+            continue;
+        }
+        double alpha = x0 >= 0 ? -nrm : nrm; /* R_kk = alpha */
+        double *v = V + k; /* column k of V, stride c */
+        v[k * c] = x0 - alpha;
+        for (size_t i = k + 1; i < r; i++)
+            v[i * c] = A[i * c + k];
+        double vv = 0;
+        for (size_t i = k; i < r; i++)
+            vv += v[i * c] * v[i * c];
+        for (size_t j = k; j < c; j++) { /* A[k:, j] -= 2 v (v . A[k:, j]) / (v . v) */
+            double dot = 0;
+            for (size_t i = k; i < r; i++)
+                dot += v[i * c] * A[i * c + j];
+            double f = 2 * dot / vv;
+            for (size_t i = k; i < r; i++)
+                A[i * c + j] -= f * v[i * c];
+        }
+        d[k] = alpha;
     }
-    if (info == 0)
-        for (size_t j = 0; j < c; j++)
-            if (R[j] < 0.0)
+    if (rc == IDC_OK) {
+        /* Q = H_0 ... H_{c-1} [I; 0], applied from the last reflector */
+        for (size_t i = 0; i < r; i++)
+            for (size_t j = 0; j < c; j++)
+                A[i * c + j] = i == j ? 1.0 : 0.0;
+        for (size_t k = c; k-- > 0;) {
+            const double *v = V + k;
+            double vv = 0;
+            for (size_t i = k; i < r; i++)
+                vv += v[i * c] * v[i * c];
+            if (vv == 0) /* no reflector at k */
+                continue;
+            for (size_t j = 0; j < c; j++) {
+                double dot = 0;
+                for (size_t i = k; i < r; i++)
+                    dot += v[i * c] * A[i * c + j];
+                double f = 2 * dot / vv;
+                for (size_t i = k; i < r; i++)
+                    A[i * c + j] -= f * v[i * c];
+            }
+        }
+        for (size_t j = 0; j < c; j++) /* signs: R with a positive diagonal */
+            if (d[j] < 0.0)
                 for (size_t i = 0; i < r; i++)
                     A[i * c + j] = -A[i * c + j];
-    free(tau);
-    free(R);
-    return info == 0 ? IDC_OK : IDC_EINTERNAL;
+    }
+    free(V);
+    free(d);
+    return rc;
 }

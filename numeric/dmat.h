@@ -20,7 +20,10 @@ int idc_dmat_singular_values(double *s, const double *A, size_t r, size_t c);
 /* Orthonormalises the columns of the r x c matrix A (r >= c) in place by
  * Householder QR, with the signs fixed so that R has a positive diagonal
  * (the "QR of a Gaussian matrix" construction of Haar-random orthogonal
- * matrices). */
+ * matrices). Plain C with every sum in a fixed order (no BLAS/LAPACK), so
+ * the result is bit-identical on every x86-64 machine: generated instances
+ * do not depend on the BLAS kernel. IDC_EINVAL when r < c, IDC_EINTERNAL
+ * for a rank-deficient or non-finite column, IDC_ENOMEM. */
 int idc_dmat_orthonormalize(double *A, size_t r, size_t c);
 
 #endif

@@ -58,6 +58,35 @@ START_TEST(test_singular_values_and_orthonormalize)
     for (int i = 0; i < 4; i++)
         ck_assert(fabs(s[i] - s2[i]) < 1e-12 * s[0]);
     ck_assert_int_eq(idc_dmat_orthonormalize(Q, 3, 4), IDC_EINVAL);
+    /* Q R = A with R = Q^T A upper triangular with a positive diagonal (the
+     * QR factor, computed two ways) */
+    memcpy(Q, A, sizeof A);
+    ck_assert_int_eq(idc_dmat_orthonormalize(Q, 6, 4), IDC_OK);
+    for (int a = 0; a < 4; a++)
+        for (int b = 0; b < 4; b++) {
+            double rab = 0;
+            for (int i = 0; i < 6; i++)
+                rab += Q[i * 4 + a] * A[i * 4 + b];
+            if (a > b)
+                ck_assert_msg(fabs(rab) < 1e-12, "R[%d][%d] = %g", a, b, rab);
+            if (a == b)
+                ck_assert_msg(rab > 0, "R[%d][%d] = %g", a, b, rab);
+        }
+    double Z[4] = {1, 0, 0, 0}; /* a zero column */
+    ck_assert_int_eq(idc_dmat_orthonormalize(Z, 2, 2), IDC_EINTERNAL);
+}
+END_TEST
+
+/* The QR is plain C with fixed-order sums, so its bits are defined: the
+ * same on every x86-64 machine and BLAS kernel (generated instances rely on
+ * it). Golden values of a fixed 3 x 3 input. */
+START_TEST(test_orthonormalize_golden)
+{
+    double Q[9] = {2, -1, 0.5, 1, 3, -2, -0.25, 1, 4};
+    ck_assert_int_eq(idc_dmat_orthonormalize(Q, 3, 3), IDC_OK);
+    static const double gold[9] = {0x1.c71c71c71c71cp-1, -0x1.9243e38ff25ffp-2, 0x1.e2b7dddfefa67p-3, 0x1.c71c71c71c71cp-2, 0x1.ba7de0b7f1033p-1, -0x1.e2b7dddfefa68p-3, -0x1.c71c71c71c71cp-4, 0x1.41cfe93ff519ap-2, 0x1.e2b7dddfefa66p-1};
+    for (int i = 0; i < 9; i++)
+        ck_assert_msg(Q[i] == gold[i], "Q[%d] = %a, golden %a", i, Q[i], gold[i]);
 }
 END_TEST
 
@@ -96,6 +125,7 @@ int main(void)
     TCase *tc = tcase_create("dmat");
     tcase_add_test(tc, test_sym_factor);
     tcase_add_test(tc, test_status);
+    tcase_add_test(tc, test_orthonormalize_golden);
     suite_add_tcase(s, tc);
     TCase *tr = tcase_create("test_singular_values_and_orthonormalize");
     tcase_add_test(tr, test_singular_values_and_orthonormalize);
