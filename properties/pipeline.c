@@ -9,6 +9,7 @@
 
 #include "models/sample.h"
 #include "numeric/hungarian.h"
+#include "numeric/mmd.h"
 #include "reports/metrics_json.h"
 
 void idc_pipeline_result_clear(idc_pipeline_result *r)
@@ -34,6 +35,71 @@ json_t *idc_stage1_config_json(const idc_stage1_config *c)
                      "hidden", h, "leaky_slope", c->leaky_slope, "lr", c->lr, "batch", (json_int_t)c->batch,
                      "steps", (json_int_t)c->steps, "code_weight", c->code_weight, "bn_eps", c->bn_eps,
                      "bn_momentum", c->bn_momentum, "seed", seed, "trial", (json_int_t)c->trial);
+}
+
+double idc_pipeline_rel_rec(const double *x, const double *xhat, size_t n, size_t d)
+{
+    double num = 0, den = 0;
+    for (size_t c = 0; c < d; c++) {
+        double mean = 0;
+        for (size_t i = 0; i < n; i++)
+            mean += x[i * d + c] / (double)n;
+        for (size_t i = 0; i < n; i++) {
+            double e = x[i * d + c] - xhat[i * d + c], v = x[i * d + c] - mean;
+            num += e * e;
+            den += v * v;
+        }
+    }
+    return n > 0 && den > 0 ? num / den : NAN;
+}
+
+json_t *idc_pipeline_gauss(int *met, const double *codes, size_t n, size_t d, size_t J, uint64_t seed,
+                           uint32_t trial)
+{
+    idc_mmd_opts o = idc_mmd_opts_default();
+    o.seed = seed;
+    o.trial = trial;
+    idc_gauss_result g;
+    idc_err err;
+    *met = 0;
+    if (idc_gauss_test(&g, codes, n, d, J, &o, &err) != IDC_OK)
+        return json_pack("{s:s,s:I,s:b,s:s}", "test", "mmd-gmm", "J", (json_int_t)J, "met", 0, "error", err.msg);
+    *met = g.mmd.met;
+    return json_pack("{s:s,s:I,s:I,s:f,s:o,s:f,s:f,s:I,s:f,s:I,s:b}", "test", "mmd-gmm", "J", (json_int_t)J, "n",
+                     (json_int_t)g.mmd.n, "mmd2", g.mmd.mmd2, "threshold",
+                     isfinite(g.mmd.threshold) ? json_real(g.mmd.threshold) : json_null(), "p_value", g.mmd.p_value,
+                     "level", g.mmd.level, "permutations", (json_int_t)g.mmd.permutations, "bandwidth",
+                     g.mmd.bandwidth, "scales", (json_int_t)o.scales, "met", g.mmd.met);
+}
+
+double idc_pipeline_mean_l0(const double *z, size_t n, size_t d, double tol)
+{
+    if (n == 0)
+        return NAN;
+    size_t nz = 0;
+    for (size_t c = 0; c < d; c++) {
+        double ss = 0;
+        for (size_t i = 0; i < n; i++)
+            ss += z[i * d + c] * z[i * d + c];
+        double cut = tol * sqrt(ss / (double)n);
+        for (size_t i = 0; i < n; i++)
+            nz += fabs(z[i * d + c]) > cut;
+    }
+    return (double)nz / (double)n;
+}
+
+/* REC and GAUSS of a pipeline result into out->rec, out->gauss_met and
+ * out->record["estimator_conditions"]. */
+static int conditions(idc_pipeline_result *out, const double *xe, const double *xhat, size_t ne, size_t d, size_t k,
+                      size_t J, const idc_pipeline_opts *o, idc_err *err)
+{
+    out->rec = idc_pipeline_rel_rec(xe, xhat, ne, d);
+    json_t *g = idc_pipeline_gauss(&out->gauss_met, out->zhat, ne, k, J, o->seed, o->trial);
+    json_t *ec = g == NULL ? NULL : json_pack("{s:o,s:o}", "rec", isfinite(out->rec) ? json_real(out->rec) : json_null(),
+                                              "gauss", g);
+    if (ec == NULL || json_object_set_new(out->record, "estimator_conditions", ec) != 0)
+        return idc_err_set(err, IDC_ENOMEM, "out of memory");
+    return IDC_OK;
 }
 
 static double now(void)
@@ -111,6 +177,13 @@ int idc_pipeline_stage1(idc_pipeline_result *out, idc_stage1 **model_out, const 
                                 idc_metrics_json(&out->r2, &out->mcc), "r2_identity", out->r2_identity);
         if (out->record == NULL)
             rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+    }
+    if (rc == IDC_OK) {
+        double *xh = idc_calloc(ne * nx, sizeof(double));
+        rc = xh == NULL ? idc_err_set(err, IDC_ENOMEM, "out of memory") : idc_stage1_reconstruct(st, xh, xe, ne, err);
+        if (rc == IDC_OK)
+            rc = conditions(out, xe, xh, ne, nx, k, inst->prior.ncomp, o, err);
+        free(xh);
     }
     free(trace);
     if (rc == IDC_OK && o->keep)
@@ -209,6 +282,13 @@ int idc_pipeline_vae(idc_pipeline_result *out, idc_vae **model_out, const idc_in
             rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
         else if (isfinite(acc))
             json_object_set_new(out->record, "cluster_acc", json_real(acc));
+    }
+    if (rc == IDC_OK) {
+        double *xh = idc_calloc(ne * nx, sizeof(double));
+        rc = xh == NULL ? idc_err_set(err, IDC_ENOMEM, "out of memory") : idc_vae_reconstruct(v, xh, xe, ne, err);
+        if (rc == IDC_OK)
+            rc = conditions(out, xe, xh, ne, nx, k, inst->prior.ncomp, o, err);
+        free(xh);
     }
     free(trace);
     free(u);

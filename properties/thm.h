@@ -26,6 +26,21 @@
  *          mean out-of-sample weak MCC (CCA) between restarts >= mcc_min
  *          (Willetts & Paige's stability study).
  *
+ * Estimator conditions (THEORY.md §3, §8). The X properties and I1 measure
+ * them on the held-out rows of every trained trial and assert only when
+ * they are met; otherwise the trial is INCONCLUSIVE with the measured
+ * values in its why line and record["estimator_conditions"] (never FAIL,
+ * never shrunk). REC: relative reconstruction error <= rec_max (default
+ * 0.01; X3.9: of the composite x -> Stage 1 -> Stage 2 -> back -> x^);
+ * GAUSS (X only, gauss_gate 1): the codes pass the MMD test of a
+ * J-component GMM (numeric/mmd.h); SPARSE (X3.9): E|zhat|_0 <= E|z|_0 +
+ * sparse_slack (default 0.1), zero meaning |v| <= sparse_tol (1e-3) x the
+ * column's RMS. I1 gates REC only (the iVAE prior is conditional on u).
+ * The gated Stage-1 trials recalibrate batch norm (idc_stage1_recalibrate_bn)
+ * before encoding: with the lagging running statistics the eval-mode REC
+ * was 20-83. K3.9b/c here are k39.c's Stage-1 delegates and W a stability
+ * study: not gated.
+ *
  * Trial k of a run with seed S: trial seed t = idc_rng_derive_seed(S, k);
  * the instance is the generator's at seed t; samples, Stage 1 and Stage 2
  * use t as their run seed (trial 0) exactly as K3.9a does. The estimator
