@@ -500,6 +500,27 @@ void idc_flow_free(idc_flow *f)
 }
 
 const idc_flow_config *idc_flow_get_config(const idc_flow *f) { return &f->c; }
+
+int idc_flow_set_training(idc_flow *f, const idc_flow_config *c, idc_err *err)
+{
+    if (idc_flow_config_check(c, err) != IDC_OK)
+        return IDC_EINVAL;
+    if (c->m != f->c.m || c->depth != f->c.depth || c->slope != f->c.slope || c->J != f->c.J ||
+        c->cov_floor != f->c.cov_floor || c->weight_floor != f->c.weight_floor)
+        return idc_err_set(err, IDC_EINVAL, "flow: the new settings describe another model (m, depth, slope, J, floors)");
+    f->c.steps = c->steps;
+    f->c.batch = c->batch;
+    f->c.lr = c->lr;
+    f->c.lr_final = c->lr_final;
+    f->c.bw0 = c->bw0;
+    f->c.bw1 = c->bw1;
+    f->c.straight_through = c->straight_through;
+    f->c.eval_every = c->eval_every;
+    f->c.keep_best = c->keep_best;
+    f->c.slope_anneal = c->slope_anneal;
+    f->c.max_seconds = c->max_seconds;
+    return IDC_OK;
+}
 size_t idc_flow_nparams(const idc_flow *f) { return f->np; }
 void idc_flow_get_params(const idc_flow *f, double *theta) { memcpy(theta, f->theta, f->np * sizeof *theta); }
 void idc_flow_set_params(idc_flow *f, const double *theta)

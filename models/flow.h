@@ -129,6 +129,13 @@ void idc_flow_free(idc_flow *f);
 
 const idc_flow_config *idc_flow_get_config(const idc_flow *f);
 
+/* Replaces the training settings of f (steps, batch, lr, lr_final, bw0,
+ * bw1, straight_through, eval_every, keep_best, slope_anneal, max_seconds,
+ * threads' count is kept) with c's, e.g. to continue the best of several
+ * short starts with the full schedule. IDC_EINVAL when c is invalid or its
+ * model (m, depth, slope, J, floors) differs from f's. */
+int idc_flow_set_training(idc_flow *f, const idc_flow_config *c, idc_err *err);
+
 typedef struct {
     double train_nll;    /* exact mean NLL of the training rows at the end */
     double val_nll;      /* exact mean NLL of the validation rows (best kept) */

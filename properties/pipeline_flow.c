@@ -163,7 +163,10 @@ static int best_start(idc_flow **out, json_t *starts, const idc_flow_config *c, 
     }
     if (*out == NULL)
         return idc_err_set(err, IDC_EUNABLE, "flow: none of the %zu starts could be trained", R);
-    return IDC_OK;
+    idc_flow_config full = *c; /* the winner continues with the full schedule, no new slope annealing */
+    full.slope_anneal = 0;
+    full.max_seconds = c->max_seconds > 0 ? c->max_seconds / 2 : 0;
+    return idc_flow_set_training(*out, &full, err);
 }
 
 int idc_pipeline_flow(idc_pipeline_flow_result *out, idc_flow **model_out, const idc_instance *inst,

@@ -488,6 +488,41 @@ START_TEST(test_flow_config_errors)
 }
 END_TEST
 
+/* The training settings can be replaced (continuing a start with the full
+ * schedule); the model's own settings cannot. */
+START_TEST(test_flow_set_training)
+{
+    idc_instance inst;
+    make_instance(&inst, 2, 2, 2, 9);
+    idc_samples s;
+    draw(&s, &inst, 1200, 9);
+    idc_flow_config c;
+    idc_flow_config_default(&c, 2);
+    c.J = 2;
+    c.steps = 10;
+    idc_flow *f = new_cfg(&c, &s, 1000, &inst);
+    idc_flow_config c2 = c;
+    c2.steps = 25;
+    c2.slope_anneal = 0.5;
+    idc_err err;
+    ck_assert_int_eq(idc_flow_set_training(f, &c2, &err), IDC_OK);
+    ck_assert_uint_eq(idc_flow_get_config(f)->steps, 25);
+    idc_flow_fit_result r;
+    fit(f, &s, 1000, 200, &r);
+    ck_assert_uint_eq(r.steps, 25);
+    ck_assert_msg(r.best_step >= 13, "best step %zu: checkpoints are taken only after the slope annealing", r.best_step);
+    idc_flow_fit_result_clear(&r);
+    c2.J = 3;
+    ck_assert_int_eq(idc_flow_set_training(f, &c2, &err), IDC_EINVAL);
+    c2.J = 2;
+    c2.lr = -1;
+    ck_assert_int_eq(idc_flow_set_training(f, &c2, &err), IDC_EINVAL);
+    idc_flow_free(f);
+    idc_samples_clear(&s);
+    idc_instance_clear(&inst);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("flow");
@@ -502,6 +537,7 @@ int main(void)
         {"test_flow_straight_through", test_flow_straight_through},
         {"test_flow_threads_bit_identical", test_flow_threads_bit_identical},
         {"test_flow_config_errors", test_flow_config_errors},
+        {"test_flow_set_training", test_flow_set_training},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 300);
     return idc_test_run(s);

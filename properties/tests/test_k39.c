@@ -6,6 +6,8 @@
 
 #include "properties/k39.h"
 #include "properties/ladder.h"
+#include "properties/pipeline_flow.h"
+#include "generators/pdgmm.h"
 #include "properties/prop.h"
 #include "numeric/tests/testutil.h"
 
@@ -149,6 +151,36 @@ START_TEST(test_ladder)
 }
 END_TEST
 
+/* The flow pipeline with restarts: R short starts recorded, the best
+ * continued with the full schedule; measurements recorded. */
+START_TEST(test_pipeline_restarts)
+{
+    idc_gen_pdgmm_params gp;
+    idc_gen_pdgmm_defaults(&gp);
+    gp.m = 2;
+    gp.J = 2;
+    idc_instance inst;
+    idc_err err;
+    ck_assert_int_eq(idc_gen_pdgmm(&inst, &gp, 4, &err), IDC_OK);
+    idc_flow_config c;
+    idc_flow_config_default(&c, 2);
+    c.J = 2;
+    c.steps = 60;
+    idc_pipeline_opts o = {.n_train = 1000, .n_eval = 500, .seed = 4, .restarts = 3};
+    idc_pipeline_flow_result pr;
+    ck_assert_msg(idc_pipeline_flow(&pr, NULL, &inst, &c, &o, &err) == IDC_OK, "%s", err.msg);
+    ck_assert_uint_eq(json_array_size(json_object_get(pr.base.record, "restarts")), 3);
+    ck_assert_uint_eq(pr.fit.steps, 60);
+    ck_assert(isfinite(pr.kl_gap) && pr.kl_half > 0 && isfinite(pr.kl_start));
+    ck_assert(json_is_number(json_object_get(json_object_get(pr.base.record, "estimator_conditions"), "kl_gap_upper")));
+    idc_pipeline_flow_result_clear(&pr);
+    /* not a square noiseless instance: the flow does not apply */
+    inst.noise_sigma = 0.1;
+    ck_assert_int_eq(idc_pipeline_flow(&pr, NULL, &inst, &c, &o, &err), IDC_EDOM);
+    idc_instance_clear(&inst);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("k39");
@@ -158,6 +190,7 @@ int main(void)
         {"test_warm_passes", test_warm_passes},
         {"test_params", test_params},
         {"test_ladder", test_ladder},
+        {"test_pipeline_restarts", test_pipeline_restarts},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 300);
     return idc_test_run(s);
