@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "numeric/fileio.h"
+#include "properties/journal.h"
 #include "properties/prop.h"
 #include "properties/regress.h"
 #include "properties/shrink.h"
@@ -25,7 +26,8 @@ static void help(FILE *fp)
             "                       [--shrink | --no-shrink] [--shrink-steps N] [--shrink-failures N]\n"
             "                       [--shrink-params A,B,...]\n"
             "                       [--shrink-dir DIR] [--regressions DIR | --no-regressions]\n"            "                       [--ladder KEY=V1,V2,... [--alpha A]]\n"
-            "                       [--prune-regressions] [--junit FILE.xml] [--tap FILE.tap]\n\n"
+            "                       [--prune-regressions] [--junit FILE.xml] [--tap FILE.tap]\n"
+            "                       [--resume | --fresh | --no-journal]\n\n"
             "Runs trials 0..K-1 (default K = 5, S = 1) of property ID. Trial k is a pure function of\n"
             "(S, k) and of the parameters, whatever --jobs is. Prints one line per trial, an\n"
             "IDC-FAIL line and a replay command per failing trial, and the summary line\n"
@@ -47,6 +49,13 @@ static void help(FILE *fp)
             "  signed-rank test at level A (default 0.05) that 1 - R^2 falls from the first value to\n"
             "  the last (exit 1 when not shown; K3.9 properties with the flow).\n"
             "--junit / --tap: JUnit XML / TAP 13 report, one test case per trial (discarded and inconclusive = skipped).\n"
+            "Journal: each finished trial is appended to OUT.json.journal (without -o:\n"
+            "  .idcheck/runs/ID-HASH.jsonl) as it finishes, and a failing one to the regressions file.\n"
+            "  Run the same command again (or with --resume, which requires a journal) after a crash or\n"
+            "  a kill: the recorded trials are not run again and their records are re-used; a journal\n"
+            "  of another command at that path is refused (exit 2) unless --fresh discards it. The\n"
+            "  journal is removed once results, reports and regressions are written. --no-journal:\n"
+            "  none. Not with --replay or --ladder.\n"
             "Exit: 0 no trial failed, 1 some trial or regression failed, 2 bad usage, 3 internal error.\n",
             DEFAULT_SHRINK_STEPS, DEFAULT_SHRINK_FAILURES);
 }
@@ -57,6 +66,43 @@ static void list(void)
         const idc_prop_def *d = idc_prop_get(i);
         printf("%s: %s\n  parameters (name default description):\n%s", d->id, d->summary, d->params_help);
     }
+}
+
+/* What the runner's on_trial hook needs: the journal and the regression
+ * seeds file, which gets each failing trial of the run as it finishes. */
+typedef struct {
+    idc_prop_journal *journal; /* NULL: no journal */
+    const char *regpath;       /* "": regression seeds not recorded */
+    const char *id;
+    const json_t *params; /* the run's params_json */
+    uint64_t seed;
+    size_t added;  /* entries appended to regpath */
+    int reg_failed; /* a write of regpath failed: left to the final update, which reports it */
+} trial_hook;
+
+static int on_trial(void *ctx, const json_t *rec, const char *line, idc_err *err)
+{
+    trial_hook *h = ctx;
+    const char *oc = json_string_value(json_object_get(rec, "outcome"));
+    if (h->regpath[0] && !h->reg_failed && oc != NULL && strcmp(oc, "FAIL") == 0 &&
+        json_object_get(rec, "regression") == NULL) {
+        idc_prop_regressions cur;
+        idc_prop_regressions_init(&cur);
+        idc_err e;
+        const char *why = json_string_value(json_object_get(rec, "why"));
+        int rc = idc_prop_regressions_read(&cur, h->regpath, &e);
+        int a = rc != IDC_OK ? 0
+                             : idc_prop_regressions_add(&cur, h->seed,
+                                                        (uint32_t)json_integer_value(json_object_get(rec, "trial")),
+                                                        h->params, why ? why : "FAIL");
+        if (rc == IDC_OK && a > 0)
+            rc = idc_prop_regressions_write(&cur, h->id, h->regpath, &e);
+        h->reg_failed = rc != IDC_OK || a < 0;
+        if (!h->reg_failed)
+            h->added += (size_t)a;
+        idc_prop_regressions_clear(&cur);
+    }
+    return h->journal != NULL ? idc_prop_journal_append(h->journal, rec, line, err) : IDC_OK;
 }
 
 static int write_json(const char *path, json_t *obj, idc_err *err)
@@ -214,7 +260,12 @@ int idc_cli_prop(int argc, char **argv)
     idc_prop_run_opts o = {.seed = 1, .first = 0, .trials = 5, .jobs = 1, .progress = stdout};
     const char *outpath = NULL, *junit = NULL, *tap = NULL, *shrink_dir = NULL, *regdir = NULL, *ladder = NULL;
     double alpha = 0.05;
-    int quiet = 0, code = 2, shrink = -1, use_regs = 1, prune = 0, replay = 0;
+    int quiet = 0, code = 2, shrink = -1, use_regs = 1, prune = 0, replay = 0, journal_done = 0;
+    int jmode = IDC_JOURNAL_AUTO, use_journal = 1;
+    idc_prop_journal *journal = NULL;
+    json_t *restored = NULL, *pj = NULL;
+    idc_prop_regressions jregs;
+    idc_prop_regressions_init(&jregs);
     uint64_t shrink_steps = DEFAULT_SHRINK_STEPS, shrink_failures = DEFAULT_SHRINK_FAILURES;
     char replay_args[1024] = "";
     idc_err err;
@@ -265,6 +316,10 @@ int idc_cli_prop(int argc, char **argv)
                 goto done;
         } else if (strcmp(a, "--quiet") == 0) {
             quiet = 1;
+        } else if (strcmp(a, "--resume") == 0 || strcmp(a, "--fresh") == 0) {
+            jmode = a[2] == 'r' ? IDC_JOURNAL_RESUME : IDC_JOURNAL_FRESH;
+        } else if (strcmp(a, "--no-journal") == 0) {
+            use_journal = 0;
         } else if (strcmp(a, "--shrink") == 0) {
             shrink = 1;
         } else if (strcmp(a, "--no-shrink") == 0) {
@@ -344,9 +399,51 @@ int idc_cli_prop(int argc, char **argv)
     o.replay_args = replay_args;
     if (quiet)
         o.progress = NULL;
+    if (jmode != IDC_JOURNAL_AUTO && (replay || ladder != NULL || !use_journal)) {
+        idc_cli_error("prop", "%s: not with %s", jmode == IDC_JOURNAL_RESUME ? "--resume" : "--fresh",
+                      replay ? "--replay" : ladder != NULL ? "--ladder" : "--no-journal");
+        goto done;
+    }
     if (ladder != NULL) {
         code = idc_cli_prop_ladder(def, params, &o, ladder, alpha, outpath);
         goto done;
+    }
+    pj = def->params_json(params);
+    if (pj == NULL) {
+        code = 3;
+        goto done;
+    }
+    trial_hook hook = {NULL, o.regressions != NULL ? regpath : "", def->id, pj, o.seed, 0, 0};
+    if (!replay && use_journal) {
+        json_t *hdr = idc_prop_journal_header(def->id, pj, o.seed, o.first, o.trials, o.regressions);
+        char jpath[1200];
+        int jrc = hdr == NULL ? idc_err_set(&err, IDC_ENOMEM, "out of memory")
+                  : idc_prop_journal_path(jpath, sizeof jpath, outpath, hdr)
+                      ? idc_prop_journal_open(&journal, &restored, jpath, hdr, (idc_prop_journal_mode)jmode, &err)
+                      : idc_err_set(&err, IDC_EINVAL, "-o: path too long");
+        json_decref(hdr);
+        /* The regression seeds replayed are the journal's: those of the run
+         * as it started, not entries appended since (its own failures). */
+        if (jrc == IDC_OK && o.regressions != NULL) {
+            jrc = idc_prop_journal_regressions(&jregs, idc_prop_journal_header_get(journal), &err);
+            o.regressions = &jregs;
+        }
+        if (jrc != IDC_OK) {
+            idc_cli_error("prop", "%s", err.msg);
+            code = jrc == IDC_ENOMEM ? 3 : 2;
+            goto done;
+        }
+        if (json_array_size(restored) > 0) {
+            o.restored = restored;
+            if (!quiet)
+                printf("%s: resuming from %s: %zu finished trial(s) re-used, not run again\n", def->id, jpath,
+                       json_array_size(restored));
+        }
+        hook.journal = journal;
+    }
+    if (!replay) {
+        o.on_trial = on_trial;
+        o.on_trial_ctx = &hook;
     }
     idc_prop_summary sum;
     json_t *results = NULL;
@@ -381,12 +478,19 @@ int idc_cli_prop(int argc, char **argv)
         }
     }
     if (results != NULL && o.regressions != NULL && rc == IDC_OK) {
-        size_t added, removed;
-        rc = idc_prop_regressions_update(&regs, results, prune, &added, &removed);
-        if (rc == IDC_OK && added + removed > 0)
+        /* Merged into the file as it is now (failing trials were appended
+         * as they finished; another run may have added entries). */
+        size_t added = 0, removed = 0;
+        idc_prop_regressions_clear(&regs);
+        rc = idc_prop_regressions_read(&regs, regpath, &err);
+        if (rc == IDC_OK) {
+            rc = idc_prop_regressions_update(&regs, results, prune, &added, &removed);
+            if (rc != IDC_OK)
+                idc_err_set(&err, rc, "out of memory");
+        }
+        if (rc == IDC_OK && added + removed + sum.failed > 0) /* failures: notes with the minimal overrides */
             rc = idc_prop_regressions_write(&regs, def->id, regpath, &err);
-        else if (rc != IDC_OK)
-            idc_err_set(&err, rc, "out of memory");
+        added += hook.added;
         if (rc == IDC_OK && !quiet) {
             if (added > 0)
                 printf("%s: %zu new failing trial(s) recorded in %s (replayed first next time)\n", def->id, added,
@@ -413,11 +517,16 @@ int idc_cli_prop(int argc, char **argv)
             printf(", %zu stale", sum.reg_stale);
     }
     putchar('\n');
+    journal_done = 1; /* results, reports and regressions written: the journal has served */
     if (sum.passed == 0 && sum.failed == 0)
         fprintf(stderr, "idcheck prop: warning: no trial met its preconditions and estimator conditions; nothing "
                         "was asserted\n");
     code = sum.failed + sum.reg_failed > 0 ? 1 : 0;
 done:
+    idc_prop_journal_close(journal, journal_done);
+    json_decref(restored);
+    json_decref(pj);
+    idc_prop_regressions_clear(&jregs);
     idc_prop_regressions_clear(&regs);
     free(params);
     return code;

@@ -97,6 +97,24 @@ typedef struct {
     /* Failing trials of earlier runs, replayed before trial `first` (NULL:
      * none). Each runs with its own run seed, index and parameters. */
     const struct idc_prop_regressions *regressions;
+    /* Called once for each trial of phases (1) and (2) that finishes with a
+     * verdict (PASS, FAIL, DISCARD, INCONCLUSIVE; not STALE, ERROR or
+     * restored), as it finishes and before the next trial is reported, one
+     * call at a time, with the trial's record exactly as it will appear in
+     * *results before shrinking adds "shrink" (see properties/journal.h), and
+     * its one-line fields (idc_trial.line). A status other than IDC_OK stops
+     * the run: no further trial starts and idc_prop_run returns that status
+     * (err = the hook's message) and no results. NULL: no hook. */
+    int (*on_trial)(void *ctx, const json_t *record, const char *line, idc_err *err);
+    void *on_trial_ctx;
+    /* Trials finished by an earlier run of the same command (a journal's
+     * trial lines, properties/journal.h): an array of {"line", "record"}; a
+     * record with "regression" R stands for regression R of opts->regressions,
+     * one without for trial "trial" of this run. Those trials are not run
+     * again; their records go into *results verbatim (shrinking a FAIL among
+     * them as usual) and their lines are reported to opts->progress marked
+     * "[journal]". NULL: none. */
+    const json_t *restored;
 } idc_prop_run_opts;
 
 typedef struct {
@@ -127,7 +145,10 @@ typedef struct {
  * DISCARD), and a FAIL "replay" (the command); a regression has
  * "regression" (its position), "run_seed", "params" and "replay"; a failing
  * record that was shrunk has "shrink" (see idc_prop_shrink). Returns IDC_OK
- * when every trial ran (whatever the verdicts), or the first error status. */
+ * when every trial ran (whatever the verdicts), or the first error status;
+ * IDC_EINVAL naming the entry when an opts->restored record does not belong
+ * to this run (a trial index outside it, a regression that is not at its
+ * position, an outcome other than the four, a duplicate). */
 int idc_prop_run(idc_prop_summary *sum, json_t **results, const idc_prop_def *def, const void *params,
                  const idc_prop_run_opts *opts, idc_err *err);
 

@@ -33,12 +33,29 @@ static int same_params(const json_t *a, const json_t *b)
     return eq;
 }
 
-int idc_prop_regressions_add(idc_prop_regressions *r, uint64_t seed, uint32_t trial, const json_t *params,
-                             const char *note)
+/* The position of the entry (seed, trial, params) in r, or r->n. */
+static size_t find(const idc_prop_regressions *r, uint64_t seed, uint32_t trial, const json_t *params)
 {
     for (size_t i = 0; i < r->n; i++)
         if (r->v[i].seed == seed && r->v[i].trial == trial && same_params(r->v[i].params, params))
-            return 0;
+            return i;
+    return r->n;
+}
+
+static void set_note(idc_prop_regression *e, const char *note)
+{
+    snprintf(e->note, sizeof e->note, "%s", note ? note : "");
+    /* one line: no newlines in notes */
+    for (char *p = e->note; *p; p++)
+        if (*p == '\n' || *p == '\r')
+            *p = ' ';
+}
+
+int idc_prop_regressions_add(idc_prop_regressions *r, uint64_t seed, uint32_t trial, const json_t *params,
+                             const char *note)
+{
+    if (find(r, seed, trial, params) < r->n)
+        return 0;
     if (r->n == r->cap) {
         size_t cap = r->cap ? 2 * r->cap : 8;
         idc_prop_regression *v = realloc(r->v, cap * sizeof *v);
@@ -53,11 +70,7 @@ int idc_prop_regressions_add(idc_prop_regressions *r, uint64_t seed, uint32_t tr
         return -1;
     e->seed = seed;
     e->trial = trial;
-    snprintf(e->note, sizeof e->note, "%s", note ? note : "");
-    /* one line: no newlines in notes */
-    for (char *p = e->note; *p; p++)
-        if (*p == '\n' || *p == '\r')
-            *p = ' ';
+    set_note(e, note);
     r->n++;
     return 1;
 }
@@ -195,14 +208,18 @@ int idc_prop_regressions_update(idc_prop_regressions *r, const json_t *results, 
     size_t i;
     json_t *t;
     if (prune) {
-        /* Highest position first so earlier positions stay valid. */
-        json_t *regs = json_object_get(results, "regressions");
-        for (size_t k = json_array_size(regs); k-- > 0;) {
-            t = json_array_get(regs, k);
-            json_int_t pos = json_integer_value(json_object_get(t, "regression"));
+        /* By identity (run seed, trial, parameters), not position: r may be
+         * the file as it is now, with entries added since the run started. */
+        json_array_foreach(json_object_get(results, "regressions"), i, t)
+        {
             const char *oc = json_string_value(json_object_get(t, "outcome"));
-            if (oc != NULL && strcmp(oc, "PASS") == 0 && pos >= 0 && (size_t)pos < r->n) {
-                idc_prop_regressions_remove(r, (size_t)pos);
+            const char *trs = json_string_value(json_object_get(t, "run_seed"));
+            if (oc == NULL || strcmp(oc, "PASS") != 0 || trs == NULL)
+                continue;
+            size_t pos = find(r, strtoull(trs, NULL, 0), (uint32_t)json_integer_value(json_object_get(t, "trial")),
+                              json_object_get(t, "params"));
+            if (pos < r->n) {
+                idc_prop_regressions_remove(r, pos);
                 (*removed)++;
             }
         }
@@ -221,8 +238,13 @@ int idc_prop_regressions_update(idc_prop_regressions *r, const json_t *results, 
         json_t *ch = json_object_get(json_object_get(t, "shrink"), "changed");
         snprintf(note, sizeof note, "%s%s%s", why ? why : "FAIL",
                  json_object_size(ch) > 0 && ov ? "; minimal: " : "", json_object_size(ch) > 0 && ov ? ov : "");
-        int a = idc_prop_regressions_add(r, seed, (uint32_t)json_integer_value(json_object_get(t, "trial")), params,
-                                         note);
+        uint32_t trial = (uint32_t)json_integer_value(json_object_get(t, "trial"));
+        size_t pos = find(r, seed, trial, params);
+        if (pos < r->n) { /* recorded as it failed (or by an earlier run): this run's note */
+            set_note(&r->v[pos], note);
+            continue;
+        }
+        int a = idc_prop_regressions_add(r, seed, trial, params, note);
         if (a < 0)
             return IDC_ENOMEM;
         *added += (size_t)a;

@@ -61,8 +61,10 @@ int idc_prop_regressions_write(const idc_prop_regressions *r, const char *id, co
 
 /* Merges a run's outcome into r: appends every failing trial of results
  * (an idc_prop_run results object; its "trials" with outcome FAIL, with the
- * run's params) not yet in r, and when prune is set removes the entries
- * whose regression record in results PASSED. *added / *removed = counts.
+ * run's params) not yet in r (one already in r gets this run's note: the
+ * violated assertion and the minimal overrides when shrunk), and when prune
+ * is set removes the entries (matched by run seed, trial and params) whose
+ * regression record in results PASSED. *added / *removed = counts.
  * IDC_ENOMEM on failure. */
 int idc_prop_regressions_update(idc_prop_regressions *r, const json_t *results, int prune, size_t *added,
                                 size_t *removed);

@@ -44,6 +44,8 @@ typedef struct {
     idc_err err;
     double seconds;
     json_t *shrink;
+    json_t *rec;  /* the finished trial's record (before "shrink"), or NULL */
+    int restored; /* rec came from opts->restored: not run again */
 } task;
 
 typedef struct {
@@ -54,6 +56,9 @@ typedef struct {
     int shrinking;
     int shrink_status;
     idc_err shrink_err;
+    int stop; /* the on_trial hook failed: start no further trial */
+    int hook_status;
+    idc_err hook_err;
     pthread_mutex_t lock;
 } shared;
 
@@ -101,8 +106,9 @@ static void report(shared *sh, const task *t)
     if (t->status != IDC_OK)
         fprintf(fp, "%s seed=0x%016" PRIx64 " ERROR %s\n", who, tseed, t->err.msg);
     else
-        fprintf(fp, "%s seed=0x%016" PRIx64 " %s %s%s%s\n", who, tseed, t->trial.line,
-                idc_trial_outcome_name(t->trial.outcome), t->trial.why[0] ? ": " : "", t->trial.why);
+        fprintf(fp, "%s seed=0x%016" PRIx64 " %s %s%s%s%s\n", who, tseed, t->trial.line,
+                idc_trial_outcome_name(t->trial.outcome), t->trial.why[0] ? ": " : "", t->trial.why,
+                t->restored ? " [journal]" : "");
     if (t->status != IDC_OK || t->trial.outcome == IDC_TRIAL_FAIL) {
         if (t->reg >= 0)
             fprintf(fp, "IDC-FAIL prop=%s regression=%ld trial=%" PRIu32 " seed=0x%016" PRIx64 " run_seed=0x%" PRIx64
@@ -116,6 +122,46 @@ static void report(shared *sh, const task *t)
         fprintf(fp, "  replay: %s\n", cmd);
     }
     fflush(fp);
+}
+
+/* Adds the fields that identify task t to rec: "trial", "seed" and, for a
+ * regression, "regression", "run_seed", "replay" and "params". */
+static void add_ids(json_t *rec, const idc_prop_def *def, const idc_prop_run_opts *o, const task *t)
+{
+    char seedhex[24];
+    snprintf(seedhex, sizeof seedhex, "0x%016" PRIx64, idc_rng_derive_seed(t->run_seed, t->index));
+    json_object_set_new(rec, "trial", json_integer((json_int_t)t->index));
+    json_object_set_new(rec, "seed", json_string(seedhex));
+    if (t->reg >= 0) {
+        char rs[24], replay[1400];
+        snprintf(rs, sizeof rs, "0x%016" PRIx64, t->run_seed);
+        replay_cmd(replay, sizeof replay, def, o, t);
+        json_object_set_new(rec, "regression", json_integer(t->reg));
+        json_object_set_new(rec, "run_seed", json_string(rs));
+        json_object_set_new(rec, "replay", json_string(replay));
+        json_object_set(rec, "params", o->regressions->v[t->reg].params);
+    }
+}
+
+/* The record of a trial that finished with a verdict (NULL when out of
+ * memory). */
+static json_t *verdict_record(const idc_prop_def *def, const idc_prop_run_opts *o, const task *t)
+{
+    idc_trial_outcome oc = t->trial.outcome;
+    json_t *rec = t->trial.record ? json_incref(t->trial.record) : json_object();
+    if (rec == NULL)
+        return NULL;
+    json_object_set_new(rec, "outcome", json_string(idc_trial_outcome_name(oc)));
+    if (t->trial.why[0])
+        json_object_set_new(rec, "why", json_string(t->trial.why));
+    json_object_set_new(rec, "wall_seconds", json_real(t->seconds));
+    if (oc == IDC_TRIAL_FAIL) {
+        char replay[1400];
+        replay_cmd(replay, sizeof replay, def, o, t);
+        json_object_set_new(rec, "replay", json_string(replay));
+    }
+    add_ids(rec, def, o, t);
+    return rec;
 }
 
 static void run_one(shared *sh, task *t)
@@ -138,6 +184,20 @@ static void run_one(shared *sh, task *t)
         t->seconds = now() - t0;
     }
     pthread_mutex_lock(&sh->lock);
+    if (!t->stale && t->status == IDC_OK) {
+        t->rec = verdict_record(sh->def, sh->opts, t);
+        if (t->rec == NULL)
+            t->status = idc_err_set(&t->err, IDC_ENOMEM, "out of memory");
+    }
+    if (t->rec != NULL && sh->opts->on_trial != NULL && !sh->stop) {
+        idc_err e;
+        int rc = sh->opts->on_trial(sh->opts->on_trial_ctx, t->rec, t->trial.line, &e);
+        if (rc != IDC_OK) {
+            sh->stop = 1;
+            sh->hook_status = rc;
+            sh->hook_err = e;
+        }
+    }
     report(sh, t);
     pthread_mutex_unlock(&sh->lock);
 }
@@ -147,7 +207,7 @@ static void *worker(void *arg)
     shared *sh = arg;
     for (;;) {
         pthread_mutex_lock(&sh->lock);
-        size_t k = sh->next++;
+        size_t k = sh->stop ? sh->norder : sh->next++;
         pthread_mutex_unlock(&sh->lock);
         if (k >= sh->norder) {
             /* Trials run FLINT (exact checkers); free its thread-local caches
@@ -180,20 +240,18 @@ static void run_phase(shared *sh, unsigned jobs)
 static json_t *task_record(const idc_prop_def *def, const idc_prop_run_opts *o, task *t, idc_prop_summary *sum,
                            int *rc, idc_err *err)
 {
-    char replay[1400];
-    replay_cmd(replay, sizeof replay, def, o, t);
-    char seedhex[24];
-    snprintf(seedhex, sizeof seedhex, "0x%016" PRIx64, idc_rng_derive_seed(t->run_seed, t->index));
     json_t *rec;
     if (t->stale) {
         sum->reg_stale++;
         rec = json_pack("{s:s,s:s}", "outcome", "STALE", "why", t->err.msg);
+        add_ids(rec, def, o, t);
     } else if (t->status != IDC_OK) {
         if (*rc == IDC_OK) {
             *rc = t->status;
             idc_err_set(err, *rc, "trial %" PRIu32 ": %s", t->index, t->err.msg);
         }
         rec = json_pack("{s:s,s:s}", "outcome", "ERROR", "error", t->err.msg);
+        add_ids(rec, def, o, t);
     } else {
         idc_trial_outcome oc = t->trial.outcome;
         size_t *cnt = t->reg >= 0 ? (oc == IDC_TRIAL_PASS ? &sum->reg_passed
@@ -205,22 +263,8 @@ static json_t *task_record(const idc_prop_def *def, const idc_prop_run_opts *o, 
                                      : oc == IDC_TRIAL_INCONCLUSIVE ? &sum->inconclusive
                                                             : &sum->discarded);
         (*cnt)++;
-        rec = t->trial.record ? json_incref(t->trial.record) : json_object();
-        json_object_set_new(rec, "outcome", json_string(idc_trial_outcome_name(oc)));
-        if (t->trial.why[0])
-            json_object_set_new(rec, "why", json_string(t->trial.why));
-        json_object_set_new(rec, "wall_seconds", json_real(t->seconds));
-        if (oc == IDC_TRIAL_FAIL)
-            json_object_set_new(rec, "replay", json_string(replay));
-    }
-    json_object_set_new(rec, "trial", json_integer((json_int_t)t->index));
-    json_object_set_new(rec, "seed", json_string(seedhex));
-    if (t->reg >= 0) {
-        char rs[24];
-        snprintf(rs, sizeof rs, "0x%016" PRIx64, t->run_seed);
-        json_object_set_new(rec, "regression", json_integer(t->reg));
-        json_object_set_new(rec, "run_seed", json_string(rs));
-        json_object_set_new(rec, "replay", json_string(replay));
+        rec = t->rec;
+        t->rec = NULL;
     }
     if (t->shrink != NULL) {
         if (json_object_size(json_object_get(t->shrink, "changed")) > 0) {
@@ -235,6 +279,85 @@ static json_t *task_record(const idc_prop_def *def, const idc_prop_run_opts *o, 
         t->shrink = NULL;
     }
     return rec;
+}
+
+/* Places the records of opts->restored on their tasks (tasks[0..nreg) the
+ * regressions, then the run's trials). */
+static int restore(shared *sh, size_t nreg, uint32_t n, idc_err *err)
+{
+    const idc_prop_run_opts *o = sh->opts;
+    size_t i;
+    json_t *e;
+    json_array_foreach(o->restored, i, e)
+    {
+        json_t *rec = json_object_get(e, "record");
+        const char *line = json_string_value(json_object_get(e, "line"));
+        const char *ocs = json_string_value(json_object_get(rec, "outcome"));
+        json_t *tr = json_object_get(rec, "trial"), *reg = json_object_get(rec, "regression");
+        int oc = -1;
+        for (int k = IDC_TRIAL_PASS; ocs != NULL && k <= IDC_TRIAL_INCONCLUSIVE; k++)
+            if (strcmp(ocs, idc_trial_outcome_name((idc_trial_outcome)k)) == 0)
+                oc = k;
+        if (!json_is_object(rec) || line == NULL || oc < 0 || !json_is_integer(tr))
+            return idc_err_set(err, IDC_EINVAL, "restored trial %zu: expected a line and a record with trial and "
+                               "outcome PASS, FAIL, DISCARD or INCONCLUSIVE", i);
+        json_int_t k = json_integer_value(tr);
+        task *t = NULL;
+        if (reg != NULL) {
+            json_int_t r = json_is_integer(reg) ? json_integer_value(reg) : -1;
+            char rs[24];
+            if (r >= 0 && (size_t)r < nreg)
+                snprintf(rs, sizeof rs, "0x%016" PRIx64, sh->tasks[r].run_seed);
+            if (r < 0 || (size_t)r >= nreg || sh->tasks[r].stale || k != (json_int_t)sh->tasks[r].index ||
+                json_string_value(json_object_get(rec, "run_seed")) == NULL ||
+                strcmp(json_string_value(json_object_get(rec, "run_seed")), rs) != 0)
+                return idc_err_set(err, IDC_EINVAL, "restored trial %zu: not regression %" JSON_INTEGER_FORMAT
+                                   " of this run", i, r);
+            t = &sh->tasks[r];
+        } else {
+            if (k < (json_int_t)o->first || k >= (json_int_t)o->first + (json_int_t)n)
+                return idc_err_set(err, IDC_EINVAL, "restored trial %zu: trial %" JSON_INTEGER_FORMAT
+                                   " is outside this run", i, k);
+            t = &sh->tasks[nreg + (size_t)(k - (json_int_t)o->first)];
+        }
+        if (t->restored)
+            return idc_err_set(err, IDC_EINVAL, "restored trial %zu: trial %" JSON_INTEGER_FORMAT " restored twice", i,
+                               k);
+        t->rec = json_deep_copy(rec);
+        if (t->rec == NULL)
+            return idc_err_set(err, IDC_ENOMEM, "out of memory");
+        t->restored = 1;
+        t->status = IDC_OK;
+        t->trial.outcome = (idc_trial_outcome)oc;
+        snprintf(t->trial.line, sizeof t->trial.line, "%s", line);
+        const char *why = json_string_value(json_object_get(rec, "why"));
+        snprintf(t->trial.why, sizeof t->trial.why, "%s", why ? why : "");
+    }
+    return IDC_OK;
+}
+
+/* Lists the tasks lo..hi-1 that are to be run in sh->order; reports the
+ * restored ones. */
+static void plan_phase(shared *sh, size_t lo, size_t hi)
+{
+    sh->norder = 0;
+    for (size_t k = lo; k < hi; k++) {
+        if (sh->tasks[k].restored)
+            report(sh, &sh->tasks[k]);
+        else
+            sh->order[sh->norder++] = k;
+    }
+}
+
+static void free_tasks(task *tasks, size_t ntask)
+{
+    for (size_t k = 0; tasks != NULL && k < ntask; k++) {
+        idc_trial_clear(&tasks[k].trial);
+        json_decref(tasks[k].shrink);
+        json_decref(tasks[k].rec);
+        free(tasks[k].own_params);
+    }
+    free(tasks);
 }
 
 int idc_prop_run(idc_prop_summary *sum, json_t **results, const idc_prop_def *def, const void *params,
@@ -254,8 +377,8 @@ int idc_prop_run(idc_prop_summary *sum, json_t **results, const idc_prop_def *de
     }
     const idc_prop_regressions *regs = opts->regressions;
     size_t nreg = regs ? regs->n : 0, ntask = nreg + n;
-    shared sh = {def, opts, idc_calloc(ntask, sizeof(task)), idc_calloc(ntask, sizeof(size_t)), 0, 0, 0, IDC_OK,
-                 {""}, PTHREAD_MUTEX_INITIALIZER};
+    shared sh = {def,    opts, idc_calloc(ntask, sizeof(task)), idc_calloc(ntask, sizeof(size_t)), 0, 0, 0, IDC_OK,
+                 {""},   0,    IDC_OK,                          {""},                               PTHREAD_MUTEX_INITIALIZER};
     int rc = (sh.tasks == NULL || sh.order == NULL) ? IDC_ENOMEM : IDC_OK;
     for (size_t k = 0; rc == IDC_OK && k < ntask; k++) {
         task *t = &sh.tasks[k];
@@ -278,24 +401,29 @@ int idc_prop_run(idc_prop_summary *sum, json_t **results, const idc_prop_def *de
             t->params = params;
         }
     }
+    if (rc != IDC_OK)
+        idc_err_set(err, IDC_ENOMEM, "out of memory");
+    else if (opts->restored != NULL)
+        rc = restore(&sh, nreg, n, err);
     if (rc != IDC_OK) {
-        for (size_t k = 0; sh.tasks != NULL && k < ntask; k++)
-            free(sh.tasks[k].own_params);
-        free(sh.tasks);
+        free_tasks(sh.tasks, ntask);
         free(sh.order);
-        return idc_err_set(err, IDC_ENOMEM, "out of memory");
+        return rc;
     }
     unsigned jobs = opts->jobs < 1 ? 1 : opts->jobs;
     /* Phase 1: regressions, all finished before any new trial starts. */
-    for (size_t k = 0; k < nreg; k++)
-        sh.order[k] = k;
-    sh.norder = nreg;
+    plan_phase(&sh, 0, nreg);
     run_phase(&sh, jobs);
     /* Phase 2: the run's trials. */
-    for (size_t k = 0; k < n; k++)
-        sh.order[k] = nreg + k;
-    sh.norder = n;
+    if (!sh.stop)
+        plan_phase(&sh, nreg, ntask);
     run_phase(&sh, jobs);
+    if (sh.stop) {
+        free_tasks(sh.tasks, ntask);
+        free(sh.order);
+        pthread_mutex_destroy(&sh.lock);
+        return idc_err_set(err, sh.hook_status, "%s", sh.hook_err.msg);
+    }
     /* Phase 3: shrink every failure. */
     if (opts->shrink_steps > 0) {
         sh.norder = 0;
@@ -312,14 +440,9 @@ int idc_prop_run(idc_prop_summary *sum, json_t **results, const idc_prop_def *de
     json_t *regarr = json_array(), *arr = json_array();
     for (size_t k = 0; k < ntask; k++) {
         task *t = &sh.tasks[k];
-        json_t *rec = task_record(def, opts, t, sum, &rc, err);
-        if (t->reg >= 0)
-            json_object_set(rec, "params", regs->v[k].params);
-        json_array_append_new(t->reg >= 0 ? regarr : arr, rec);
-        idc_trial_clear(&t->trial);
-        json_decref(t->shrink);
-        free(t->own_params);
+        json_array_append_new(t->reg >= 0 ? regarr : arr, task_record(def, opts, t, sum, &rc, err));
     }
+    free_tasks(sh.tasks, ntask);
     sum->reg_run = nreg - sum->reg_stale;
     char runseed[24];
     snprintf(runseed, sizeof runseed, "0x%016" PRIx64, opts->seed);
@@ -331,7 +454,6 @@ int idc_prop_run(idc_prop_summary *sum, json_t **results, const idc_prop_def *de
                          (json_int_t)sum->reg_run, "passed", (json_int_t)sum->reg_passed, "failed",
                          (json_int_t)sum->reg_failed, "discarded", (json_int_t)sum->reg_discarded, "inconclusive",
                          (json_int_t)sum->reg_inconclusive, "stale", (json_int_t)sum->reg_stale);
-    free(sh.tasks);
     free(sh.order);
     pthread_mutex_destroy(&sh.lock);
     if (*results == NULL && rc == IDC_OK)
