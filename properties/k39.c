@@ -38,6 +38,7 @@
 #include "numeric/gmm_em.h"
 #include "numeric/metric.h"
 #include "numeric/rng.h"
+#include "properties/certify.h"
 #include "properties/k39.h"
 #include "properties/k39a.h"
 #include "properties/pipeline_flow.h"
@@ -241,15 +242,6 @@ static int delegate_trial(idc_trial *out, const k39_params *p, uint64_t run_seed
     return IDC_OK;
 }
 
-static void append(char *line, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void append(char *line, size_t cap, const char *fmt, ...)
-{
-    size_t n = strlen(line);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line + n, cap - n, fmt, ap);
-    va_end(ap);
-}
 
 /* K3.9b: KE.1 unmixing fitted on the training codes, applied to the
  * held-out codes; their MCC against z. */
@@ -338,22 +330,8 @@ static int run_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t
     json_object_set_new(rec, "preconditions", pre);
     idc_budget budget = idc_budget_default();
     const char *not_holds = NULL;
-    for (size_t i = 0; spec[p->which].pre[i] != NULL && rc == IDC_OK; i++) {
-        const char *id = spec[p->which].pre[i];
-        idc_pre_result r;
-        idc_pre_result_init(&r);
-        rc = idc_pre_check_hashed(&r, id, &inst, hash, &budget, err);
-        if (rc == IDC_OK) {
-            append(out->line, sizeof out->line, "%s=%s ", id, idc_verdict_name(r.verdict));
-            json_array_append_new(pre, json_pack("{s:s,s:s,s:s,s:O?}", "id", id, "verdict", idc_verdict_name(r.verdict),
-                                                 "reason", r.reason, "certificate", r.cert));
-            if (r.verdict != IDC_HOLDS && not_holds == NULL) {
-                not_holds = id;
-                snprintf(out->why, sizeof out->why, "%s is %s: %.200s", id, idc_verdict_name(r.verdict), r.reason);
-            }
-        }
-        idc_pre_result_clear(&r);
-    }
+    if (rc == IDC_OK)
+        rc = idc_prop_certify(&not_holds, out, pre, spec[p->which].pre, &inst, hash, &budget, err);
     if (rc == IDC_OK && not_holds != NULL) {
         out->outcome = IDC_TRIAL_DISCARD;
         goto done;
@@ -392,7 +370,7 @@ static int run_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t
     if (rc != IDC_OK)
         goto done;
     json_object_set(rec, "estimator", pr.base.record);
-    append(out->line, sizeof out->line, "kl_gap=%.4f[+%.4f] r2_out=%.4f r2_rev=%.4f mcc_out=%.4f ", pr.kl_gap,
+    idc_trial_appendf(out, "kl_gap=%.4f[+%.4f] r2_out=%.4f r2_rev=%.4f mcc_out=%.4f ", pr.kl_gap,
            pr.kl_half, pr.base.r2.r2_out, pr.r2_rev_out, pr.base.mcc.mcc_out);
     /* the fitted model's class (EST-K: a non-degenerate GMM through a
      * continuous injective PA map), certified by the same exact checkers */
@@ -434,12 +412,12 @@ static int run_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t
             idc_pipeline_flow_result_clear(&pr);
             goto done;
         }
-        append(out->line, sizeof out->line, "dist_aff=%.4f ", value);
+        idc_trial_appendf(out, "dist_aff=%.4f ", value);
         holds = value <= p->thr;
     } else if (p->which == 1) {
         statement = "mcc_out(KE.1(zhat), z) >= mcc_min";
         rc = unmixed_mcc(&value, rec, &pr, m, J, tseed, err);
-        append(out->line, sizeof out->line, "mcc_unmixed=%.4f ", value);
+        idc_trial_appendf(out, "mcc_unmixed=%.4f ", value);
         holds = value >= p->thr;
     } else {
         statement = "r2_out >= r2_min";

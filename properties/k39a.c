@@ -16,6 +16,7 @@
 
 #include "generators/pdgmm.h"
 #include "numeric/rng.h"
+#include "properties/certify.h"
 #include "properties/k39a.h"
 #include "properties/pipeline.h"
 #include "theory/precond.h"
@@ -117,18 +118,8 @@ static json_t *params_json(const void *vp)
                      p->r2_min, "estimator", p->vade ? "vade" : "stage1");
 }
 
-static const char *const required[] = {"DIMU1", "P1nd", "F1", "F2", "DIM"};
-#define NREQ (sizeof required / sizeof required[0])
+static const char *const required[] = {"DIMU1", "P1nd", "F1", "F2", "DIM", NULL};
 
-static void append(char *line, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void append(char *line, size_t cap, const char *fmt, ...)
-{
-    size_t n = strlen(line);
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line + n, cap - n, fmt, ap);
-    va_end(ap);
-}
 
 int idc_k39a_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t index, idc_err *err)
 {
@@ -156,23 +147,8 @@ int idc_k39a_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t i
     json_object_set_new(rec, "preconditions", pre);
     idc_budget budget = idc_budget_default();
     const char *not_holds = NULL;
-    for (size_t i = 0; i < NREQ && rc == IDC_OK; i++) {
-        idc_pre_result r;
-        idc_pre_result_init(&r);
-        rc = idc_pre_check_hashed(&r, required[i], &inst, hash, &budget, err);
-        if (rc == IDC_OK) {
-            append(out->line, sizeof out->line, "%s=%s ", required[i], idc_verdict_name(r.verdict));
-            json_array_append_new(pre, json_pack("{s:s,s:s,s:s,s:O?}", "id", required[i], "verdict",
-                                                 idc_verdict_name(r.verdict), "reason", r.reason, "certificate",
-                                                 r.cert));
-            if (r.verdict != IDC_HOLDS && not_holds == NULL) {
-                not_holds = required[i];
-                snprintf(out->why, sizeof out->why, "%s is %s: %.200s", required[i], idc_verdict_name(r.verdict),
-                         r.reason);
-            }
-        }
-        idc_pre_result_clear(&r);
-    }
+    if (rc == IDC_OK)
+        rc = idc_prop_certify(&not_holds, out, pre, required, &inst, hash, &budget, err);
     if (rc == IDC_OK && not_holds != NULL) {
         out->outcome = IDC_TRIAL_DISCARD;
     } else if (rc == IDC_OK) {
@@ -203,7 +179,7 @@ int idc_k39a_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t i
             rc = idc_pipeline_stage1(&res, NULL, &inst, &c, &o, err);
         }
         if (rc == IDC_OK) {
-            append(out->line, sizeof out->line, "r2_out=%.4f r2_in=%.4f mcc_out=%.4f r2_x=%.4f loss=%.4g",
+            idc_trial_appendf(out, "r2_out=%.4f r2_in=%.4f mcc_out=%.4f r2_x=%.4f loss=%.4g",
                    res.r2.r2_out, res.r2.r2_in, res.mcc.mcc_out, res.r2_identity, res.final_loss);
             json_object_set(rec, "fit", res.record);
             json_object_set_new(rec, "assertion",

@@ -154,6 +154,9 @@ int idc_prop_run(idc_prop_summary *sum, json_t **results, const idc_prop_def *de
 
 void idc_trial_clear(idc_trial *t);
 
+/* Appends printf-formatted text to t->line (truncated at its capacity). */
+void idc_trial_appendf(idc_trial *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Parameters as text (properties/params.c). */
 
 /* Formats a JSON number/string/boolean parameter value the way set_param

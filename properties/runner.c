@@ -4,6 +4,7 @@
 #include "properties/prop.h"
 
 #include <inttypes.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,15 @@ void idc_trial_clear(idc_trial *t)
 {
     json_decref(t->record);
     memset(t, 0, sizeof *t);
+}
+
+void idc_trial_appendf(idc_trial *t, const char *fmt, ...)
+{
+    size_t n = strlen(t->line);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->line + n, sizeof t->line - n, fmt, ap);
+    va_end(ap);
 }
 
 const char *idc_trial_outcome_name(idc_trial_outcome o)

@@ -13,6 +13,7 @@
 #include "models/kivva_e1.h"
 #include "models/stage1.h"
 #include "models/stage2.h"
+#include "properties/certify.h"
 #include "properties/pipeline.h"
 #include "numeric/metric.h"
 #include "numeric/rng.h"
@@ -299,33 +300,6 @@ static int gate(idc_trial *out, json_t *rec, json_t *conds, const thm_params *p,
     return met;
 }
 
-/* Certifies the spec's preconditions; returns the first one not HOLDS (NULL
- * when all hold) and appends verdicts to the record. */
-static int preconditions(const char **not_holds, idc_trial *out, json_t *pre, const spec *s, const idc_instance *inst,
-                         const char *hash, idc_err *err)
-{
-    idc_budget budget = idc_budget_default();
-    *not_holds = NULL;
-    for (size_t i = 0; i < MAXP && s->pre[i] != NULL; i++) {
-        idc_pre_result r;
-        idc_pre_result_init(&r);
-        int rc = idc_pre_check_hashed(&r, s->pre[i], inst, hash, &budget, err);
-        if (rc != IDC_OK) {
-            idc_pre_result_clear(&r);
-            return rc;
-        }
-        append(out->line, sizeof out->line, "%s=%s ", s->pre[i], idc_verdict_name(r.verdict));
-        json_array_append_new(pre, json_pack("{s:s,s:s,s:s,s:O?}", "id", s->pre[i], "verdict",
-                                             idc_verdict_name(r.verdict), "reason", r.reason, "certificate", r.cert));
-        if (r.verdict != IDC_HOLDS && *not_holds == NULL) {
-            *not_holds = s->pre[i];
-            snprintf(out->why, sizeof out->why, "%s is %s: %.200s", s->pre[i], idc_verdict_name(r.verdict),
-                     r.reason);
-        }
-        idc_pre_result_clear(&r);
-    }
-    return IDC_OK;
-}
 
 /* Least squares [z 1] A = t on n rows (z: n x m, t: n x k); A is (m+1) x k
  * row-major. IDC_EUNABLE when LAPACK fails. */
@@ -543,8 +517,9 @@ static int run_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t
     json_object_set_new(rec, "model_hash", json_string(hash));
     json_object_set_new(rec, "preconditions", pre);
     const char *not_holds = NULL;
+    idc_budget budget = idc_budget_default();
     if (rc == IDC_OK)
-        rc = preconditions(&not_holds, out, pre, s, &inst, hash, err);
+        rc = idc_prop_certify(&not_holds, out, pre, s->pre, &inst, hash, &budget, err);
     if (rc == IDC_OK && not_holds != NULL) {
         out->outcome = IDC_TRIAL_DISCARD;
         idc_instance_clear(&inst);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "properties/certify.h"
 #include "properties/k39.h"
 #include "properties/ladder.h"
 #include "properties/pipeline_flow.h"
@@ -181,6 +182,43 @@ START_TEST(test_pipeline_restarts)
 }
 END_TEST
 
+/* The shared precondition step and the trial line. */
+START_TEST(test_certify_and_line)
+{
+    idc_gen_pdgmm_params gp;
+    idc_gen_pdgmm_defaults(&gp);
+    idc_instance inst;
+    idc_err err;
+    ck_assert_int_eq(idc_gen_pdgmm(&inst, &gp, 3, &err), IDC_OK);
+    inst.noise_sigma = 0.1;
+    char hash[65];
+    ck_assert_int_eq(idc_instance_hash(hash, &inst, &err), IDC_OK);
+    static const char *const ids[] = {"DIM", "F4", "NOISE0", "FC", NULL};
+    idc_trial t;
+    memset(&t, 0, sizeof t);
+    json_t *pre = json_array();
+    const char *nh = NULL;
+    idc_budget b = idc_budget_default();
+    ck_assert_int_eq(idc_prop_certify(&nh, &t, pre, ids, &inst, hash, &b, &err), IDC_OK);
+    ck_assert_str_eq(nh, "NOISE0");
+    ck_assert_str_eq(t.line, "DIM=HOLDS F4=HOLDS NOISE0=FAILS FC=HOLDS ");
+    ck_assert_ptr_nonnull(strstr(t.why, "NOISE0 is FAILS"));
+    ck_assert_uint_eq(json_array_size(pre), 4);
+    ck_assert(json_is_object(json_object_get(json_array_get(pre, 1), "certificate")));
+    static const char *const bad[] = {"NO_SUCH_ID", NULL};
+    ck_assert_int_ne(idc_prop_certify(&nh, &t, pre, bad, &inst, hash, &b, &err), IDC_OK);
+    json_decref(pre);
+    idc_instance_clear(&inst);
+    memset(&t, 0, sizeof t);
+    idc_trial_appendf(&t, "a=%d ", 1);
+    idc_trial_appendf(&t, "b=%s", "x");
+    ck_assert_str_eq(t.line, "a=1 b=x");
+    for (int i = 0; i < 200; i++)
+        idc_trial_appendf(&t, "0123456789");
+    ck_assert_uint_eq(strlen(t.line), sizeof t.line - 1);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("k39");
@@ -190,6 +228,7 @@ int main(void)
         {"test_warm_passes", test_warm_passes},
         {"test_params", test_params},
         {"test_ladder", test_ladder},
+        {"test_certify_and_line", test_certify_and_line},
         {"test_pipeline_restarts", test_pipeline_restarts},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 300);
