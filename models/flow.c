@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "models/cpu_pool.h"
+#include "models/engine.h"
 #include "models/flow.h"
 #include "numeric/dmat.h"
 #include "numeric/gmm_em.h"
@@ -1029,13 +1030,14 @@ int idc_flow_fit(idc_flow *f, idc_flow_fit_result *res, const double *x, size_t 
     if (x == NULL || xv == NULL || n < 1 || nv < 1)
         return idc_err_set(err, IDC_EINVAL, "flow fit: empty training or validation rows");
     size_t bs = c->batch == 0 || c->batch > n ? n : c->batch;
-    double *grad = malloc(np * sizeof *grad), *mom = calloc(np, sizeof *mom), *vel = calloc(np, sizeof *vel);
+    const idc_backend *be = idc_backend_cpu(IDC_DTYPE_F64); /* Adam on host doubles (models/engine.h) */
+    idc_adam *adam = idc_adam_new(be, np, err);
+    double *grad = malloc(np * sizeof *grad);
     double *best = malloc(np * sizeof *best), *raw = malloc(nblocks(bs) * raw_size(f) * sizeof *raw);
     double *xb = bs < n ? malloc(bs * m * sizeof *xb) : NULL;
     res->trace = json_array();
     int rc = IDC_OK;
-    if (grad == NULL || mom == NULL || vel == NULL || best == NULL || raw == NULL || (bs < n && xb == NULL) ||
-        res->trace == NULL) {
+    if (adam == NULL || grad == NULL || best == NULL || raw == NULL || (bs < n && xb == NULL) || res->trace == NULL) {
         rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
         goto done;
     }
@@ -1049,8 +1051,8 @@ int idc_flow_fit(idc_flow *f, idc_flow_fit_result *res, const double *x, size_t 
     memcpy(best, f->theta, np * sizeof *best);
     json_array_append_new(res->trace, json_pack("[i,f,f]", 0, best_nll, c->bw0));
     idc_rng bstream = idc_rng_stream(c->seed, c->trial, IDC_PURPOSE_BATCH);
-    const double b1 = 0.9, b2 = 0.999, aeps = 1e-8;
-    double b1t = 1, b2t = 1;
+    idc_adam_config ac;
+    idc_adam_config_default(&ac);
     size_t step = 0;
     for (step = 1; step <= c->steps; step++) {
         /* progress through the schedules: by steps, or by the wall-clock budget
@@ -1080,22 +1082,18 @@ int idc_flow_fit(idc_flow *f, idc_flow_fit_result *res, const double *x, size_t 
             rc = idc_err_set(err, IDC_EUNABLE, "flow: the loss became non-finite at step %zu", step);
             break;
         }
-        b1t *= b1;
-        b2t *= b2;
-        for (size_t q = 0; q < np; q++) {
-            double g = grad[q];
-            mom[q] = b1 * mom[q] + (1 - b1) * g;
-            vel[q] = b2 * vel[q] + (1 - b2) * g * g;
-            f->theta[q] -= lr / (1 - b1t) * mom[q] / (sqrt(vel[q] / (1 - b2t)) + aeps);
-        }
+        ac.lr = lr;
+        idc_adam_step(adam, &ac, f->theta, grad);
         int ok = refresh(f);
         int last = step == c->steps || (c->max_seconds > 0 && now_seconds() - t0 > c->max_seconds);
         if (!ok) { /* a covariance lost positive definiteness: back to the best point */
             memcpy(f->theta, best, np * sizeof *best);
             refresh(f);
-            memset(mom, 0, np * sizeof *mom);
-            memset(vel, 0, np * sizeof *vel);
-            b1t = b2t = 1;
+            idc_adam_free(adam); /* and a fresh Adam state */
+            if ((adam = idc_adam_new(be, np, err)) == NULL) {
+                rc = IDC_ENOMEM;
+                break;
+            }
             continue;
         }
         if (step % c->eval_every == 0 || last) {
@@ -1133,9 +1131,8 @@ int idc_flow_fit(idc_flow *f, idc_flow_fit_result *res, const double *x, size_t 
     }
     res->seconds = now_seconds() - t0;
 done:
+    idc_adam_free(adam);
     free(grad);
-    free(mom);
-    free(vel);
     free(best);
     free(raw);
     free(xb);
