@@ -34,6 +34,7 @@ typedef struct {
     double lr;          /* 0.01 */
     size_t restarts;    /* 1 */
     double slope_anneal; /* 0 */
+    size_t depth;       /* encoder depth; 0 = the instance's (a deeper encoder is still in K's class) */
     unsigned jobs;      /* trials run at once (each on one thread) */
 } idc_repro_flow_opts;
 

@@ -265,6 +265,29 @@ START_TEST(test_bad_input)
     ck_assert(one_line(errtxt) && strstr(errtxt, "--threads") != NULL && !exists("xt.json"));
     ck_assert_int_eq(idc("idcheck repro kivva-table2 --seeds 2 --steps1 30 -o kt.json"), 0);
     ck_assert(strstr(out, "weak_mcc") != NULL && exists("kt.json"));
+    /* the flow benchmark at a tiny size, and its errors */
+    ck_assert_int_eq(idc("idcheck repro flow-k39c --trials 2 --steps 5 --seconds 0 -n 300 --eval 200 --jobs 2 "
+                         "-o fk.json"),
+                     0);
+    ck_assert_msg(strstr(out, "2 trials (warm start") != NULL && exists("fk.json"), "%s", out);
+    ck_assert_int_eq(idc("idcheck repro flow-k39c --init cold"), 2);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "--init") != NULL);
+    ck_assert_int_eq(idc("idcheck repro flow-k39c --depth 99"), 2);
+    /* fit --estimator flow: the fitted model is written as an instance that
+     * check certifies in K's class */
+    ck_assert_int_eq(idc("idcheck gen pdgmm --m 2 --J 2 --seed 4 -o sq.json"), 0);
+    ck_assert_int_eq(idc("idcheck fit sq.json --estimator flow --init perturbed-truth --steps 20 -n 600 --eval 300 "
+                         "--emit-model fm.json --zhat fz.npy -o ff.json"),
+                     0);
+    ck_assert_msg(strstr(out, "KL gap") != NULL && exists("fm.json") && exists("ff.json") && exists("fz.npy"), "%s",
+                  out);
+    ck_assert_int_eq(idc("idcheck check fm.json --only P1nd,F1,FC,F4"), 0);
+    ck_assert_msg(strstr(out, "F4     HOLDS") != NULL && strstr(out, "P1nd   HOLDS") != NULL, "%s", out);
+    ck_assert_int_eq(idc("idcheck fit sq.json --estimator flow --init warm -o x.json"), 2);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "--init") != NULL && !exists("x.json"));
+    ck_assert_int_eq(idc("idcheck gen pdgmm --m 2 --J 2 --noise 0.1 --seed 4 -o noisy.json"), 0);
+    ck_assert_int_ne(idc("idcheck fit noisy.json --estimator flow --steps 5 -n 300 --eval 100 -o x.json"), 0);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "NOISE0") != NULL && !exists("x.json"));
     /* x-table1 certification only: per seed the verdicts of both readings */
     ck_assert_msg(idc("idcheck repro x-table1 --rows 2 --seeds 1 --no-train -o xc.json") == 0, "%s", errtxt);
     ck_assert_msg(strstr(out, "as described (population moments): A3.4 FAILS") != NULL &&
