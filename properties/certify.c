@@ -1,6 +1,7 @@
 #include "properties/certify.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int idc_prop_certify(const char **not_holds, idc_trial *out, json_t *pre, const char *const *ids,
@@ -26,5 +27,36 @@ int idc_prop_certify(const char **not_holds, idc_trial *out, json_t *pre, const 
         }
         idc_pre_result_clear(&r);
     }
+    return IDC_OK;
+}
+
+int idc_prop_begin_trial(idc_instance *inst, json_t **rec, char hash[65], const char **not_holds, idc_trial *out,
+                         const idc_gen_values *gen, uint64_t tseed, const char *const *ids, idc_budget *budget,
+                         idc_err *err)
+{
+    *rec = NULL;
+    *not_holds = NULL;
+    int rc = idc_gen_generate(inst, gen, tseed, err);
+    if (rc != IDC_OK)
+        return rc;
+    rc = idc_instance_hash(hash, inst, err);
+    char *txt = rc == IDC_OK ? idc_instance_dump(inst) : NULL;
+    json_t *r = json_object(), *pre = json_array();
+    if (rc == IDC_OK && (txt == NULL || r == NULL || pre == NULL))
+        rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+    if (rc == IDC_OK) {
+        json_object_set_new(r, "instance", json_loads(txt, 0, NULL));
+        json_object_set_new(r, "model_hash", json_string(hash));
+        json_object_set(r, "preconditions", pre);
+        rc = idc_prop_certify(not_holds, out, pre, ids, inst, hash, budget, err);
+    }
+    free(txt);
+    json_decref(pre);
+    if (rc != IDC_OK) {
+        json_decref(r);
+        idc_instance_clear(inst);
+        return rc;
+    }
+    *rec = r;
     return IDC_OK;
 }

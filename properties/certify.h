@@ -7,6 +7,9 @@
 
 #include <jansson.h>
 
+#include <stdint.h>
+
+#include "generators/registry.h"
 #include "models/instance.h"
 #include "properties/prop.h"
 #include "theory/precond.h"
@@ -20,5 +23,14 @@
 int idc_prop_certify(const char **not_holds, idc_trial *out, json_t *pre, const char *const *ids,
                      const idc_instance *inst, const char *hash, idc_budget *budget, idc_err *err)
     __attribute__((warn_unused_result));
+
+/* The start every generator-based trial shares: *inst = the instance of
+ * gen at the trial seed tseed, hash = its model hash, *rec (new reference)
+ * = {"instance", "model_hash", "preconditions": [...]}, and
+ * idc_prop_certify of ids into it (*not_holds, out->line, out->why). On an
+ * error status inst is cleared and *rec is NULL. */
+int idc_prop_begin_trial(idc_instance *inst, json_t **rec, char hash[65], const char **not_holds, idc_trial *out,
+                         const idc_gen_values *gen, uint64_t tseed, const char *const *ids, idc_budget *budget,
+                         idc_err *err) __attribute__((warn_unused_result));
 
 #endif

@@ -505,21 +505,13 @@ static int run_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t
     memset(out, 0, sizeof *out);
     uint64_t tseed = idc_rng_derive_seed(run_seed, index);
     idc_instance inst;
-    int rc = idc_gen_generate(&inst, &p->gen, tseed, err);
+    json_t *rec;
+    char hash[65];
+    const char *not_holds;
+    idc_budget budget = idc_budget_default();
+    int rc = idc_prop_begin_trial(&inst, &rec, hash, &not_holds, out, &p->gen, tseed, s->pre, &budget, err);
     if (rc != IDC_OK)
         return rc;
-    char hash[65];
-    rc = idc_instance_hash(hash, &inst, err);
-    json_t *rec = json_object(), *pre = json_array();
-    char *txt = idc_instance_dump(&inst);
-    json_object_set_new(rec, "instance", txt ? json_loads(txt, 0, NULL) : json_null());
-    free(txt);
-    json_object_set_new(rec, "model_hash", json_string(hash));
-    json_object_set_new(rec, "preconditions", pre);
-    const char *not_holds = NULL;
-    idc_budget budget = idc_budget_default();
-    if (rc == IDC_OK)
-        rc = idc_prop_certify(&not_holds, out, pre, s->pre, &inst, hash, &budget, err);
     if (rc == IDC_OK && not_holds != NULL) {
         out->outcome = IDC_TRIAL_DISCARD;
         idc_instance_clear(&inst);

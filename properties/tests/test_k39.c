@@ -209,6 +209,21 @@ START_TEST(test_certify_and_line)
     ck_assert_int_ne(idc_prop_certify(&nh, &t, pre, bad, &inst, hash, &b, &err), IDC_OK);
     json_decref(pre);
     idc_instance_clear(&inst);
+    /* the whole start of a trial: generate, record, certify */
+    idc_gen_values gv;
+    idc_gen_values_init(&gv, idc_gen_find("pdgmm"));
+    ck_assert_int_eq(idc_gen_set_param(&gv, "noise", "0.1", &err), IDC_OK);
+    json_t *rec;
+    memset(&t, 0, sizeof t);
+    ck_assert_int_eq(idc_prop_begin_trial(&inst, &rec, hash, &nh, &t, &gv, 77, ids, &b, &err), IDC_OK);
+    ck_assert_str_eq(nh, "NOISE0");
+    ck_assert_str_eq(json_string_value(json_object_get(rec, "model_hash")), hash);
+    ck_assert_uint_eq(json_array_size(json_object_get(rec, "preconditions")), 4);
+    ck_assert(json_is_object(json_object_get(rec, "instance")));
+    json_decref(rec);
+    idc_instance_clear(&inst);
+    ck_assert_int_ne(idc_prop_begin_trial(&inst, &rec, hash, &nh, &t, &gv, 77, bad, &b, &err), IDC_OK);
+    ck_assert_ptr_null(rec);
     memset(&t, 0, sizeof t);
     idc_trial_appendf(&t, "a=%d ", 1);
     idc_trial_appendf(&t, "b=%s", "x");
