@@ -276,10 +276,12 @@ static int unmixed_mcc(double *mcc, json_t *rec, idc_pipeline_flow_result *pr, s
 }
 
 /* Certifies P1nd, F1, FC and F4 of the fitted model (idc_flow_get_instance)
- * into rec["fitted_model_class"]; *not_holds = the first that is not HOLDS. */
+ * into rec["fitted_model_class"] (verdicts with their certificates, of the
+ * model whose hash is rec["fitted_model_hash"]); *not_holds = the first that
+ * is not HOLDS. */
 static int fitted_class(const char **not_holds, json_t *rec, const idc_flow *fl, idc_budget *budget, idc_err *err)
 {
-    static const char *const ids[] = {"P1nd", "F1", "FC", "F4"};
+    static const char *const ids[] = {"P1nd", "F1", "FC", "F4", NULL};
     *not_holds = NULL;
     idc_instance fi;
     idc_err ferr;
@@ -291,19 +293,11 @@ static int fitted_class(const char **not_holds, json_t *rec, const idc_flow *fl,
         return IDC_OK;
     }
     char hash[65];
+    idc_trial scratch; /* the trial's own line and reason stay the true model's */
+    memset(&scratch, 0, sizeof scratch);
     int rc = idc_instance_hash(hash, &fi, err);
-    for (size_t i = 0; i < sizeof ids / sizeof ids[0] && rc == IDC_OK; i++) {
-        idc_pre_result r;
-        idc_pre_result_init(&r);
-        rc = idc_pre_check_hashed(&r, ids[i], &fi, hash, budget, err);
-        if (rc == IDC_OK) {
-            json_array_append_new(arr, json_pack("{s:s,s:s,s:s}", "id", ids[i], "verdict", idc_verdict_name(r.verdict),
-                                                 "reason", r.reason));
-            if (r.verdict != IDC_HOLDS && *not_holds == NULL)
-                *not_holds = ids[i];
-        }
-        idc_pre_result_clear(&r);
-    }
+    if (rc == IDC_OK)
+        rc = idc_prop_certify(not_holds, &scratch, arr, ids, &fi, hash, budget, err);
     json_object_set_new(rec, "fitted_model_hash", json_string(hash));
     idc_instance_clear(&fi);
     return rc;
@@ -324,7 +318,7 @@ static int run_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t
     int rc = idc_prop_begin_trial(&inst, &rec, hash, &not_holds, out, &p->gen, tseed, spec[p->which].pre, &budget, err);
     if (rc != IDC_OK)
         return rc;
-    if (rc == IDC_OK && not_holds != NULL) {
+    if (not_holds != NULL) {
         out->outcome = IDC_TRIAL_DISCARD;
         goto done;
     }
