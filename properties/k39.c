@@ -50,7 +50,7 @@
 typedef struct {
     int which; /* 0 K3.9a, 1 K3.9b, 2 K3.9c */
     idc_gen_values gen;
-    size_t n_train, n_eval, steps, batch, threads;
+    size_t n_train, n_eval, steps, batch, threads, restarts;
     double lr, eps, kappa, thr;
     int init; /* idc_flow_init */
     int est;  /* 0 flow, 1 stage1, 2 vade */
@@ -90,6 +90,7 @@ static void defaults_of(k39_params *p, int which)
     p->steps = 1000;
     p->batch = 0;
     p->threads = 1;
+    p->restarts = 1;
     p->lr = 1e-2;
     p->eps = 0.1;
     p->kappa = 0.01;
@@ -126,6 +127,8 @@ static size_t *size_field(k39_params *p, const char *name)
         return &p->batch;
     if (strcmp(name, "threads") == 0)
         return &p->threads;
+    if (strcmp(name, "restarts") == 0)
+        return &p->restarts;
     return NULL;
 }
 
@@ -173,9 +176,12 @@ static int set_param(void *vp, const char *name, const char *v, idc_err *err)
     double *x = double_field(p, name);
     int rc;
     if (z != NULL) {
-        rc = idc_prop_parse_count(z, name, v, err);
-        if (rc == IDC_OK && z == &p->threads && p->threads > 64)
-            rc = idc_err_set(err, IDC_EINVAL, "--threads: expected 1..64");
+        size_t val; /* a rejected value leaves the parameter as it was */
+        rc = idc_prop_parse_count(&val, name, v, err);
+        if (rc == IDC_OK && (z == &p->threads || z == &p->restarts) && val > 64)
+            rc = idc_err_set(err, IDC_EINVAL, "--%s: expected 1..64", name);
+        if (rc == IDC_OK)
+            *z = val;
     } else if (x != NULL) {
         rc = idc_prop_parse_real(x, name, v, x == &p->thr ? -1e6 : 0.0, err); /* a bound may be negative */
     } else {
@@ -211,9 +217,9 @@ static json_t *params_json(const void *vp)
     }
     json_object_set_new(o, "estimator", json_string(p->est == 0 ? "flow" : p->est == 1 ? "stage1" : "vade"));
     if (p->est == 0) {
-        const char *sn[] = {"n_train", "n_eval", "steps", "batch", "threads"};
-        size_t sv[] = {p->n_train, p->n_eval, p->steps, p->batch, p->threads};
-        for (size_t i = 0; i < 5; i++)
+        const char *sn[] = {"n_train", "n_eval", "steps", "batch", "threads", "restarts"};
+        size_t sv[] = {p->n_train, p->n_eval, p->steps, p->batch, p->threads, p->restarts};
+        for (size_t i = 0; i < 6; i++)
             json_object_set_new(o, sn[i], json_integer((json_int_t)sv[i]));
         json_object_set_new(o, "lr", json_real(p->lr));
         json_object_set_new(o, "eps", json_real(p->eps));
@@ -337,7 +343,7 @@ static int run_trial(idc_trial *out, const void *vp, uint64_t run_seed, uint32_t
     c.lr_final = p->lr / 100;
     c.threads = (unsigned)p->threads;
     c.seed = tseed;
-    idc_pipeline_opts o = {.n_train = p->n_train, .n_eval = p->n_eval, .seed = tseed};
+    idc_pipeline_opts o = {.n_train = p->n_train, .n_eval = p->n_eval, .seed = tseed, .restarts = p->restarts};
     idc_pipeline_flow_result pr;
     idc_err ferr;
     idc_flow *fl = NULL;
@@ -441,6 +447,8 @@ static const char help[] =
     "  n_train    10000   training rows (plus n_train/4 validation rows)\n"
     "  n_eval     10000   fresh rows the KL gap and the metrics are measured on\n"
     "  steps 1000, batch 0 (all rows), lr 0.01 (cosine to lr/100), threads 1\n"
+    "  restarts   1       R > 1: R short starts (new seeds: new perturbations or random\n"
+    "                     initialisations), the best by validation likelihood continued\n"
     "  kappa      0.01    gate: the trial is asserted only when the KL gap's 95% upper bound <= kappa\n"
     "  dist_max 0.1 (K3.9a), mcc_min 0.9 (K3.9b), r2_min 0.99 (K3.9c)   the asserted bound\n"
     "  shrinking (toward): m 1, J 1, layers 1 (candidates keep the gate: an inconclusive\n"

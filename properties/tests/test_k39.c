@@ -103,9 +103,12 @@ START_TEST(test_params)
     ck_assert_ptr_nonnull(strstr(err.msg, "fixed"));
     ck_assert_int_eq(idc_prop_k39b_flow.set_param(p, "init", "cold", &err), IDC_EINVAL);
     ck_assert_int_eq(idc_prop_k39b_flow.set_param(p, "no_such", "1", &err), IDC_EINVAL);
+    ck_assert_int_eq(idc_prop_k39b_flow.set_param(p, "restarts", "3", &err), IDC_OK);
+    ck_assert_int_eq(idc_prop_k39b_flow.set_param(p, "restarts", "65", &err), IDC_EINVAL);
     json_t *j = idc_prop_k39b_flow.params_json(p);
     ck_assert_str_eq(json_string_value(json_object_get(j, "estimator")), "flow");
     ck_assert_ptr_null(json_object_get(j, "cov")); /* fixed by the property, not a parameter */
+    ck_assert_int_eq((int)json_integer_value(json_object_get(j, "restarts")), 3); /* a rejected value is not kept */
     json_decref(j);
     free(p);
 }
