@@ -235,9 +235,9 @@ static double rcond2(const double *A, size_t m, double *T, double *s, double *sv
         if (!isfinite(A[a]))
             return -1.0;
     memcpy(T, A, m * m * sizeof *T);
-    double dummy = 0.0;
+    double no_uv = 0.0;
     lapack_int info = LAPACKE_dgesvd_work(LAPACK_COL_MAJOR, 'N', 'N', (lapack_int)m, (lapack_int)m, T,
-                                          (lapack_int)m, s, &dummy, 1, &dummy, 1, svw, lsvw);
+                                          (lapack_int)m, s, &no_uv, 1, &no_uv, 1, svw, lsvw);
     if (info != 0)
         return -1.0;
     return s[0] > 0.0 ? s[m - 1] / s[0] : 0.0;
@@ -397,9 +397,9 @@ int idc_gmm_dist_aff(idc_gmm_aff_result *res, const idc_gmm_view *p1, const idc_
     }
     {
         /* the singular-value workspace of an m x m dgesvd, sized once */
-        double q = 0.0, dummy = 0.0;
+        double q = 0.0, no_uv = 0.0;
         lapack_int info = LAPACKE_dgesvd_work(LAPACK_COL_MAJOR, 'N', 'N', (lapack_int)m, (lapack_int)m, A,
-                                              (lapack_int)m, sv, &dummy, 1, &dummy, 1, &q, -1);
+                                              (lapack_int)m, sv, &no_uv, 1, &no_uv, 1, &q, -1);
         lsvw = info == 0 && q >= 1.0 ? (lapack_int)q : (lapack_int)(5 * m + 1);
         svw = idc_calloc((size_t)lsvw, sizeof *svw);
         if (svw == NULL) {

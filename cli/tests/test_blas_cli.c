@@ -14,38 +14,10 @@
 
 #include "numeric/blas.h"
 #include "numeric/tests/testutil.h"
+#include "cli/tests/clitest.h"
 
-static char dir[64];
-static const char *bin;
-static char out[16384], errtxt[4096];
 
-/* Runs the shell command ARGS in dir with idcheck = the binary under test;
- * captures stdout and stderr; returns the exit code. */
-static int idc(const char *args)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd %s && idcheck() { %s \"$@\"; } && ( %s ) >out.txt 2>err.txt", dir, bin,
-             args);
-    int st = system(cmd);
-    char p[128];
-    for (int k = 0; k < 2; k++) {
-        snprintf(p, sizeof p, "%s/%s", dir, k ? "err.txt" : "out.txt");
-        FILE *fp = fopen(p, "r");
-        char *b = k ? errtxt : out;
-        size_t cap = k ? sizeof errtxt : sizeof out;
-        size_t n = fp ? fread(b, 1, cap - 1, fp) : 0;
-        b[n] = '\0';
-        if (fp)
-            fclose(fp);
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
-static int one_line(const char *s)
-{
-    const char *nl = strchr(s, '\n');
-    return s[0] != '\0' && (nl == NULL || nl[1] == '\0');
-}
 
 /* The "blas" object of the provenance JSON in out (a borrowed field copy). */
 static void blas_field(const char *key, char *val, size_t n)
@@ -64,23 +36,11 @@ static void blas_field(const char *key, char *val, size_t n)
 
 static void setup(void)
 {
-    bin = getenv("IDCHECK_BIN");
-    if (bin == NULL) {
-        static char buf[512];
-        ck_assert_ptr_nonnull(getcwd(buf, sizeof buf - 20));
-        strcat(buf, "/build/idcheck");
-        bin = buf;
-    }
-    snprintf(dir, sizeof dir, "/tmp/idc_blas_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    clitest_setup("idc_blas");
 }
 
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
+static void teardown(void) { clitest_teardown(); }
+
 
 /* `idcheck --blas-core NAME version` reports NAME (and who chose it), with
  * or without OPENBLAS_CORETYPE in the environment. */

@@ -17,37 +17,10 @@
 #include <jansson.h>
 
 #include "numeric/tests/testutil.h"
+#include "cli/tests/clitest.h"
 
-static char dir[64];
-static const char *bin;
-static char out[65536], errtxt[8192];
 
-/* Runs the shell command ARGS in dir with idcheck = the binary under test;
- * captures stdout/stderr; returns the exit code. */
-static int idc(const char *args)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd %s && idcheck() { %s \"$@\"; } && ( %s ) >out.txt 2>err.txt", dir, bin, args);
-    int st = system(cmd);
-    char p[128];
-    for (int k = 0; k < 2; k++) {
-        snprintf(p, sizeof p, "%s/%s", dir, k ? "err.txt" : "out.txt");
-        FILE *fp = fopen(p, "r");
-        char *b = k ? errtxt : out;
-        size_t cap = k ? sizeof errtxt : sizeof out;
-        size_t n = fp ? fread(b, 1, cap - 1, fp) : 0;
-        b[n] = '\0';
-        if (fp)
-            fclose(fp);
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
-static int one_line(const char *s)
-{
-    const char *nl = strchr(s, '\n');
-    return s[0] != '\0' && (nl == NULL || nl[1] == '\0');
-}
 
 static json_t *load(const char *name)
 {
@@ -84,25 +57,13 @@ static size_t find(json_t *rep, const char *id)
 
 static void setup(void)
 {
-    bin = getenv("IDCHECK_BIN");
-    if (bin == NULL) {
-        static char buf[512];
-        ck_assert_ptr_nonnull(getcwd(buf, sizeof buf - 20));
-        strcat(buf, "/build/idcheck");
-        bin = buf;
-    }
-    snprintf(dir, sizeof dir, "/tmp/idc_certcli_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    clitest_setup("idc_certcli");
     ck_assert_int_eq(idc("idcheck gen pdgmm --m 3 --J 3 --layers 2 --seed 5 -o inst.json"), 0);
     ck_assert_int_eq(idc("idcheck check inst.json --json > rep.json"), 0);
 }
 
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
+static void teardown(void) { clitest_teardown(); }
+
 
 /* Saves the tampered report t as t.json, expects exit 1, the first reason
  * on one stderr line containing want, and its INVALID line on stdout. */

@@ -10,37 +10,10 @@
 #include <unistd.h>
 
 #include "numeric/tests/testutil.h"
+#include "cli/tests/clitest.h"
 
-static char dir[64];
-static const char *bin;
-static char out[8192], errtxt[8192];
 
-/* Runs the shell command ARGS in dir with idcheck = the binary under test; captures stdout/stderr; returns the exit code. */
-static int idc(const char *args)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd %s && idcheck() { %s \"$@\"; } && ( %s ) >out.txt 2>err.txt", dir, bin, args);
-    int st = system(cmd);
-    char p[128];
-    for (int k = 0; k < 2; k++) {
-        snprintf(p, sizeof p, "%s/%s", dir, k ? "err.txt" : "out.txt");
-        FILE *fp = fopen(p, "r");
-        char *b = k ? errtxt : out;
-        size_t n = fp ? fread(b, 1, sizeof out - 1, fp) : 0;
-        b[n] = '\0';
-        if (fp)
-            fclose(fp);
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
-static int exists(const char *name)
-{
-    char p[128];
-    struct stat sb;
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    return stat(p, &sb) == 0;
-}
 
 static void put(const char *name, const char *text)
 {
@@ -51,31 +24,14 @@ static void put(const char *name, const char *text)
     fclose(fp);
 }
 
-static int one_line(const char *s)
-{
-    const char *nl = strchr(s, '\n');
-    return s[0] != '\0' && (nl == NULL || nl[1] == '\0');
-}
 
 static void setup(void)
 {
-    bin = getenv("IDCHECK_BIN");
-    if (bin == NULL) {
-        static char buf[512];
-        ck_assert_ptr_nonnull(getcwd(buf, sizeof buf - 20));
-        strcat(buf, "/build/idcheck");
-        bin = buf;
-    }
-    snprintf(dir, sizeof dir, "/tmp/idc_cli_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    clitest_setup("idc_cli");
 }
 
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
+static void teardown(void) { clitest_teardown(); }
+
 
 START_TEST(test_pipeline)
 {

@@ -16,43 +16,14 @@
 #include <jansson.h>
 
 #include "numeric/tests/testutil.h"
+#include "cli/tests/clitest.h"
 
-static char dir[64];
-static const char *bin;
-static char out[65536], errtxt[8192];
 
 /* K3.9c with the flow at tiny sizes; kappa 1e6 opens the estimator gate, so
  * r2_min alone decides PASS / FAIL */
 #define SMALL "--m 2 --J 2 --n_train 300 --n_eval 100 --steps 30 --batch 32 --kappa 1e6"
 
-/* Runs the shell command ARGS in dir with idcheck = the binary under test;
- * captures stdout/stderr; returns the exit code. */
-static int idc(const char *args)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd %s && idcheck() { %s \"$@\"; } && ( %s ) >out.txt 2>err.txt", dir, bin, args);
-    int st = system(cmd);
-    char p[128];
-    for (int k = 0; k < 2; k++) {
-        snprintf(p, sizeof p, "%s/%s", dir, k ? "err.txt" : "out.txt");
-        FILE *fp = fopen(p, "r");
-        char *b = k ? errtxt : out;
-        size_t cap = k ? sizeof errtxt : sizeof out;
-        size_t n = fp ? fread(b, 1, cap - 1, fp) : 0;
-        b[n] = '\0';
-        if (fp)
-            fclose(fp);
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
-static int exists(const char *name)
-{
-    char p[256];
-    struct stat sb;
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    return stat(p, &sb) == 0;
-}
 
 static size_t count(const char *hay, const char *needle)
 {
@@ -76,23 +47,11 @@ static int line_after(char *buf, size_t cap, const char *text, const char *prefi
 
 static void setup(void)
 {
-    bin = getenv("IDCHECK_BIN");
-    if (bin == NULL) {
-        static char buf[512];
-        ck_assert_ptr_nonnull(getcwd(buf, sizeof buf - 20));
-        strcat(buf, "/build/idcheck");
-        bin = buf;
-    }
-    snprintf(dir, sizeof dir, "/tmp/idc_propcli_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    clitest_setup("idc_propcli");
 }
 
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
+static void teardown(void) { clitest_teardown(); }
+
 
 START_TEST(test_shrink_files_and_replay)
 {
