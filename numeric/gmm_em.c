@@ -276,6 +276,67 @@ int idc_gmm_fit(idc_gmm *g, const double *X, size_t n, size_t d, size_t J, const
     return rc;
 }
 
+int idc_gmm_refine(idc_gmm *g, const double *X, size_t n, unsigned iters, double tol, double reg, idc_err *err)
+{
+    size_t J = g->J, d = g->d;
+    if (J == 0 || d == 0 || n < J || g->weight == NULL || g->mean == NULL || g->cov == NULL)
+        return idc_err_set(err, IDC_EINVAL, "gmm refine: need a model with J >= 1, d >= 1 and at least J points");
+    if (!(tol >= 0) || !(reg >= 0))
+        return idc_err_set(err, IDC_EINVAL, "gmm refine: tol and reg must be >= 0");
+    for (size_t i = 0; i < n * d; i++)
+        if (!isfinite(X[i]))
+            return idc_err_set(err, IDC_EINVAL, "gmm: data row %zu is not finite", i / d);
+    idc_gmm cur;
+    idc_gmm_init(&cur);
+    ws w = {calloc(J * d * d, sizeof(double)), calloc(J, sizeof(double)), calloc(n * J, sizeof(double)),
+            calloc(d, sizeof(double)), calloc(n, sizeof(double))};
+    int rc = IDC_OK;
+    if (!gmm_alloc(&cur, J, d) || w.chol == NULL || w.logdet == NULL || w.resp == NULL || w.v == NULL ||
+        w.lp == NULL)
+        rc = idc_err_set(err, IDC_ENOMEM, "gmm: out of memory");
+    if (rc == IDC_OK) {
+        memcpy(cur.weight, g->weight, J * sizeof(double));
+        memcpy(cur.mean, g->mean, J * d * sizeof(double));
+        memcpy(cur.cov, g->cov, J * d * d * sizeof(double));
+        if (!factor_all(&w, &cur))
+            rc = idc_err_set(err, IDC_EUNABLE, "gmm refine: a starting covariance is not positive definite");
+    }
+    double start = rc == IDC_OK ? e_step(&w, &cur, X, n) : NAN, best = start;
+    if (rc == IDC_OK && !isfinite(start))
+        rc = idc_err_set(err, IDC_EUNABLE, "gmm refine: the starting model gives a non-finite log-likelihood");
+    size_t it = 0;
+    /* each pass: M step from the last E step, then the new model's E step;
+     * the model is kept only while its log-likelihood improves */
+    for (; rc == IDC_OK && it < iters; it++) {
+        m_step(&w, &cur, X, n, reg);
+        if (!factor_all(&w, &cur))
+            break;
+        double ll = e_step(&w, &cur, X, n);
+        if (!(ll > best))
+            break;
+        int small = ll - best < tol;
+        best = ll;
+        memcpy(g->weight, cur.weight, J * sizeof(double));
+        memcpy(g->mean, cur.mean, J * d * sizeof(double));
+        memcpy(g->cov, cur.cov, J * d * d * sizeof(double));
+        if (small) {
+            it++;
+            break;
+        }
+    }
+    if (rc == IDC_OK) {
+        g->loglik = best;
+        g->iters = it;
+    }
+    idc_gmm_clear(&cur);
+    free(w.chol);
+    free(w.logdet);
+    free(w.resp);
+    free(w.v);
+    free(w.lp);
+    return rc;
+}
+
 int idc_gmm_loglik(double *out, const idc_gmm *g, const double *X, size_t n, idc_err *err)
 {
     size_t J = g->J, d = g->d;

@@ -48,6 +48,16 @@ void idc_gmm_clear(idc_gmm *g);
 int idc_gmm_fit(idc_gmm *g, const double *X, size_t n, size_t d, size_t J, const idc_gmm_opts *o, idc_err *err)
     __attribute__((warn_unused_result));
 
+/* EM started from g itself (no seeding): at most iters M+E passes, stopping
+ * when the mean log-likelihood improves by less than tol; a pass whose
+ * model does not improve it (or loses definiteness) is not taken, so the
+ * log-likelihood of the result is never below the start's. reg as in
+ * idc_gmm_opts. g->loglik and g->iters describe the result. IDC_EINVAL,
+ * IDC_ENOMEM, IDC_EUNABLE (g's covariances not positive definite, or a
+ * non-finite start); g is unchanged on error. */
+int idc_gmm_refine(idc_gmm *g, const double *X, size_t n, unsigned iters, double tol, double reg, idc_err *err)
+    __attribute__((warn_unused_result));
+
 /* Mean log-likelihood of the n x d data under g (IDC_EUNABLE when a
  * covariance is not positive definite). */
 int idc_gmm_loglik(double *out, const idc_gmm *g, const double *X, size_t n, idc_err *err)
