@@ -108,7 +108,7 @@ TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
 HEADERS  := $(foreach m,$(MODULES),$(wildcard $(m)/*.h)) gpu/cuda.h gpu/launch.h gpu/gemm_map.h gpu/plugin_impl.h
 # Internal headers (shared by a module's own files, not part of the API) are
 # compiled by headers-check but not installed.
-INTERNAL_HEADERS := $(filter %_impl.h,$(HEADERS)) theory/map1d.h theory/plane2d.h
+INTERNAL_HEADERS := $(filter %_impl.h,$(HEADERS)) theory/check/map1d.h theory/verify/plane2d.h
 PUBLIC_HEADERS := $(filter-out $(INTERNAL_HEADERS),$(HEADERS))
 
 LIB := $(BUILD)/libidcheck.a

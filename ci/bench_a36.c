@@ -1,4 +1,4 @@
-/* Benchmark of the A3.6 checker (theory/pre_a36.c): wall-clock ms of
+/* Benchmark of the A3.6 checker (theory/check/pre_a36.c): wall-clock ms of
  * idc_pre_a36 (search + its own exact verification) and, separately, of one
  * more idc_cert_verify_parts of the certificate, best of REPS runs.
  *

@@ -32,9 +32,9 @@
 
 #include <cblas.h>
 
-#include "models/stage1.h"
+#include "models/estimators/stage1.h"
 #include "numeric/blas.h"
-#include "models/stage1_impl.h"
+#include "models/estimators/stage1_impl.h"
 #include "numeric/rng.h"
 
 static double now_s(void)

@@ -8,10 +8,10 @@
 
 #include "cli/cli.h"
 #include "gpu/cuda.h"
-#include "models/backend_select.h"
-#include "models/kivva_e1.h"
-#include "models/stage2.h"
-#include "models/vae.h"
+#include "models/engine/backend_select.h"
+#include "models/estimators/kivva_e1.h"
+#include "models/estimators/stage2.h"
+#include "models/estimators/vae.h"
 #include "numeric/fileio.h"
 #include "properties/pipeline.h"
 #include "reports/provenance.h"
@@ -38,7 +38,7 @@ static void help(FILE *fp)
             "separated ratios; on an instance it runs Stage 1 first and unmixes its held-out\n"
             "codes (K defaults to the instance's J); on a file it unmixes the given codes and\n"
             "scores them against --z when given.\n"
-            "vade / ivae / vae (models/vae.h): VAE with a learnable J-component diagonal GMM prior\n"
+            "vade / ivae / vae (models/estimators/vae.h): VAE with a learnable J-component diagonal GMM prior\n"
             "(Kivva et al.'s baseline), with the conditional prior p(z|u) of the iVAE (u = the\n"
             "component label), or with N(0, I); defaults: hidden (64, 512, 64), lr 1e-3, s^2 0.01,\n"
             "VaDE 750 pretraining + 1000 steps of 100 rows, iVAE/VAE 5000 steps of 64 rows.\n\n"
@@ -311,7 +311,7 @@ static int fit_vae(const vae_opts *o)
     return 0;
 }
 
-/* Stage 2 (models/stage2.h) on the n Stage-1 codes ztr of the training rows;
+/* Stage 2 (models/estimators/stage2.h) on the n Stage-1 codes ztr of the training rows;
  * the held-out codes zh (neval x k) are replaced by the Stage-2 codes and
  * scored against ze. *out = {"rec", "l1", "lambda", "mcc_in", "mcc_out",
  * "weights"}. */

@@ -1,6 +1,6 @@
 /* idcheck fit INSTANCE.json --estimator flow [...] -o FIT.json [--emit-model FITTED.json]
  *
- * The exact-likelihood flow (models/flow.h) through properties/pipeline_flow.h:
+ * The exact-likelihood flow (models/estimators/flow.h) through properties/pipeline_flow.h:
  * trains on N samples, selects by the exact likelihood of N/4 validation
  * samples, and measures the KL gap and the metrics on EVAL fresh samples.
  * --emit-model writes the fitted model as an ordinary instance (P^ and

@@ -5,7 +5,7 @@
  *   bench_gpu N MODE BATCH STEPS
  *     MODE paper: Stage 1, hidden widths (50n, 100n, 100n, 50n); small:
  *          (10n x 4); ci: (8n, 16n, 16n, 8n); xdim = n.
- *          stage2: Stage 2 (models/stage2.h) at its default widths
+ *          stage2: Stage 2 (models/estimators/stage2.h) at its default widths
  *          (10n, 50n x 4, 10n), through idc_stage2_fit itself; a step is
  *          two gradient evaluations (extra-gradient), each ending with one
  *          read of two numbers for the multiplier: SYNCS_PER_STEP = 2; its
@@ -36,10 +36,10 @@
 #include <time.h>
 
 #include "gpu/cuda.h"
-#include "models/engine.h"
-#include "models/stage1.h"
-#include "models/stage1_impl.h"
-#include "models/stage2.h"
+#include "models/engine/engine.h"
+#include "models/estimators/stage1.h"
+#include "models/estimators/stage1_impl.h"
+#include "models/estimators/stage2.h"
 #include "numeric/rng.h"
 
 static double now_s(void)

@@ -1,5 +1,5 @@
 /* The CUDA backend of the training engine: the idc_backend kernel table of
- * models/engine.h on an NVIDIA GPU (cuBLAS GEMMs plus the kernels of
+ * models/engine/engine.h on an NVIDIA GPU (cuBLAS GEMMs plus the kernels of
  * gpu/kernels.cu). No CUDA type appears here: callers see only the table.
  *
  * Built when the Makefile finds nvcc (it defines IDC_HAVE_CUDA); otherwise
@@ -66,7 +66,7 @@
 
 #include <stddef.h>
 
-#include "models/engine.h"
+#include "models/engine/engine.h"
 #include "numeric/status.h"
 
 /* 1 when idcheck was built with CUDA (its libidcheck-cuda.so), 0 otherwise. */

@@ -3,7 +3,7 @@
  * scalar type float (f64 = 0) or double (f64 = 1) and returns
  * cudaGetLastError() after the last launch (cudaSuccess when there was
  * nothing to do). The semantics are those of the idc_backend fields
- * (models/engine.h); ws is device workspace of
+ * (models/engine/engine.h); ws is device workspace of
  * idc_gpu_workspace_doubles(rows, cols) doubles (gpu/launch.h). */
 #ifndef IDC_GPU_CUDA_IMPL_H
 #define IDC_GPU_CUDA_IMPL_H

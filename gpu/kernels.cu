@@ -2,7 +2,7 @@
  * launchers (gpu/cuda_impl.h). Written once over the scalar type R (float
  * or double); launch shapes come from gpu/launch.h.
  *
- * Numerics match models/cpu_kernels.inc expression for expression: the
+ * Numerics match models/engine/cpu_kernels.inc expression for expression: the
  * same operations in the same order, in double where the CPU uses double,
  * and this file is compiled with --fmad=false so that no product-sum is
  * contracted into an FMA (the CPU build has no FMA contraction either), so

@@ -1,5 +1,5 @@
 /* Thin controls over the OpenBLAS library used by the float linear algebra
- * and by the CPU backend of the training engine (models/engine.h).
+ * and by the CPU backend of the training engine (models/engine/engine.h).
  *
  * OpenBLAS keeps one process-wide thread count. Its GEMM is bit-reproducible
  * for a fixed thread count on a fixed CPU kind, but idcheck does not rely on

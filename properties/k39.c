@@ -4,7 +4,7 @@
  * A trial: generate an instance (K3.9a, K3.9c: `pdgmm` with ratio 1, a
  * square leaky net; K3.9b: `kivva` with diagonal covariances and P2 held),
  * certify the theorem's preconditions exactly (DISCARD when one is not
- * HOLDS), train the flow (models/flow.h) on n_train samples, and measure its
+ * HOLDS), train the flow (models/estimators/flow.h) on n_train samples, and measure its
  * estimator condition EST-K on n_eval fresh samples as the KL gap
  * KL(P_X || P^_X) with a 95% interval (properties/pipeline_flow.h). When
  * the upper end of the interval exceeds kappa the estimator missed its
@@ -15,7 +15,7 @@
  * the conclusion is asserted:
  *   K3.9a (law level, AT_LAW): dist_Aff,L2(P^, P) <= dist_max;
  *   K3.9b (PS_LAW; checked on the codes): after KE.1 unmixing of the flow's
- *         training codes (models/kivva_e1.h), held-out MCC >= mcc_min;
+ *         training codes (models/estimators/kivva_e1.h), held-out MCC >= mcc_min;
  *   K3.9c (map level, AT): held-out R^2 of zhat on z >= r2_min.
  * A FAIL is evidence of weak (ill-conditioned) identifiability at this
  * sample size, not a counterexample (THEORY §8): counterexamples are exact.
@@ -34,7 +34,7 @@
 #include <string.h>
 
 #include "generators/registry.h"
-#include "models/kivva_e1.h"
+#include "models/estimators/kivva_e1.h"
 #include "numeric/gmm_em.h"
 #include "numeric/metric.h"
 #include "numeric/rng.h"

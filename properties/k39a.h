@@ -3,7 +3,7 @@
 #define IDC_PROPERTIES_K39A_H
 
 #include "generators/pdgmm.h"
-#include "models/stage1.h"
+#include "models/estimators/stage1.h"
 #include "properties/prop.h"
 
 typedef struct {

@@ -13,8 +13,8 @@
 
 #include "models/instance.h"
 #include "models/sample.h"
-#include "models/stage1.h"
-#include "models/vae.h"
+#include "models/estimators/stage1.h"
+#include "models/estimators/vae.h"
 #include "numeric/metric.h"
 #include "numeric/status.h"
 
@@ -76,7 +76,7 @@ double idc_pipeline_mean_l0(const double *z, size_t n, size_t d, double tol);
 
 void idc_pipeline_result_clear(idc_pipeline_result *r);
 
-/* Runs Stage 1 (models/stage1.h) with config c on inst. If model_out is not
+/* Runs Stage 1 (models/estimators/stage1.h) with config c on inst. If model_out is not
  * NULL it receives the trained estimator (caller frees). REC is the
  * eval-mode reconstruction dec(enc(x)) of the held-out rows (after the
  * batch-norm recalibration when opts.recalibrate), GAUSS the test of the
@@ -84,7 +84,7 @@ void idc_pipeline_result_clear(idc_pipeline_result *r);
 int idc_pipeline_stage1(idc_pipeline_result *out, idc_stage1 **model_out, const idc_instance *inst,
                         const idc_stage1_config *c, const idc_pipeline_opts *o, idc_err *err);
 
-/* Runs a variational estimator (models/vae.h: vae, ivae, vade) with config
+/* Runs a variational estimator (models/estimators/vae.h: vae, ivae, vade) with config
  * c on inst, the same way: n_train + n_eval samples, fit on the first
  * n_train (the iVAE gets u = the component labels), encode the held-out
  * rows (encoder means), R^2 and MCC against their latents. The record's

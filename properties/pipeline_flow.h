@@ -1,4 +1,4 @@
-/* The flow estimator's half of a trial (models/flow.h), shared by `idcheck
+/* The flow estimator's half of a trial (models/estimators/flow.h), shared by `idcheck
  * fit --estimator flow` and the K3.9 properties: sample the instance, train
  * the flow, and measure on fresh samples what THEORY.md §8 asks of a trained
  * trial before it may be asserted:
@@ -22,7 +22,7 @@
 #ifndef IDC_PROPERTIES_PIPELINE_FLOW_H
 #define IDC_PROPERTIES_PIPELINE_FLOW_H
 
-#include "models/flow.h"
+#include "models/estimators/flow.h"
 #include "properties/pipeline.h"
 
 typedef struct {

@@ -21,7 +21,7 @@
  * 6144, lr 1e-4 / 5e-5; 50000 training samples) and "ci" (widths 8n...,
  * 2000 steps of 256 at lr 1e-3; Stage 2 with widths (2,10,10,10,10,2)n,
  * 2000 steps of 256 at lr 1e-3 / 1e-2; 4000 samples). The
- * VaDE column is the paper's baseline (models/vae.h, J prior components)
+ * VaDE column is the paper's baseline (models/estimators/vae.h, J prior components)
  * on the same samples (CI scale: hidden (64, 64), 300 + 1000 steps). */
 #ifndef IDC_PROPERTIES_REPRO_H
 #define IDC_PROPERTIES_REPRO_H
@@ -67,7 +67,7 @@ void idc_repro_xtable1_print(FILE *fp, const json_t *result);
  * sources (the `ivae` generator: n = d = 5, M = 40 segments, variances in
  * [0.5, 3], zero means, 2 leaky mixing layers), iVAE vs VAE, held-out MCC
  * per seed and the mean; the paper reports iVAE MCC > 0.95 and far lower
- * VAE values. Paper scale: L = 1000 samples per segment, the models/vae.h
+ * VAE values. Paper scale: L = 1000 samples per segment, the models/estimators/vae.h
  * defaults (hidden 64-512-64, 5000 steps of 64); CI scale: 250 per
  * segment, two hidden layers of 4n, lr 0.01, batch 128.
  *

@@ -18,7 +18,7 @@
 
 #include <jansson.h>
 
-#include "models/flow.h"
+#include "models/estimators/flow.h"
 #include "numeric/status.h"
 
 typedef struct {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "generators/registry.h"
-#include "models/vae.h"
+#include "models/estimators/vae.h"
 #include "numeric/metric.h"
 #include "numeric/rng.h"
 #include "properties/pipeline.h"

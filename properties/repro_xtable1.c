@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "generators/registry.h"
-#include "models/stage2.h"
+#include "models/estimators/stage2.h"
 #include "numeric/metric.h"
 #include "numeric/rng.h"
 #include "properties/pipeline.h"

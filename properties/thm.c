@@ -10,15 +10,15 @@
 #include <string.h>
 
 #include "generators/registry.h"
-#include "models/kivva_e1.h"
-#include "models/stage1.h"
-#include "models/stage2.h"
+#include "models/estimators/kivva_e1.h"
+#include "models/estimators/stage1.h"
+#include "models/estimators/stage2.h"
 #include "properties/certify.h"
 #include "properties/pipeline.h"
 #include "numeric/metric.h"
 #include "numeric/rng.h"
 #include "numeric/stability.h"
-#include "models/vae.h"
+#include "models/estimators/vae.h"
 #include "reports/metrics_json.h"
 #include "theory/precond.h"
 
@@ -704,7 +704,7 @@ static const char help[] =
     "                                  (not met: INCONCLUSIVE with the measured values)\n"
     "  r2_min / mcc_min                asserted bound (K3.9b, X3.9: mcc_min 0.8; I1, W: mcc_min 0.9;\n"
     "                                  others: r2_min 0.9); I1 and W use two hidden layers of\n"
-    "                                  hidden_mult m and the iVAE/VaDE defaults of models/vae.h\n"
+    "                                  hidden_mult m and the iVAE/VaDE defaults of models/estimators/vae.h\n"
     "  shrinking (toward): m 1, J 1 (candidates whose preconditions fail are skipped)\n";
 
 static const idc_prop_shrinkable shrinkables[] = {{"m", 1, 1, 0}, {"J", 1, 1, 0}};

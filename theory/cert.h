@@ -111,7 +111,7 @@ int idc_cert_verify_hashed(const json_t *cert, const idc_instance *inst, const c
 int idc_cert_verify_parts(const json_t *cert, const idc_pdgmm *g, const idc_pamap *f, const char *hash,
                           char *reason, size_t reason_len) __attribute__((warn_unused_result));
 
-/* ---- check reports (theory/verify_report.c) ------------------------------
+/* ---- check reports (theory/verify/verify_report.c) ------------------------------
  *
  * A check report (`idcheck check --json`) makes one claim per entry:
  *   { "model_hash": "<64 hex>",          the instance every claim is about

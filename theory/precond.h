@@ -45,7 +45,7 @@ int idc_pre_check_hashed(idc_pre_result *res, const char *id, const idc_instance
 /* Releases a result (also declared in theory/verdict.h). */
 void idc_pre_result_clear(idc_pre_result *res);
 
-/* ---- prior (theory/pre_prior.c) ---------------------------------------- */
+/* ---- prior (theory/check/pre_prior.c) ---------------------------------------- */
 
 /* P1 (K; THEORY.md §1 "reduced form"): every lambda_j > 0 and the pairs
  * (mu_j, Sigma_j) are pairwise distinct, compared exactly over Q.
@@ -73,13 +73,13 @@ int idc_pre_p1nd(idc_pre_result *res, const idc_pdgmm *g, const char *hash, cons
 int idc_pre_pd(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const idc_budget *budget,
                idc_err *err) __attribute__((warn_unused_result));
 
-/* P2 (K Thm 3.9(b); theory/pre_p2.c): every Sigma_j diagonal and a pair with
+/* P2 (K Thm 3.9(b); theory/check/pre_p2.c): every Sigma_j diagonal and a pair with
  * pairwise distinct variance ratios, decided exactly (cross-multiplied).
  * Certificate method "diagonal-ratios" (see pre_p2.c). */
 int idc_pre_p2(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const idc_budget *budget,
                idc_err *err) __attribute__((warn_unused_result));
 
-/* A3.8a / A3.8b (X Ass. 3.8; theory/pre_a38.c): coordinate supports through 0,
+/* A3.8a / A3.8b (X Ass. 3.8; theory/check/pre_a38.c): coordinate supports through 0,
  * and support-index variability, with supports B_j = nonzero diagonal of
  * Sigma_j over Q. Certificate method "coordinate-supports". */
 int idc_pre_a38a(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const idc_budget *budget,
@@ -87,7 +87,7 @@ int idc_pre_a38a(idc_pre_result *res, const idc_pdgmm *g, const char *hash, cons
 int idc_pre_a38b(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const idc_budget *budget,
                  idc_err *err) __attribute__((warn_unused_result));
 
-/* A3.6 (X Ass. 3.6; theory/pre_a36.c): the supports share a point z0 and one
+/* A3.6 (X Ass. 3.6; theory/check/pre_a36.c): the supports share a point z0 and one
  * basis of R^m contains a basis of every V_j = col Sigma_j. Decided
  * completely within the budget. HOLDS methods: "nondegenerate" (every
  * Sigma_j nonsingular), "frame-basis" (declared frame with full-rank
@@ -105,7 +105,7 @@ int idc_pre_a38b(idc_pre_result *res, const idc_pdgmm *g, const char *hash, cons
 int idc_pre_a36(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const idc_budget *budget,
                 idc_err *err) __attribute__((warn_unused_result));
 
-/* A3.4 (X Ass. 3.4; theory/pre_a34.c), decided exactly for every pdGMM,
+/* A3.4 (X Ass. 3.4; theory/check/pre_a34.c), decided exactly for every pdGMM,
  * degenerate components included. Components are grouped by exact rank;
  * within each class the maximal sets of components whose supports meet
  * (the whole class when all meet, else a DFS over intersecting sets) each
@@ -142,7 +142,7 @@ int idc_pdgmm_exact_mean(fmpq_mat_t mu, const idc_pdgmm *g, size_t j) __attribut
 int idc_pdgmm_exact_factor(fmpq_mat_t L, const idc_pdgmm *g, size_t j) __attribute__((warn_unused_result));
 int idc_pdgmm_exact_sigma(fmpq_mat_t S, const idc_pdgmm *g, size_t j) __attribute__((warn_unused_result));
 
-/* ---- map (theory/pre_map.c) --------------------------------------------- */
+/* ---- map (theory/check/pre_map.c) --------------------------------------------- */
 
 /* DIM (K Rem. 3.6): m <= n with m = g->dim, n = f->out_dim. IDC_EINVAL when
  * f->in_dim != m. Certificate: the two dimensions. */
@@ -192,7 +192,7 @@ int idc_pre_f4(idc_pre_result *res, const idc_pamap *f, const char *hash, const 
 int idc_pre_implied_by_f4(idc_pre_result *res, const char *id, const idc_pamap *f, const char *hash,
                           const idc_budget *budget, idc_err *err) __attribute__((warn_unused_result));
 
-/* F2 / F3 (K Def. 3.2; theory/pre_f23.c documents the readings and every
+/* F2 / F3 (K Def. 3.2; theory/check/pre_f23.c documents the readings and every
  * certificate). F2 (i) is read with x0 in f(R^m); "measure" in F2 (ii) and F3
  * is the Hausdorff measure of dimension dim f(R^m) (counting measure when f
  * is constant). Any m: F4 HOLDS => HOLDS ("implied-by-F4"); W_1 v = 0, v != 0
@@ -206,7 +206,7 @@ int idc_pre_implied_by_f4(idc_pre_result *res, const char *id, const idc_pamap *
 int idc_pre_f23(idc_pre_result *res, const char *id, const idc_pamap *f, const char *hash,
                 const idc_budget *budget, idc_err *err) __attribute__((warn_unused_result));
 
-/* I-ii, I-iii, I-T2 (theory/pre_ivae.c): the iVAE conditions read on the
+/* I-ii, I-iii, I-T2 (theory/check/pre_ivae.c): the iVAE conditions read on the
  * declared model with u = the component label (aux.kind "label"); see that
  * file for the reading, the choice of statistics and the certificates. */
 int idc_pre_ivae(idc_pre_result *res, const char *id, const idc_pdgmm *g, idc_aux_kind aux, const char *hash,

@@ -53,8 +53,8 @@
 
 #include "gpu/cuda.h"
 #include "gpu/launch.h"
-#include "models/engine.h"
-#include "models/stage2.h"
+#include "models/engine/engine.h"
+#include "models/estimators/stage2.h"
 #include "numeric/rng.h"
 #include "numeric/tests/testutil.h"
 
@@ -665,7 +665,7 @@ typedef struct {
     size_t skip0, skip1; /* the code layer's bias (see wdist) */
 } s1_run;
 
-/* The Stage-1 step of models/stage1.c (d = n = 4, hidden (8n, 16n, 16n,
+/* The Stage-1 step of models/estimators/stage1.c (d = n = 4, hidden (8n, 16n, 16n,
  * 8n), leaky 0.02, batch norm on the code, MSE + 1/2 mean |z|^2, Adam)
  * built from engine objects on backend be. */
 static void s1_train(const idc_backend *be, const double *x, s1_run *out)
@@ -823,7 +823,7 @@ START_TEST(test_stage1_train)
 }
 END_TEST
 
-/* Stage 2 (models/stage2.h) through its public API on each backend: two
+/* Stage 2 (models/estimators/stage2.h) through its public API on each backend: two
  * device runs from one seed are bit-identical; double precision agrees with
  * the CPU to 1e-6 relative; float agrees with the CPU within 1e-5 relative
  * plus 4 times the CPU's own float-vs-double drift. */

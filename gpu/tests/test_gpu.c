@@ -3,7 +3,7 @@
  * limits, workspace), the row-major -> column-major GEMM mapping of
  * gpu/gemm_map.h against CBLAS (the mapped column-major call must compute
  * what the row-major call computes), the run-time backend selection
- * of models/backend_select.h (cpu with a visible note when CUDA is
+ * of models/engine/backend_select.h (cpu with a visible note when CUDA is
  * absent), and the loader of the CUDA backend library (gpu/cuda_loader.c):
  * the CPU path maps no CUDA library, a device request loads it, and every
  * way a library can be wrong (missing, not a backend, another build) is
@@ -25,7 +25,7 @@
 #include "gpu/cuda.h"
 #include "gpu/gemm_map.h"
 #include "gpu/launch.h"
-#include "models/backend_select.h"
+#include "models/engine/backend_select.h"
 #include "numeric/rng.h"
 #include "numeric/tests/testutil.h"
 

@@ -5,14 +5,14 @@
  * kernel of the two tables on random data, both scalar types, shapes with
  * vector remainders. On a machine with AVX-512 this compares the AVX-512
  * clones with the x86-64 baseline; without, whatever the loader picked. */
-#include "models/backend_cpu_impl.h"
-#include "models/engine.h" /* first, so that the library's names stay declared */
+#include "models/engine/backend_cpu_impl.h"
+#include "models/engine/engine.h" /* first, so that the library's names stay declared */
 
 #define IDC_NO_CLONES
 #define idc_dtype_size nc_dtype_size
 #define idc_backend_cpu nc_backend_cpu
 #define idc_cpu_parts_for nc_cpu_parts_for
-#include "models/backend_cpu.c"
+#include "models/engine/backend_cpu.c"
 #undef idc_dtype_size
 #undef idc_backend_cpu
 #undef idc_cpu_parts_for

@@ -1,4 +1,4 @@
-/* Tests of the CPU thread team (models/cpu_pool.h) and the threaded CPU
+/* Tests of the CPU thread team (models/engine/cpu_pool.h) and the threaded CPU
  * backend (idc_backend_cpu_new): every part runs exactly once for any
  * thread and part count, the pool survives many short jobs and idle
  * periods, and every split kernel of the threaded table gives the
@@ -12,8 +12,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "models/cpu_pool.h"
-#include "models/engine.h"
+#include "models/engine/cpu_pool.h"
+#include "models/engine/engine.h"
 #include "numeric/blas.h"
 #include "numeric/rng.h"
 #include "numeric/tests/testutil.h"

@@ -1,4 +1,4 @@
-/* Tests of the training engine (models/engine.h): gradients of every layer
+/* Tests of the training engine (models/engine/engine.h): gradients of every layer
  * and loss against central finite differences (in the double instantiation
  * of the same kernels), float against double, a naive reference forward
  * pass, Adam against hand-computed updates, batch-norm running statistics,
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/engine.h"
+#include "models/engine/engine.h"
 #include "numeric/rng.h"
 #include "numeric/tests/testutil.h"
 

@@ -1,11 +1,11 @@
 /* Tests of the exact log-likelihood of square leaky instances
- * (models/loglik.h) and of the flow estimator (models/flow.h). */
+ * (models/loglik.h) and of the flow estimator (models/estimators/flow.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "generators/pdgmm.h"
-#include "models/flow.h"
+#include "models/estimators/flow.h"
 #include "models/loglik.h"
 #include "models/sample.h"
 #include "numeric/metric.h"

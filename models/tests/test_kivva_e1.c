@@ -1,11 +1,11 @@
-/* Tests of the kivva-e1 estimator (models/kivva_e1.h): on zhat = A z + b with
+/* Tests of the kivva-e1 estimator (models/estimators/kivva_e1.h): on zhat = A z + b with
  * z from a diagonal GMM with distinct variance ratios (K Thm E.1's setting)
  * the unmixed representation matches z up to permutation and scaling. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/kivva_e1.h"
+#include "models/estimators/kivva_e1.h"
 #include "numeric/metric.h"
 #include "numeric/rng.h"
 #include "numeric/tests/testutil.h"

@@ -1,4 +1,4 @@
-/* Tests of the Stage-1 estimator (models/stage1.h): the gradient of the
+/* Tests of the Stage-1 estimator (models/estimators/stage1.h): the gradient of the
  * whole loss against finite differences (double instantiation), float
  * against double, the loss against its definition, the documented
  * initialisation and minibatch streams, bit-identical reproducibility
@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/engine.h"
-#include "models/stage1.h"
-#include "models/stage1_impl.h"
+#include "models/engine/engine.h"
+#include "models/estimators/stage1.h"
+#include "models/estimators/stage1_impl.h"
 #include "numeric/blas.h"
 #include "numeric/rng.h"
 #include "numeric/tests/testutil.h"

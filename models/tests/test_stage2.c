@@ -1,11 +1,11 @@
-/* Tests of extra-gradient Adam (models/engine.h) and of Stage 2
- * (models/stage2.h). */
+/* Tests of extra-gradient Adam (models/engine/engine.h) and of Stage 2
+ * (models/estimators/stage2.h). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/engine.h"
-#include "models/stage2.h"
+#include "models/engine/engine.h"
+#include "models/estimators/stage2.h"
 #include "numeric/rng.h"
 #include "numeric/tests/testutil.h"
 

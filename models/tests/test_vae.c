@@ -1,4 +1,4 @@
-/* Tests of the VAE / iVAE / VaDE estimator (models/vae.h): the gradient of
+/* Tests of the VAE / iVAE / VaDE estimator (models/estimators/vae.h): the gradient of
  * the whole per-batch loss against finite differences for every kind
  * (double instantiation, fixed eps), the loss against its definition,
  * the documented streams, bit-identical reproducibility (twice, across
@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/engine.h"
-#include "models/vae.h"
+#include "models/engine/engine.h"
+#include "models/estimators/vae.h"
 #include "numeric/blas.h"
 #include "numeric/metric.h"
 #include "numeric/rng.h"

@@ -1,4 +1,4 @@
-/* Tests of A3.6 (theory/pre_a36.c) and its verifier (theory/verify_a36.c):
+/* Tests of A3.6 (theory/check/pre_a36.c) and its verifier (theory/verify/verify_a36.c):
  * known answers, randomized families whose truth is known by construction
  * (coordinate subspaces in a random integer frame: HOLDS; a generic line in
  * a plane spanned by two lattice lines: FAILS; four generic lines in R^3:

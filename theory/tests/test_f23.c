@@ -1,4 +1,4 @@
-/* Tests of F2 / F3 (theory/pre_f23.c, verifier theory/verify_f23.c):
+/* Tests of F2 / F3 (theory/check/pre_f23.c, verifier theory/verify/verify_f23.c):
  * the known-answer table of CERTIFICATES.md §2 (K Ex. H.10, K D.2's f as a
  * ReLU net, |x|, relu(x), relu(-relu(x)), constants, piece tables), the
  * counterexamples to K Cor. H.7, 2-D nets, random piece tables against a

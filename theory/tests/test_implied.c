@@ -84,7 +84,7 @@ START_TEST(test_unknown_when_f4_undecided)
         idc_err err;
         idc_pre_result_init(&r);
         /* the F4 route alone (idc_pre_check now decides the kernel case:
-         * F2 FAILS, theory/pre_f23.c) */
+         * F2 FAILS, theory/check/pre_f23.c) */
         ck_assert_int_eq(idc_pre_implied_by_f4(&r, "F2", &inst.map, NULL, NULL, &err), IDC_OK);
         ck_assert_int_eq(r.verdict, IDC_UNKNOWN);
         ck_assert_ptr_null(r.cert);

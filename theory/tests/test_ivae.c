@@ -1,5 +1,5 @@
-/* Tests of the iVAE conditions I-ii, I-iii, I-T2 (theory/pre_ivae.c) and of
- * their verifier (theory/verify_ivae.c). */
+/* Tests of the iVAE conditions I-ii, I-iii, I-T2 (theory/check/pre_ivae.c) and of
+ * their verifier (theory/verify/verify_ivae.c). */
 #include <stdio.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* Tests of the map preconditions DIM, F1, FC, F4 and of NOISE0 (theory/pre_map.c):
+/* Tests of the map preconditions DIM, F1, FC, F4 and of NOISE0 (theory/check/pre_map.c):
  * known-answer tables (injective leaky nets, W_1 with a kernel, Kivva's
  * Ex. H.10, ReLU nets, overcomplete nets, piece tables), randomized
  * comparison with exact ranks and with sampled images, certificate

@@ -1,4 +1,4 @@
-/* Tests of the prior preconditions P1, P1nd, PD (theory/pre_prior.c):
+/* Tests of the prior preconditions P1, P1nd, PD (theory/check/pre_prior.c):
  * known-answer tables of identifiable and non-identifiable mixtures, every
  * certificate re-verified by theory/cert.h, exactness cases that floats
  * would get wrong, randomized comparison with a brute-force reference,

@@ -1,7 +1,7 @@
-/* The losses of the training engine (models/engine.h): both are the
+/* The losses of the training engine (models/engine/engine.h): both are the
  * backend's sqerr kernel with the PyTorch normalisations, returning the
  * value (sqerr) or leaving it in backend memory (sqerr_sum). */
-#include "models/engine.h"
+#include "models/engine/engine.h"
 
 static double mse_scale(size_t rows, size_t cols, double weight)
 {

@@ -1,6 +1,6 @@
 /* A chain of layers over an idc_backend: construction, initialisation,
- * forward and backward passes (models/engine.h). */
-#include "models/engine.h"
+ * forward and backward passes (models/engine/engine.h). */
+#include "models/engine/engine.h"
 
 #include <math.h>
 #include <stdlib.h>

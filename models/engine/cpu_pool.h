@@ -1,5 +1,5 @@
 /* A fixed team of threads for the CPU backend's intra-operation
- * parallelism (models/engine.h: idc_backend_cpu_new).
+ * parallelism (models/engine/engine.h: idc_backend_cpu_new).
  *
  * idc_pool_run(p, fn, ctx, nparts) calls fn(ctx, part) once for every part
  * in 0..nparts-1, spread over the caller and the pool's workers, and

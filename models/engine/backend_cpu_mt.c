@@ -1,6 +1,6 @@
-/* The threaded CPU backend (idc_backend_cpu_new, models/engine.h): the
+/* The threaded CPU backend (idc_backend_cpu_new, models/engine/engine.h): the
  * sequential kernels of backend_cpu.c run on disjoint parts of large
- * operations by a thread team (models/cpu_pool.h), each part writing only
+ * operations by a thread team (models/engine/cpu_pool.h), each part writing only
  * its own outputs, so that the values are those of the sequential table
  * bit for bit, for any thread count:
  *   GEMM          the fixed parts the sequential table itself computes one
@@ -15,9 +15,9 @@
  * with one threading model no thread spins against another. */
 #include <stdlib.h>
 
-#include "models/backend_cpu_impl.h"
-#include "models/cpu_pool.h"
-#include "models/engine.h"
+#include "models/engine/backend_cpu_impl.h"
+#include "models/engine/cpu_pool.h"
+#include "models/engine/engine.h"
 
 /* Below this many elements an operation runs in the caller: waking the
  * team costs more than the work. */

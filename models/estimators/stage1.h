@@ -58,7 +58,7 @@
 
 #include <jansson.h>
 
-#include "models/engine.h"
+#include "models/engine/engine.h"
 #include "numeric/status.h"
 
 #define IDC_STAGE1_MAX_HIDDEN 8
@@ -114,7 +114,7 @@ typedef struct idc_stage1 idc_stage1;
 idc_stage1 *idc_stage1_new(const idc_stage1_config *c, size_t xdim, idc_err *err);
 
 /* As idc_stage1_new, on backend be (idc_backend_cpu(dt), or a CUDA table
- * from gpu/cuda.h or models/backend_select.h), whose scalar type is the
+ * from gpu/cuda.h or models/engine/backend_select.h), whose scalar type is the
  * model's. be must outlive the model. The same seed gives the same initial
  * weights and minibatches on every backend; training results agree across
  * backends within rounding (gpu/README.md), and are bit-identical run to

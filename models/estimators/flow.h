@@ -38,7 +38,7 @@
  * 0.1 -> 1e-4 it reaches ~0.0015, the sampling floor. Reported losses are
  * always exact.
  *
- * Optimiser: Adam (models/engine.h's idc_adam on the double CPU table) with the
+ * Optimiser: Adam (models/engine/engine.h's idc_adam on the double CPU table) with the
  * learning rate decayed by a cosine from lr to lr_final; every eval_every
  * steps the exact mean NLL of the validation rows is computed and the
  * parameters with the best one are kept (and restored at the end), so the

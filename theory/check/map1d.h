@@ -1,4 +1,4 @@
-/* Internal to theory/pre_map.c and theory/pre_f23.c: the exact network
+/* Internal to theory/check/pre_map.c and theory/check/pre_f23.c: the exact network
  * (doubles read as dyadic rationals) and the exact piecewise-affine
  * restriction of a map to the real line (m = 1). Not part of the public API.
  *
@@ -38,7 +38,7 @@ typedef struct {
 int idc_map_validate(const idc_pamap *f, idc_err *err);
 
 /* UNKNOWN for maps with smooth (non piecewise-affine) activations: sets res
- * and returns 1, else 0 (theory/pre_map.c). */
+ * and returns 1, else 0 (theory/check/pre_map.c). */
 int idc_pre_map_non_pa(idc_pre_result *res, const char *id, const idc_pamap *f);
 
 /* Exact copy of an MLP (IDC_ENOMEM on failure); clear releases it. */

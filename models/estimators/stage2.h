@@ -16,7 +16,7 @@
  *   subject to G = 1/(B n) sum_i |z_i|_1 - eps <= 0          (eps = 0.01)
  * through the Lagrangian L(theta, lambda) = R + lambda G, lambda >= 0:
  * gradient descent on theta and projected ascent on lambda, both with
- * extra-gradient Adam (models/engine.h: primal lr 1e-4, dual lr 5e-5);
+ * extra-gradient Adam (models/engine/engine.h: primal lr 1e-4, dual lr 5e-5);
  * every step evaluates the gradients twice (at the current point, then at
  * the extrapolated one). d|z|/dz is taken as sign(z) (0 at 0). No early
  * stopping on ground-truth metrics (the reference code stops at the best
@@ -27,7 +27,7 @@
  * met by shrinking the code's scale) but the MCC does not improve over
  * the Stage-1 codes; the paper reports 80000 epochs for Stage 2.
  *
- * Randomness as in Stage 1 (models/stage1.h): weights from the stream
+ * Randomness as in Stage 1 (models/estimators/stage1.h): weights from the stream
  * (seed, trial, IDC_PURPOSE_INIT) with tags 3 (encoder) and 4 (decoder);
  * row i of step t's minibatch is idc_rng_below(stream(seed, trial,
  * IDC_PURPOSE_BATCH), 2^40 + t B + i, nrows) (offset from Stage 1's
@@ -41,7 +41,7 @@
 
 #include <jansson.h>
 
-#include "models/engine.h"
+#include "models/engine/engine.h"
 #include "numeric/status.h"
 
 #define IDC_STAGE2_MAX_HIDDEN 8

@@ -1,13 +1,13 @@
-/* The exact-likelihood flow estimator (see models/flow.h; THEORY.md §8). */
+/* The exact-likelihood flow estimator (see models/estimators/flow.h; THEORY.md §8). */
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "models/cpu_pool.h"
-#include "models/engine.h"
-#include "models/flow.h"
+#include "models/engine/cpu_pool.h"
+#include "models/engine/engine.h"
+#include "models/estimators/flow.h"
 #include "numeric/dmat.h"
 #include "numeric/gmm_em.h"
 #include "numeric/rng.h"
@@ -1030,7 +1030,7 @@ int idc_flow_fit(idc_flow *f, idc_flow_fit_result *res, const double *x, size_t 
     if (x == NULL || xv == NULL || n < 1 || nv < 1)
         return idc_err_set(err, IDC_EINVAL, "flow fit: empty training or validation rows");
     size_t bs = c->batch == 0 || c->batch > n ? n : c->batch;
-    const idc_backend *be = idc_backend_cpu(IDC_DTYPE_F64); /* Adam on host doubles (models/engine.h) */
+    const idc_backend *be = idc_backend_cpu(IDC_DTYPE_F64); /* Adam on host doubles (models/engine/engine.h) */
     idc_adam *adam = idc_adam_new(be, np, err);
     double *grad = malloc(np * sizeof *grad);
     double *best = malloc(np * sizeof *best), *raw = malloc(nblocks(bs) * raw_size(f) * sizeof *raw);

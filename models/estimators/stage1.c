@@ -1,6 +1,6 @@
 /* Stage 1 of the pdGMM estimator: a Gaussian-coded autoencoder trained with
- * Adam on the engine of models/engine.h (contract in models/stage1.h). */
-#include "models/stage1.h"
+ * Adam on the engine of models/engine/engine.h (contract in models/estimators/stage1.h). */
+#include "models/estimators/stage1.h"
 
 #include <float.h>
 #include <inttypes.h>
@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/engine.h"
+#include "models/engine/engine.h"
 #include "gpu/cuda.h"
-#include "models/stage1_impl.h"
+#include "models/estimators/stage1_impl.h"
 #include "numeric/blas.h"
 #include "numeric/rng.h"
 

@@ -1,6 +1,6 @@
 /* Adam (Kingma and Ba 2015) with bias correction, in the PyTorch form
- * (models/engine.h). */
-#include "models/engine.h"
+ * (models/engine/engine.h). */
+#include "models/engine/engine.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -87,7 +87,7 @@
 
 #include <jansson.h>
 
-#include "models/engine.h"
+#include "models/engine/engine.h"
 #include "numeric/rng.h"
 #include "numeric/status.h"
 

@@ -1,5 +1,5 @@
-/* The CPU backend's thread team (models/cpu_pool.h). */
-#include "models/cpu_pool.h"
+/* The CPU backend's thread team (models/engine/cpu_pool.h). */
+#include "models/engine/cpu_pool.h"
 
 #include <pthread.h>
 #include <sched.h>

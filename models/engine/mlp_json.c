@@ -1,5 +1,5 @@
-/* JSON form of an idc_mlp's parameters and state (models/engine.h). */
-#include "models/engine.h"
+/* JSON form of an idc_mlp's parameters and state (models/engine/engine.h). */
+#include "models/engine/engine.h"
 
 #include <float.h>
 #include <math.h>

@@ -1,9 +1,9 @@
-/* VAE, iVAE and VaDE on the engine of models/engine.h (contract, objective
- * and gradients in models/vae.h). The networks run on the engine; the
+/* VAE, iVAE and VaDE on the engine of models/engine/engine.h (contract, objective
+ * and gradients in models/estimators/vae.h). The networks run on the engine; the
  * reparameterisation, the reconstruction residual, the prior terms and
  * their chain rule are evaluated in double on the host between engine
  * calls. */
-#include "models/vae.h"
+#include "models/estimators/vae.h"
 
 #include <float.h>
 #include <inttypes.h>
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/engine.h"
+#include "models/engine/engine.h"
 #include "numeric/blas.h"
 #include "numeric/gmm_em.h"
 #include "numeric/rng.h"

@@ -22,7 +22,7 @@
 #include "numeric/qmat.h"
 #include "numeric/rng.h"
 #include "theory/cert.h"
-#include "theory/map1d.h"
+#include "theory/check/map1d.h"
 #include "theory/precond.h"
 
 #define SRC_DIM "K Rem. 3.6 (m <= n)"

@@ -1,5 +1,5 @@
 /* kivva-e1 (see kivva_e1.h). */
-#include "models/kivva_e1.h"
+#include "models/estimators/kivva_e1.h"
 
 #include <math.h>
 #include <stdlib.h>

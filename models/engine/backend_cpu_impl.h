@@ -1,4 +1,4 @@
-/* Internal to the CPU backends (models/backend_cpu.c, backend_cpu_mt.c):
+/* Internal to the CPU backends (models/engine/backend_cpu.c, backend_cpu_mt.c):
  * how operations are cut into parts, and the kernels over one part, which
  * the sequential table runs one after another and the threaded table
  * spreads over its team. The cut depends on the shape only, never on the
@@ -17,7 +17,7 @@
 
 #include <stddef.h>
 
-#include "models/engine.h"
+#include "models/engine/engine.h"
 
 /* GEMMs of at least this many multiply-adds are cut into parts. */
 #define IDC_CPU_GEMM_MIN_MACS ((double)(1 << 22))

@@ -32,7 +32,7 @@
  * and rounded once.
  *
  * Determinism. Every CPU kernel has a fixed reduction order and every GEMM
- * a fixed cut into parts (models/backend_cpu_impl.h), so results are a pure
+ * a fixed cut into parts (models/engine/backend_cpu_impl.h), so results are a pure
  * function of the inputs with OpenBLAS on one thread (the estimators pin
  * it, idc_blas_set_threads), whether the parts run one after another
  * (idc_backend_cpu) or on a thread team (idc_backend_cpu_new). OpenBLAS

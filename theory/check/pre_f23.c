@@ -20,9 +20,9 @@
  *   F3 FAIL; in particular when W_1 has a nonzero kernel vector v
  *   (f(x + t v) = f(x) for all t). For piecewise-affine f, F4 => F3 => F2.
  *
- * Decisions (every verdict carries a certificate that theory/verify_f23.c
+ * Decisions (every verdict carries a certificate that theory/verify/verify_f23.c
  * re-checks, and the checker runs that verifier on it before answering):
- *   any m   F4 HOLDS (theory/pre_map.c) => F2, F3 HOLD (method "implied-by-F4").
+ *   any m   F4 HOLDS (theory/check/pre_map.c) => F2, F3 HOLD (method "implied-by-F4").
  *           MLP with W_1 v = 0, v != 0 => F2, F3 FAIL ("kernel-w1").
  *           F3 FAILS when two points x1 != x2 with f affine near each, of
  *           full-rank Jacobians spanning the same m-flat, share their image
@@ -44,7 +44,7 @@
  *           Piece tables that jump (FC fails): the closures of the piece
  *           images are used, which keeps HOLDS and the F3 answers exact; a
  *           covering then does not decide F2 (i) (UNKNOWN).
- *   m = 2   exact region enumeration (theory/plane2d.h): the box [-M, M]^2,
+ *   m = 2   exact region enumeration (theory/verify/plane2d.h): the box [-M, M]^2,
  *           M a formal large number, refined layer by layer; a cell is split
  *           by a unit only where the unit takes both strict signs (units
  *           vanishing on a cell are exact zeros), never by single-flip
@@ -71,7 +71,7 @@
  * column rank layers do not rescue it either: h_1 = (x, -x), ReLU,
  * h_2 = [[-1, -2], [1, 1]], ReLU, h_3 = I gives f(x) = (0, |x|).
  *
- * Certificate formats (witness w; the verifier is theory/verify_f23.c):
+ * Certificate formats (witness w; the verifier is theory/verify/verify_f23.c):
  *   "kernel-w1" (FAILS, F2 and F3; MLP) w = {"v": [m q], "x": [m q],
  *       "y": [m q], "image": [n q]}: v != 0, W_1 v = 0 exactly, y = x + v,
  *       f(x) = f(y) = image.
@@ -113,8 +113,8 @@
 #include "numeric/qmat.h"
 #include "numeric/rng.h"
 #include "theory/cert.h"
-#include "theory/map1d.h"
-#include "theory/plane2d.h"
+#include "theory/check/map1d.h"
+#include "theory/verify/plane2d.h"
 #include "theory/precond.h"
 
 #define SRC_F2 "K Def. 3.2 (F2, weakly injective; x0 in f(R^m), Hausdorff measure of dim f(R^m))"
@@ -887,7 +887,7 @@ static int decide_line(idc_pre_result *res, const char *id, const idc_pamap *f, 
 
 #define F23_2D_MAX_CELLS 600
 
-/* A linear region: polygon P (theory/plane2d.h) and the map x -> A x + c of
+/* A linear region: polygon P (theory/verify/plane2d.h) and the map x -> A x + c of
  * the current layer's output on it (at the end: J = A, n x 2). */
 typedef struct {
     idc_poly P;

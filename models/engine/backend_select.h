@@ -11,7 +11,7 @@
 
 #include <stddef.h>
 
-#include "models/engine.h"
+#include "models/engine/engine.h"
 #include "numeric/status.h"
 
 typedef enum { IDC_DEVICE_CPU = 0, IDC_DEVICE_CUDA = 1, IDC_DEVICE_AUTO = 2 } idc_device;

@@ -1,5 +1,5 @@
 /* The CPU backend of the training engine: OpenBLAS GEMM plus sequential
- * kernels, instantiated for float and double from models/cpu_kernels.inc.
+ * kernels, instantiated for float and double from models/engine/cpu_kernels.inc.
  *
  * The kernels are compiled at -O3 without -ftrapping-math, so that the
  * leaky-ReLU selects are if-converted and vectorised: compiled as branches
@@ -12,8 +12,8 @@
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC optimize("O3", "no-trapping-math")
 #endif
-#include "models/backend_cpu_impl.h"
-#include "models/engine.h"
+#include "models/engine/backend_cpu_impl.h"
+#include "models/engine/engine.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -61,7 +61,7 @@ static void cpu_read_sums(const idc_backend *be, double *dst, const void *sums, 
 #define GEMM cblas_sgemm
 #define NAME "cpu-f32"
 #define DTYPE IDC_DTYPE_F32
-#include "models/cpu_kernels.inc"
+#include "models/engine/cpu_kernels.inc"
 #undef R
 #undef K
 #undef GEMM
@@ -73,7 +73,7 @@ static void cpu_read_sums(const idc_backend *be, double *dst, const void *sums, 
 #define GEMM cblas_dgemm
 #define NAME "cpu-f64"
 #define DTYPE IDC_DTYPE_F64
-#include "models/cpu_kernels.inc"
+#include "models/engine/cpu_kernels.inc"
 #undef R
 #undef K
 #undef GEMM

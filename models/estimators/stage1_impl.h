@@ -1,10 +1,10 @@
 /* Internals of Stage 1 exposed to its tests and to code that builds on a
- * trained Stage-1 model (models/stage1.h). Not part of the stable API. */
+ * trained Stage-1 model (models/estimators/stage1.h). Not part of the stable API. */
 #ifndef IDC_MODELS_STAGE1_IMPL_H
 #define IDC_MODELS_STAGE1_IMPL_H
 
-#include "models/engine.h"
-#include "models/stage1.h"
+#include "models/engine/engine.h"
+#include "models/estimators/stage1.h"
 
 /* As idc_stage1_new, on the CPU backend of scalar type dt (IDC_DTYPE_F64
  * runs the same code in double, for gradient checks). */

@@ -1,5 +1,5 @@
-/* Run-time backend selection (models/backend_select.h). */
-#include "models/backend_select.h"
+/* Run-time backend selection (models/engine/backend_select.h). */
+#include "models/engine/backend_select.h"
 
 #include <stdio.h>
 #include <string.h>

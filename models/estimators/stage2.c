@@ -1,5 +1,5 @@
 /* Stage 2 of the pdGMM estimator (see stage2.h). */
-#include "models/stage2.h"
+#include "models/estimators/stage2.h"
 
 #include <float.h>
 #include <inttypes.h>
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "models/engine.h"
+#include "models/engine/engine.h"
 #include "numeric/blas.h"
 
 #define TAG_ENCODER 3
