@@ -29,7 +29,7 @@ CFLAGS  += -std=c11 -D_DEFAULT_SOURCE -DIDC_VERSION='"$(VERSION)"' -I. -pthread 
 # (numeric/tests/test_blas.c checks both). GSL_LIBS=-lgsl where no libgsl.a.
 GSL_LIBS ?= -l:libgsl.a
 LDLIBS  := -lflint-arb -lflint -lmpfr -lgmp $(GSL_LIBS) -llapacke -lopenblas -ljansson \
-           -lsqlite3 -lnettle -lm -pthread
+           -lsqlite3 -lcairo -lnettle -lm -pthread
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm)
 
 BUILD ?= build
@@ -98,14 +98,17 @@ ifeq ($(HAVE_CUDA),1)
   PC_CUDA     += -e '/^includedir=/a cudalib=$${libdir}/libidcheck-cuda.so'
 endif
 
-LIB_SRC  := $(foreach m,$(MODULES),$(wildcard $(m)/*.c)) $(GPU_SRC)
+# A module's sources and headers are its folder and its subfolders (e.g.
+# theory/check/, theory/verify/, models/engine/), never its tests/.
+MODULE_DIRS := $(foreach m,$(MODULES),$(m) $(patsubst %/,%,$(filter-out $(m)/tests/,$(wildcard $(m)/*/))))
+LIB_SRC  := $(foreach d,$(MODULE_DIRS),$(wildcard $(d)/*.c)) $(GPU_SRC)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_SRC  := $(wildcard cli/*.c)
 CLI_OBJ  := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_MODS := $(if $(MOD),$(MOD),$(MODULES) gpu cli)
 TEST_SRC := $(foreach m,$(TEST_MODS),$(wildcard $(m)/tests/test_*.c))
 TEST_BIN := $(TEST_SRC:%.c=$(BUILD)/%)
-HEADERS  := $(foreach m,$(MODULES),$(wildcard $(m)/*.h)) gpu/cuda.h gpu/launch.h gpu/gemm_map.h gpu/plugin_impl.h
+HEADERS  := $(foreach d,$(MODULE_DIRS),$(wildcard $(d)/*.h)) gpu/cuda.h gpu/launch.h gpu/gemm_map.h gpu/plugin_impl.h
 # Internal headers (shared by a module's own files, not part of the API) are
 # compiled by headers-check but not installed.
 INTERNAL_HEADERS := $(filter %_impl.h,$(HEADERS)) theory/check/map1d.h theory/verify/plane2d.h

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "theory/map1d.h"
+#include "theory/check/map1d.h"
 #include "theory/precond.h"
 
 void idc_pre_result_init(idc_pre_result *res)

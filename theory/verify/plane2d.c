@@ -1,10 +1,10 @@
-/* Exact planar geometry with a symbolic large M (theory/plane2d.h). */
+/* Exact planar geometry with a symbolic large M (theory/verify/plane2d.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "numeric/status.h"
 #include "theory/cert.h"
-#include "theory/plane2d.h"
+#include "theory/verify/plane2d.h"
 
 void idc_bq_init(idc_bq *x)
 {

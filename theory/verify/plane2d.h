@@ -1,4 +1,4 @@
-/* Internal to theory/pre_f23.c and theory/verify_f23.c: exact planar
+/* Internal to theory/check/pre_f23.c and theory/verify/verify_f23.c: exact planar
  * geometry for the m = 2 region analysis. Not part of the public API.
  *
  * Unbounded regions are handled symbolically: the plane is clipped to the

@@ -1,4 +1,4 @@
-/* A3.4 certificates: the verifier's own code (checker: theory/pre_a34.c,
+/* A3.4 certificates: the verifier's own code (checker: theory/check/pre_a34.c,
  * whose header documents the formats). Everything is recomputed exactly
  * from the model; nothing is searched:
  *   "maximal-sets" (HOLDS): ranks (exact rank of L_j / Sigma_j), the rank
@@ -12,7 +12,7 @@
  *       distance polynomials have equal coefficients.
  *   "nondegenerate-point" (HOLDS, older certificates): P1nd's evidence and
  *       one point with pairwise different distances. */
-#include "theory/verify_impl.h"
+#include "theory/verify/verify_impl.h"
 
 #include <stdint.h>
 #include <stdlib.h>

@@ -1,8 +1,8 @@
-/* A3.6 certificates: the verifier's own code (checker: theory/pre_a36.c,
+/* A3.6 certificates: the verifier's own code (checker: theory/check/pre_a36.c,
  * whose header documents the witness formats). Methods: "nondegenerate",
  * "frame-basis", "common-basis" (HOLDS); "no-common-point",
  * "distributivity" (FAILS). Exact rational arithmetic only, no search. */
-#include "theory/verify_impl.h"
+#include "theory/verify/verify_impl.h"
 
 #include <string.h>
 

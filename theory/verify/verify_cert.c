@@ -8,7 +8,7 @@
  * computation on the witness.
  */
 #include "theory/cert.h"
-#include "theory/verify_impl.h"
+#include "theory/verify/verify_impl.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -1193,7 +1193,7 @@ static int v_prior(vctx *V, const char *id, idc_verdict v, const char *method, c
     return rc;
 }
 
-/* ---- P2 (verifier's own; see theory/pre_p2.c for the format) --------------------- */
+/* ---- P2 (verifier's own; see theory/check/pre_p2.c for the format) --------------------- */
 
 /* 1 when a_t b_s == a_s b_t for the diagonals of components a and b. */
 static int v_tie(const vcomp *A, const vcomp *B, slong t, slong s)
@@ -1293,7 +1293,7 @@ static int v_p2(vctx *V, idc_verdict v, const char *method, const json_t *w)
     return rc;
 }
 
-/* ---- A3.8 (verifier's own; see theory/pre_a38.c for the format) ----------------- */
+/* ---- A3.8 (verifier's own; see theory/check/pre_a38.c for the format) ----------------- */
 
 /* Recomputes the supports (J x m flags) and checks the claimed ones. */
 static unsigned char *v_supports(vctx *V, const vcomp *c, const json_t *claimed)

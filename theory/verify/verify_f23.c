@@ -1,7 +1,7 @@
-/* F2 / F3 certificates: the verifier's own code (checker: theory/pre_f23.c,
+/* F2 / F3 certificates: the verifier's own code (checker: theory/check/pre_f23.c,
  * which documents the methods, the reading of F2 (i) with x0 in f(R^m) and
  * of "measure" as the Hausdorff measure of dimension dim f(R^m)). Method
- * "implied-by-F4" is handled in theory/cert.c.
+ * "implied-by-F4" is handled in theory/verify/verify_cert.c.
  *
  * Everything here is a fixed exact computation: the affine map of f on each
  * interval a certificate names is recomputed from the weights, with a sign
@@ -11,8 +11,8 @@
 
 #include "numeric/dq.h"
 #include "theory/cert.h"
-#include "theory/plane2d.h"
-#include "theory/verify_impl.h"
+#include "theory/verify/plane2d.h"
+#include "theory/verify/verify_impl.h"
 
 /* Sign of alpha + beta t at an end: end = -1 (-inf), +1 (+inf) or 0 (t). */
 static int vend_sign(const fmpq_t alpha, const fmpq_t beta, int end, const fmpq_t t)

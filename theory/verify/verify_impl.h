@@ -1,4 +1,4 @@
-/* Internal to the certificate verifier (theory/cert.c and theory/verify_*.c):
+/* Internal to the certificate verifier (theory/verify/verify_cert.c and theory/verify_*.c):
  * the verification context and the helpers the per-precondition verifier
  * files share. Not part of the public API; theory/cert.h is.
  *

@@ -1,8 +1,8 @@
 /* I-ii / I-iii / I-T2 certificates: the verifier's own code (checker:
- * theory/pre_ivae.c, which documents the reading and the formats). Every
+ * theory/check/pre_ivae.c, which documents the reading and the formats). Every
  * claim is recomputed from the model: the factorial structure, the table of
  * varying natural parameters, k, and the determinant or kernel claimed. */
-#include "theory/verify_impl.h"
+#include "theory/verify/verify_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
