@@ -203,8 +203,12 @@ static int check_existing(const char *path, idc_err *err)
     if (rc == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW) {
         const char *r = (const char *)sqlite3_column_text(q, 0);
         ok = r != NULL && strcmp(r, "ok") == 0;
-        if (!ok)
+        if (!ok) {
             st = idc_err_set(err, IDC_EINVAL, "%s: database corrupted (integrity check: %.200s)", path, r ? r : "?");
+            for (char *c = err != NULL ? err->msg : NULL; c != NULL && *c; c++) /* one line */
+                if (*c == '\n')
+                    *c = ' ';
+        }
     } else {
         st = idc_err_set(err, IDC_EINVAL, "%s: database corrupted (integrity check: %s)", path,
                          sqlite3_errmsg(tmp.db));
@@ -285,9 +289,12 @@ int idc_store_open(idc_store **out, const char *path, idc_store_mode mode, idc_e
             return idc_err_set(err, IDC_ENOMEM, "out of memory");
         char *slash = strrchr(dir, '/');
         const char *d = slash == NULL ? "." : slash == dir ? "/" : (*slash = '\0', dir);
-        int dir_ok = access(d, W_OK) == 0;
+        /* a file without any write permission bit counts as read-only
+         * even for a superuser, whom access() would let write */
+        struct stat db;
+        int dir_ok = access(d, W_OK) == 0 && stat(d, &db) == 0 && (db.st_mode & 0222) != 0;
         free(dir);
-        if (exists && access(path, W_OK) != 0)
+        if (exists && (access(path, W_OK) != 0 || (sb.st_mode & 0222) == 0))
             return idc_err_set(err, IDC_EIO, "%s: read-only file, cannot write the results store", path);
         if (!dir_ok)
             return idc_err_set(err, IDC_EIO, "%s: read-only directory (the store's WAL is written beside it)", path);
@@ -762,8 +769,8 @@ int idc_store_add_trial(idc_store *s, int64_t run_id, const idc_store_trial *t, 
     }
     if (st == IDC_OK) {
         st = prep(s, &q,
-                  "INSERT OR IGNORE INTO verdicts(trial_id, precondition, verdict, certificate, cert_hash) "
-                  "VALUES (?1, ?2, ?3, ?4, ?5)",
+                  "INSERT INTO verdicts(trial_id, precondition, verdict, certificate, cert_hash) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(trial_id, precondition) DO NOTHING",
                   err);
         if (st == IDC_OK)
             st = add_verdicts(s, q, tid, json_object_get(rec, "preconditions"), "", err);
