@@ -28,6 +28,12 @@
  *         "pwl1-image-order" (HOLDS) w = {"order": [piece indices]}: every
  *             slope nonzero and the piece images, in this order, pairwise
  *             disjoint and increasing.
+ *         "monotone-1d" (HOLDS, MLP with m = 1) w = {"breakpoints": [q..],
+ *             "functional": [n q], "direction": 1 | -1}: l.f strictly
+ *             monotone on every interval between the breakpoints.
+ *         "pairwise-1d" (HOLDS, MLP with m = 1) w = {"breakpoints", "pieces",
+ *             "functionals", "separators"}: every pair of pieces separated
+ *             by a linear form (theory/verify/verify_f4line.c).
  *         "collision" (FAILS) w = {"x": [q..], "y": [q..], "image": [q..],
  *             "found_by": text}: x != y and f(x) = f(y) = image exactly.
  *   P1    "reduced-form" (HOLDS) w = {"pairs": [{"j", "k", "entry":

@@ -1,4 +1,4 @@
-/* Internal to theory/check/pre_map.c and theory/check/pre_f23.c: the exact network
+/* Internal to theory/check/pre_map.c, f4_line.c and pre_f23.c: the exact network
  * (doubles read as dyadic rationals) and the exact piecewise-affine
  * restriction of a map to the real line (m = 1). Not part of the public API.
  *
@@ -11,6 +11,7 @@
 
 #include <flint/fmpq.h>
 #include <flint/fmpq_mat.h>
+#include <jansson.h>
 
 #include "models/pamap.h"
 #include "numeric/status.h"
@@ -60,6 +61,20 @@ void idc_line_clear(idc_line1d *ln);
 void idc_line_inside(fmpq_t out, const idc_line1d *ln, size_t p);
 /* Is t in the closed piece p? */
 int idc_line_contains(const idc_line1d *ln, size_t p, const fmpq_t t);
+
+/* Collision certificate for x != y (m x 1 each) after checking f(x) = f(y)
+ * exactly: *w = {"x", "y", "image", "found_by": how} and *ok = 1; *ok = 0
+ * and *w = NULL when they do not collide (theory/check/pre_map.c). */
+int idc_qnet_collision(json_t **w, int *ok, const idc_qnet *q, const fmpq_mat_t x, const fmpq_mat_t y,
+                       const char *how);
+
+/* F4 for an MLP with one input (q->m = 1), decided exactly
+ * (theory/check/f4_line.c, which documents the method): *v = HOLDS with
+ * method "monotone-1d" or "pairwise-1d", FAILS with "collision", or
+ * UNKNOWN (piece or time budget; *w NULL) with the reason in reason. cap
+ * bounds the exact entries (idc_budget_entries), deadline the time. */
+int idc_f4_line(idc_verdict *v, json_t **w, const char **method, char *reason, size_t rlen, const idc_qnet *q,
+                size_t cap, double deadline);
 
 /* A point of (lo, hi) (midpoint; end -/+ 1 for half-lines; 0 for R). */
 void idc_pick_inside(fmpq_t out, int lo_inf, int hi_inf, const fmpq_t lo, const fmpq_t hi);

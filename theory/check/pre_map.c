@@ -7,7 +7,9 @@
  *   F4    K Def. 3.2: f injective. Sufficient: K Cor. H.9 (leaky-ReLU MLP,
  *         slope > 0, every W_i of full column rank, so widths are
  *         nondecreasing). Counter-witnesses: collisions f(x) = f(y) with
- *         x != y, recomputed exactly (CERTIFICATES.md §2 "F4").
+ *         x != y, recomputed exactly (CERTIFICATES.md §2 "F4"). With one
+ *         input, when H.9 does not apply, decided exactly by
+ *         theory/check/f4_line.c (pieces of the line, pairwise).
  * plus DIMU1 (K Thm 3.9: dim U = 1) and I-i (I Thm 1 (i)), which hold by
  * construction of the data model, and NOISE0 (X Sec. 2: sigma = 0), read
  * from the instance's noise level. Certificate formats: theory/cert.h.
@@ -36,9 +38,6 @@
  * of its input). */
 #define F4_SEARCH_SEED UINT64_C(0x1dc4ec4f4)
 #define F4_SEARCH_POINTS 24
-/* Caps of the 1-D analysis (pieces) and of its pairwise collision test. */
-#define F4_1D_MAX_PIECES 20000
-#define F4_1D_MAX_PAIRWISE 4000
 
 static int nomem(idc_err *err)
 {
@@ -611,8 +610,8 @@ void idc_qnet_eval(fmpq_mat_t y, fmpq_mat_struct *z, const idc_qnet *q, const fm
 
 /* Builds a collision certificate for x != y after checking f(x) = f(y)
  * exactly. *ok = 0 (and no witness) if they do not collide. */
-static int collision_witness(json_t **w, int *ok, const idc_qnet *q, const fmpq_mat_t x, const fmpq_mat_t y,
-                             const char *how)
+int idc_qnet_collision(json_t **w, int *ok, const idc_qnet *q, const fmpq_mat_t x, const fmpq_mat_t y,
+                       const char *how)
 {
     fmpq_mat_t fx, fy;
     fmpq_mat_init(fx, (slong)q->n, 1);
@@ -714,7 +713,7 @@ static int local_kernel_at(json_t **w, int *found, const idc_qnet *q, const fmpq
                 fmpq_add(fmpq_mat_entry(yx, k, 0), fmpq_mat_entry(yx, k, 0), fmpq_mat_entry(x, k, 0));
             }
             int ok = 0;
-            rc = collision_witness(w, &ok, q, x, yx,
+            rc = idc_qnet_collision(w, &ok, q, x, yx,
                                    "kernel of the Jacobian in the interior of a linear region");
             if (rc == IDC_OK && !ok)
                 rc = IDC_EINTERNAL; /* the step was chosen to stay inside the region */
@@ -760,7 +759,7 @@ static int local_kernel_search(json_t **w, int *found, const idc_qnet *q, double
     return rc;
 }
 
-/* ---- F4 for m = 1: exact analysis of the whole line ---------------------------- */
+/* ---- m = 1: the exact piece list of the map on the real line ------------------- */
 
 void idc_line_clear(idc_line1d *ln)
 {
@@ -915,309 +914,6 @@ int idc_line_contains(const idc_line1d *ln, size_t p, const fmpq_t t)
     return 1;
 }
 
-/* Looks for t in piece p, s in piece q, t != s with the same image.
- * Both betas are nonzero. Returns 1 with (t, s) set. */
-static int pair_collision(fmpq_t t, fmpq_t s, const idc_line1d *ln, size_t p, size_t q)
-{
-    const idc_line_piece *A = &ln->pc[p], *B = &ln->pc[q];
-    slong n = A->al->r;
-    fmpq_t det, x, y, c, lam;
-    fmpq_init(det);
-    fmpq_init(x);
-    fmpq_init(y);
-    fmpq_init(c);
-    fmpq_init(lam);
-    int hit = 0;
-    /* rows where beta_A, beta_B are independent: solve the 2x2 system
-     * bA t - bB s = aB - aA on them */
-    slong i1 = -1, i2 = -1;
-    for (slong i = 0; i < n && i1 < 0; i++)
-        for (slong k = i + 1; k < n; k++) {
-            fmpq_mul(x, fmpq_mat_entry(A->be, i, 0), fmpq_mat_entry(B->be, k, 0));
-            fmpq_mul(y, fmpq_mat_entry(A->be, k, 0), fmpq_mat_entry(B->be, i, 0));
-            if (!fmpq_equal(x, y)) {
-                i1 = i;
-                i2 = k;
-                break;
-            }
-        }
-    if (i1 >= 0) {
-        /* [bA1 -bB1; bA2 -bB2] [t; s] = [r1; r2] */
-        const fmpq *a1 = fmpq_mat_entry(A->be, i1, 0), *a2 = fmpq_mat_entry(A->be, i2, 0);
-        const fmpq *b1 = fmpq_mat_entry(B->be, i1, 0), *b2 = fmpq_mat_entry(B->be, i2, 0);
-        fmpq_t r1, r2;
-        fmpq_init(r1);
-        fmpq_init(r2);
-        fmpq_sub(r1, fmpq_mat_entry(B->al, i1, 0), fmpq_mat_entry(A->al, i1, 0));
-        fmpq_sub(r2, fmpq_mat_entry(B->al, i2, 0), fmpq_mat_entry(A->al, i2, 0));
-        /* det = a1 (-b2) - (-b1) a2 = b1 a2 - a1 b2 */
-        fmpq_mul(x, b1, a2);
-        fmpq_mul(y, a1, b2);
-        fmpq_sub(det, x, y);
-        /* t = (r1 (-b2) - (-b1) r2) / det, s = (a1 r2 - a2 r1) / det */
-        fmpq_mul(x, b1, r2);
-        fmpq_mul(y, r1, b2);
-        fmpq_sub(t, x, y);
-        fmpq_div(t, t, det);
-        fmpq_mul(x, a1, r2);
-        fmpq_mul(y, a2, r1);
-        fmpq_sub(s, x, y);
-        fmpq_div(s, s, det);
-        fmpq_clear(r1);
-        fmpq_clear(r2);
-        hit = !fmpq_equal(t, s) && idc_line_contains(ln, p, t) && idc_line_contains(ln, q, s);
-        for (slong i = 0; i < n && hit; i++) {
-            fmpq_mul(x, fmpq_mat_entry(A->be, i, 0), t);
-            fmpq_add(x, x, fmpq_mat_entry(A->al, i, 0));
-            fmpq_mul(y, fmpq_mat_entry(B->be, i, 0), s);
-            fmpq_add(y, y, fmpq_mat_entry(B->al, i, 0));
-            hit = fmpq_equal(x, y);
-        }
-    } else {
-        /* parallel: bB = c bA; need aB - aA = lam bA; then t = lam + c s */
-        slong i0 = 0;
-        while (fmpq_is_zero(fmpq_mat_entry(A->be, i0, 0)))
-            i0++;
-        fmpq_div(c, fmpq_mat_entry(B->be, i0, 0), fmpq_mat_entry(A->be, i0, 0));
-        fmpq_sub(lam, fmpq_mat_entry(B->al, i0, 0), fmpq_mat_entry(A->al, i0, 0));
-        fmpq_div(lam, lam, fmpq_mat_entry(A->be, i0, 0));
-        int on_line = 1;
-        for (slong i = 0; i < n && on_line; i++) {
-            fmpq_sub(x, fmpq_mat_entry(B->al, i, 0), fmpq_mat_entry(A->al, i, 0));
-            fmpq_mul(y, lam, fmpq_mat_entry(A->be, i, 0));
-            on_line = fmpq_equal(x, y);
-        }
-        if (on_line) {
-            /* s ranges over piece q intersected with (piece p - lam) / c */
-            int lo_inf = q == 0, hi_inf = q + 1 == ln->P;
-            fmpq_t lo, hi, e1, e2;
-            fmpq_init(lo);
-            fmpq_init(hi);
-            fmpq_init(e1);
-            fmpq_init(e2);
-            if (!lo_inf)
-                fmpq_set(lo, ln->t + q - 1);
-            if (!hi_inf)
-                fmpq_set(hi, ln->t + q);
-            int p_lo_inf = p == 0, p_hi_inf = p + 1 == ln->P;
-            /* images of the ends of piece p under u -> (u - lam) / c */
-            if (!p_lo_inf) {
-                fmpq_sub(e1, ln->t + p - 1, lam);
-                fmpq_div(e1, e1, c);
-            }
-            if (!p_hi_inf) {
-                fmpq_sub(e2, ln->t + p, lam);
-                fmpq_div(e2, e2, c);
-            }
-            int cpos = fmpq_sgn(c) > 0;
-            int n_lo_inf = cpos ? p_lo_inf : p_hi_inf, n_hi_inf = cpos ? p_hi_inf : p_lo_inf;
-            const fmpq *nlo = cpos ? e1 : e2, *nhi = cpos ? e2 : e1;
-            if (!n_lo_inf && (lo_inf || fmpq_cmp(nlo, lo) > 0)) {
-                fmpq_set(lo, nlo);
-                lo_inf = 0;
-            }
-            if (!n_hi_inf && (hi_inf || fmpq_cmp(nhi, hi) < 0)) {
-                fmpq_set(hi, nhi);
-                hi_inf = 0;
-            }
-            int nonempty = lo_inf || hi_inf || fmpq_cmp(lo, hi) <= 0;
-            if (nonempty) {
-                /* the bad s (t = s): s (1 - c) = lam */
-                int has_bad = !fmpq_is_one(c);
-                fmpq_t bad;
-                fmpq_init(bad);
-                if (has_bad) {
-                    fmpq_set_si(x, 1, 1);
-                    fmpq_sub(x, x, c);
-                    fmpq_div(bad, lam, x);
-                } else if (fmpq_is_zero(lam)) {
-                    nonempty = 0; /* same parametrisation: t = s always */
-                }
-                if (nonempty) {
-                    idc_pick_inside(s, lo_inf, hi_inf, lo, hi);
-                    if (has_bad && fmpq_equal(s, bad)) {
-                        /* move away from the bad point inside the interval */
-                        if (!lo_inf && !hi_inf && fmpq_equal(lo, hi))
-                            nonempty = 0;
-                        else if (lo_inf)
-                            fmpq_sub_si(s, s, 1);
-                        else {
-                            fmpq_add(s, s, lo);
-                            fmpq_div_2exp(s, s, 1);
-                        }
-                    }
-                    if (nonempty) {
-                        fmpq_mul(t, c, s);
-                        fmpq_add(t, t, lam);
-                        hit = !fmpq_equal(t, s) && idc_line_contains(ln, p, t) && idc_line_contains(ln, q, s);
-                    }
-                }
-                fmpq_clear(bad);
-            }
-            fmpq_clear(lo);
-            fmpq_clear(hi);
-            fmpq_clear(e1);
-            fmpq_clear(e2);
-        }
-    }
-    fmpq_clear(det);
-    fmpq_clear(x);
-    fmpq_clear(y);
-    fmpq_clear(c);
-    fmpq_clear(lam);
-    return hit;
-}
-
-/* Tries a linear functional l with l . beta_p of one strict sign on every
- * piece (then l o f is strictly monotone and f injective). Candidates: the
- * coordinates, then the sum of the beta_p / ||beta_p||_1. */
-static int find_monotone(fmpq_mat_t l, int *dir, const idc_line1d *ln)
-{
-    slong n = ln->pc[0].be->r;
-    fmpq_t dot, t, nrm;
-    fmpq_init(dot);
-    fmpq_init(t);
-    fmpq_init(nrm);
-    int ok = 0;
-    for (slong cand = 0; cand <= n && !ok; cand++) {
-        fmpq_mat_zero(l);
-        if (cand < n) {
-            fmpq_one(fmpq_mat_entry(l, cand, 0));
-        } else {
-            for (size_t p = 0; p < ln->P; p++) {
-                fmpq_zero(nrm);
-                for (slong i = 0; i < n; i++) {
-                    fmpq_abs(t, fmpq_mat_entry(ln->pc[p].be, i, 0));
-                    fmpq_add(nrm, nrm, t);
-                }
-                if (fmpq_is_zero(nrm))
-                    continue;
-                for (slong i = 0; i < n; i++) {
-                    fmpq_div(t, fmpq_mat_entry(ln->pc[p].be, i, 0), nrm);
-                    fmpq_add(fmpq_mat_entry(l, i, 0), fmpq_mat_entry(l, i, 0), t);
-                }
-            }
-        }
-        int sign = 0;
-        ok = 1;
-        for (size_t p = 0; p < ln->P && ok; p++) {
-            fmpq_zero(dot);
-            for (slong i = 0; i < n; i++) {
-                fmpq_mul(t, fmpq_mat_entry(l, i, 0), fmpq_mat_entry(ln->pc[p].be, i, 0));
-                fmpq_add(dot, dot, t);
-            }
-            int sg = fmpq_sgn(dot);
-            if (sg == 0 || (sign != 0 && sg != sign))
-                ok = 0;
-            sign = sg;
-        }
-        *dir = sign;
-    }
-    fmpq_clear(dot);
-    fmpq_clear(t);
-    fmpq_clear(nrm);
-    return ok;
-}
-
-/* m = 1: exact analysis. *v = HOLDS (monotone certificate), FAILS
- * (collision) or UNKNOWN (caps; *w NULL). */
-static int f4_line(idc_verdict *v, json_t **w, const char **method, char *reason, size_t rlen, const idc_qnet *q,
-                   size_t cap, double deadline)
-{
-    *v = IDC_UNKNOWN;
-    *w = NULL;
-    idc_line1d ln;
-    int capped = 0;
-    size_t pcap = cap / (2 * q->n + 2);
-    if (pcap > F4_1D_MAX_PIECES)
-        pcap = F4_1D_MAX_PIECES;
-    int rc = idc_line_build(&ln, &capped, q, pcap, deadline);
-    if (rc != IDC_OK || capped) {
-        if (capped)
-            snprintf(reason, rlen, "1-D analysis stopped at the piece/time budget");
-        idc_line_clear(&ln);
-        return rc;
-    }
-    fmpq_mat_t x, y;
-    fmpq_mat_init(x, 1, 1);
-    fmpq_mat_init(y, 1, 1);
-    fmpq *xt = fmpq_mat_entry(x, 0, 0), *yt = fmpq_mat_entry(y, 0, 0);
-    int found = 0;
-    /* constant pieces */
-    for (size_t p = 0; p < ln.P && !found && rc == IDC_OK; p++)
-        if (fmpq_mat_is_zero(ln.pc[p].be)) {
-            idc_line_inside(xt, &ln, p);
-            if (p == 0)
-                fmpq_sub_si(yt, xt, 1);
-            else
-                fmpq_set(yt, ln.t + p - 1);
-            int ok = 0;
-            rc = collision_witness(w, &ok, q, x, y, "exact 1-D analysis: constant piece");
-            if (rc == IDC_OK && !ok)
-                rc = IDC_EINTERNAL;
-            found = ok;
-        }
-    if (!found && rc == IDC_OK) {
-        if (ln.P > F4_1D_MAX_PAIRWISE) {
-            snprintf(reason, rlen, "1-D analysis: %zu pieces, too many for the pairwise test", ln.P);
-        } else {
-            int expired = 0;
-            for (size_t p = 0; p < ln.P && !found && !expired && rc == IDC_OK; p++) {
-                if (idc_budget_expired(deadline)) {
-                    expired = 1;
-                    break;
-                }
-                for (size_t r = p + 1; r < ln.P && !found; r++)
-                    if (pair_collision(xt, yt, &ln, p, r)) {
-                        int ok = 0;
-                        rc = collision_witness(w, &ok, q, x, y, "exact 1-D analysis: two pieces meet");
-                        if (rc == IDC_OK && !ok)
-                            rc = IDC_EINTERNAL;
-                        found = ok;
-                        break;
-                    }
-            }
-            if (expired)
-                snprintf(reason, rlen, "1-D analysis: time budget exhausted in the pairwise test");
-            else if (!found && rc == IDC_OK) {
-                /* no two pieces meet: f is injective; certify by a monotone
-                 * projection when there is one */
-                fmpq_mat_t l;
-                fmpq_mat_init(l, (slong)q->n, 1);
-                int dir = 0;
-                if (find_monotone(l, &dir, &ln)) {
-                    json_t *bp = json_array();
-                    for (size_t k = 0; k + 1 < ln.P; k++)
-                        json_array_append_new(bp, idc_cert_json_fmpq(ln.t + k));
-                    *w = json_pack("{s:o,s:o,s:i}", "breakpoints", bp, "functional",
-                                   idc_cert_json_fmpq_col(l, 0), "direction", dir);
-                    *v = IDC_HOLDS;
-                    *method = "monotone-1d";
-                    snprintf(reason, rlen,
-                             "m = 1: exact 1-D analysis, %zu pieces; l.f strictly %s for the certified "
-                             "functional l",
-                             ln.P, dir > 0 ? "increasing" : "decreasing");
-                } else {
-                    snprintf(reason, rlen,
-                             "m = 1: exact 1-D analysis found no collision, but no monotone projection "
-                             "certifies it");
-                }
-                fmpq_mat_clear(l);
-            }
-        }
-    }
-    if (found) {
-        *v = IDC_FAILS;
-        *method = "collision";
-        snprintf(reason, rlen, "exact 1-D analysis: f(x) = f(y) with x ~ %.6g, y ~ %.6g", fmpq_get_d(xt),
-                 fmpq_get_d(yt));
-    }
-    fmpq_mat_clear(x);
-    fmpq_mat_clear(y);
-    idc_line_clear(&ln);
-    return rc;
-}
-
 /* ---- F4 for MLPs ----------------------------------------------------------------- */
 
 static int f4_mlp(idc_pre_result *res, const idc_pamap *f, const char *hash, const idc_budget *budget,
@@ -1323,7 +1019,7 @@ static int f4_mlp(idc_pre_result *res, const idc_pamap *f, const char *hash, con
             fmpq_mat_init(x, (slong)q.m, 1);
             fmpq_mat_init(y, (slong)q.m, 1);
             fmpq_mat_set_fmpz_mat(y, vz);
-            rc = collision_witness(&w, &found, &q, x, y, "kernel vector v of W_1: f(0) = f(v)");
+            rc = idc_qnet_collision(&w, &found, &q, x, y, "kernel vector v of W_1: f(0) = f(v)");
             if (rc == IDC_OK && !found)
                 rc = IDC_EINTERNAL;
             fmpq_mat_clear(x);
@@ -1342,7 +1038,7 @@ static int f4_mlp(idc_pre_result *res, const idc_pamap *f, const char *hash, con
         idc_verdict v1 = IDC_UNKNOWN;
         const char *method = "collision";
         char r1[IDC_PRE_REASON_LEN] = "";
-        rc = f4_line(&v1, &w, &method, r1, sizeof r1, &q, cap, deadline);
+        rc = idc_f4_line(&v1, &w, &method, r1, sizeof r1, &q, cap, deadline);
         if (rc == IDC_OK && v1 != IDC_UNKNOWN) {
             idc_qnet_clear(&q);
             return decide_checked(res, "F4", v1, hash, method, SRC_F4, w, r1, v1 == IDC_HOLDS ? f : NULL,

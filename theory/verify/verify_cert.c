@@ -726,6 +726,8 @@ static int v_f4(vctx *V, idc_verdict v, const char *method, const json_t *w)
         return v_image_order(V, w);
     if (strcmp(method, "monotone-1d") == 0)
         return v_monotone(V, w);
+    if (strcmp(method, "pairwise-1d") == 0)
+        return idc_v_f4_pairwise(V, w);
     return idc_vfail(V, "F4: unknown method %s", method);
 }
 

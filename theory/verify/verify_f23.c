@@ -146,14 +146,8 @@ static int vline_affine(fmpq *al, fmpq *be, const idc_pamap *f, int lo_inf, cons
     return ok;
 }
 
-/* The intervals of a "breakpoints" certificate with their affine maps. */
-typedef struct {
-    slong K, n;
-    fmpq *T;       /* K - 1 breakpoints */
-    fmpq *al, *be; /* K x n, row k = interval k */
-} vline;
 
-static void vline_clear(vline *L)
+void idc_vline_clear(idc_vline *L)
 {
     if (L->T != NULL)
         _fmpq_vec_clear(L->T, L->K > 1 ? L->K - 1 : 1);
@@ -164,19 +158,20 @@ static void vline_clear(vline *L)
     memset(L, 0, sizeof *L);
 }
 
-static int vline_lo_inf(const vline *L, slong k)
+static int vline_lo_inf(const idc_vline *L, slong k)
 {
     (void)L;
     return k == 0;
 }
 
-static int vline_hi_inf(const vline *L, slong k)
+static int vline_hi_inf(const idc_vline *L, slong k)
 {
     return k + 1 == L->K;
 }
 
-/* Parses w.breakpoints and recomputes the affine map on every interval. */
-static int vline_load(vctx *V, vline *L, const char *id, const json_t *w)
+/* Parses w.breakpoints and recomputes the affine map on every interval
+ * (declared in verify_impl.h). */
+int idc_vline_load(vctx *V, idc_vline *L, const char *id, const json_t *w)
 {
     memset(L, 0, sizeof *L);
     const idc_pamap *f = V->f;
@@ -206,7 +201,7 @@ static int vline_load(vctx *V, vline *L, const char *id, const json_t *w)
     return IDC_OK;
 }
 
-static int vline_const(const vline *L, slong k)
+int idc_vline_const(const idc_vline *L, slong k)
 {
     for (slong i = 0; i < L->n; i++)
         if (!fmpq_is_zero(L->be + k * L->n + i))
@@ -215,7 +210,7 @@ static int vline_const(const vline *L, slong k)
 }
 
 /* Is t in closed interval k? */
-static int vline_contains(const vline *L, slong k, const fmpq_t t)
+static int vline_contains(const idc_vline *L, slong k, const fmpq_t t)
 {
     if (k > 0 && fmpq_cmp(t, L->T + k - 1) < 0)
         return 0;
@@ -225,7 +220,7 @@ static int vline_contains(const vline *L, slong k, const fmpq_t t)
 }
 
 /* Is y (n values) in the image of closed interval k? */
-static int vline_hits(const vline *L, slong k, const fmpq *y)
+static int vline_hits(const idc_vline *L, slong k, const fmpq *y)
 {
     const fmpq *a = L->al + k * L->n, *b = L->be + k * L->n;
     fmpq_t s, x;
@@ -252,7 +247,7 @@ static int vline_hits(const vline *L, slong k, const fmpq *y)
 }
 
 /* Intervals k, k2 nonconstant: f_k2(s) = f_k(lam + c s) for all s? */
-static int vline_collinear(fmpq_t c, fmpq_t lam, const vline *L, slong k, slong k2)
+static int vline_collinear(fmpq_t c, fmpq_t lam, const idc_vline *L, slong k, slong k2)
 {
     const fmpq *a = L->al + k * L->n, *b = L->be + k * L->n;
     const fmpq *a2 = L->al + k2 * L->n, *b2 = L->be + k2 * L->n;
@@ -279,7 +274,7 @@ static int vline_collinear(fmpq_t c, fmpq_t lam, const vline *L, slong k, slong 
 }
 
 /* Q = I_k ∩ (lam + c I_k2) as (lo_inf, lo, hi_inf, hi); empty when lo > hi. */
-static void vline_q(int *lo_inf, fmpq_t lo, int *hi_inf, fmpq_t hi, const vline *L, slong k, slong k2,
+static void vline_q(int *lo_inf, fmpq_t lo, int *hi_inf, fmpq_t hi, const idc_vline *L, slong k, slong k2,
                     const fmpq_t c, const fmpq_t lam)
 {
     int pos = fmpq_sgn(c) > 0;
@@ -320,12 +315,12 @@ static void vline_q(int *lo_inf, fmpq_t lo, int *hi_inf, fmpq_t hi, const vline 
  * counting measure. */
 static int v_line_constant(vctx *V, const char *id, const json_t *w)
 {
-    vline L;
-    int rc = vline_load(V, &L, id, w);
+    idc_vline L;
+    int rc = idc_vline_load(V, &L, id, w);
     for (slong k = 0; k < L.K && rc == IDC_OK; k++)
-        if (!vline_const(&L, k))
+        if (!idc_vline_const(&L, k))
             rc = idc_vfail(V, "%s: f is not constant on interval %ld", id, (long)k);
-    vline_clear(&L);
+    idc_vline_clear(&L);
     return rc;
 }
 
@@ -333,8 +328,8 @@ static int v_line_constant(vctx *V, const char *id, const json_t *w)
  * f(x) outside the closed image of every other interval. */
 static int v_line_point(vctx *V, const char *id, const json_t *w)
 {
-    vline L;
-    int rc = vline_load(V, &L, id, w);
+    idc_vline L;
+    int rc = idc_vline_load(V, &L, id, w);
     fmpq_t x;
     fmpq_init(x);
     fmpq *y = _fmpq_vec_init(L.n > 0 ? L.n : 1);
@@ -346,7 +341,7 @@ static int v_line_point(vctx *V, const char *id, const json_t *w)
             k = j;
     if (rc == IDC_OK && k < 0)
         rc = idc_vfail(V, "%s: witness.x is a breakpoint, not inside an interval", id);
-    if (rc == IDC_OK && vline_const(&L, k))
+    if (rc == IDC_OK && idc_vline_const(&L, k))
         rc = idc_vfail(V, "%s: f is constant on the interval of witness.x", id);
     if (rc == IDC_OK) {
         for (slong i = 0; i < L.n; i++) {
@@ -359,7 +354,7 @@ static int v_line_point(vctx *V, const char *id, const json_t *w)
     }
     _fmpq_vec_clear(y, L.n > 0 ? L.n : 1);
     fmpq_clear(x);
-    vline_clear(&L);
+    idc_vline_clear(&L);
     return rc;
 }
 
@@ -369,8 +364,8 @@ static int v_line_point(vctx *V, const char *id, const json_t *w)
 static int v_line_cover(vctx *V, const char *id, const json_t *w)
 {
     const idc_pamap *f = V->f;
-    vline L;
-    int rc = vline_load(V, &L, id, w);
+    idc_vline L;
+    int rc = idc_vline_load(V, &L, id, w);
     json_t *cover = json_object_get(w, "cover");
     if (rc == IDC_OK && !json_is_array(cover))
         rc = idc_vfail(V, "%s: witness.cover: expected an array", id);
@@ -404,7 +399,7 @@ static int v_line_cover(vctx *V, const char *id, const json_t *w)
         }
     slong nonconst = 0, listed = 0;
     for (slong k = 0; k < L.K && rc == IDC_OK; k++)
-        nonconst += !vline_const(&L, k);
+        nonconst += !idc_vline_const(&L, k);
     if (rc == IDC_OK && nonconst == 0)
         rc = idc_vfail(V, "%s: f is constant: use line-constant", id);
     if (rc == IDC_OK && (slong)json_array_size(cover) != nonconst)
@@ -417,7 +412,7 @@ static int v_line_cover(vctx *V, const char *id, const json_t *w)
             rc = idc_vfail(V, "%s: cover[%zu].piece out of range", id, e);
             break;
         }
-        if (vline_const(&L, k) || (e > 0 && k <= listed)) {
+        if (idc_vline_const(&L, k) || (e > 0 && k <= listed)) {
             rc = idc_vfail(V, "%s: cover[%zu]: pieces must be the nonconstant ones, increasing", id, e);
             break;
         }
@@ -439,7 +434,7 @@ static int v_line_cover(vctx *V, const char *id, const json_t *w)
                 break;
             }
             k2 = (slong)json_integer_value(jk);
-            if (k2 == k || vline_const(&L, k2) || !vline_collinear(c, lam, &L, k, k2)) {
+            if (k2 == k || idc_vline_const(&L, k2) || !vline_collinear(c, lam, &L, k, k2)) {
                 rc = idc_vfail(V, "%s: cover[%zu].by[%zu]: interval %ld is not another collinear piece", id, e,
                                r, (long)k2);
                 break;
@@ -467,7 +462,7 @@ static int v_line_cover(vctx *V, const char *id, const json_t *w)
     fmpq_clear(lo);
     fmpq_clear(hi);
     fmpq_clear(cur);
-    vline_clear(&L);
+    idc_vline_clear(&L);
     return rc;
 }
 
@@ -475,8 +470,8 @@ static int v_line_cover(vctx *V, const char *id, const json_t *w)
  * intervals overlap in a segment of positive length. */
 static int v_line_disjoint(vctx *V, const char *id, const json_t *w)
 {
-    vline L;
-    int rc = vline_load(V, &L, id, w);
+    idc_vline L;
+    int rc = idc_vline_load(V, &L, id, w);
     fmpq_t c, lam, lo, hi;
     fmpq_init(c);
     fmpq_init(lam);
@@ -484,14 +479,14 @@ static int v_line_disjoint(vctx *V, const char *id, const json_t *w)
     fmpq_init(hi);
     int nonconst = 0;
     for (slong k = 0; k < L.K && rc == IDC_OK; k++)
-        nonconst |= !vline_const(&L, k);
+        nonconst |= !idc_vline_const(&L, k);
     if (rc == IDC_OK && !nonconst)
         rc = idc_vfail(V, "%s: f is constant", id);
     for (slong k = 0; k < L.K && rc == IDC_OK; k++) {
-        if (vline_const(&L, k))
+        if (idc_vline_const(&L, k))
             continue;
         for (slong k2 = k + 1; k2 < L.K && rc == IDC_OK; k2++) {
-            if (vline_const(&L, k2) || !vline_collinear(c, lam, &L, k, k2))
+            if (idc_vline_const(&L, k2) || !vline_collinear(c, lam, &L, k, k2))
                 continue;
             int lo_inf, hi_inf;
             vline_q(&lo_inf, lo, &hi_inf, hi, &L, k, k2, c, lam);
@@ -504,7 +499,7 @@ static int v_line_disjoint(vctx *V, const char *id, const json_t *w)
     fmpq_clear(lam);
     fmpq_clear(lo);
     fmpq_clear(hi);
-    vline_clear(&L);
+    idc_vline_clear(&L);
     return rc;
 }
 

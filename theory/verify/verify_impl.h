@@ -67,11 +67,29 @@ int idc_v_components(vctx *V, const json_t *arr, const vcomp *c, int strict);
  * nonzero mod p. */
 int idc_v_minor_nonzero(const double *a, size_t rows, size_t cols, const slong *sel, mp_limb_t p);
 
+/* The intervals of a 1-D "breakpoints" certificate (m = 1) with the affine
+ * map al + be t of f on each, recomputed from the map (verify_f23.c). */
+typedef struct {
+    slong K, n;
+    fmpq *T;       /* K - 1 breakpoints */
+    fmpq *al, *be; /* K x n, row k = interval k */
+} idc_vline;
+
+/* Parses w.breakpoints (strictly increasing rationals) and recomputes the
+ * affine map on every closed interval between them: every hidden unit must
+ * keep one sign over the interval, else the reason names the interval.
+ * Clear L with idc_vline_clear whatever the result. */
+int idc_vline_load(vctx *V, idc_vline *L, const char *id, const json_t *w);
+void idc_vline_clear(idc_vline *L);
+/* Is f constant on interval k (be = 0)? */
+int idc_vline_const(const idc_vline *L, slong k);
+
 /* Per-precondition verifiers living in their own files. */
 int idc_v_a34(vctx *V, idc_verdict v, const char *method, const json_t *w); /* verify_a34.c */
 int idc_v_a36(vctx *V, idc_verdict v, const char *method, const json_t *w); /* verify_a36.c */
 
 int idc_v_ivae(vctx *V, const char *id, idc_verdict v, const char *method, const json_t *w); /* verify_ivae.c */
 int idc_v_f23(vctx *V, const char *id, idc_verdict v, const char *method, const json_t *w); /* verify_f23.c */
+int idc_v_f4_pairwise(vctx *V, const json_t *w); /* verify_f4line.c: F4 "pairwise-1d" (HOLDS) */
 
 #endif
