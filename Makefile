@@ -154,6 +154,18 @@ $(BUILD)/gpu/tests/fake-plugin-other.so: gpu/tests/fake_plugin.c gpu/plugin_impl
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -O1 -I. -DIDC_VERSION='"$(VERSION)"' -DFAKE_OTHER_BUILD $(WARN) -fPIC -shared $< -o $@
 
+# The source the build comes from (ci/source-id.sh: git commit and dirty flag,
+# or a hash of the sources of a tarball) is baked into provenance.o; the stamp
+# changes, and provenance.o is rebuilt, only when the id does.
+SOURCE_ID := $(shell ci/source-id.sh 2>/dev/null || echo unknown)
+$(BUILD)/source-id.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@[ "$$(cat $@ 2>/dev/null)" = "$(SOURCE_ID)" ] || echo "$(SOURCE_ID)" > $@
+$(BUILD)/reports/provenance.o: $(BUILD)/source-id.stamp
+$(BUILD)/reports/provenance.o: CFLAGS += -DIDC_SOURCE_ID='"$(SOURCE_ID)"'
+.PHONY: FORCE
+FORCE:
+
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^

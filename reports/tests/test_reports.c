@@ -26,6 +26,46 @@ START_TEST(test_provenance)
     static const char *const keys[] = {"chosen_by", "openblas_detected", "cpu_best"};
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
         ck_assert_ptr_nonnull(json_string_value(json_object_get(blas, keys[i])));
+    /* what re-deriving a number on another machine needs: the source, the
+     * CPU and its ISA, thread counts, backend and device */
+    json_t *src = json_object_get(p, "source");
+    ck_assert_str_eq(json_string_value(json_object_get(src, "id")), idc_source_id());
+    if (strncmp(idc_source_id(), "git:", 4) == 0) {
+        const char *c = json_string_value(json_object_get(src, "commit"));
+        ck_assert_uint_eq(strspn(c, "0123456789abcdef"), 40);
+        ck_assert_uint_eq(strlen(c), 40);
+        ck_assert(json_is_boolean(json_object_get(src, "dirty")));
+    } else {
+        ck_assert_msg(strncmp(idc_source_id(), "tree:", 5) == 0, "source id %s", idc_source_id());
+        ck_assert_uint_eq(strlen(json_string_value(json_object_get(src, "source_sha256"))), 64);
+    }
+    json_t *cpu = json_object_get(p, "cpu");
+    ck_assert(strlen(json_string_value(json_object_get(cpu, "model"))) > 0);
+    ck_assert(json_integer_value(json_object_get(cpu, "logical_cpus")) >= 1);
+    json_t *isa = json_object_get(cpu, "isa");
+    ck_assert(json_is_array(isa));
+#if defined(__x86_64__)
+    /* every x86-64 CPU has SSE2, and cpuid's AVX2 agrees with /proc/cpuinfo */
+    int sse2 = 0, avx2 = 0;
+    size_t i;
+    json_t *f;
+    json_array_foreach(isa, i, f)
+    {
+        sse2 |= strcmp(json_string_value(f), "sse2") == 0;
+        avx2 |= strcmp(json_string_value(f), "avx2") == 0;
+    }
+    ck_assert(sse2);
+    ck_assert_int_eq(avx2, (idc_blas_cpu_features() & IDC_CPU_AVX2) != 0);
+#endif
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(p, "threads"), "openblas")),
+                     idc_blas_get_threads());
+    ck_assert_str_eq(json_string_value(json_object_get(p, "backend")), "cpu");
+    ck_assert_int_eq(idc_provenance_set(p, "device", json_string("cuda:0 test")), 0);
+    ck_assert_int_eq(idc_provenance_set(p, "threads.jobs", json_integer(4)), 0);
+    ck_assert_int_eq(idc_provenance_set(p, "extra.n", json_integer(2)), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(p, "device")), "cuda:0 test");
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(p, "threads"), "jobs")), 4);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(p, "extra"), "n")), 2);
     json_decref(p);
 }
 END_TEST
