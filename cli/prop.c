@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/db.h"
 #include "numeric/fileio.h"
 #include "properties/journal.h"
 #include "properties/prop.h"
@@ -27,7 +28,7 @@ static void help(FILE *fp)
             "                       [--shrink-params A,B,...]\n"
             "                       [--shrink-dir DIR] [--regressions DIR | --no-regressions]\n"            "                       [--ladder KEY=V1,V2,... [--alpha A]]\n"
             "                       [--prune-regressions] [--junit FILE.xml] [--tap FILE.tap]\n"
-            "                       [--resume | --fresh | --no-journal]\n\n"
+            "                       [--resume | --fresh | --no-journal] [--db RESULTS.sqlite]\n\n"
             "Runs trials 0..K-1 (default K = 5, S = 1) of property ID. Trial k is a pure function of\n"
             "(S, k) and of the parameters, whatever --jobs is. Prints one line per trial, an\n"
             "IDC-FAIL line and a replay command per failing trial, and the summary line\n"
@@ -56,6 +57,11 @@ static void help(FILE *fp)
             "  of another command at that path is refused (exit 2) unless --fresh discards it. The\n"
             "  journal is removed once results, reports and regressions are written. --no-journal:\n"
             "  none. Not with --replay or --ladder.\n"
+            "--db FILE: the run and each trial as it finishes (one transaction per trial: record,\n"
+            "  instance, verdicts with certificates, estimator conditions, metrics) in the results store\n"
+            "  FILE (SQLite, docs/STORE.md; created when missing); a resumed run continues its run there.\n"
+            "  A file that is not an idcheck results store, newer, corrupted or read-only: exit 2.\n"
+            "  `idcheck audit FILE` re-runs the trials and compares. Not with --ladder.\n"
             "Exit: 0 no trial failed, 1 some trial or regression failed, 2 bad usage, 3 internal error.\n",
             DEFAULT_SHRINK_STEPS, DEFAULT_SHRINK_FAILURES);
 }
@@ -77,6 +83,7 @@ typedef struct {
     const json_t *params; /* the run's params_json */
     uint64_t seed;
     size_t added;  /* entries appended to regpath */
+    idc_cli_db *db; /* --db: the results store, or NULL */
     int reg_failed; /* a write of regpath failed: left to the final update, which reports it */
 } trial_hook;
 
@@ -102,7 +109,12 @@ static int on_trial(void *ctx, const json_t *rec, const char *line, idc_err *err
             h->added += (size_t)a;
         idc_prop_regressions_clear(&cur);
     }
-    return h->journal != NULL ? idc_prop_journal_append(h->journal, rec, line, err) : IDC_OK;
+    int rc = h->journal != NULL ? idc_prop_journal_append(h->journal, rec, line, err) : IDC_OK;
+    /* the store after the journal: a trial journaled but not stored yet is
+     * stored when the run resumes */
+    if (rc == IDC_OK && h->db != NULL)
+        rc = idc_cli_db_prop_trial(h->db, h->id, rec, h->params, h->seed, err);
+    return rc;
 }
 
 static int write_json(const char *path, json_t *obj, idc_err *err)
@@ -259,6 +271,8 @@ int idc_cli_prop(int argc, char **argv)
     def->defaults(params);
     idc_prop_run_opts o = {.seed = 1, .first = 0, .trials = 5, .jobs = 1, .progress = stdout};
     const char *outpath = NULL, *junit = NULL, *tap = NULL, *shrink_dir = NULL, *regdir = NULL, *ladder = NULL;
+    const char *dbpath = NULL;
+    idc_cli_db db = {NULL, 0, "prop", 0};
     double alpha = 0.05;
     int quiet = 0, code = 2, shrink = -1, use_regs = 1, prune = 0, replay = 0, journal_done = 0;
     int jmode = IDC_JOURNAL_AUTO, use_journal = 1;
@@ -309,6 +323,8 @@ int idc_cli_prop(int argc, char **argv)
             replay = 1;
         } else if (strcmp(a, "-o") == 0 && more) {
             outpath = argv[++i];
+        } else if (strcmp(a, "--db") == 0 && more) {
+            dbpath = argv[++i];
         } else if (strcmp(a, "--ladder") == 0 && more) {
             ladder = argv[++i];
         } else if (strcmp(a, "--alpha") == 0 && more) {
@@ -404,6 +420,10 @@ int idc_cli_prop(int argc, char **argv)
                       replay ? "--replay" : ladder != NULL ? "--ladder" : "--no-journal");
         goto done;
     }
+    if (ladder != NULL && dbpath != NULL) {
+        idc_cli_error("prop", "--db: not with --ladder");
+        goto done;
+    }
     if (ladder != NULL) {
         code = idc_cli_prop_ladder(def, params, &o, ladder, alpha, outpath);
         goto done;
@@ -413,7 +433,7 @@ int idc_cli_prop(int argc, char **argv)
         code = 3;
         goto done;
     }
-    trial_hook hook = {NULL, o.regressions != NULL ? regpath : "", def->id, pj, o.seed, 0, 0};
+    trial_hook hook = {NULL, o.regressions != NULL ? regpath : "", def->id, pj, o.seed, 0, NULL, 0};
     if (!replay && use_journal) {
         json_t *hdr = idc_prop_journal_header(def->id, pj, o.seed, o.first, o.trials, o.regressions);
         char jpath[1200];
@@ -441,13 +461,47 @@ int idc_cli_prop(int argc, char **argv)
         }
         hook.journal = journal;
     }
-    if (!replay) {
+    if (dbpath != NULL) {
+        code = idc_cli_db_begin(&db, dbpath, "prop", argc, argv, json_array_size(restored) > 0);
+        if (code != 0)
+            goto done;
+        code = 2;
+        hook.db = &db;
+        /* trials a killed run journaled but had not stored yet */
+        size_t k;
+        json_t *e;
+        json_array_foreach(restored, k, e)
+        {
+            if (idc_cli_db_prop_trial(&db, def->id, json_object_get(e, "record"), pj, o.seed, &err) != IDC_OK) {
+                idc_cli_error("prop", "%s", err.msg);
+                goto done;
+            }
+        }
+    }
+    if (!replay || dbpath != NULL) {
         o.on_trial = on_trial;
         o.on_trial_ctx = &hook;
     }
     idc_prop_summary sum;
     json_t *results = NULL;
     int rc = idc_prop_run(&sum, &results, def, params, &o, &err);
+    if (results != NULL && db.store != NULL) { /* ERROR trials do not reach the hook */
+        static const char *const arrays[] = {"regressions", "trials"};
+        for (int a = 0; a < 2; a++) {
+            size_t k;
+            json_t *t;
+            json_array_foreach(json_object_get(results, arrays[a]), k, t)
+            {
+                const char *oc = json_string_value(json_object_get(t, "outcome"));
+                idc_err e2;
+                if (oc != NULL && strcmp(oc, "ERROR") == 0 &&
+                    idc_cli_db_prop_trial(&db, def->id, t, pj, o.seed, &e2) != IDC_OK && rc == IDC_OK) {
+                    rc = IDC_EIO;
+                    err = e2;
+                }
+            }
+        }
+    }
     if (results != NULL && rc == IDC_OK)
         rc = report_shrinks(def, results, outpath, shrink_dir, o.shrink_steps > 0, o.progress, &err);
     if (results != NULL && outpath != NULL) {
@@ -522,7 +576,11 @@ int idc_cli_prop(int argc, char **argv)
         fprintf(stderr, "idcheck prop: warning: no trial met its preconditions and estimator conditions; nothing "
                         "was asserted\n");
     code = sum.failed + sum.reg_failed > 0 ? 1 : 0;
+    if (idc_cli_db_end(&db, code == 1 ? "failed" : "ok") != 0)
+        code = 2;
 done:
+    if (db.store != NULL)
+        idc_cli_db_end(&db, "error");
     idc_prop_journal_close(journal, journal_done);
     json_decref(restored);
     json_decref(pj);
