@@ -507,8 +507,8 @@ int idc_f4_line(idc_verdict *v, json_t **w, const char **method, char *reason, s
         *v = IDC_HOLDS;
         *method = "monotone-1d";
         snprintf(reason, rlen,
-                 "m = 1: exact 1-D analysis, %zu pieces; l.f strictly %s for the certified functional l", ln.P,
-                 dir > 0 ? "increasing" : "decreasing");
+                 "m = 1: exact 1-D analysis, %zu pieces; l.f strictly %s for the certified functional l",
+                 ln.P, dir > 0 ? "increasing" : "decreasing");
     } else if (!found && ln.P > F4_1D_MAX_PAIRWISE) {
         snprintf(reason, rlen, "1-D analysis: %zu pieces, too many for the pairwise test", ln.P);
     } else if (!found) {
@@ -518,25 +518,28 @@ int idc_f4_line(idc_verdict *v, json_t **w, const char **method, char *reason, s
         rc = pairwise(&found, &expired, xt, yt, forms, seps, &C, deadline);
         if (rc == IDC_OK && found) {
             how = "exact 1-D analysis: two pieces meet";
-            snprintf(reason, rlen, "exact 1-D analysis: two of the %zu pieces have a common image point", ln.P);
+            snprintf(reason, rlen, "exact 1-D analysis: two of the %zu pieces have a common image point",
+                     ln.P);
         } else if (rc == IDC_OK && expired) {
             snprintf(reason, rlen, "1-D analysis: time budget exhausted in the pairwise test");
         } else if (rc == IDC_OK && !certify) {
-            snprintf(reason, rlen,
-                     "m = 1: exact 1-D analysis found no collision, but %zu pieces are too many for a pairwise "
-                     "certificate (at most %d) and no monotone projection certifies it",
-                     ln.P, F4_1D_MAX_CERT_PIECES);
+            snprintf(
+                reason, rlen,
+                "m = 1: exact 1-D analysis found no collision, but %zu pieces are too many for a pairwise "
+                "certificate (at most %d) and no monotone projection certifies it",
+                ln.P, F4_1D_MAX_CERT_PIECES);
         } else if (rc == IDC_OK) {
-            *w = json_pack("{s:o,s:o,s:O,s:O}", "breakpoints", breakpoints_json(&ln), "pieces", pieces_json(&ln),
-                           "functionals", forms, "separators", seps);
+            *w = json_pack("{s:o,s:o,s:O,s:O}", "breakpoints", breakpoints_json(&ln), "pieces",
+                           pieces_json(&ln), "functionals", forms, "separators", seps);
             if (*w == NULL)
                 rc = IDC_ENOMEM;
             *v = IDC_HOLDS;
             *method = "pairwise-1d";
-            snprintf(reason, rlen,
-                     "m = 1: exact 1-D analysis, %zu pieces, none constant, every pair of pieces separated by a "
-                     "linear form (%zu forms)",
-                     ln.P, json_array_size(forms));
+            snprintf(
+                reason, rlen,
+                "m = 1: exact 1-D analysis, %zu pieces, none constant, every pair of pieces separated by a "
+                "linear form (%zu forms)",
+                ln.P, json_array_size(forms));
         }
         json_decref(forms);
         json_decref(seps);

@@ -2,20 +2,29 @@
  * Sigma_j is diagonal, and some pair a != b of components has pairwise
  * distinct variance ratios (Sigma_a)_tt / (Sigma_b)_tt, t = 1..m.
  *
- * Exact reading: the ratios are compared cross-multiplied, ratio t and
- * ratio s are distinct iff a_t b_s != a_s b_t (a_t = (Sigma_a)_tt, ...), so
- * a zero variance is handled without division (two coordinates where both
- * variances vanish always tie). Everything is decided over Q from the
- * declared model (idc_pdgmm_exact_sigma); no search, no tolerance.
+ * Reading (docs/CERT_FORMATS.md, "P2 and zero variances"): the ratios must
+ * exist, so the ordered pair (a, b) witnesses P2 only when every
+ * denominator (Sigma_b)_tt is nonzero; a zero numerator is fine (the ratio
+ * is 0). With nonzero denominators, ratios t and s are distinct iff
+ * a_t b_s != a_s b_t (a_t = (Sigma_a)_tt, ...), which is how they are
+ * compared (no division). An unordered pair {a, b} therefore witnesses P2
+ * iff it has no such tie and at least one of Sigma_a, Sigma_b has no zero
+ * on its diagonal (that one is the denominator). Two point masses (m = 1,
+ * Sigma = 0) do not satisfy P2: their only ratio is 0/0. Everything is
+ * decided over Q from the declared model (idc_pdgmm_exact_sigma); no
+ * search, no tolerance.
  *
  * Certificates (method "diagonal-ratios"):
  *   HOLDS  {"pair": [a, b]}: the verifier re-checks every off-diagonal entry
- *          of every Sigma_j is 0 and every cross product a_t b_s - a_s b_t
- *          (t < s) is nonzero.
+ *          of every Sigma_j is 0, every denominator (Sigma_b)_tt is nonzero,
+ *          and every cross product a_t b_s - a_s b_t (t < s) is nonzero.
  *   FAILS  {"reason": "offdiag", "component": j, "entry": [i, k], "value": "p/q"}
  *          {"reason": "single-component"}            (J = 1: no pair exists)
- *          {"reason": "ties", "ties": [{"pair": [a, b], "t": t, "s": s}, ...]}
- *          one tie for every unordered pair a < b. */
+ *          {"reason": "ties", "ties": [entry per unordered pair a < b]}, an
+ *          entry being a tie {"pair": [a, b], "t": t, "s": s} (t < s,
+ *          a_t b_s = a_s b_t) or a zero on both sides {"pair": [a, b],
+ *          "zero": [t, s]} ((Sigma_a)_tt = 0 and (Sigma_b)_ss = 0: neither
+ *          component can be the denominator). */
 #include <stdlib.h>
 
 #include <flint/fmpq_mat.h>
@@ -40,6 +49,15 @@ static int find_tie(slong *t_out, slong *s_out, const fmpq_mat_t A, const fmpq_m
             }
         }
     return 0;
+}
+
+/* First zero on the diagonal of A, or -1. */
+static slong first_zero(const fmpq_mat_t A)
+{
+    for (slong t = 0; t < A->r; t++)
+        if (fmpq_is_zero(fmpq_mat_entry(A, t, t)))
+            return t;
+    return -1;
 }
 
 int idc_pre_p2(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const idc_budget *budget, idc_err *err)
@@ -80,21 +98,32 @@ int idc_pre_p2(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const 
         json_t *ties = json_array();
         for (size_t a = 0; a < J && w == NULL; a++)
             for (size_t b = a + 1; b < J && w == NULL; b++) {
-                slong t, s;
-                if (!find_tie(&t, &s, S + a, S + b, x, y)) {
-                    w = json_pack("{s:[I,I]}", "pair", (json_int_t)a, (json_int_t)b);
-                    v = IDC_HOLDS;
-                    snprintf(why, sizeof why, "diagonal covariances; components %zu and %zu have %ld distinct "
-                                              "variance ratios (exact)", a, b, (long)m);
+                slong t, s, za = first_zero(S + a), zb = first_zero(S + b);
+                if (find_tie(&t, &s, S + a, S + b, x, y)) {
+                    json_array_append_new(ties,
+                                          json_pack("{s:[I,I],s:I,s:I}", "pair", (json_int_t)a, (json_int_t)b,
+                                                    "t", (json_int_t)t, "s", (json_int_t)s));
+                } else if (za >= 0 && zb >= 0) {
+                    /* no ratio a/b or b/a is defined in every coordinate */
+                    json_array_append_new(ties,
+                                          json_pack("{s:[I,I],s:[I,I]}", "pair", (json_int_t)a, (json_int_t)b,
+                                                    "zero", (json_int_t)za, (json_int_t)zb));
                 } else {
-                    json_array_append_new(ties, json_pack("{s:[I,I],s:I,s:I}", "pair", (json_int_t)a,
-                                                          (json_int_t)b, "t", (json_int_t)t, "s", (json_int_t)s));
+                    /* the denominator: a component with no zero variance */
+                    size_t num = zb < 0 ? a : b, den = zb < 0 ? b : a;
+                    w = json_pack("{s:[I,I]}", "pair", (json_int_t)num, (json_int_t)den);
+                    v = IDC_HOLDS;
+                    snprintf(why, sizeof why,
+                             "diagonal covariances; the %ld variance ratios of components %zu "
+                             "over %zu are defined and distinct (exact)",
+                             (long)m, num, den);
                 }
             }
         if (w == NULL) {
             w = json_pack("{s:s,s:O}", "reason", "ties", "ties", ties);
-            snprintf(why, sizeof why, "diagonal covariances, but every pair of components has two equal "
-                                      "variance ratios");
+            snprintf(why, sizeof why,
+                     "diagonal covariances, but every pair of components has two equal "
+                     "variance ratios or a zero variance on both sides (ratio undefined)");
         }
         json_decref(ties);
         fmpq_clear(x);

@@ -28,7 +28,8 @@ static json_t *f4_of(const idc_pamap *f, idc_verdict want, const char *method, c
     json_t *c = res.cert != NULL ? json_incref(res.cert) : NULL;
     if (c != NULL) {
         char why[256];
-        ck_assert_msg(idc_cert_verify_parts(c, NULL, f, HASH, why, sizeof why) == IDC_OK, "%s: %s", what, why);
+        ck_assert_msg(idc_cert_verify_parts(c, NULL, f, HASH, why, sizeof why) == IDC_OK, "%s: %s", what,
+                      why);
         ck_assert_str_eq(json_string_value(json_object_get(c, "method")), method);
     }
     idc_pre_result_clear(&res);
@@ -386,7 +387,8 @@ START_TEST(test_random_nets)
         int grid_hit = 0;
         for (int a = 0; a < G && !grid_hit; a++)
             for (int b = a + 1; b < G && !grid_hit; b++)
-                grid_hit = fmpq_equal(img + 2 * a, img + 2 * b) && fmpq_equal(img + 2 * a + 1, img + 2 * b + 1);
+                grid_hit =
+                    fmpq_equal(img + 2 * a, img + 2 * b) && fmpq_equal(img + 2 * a + 1, img + 2 * b + 1);
         if (grid_hit && res.verdict == IDC_HOLDS)
             IDC_TEST_FAIL_REPLAY("test_random_nets", seed, "net %d: HOLDS but two grid points collide", it);
         counts[res.verdict == IDC_HOLDS ? 0 : 1]++;
@@ -400,15 +402,16 @@ START_TEST(test_random_nets)
     }
     /* both answers occur, and the pairwise certificate is exercised */
     ck_assert_msg(counts[0] > 0 && counts[1] > 0, "HOLDS %d FAILS %d", counts[0], counts[1]);
-    fprintf(stderr, "test_random_nets: %d HOLDS (%d pairwise-1d), %d FAILS\n", counts[0], counts[2], counts[1]);
+    fprintf(stderr, "test_random_nets: %d HOLDS (%d pairwise-1d), %d FAILS\n", counts[0], counts[2],
+            counts[1]);
 }
 END_TEST
 
 int main(void)
 {
     const idc_test_case cases[] = {
-        {"test_widths_12344", test_widths_12344}, {"test_spiral", test_spiral},
-        {"test_loop_fails", test_loop_fails},     {"test_fold", test_fold},
+        {"test_widths_12344", test_widths_12344},     {"test_spiral", test_spiral},
+        {"test_loop_fails", test_loop_fails},         {"test_fold", test_fold},
         {"test_constant_piece", test_constant_piece}, {"test_tampering", test_tampering},
         {"test_random_nets", test_random_nets},
     };

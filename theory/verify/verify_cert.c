@@ -1246,6 +1246,13 @@ static int v_p2(vctx *V, idc_verdict v, const char *method, const json_t *w)
                     if (!fmpq_is_zero(q))
                         rc = idc_vfail(V, "P2: Sigma_%zu is not diagonal at (%ld,%ld)", j, (long)i, (long)k);
                 }
+        /* the ratios (Sigma_a)_tt / (Sigma_b)_tt must exist (pre_p2.c) */
+        for (slong t = 0; t < m && rc == IDC_OK; t++) {
+            idc_v_sigma(q, &c[ab[1]], t, t);
+            if (fmpq_is_zero(q))
+                rc = idc_vfail(V, "P2: ratio %ld is undefined: Sigma_%ld[%ld,%ld] = 0 (denominator)", (long)t,
+                               (long)ab[1], (long)t, (long)t);
+        }
         for (slong t = 0; t < m && rc == IDC_OK; t++)
             for (slong s = t + 1; s < m && rc == IDC_OK; s++)
                 if (v_tie(&c[ab[0]], &c[ab[1]], t, s))
@@ -1259,7 +1266,7 @@ static int v_p2(vctx *V, idc_verdict v, const char *method, const json_t *w)
             idc_v_sigma(q, &c[j], ik[0], ik[1]);
             if (fmpq_is_zero(q) || !fmpq_equal(q, claimed))
                 rc = idc_vfail(V, "P2: Sigma_%ld entry (%ld,%ld) is not the claimed nonzero value", (long)j,
-                           (long)ik[0], (long)ik[1]);
+                               (long)ik[0], (long)ik[1]);
         }
     } else if (why != NULL && strcmp(why, "single-component") == 0) {
         if (J != 1)
@@ -1271,19 +1278,33 @@ static int v_p2(vctx *V, idc_verdict v, const char *method, const json_t *w)
         if (!json_is_array(ties) || json_array_size(ties) != npairs || seen == NULL)
             rc = idc_vfail(V, "P2: witness.ties: expected one tie for each of the %zu pairs", npairs);
         for (size_t i = 0; i < npairs && rc == IDC_OK; i++) {
-            json_t *o = json_array_get(ties, i);
-            slong ab[2], t, s;
+            json_t *o = json_array_get(ties, i), *zero = json_object_get(o, "zero");
+            slong ab[2], t = 0, s = 0, z[2];
             if (!idc_vget_indices(ab, json_object_get(o, "pair"), 2, (slong)J, 1) || ab[0] >= ab[1] ||
-                !idc_vget_index(&t, o, "t", 0, m - 1) || !idc_vget_index(&s, o, "s", 0, m - 1) || t == s) {
+                (zero != NULL ? !idc_vget_indices(z, zero, 2, m, 0)
+                              : (!idc_vget_index(&t, o, "t", 0, m - 1) ||
+                                 !idc_vget_index(&s, o, "s", 0, m - 1) || t == s))) {
                 rc = idc_vfail(V, "P2: ties[%zu]: malformed", i);
                 break;
             }
             size_t key = (size_t)ab[0] * J + (size_t)ab[1] - (size_t)(ab[0] + 1) * (size_t)(ab[0] + 2) / 2;
-            if (seen[key]++)
+            if (seen[key]++) {
                 rc = idc_vfail(V, "P2: ties[%zu]: pair listed twice", i);
-            else if (!v_tie(&c[ab[0]], &c[ab[1]], t, s))
-                rc = idc_vfail(V, "P2: ties[%zu]: ratios %ld and %ld of pair (%ld,%ld) differ", i, (long)t, (long)s,
-                           (long)ab[0], (long)ab[1]);
+            } else if (zero != NULL) {
+                /* a zero variance on both sides: no ratio of the pair, in
+                 * either order, is defined in every coordinate */
+                fmpq_t za;
+                fmpq_init(za);
+                idc_v_sigma(q, &c[ab[0]], z[0], z[0]);
+                idc_v_sigma(za, &c[ab[1]], z[1], z[1]);
+                if (!fmpq_is_zero(q) || !fmpq_is_zero(za))
+                    rc =
+                        idc_vfail(V, "P2: ties[%zu]: Sigma_%ld[%ld,%ld] or Sigma_%ld[%ld,%ld] is not zero", i,
+                                  (long)ab[0], (long)z[0], (long)z[0], (long)ab[1], (long)z[1], (long)z[1]);
+                fmpq_clear(za);
+            } else if (!v_tie(&c[ab[0]], &c[ab[1]], t, s))
+                rc = idc_vfail(V, "P2: ties[%zu]: ratios %ld and %ld of pair (%ld,%ld) differ", i, (long)t,
+                               (long)s, (long)ab[0], (long)ab[1]);
         }
         free(seen);
     } else {

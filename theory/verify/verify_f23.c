@@ -146,7 +146,6 @@ static int vline_affine(fmpq *al, fmpq *be, const idc_pamap *f, int lo_inf, cons
     return ok;
 }
 
-
 void idc_vline_clear(idc_vline *L)
 {
     if (L->T != NULL)
