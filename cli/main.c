@@ -22,6 +22,7 @@ static const verb verbs[] = {
     {"metrics", idc_cli_metrics, "score a representation: R^2 and MCC from .npy files"},
     {"prop", idc_cli_prop, "run a theorem property over random trials"},
     {"repro", idc_cli_repro, "reproduce a paper's table beside the paper's values (repro --help)"},
+    {"report", idc_cli_report, "write the HTML/PDF report of a results store (and JSON/CSV trial tables)"},
     {"version", idc_cli_version, "print the versions of idcheck and its libraries"},
 };
 
