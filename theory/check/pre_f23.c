@@ -117,6 +117,21 @@
 #include "theory/verify/plane2d.h"
 #include "theory/precond.h"
 
+/* A polygon in the form idc_poly_from_json reads (theory/verify/plane2d.h). */
+static json_t *poly_json(const idc_poly *P)
+{
+    json_t *v = json_array(), *e = json_array();
+    for (size_t k = 0; k < P->n; k++) {
+        json_array_append_new(v, json_pack("[o,o,o,o]", idc_cert_json_fmpq(P->v[k].x.a),
+                                           idc_cert_json_fmpq(P->v[k].x.b), idc_cert_json_fmpq(P->v[k].y.a),
+                                           idc_cert_json_fmpq(P->v[k].y.b)));
+        json_array_append_new(e, json_pack("[o,o,o,o]", idc_cert_json_fmpq(P->e[k].p),
+                                           idc_cert_json_fmpq(P->e[k].q), idc_cert_json_fmpq(P->e[k].r.a),
+                                           idc_cert_json_fmpq(P->e[k].r.b)));
+    }
+    return json_pack("{s:o,s:o}", "v", v, "e", e);
+}
+
 #define SRC_F2 "K Def. 3.2 (F2, weakly injective; x0 in f(R^m), Hausdorff measure of dim f(R^m))"
 #define SRC_F3 "K Def. 3.2 (F3, observably injective; Hausdorff measure of dim f(R^m))"
 #define F23_1D_MAX_PIECES 20000
@@ -1049,7 +1064,7 @@ static json_t *cells_json(const cells2 *L)
 {
     json_t *a = json_array();
     for (size_t k = 0; k < L->n; k++)
-        json_array_append_new(a, idc_poly_json(&L->c[k].P));
+        json_array_append_new(a, poly_json(&L->c[k].P));
     return a;
 }
 

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "numeric/status.h"
-#include "theory/cert.h"
+#include "theory/verify.h"
 #include "theory/verify/plane2d.h"
 
 void idc_bq_init(idc_bq *x)
@@ -305,20 +305,6 @@ void idc_poly_centroid(idc_pvert *c, const idc_poly *P)
     for (int i = 0; i < 4; i++)
         fmpq_clear(acc[i]);
     fmpq_clear(inv);
-}
-
-json_t *idc_poly_json(const idc_poly *P)
-{
-    json_t *v = json_array(), *e = json_array();
-    for (size_t k = 0; k < P->n; k++) {
-        json_array_append_new(v, json_pack("[o,o,o,o]", idc_cert_json_fmpq(P->v[k].x.a),
-                                           idc_cert_json_fmpq(P->v[k].x.b), idc_cert_json_fmpq(P->v[k].y.a),
-                                           idc_cert_json_fmpq(P->v[k].y.b)));
-        json_array_append_new(e, json_pack("[o,o,o,o]", idc_cert_json_fmpq(P->e[k].p),
-                                           idc_cert_json_fmpq(P->e[k].q), idc_cert_json_fmpq(P->e[k].r.a),
-                                           idc_cert_json_fmpq(P->e[k].r.b)));
-    }
-    return json_pack("{s:o,s:o}", "v", v, "e", e);
 }
 
 int idc_poly_from_json(idc_poly *P, const json_t *j)

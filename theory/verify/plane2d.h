@@ -75,8 +75,8 @@ int idc_poly_split(idc_poly *pos, idc_poly *neg, const idc_poly *P, const idc_pl
 void idc_poly_centroid(idc_pvert *c, const idc_poly *P);
 
 /* JSON: a polygon as {"v": [[xa, xb, ya, yb]..], "e": [[p, q, ra, rb]..]}
- * (rationals "p/q"). Parsing checks only the shape (NULL on failure). */
-json_t *idc_poly_json(const idc_poly *P);
+ * (rationals "p/q"; the checker writes it, theory/check/pre_f23.c).
+ * Parsing checks only the shape. */
 int idc_poly_from_json(idc_poly *P, const json_t *j);
 
 

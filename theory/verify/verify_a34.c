@@ -21,7 +21,7 @@
 #include "numeric/qmat.h"
 #include "theory/precond.h"
 #include "numeric/qspace.h"
-#include "theory/cert.h"
+#include "theory/verify.h"
 
 #define A34_MAX_CLASS IDC_A34_MAX_CLASS
 

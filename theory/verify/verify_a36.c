@@ -9,7 +9,7 @@
 #include <flint/fmpz_mat.h>
 
 #include "numeric/qspace.h"
-#include "theory/cert.h"
+#include "theory/verify.h"
 
 /* The lattice word "intersection of the generators listed in arr" (an
  * array of distinct component indices; empty: R^m) replaces out (any

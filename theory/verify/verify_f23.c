@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "numeric/dq.h"
-#include "theory/cert.h"
+#include "theory/verify.h"
 #include "theory/verify/plane2d.h"
 #include "theory/verify/verify_impl.h"
 

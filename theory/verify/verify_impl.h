@@ -1,6 +1,7 @@
-/* Internal to the certificate verifier (theory/verify/verify_cert.c and theory/verify_*.c):
- * the verification context and the helpers the per-precondition verifier
- * files share. Not part of the public API; theory/cert.h is.
+/* Internal to the certificate verifier (the files of theory/verify/): the
+ * verification context, the helpers the per-precondition verifier files
+ * share (verify_common.c) and the per-family entry points the dispatch
+ * (verify_cert.c) calls. Not part of the public API; theory/verify.h is.
  *
  * Conventions: helpers named idc_vget_* parse a witness field and return 1
  * on success, 0 when it is missing or malformed; every idc_v_* verifier
@@ -61,6 +62,9 @@ vcomp *idc_v_load_all(vctx *V);
 void idc_v_free_all(vcomp *c, size_t J);
 /* A spanning set of V_j = col Sigma_j (L_j, or Sigma_j itself). */
 const fmpq_mat_struct *idc_v_dirs(const vcomp *c);
+/* Schur pivots of the symmetric S0 (m x m) by rational elimination: 1 when
+ * PSD (zero pivots need zero rows), piv[0..m) set; 0 otherwise. */
+int idc_v_schur(fmpq *piv, const fmpq_mat_t S0);
 /* Per-component nonsingularity evidence of P1nd (strict) / PSD (!strict). */
 int idc_v_components(vctx *V, const json_t *arr, const vcomp *c, int strict);
 /* The rows x rows minor of a (rows x cols doubles) on columns sel is
@@ -84,7 +88,15 @@ void idc_vline_clear(idc_vline *L);
 /* Is f constant on interval k (be = 0)? */
 int idc_vline_const(const idc_vline *L, slong k);
 
-/* Per-precondition verifiers living in their own files. */
+/* Per-precondition verifiers, one file per family; the dispatch
+ * (verify_cert.c) has checked the envelope and the model hash. */
+int idc_v_dim(vctx *V, idc_verdict v, const json_t *w);                                /* verify_map.c */
+int idc_v_f1(vctx *V, idc_verdict v, const json_t *w);                                 /* verify_map.c */
+int idc_v_fc(vctx *V, idc_verdict v, const char *method, const json_t *w);             /* verify_map.c */
+int idc_v_f4(vctx *V, idc_verdict v, const char *method, const json_t *w);             /* verify_map.c */
+int idc_v_prior(vctx *V, const char *id, idc_verdict v, const char *method, const json_t *w); /* verify_prior.c */
+int idc_v_p2(vctx *V, idc_verdict v, const char *method, const json_t *w);             /* verify_p2.c */
+int idc_v_a38(vctx *V, const char *id, idc_verdict v, const char *method, const json_t *w); /* verify_a38.c */
 int idc_v_a34(vctx *V, idc_verdict v, const char *method, const json_t *w); /* verify_a34.c */
 int idc_v_a36(vctx *V, idc_verdict v, const char *method, const json_t *w); /* verify_a36.c */
 

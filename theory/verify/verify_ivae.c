@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "models/instance.h"
-#include "theory/cert.h"
+#include "theory/verify.h"
 
 /* Natural parameter of statistic st (0: z, 1: z^2) of coordinate i. */
 static void v_nat(fmpq_t out, const vcomp *c, slong i, int st)

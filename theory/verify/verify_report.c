@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "theory/cert.h"
+#include "theory/verify.h"
 #include "theory/theorem.h"
 
 /* A judged entry: its id and verdict as the report states them. */
