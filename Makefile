@@ -98,6 +98,20 @@ ifeq ($(HAVE_CUDA),1)
   PC_CUDA     += -e '/^includedir=/a cudalib=$${libdir}/libidcheck-cuda.so'
 endif
 
+# ---- MPI: libidcheck-mpi.so, the transport of `mpirun -np K idcheck sweep`
+# (properties/sweep_mpi.h, the only object linking libmpi), built when mpicc is
+# found (Debian's libopenmpi-dev; MPI=0 never, MPI=1 always), not under
+# sanitizers (Open MPI's memory at exit reads as leaks). idcheck dlopen()s it
+# only when launched by mpirun, from beside the executable or ../lib.
+MPI ?= auto
+MPICC ?= $(shell command -v mpicc 2>/dev/null)
+ifeq ($(MPI),auto)
+  HAVE_MPI := $(if $(filter-out 0,$(SANITIZE)),0,$(if $(strip $(MPICC)),1,0))
+else
+  HAVE_MPI := $(MPI)
+endif
+MPI_SO := $(if $(filter 1,$(HAVE_MPI)),$(BUILD)/libidcheck-mpi.so)
+
 # A module's sources and headers are its folder and its subfolders (e.g.
 # theory/check/, theory/verify/, models/engine/), never its tests/.
 MODULE_DIRS := $(foreach m,$(MODULES),$(m) $(patsubst %/,%,$(filter-out $(m)/tests/,$(wildcard $(m)/*/))))
@@ -118,7 +132,7 @@ LIB := $(BUILD)/libidcheck.a
 BIN := $(BUILD)/idcheck
 
 .PHONY: all deps check demo bench bench-gpu check-gpu-sanitize install uninstall clean headers-check
-all: $(BIN) idcheck $(CUDA_SO) $(CUDA_SO_LINKS) $(FAKE_PLUGINS)
+all: $(BIN) idcheck $(CUDA_SO) $(CUDA_SO_LINKS) $(FAKE_PLUGINS) $(MPI_SO)
 
 deps:
 	@ci/deps.sh
@@ -140,6 +154,10 @@ $(BUILD)/pic/%.cu.o: %.cu
 $(CUDA_SO): $(CUDA_SO_OBJ) gpu/plugin.map
 	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,-soname,libidcheck-cuda.so -Wl,--version-script=gpu/plugin.map \
 	  -Wl,-z,defs $(CUDA_SO_OBJ) $(CUDA_SO_LIBS) -o $@
+
+$(BUILD)/libidcheck-mpi.so: properties/sweep_mpi_plugin.c properties/sweep_mpi_impl.h
+	@mkdir -p $(dir $@)
+	$(MPICC) $(CFLAGS) -DIDC_MPI_PLUGIN_BUILD -fPIC -shared -fvisibility=hidden $< -o $@
 
 $(CUDA_SO_LINKS): $(CUDA_SO)
 	@mkdir -p $(dir $@)
@@ -210,11 +228,12 @@ endif
 check-gpu-sanitize: $(BUILD)/gpu/tests/test_cuda_backend $(CUDA_SO) $(CUDA_SO_LINKS)
 	@gpu/sanitize.sh $(BUILD)/gpu/tests/test_cuda_backend
 
-install: $(LIB) $(BIN) $(CUDA_SO)
+install: $(LIB) $(BIN) $(CUDA_SO) $(MPI_SO)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/idcheck
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libidcheck.a
 	$(if $(CUDA_SO),install -m 755 $(CUDA_SO) $(DESTDIR)$(PREFIX)/lib/libidcheck-cuda.so)
+	$(if $(MPI_SO),install -m 755 $(MPI_SO) $(DESTDIR)$(PREFIX)/lib/libidcheck-mpi.so)
 	for h in $(PUBLIC_HEADERS); do install -d $(DESTDIR)$(PREFIX)/include/idcheck/$$(dirname $$h); \
 	  install -m 644 $$h $(DESTDIR)$(PREFIX)/include/idcheck/$$h; done
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $(PC_CUDA) ci/idcheck.pc.in \
@@ -222,7 +241,7 @@ install: $(LIB) $(BIN) $(CUDA_SO)
 
 uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/idcheck $(DESTDIR)$(PREFIX)/lib/libidcheck.a \
-	  $(DESTDIR)$(PREFIX)/lib/libidcheck-cuda.so \
+	  $(DESTDIR)$(PREFIX)/lib/libidcheck-cuda.so $(DESTDIR)$(PREFIX)/lib/libidcheck-mpi.so \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/idcheck.pc $(DESTDIR)$(PREFIX)/bin/idcheck
 
 clean:

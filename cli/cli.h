@@ -24,6 +24,9 @@ int idc_cli_version(int argc, char **argv);
 int idc_cli_theorems(int argc, char **argv);
 int idc_cli_counterexample(int argc, char **argv);
 int idc_cli_repro(int argc, char **argv);
+/* sweep SWEEP.json --db FILE (cli/sweep.c); merge OUT SHARD... (cli/merge.c). */
+int idc_cli_sweep(int argc, char **argv);
+int idc_cli_merge(int argc, char **argv);
 /* report RESULTS.sqlite -o REPORT.html ... (cli/report.c). */
 int idc_cli_report(int argc, char **argv);
 /* repro flow-k39c (cli/repro_flow.c); argv[0] = "flow-k39c". */

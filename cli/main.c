@@ -22,6 +22,8 @@ static const verb verbs[] = {
     {"metrics", idc_cli_metrics, "score a representation: R^2 and MCC from .npy files"},
     {"prop", idc_cli_prop, "run a theorem property over random trials"},
     {"repro", idc_cli_repro, "reproduce a paper's table beside the paper's values (repro --help)"},
+    {"sweep", idc_cli_sweep, "run a sweep file's grid of trials into a results store (resumable; MPI, shards)"},
+    {"merge", idc_cli_merge, "combine the shard databases of a sweep into one results store"},
     {"report", idc_cli_report, "write the HTML/PDF report of a results store (and JSON/CSV trial tables)"},
     {"version", idc_cli_version, "print the versions of idcheck and its libraries"},
 };

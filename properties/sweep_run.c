@@ -12,6 +12,43 @@ const char *idc_sweep_record_outcome(const json_t *record)
     return json_string_value(json_object_get(record, "outcome"));
 }
 
+static int ends_with_seconds(const char *k)
+{
+    size_t n = strlen(k);
+    return n >= 7 && strcmp(k + n - 7, "seconds") == 0;
+}
+
+int idc_sweep_record_equal(const json_t *a, const json_t *b)
+{
+    if (json_is_object(a) && json_is_object(b)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)a, k, v)
+        {
+            if (ends_with_seconds(k))
+                continue;
+            json_t *w = json_object_get(b, k);
+            if (w == NULL || !idc_sweep_record_equal(v, w))
+                return 0;
+        }
+        json_object_foreach((json_t *)b, k, v)
+        {
+            if (!ends_with_seconds(k) && json_object_get(a, k) == NULL)
+                return 0;
+        }
+        return 1;
+    }
+    if (json_is_array(a) && json_is_array(b)) {
+        if (json_array_size(a) != json_array_size(b))
+            return 0;
+        for (size_t i = 0; i < json_array_size(a); i++)
+            if (!idc_sweep_record_equal(json_array_get(a, i), json_array_get(b, i)))
+                return 0;
+        return 1;
+    }
+    return json_equal(a, b);
+}
+
 int idc_sweep_run_cell(json_t **record, const idc_sweep *s, size_t cell, idc_err *err)
 {
     *record = NULL;

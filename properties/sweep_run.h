@@ -46,6 +46,11 @@ int idc_sweep_run_cell(json_t **record, const idc_sweep *s, size_t cell, idc_err
  * error (a put status, or one of idc_sweep_run_cell). */
 int idc_sweep_run(const idc_sweep *s, const idc_sweep_run_opts *o, idc_err *err) __attribute__((warn_unused_result));
 
+/* 1 when two records are equal but for timings: every object member whose
+ * key ends in "seconds" ("wall_seconds", "train_seconds", ...) is left out of
+ * the comparison, at any depth; numbers compare exactly. */
+int idc_sweep_record_equal(const json_t *a, const json_t *b);
+
 /* The outcome of a record ("PASS", ..., "ERROR"), or NULL. */
 const char *idc_sweep_record_outcome(const json_t *record);
 
