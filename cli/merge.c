@@ -78,6 +78,8 @@ static int collect(slot *slots, const idc_sweep *s, idc_store *st, int64_t run_i
             slots[k].in_out = in_out;
             continue;
         }
+        if (in_out)
+            slots[k].in_out = 1; /* already in OUT: not added again */
         if (!idc_sweep_record_equal(slots[k].rec, rec)) {
             const char *a = json_string_value(json_object_get(slots[k].rec, "outcome"));
             const char *b = json_string_value(json_object_get(rec, "outcome"));
