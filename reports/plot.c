@@ -299,10 +299,18 @@ static void axis_setup(axis *a, int logax, double dmin, double dmax)
     double pad = (hi - lo) * 0.05;
     lo -= pad;
     hi += pad;
-    if (logax && hi - lo >= 1.2) { /* decades */
+    if (logax && hi - lo >= 3) { /* decades */
         double step = ceil((hi - lo) / 8);
         for (double t = ceil(lo / step) * step; t <= hi && a->nticks < 32; t += step)
             a->ticks[a->nticks++] = t;
+    } else if (logax && hi - lo >= 0.6) { /* 1, 2, 5 x 10^k */
+        static const double m[3] = {1, 2, 5};
+        for (double d = floor(lo); d <= hi && a->nticks < 30; d += 1)
+            for (int k = 0; k < 3; k++) {
+                double t = d + log10(m[k]);
+                if (t >= lo && t <= hi)
+                    a->ticks[a->nticks++] = t;
+            }
     } else {
         double step = nice_step(hi - lo, 6);
         for (double t = ceil(lo / step) * step; t <= hi + 1e-9 * step && a->nticks < 32; t += step)

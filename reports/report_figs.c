@@ -213,16 +213,18 @@ static int shade_at(const idc_report *r, const size_t *tk, json_t *const *cfg, s
         if (!json_is_number(v) || json_number_value(v) != x)
             continue;
         const idc_rep_trial *t = &r->trials[tk[i]];
-        if (t->nverd == 0) {
-            all_hold = 0;
-            continue;
-        }
-        any = 1;
+        size_t npre = 0;
         for (size_t j = 0; j < t->nverd; j++) {
             const char *vd = r->verd[t->verd0 + j].verdict;
+            if (strchr(r->verd[t->verd0 + j].precondition, ':') != NULL)
+                continue; /* "fitted:P1nd": the fitted model's class, not a precondition of the trial */
+            npre++;
             fails |= strcmp(vd, "FAILS") == 0;
             all_hold &= strcmp(vd, "HOLDS") == 0;
         }
+        if (npre == 0)
+            all_hold = 0;
+        any |= npre > 0;
     }
     if (!any)
         return -1;

@@ -302,7 +302,7 @@ static void trial_rows(idc_sb *b, const idc_report *r, const char *prop, const c
     size_t shown = 0, total = idc_report_count(r, prop, outcome);
     if (total == 0)
         return;
-    idc_sb_printf(b, "<h4>%s (%zu)</h4><table class=\"trials %s\"><tr><th>run</th><th>trial</th><th>cell</th>"
+    idc_sb_printf(b, "<h4>%s (%zu)</h4><table class=\"trials trials-%s\"><tr><th>run</th><th>trial</th><th>cell</th>"
                      "<th>seed</th><th>%s</th>%s</tr>",
                   strcmp(outcome, "FAIL") == 0           ? "Failed trials and how to replay them"
                   : strcmp(outcome, "ERROR") == 0        ? "Trials that ended in an error"
