@@ -40,8 +40,8 @@ static inline double fix_kl(int k)
 
 static inline json_t *fix_record(int k)
 {
-    const char *out = FIX_OUTCOME[k];
-    int discard = strcmp(out, "DISCARD") == 0;
+    const char *oc = FIX_OUTCOME[k];
+    int discard = strcmp(oc, "DISCARD") == 0;
     json_t *metrics = json_pack("{s:f,s:f,s:f}", "r2_out", fix_r2(k), "mcc_out", 0.9 + 0.01 * k, "r2_in", fix_r2(k));
     if (k == 0 || k == 4)
         json_object_set_new(metrics, "corr_out",
@@ -49,11 +49,11 @@ static inline json_t *fix_record(int k)
     char seed[32], replay[256], why[256], hash[80];
     snprintf(seed, sizeof seed, "0x%016x", 0x1000 + k);
     snprintf(replay, sizeof replay, "idcheck prop K3.9c --seed 5 --first %d --trials 1 --eps %g", k, FIX_EPS[k / 3]);
-    snprintf(why, sizeof why, "%s reason of trial %d", out, k);
+    snprintf(why, sizeof why, "%s reason of trial %d", oc, k);
     snprintf(hash, sizeof hash, "%064x", 0xabc + k);
     json_t *rec = json_pack("{s:i,s:s,s:s,s:f,s:s,s:{s:f,s:i,s:s},s:{s:s,s:s,s:{s:f,s:f},s:o},s:[{s:s,s:s,s:o}],s:s,"
                             "s:{s:i,s:{s:i}}}",
-                            "trial", k, "seed", seed, "outcome", out, "wall_seconds", 1.5 + k, "run_seed", "0x5",
+                            "trial", k, "seed", seed, "outcome", oc, "wall_seconds", 1.5 + k, "run_seed", "0x5",
                             "params", "eps", FIX_EPS[k / 3], "m", 2, "tag", FIX_HOSTILE, "estimator", "estimator",
                             "flow", "init", k % 2 ? "random" : "perturbed-truth", "estimator_conditions", "kl_gap",
                             fix_kl(k), "kl_gap_upper", 1.5 * fix_kl(k), "metrics", metrics, "preconditions", "id",
@@ -61,9 +61,9 @@ static inline json_t *fix_record(int k)
                             json_pack("{s:i,s:s,s:s,s:i}", "idcheck_cert", 1, "precondition", "P1nd", "verdict",
                                       discard ? "FAILS" : "HOLDS", "k", k / 3),
                             "model_hash", hash, "instance", "idcheck_format", 1, "model", "dim", 2);
-    if (strcmp(out, "PASS") != 0)
+    if (strcmp(oc, "PASS") != 0)
         json_object_set_new(rec, "why", json_string(why));
-    if (strcmp(out, "FAIL") == 0)
+    if (strcmp(oc, "FAIL") == 0)
         json_object_set_new(rec, "replay", json_string(replay));
     return rec;
 }
