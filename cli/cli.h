@@ -21,6 +21,8 @@ int idc_cli_prop(int argc, char **argv);
 int idc_cli_prop_ladder(const idc_prop_def *def, const void *params, const idc_prop_run_opts *opts,
                         const char *spec, double alpha, const char *outpath);
 int idc_cli_version(int argc, char **argv);
+/* audit RESULTS.sqlite (cli/audit.c). */
+int idc_cli_audit(int argc, char **argv);
 int idc_cli_theorems(int argc, char **argv);
 int idc_cli_counterexample(int argc, char **argv);
 int idc_cli_repro(int argc, char **argv);

@@ -63,6 +63,11 @@ int idc_cli_db_begin(idc_cli_db *db, const char *path, const char *verb, int arg
     db->verb = verb;
     idc_err err;
     int rc = idc_store_open(&db->store, path, IDC_STORE_WRITE, &err);
+    /* IDCHECK_DB_MAX_PAGES=N: at most N pages (0: no growth), a full disk
+     * simulated for tests (docs/STORE.md) */
+    const char *mp = getenv("IDCHECK_DB_MAX_PAGES");
+    if (rc == IDC_OK && mp != NULL && mp[0] != '\0')
+        rc = idc_store_limit_pages(db->store, strtol(mp, NULL, 10), &err);
     if (rc == IDC_OK && resume) {
         json_t *want = argv_json(argc, argv, 1);
         rc = find_resumable(&db->run_id, db->store, verb, want, &err);

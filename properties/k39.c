@@ -177,7 +177,10 @@ static int set_param(void *vp, const char *name, const char *v, idc_err *err)
     int rc;
     if (z != NULL) {
         size_t val; /* a rejected value leaves the parameter as it was */
-        rc = idc_prop_parse_count(&val, name, v, err);
+        if (z == &p->batch && strcmp(v, "0") == 0) /* 0: all rows, the default (params_json writes it) */
+            rc = (val = 0, IDC_OK);
+        else
+            rc = idc_prop_parse_count(&val, name, v, err);
         if (rc == IDC_OK && (z == &p->threads || z == &p->restarts) && val > 64)
             rc = idc_err_set(err, IDC_EINVAL, "--%s: expected 1..64", name);
         if (rc == IDC_OK)

@@ -1,0 +1,283 @@
+/* idcheck audit STORE: re-run every recorded trial of a results store and
+ * compare (reports/audit.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "numeric/blas.h"
+#include "numeric/fileio.h"
+#include "reports/audit.h"
+#include "reports/store.h"
+
+/* Set in the process audit re-executes with the recorded core, so that it
+ * does not try again. */
+#define AUDIT_MARK "IDCHECK_AUDIT_CORE"
+
+static void help(FILE *fp)
+{
+    fprintf(fp,
+            "usage: idcheck audit RESULTS.sqlite [--run ID] [--trial ID] [--rtol R] [--atol A]\n"
+            "                     [--json OUT.json] [--quiet] [--no-core-switch]\n\n"
+            "Re-runs every recorded trial of the results store (idcheck prop --db, sweep) from its\n"
+            "property, parameters, run seed and trial index, and compares with what the store holds:\n"
+            "  exact parts byte for byte: instance (and its hash recomputed), trial seed, every\n"
+            "    precondition's verdict, certificate and certificate hash, outcome;\n"
+            "  trained figures (metrics, estimator conditions, training traces, the fitted model and\n"
+            "    its class, the measurements rows): bit for bit when the run's OpenBLAS core is the one\n"
+            "    in use, else reals within |a - b| <= A + R max(|a|, |b|) (default R 1e-6, A 1e-9),\n"
+            "    the fitted model's hash and class certificates then not compared.\n"
+            "When the store's runs recorded one OpenBLAS core and this process uses another, audit\n"
+            "re-executes itself with --blas-core CORE when this CPU can run it (and says so), so\n"
+            "that trained figures can be compared bit for bit; --no-core-switch keeps the core.\n"
+            "Prints one line per trial (trial, run, cell, stored / re-run outcome, exact, figures,\n"
+            "the first difference) and a summary; --json writes every trial's findings.\n"
+            "The store is opened read-only and never modified.\n"
+            "Exit: 0 everything identical or within tolerance, 1 a mismatch or a trial that could\n"
+            "not be re-run, 2 bad usage or a store that is refused (foreign, corrupted, newer), 3 internal.\n");
+}
+
+/* The OpenBLAS cores the runs recorded (distinct, non-empty). */
+static int recorded_cores(idc_store *s, json_t **cores, idc_err *err)
+{
+    json_t *rows = NULL;
+    int rc = idc_store_query(s, &rows,
+                             "SELECT DISTINCT json_extract(provenance, '$.blas.core') AS core FROM runs "
+                             "WHERE json_valid(provenance) AND json_extract(provenance, '$.blas.core') IS NOT NULL "
+                             "ORDER BY core",
+                             NULL, err);
+    *cores = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        const char *c = json_string_value(json_object_get(r, "core"));
+        if (c != NULL && c[0] != '\0')
+            json_array_append_new(*cores, json_string(c));
+    }
+    json_decref(rows);
+    return rc;
+}
+
+/* Re-executes "idcheck --blas-core CORE audit ARGS..." (returns only when
+ * that fails). */
+static void reexec_with_core(const char *core, int argc, char **argv)
+{
+    char **v = calloc((size_t)argc + 4, sizeof *v);
+    if (v == NULL)
+        return;
+    v[0] = (char *)"idcheck";
+    v[1] = (char *)"--blas-core";
+    v[2] = (char *)core;
+    for (int i = 0; i < argc; i++)
+        v[3 + i] = argv[i];
+    setenv(AUDIT_MARK, core, 1);
+    fflush(NULL);
+    char path[4096];
+    ssize_t k = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (k > 0) {
+        path[k] = '\0';
+        execv(path, v);
+    }
+    free(v);
+}
+
+int idc_cli_audit(int argc, char **argv)
+{
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        help(stdout);
+        return 0;
+    }
+    const char *path = NULL, *jsonpath = NULL;
+    int64_t only_run = 0, only_trial = 0;
+    int quiet = 0, core_switch = 1;
+    idc_audit_opts o = idc_audit_opts_default();
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        uint64_t v;
+        if ((strcmp(a, "--run") == 0 || strcmp(a, "--trial") == 0) && more) {
+            if (!idc_cli_parse_u64(a, argv[++i], &v) || v < 1 || v > INT64_MAX) {
+                idc_cli_error("audit", "%s: expected a positive id", a);
+                return 2;
+            }
+            *(a[2] == 'r' ? &only_run : &only_trial) = (int64_t)v;
+        } else if (strcmp(a, "--rtol") == 0 && more) {
+            if (!idc_cli_parse_double("--rtol", argv[++i], &o.rtol) || !(o.rtol >= 0 && o.rtol < 1)) {
+                idc_cli_error("audit", "--rtol: expected a number in [0, 1)");
+                return 2;
+            }
+        } else if (strcmp(a, "--atol") == 0 && more) {
+            if (!idc_cli_parse_double("--atol", argv[++i], &o.atol) || !(o.atol >= 0 && o.atol < 1e300)) {
+                idc_cli_error("audit", "--atol: expected a finite number >= 0");
+                return 2;
+            }
+        } else if (strcmp(a, "--json") == 0 && more) {
+            jsonpath = argv[++i];
+        } else if (strcmp(a, "--quiet") == 0) {
+            quiet = 1;
+        } else if (strcmp(a, "--no-core-switch") == 0) {
+            core_switch = 0;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            idc_cli_error("audit", "unexpected argument \"%s\" (see idcheck audit --help)", a);
+            return 2;
+        } else if (path == NULL) {
+            path = a;
+        } else {
+            idc_cli_error("audit", "one store at a time (got \"%s\" and \"%s\")", path, a);
+            return 2;
+        }
+    }
+    if (path == NULL) {
+        help(stderr);
+        return 2;
+    }
+    size_t plen = strlen(path);
+    if (plen > 5 && strcmp(path + plen - 5, ".html") == 0) {
+        idc_cli_error("audit", "%s: audit reads the results store the report was made from (RESULTS.sqlite)", path);
+        return 2;
+    }
+    idc_store *s = NULL;
+    idc_err err;
+    int rc = idc_store_open(&s, path, IDC_STORE_READ, &err);
+    if (rc != IDC_OK) {
+        idc_cli_error("audit", "%s", err.msg);
+        return rc == IDC_ENOMEM ? 3 : 2;
+    }
+    int code = 3;
+    json_t *cores = NULL, *ids = NULL, *out = NULL;
+    if (recorded_cores(s, &cores, &err) != IDC_OK) {
+        idc_cli_error("audit", "%s", err.msg);
+        code = 2;
+        goto done;
+    }
+    const char *here = idc_blas_core();
+    if (json_array_size(cores) == 1) {
+        const char *want = json_string_value(json_array_get(cores, 0));
+        if (strcmp(want, here) != 0 && core_switch && getenv(AUDIT_MARK) == NULL &&
+            idc_blas_core_selectable(want, idc_blas_cpu_features())) {
+            if (!quiet)
+                printf("audit: the runs used OpenBLAS core %s, this process %s: re-running with --blas-core %s\n",
+                       want, here, want);
+            idc_store_close(s);
+            s = NULL;
+            reexec_with_core(want, argc, argv);
+            idc_cli_error("audit", "cannot re-execute with --blas-core %s; comparing within tolerance", want);
+            if (idc_store_open(&s, path, IDC_STORE_READ, &err) != IDC_OK) {
+                idc_cli_error("audit", "%s", err.msg);
+                code = 2;
+                goto done;
+            }
+        }
+    }
+    json_t *args = NULL;
+    args = json_pack("[I,I,I,I]", (json_int_t)only_run, (json_int_t)only_run, (json_int_t)only_trial,
+                     (json_int_t)only_trial);
+    rc = idc_store_query(s, &ids, "SELECT trial_id FROM trials WHERE (?1 = 0 OR run_id = ?2) AND (?3 = 0 OR "
+                                  "trial_id = ?4) ORDER BY trial_id", args, &err);
+    json_decref(args);
+    if (rc != IDC_OK) {
+        idc_cli_error("audit", "%s", err.msg);
+        code = 2;
+        goto done;
+    }
+    if (json_array_size(ids) == 0) {
+        idc_cli_error("audit", "%s: no trial to audit%s", path, only_run || only_trial ? " (--run / --trial)" : "");
+        code = 2;
+        goto done;
+    }
+    out = json_array();
+    size_t n = 0, identical = 0, within = 0, mismatched = 0, notrun = 0, other_core = 0;
+    if (!quiet)
+        printf("%-6s %-4s %-28s %-26s %-10s %-17s %s\n", "trial", "run", "cell", "outcome (stored/re-run)", "exact",
+               "figures", "first difference");
+    size_t i;
+    json_t *idr;
+    json_array_foreach(ids, i, idr)
+    {
+        int64_t tid = json_integer_value(json_object_get(idr, "trial_id"));
+        idc_audit_trial r;
+        /* bitwise when the trial's run used this core */
+        idc_audit_opts to = o;
+        const char *rcore = NULL;
+        /* the run of the trial */
+        json_t *targs = json_pack("[I]", (json_int_t)tid), *trow = NULL;
+        if (idc_store_query(s, &trow, "SELECT json_extract(r.provenance, '$.blas.core') AS core FROM trials t "
+                                      "JOIN runs r ON r.run_id = t.run_id WHERE t.trial_id = ?1",
+                            targs, &err) == IDC_OK)
+            rcore = json_string_value(json_object_get(json_array_get(trow, 0), "core"));
+        json_decref(targs);
+        to.bitwise = rcore != NULL && strcmp(rcore, here) == 0;
+        if (!to.bitwise)
+            other_core++;
+        json_decref(trow);
+        int st = idc_audit_run_trial(&r, s, tid, &to, &err);
+        if (st != IDC_OK) {
+            idc_audit_trial_clear(&r);
+            idc_cli_error("audit", "%s", err.msg);
+            code = st == IDC_ENOMEM ? 3 : 2;
+            goto done;
+        }
+        n++;
+        int bad = r.exact >= IDC_AUDIT_MISMATCH || r.figures >= IDC_AUDIT_MISMATCH;
+        if (r.exact == IDC_AUDIT_NOT_RERUN)
+            notrun++;
+        else if (bad)
+            mismatched++;
+        else if (r.figures == IDC_AUDIT_WITHIN_TOL)
+            within++;
+        else
+            identical++;
+        const char *first = json_string_value(json_array_get(r.details, 0));
+        char oc[40];
+        snprintf(oc, sizeof oc, "%s/%s", r.outcome, r.outcome_rerun[0] ? r.outcome_rerun : "-");
+        const char *fig = r.figures == IDC_AUDIT_IDENTICAL ? (to.bitwise ? "bit-identical" : "identical")
+                                                           : idc_audit_status_name(r.figures);
+        if (!quiet || bad)
+            printf("%-6" PRId64 " %-4" PRId64 " %-28.28s %-26s %-10s %-17s %s\n", r.trial_id, r.run_id, r.cell, oc,
+                   idc_audit_status_name(r.exact), fig, first ? first : "");
+        json_array_append_new(out, json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:f,s:f,s:O}", "trial_id",
+                                             (json_int_t)r.trial_id, "run_id", (json_int_t)r.run_id, "cell", r.cell,
+                                             "property", r.property, "outcome", r.outcome, "outcome_rerun",
+                                             r.outcome_rerun, "exact", idc_audit_status_name(r.exact), "figures",
+                                             idc_audit_status_name(r.figures), "bitwise", to.bitwise, "compared",
+                                             (json_int_t)r.compared, "mismatches", (json_int_t)r.mismatches,
+                                             "max_rel", r.max_rel, "seconds", r.seconds, "differences", r.details));
+        idc_audit_trial_clear(&r);
+    }
+    printf("audit: %zu trial(s) re-run: %zu identical, %zu within tolerance, %zu MISMATCH, %zu not re-run; "
+           "OpenBLAS core %s",
+           n, identical, within, mismatched, notrun, here);
+    if (other_core > 0)
+        printf(" (%zu trial(s) recorded with another core: trained figures within rtol %g, atol %g)", other_core,
+               o.rtol, o.atol);
+    else
+        printf(" (as recorded: trained figures bit for bit)");
+    putchar('\n');
+    if (json_array_size(cores) == 1 && strcmp(json_string_value(json_array_get(cores, 0)), here) != 0 &&
+        !idc_blas_core_selectable(json_string_value(json_array_get(cores, 0)), idc_blas_cpu_features()))
+        printf("audit: the recorded core %s cannot run on this CPU\n", json_string_value(json_array_get(cores, 0)));
+    if (jsonpath != NULL) {
+        json_t *doc = json_pack("{s:s,s:s,s:O,s:O}", "store", path, "blas_core", here, "recorded_cores", cores,
+                                "trials", out);
+        char *txt = doc ? json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) : NULL;
+        json_decref(doc);
+        int wrc = txt ? idc_write_file_atomic(jsonpath, txt, strlen(txt), &err)
+                      : idc_err_set(&err, IDC_ENOMEM, "out of memory");
+        free(txt);
+        if (wrc != IDC_OK) {
+            idc_cli_error("audit", "%s", err.msg);
+            code = wrc == IDC_ENOMEM ? 3 : 2;
+            goto done;
+        }
+    }
+    code = mismatched + notrun > 0 ? 1 : 0;
+done:
+    json_decref(cores);
+    json_decref(ids);
+    json_decref(out);
+    idc_store_close(s);
+    return code;
+}
