@@ -131,8 +131,23 @@ PUBLIC_HEADERS := $(filter-out $(INTERNAL_HEADERS),$(HEADERS))
 LIB := $(BUILD)/libidcheck.a
 BIN := $(BUILD)/idcheck
 
-.PHONY: all deps check demo bench bench-gpu check-gpu-sanitize install uninstall clean headers-check
-all: $(BIN) idcheck $(CUDA_SO) $(CUDA_SO_LINKS) $(FAKE_PLUGINS) $(MPI_SO)
+# ---- the verifier (theory/verify/), idcheck's trusted base: a library and a
+# binary of their own, never linked with a checker (theory/check/) or a
+# certificate builder (theory/cert/). libidcheck-verify.a holds the verifier,
+# the verdict names and theorem registry it judges reports with, the instance
+# reader and the numeric helpers these use; idcheck-verify is its command-line
+# front end (cli/verify.c, shared with `idcheck cert verify`) on that library
+# alone. `make check` runs ci/verify-separation.sh on both.
+VERIFY_SRC := $(wildcard theory/verify/*.c) theory/verdict.c theory/theorem.c \
+              models/instance.c models/pamap.c models/pdgmm.c \
+              numeric/status.c numeric/dq.c numeric/qspace.c numeric/qmat.c numeric/dmat.c numeric/fileio.c
+VERIFY_LDLIBS := -lflint -lmpfr -lgmp -ljansson -lnettle -llapacke -lopenblas -lm -pthread
+VERIFY_LIB := $(BUILD)/libidcheck-verify.a
+VERIFY_BIN := $(BUILD)/idcheck-verify
+
+.PHONY: all deps check demo bench bench-gpu check-gpu-sanitize install uninstall clean headers-check \
+        verify-separation verify-loc
+all: $(BIN) idcheck $(VERIFY_BIN) $(CUDA_SO) $(CUDA_SO_LINKS) $(FAKE_PLUGINS) $(MPI_SO)
 
 deps:
 	@ci/deps.sh
@@ -191,6 +206,24 @@ $(LIB): $(LIB_OBJ)
 $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) $(CLI_OBJ) $(LIB) $(LDLIBS) -o $@
 
+$(VERIFY_LIB): $(VERIFY_SRC:%.c=$(BUILD)/%.o)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(VERIFY_BIN): $(BUILD)/cli/verify/main.o $(BUILD)/cli/verify.o $(VERIFY_LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) $^ $(VERIFY_LDLIBS) -o $@
+
+# The separation cannot silently regress: the verifier library defines no
+# symbol of a checker or builder object, and no verifier source includes one.
+verify-separation: $(VERIFY_LIB) $(VERIFY_BIN) $(LIB_OBJ)
+	@ci/verify-separation.sh $(VERIFY_LIB) $(filter $(BUILD)/theory/check/%.o $(BUILD)/theory/cert/%.o,$(LIB_OBJ))
+
+# The verifier's size (code lines per file, counted by cloc) and the
+# libraries it trusts.
+verify-loc: deps $(VERIFY_BIN)
+	@VERIFY_BIN=$(VERIFY_BIN) ci/verify-loc.sh $(VERIFY_SRC) $(wildcard theory/verify/*.h $(VERIFY_SRC:.c=.h)) \
+	  theory/verify.h cli/verify.c cli/verify.h cli/verify/main.c
+
 # Convenience link at the top of the tree to the last non-sanitized build.
 idcheck: $(BIN)
 	@[ "$(BUILD)" != build ] || ln -sf $(BIN) idcheck
@@ -204,8 +237,8 @@ headers-check:
 	@for h in $(HEADERS); do echo "#include \"$$h\"" | \
 	  $(CC) $(CFLAGS) -x c -fsyntax-only - || exit 1; done; echo "headers: ok"
 
-check: deps $(TEST_BIN) all headers-check
-	@IDCHECK_BIN=$(abspath $(BIN)) ci/run-tests.sh $(TEST_BIN)
+check: deps $(TEST_BIN) all headers-check verify-separation
+	@IDCHECK_BIN=$(abspath $(BIN)) IDCHECK_VERIFY_BIN=$(abspath $(VERIFY_BIN)) ci/run-tests.sh $(TEST_BIN)
 
 demo: deps all
 	@ci/demo.sh $(BIN)
@@ -228,10 +261,12 @@ endif
 check-gpu-sanitize: $(BUILD)/gpu/tests/test_cuda_backend $(CUDA_SO) $(CUDA_SO_LINKS)
 	@gpu/sanitize.sh $(BUILD)/gpu/tests/test_cuda_backend
 
-install: $(LIB) $(BIN) $(CUDA_SO) $(MPI_SO)
+install: $(LIB) $(BIN) $(VERIFY_LIB) $(VERIFY_BIN) $(CUDA_SO) $(MPI_SO)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/idcheck
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/libidcheck.a
+	install -m 755 $(VERIFY_BIN) $(DESTDIR)$(PREFIX)/bin/idcheck-verify
+	install -m 644 $(VERIFY_LIB) $(DESTDIR)$(PREFIX)/lib/libidcheck-verify.a
 	$(if $(CUDA_SO),install -m 755 $(CUDA_SO) $(DESTDIR)$(PREFIX)/lib/libidcheck-cuda.so)
 	$(if $(MPI_SO),install -m 755 $(MPI_SO) $(DESTDIR)$(PREFIX)/lib/libidcheck-mpi.so)
 	for h in $(PUBLIC_HEADERS); do install -d $(DESTDIR)$(PREFIX)/include/idcheck/$$(dirname $$h); \
@@ -241,10 +276,11 @@ install: $(LIB) $(BIN) $(CUDA_SO) $(MPI_SO)
 
 uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/include/idcheck $(DESTDIR)$(PREFIX)/lib/libidcheck.a \
+	  $(DESTDIR)$(PREFIX)/lib/libidcheck-verify.a $(DESTDIR)$(PREFIX)/bin/idcheck-verify \
 	  $(DESTDIR)$(PREFIX)/lib/libidcheck-cuda.so $(DESTDIR)$(PREFIX)/lib/libidcheck-mpi.so \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig/idcheck.pc $(DESTDIR)$(PREFIX)/bin/idcheck
 
 clean:
 	rm -rf build build-san idcheck demo-out
 
--include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d) $(CUDA_SO_OBJ:.o=.d)
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(BUILD)/cli/verify/main.d $(TEST_BIN:=.d) $(CUDA_SO_OBJ:.o=.d)

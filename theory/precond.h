@@ -29,6 +29,7 @@
 #include "models/pdgmm.h"
 #include "numeric/status.h"
 #include "theory/verdict.h"
+#include "theory/verify.h" /* IDC_A34_MAX_CLASS */
 
 /* Runs the checker of precondition `id` (an ID of the registry in
  * theory/verdict.h) on inst under budget (NULL: defaults). Registered IDs
@@ -123,10 +124,6 @@ int idc_pre_a36(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const
  * of each maximal set. */
 int idc_pre_a34(idc_pre_result *res, const idc_pdgmm *g, const char *hash, const idc_budget *budget,
                 idc_err *err) __attribute__((warn_unused_result));
-
-/* Largest rank class whose supports do not all meet that A3.4 enumerates
- * (checker and verifier). */
-#define IDC_A34_MAX_CLASS 24
 
 /* When J <= this, P1 certificates list every pair; above, a sorted chain. */
 #define IDC_P1_PAIRWISE_MAX 32

@@ -21,6 +21,11 @@
 /* The certificate format this verifier reads ("idcheck_cert"). */
 #define IDC_CERT_FORMAT 1
 
+/* Largest rank class whose supports do not all meet that an A3.4
+ * "maximal-sets" certificate may cover by enumeration (the checker
+ * theory/check/pre_a34.c respects it; the verifier rejects larger ones). */
+#define IDC_A34_MAX_CLASS 24
+
 /* Parses a "p/q" JSON string. IDC_OK or IDC_EINVAL. */
 int idc_cert_get_fmpq(fmpq_t q, const json_t *s) __attribute__((warn_unused_result));
 

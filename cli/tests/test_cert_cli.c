@@ -55,9 +55,29 @@ static size_t find(json_t *rep, const char *id)
     return 0;
 }
 
+/* The two front ends of the verifier; each test runs with both (_i). */
+static const char *const fronts[] = {"idcheck cert verify", "\"$IDCHECK_VERIFY_BIN\""};
+static const char *front;
+
+/* Runs the verifier front end under test on ARGS ("CERT INST"). */
+static int verify(const char *args)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s %s", front, args);
+    return idc(cmd);
+}
+
 static void setup(void)
 {
     clitest_setup("idc_certcli");
+    if (getenv("IDCHECK_VERIFY_BIN") == NULL) { /* beside the idcheck binary */
+        char v[600];
+        snprintf(v, sizeof v, "%s", bin);
+        char *slash = strrchr(v, '/');
+        snprintf(slash != NULL ? slash + 1 : v, sizeof v - (size_t)(slash != NULL ? slash + 1 - v : 0),
+                 "idcheck-verify");
+        ck_assert_int_eq(setenv("IDCHECK_VERIFY_BIN", v, 1), 0);
+    }
     ck_assert_int_eq(idc("idcheck gen pdgmm --m 3 --J 3 --layers 2 --seed 5 -o inst.json"), 0);
     ck_assert_int_eq(idc("idcheck check inst.json --json > rep.json"), 0);
 }
@@ -70,7 +90,7 @@ static void teardown(void) { clitest_teardown(); }
 static void expect_invalid(const json_t *t, const char *want, const char *what)
 {
     save(t, "t.json");
-    int rc = idc("idcheck cert verify t.json inst.json");
+    int rc = verify("t.json inst.json");
     ck_assert_msg(rc == 1, "%s: exit %d\n%s%s", what, rc, out, errtxt);
     ck_assert_msg(one_line(errtxt) && strstr(errtxt, want) != NULL, "%s: stderr \"%s\" lacks \"%s\"", what,
                   errtxt, want);
@@ -82,7 +102,8 @@ static void expect_invalid(const json_t *t, const char *want, const char *what)
 
 START_TEST(test_valid_and_mixed)
 {
-    ck_assert_int_eq(idc("idcheck cert verify rep.json inst.json"), 0);
+    front = fronts[_i];
+    ck_assert_int_eq(verify("rep.json inst.json"), 0);
     ck_assert_msg(strstr(out, "valid    F4     HOLDS  kivva-H9") != NULL, "%s", out);
     /* the UNKNOWN entries of a mixed report are named, with nothing to verify */
     ck_assert_msg(strstr(out, "unknown  I-ii   UNKNOWN no claim, nothing to verify") != NULL, "%s", out);
@@ -92,7 +113,7 @@ START_TEST(test_valid_and_mixed)
     /* a single certificate still verifies on its own */
     json_t *rep = load("rep.json");
     save(json_object_get(entry(rep, find(rep, "F4")), "certificate"), "f4.json");
-    ck_assert_int_eq(idc("idcheck cert verify f4.json inst.json"), 0);
+    ck_assert_int_eq(verify("f4.json inst.json"), 0);
     ck_assert(strstr(out, "valid    F4") != NULL);
     json_decref(rep);
 }
@@ -100,6 +121,7 @@ END_TEST
 
 START_TEST(test_tampered)
 {
+    front = fronts[_i];
     json_t *rep = load("rep.json");
     size_t f4 = find(rep, "F4"), p2 = find(rep, "P2"), a34 = find(rep, "A3.4"), ii = find(rep, "I-ii");
     char want[128];
@@ -163,6 +185,7 @@ static size_t find_row(json_t *rep, const char *id)
 
 START_TEST(test_theorems_tampered)
 {
+    front = fronts[_i];
     json_t *rep = load("rep.json");
     size_t x39 = find_row(rep, "X3.9");
     json_t *row = json_array_get(json_object_get(rep, "theorems"), x39);
@@ -203,27 +226,59 @@ END_TEST
 /* Issue 14 item 3: nothing to verify is exit 0, and says so. */
 START_TEST(test_unknown_only)
 {
+    front = fronts[_i];
     ck_assert_int_eq(idc("idcheck check inst.json --json --only REC,GAUSS,SPARSE,P3 > unk.json"), 0);
-    ck_assert_int_eq(idc("idcheck cert verify unk.json inst.json"), 0);
+    ck_assert_int_eq(verify("unk.json inst.json"), 0);
     ck_assert_msg(strstr(out, "unknown  REC    UNKNOWN no claim") != NULL, "%s", out);
     ck_assert_msg(strstr(out, "report: nothing to verify (4 entries, all UNKNOWN") != NULL, "%s", out);
     ck_assert_str_eq(errtxt, "");
     /* ... but it is still about one instance */
     ck_assert_int_eq(idc("idcheck gen pdgmm --m 3 --J 3 --layers 2 --seed 6 -o other.json"), 0);
-    ck_assert_int_eq(idc("idcheck cert verify unk.json other.json"), 1);
+    ck_assert_int_eq(verify("unk.json other.json"), 1);
     ck_assert(one_line(errtxt) && strstr(errtxt, "model_hash") != NULL);
     /* no entries at all: nothing to verify either */
     json_t *rep = load("unk.json");
     json_array_clear(json_object_get(rep, "preconditions"));
     save(rep, "empty.json");
-    ck_assert_int_eq(idc("idcheck cert verify empty.json inst.json"), 0);
+    ck_assert_int_eq(verify("empty.json inst.json"), 0);
     ck_assert(strstr(out, "nothing to verify (0 entries") != NULL);
     /* not a report: bad input */
     json_object_set_new(rep, "preconditions", json_string("none"));
     save(rep, "bad.json");
-    ck_assert_int_eq(idc("idcheck cert verify bad.json inst.json"), 2);
+    ck_assert_int_eq(verify("bad.json inst.json"), 2);
     ck_assert(one_line(errtxt) && strstr(errtxt, "preconditions") != NULL);
     json_decref(rep);
+}
+END_TEST
+
+/* idcheck-verify's own usage: help, version, usage and input errors in one
+ * line with exit 2, a failed stdout exit 3; the same lines as idcheck's verb
+ * on the same report. */
+START_TEST(test_standalone)
+{
+    ck_assert_int_eq(idc("\"$IDCHECK_VERIFY_BIN\" --help"), 0);
+    ck_assert(strstr(out, "usage: idcheck-verify CERT_OR_REPORT.json INSTANCE.json") != NULL);
+    ck_assert_int_eq(idc("\"$IDCHECK_VERIFY_BIN\" --version"), 0);
+    ck_assert_msg(strstr(out, "idcheck-verify ") == out && strstr(out, "certificate format 1") != NULL, "%s", out);
+    ck_assert_int_eq(idc("\"$IDCHECK_VERIFY_BIN\""), 2);
+    ck_assert_msg(one_line(errtxt) && strstr(errtxt, "idcheck-verify: expected CERT_OR_REPORT.json") == errtxt,
+                  "%s", errtxt);
+    ck_assert_int_eq(idc("\"$IDCHECK_VERIFY_BIN\" rep.json"), 2);
+    ck_assert_int_eq(idc("\"$IDCHECK_VERIFY_BIN\" missing.json inst.json"), 2);
+    ck_assert_msg(one_line(errtxt) && strstr(errtxt, "missing.json") != NULL, "%s", errtxt);
+    ck_assert_int_eq(idc("\"$IDCHECK_VERIFY_BIN\" rep.json missing.json"), 2);
+    ck_assert_msg(one_line(errtxt) && strstr(errtxt, "missing.json") != NULL, "%s", errtxt);
+    ck_assert_int_eq(idc("printf '{\"preconditions\": [' > trunc.json && \"$IDCHECK_VERIFY_BIN\" trunc.json inst.json"),
+                     2);
+    ck_assert_msg(one_line(errtxt) && strstr(errtxt, "trunc.json") != NULL, "%s", errtxt);
+    ck_assert_int_eq(idc("\"$IDCHECK_VERIFY_BIN\" rep.json inst.json > /dev/full"), 3);
+    ck_assert_msg(one_line(errtxt) && strstr(errtxt, "error writing standard output") != NULL, "%s", errtxt);
+    /* the same lines as `idcheck cert verify` */
+    ck_assert_int_eq(idc("idcheck cert verify rep.json inst.json"), 0);
+    char first[sizeof out];
+    memcpy(first, out, sizeof out);
+    ck_assert_int_eq(idc("\"$IDCHECK_VERIFY_BIN\" rep.json inst.json"), 0);
+    ck_assert_str_eq(out, first);
 }
 END_TEST
 
@@ -233,10 +288,11 @@ int main(void)
     TCase *tc = tcase_create("cert_cli");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_valid_and_mixed);
-    tcase_add_test(tc, test_tampered);
-    tcase_add_test(tc, test_theorems_tampered);
-    tcase_add_test(tc, test_unknown_only);
+    tcase_add_loop_test(tc, test_valid_and_mixed, 0, 2);
+    tcase_add_loop_test(tc, test_tampered, 0, 2);
+    tcase_add_loop_test(tc, test_theorems_tampered, 0, 2);
+    tcase_add_loop_test(tc, test_unknown_only, 0, 2);
+    tcase_add_test(tc, test_standalone);
     suite_add_tcase(s, tc);
     return idc_test_run(s);
 }

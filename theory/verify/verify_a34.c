@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "numeric/qmat.h"
-#include "theory/precond.h"
 #include "numeric/qspace.h"
 #include "theory/verify.h"
 

@@ -22,7 +22,7 @@
  * image point except neighbours at their common breakpoint. */
 #include <string.h>
 
-#include "theory/cert.h"
+#include "theory/verify.h"
 #include "theory/verify/verify_impl.h"
 
 /* l . v for n-vectors. */
