@@ -4,6 +4,7 @@
  * picks the outcome and fills the record, so a record is a pure function of
  * (run seed, trial, parameters) and any scheduling mistake shows. The
  * registry's K3.9c checks that real property parameters are validated. */
+#include <glob.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdatomic.h>
@@ -416,6 +417,43 @@ START_TEST(test_run_put_failure_and_error_trial)
 }
 END_TEST
 
+/* Every shipped sweep file (properties/sweeps/, run from the repository
+ * root) parses against the registry, and each study comes at both scales
+ * with the same grid knobs. */
+START_TEST(test_shipped_files)
+{
+    glob_t g;
+    ck_assert_int_eq(glob("properties/sweeps/*.cpu.json", 0, NULL, &g), 0);
+    ck_assert_uint_ge(g.gl_pathc, 9);
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        char paper[512];
+        const char *cpu = g.gl_pathv[i];
+        snprintf(paper, sizeof paper, "%.*s.paper.json", (int)(strlen(cpu) - strlen(".cpu.json")), cpu);
+        idc_sweep *a = NULL, *b = NULL;
+        idc_err err;
+        ck_assert_msg(idc_sweep_load(&a, cpu, NULL, &err) == IDC_OK, "%s", err.msg);
+        ck_assert_msg(idc_sweep_load(&b, paper, NULL, &err) == IDC_OK, "%s", err.msg);
+        ck_assert_uint_gt(a->ncells, 0);
+        ck_assert_uint_ge(b->ncells, a->ncells / 2);
+        json_t *ja = json_loads(a->canonical, 0, NULL), *jb = json_loads(b->canonical, 0, NULL);
+        ck_assert_str_eq(json_string_value(json_object_get(ja, "scale")), "cpu");
+        ck_assert_str_eq(json_string_value(json_object_get(jb, "scale")), "paper");
+        ck_assert_msg(json_string_length(json_object_get(ja, "description")) > 100, "%s: no description", cpu);
+        const char *k;
+        json_t *v;
+        json_object_foreach(json_object_get(ja, "grid"), k, v)
+        {
+            ck_assert_msg(json_object_get(json_object_get(jb, "grid"), k) != NULL, "%s: knob %s", paper, k);
+        }
+        json_decref(ja);
+        json_decref(jb);
+        idc_sweep_free(a);
+        idc_sweep_free(b);
+    }
+    globfree(&g);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("sweep");
@@ -428,6 +466,7 @@ int main(void)
     tcase_add_test(tc, test_shards);
     tcase_add_test(tc, test_run_threads_skip);
     tcase_add_test(tc, test_run_put_failure_and_error_trial);
+    tcase_add_test(tc, test_shipped_files);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
