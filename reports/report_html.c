@@ -18,7 +18,7 @@ static const char CSS[] =
     "body{font-family:'DejaVu Sans',sans-serif;margin:24px auto;max-width:1180px;color:#111;line-height:1.4}"
     "h1{margin-bottom:4px}h2{border-bottom:2px solid #345;padding-bottom:3px;margin-top:36px}"
     "table{border-collapse:collapse;margin:8px 0 16px}th,td{border:1px solid #bbb;padding:3px 7px;"
-    "text-align:left;vertical-align:top;font-size:13px}th{background:#eef1f5}"
+    "text-align:left;vertical-align:top;font-size:13px;overflow-wrap:anywhere}th{background:#eef1f5}"
     "td.n{text-align:right;font-variant-numeric:tabular-nums}"
     "code,pre{font-family:'DejaVu Sans Mono',monospace;font-size:12px}pre{background:#f6f6f6;padding:6px;"
     "white-space:pre-wrap;word-break:break-all;margin:2px 0}"
@@ -454,7 +454,10 @@ static void sec_preconditions(idc_sb *b, const idc_report *r)
     idc_sb_puts(b, " &quot;SELECT i.json FROM instances i JOIN trials t ON t.instance_hash = i.hash JOIN verdicts v "
                    "ON v.trial_id = t.trial_id WHERE v.cert_hash = &#39;HASH&#39; LIMIT 1&quot; &gt; instance.json\n"
                    "idcheck cert verify cert.json instance.json</pre><p>with HASH the full certificate hash (hover "
-                   "over a shortened one). An UNKNOWN claims nothing and carries no certificate.</p></div>");
+                   "over a shortened one). An UNKNOWN claims nothing and carries no certificate. Rows named "
+                   "fitted:ID certify the class of a trial's fitted model (the trial record's fitted_model_hash), "
+                   "not its instance: verify them against the fitted model a run emits (<code>idcheck fit "
+                   "&hellip; --emit-model FILE</code>).</p></div>");
     vrow *rows = malloc((r->nverd ? r->nverd : 1) * sizeof *rows);
     if (rows == NULL) {
         b->oom = 1;
@@ -465,7 +468,9 @@ static void sec_preconditions(idc_sb *b, const idc_report *r)
         const idc_rep_trial *t = &r->trials[k];
         for (size_t j = 0; j < t->nverd; j++) {
             const idc_rep_verdict *v = &r->verd[t->verd0 + j];
-            rows[n++] = (vrow){v->precondition, v->verdict, v->cert_hash, t->instance_hash};
+            /* "fitted:ID": a certificate about the trial's fitted model, not its instance */
+            int fitted = strncmp(v->precondition, "fitted:", 7) == 0;
+            rows[n++] = (vrow){v->precondition, v->verdict, v->cert_hash, fitted ? NULL : t->instance_hash};
         }
     }
     if (n == 0) {
