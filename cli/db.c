@@ -57,20 +57,34 @@ static int find_resumable(int64_t *run_id, idc_store *s, const char *verb, const
     return rc;
 }
 
-int idc_cli_db_begin(idc_cli_db *db, const char *path, const char *verb, int argc, char **argv, int resume)
+static int fail(idc_cli_db *db, int rc, const idc_err *err)
+{
+    idc_cli_error(db->verb, "%s", err->msg);
+    idc_store_close(db->store);
+    db->store = NULL;
+    return rc == IDC_ENOMEM ? 3 : 2;
+}
+
+int idc_cli_db_open(idc_cli_db *db, const char *path, const char *verb)
 {
     memset(db, 0, sizeof *db);
     db->verb = verb;
     idc_err err;
     int rc = idc_store_open(&db->store, path, IDC_STORE_WRITE, &err);
-    /* IDCHECK_DB_MAX_PAGES=N: at most N pages (0: no growth), a full disk
-     * simulated for tests (docs/STORE.md) */
     const char *mp = getenv("IDCHECK_DB_MAX_PAGES");
     if (rc == IDC_OK && mp != NULL && mp[0] != '\0')
         rc = idc_store_limit_pages(db->store, strtol(mp, NULL, 10), &err);
-    if (rc == IDC_OK && resume) {
+    return rc == IDC_OK ? 0 : fail(db, rc, &err);
+}
+
+int idc_cli_db_start(idc_cli_db *db, int argc, char **argv, int resume)
+{
+    idc_err err;
+    int rc = IDC_OK;
+    db->run_id = 0;
+    if (resume) {
         json_t *want = argv_json(argc, argv, 1);
-        rc = find_resumable(&db->run_id, db->store, verb, want, &err);
+        rc = find_resumable(&db->run_id, db->store, db->verb, want, &err);
         json_decref(want);
     }
     if (rc == IDC_OK && db->run_id == 0) {
@@ -84,18 +98,18 @@ int idc_cli_db_begin(idc_cli_db *db, const char *path, const char *verb, int arg
                 v[i] = (char *)json_string_value(e);
         }
         rc = v == NULL ? idc_err_set(&err, IDC_ENOMEM, "out of memory")
-                       : idc_store_run_begin(db->store, &db->run_id, verb, (int)json_array_size(a), v, NULL, NULL,
-                                             NULL, &err);
+                       : idc_store_run_begin(db->store, &db->run_id, db->verb, (int)json_array_size(a), v, NULL,
+                                             NULL, NULL, &err);
         free(v);
         json_decref(a);
     }
-    if (rc != IDC_OK) {
-        idc_cli_error(verb, "%s", err.msg);
-        idc_store_close(db->store);
-        db->store = NULL;
-        return rc == IDC_ENOMEM ? 3 : 2;
-    }
-    return 0;
+    return rc == IDC_OK ? 0 : fail(db, rc, &err);
+}
+
+int idc_cli_db_begin(idc_cli_db *db, const char *path, const char *verb, int argc, char **argv, int resume)
+{
+    int code = idc_cli_db_open(db, path, verb);
+    return code != 0 ? code : idc_cli_db_start(db, argc, argv, resume);
 }
 
 int idc_cli_db_prop_trial(idc_cli_db *db, const char *property, const json_t *record, const json_t *params,

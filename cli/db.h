@@ -16,13 +16,21 @@ typedef struct {
     int failed; /* a trial could not be written (the message was printed) */
 } idc_cli_db;
 
-/* Opens the store at path for writing and starts a run of verb with the
- * process's arguments argv[0..argc) (argv[0] the verb; "idcheck" is put
- * before it). With resume set, continues the newest unfinished run of verb
- * whose arguments are these but for --resume / --fresh instead of starting
- * one. Prints one line ("idcheck VERB: PATH: ...") and returns the exit code
- * (2 for a store that is refused or cannot be written, 3 internal) on
- * failure, 0 on success. */
+/* Opens (and checks) the store at path for writing, before anything else
+ * of the run is written. Prints one line ("idcheck VERB: PATH: ...") and
+ * returns the exit code (2 for a store that is refused or cannot be
+ * written, 3 internal) on failure, 0 on success. IDCHECK_DB_MAX_PAGES=N
+ * caps the file at N pages (0: its current size), a full disk simulated
+ * for tests. */
+int idc_cli_db_open(idc_cli_db *db, const char *path, const char *verb);
+
+/* Starts a run of db->verb with the process's arguments argv[0..argc)
+ * (argv[0] the verb; "idcheck" is put before it). With resume set,
+ * continues the newest unfinished run of the verb whose arguments are these
+ * but for --resume / --fresh instead of starting one. Exit code as above. */
+int idc_cli_db_start(idc_cli_db *db, int argc, char **argv, int resume);
+
+/* idc_cli_db_open then idc_cli_db_start. */
 int idc_cli_db_begin(idc_cli_db *db, const char *path, const char *verb, int argc, char **argv, int resume);
 
 /* Records a property trial (a record of idc_prop_run's, properties/prop.h)

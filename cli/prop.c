@@ -433,6 +433,10 @@ int idc_cli_prop(int argc, char **argv)
         code = 3;
         goto done;
     }
+    /* the store is checked before anything of the run is written */
+    if (dbpath != NULL && (code = idc_cli_db_open(&db, dbpath, "prop")) != 0)
+        goto done;
+    code = 2;
     trial_hook hook = {NULL, o.regressions != NULL ? regpath : "", def->id, pj, o.seed, 0, NULL, 0};
     if (!replay && use_journal) {
         json_t *hdr = idc_prop_journal_header(def->id, pj, o.seed, o.first, o.trials, o.regressions);
@@ -462,7 +466,7 @@ int idc_cli_prop(int argc, char **argv)
         hook.journal = journal;
     }
     if (dbpath != NULL) {
-        code = idc_cli_db_begin(&db, dbpath, "prop", argc, argv, json_array_size(restored) > 0);
+        code = idc_cli_db_start(&db, argc, argv, json_array_size(restored) > 0);
         if (code != 0)
             goto done;
         code = 2;
