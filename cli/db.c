@@ -162,3 +162,14 @@ int idc_cli_db_end(idc_cli_db *db, const char *status)
     }
     return 0;
 }
+
+void idc_cli_db_abandon(idc_cli_db *db)
+{
+    if (db->store == NULL)
+        return;
+    idc_err err;
+    if (db->run_id > 0 && idc_store_run_set_status(db->store, db->run_id, "error", &err) != IDC_OK)
+        idc_cli_error(db->verb, "%s", err.msg);
+    idc_store_close(db->store);
+    db->store = NULL;
+}

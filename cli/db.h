@@ -41,6 +41,10 @@ int idc_cli_db_begin(idc_cli_db *db, const char *path, const char *verb, int arg
 int idc_cli_db_prop_trial(idc_cli_db *db, const char *property, const json_t *record, const json_t *params,
                           uint64_t run_seed, idc_err *err);
 
+/* Leaves the run unfinished with status "error" (a later run of the same
+ * command resumes it) and closes the store; a no-op without a store. */
+void idc_cli_db_abandon(idc_cli_db *db);
+
 /* Marks the run finished with status ("ok", "failed", "error") and closes
  * the store; a no-op without a store. Returns 0, or 2 when the store could
  * not be updated (one line printed). */

@@ -583,8 +583,7 @@ int idc_cli_prop(int argc, char **argv)
     if (idc_cli_db_end(&db, code == 1 ? "failed" : "ok") != 0)
         code = 2;
 done:
-    if (db.store != NULL)
-        idc_cli_db_end(&db, "error");
+    idc_cli_db_abandon(&db); /* an error: the same command resumes the run */
     idc_prop_journal_close(journal, journal_done);
     json_decref(restored);
     json_decref(pj);

@@ -429,13 +429,16 @@ int idc_store_run_begin(idc_store *s, int64_t *run_id, const char *verb, int arg
     return st;
 }
 
-int idc_store_run_finish(idc_store *s, int64_t run_id, const char *status, idc_err *err)
+static int run_update(idc_store *s, int64_t run_id, const char *status, int finish, idc_err *err)
 {
     char now[32];
     utc_now(now);
     sqlite3_stmt *q = NULL;
     pthread_mutex_lock(&s->lock);
-    int st = prep(s, &q, "UPDATE runs SET finished = ?1, status = ?2 WHERE run_id = ?3", err);
+    int st = prep(s, &q,
+                  finish ? "UPDATE runs SET finished = ?1, status = ?2 WHERE run_id = ?3"
+                         : "UPDATE runs SET status = ?2 WHERE run_id = ?3 AND ?1 IS NOT NULL",
+                  err);
     if (st == IDC_OK) {
         bind_text(q, 1, now);
         bind_text(q, 2, status);
@@ -447,6 +450,16 @@ int idc_store_run_finish(idc_store *s, int64_t run_id, const char *status, idc_e
     sqlite3_finalize(q);
     pthread_mutex_unlock(&s->lock);
     return st;
+}
+
+int idc_store_run_finish(idc_store *s, int64_t run_id, const char *status, idc_err *err)
+{
+    return run_update(s, run_id, status, 1, err);
+}
+
+int idc_store_run_set_status(idc_store *s, int64_t run_id, const char *status, idc_err *err)
+{
+    return run_update(s, run_id, status, 0, err);
 }
 
 int idc_store_find_unfinished(idc_store *s, int64_t *run_id, const char *verb, const json_t *sweep,

@@ -97,6 +97,12 @@ int idc_store_run_begin(idc_store *s, int64_t *run_id, const char *verb, int arg
 int idc_store_run_finish(idc_store *s, int64_t run_id, const char *status, idc_err *err)
     __attribute__((warn_unused_result));
 
+/* Sets a run's status without finishing it (finished stays NULL), e.g.
+ * "error" for a run stopped by an error that a later run of the same
+ * command may resume. IDC_EINVAL for an unknown run_id. */
+int idc_store_run_set_status(idc_store *s, int64_t run_id, const char *status, idc_err *err)
+    __attribute__((warn_unused_result));
+
 /* The newest run with this verb, sweep (compared in canonical form; NULL
  * matches runs without one) and shard (NULL matches NULL) that has no
  * finished time, for resuming it: *run_id = its id, or 0 when there is none. */

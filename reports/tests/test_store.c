@@ -268,6 +268,11 @@ START_TEST(test_trial_rows)
     ck_assert_uint_eq(json_array_size(cells), 2);
     ck_assert_str_eq(json_string_value(json_array_get(cells, 1)), "K3.9c#1");
     json_decref(cells);
+    ck_assert_int_eq(idc_store_run_set_status(s, run, "error", &err), IDC_OK); /* still resumable */
+    ck_assert_int_eq(idc_store_find_unfinished(s, &found, "prop", sweep2, "1/2", &err), IDC_OK);
+    ck_assert_int_eq(found, run);
+    ck_assert_int_eq(count(s, "SELECT count(*) AS n FROM runs WHERE status = 'error' AND finished IS NULL"), 1);
+    ck_assert_int_eq(idc_store_run_set_status(s, 999, "x", &err), IDC_EINVAL);
     ck_assert_int_eq(idc_store_run_finish(s, run, "ok", &err), IDC_OK);
     ck_assert_int_eq(idc_store_find_unfinished(s, &found, "prop", sweep2, "1/2", &err), IDC_OK);
     ck_assert_int_eq(found, 0);

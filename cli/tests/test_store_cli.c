@@ -1,0 +1,194 @@
+/* CLI tests of the results store and the audit: prop --db then audit; a
+ * metric and a verdict edited by hand caught; foreign, not-a-database,
+ * newer-schema, corrupted, read-only and full stores refused in one line
+ * with exit 2 and the file untouched; a run stopped by a full disk resumed
+ * into the same run. */
+#include <sqlite3.h>
+
+#include "numeric/tests/testutil.h"
+#include "cli/tests/clitest.h"
+
+#define PROP "idcheck prop K3.9c --trials 2 --n_train 200 --n_eval 200 --steps 10 --no-regressions --quiet"
+
+static void setup(void)
+{
+    clitest_setup("idc_store_cli");
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "chmod -R u+w %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    clitest_teardown();
+}
+
+static void sql(const char *db, const char *stmt)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", dir, db);
+    sqlite3 *h;
+    ck_assert_int_eq(sqlite3_open(p, &h), SQLITE_OK);
+    char *msg = NULL;
+    int rc = sqlite3_exec(h, stmt, NULL, NULL, &msg);
+    ck_assert_msg(rc == SQLITE_OK, "%s: %s", stmt, msg ? msg : "");
+    sqlite3_close(h);
+}
+
+static long long count(const char *db, const char *stmt)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", dir, db);
+    sqlite3 *h;
+    sqlite3_stmt *q;
+    ck_assert_int_eq(sqlite3_open_v2(p, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(h, stmt, -1, &q, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+    long long n = sqlite3_column_int64(q, 0);
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+    return n;
+}
+
+/* The content of dir/name (malloc'ed). */
+static char *slurp(const char *name, size_t *n)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)len + 1);
+    ck_assert_uint_eq(fread(b, 1, (size_t)len, f), (size_t)len);
+    fclose(f);
+    *n = (size_t)len;
+    return b;
+}
+
+START_TEST(test_prop_db_audit)
+{
+    ck_assert_int_eq(idc(PROP " --db r.sqlite -o r.json"), 0);
+    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM trials"), 2);
+    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM runs WHERE status = 'ok' AND finished IS NOT NULL"), 1);
+    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM trials WHERE cell = 'K3.9c#1' AND run_seed = '1'"), 1);
+    ck_assert(count("r.sqlite", "SELECT count(*) FROM measurements WHERE name = 'kl_gap'") == 2);
+    ck_assert(count("r.sqlite", "SELECT count(*) FROM verdicts WHERE verdict = 'HOLDS' AND cert_hash IS NOT NULL") >= 14);
+    /* provenance an auditor needs */
+    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM runs WHERE json_extract(provenance, '$.source.id') "
+                                       "IS NOT NULL AND json_extract(provenance, '$.cpu.model') IS NOT NULL AND "
+                                       "json_extract(provenance, '$.blas.core') IS NOT NULL"),
+                     1);
+    /* the same run again adds a second run */
+    ck_assert_int_eq(idc(PROP " --db r.sqlite"), 0);
+    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM runs"), 2);
+    ck_assert_int_eq(idc("idcheck audit r.sqlite --json a.json"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "4 trial(s) re-run: 4 identical, 0 within tolerance, 0 MISMATCH"));
+    ck_assert_ptr_nonnull(strstr(out, "bit-identical"));
+    ck_assert(exists("a.json"));
+    ck_assert_int_eq(idc("idcheck audit r.sqlite --run 2 --quiet"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "2 trial(s) re-run: 2 identical"));
+
+    /* a metric edited by hand */
+    sql("r.sqlite", "UPDATE measurements SET value = value + 0.001 WHERE trial_id = 3 AND name = 'r2_out'");
+    ck_assert_int_eq(idc("idcheck audit r.sqlite"), 1);
+    ck_assert_ptr_nonnull(strstr(out, "measurements.r2_out: stored"));
+    ck_assert_ptr_nonnull(strstr(out, "1 MISMATCH"));
+    /* and a verdict */
+    sql("r.sqlite", "UPDATE verdicts SET verdict = 'UNKNOWN' WHERE trial_id = 1 AND precondition = 'F1'");
+    ck_assert_int_eq(idc("idcheck audit r.sqlite --quiet"), 1);
+    ck_assert_ptr_nonnull(strstr(out, "verdicts[F1].verdict: stored UNKNOWN, re-run HOLDS"));
+    ck_assert_ptr_nonnull(strstr(out, "2 MISMATCH"));
+}
+END_TEST
+
+/* Each refused store: exit 2, one line naming it, the file as it was, no
+ * results or journal written. */
+static void refused(const char *name, const char *needle)
+{
+    size_t n0, n1;
+    char *before = slurp(name, &n0), cmd[512];
+    snprintf(cmd, sizeof cmd, PROP " --db %s -o out.json", name);
+    ck_assert_int_eq(idc(cmd), 2);
+    ck_assert_msg(one_line(errtxt) && strstr(errtxt, name) && strstr(errtxt, needle), "stderr: %s", errtxt);
+    ck_assert(!exists("out.json"));
+    ck_assert(!exists("out.json.journal"));
+    snprintf(cmd, sizeof cmd, "idcheck audit %s", name);
+    ck_assert_int_eq(idc(cmd), 2);
+    ck_assert_msg(one_line(errtxt) && strstr(errtxt, name), "stderr: %s", errtxt);
+    char *after = slurp(name, &n1);
+    ck_assert_uint_eq(n0, n1);
+    ck_assert(memcmp(before, after, n0) == 0);
+    free(before);
+    free(after);
+}
+
+START_TEST(test_refused_stores)
+{
+    ck_assert_int_eq(idc("printf 'not a database at all\\n%.0s' $(seq 300) > text.sqlite"), 0);
+    refused("text.sqlite", "not an SQLite database");
+    sql("foreign.sqlite", "CREATE TABLE t(x); INSERT INTO t VALUES (42);");
+    refused("foreign.sqlite", "not an idcheck results store");
+    ck_assert_int_eq(idc(PROP " --db newer.sqlite"), 0);
+    sql("newer.sqlite", "PRAGMA user_version = 9");
+    refused("newer.sqlite", "newer");
+    /* corrupted: pages overwritten */
+    ck_assert_int_eq(idc(PROP " --db bad.sqlite"), 0);
+    ck_assert_int_eq(idc("dd if=/dev/urandom of=bad.sqlite bs=4096 seek=2 count=3 conv=notrunc 2>/dev/null"), 0);
+    refused("bad.sqlite", "corrupted");
+    /* read-only */
+    ck_assert_int_eq(idc(PROP " --db ro.sqlite"), 0);
+    ck_assert_int_eq(idc("chmod 0444 ro.sqlite"), 0);
+    ck_assert_int_eq(idc(PROP " --db ro.sqlite"), 2);
+    ck_assert_msg(one_line(errtxt) && strstr(errtxt, "read-only"), "stderr: %s", errtxt);
+    ck_assert_int_eq(idc("idcheck audit ro.sqlite --quiet"), 0); /* reading is fine */
+    /* usage */
+    ck_assert_int_eq(idc("idcheck audit"), 2);
+    ck_assert_int_eq(idc("idcheck audit missing.sqlite"), 2);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "missing.sqlite"));
+    ck_assert_int_eq(idc("idcheck audit r.html"), 2);
+    ck_assert_int_eq(idc("idcheck audit ro.sqlite --rtol -1"), 2);
+    ck_assert_int_eq(idc("idcheck audit ro.sqlite --bogus"), 2);
+    ck_assert_int_eq(idc(PROP " --db x.sqlite --ladder n_train=100,200"), 2);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "--ladder"));
+    ck_assert(!exists("x.sqlite"));
+}
+END_TEST
+
+/* A full disk (IDCHECK_DB_MAX_PAGES=0: the store may not grow) stops the
+ * run with one line and exit 2 after its first trial was journaled; the
+ * same command then resumes: the journaled trial goes into the same run,
+ * the rest is run, and the audit passes. */
+START_TEST(test_full_then_resume)
+{
+    ck_assert_int_eq(idc("idcheck audit --help"), 0);
+    ck_assert_int_eq(idc(PROP " --db f.sqlite -o f.json --trials 1"), 0); /* a store with one run */
+    ck_assert_int_eq(idc("export IDCHECK_DB_MAX_PAGES=0; " PROP " --db f.sqlite -o g.json"), 2);
+    ck_assert_msg(one_line(errtxt) && strstr(errtxt, "f.sqlite") && strstr(errtxt, "full"), "stderr: %s", errtxt);
+    ck_assert(!exists("g.json"));
+    ck_assert(exists("g.json.journal"));
+    ck_assert_int_eq(count("f.sqlite", "SELECT count(*) FROM trials"), 1);
+    ck_assert_int_eq(count("f.sqlite", "SELECT count(*) FROM runs WHERE finished IS NULL"), 1);
+    ck_assert_int_eq(idc(PROP " --db f.sqlite -o g.json"), 0);
+    ck_assert(!exists("g.json.journal"));
+    ck_assert_int_eq(count("f.sqlite", "SELECT count(*) FROM runs"), 2);
+    ck_assert_int_eq(count("f.sqlite", "SELECT count(*) FROM runs WHERE finished IS NULL"), 0);
+    ck_assert_int_eq(count("f.sqlite", "SELECT count(*) FROM trials WHERE run_id = 2"), 2);
+    ck_assert_int_eq(idc("idcheck audit f.sqlite --quiet"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "3 trial(s) re-run: 3 identical"));
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("store_cli");
+    TCase *tc = tcase_create("store_cli");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_prop_db_audit);
+    tcase_add_test(tc, test_refused_stores);
+    tcase_add_test(tc, test_full_then_resume);
+    suite_add_tcase(s, tc);
+    return idc_test_run(s);
+}
