@@ -244,7 +244,8 @@ static int mpi_worker(idc_sweep_mpi *m, const idc_sweep *s, const idc_err *load_
     int rc = idc_sweep_mpi_work(m, s, load_err, threads, &err);
     idc_sweep_mpi_close(m);
     if (rc != IDC_OK) {
-        idc_cli_error("sweep", "rank %d: %s", rank, err.msg);
+        if (s != NULL) /* a sweep file rank 0 could not read either: rank 0 says so, once */
+            idc_cli_error("sweep", "rank %d: %s", rank, err.msg);
         return code_of(rc);
     }
     return 0;
@@ -320,7 +321,7 @@ int idc_cli_sweep(int argc, char **argv)
         idc_sweep_free(s);
         return code;
     }
-    int code = 2;
+    int code = 2, led = 0;
     idc_store *st = NULL;
     unsigned char *skip = NULL;
     json_t *spec = NULL, *prov = NULL;
@@ -391,11 +392,6 @@ int idc_cli_sweep(int argc, char **argv)
     if (rc != IDC_OK) {
         idc_cli_error("sweep", "%s", err.msg);
         code = code_of(rc);
-        if (mpi != NULL) {
-            idc_err e2; /* tell the other ranks to stop */
-            if (idc_sweep_mpi_lead(mpi, NULL, NULL, NULL, NULL, &e2) != IDC_OK)
-                idc_cli_error("sweep", "%s", e2.msg);
-        }
         goto done;
     }
     c.done_at_start = c.done;
@@ -407,6 +403,7 @@ int idc_cli_sweep(int argc, char **argv)
         if (!quiet && !c.tty)
             progress(&c, 1);
         if (mpi != NULL) {
+            led = 1;
             rc = idc_sweep_mpi_lead(mpi, s, skip, put, &c, &err);
         } else {
             idc_sweep_run_opts o = {(unsigned)threads, skip, put, &c};
@@ -430,6 +427,11 @@ int idc_cli_sweep(int argc, char **argv)
            c.counts[OC_FAIL], c.counts[OC_INCONCLUSIVE], c.counts[OC_DISCARD], c.counts[OC_ERROR], c.run_id, db);
     code = c.counts[OC_ERROR] ? 3 : c.counts[OC_FAIL] ? 1 : 0;
 done:
+    if (mpi != NULL && !led) { /* rank 0 could not start: tell the other ranks to stop */
+        idc_err e2;
+        if (idc_sweep_mpi_lead(mpi, NULL, NULL, NULL, NULL, &e2) != IDC_OK)
+            idc_cli_error("sweep", "%s", e2.msg);
+    }
     idc_store_close(st);
     if (mpi != NULL)
         idc_sweep_mpi_close(mpi);

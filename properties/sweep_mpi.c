@@ -186,7 +186,7 @@ int idc_sweep_mpi_lead(idc_sweep_mpi *m, const idc_sweep *s, const unsigned char
             json_decref(rec);
         } else if (tag == TAG_DONE) {
             done++;
-            if (len > 0 && status == IDC_OK)
+            if (len > 0 && status == IDC_OK && s != NULL) /* s NULL: rank 0 failed first and said so */
                 status = idc_err_set(&first, IDC_EIO, "rank %d: %s", from, (const char *)b);
         } else if (status == IDC_OK) {
             status = idc_err_set(&first, IDC_EINTERNAL, "rank %d sent an unknown message (tag %d)", from, tag);
