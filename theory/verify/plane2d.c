@@ -5,6 +5,7 @@
 #include "numeric/status.h"
 #include "theory/verify.h"
 #include "theory/verify/plane2d.h"
+#include "theory/verify/verify_impl.h"
 
 void idc_bq_init(idc_bq *x)
 {
@@ -486,16 +487,6 @@ void idc_poly_subtract(idc_poly *out, size_t *nout, const idc_poly *P, const idc
     idc_poly_clear(&neg);
 }
 
-/* Rank of a small rational matrix. */
-static slong small_rank(const fmpq_mat_t A)
-{
-    fmpq_mat_t R;
-    fmpq_mat_init(R, A->r, A->c);
-    slong r = fmpq_mat_rref(R, A);
-    fmpq_mat_clear(R);
-    return r;
-}
-
 int idc_plane_hits(const fmpq_mat_t J, const fmpq_mat_t c, const idc_poly *P, const fmpq_mat_t y)
 {
     slong n = J->r;
@@ -510,7 +501,7 @@ int idc_plane_hits(const fmpq_mat_t J, const fmpq_mat_t c, const idc_poly *P, co
     idc_bq_init(&lo);
     idc_bq_init(&hi);
     idc_bq_init(&b);
-    slong rk = small_rank(J);
+    slong rk = idc_v_rank(J);
     int hit = 0;
     if (rk == 0) {
         hit = fmpq_mat_is_zero(rhs);

@@ -101,6 +101,20 @@ int idc_vget_prime(mp_limb_t *p, const json_t *obj)
 
 /* ---- exact map evaluation (verifier's own) ------------------------------------ */
 
+size_t idc_v_table_piece(const idc_pamap *f, const fmpq_t t)
+{
+    fmpq_t e;
+    fmpq_init(e);
+    size_t p = 0;
+    for (; p + 1 < f->npieces; p++) {
+        idc_dq_fmpq_set_finite_d(e, f->breaks[p]);
+        if (fmpq_cmp(t, e) < 0)
+            break; /* t < t_p: piece p */
+    }
+    fmpq_clear(e);
+    return p;
+}
+
 /* y = f(x) exactly; x has in_dim entries, y out_dim entries (fmpq arrays). */
 void idc_v_eval(fmpq *y, const idc_pamap *f, const fmpq *x)
 {
@@ -108,12 +122,7 @@ void idc_v_eval(fmpq *y, const idc_pamap *f, const fmpq *x)
     fmpq_init(t);
     fmpq_init(e);
     if (f->kind == IDC_MAP_PWL1) {
-        size_t p = 0;
-        for (; p + 1 < f->npieces; p++) {
-            idc_dq_fmpq_set_finite_d(e, f->breaks[p]);
-            if (fmpq_cmp(x, e) < 0)
-                break; /* x < t_{p+1}: piece p */
-        }
+        size_t p = idc_v_table_piece(f, x);
         idc_dq_fmpq_set_finite_d(e, f->slopes[p]);
         fmpq_mul(t, e, x);
         idc_dq_fmpq_set_finite_d(e, f->intercepts[p]);
@@ -358,4 +367,28 @@ int idc_v_schur(fmpq *piv, const fmpq_mat_t S0)
     fmpq_clear(f);
     fmpq_mat_clear(S);
     return ok;
+}
+
+int idc_v_end_sign(const fmpq_t alpha, const fmpq_t beta, int end, const fmpq_t t)
+{
+    if (end != 0) {
+        int sb = fmpq_sgn(beta);
+        return sb != 0 ? end * sb : fmpq_sgn(alpha);
+    }
+    fmpq_t v;
+    fmpq_init(v);
+    fmpq_mul(v, beta, t);
+    fmpq_add(v, v, alpha);
+    int s = fmpq_sgn(v);
+    fmpq_clear(v);
+    return s;
+}
+
+slong idc_v_rank(const fmpq_mat_t A)
+{
+    fmpq_mat_t R;
+    fmpq_mat_init(R, A->r, A->c);
+    slong r = fmpq_mat_rref(R, A);
+    fmpq_mat_clear(R);
+    return r;
 }

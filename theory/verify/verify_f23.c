@@ -14,37 +14,6 @@
 #include "theory/verify/plane2d.h"
 #include "theory/verify/verify_impl.h"
 
-/* Sign of alpha + beta t at an end: end = -1 (-inf), +1 (+inf) or 0 (t). */
-static int vend_sign(const fmpq_t alpha, const fmpq_t beta, int end, const fmpq_t t)
-{
-    if (end != 0) {
-        int sb = fmpq_sgn(beta);
-        return sb != 0 ? end * sb : fmpq_sgn(alpha);
-    }
-    fmpq_t v;
-    fmpq_init(v);
-    fmpq_mul(v, beta, t);
-    fmpq_add(v, v, alpha);
-    int s = fmpq_sgn(v);
-    fmpq_clear(v);
-    return s;
-}
-
-/* Table piece of t (piece p covers [t_{p-1}, t_p)). */
-static size_t vtable_piece(const idc_pamap *f, const fmpq_t t)
-{
-    fmpq_t e;
-    fmpq_init(e);
-    size_t p = 0;
-    for (; p + 1 < f->npieces; p++) {
-        idc_dq_fmpq_set_finite_d(e, f->breaks[p]);
-        if (fmpq_cmp(t, e) < 0)
-            break;
-    }
-    fmpq_clear(e);
-    return p;
-}
-
 /* The affine map al + be t (n entries each) of f on the closed interval
  * [lo, hi] (lo_inf / hi_inf: infinite end). MLP: every nonlinear unit keeps
  * one sign on the interval (so f is that affine map on all of it). Table:
@@ -61,8 +30,8 @@ static int vline_affine(fmpq *al, fmpq *be, const idc_pamap *f, int lo_inf, cons
         int ok = 1;
         size_t p;
         if (closed) {
-            p = lo_inf ? 0 : vtable_piece(f, lo);
-            ok = hi_inf ? p + 1 == f->npieces : vtable_piece(f, hi) == p;
+            p = lo_inf ? 0 : idc_v_table_piece(f, lo);
+            ok = hi_inf ? p + 1 == f->npieces : idc_v_table_piece(f, hi) == p;
         } else {
             if (lo_inf && hi_inf)
                 fmpq_zero(mid);
@@ -74,7 +43,7 @@ static int vline_affine(fmpq *al, fmpq *be, const idc_pamap *f, int lo_inf, cons
                 fmpq_add(mid, lo, hi);
                 fmpq_div_2exp(mid, mid, 1);
             }
-            p = vtable_piece(f, mid);
+            p = idc_v_table_piece(f, mid);
             if (lo_inf)
                 ok = p == 0;
             else if (p > 0) {
@@ -113,7 +82,7 @@ static int vline_affine(fmpq *al, fmpq *be, const idc_pamap *f, int lo_inf, cons
             }
             if (L->act == IDC_ACT_IDENTITY)
                 continue;
-            int sl = vend_sign(a2 + r, b2 + r, lend, lo), sr = vend_sign(a2 + r, b2 + r, rend, hi);
+            int sl = idc_v_end_sign(a2 + r, b2 + r, lend, lo), sr = idc_v_end_sign(a2 + r, b2 + r, rend, hi);
             if (sl * sr < 0)
                 ok = 0;
             else if (sl <= 0 && sr <= 0) {
@@ -687,15 +656,6 @@ static int v_point(fmpq_mat_t J, fmpq *y, const idc_pamap *f, const fmpq_mat_t x
     return ok;
 }
 
-static slong v_rank(const fmpq_mat_t A)
-{
-    fmpq_mat_t R;
-    fmpq_mat_init(R, A->r, A->c);
-    slong r = fmpq_mat_rref(R, A);
-    fmpq_mat_clear(R);
-    return r;
-}
-
 /* "point-overlap" (F3 FAILS, any m): x1 != x2 points with f affine near
  * each (every relu/leaky pre-activation nonzero, or zero with zero gradient), f(x1) = f(x2) = image, rank J1 = rank J2 = rank [J1 J2] = m. Then
  * small disjoint balls around x1, x2 map onto open pieces of one m-flat that
@@ -733,9 +693,9 @@ static int v_point_overlap(vctx *V, const char *id, const json_t *w)
                 fmpq_set(fmpq_mat_entry(JJ, i, k), fmpq_mat_entry(J1, i, k));
                 fmpq_set(fmpq_mat_entry(JJ, i, m + k), fmpq_mat_entry(J2, i, k));
             }
-        if (v_rank(J1) != m || v_rank(J2) != m)
+        if (idc_v_rank(J1) != m || idc_v_rank(J2) != m)
             rc = idc_vfail(V, "%s: a region Jacobian has rank < m", id);
-        else if (v_rank(JJ) != m)
+        else if (idc_v_rank(JJ) != m)
             rc = idc_vfail(V, "%s: the two regions' images span different m-flats", id);
     }
     _fmpq_vec_clear(y1, n);
@@ -1035,7 +995,7 @@ static int vplane_load(vctx *V, vplane *G, const char *id, const json_t *w)
             return idc_vfail(V, "%s: cells[%zu] is not a convex counterclockwise polygon", id, k);
         if (!vpoly_affine(G->J + k, G->c + k, f, &G->P[k]))
             return idc_vfail(V, "%s: f is not affine on cells[%zu] (a unit changes sign)", id, k);
-        G->rk[k] = v_rank(G->J + k);
+        G->rk[k] = idc_v_rank(G->J + k);
     }
     if (!vtiling(G->P, K))
         return idc_vfail(V, "%s: the cells do not tile the plane", id);

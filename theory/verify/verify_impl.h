@@ -48,6 +48,14 @@ int idc_vget_q(fmpq_t q, const json_t *obj, const char *key);
 /* obj.prime: an odd prime 3 <= p < 2^62. */
 int idc_vget_prime(mp_limb_t *p, const json_t *obj);
 
+/* The piece of a piece table (IDC_MAP_PWL1) holding t: piece p covers
+ * [t_{p-1}, t_p). */
+size_t idc_v_table_piece(const idc_pamap *f, const fmpq_t t);
+/* Sign of alpha + beta t at an end of an interval: end = -1 (-inf), +1
+ * (+inf) or 0 (the finite point t). */
+int idc_v_end_sign(const fmpq_t alpha, const fmpq_t beta, int end, const fmpq_t t);
+/* Exact rank of a rational matrix (rref). */
+slong idc_v_rank(const fmpq_mat_t A);
 /* y = f(x) exactly (verifier's own forward pass). */
 void idc_v_eval(fmpq *y, const idc_pamap *f, const fmpq *x);
 /* IDC_OK when the map is present and well formed, else a reason. */

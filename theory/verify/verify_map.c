@@ -324,23 +324,6 @@ static int v_image_order(vctx *V, const json_t *w)
     return rc;
 }
 
-/* Sign of alpha + beta t at an end of an interval: end = -1 (-inf), +1
- * (+inf) or 0 (the finite point t). */
-static int end_sign(const fmpq_t alpha, const fmpq_t beta, int end, const fmpq_t t)
-{
-    if (end != 0) {
-        int sb = fmpq_sgn(beta);
-        return sb != 0 ? end * sb : fmpq_sgn(alpha);
-    }
-    fmpq_t v;
-    fmpq_init(v);
-    fmpq_mul(v, beta, t);
-    fmpq_add(v, v, alpha);
-    int s = fmpq_sgn(v);
-    fmpq_clear(v);
-    return s;
-}
-
 static int v_monotone(vctx *V, const json_t *w)
 {
     const idc_pamap *f = V->f;
@@ -392,7 +375,7 @@ static int v_monotone(vctx *V, const json_t *w)
                 }
                 if (L->act == IDC_ACT_IDENTITY)
                     continue;
-                int sl = end_sign(al2 + r, be2 + r, lend, tl), sr = end_sign(al2 + r, be2 + r, rend, tr);
+                int sl = idc_v_end_sign(al2 + r, be2 + r, lend, tl), sr = idc_v_end_sign(al2 + r, be2 + r, rend, tr);
                 if (sl * sr < 0) {
                     rc = idc_vfail(V, "F4: unit %zu of layer %zu changes sign inside interval %ld", r, li,
                                (long)k);
