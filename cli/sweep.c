@@ -167,13 +167,10 @@ static int put(void *ctx, const idc_sweep *s, size_t cell, const json_t *rec, id
 /* Counts the outcomes already recorded in the run and marks its cells done. */
 static int restore(sweep_ctx *c, unsigned char *skip, idc_err *err)
 {
-    json_t *cells = NULL, *rows = NULL;
-    int rc = idc_store_run_cells(c->store, c->run_id, &cells, err);
-    if (rc == IDC_OK) {
-        json_t *args = json_pack("[I]", (json_int_t)c->run_id);
-        rc = idc_store_query(c->store, &rows, "SELECT cell, outcome FROM trials WHERE run_id = ?1", args, err);
-        json_decref(args);
-    }
+    json_t *rows = NULL, *args = json_pack("[I]", (json_int_t)c->run_id);
+    int rc = args ? idc_store_query(c->store, &rows, "SELECT cell, outcome FROM trials WHERE run_id = ?1", args, err)
+                  : idc_err_set(err, IDC_ENOMEM, "out of memory");
+    json_decref(args);
     size_t i;
     json_t *row;
     json_array_foreach(rows, i, row)
@@ -193,7 +190,6 @@ static int restore(sweep_ctx *c, unsigned char *skip, idc_err *err)
             c->counts[o]++;
         c->done++;
     }
-    json_decref(cells);
     json_decref(rows);
     return rc;
 }

@@ -308,7 +308,7 @@ START_TEST(test_mpi_two_ranks)
     ck_assert(rc == 0 || rc == 1);
     char cmd[1400];
     snprintf(cmd, sizeof cmd,
-             "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_plm_rsh_agent= mpirun -np 2 "
+             "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_plm=isolated mpirun -np 2 "
              "--oversubscribe %s sweep s.json --db mpi.sqlite --threads 2 --quiet",
              bin);
     int mrc = idc(cmd);
@@ -330,7 +330,7 @@ START_TEST(test_mpi_two_ranks)
     idc_store_close(st);
     /* without the plugin, a run under mpirun says so in one line per rank and exits 2 */
     snprintf(cmd, sizeof cmd,
-             "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 IDCHECK_MPI_LIB=/nonexistent/libidcheck-mpi.so "
+             "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_plm=isolated IDCHECK_MPI_LIB=/nonexistent/libidcheck-mpi.so "
              "mpirun -np 2 --oversubscribe %s sweep s.json --db none.sqlite --quiet",
              bin);
     ck_assert_int_ne(idc(cmd), 0);
