@@ -324,10 +324,10 @@ static void tick_label(char *buf, size_t cap, const axis *a, double t)
 {
     if (a->logax) {
         double r = round(t);
-        if (fabs(t - r) < 1e-9)
+        if (fabs(t - r) < 1e-9 && fabs(r) > 3)
             snprintf(buf, cap, "1e%d", (int)r);
         else
-            snprintf(buf, cap, "%.3g", pow(10, t));
+            snprintf(buf, cap, "%.3g", pow(10, fabs(t - r) < 1e-9 ? r : t));
     } else {
         snprintf(buf, cap, "%.4g", t);
     }

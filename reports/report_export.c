@@ -54,7 +54,7 @@ int idc_report_json(char **out, size_t *len, const idc_report *r, idc_err *err)
         json_object_set_new(o, "run_id", json_integer(t->run_id));
         json_object_set_new(o, "cell", jstr(t->cell));
         json_object_set_new(o, "property", jstr(t->property));
-        json_object_set_new(o, "trial_index", json_integer(t->trial_index));
+        json_object_set_new(o, "trial_index", t->trial_index >= 0 ? json_integer(t->trial_index) : json_null());
         json_object_set_new(o, "seed", jstr(t->seed));
         json_object_set_new(o, "params", params);
         json_object_set_new(o, "estimator", jstr(t->estimator));
@@ -151,7 +151,7 @@ int idc_report_csv(char **out, size_t *len, const idc_report *r, idc_err *err)
         csv_field(&b, t->cell, 0);
         csv_field(&b, t->property, 0);
         snprintf(num, sizeof num, "%lld", (long long)t->trial_index);
-        csv_field(&b, num, 0);
+        csv_field(&b, t->trial_index >= 0 ? num : NULL, 0);
         csv_field(&b, t->seed, 0);
         csv_field(&b, t->params, 0);
         csv_field(&b, t->estimator, 0);

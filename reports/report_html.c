@@ -318,8 +318,11 @@ static void trial_rows(idc_sb *b, const idc_report *r, const char *prop, const c
             break;
         }
         shown++;
-        idc_sb_printf(b, "<tr><td class=\"n\">%lld</td><td class=\"n\">%lld</td>", (long long)t->run_id,
-                      (long long)t->trial_index);
+        idc_sb_printf(b, "<tr><td class=\"n\">%lld</td>", (long long)t->run_id);
+        if (t->trial_index >= 0)
+            idc_sb_printf(b, "<td class=\"n\">%lld</td>", (long long)t->trial_index);
+        else
+            td(b, NULL);
         td(b, t->cell);
         td_code(b, t->seed);
         td(b, t->reason);

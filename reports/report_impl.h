@@ -16,7 +16,7 @@ typedef struct {
 } idc_rep_run;
 
 typedef struct {
-    int64_t trial_id, run_id, trial_index;
+    int64_t trial_id, run_id, trial_index; /* trial_index -1: none stored */
     char *cell, *property, *seed, *params, *estimator, *start, *instance_hash, *outcome, *reason, *replay;
     double seconds;
     int has_seconds;
@@ -122,7 +122,6 @@ int idc_rep_figs_build(idc_rep_figs *f, const idc_report *r, idc_err *err);
 void idc_rep_figs_clear(idc_rep_figs *f);
 
 /* Lookups. */
-const idc_rep_trial *idc_rep_trial_by_id(const idc_report *r, int64_t trial_id);
 /* The value of measurement name of trial t; 0 when it has none. */
 int idc_rep_meas_get(const idc_report *r, const idc_rep_trial *t, const char *name, double *v);
 /* "verdict" of precondition pre for trial t, or NULL. */

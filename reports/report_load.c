@@ -114,14 +114,6 @@ static size_t find_trial(const id_index *ix, size_t n, int64_t id)
     return lo < n && ix[lo].id == id ? ix[lo].k : (size_t)-1;
 }
 
-const idc_rep_trial *idc_rep_trial_by_id(const idc_report *r, int64_t trial_id)
-{
-    for (size_t k = 0; k < r->ntrials; k++)
-        if (r->trials[k].trial_id == trial_id)
-            return &r->trials[k];
-    return NULL;
-}
-
 int idc_rep_meas_get(const idc_report *r, const idc_rep_trial *t, const char *name, double *v)
 {
     for (size_t i = 0; i < t->nmeas; i++) {
@@ -395,7 +387,7 @@ static int load(idc_report *r, sqlite3 *db, const char *path, idc_err *err)
         t->run_id = sqlite3_column_int64(st, 1);
         t->cell = dup_col(st, 2, &oom);
         t->property = dup_col(st, 3, &oom);
-        t->trial_index = sqlite3_column_int64(st, 4);
+        t->trial_index = sqlite3_column_type(st, 4) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 4);
         t->seed = dup_col(st, 5, &oom);
         t->params = dup_col(st, 6, &oom);
         t->estimator = dup_col(st, 7, &oom);
