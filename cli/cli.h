@@ -23,6 +23,8 @@ int idc_cli_prop_ladder(const idc_prop_def *def, const void *params, const idc_p
 int idc_cli_version(int argc, char **argv);
 /* audit RESULTS.sqlite (cli/audit.c). */
 int idc_cli_audit(int argc, char **argv);
+/* store import JOURNAL --db FILE | store info FILE (cli/store.c). */
+int idc_cli_store(int argc, char **argv);
 int idc_cli_theorems(int argc, char **argv);
 int idc_cli_counterexample(int argc, char **argv);
 int idc_cli_repro(int argc, char **argv);

@@ -25,6 +25,7 @@ static const verb verbs[] = {
     {"sweep", idc_cli_sweep, "run a sweep file's grid of trials into a results store (resumable; MPI, shards)"},
     {"merge", idc_cli_merge, "combine the shard databases of a sweep into one results store"},
     {"report", idc_cli_report, "write the HTML/PDF report of a results store (and JSON/CSV trial tables)"},
+    {"store", idc_cli_store, "a results store: import a prop journal, show its runs (store --help)"},
     {"audit", idc_cli_audit, "re-run every trial of a results store and compare (audit --help)"},
     {"version", idc_cli_version, "print the versions of idcheck and its libraries"},
 };

@@ -180,6 +180,42 @@ START_TEST(test_full_then_resume)
 }
 END_TEST
 
+/* A journal kept by a run that could not write its results, imported. */
+START_TEST(test_import_journal)
+{
+    ck_assert_int_eq(idc("mkdir d && " PROP " -o d"), 2); /* results cannot be written: the journal is kept */
+    ck_assert_int_eq(idc("ls .idcheck/runs/*.jsonl | wc -l"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "1"));
+    ck_assert_int_eq(idc("idcheck store import .idcheck/runs/*.jsonl --db i.sqlite"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "2 trial(s) of K3.9c"));
+    ck_assert_int_eq(count("i.sqlite", "SELECT count(*) FROM trials WHERE run_seed = '1'"), 2);
+    ck_assert_int_eq(count("i.sqlite", "SELECT count(*) FROM runs WHERE json_extract(provenance, '$.imported_from') "
+                                       "LIKE '.idcheck/runs/K3.9c-%'"),
+                     1);
+    ck_assert_int_eq(idc("idcheck audit i.sqlite"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "2 trial(s) re-run: 2 identical"));
+    ck_assert_int_eq(idc("idcheck store info i.sqlite"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "1 run(s)"));
+    ck_assert_ptr_nonnull(strstr(out, "status ok, 2 trial(s): INCONCLUSIVE 2"));
+    /* a torn last line is skipped; garbage before it is refused */
+    ck_assert_int_eq(idc("cp .idcheck/runs/*.jsonl j.jsonl && printf '{\"line\": \"x' >> j.jsonl && "
+                         "idcheck store import j.jsonl --db i.sqlite"),
+                     0);
+    ck_assert_int_eq(count("i.sqlite", "SELECT count(*) FROM trials"), 4);
+    ck_assert_int_eq(idc("head -1 j.jsonl > k.jsonl && echo garbage >> k.jsonl && tail -n +2 j.jsonl >> k.jsonl && "
+                         "idcheck store import k.jsonl --db i.sqlite"),
+                     2);
+    ck_assert_msg(one_line(errtxt) && strstr(errtxt, "k.jsonl: line 2"), "stderr: %s", errtxt);
+    ck_assert_int_eq(idc("echo '{\"journal\": \"other\"}' > h.jsonl && idcheck store import h.jsonl --db i.sqlite"),
+                     2);
+    ck_assert_ptr_nonnull(strstr(errtxt, "not an idcheck prop journal"));
+    ck_assert_int_eq(count("i.sqlite", "SELECT count(*) FROM trials"), 4);
+    ck_assert_int_eq(idc("idcheck store import j.jsonl"), 2);
+    ck_assert_int_eq(idc("idcheck store"), 2);
+    ck_assert_int_eq(idc("idcheck store info nothing.sqlite"), 2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store_cli");
@@ -189,6 +225,7 @@ int main(void)
     tcase_add_test(tc, test_prop_db_audit);
     tcase_add_test(tc, test_refused_stores);
     tcase_add_test(tc, test_full_then_resume);
+    tcase_add_test(tc, test_import_journal);
     suite_add_tcase(s, tc);
     return idc_test_run(s);
 }
