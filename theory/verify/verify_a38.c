@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "numeric/qspace.h"
 
 /* ---- A3.8 (verifier's own; see theory/check/pre_a38.c for the format) ----------------- */
 

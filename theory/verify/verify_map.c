@@ -11,7 +11,6 @@
 #include <flint/nmod_mat.h>
 
 #include "numeric/dq.h"
-#include "numeric/qspace.h"
 
 int idc_v_dim(vctx *V, idc_verdict v, const json_t *w)
 {

@@ -10,7 +10,6 @@
 #include <flint/nmod_mat.h>
 
 #include "numeric/dq.h"
-#include "numeric/qspace.h"
 
 /* Checks one difference record between components p and q: the entry, its
  * two claimed values, and (chain) that everything before it is equal and
