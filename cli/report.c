@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "numeric/fileio.h"
+#include "reports/plot.h"
 #include "reports/report.h"
 
 static void help(FILE *fp)
@@ -119,6 +120,7 @@ int idc_cli_report(int argc, char **argv)
     idc_fileset_free(fs);
     size_t nruns = idc_report_runs(r), ntrials = idc_report_trials(r);
     idc_report_free(r);
+    idc_plot_release_caches(); /* the verb draws nothing more */
     if (rc != IDC_OK) {
         idc_cli_error("report", "%s", err.msg);
         return rc == IDC_EIO || rc == IDC_EINVAL ? 2 : 3;

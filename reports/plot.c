@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <cairo/cairo-svg.h>
+#include <dlfcn.h>
 
 #include "reports/plot.h"
 
@@ -89,6 +90,20 @@ char *idc_plot_utf8_clean(const char *s, size_t n)
     }
     *w = '\0';
     return o;
+}
+
+void idc_plot_release_caches(void)
+{
+    cairo_debug_reset_static_data();
+    /* FcFini is looked up, not linked: fontconfig is cairo's dependency, not idcheck's */
+    void *self = dlopen(NULL, RTLD_LAZY);
+    if (self == NULL)
+        return;
+    void (*fini)(void) = NULL;
+    *(void **)&fini = dlsym(self, "FcFini"); /* POSIX's way to take a function from dlsym */
+    if (fini != NULL)
+        fini();
+    dlclose(self);
 }
 
 static char *dupclean(const char *s)

@@ -404,7 +404,8 @@ static int load(idc_report *r, sqlite3 *db, const char *path, idc_err *err)
         return idc_err_set(err, IDC_ENOMEM, "%s: out of memory", path);
     if (step != SQLITE_DONE && step != SQLITE_ROW)
         return db_fail(err, path, db, "trials");
-    qsort(r->trials, r->ntrials, sizeof *r->trials, cmp_trial);
+    if (r->ntrials > 1)
+        qsort(r->trials, r->ntrials, sizeof *r->trials, cmp_trial);
     id_index *ix = build_index(r);
     if (ix == NULL)
         return idc_err_set(err, IDC_ENOMEM, "%s: out of memory", path);
