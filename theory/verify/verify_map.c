@@ -323,99 +323,38 @@ static int v_image_order(vctx *V, const json_t *w)
     return rc;
 }
 
+/* "monotone-1d": the affine maps between the breakpoints recomputed from the
+ * weights (idc_vline_load, every unit's sign at both ends of each
+ * interval), then l . be_k of the claimed strict sign on every interval. */
 static int v_monotone(vctx *V, const json_t *w)
 {
     const idc_pamap *f = V->f;
     if (f->kind != IDC_MAP_MLP || f->in_dim != 1)
         return idc_vfail(V, "F4: monotone-1d needs an MLP with one input");
-    json_t *bp = json_object_get(w, "breakpoints");
     json_t *dj = json_object_get(w, "direction");
-    if (!json_is_array(bp))
-        return idc_vfail(V, "F4: witness.breakpoints: expected an array");
     if (!json_is_integer(dj) || (json_integer_value(dj) != 1 && json_integer_value(dj) != -1))
         return idc_vfail(V, "F4: witness.direction: expected 1 or -1");
     int dir = (int)json_integer_value(dj);
-    slong nb = (slong)json_array_size(bp), n = (slong)f->out_dim;
-    fmpq_mat_t T, l;
-    fmpq_mat_init(T, nb > 0 ? nb : 1, 1);
+    slong n = (slong)f->out_dim;
+    fmpq_mat_t l;
     fmpq_mat_init(l, n, 1);
-    int rc = IDC_OK;
-    if (nb > 0 && !idc_vget_qvec(T, bp, nb))
-        rc = idc_vfail(V, "F4: witness.breakpoints: expected rationals");
-    else if (!idc_vget_qvec(l, json_object_get(w, "functional"), n))
+    idc_vline L;
+    int rc = idc_vline_load(V, &L, "F4", w);
+    if (rc == IDC_OK && !idc_vget_qvec(l, json_object_get(w, "functional"), n))
         rc = idc_vfail(V, "F4: witness.functional: expected %ld rationals", (long)n);
-    for (slong k = 0; k + 1 < nb && rc == IDC_OK; k++)
-        if (fmpq_cmp(fmpq_mat_entry(T, k, 0), fmpq_mat_entry(T, k + 1, 0)) >= 0)
-            rc = idc_vfail(V, "F4: witness.breakpoints not strictly increasing at %ld", (long)k + 1);
-    size_t wmax = idc_pamap_max_width(f);
-    fmpq *al = _fmpq_vec_init((slong)wmax), *be = _fmpq_vec_init((slong)wmax);
-    fmpq *al2 = _fmpq_vec_init((slong)wmax), *be2 = _fmpq_vec_init((slong)wmax);
-    fmpq_t e, t, dot;
-    fmpq_init(e);
-    fmpq_init(t);
+    fmpq_t dot;
     fmpq_init(dot);
-    /* on each interval [T_{k-1}, T_k], the map must be one affine piece:
-     * every pre-activation keeps one sign (zero allowed) on it */
-    for (slong k = 0; k <= nb && rc == IDC_OK; k++) {
-        int lend = k == 0 ? -1 : 0, rend = k == nb ? 1 : 0;
-        const fmpq *tl = k == 0 ? e : fmpq_mat_entry(T, k - 1, 0);
-        const fmpq *tr = k == nb ? e : fmpq_mat_entry(T, k, 0);
-        fmpq_zero(al + 0);
-        fmpq_one(be + 0);
-        for (size_t li = 0; li < f->nlayers && rc == IDC_OK; li++) {
-            const idc_layer *L = &f->layers[li];
-            for (size_t r = 0; r < L->out; r++) {
-                idc_dq_fmpq_set_finite_d(al2 + r, L->b[r]);
-                fmpq_zero(be2 + r);
-                for (size_t c = 0; c < L->in; c++) {
-                    idc_dq_fmpq_set_finite_d(t, L->W[r * L->in + c]);
-                    fmpq_addmul(al2 + r, t, al + c);
-                    fmpq_addmul(be2 + r, t, be + c);
-                }
-                if (L->act == IDC_ACT_IDENTITY)
-                    continue;
-                int sl = idc_v_end_sign(al2 + r, be2 + r, lend, tl), sr = idc_v_end_sign(al2 + r, be2 + r, rend, tr);
-                if (sl * sr < 0) {
-                    rc = idc_vfail(V, "F4: unit %zu of layer %zu changes sign inside interval %ld", r, li,
-                               (long)k);
-                    break;
-                }
-                if (sl <= 0 && sr <= 0) { /* nonpositive branch on the whole interval */
-                    if (L->act == IDC_ACT_RELU) {
-                        fmpq_zero(al2 + r);
-                        fmpq_zero(be2 + r);
-                    } else {
-                        idc_dq_fmpq_set_finite_d(t, L->slope);
-                        fmpq_mul(al2 + r, al2 + r, t);
-                        fmpq_mul(be2 + r, be2 + r, t);
-                    }
-                }
-            }
-            fmpq *sw = al;
-            al = al2;
-            al2 = sw;
-            sw = be;
-            be = be2;
-            be2 = sw;
-        }
-        if (rc != IDC_OK)
-            break;
+    for (slong k = 0; k < L.K && rc == IDC_OK; k++) {
         fmpq_zero(dot);
         for (slong i = 0; i < n; i++)
-            fmpq_addmul(dot, fmpq_mat_entry(l, i, 0), be + i);
+            fmpq_addmul(dot, fmpq_mat_entry(l, i, 0), L.be + k * n + i);
         if (fmpq_sgn(dot) != dir)
             rc = idc_vfail(V, "F4: l . f is not strictly %s on interval %ld",
-                       dir > 0 ? "increasing" : "decreasing", (long)k);
+                           dir > 0 ? "increasing" : "decreasing", (long)k);
     }
-    _fmpq_vec_clear(al, (slong)wmax);
-    _fmpq_vec_clear(be, (slong)wmax);
-    _fmpq_vec_clear(al2, (slong)wmax);
-    _fmpq_vec_clear(be2, (slong)wmax);
-    fmpq_clear(e);
-    fmpq_clear(t);
     fmpq_clear(dot);
-    fmpq_mat_clear(T);
     fmpq_mat_clear(l);
+    idc_vline_clear(&L);
     return rc;
 }
 
