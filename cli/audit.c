@@ -189,7 +189,7 @@ int idc_cli_audit(int argc, char **argv)
         goto done;
     }
     out = json_array();
-    size_t n = 0, identical = 0, within = 0, mismatched = 0, notrun = 0, other_core = 0;
+    size_t n = 0, identical = 0, within = 0, mismatched = 0, notrun = 0, other_core = 0, no_core = 0;
     if (!quiet)
         printf("%-6s %-4s %-28s %-26s %-10s %-17s %s\n", "trial", "run", "cell", "outcome (stored/re-run)", "exact",
                "figures", "first difference");
@@ -210,7 +210,9 @@ int idc_cli_audit(int argc, char **argv)
             rcore = json_string_value(json_object_get(json_array_get(trow, 0), "core"));
         json_decref(targs);
         to.bitwise = rcore != NULL && strcmp(rcore, here) == 0;
-        if (!to.bitwise)
+        if (rcore == NULL)
+            no_core++;
+        else if (!to.bitwise)
             other_core++;
         json_decref(trow);
         int st = idc_audit_run_trial(&r, s, tid, &to, &err);
@@ -250,9 +252,10 @@ int idc_cli_audit(int argc, char **argv)
     printf("audit: %zu trial(s) re-run: %zu identical, %zu within tolerance, %zu MISMATCH, %zu not re-run; "
            "OpenBLAS core %s",
            n, identical, within, mismatched, notrun, here);
-    if (other_core > 0)
-        printf(" (%zu trial(s) recorded with another core: trained figures within rtol %g, atol %g)", other_core,
-               o.rtol, o.atol);
+    if (other_core + no_core > 0)
+        printf(" (%zu trial(s) recorded with another core, %zu without a recorded core: their trained figures "
+               "compared within rtol %g, atol %g)",
+               other_core, no_core, o.rtol, o.atol);
     else
         printf(" (as recorded: trained figures bit for bit)");
     putchar('\n');
