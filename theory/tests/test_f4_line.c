@@ -374,7 +374,8 @@ START_TEST(test_random_nets)
         idc_pre_result res;
         idc_pre_result_init(&res);
         idc_err err;
-        ck_assert_int_eq(idc_pre_f4(&res, &f, HASH, NULL, &err), IDC_OK);
+        if (idc_pre_f4(&res, &f, HASH, NULL, &err) != IDC_OK)
+            IDC_TEST_FAIL_REPLAY("test_random_nets", seed, "net %d: %s", it, err.msg);
         if (res.verdict == IDC_UNKNOWN)
             IDC_TEST_FAIL_REPLAY("test_random_nets", seed, "net %d: UNKNOWN (%s)", it, res.reason);
         char why[256];
@@ -404,8 +405,11 @@ START_TEST(test_random_nets)
         idc_pre_result_clear(&res);
         idc_pamap_clear(&f);
     }
-    /* both answers occur, and the pairwise certificate is exercised */
-    ck_assert_msg(counts[0] > 0 && counts[1] > 0, "HOLDS %d FAILS %d", counts[0], counts[1]);
+    /* both answers occur (the pairwise certificate's own cases are above;
+     * here it appears in a few nets per seed, in none for some seeds) */
+    if (counts[0] == 0 || counts[1] == 0)
+        IDC_TEST_FAIL_REPLAY("test_random_nets", seed, "HOLDS %d (pairwise-1d %d) FAILS %d", counts[0],
+                             counts[2], counts[1]);
     fprintf(stderr, "test_random_nets: %d HOLDS (%d pairwise-1d), %d FAILS\n", counts[0], counts[2],
             counts[1]);
 }
