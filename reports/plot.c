@@ -44,6 +44,7 @@ struct idc_plot {
     size_t rows, cols;
     double vmin, vmax;
     char *rowprefix, *colprefix;
+    double xext_lo, xext_hi; /* idc_plot_extend_x (lo > hi: none) */
 };
 
 static const double PALETTE[IDC_PLOT_NCOLORS][3] = {
@@ -132,6 +133,8 @@ idc_plot *idc_plot_new_xy(const char *title, const char *xlabel, const char *yla
     if (p != NULL) {
         p->xlog = xlog != 0;
         p->ylog = ylog != 0;
+        p->xext_lo = INFINITY;
+        p->xext_hi = -INFINITY;
     }
     return p;
 }
@@ -236,6 +239,17 @@ int idc_plot_band(idc_plot *p, double x0, double x1, idc_plot_shade shade)
     if (!grow((void **)&p->bd, &p->capbd, p->nbd, sizeof *p->bd))
         return IDC_ENOMEM;
     p->bd[p->nbd++] = (band){x0, x1, shade};
+    return IDC_OK;
+}
+
+int idc_plot_extend_x(idc_plot *p, double x)
+{
+    if (p == NULL || p->heatmap)
+        return IDC_EINVAL;
+    if (isfinite(x) && (!p->xlog || x > 0)) {
+        p->xext_lo = fmin(p->xext_lo, x);
+        p->xext_hi = fmax(p->xext_hi, x);
+    }
     return IDC_OK;
 }
 
@@ -461,6 +475,10 @@ static int draw_xy(const idc_plot *p, cairo_t *cr, double w, double h)
         xmax = fmax(xmax, t->x);
         ymin = fmin(ymin, t->lo);
         ymax = fmax(ymax, t->hi);
+    }
+    if (p->xext_lo <= p->xext_hi && ymin <= ymax) { /* the x extent matters only with data */
+        xmin = fmin(xmin, p->xext_lo);
+        xmax = fmax(xmax, p->xext_hi);
     }
     axis ax, ay;
     axis_setup(&ax, p->xlog, xmin, xmax);

@@ -79,6 +79,11 @@ int idc_plot_bar(idc_plot *p, int s, double x, double lo, double mid, double hi)
  * height, beneath the data. IDC_EINVAL when x0 > x1 or p is a heatmap. */
 int idc_plot_band(idc_plot *p, double x0, double x1, idc_plot_shade shade);
 
+/* Makes the x axis of an x-y figure reach x (e.g. every value of a knob,
+ * also those without data to draw). Ignored when x cannot be drawn on the
+ * axis. IDC_EINVAL for a heatmap. */
+int idc_plot_extend_x(idc_plot *p, double x);
+
 /* Adds a line of text under the figure (e.g. what the shading means). At
  * most 4 notes; IDC_EINVAL beyond, IDC_ENOMEM. */
 int idc_plot_note(idc_plot *p, const char *text);

@@ -346,6 +346,9 @@ static int sweep_figure(idc_rep_figs *f, const idc_report *r, const size_t *tk, 
             ns++;
         }
     }
+    /* the axis spans every value of the knob, with data there or not */
+    for (size_t xi = 0; xi < nx && rc == IDC_OK; xi++)
+        rc = idc_plot_extend_x(p, xs[xi]);
     /* points per trial, bars (min, mean, max over seeds) per (series, x) */
     for (size_t i = 0; i < n && rc == IDC_OK; i++) {
         double v, x = json_number_value(json_object_get(cfg[i], key));

@@ -112,14 +112,14 @@ static void heading(doc *d, const char *s, double size)
 
 static int figure(doc *d, const idc_rep_fig *g)
 {
-    double w = PAGE_W - 2 * MARGIN, scale = w / g->w, h = g->h * scale;
+    double w = 0.8 * (PAGE_W - 2 * MARGIN), scale = w / g->w, h = g->h * scale;
     if (h > PAGE_H - 2 * MARGIN - 30) {
         scale = (PAGE_H - 2 * MARGIN - 30) / g->h;
         h = g->h * scale;
     }
     need(d, h + 30);
     cairo_save(d->cr);
-    cairo_translate(d->cr, MARGIN, d->y);
+    cairo_translate(d->cr, MARGIN + (PAGE_W - 2 * MARGIN - g->w * scale) / 2, d->y);
     cairo_scale(d->cr, scale, scale);
     int rc = idc_plot_draw(g->plot, d->cr, g->w, g->h);
     cairo_restore(d->cr);

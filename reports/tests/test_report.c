@@ -368,6 +368,9 @@ START_TEST(test_plot)
     ck_assert_int_eq(idc_plot_bar(p, s, 1, 2, 1, 0), IDC_EINVAL);
     ck_assert_int_eq(idc_plot_band(p, 2, 1, IDC_PLOT_SHADE_HOLDS), IDC_EINVAL);
     ck_assert_int_eq(idc_plot_band(p, 0.5, 3, IDC_PLOT_SHADE_FAILS), IDC_OK);
+    ck_assert_int_eq(idc_plot_extend_x(p, 100), IDC_OK);
+    ck_assert_int_eq(idc_plot_extend_x(p, -1), IDC_OK); /* ignored on a log axis */
+    ck_assert_uint_eq(idc_plot_hidden(p), 3);
     for (int i = 0; i < 4; i++)
         ck_assert_int_eq(idc_plot_note(p, "note"), IDC_OK);
     ck_assert_int_eq(idc_plot_note(p, "a fifth"), IDC_EINVAL);
@@ -396,6 +399,7 @@ START_TEST(test_plot)
     ck_assert_ptr_nonnull(h);
     ck_assert_int_eq(idc_plot_series(h, "x", IDC_PLOT_CIRCLE, 0, 0), -1);
     ck_assert_int_eq(idc_plot_band(h, 0, 1, IDC_PLOT_SHADE_HOLDS), IDC_EINVAL);
+    ck_assert_int_eq(idc_plot_extend_x(h, 1), IDC_EINVAL);
     ck_assert_int_eq(idc_plot_svg(&a, &la, h, 400, 300, &err), IDC_OK);
     ck_assert(la > 1000);
     free(a);
