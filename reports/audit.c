@@ -169,6 +169,14 @@ static void cmp_str(idc_audit_trial *r, idc_audit_status *part, const char *what
         differ(r, part, "%s: stored %.120s, re-run %.120s", what, a ? a : "(none)", b ? b : "(none)");
 }
 
+/* Two stored copies that must agree (the trials row and its record). */
+static void cmp_stored(idc_audit_trial *r, const char *what, const char *row, const char *rec)
+{
+    r->compared++;
+    if ((row == NULL) != (rec == NULL) || (row != NULL && strcmp(row, rec) != 0))
+        differ(r, &r->exact, "%s: trials row %.120s, record %.120s", what, row ? row : "(none)", rec ? rec : "(none)");
+}
+
 static const char *row_str(const json_t *row, const char *k)
 {
     return json_string_value(json_object_get(row, k));
@@ -285,8 +293,14 @@ int idc_audit_run_trial(idc_audit_trial *r, idc_store *s, int64_t trial_id, cons
     if (rec == NULL)
         differ(r, &r->exact, "record: not JSON");
     else
-        cmp_str(r, &r->exact, "outcome (trials row vs its record)", r->outcome,
-                json_string_value(json_object_get(rec, "outcome")));
+        cmp_stored(r, "outcome", r->outcome, json_string_value(json_object_get(rec, "outcome")));
+    /* a sweep's record names its cell and property: the row's */
+    static const char *const named[] = {"cell", "property"};
+    for (int k = 0; rec != NULL && k < 2; k++) {
+        json_t *v = json_object_get(rec, named[k]);
+        if (v != NULL)
+            cmp_stored(r, named[k], k == 0 ? r->cell : r->property, json_string_value(v));
+    }
 
     /* what re-running needs */
     const idc_prop_def *def = r->property[0] ? idc_prop_find(r->property) : NULL;
@@ -396,7 +410,9 @@ int idc_audit_run_trial(idc_audit_trial *r, idc_store *s, int64_t trial_id, cons
         /* compared above, or not comparable (regression bookkeeping, replay
          * commands) */
         static const char *const skip[] = {"instance", "model_hash", "preconditions", "outcome", "trial", "seed",
-                                           "replay", "regression", "run_seed", "params", "shrink"};
+                                           "replay", "regression", "run_seed", "params", "shrink",
+                                           /* a sweep's bookkeeping (docs/SWEEP.md) */
+                                           "cell", "property", "knobs", "label"};
         for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++) {
             json_object_del(a, skip[i]);
             json_object_del(b, skip[i]);

@@ -216,6 +216,24 @@ START_TEST(test_import_journal)
 }
 END_TEST
 
+/* The trials of a sweep (cli/sweep.c) audit as well: its bookkeeping
+ * (cell, property, knobs, label) is checked against the row, not taken for
+ * a difference. */
+START_TEST(test_sweep_audit)
+{
+    ck_assert_int_eq(idc("echo '{\"idcheck_sweep\": 1, \"name\": \"tiny\", \"seed\": 3, \"seeds\": 1, "
+                         "\"properties\": [\"K3.9c\"], \"params\": {\"n_train\": 200, \"n_eval\": 200, "
+                         "\"steps\": 10}, \"grid\": {\"eps\": [0.1, 0.2]}}' > s.json && "
+                         "idcheck sweep s.json --db s.sqlite"),
+                     0);
+    ck_assert_int_eq(idc("idcheck audit s.sqlite"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "2 trial(s) re-run: 2 identical, 0 within tolerance, 0 MISMATCH"));
+    sql("s.sqlite", "UPDATE trials SET record = json_set(record, '$.cell', 'elsewhere') WHERE trial_id = 2");
+    ck_assert_int_eq(idc("idcheck audit s.sqlite"), 1);
+    ck_assert_ptr_nonnull(strstr(out, "record elsewhere"));
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("store_cli");
@@ -226,6 +244,7 @@ int main(void)
     tcase_add_test(tc, test_refused_stores);
     tcase_add_test(tc, test_full_then_resume);
     tcase_add_test(tc, test_import_journal);
+    tcase_add_test(tc, test_sweep_audit);
     suite_add_tcase(s, tc);
     return idc_test_run(s);
 }
