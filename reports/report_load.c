@@ -1,8 +1,11 @@
 /* Reading a results store into memory for the report (reports/report.h). */
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -537,22 +540,71 @@ static int load(idc_report *r, sqlite3 *db, const char *path, idc_err *err)
     return rc;
 }
 
+static int load_from(idc_report **out, sqlite3 *db, const char *path, idc_err *err);
+
+/* SQLite's index files of a WAL database beside path. */
+static int sidecar(char *buf, size_t cap, const char *path, const char *suffix)
+{
+    return snprintf(buf, cap, "%s%s", path, suffix) < (int)cap;
+}
+
+static int exists(const char *p)
+{
+    struct stat sb;
+    return stat(p, &sb) == 0;
+}
+
+/* A read-only connection to a WAL database creates path-wal and path-shm
+ * when they are absent and, unable to checkpoint, leaves them when it
+ * closes. They are removed again when this reader created them, the WAL is
+ * empty, and no other process has the shared-memory index open: SQLite's
+ * unix VFS holds a read lock on byte 128 of the -shm (its "DMS" lock) in every
+ * process using it, so a write lock there is granted only when none does; it
+ * is held across the removal. */
+static void remove_own_sidecars(const char *path)
+{
+    char wal[4200], shm[4200];
+    if (!sidecar(wal, sizeof wal, path, "-wal") || !sidecar(shm, sizeof shm, path, "-shm"))
+        return;
+    int fd = open(shm, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    struct flock lk = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 128, .l_len = 1};
+    struct stat sb;
+    if (fcntl(fd, F_SETLK, &lk) == 0 && stat(wal, &sb) == 0 && sb.st_size == 0) {
+        unlink(wal);
+        unlink(shm);
+    }
+    close(fd); /* releases the lock */
+}
+
 int idc_report_load(idc_report **out, const char *path, idc_err *err)
 {
     *out = NULL;
+    char wal[4200], shm[4200];
+    int ours = sidecar(wal, sizeof wal, path, "-wal") && sidecar(shm, sizeof shm, path, "-shm") && !exists(wal) &&
+               !exists(shm);
     sqlite3 *db;
     int rc = open_store(&db, path, err);
-    if (rc != IDC_OK)
-        return rc;
+    if (rc == IDC_OK) {
+        rc = load_from(out, db, path, err);
+        sqlite3_close(db);
+    }
+    if (ours)
+        remove_own_sidecars(path);
+    return rc;
+}
+
+static int load_from(idc_report **out, sqlite3 *db, const char *path, idc_err *err)
+{
+    int rc;
     idc_report *r = calloc(1, sizeof *r);
     const char *base = strrchr(path, '/');
     if (r == NULL || (r->name = strdup(base ? base + 1 : path)) == NULL) {
         free(r);
-        sqlite3_close(db);
         return idc_err_set(err, IDC_ENOMEM, "%s: out of memory", path);
     }
     rc = load(r, db, path, err);
-    sqlite3_close(db);
     if (rc != IDC_OK) {
         idc_report_free(r);
         return rc;

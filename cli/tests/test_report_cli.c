@@ -124,6 +124,41 @@ START_TEST(test_empty)
 }
 END_TEST
 
+/* A reader leaves no files behind, and disturbs no writer: with no writer,
+ * the index files its read-only open created are gone afterwards; with a
+ * writer in another process (this one) holding the store open, the report
+ * sees its committed trials, leaves its files alone, and the writer goes
+ * on. */
+START_TEST(test_reader_leaves_no_trace)
+{
+    ck_assert(!exists("fx.sqlite-wal") && !exists("fx.sqlite-shm"));
+    ck_assert_int_eq(idc("idcheck report fx.sqlite -o r.html --pdf r.pdf"), 0);
+    ck_assert(!exists("fx.sqlite-wal") && !exists("fx.sqlite-shm"));
+    char p[256];
+    snprintf(p, sizeof p, "%s/fx.sqlite", dir);
+    idc_store *s;
+    idc_err err;
+    ck_assert_int_eq(idc_store_open(&s, p, IDC_STORE_WRITE, &err), IDC_OK);
+    int64_t run;
+    char *argv[] = {"idcheck", "prop", "K3.9c"};
+    ck_assert_int_eq(idc_store_run_begin(s, &run, "prop", 3, argv, NULL, NULL, NULL, &err), IDC_OK);
+    json_t *rec = fix_record(0);
+    idc_store_trial t = {.cell = "K3.9c#0", .property = "K3.9c", .trial_index = -1, .seconds = -1, .record = rec};
+    ck_assert_int_eq(idc_store_add_trial(s, run, &t, NULL, &err), IDC_OK);
+    ck_assert(exists("fx.sqlite-wal") && exists("fx.sqlite-shm"));
+    ck_assert_int_eq(idc("idcheck report fx.sqlite --csv c.csv && grep -c ',K3.9c#0,' c.csv"), 0);
+    ck_assert_str_eq(out, "1\n");
+    ck_assert(exists("fx.sqlite-wal") && exists("fx.sqlite-shm"));
+    t.cell = "K3.9c#1";
+    ck_assert_int_eq(idc_store_add_trial(s, run, &t, NULL, &err), IDC_OK);
+    ck_assert_int_eq(idc_store_run_finish(s, run, "ok", &err), IDC_OK);
+    json_decref(rec);
+    idc_store_close(s);
+    ck_assert_int_eq(idc("idcheck report fx.sqlite --csv c.csv && grep -c ',K3.9c#' c.csv"), 0);
+    ck_assert_str_eq(out, "2\n");
+}
+END_TEST
+
 /* A store written by a real run, when this idcheck's prop has --db. */
 START_TEST(test_real_run)
 {
@@ -163,9 +198,10 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("report_cli");
-    const TTest *tests[] = {test_outputs, test_usage, test_refused, test_one_set, test_empty, test_real_run,
-                            test_chromium};
-    static const char *const names[] = {"outputs", "usage", "refused", "one_set", "empty", "real_run", "chromium"};
+    const TTest *tests[] = {test_outputs, test_usage,   test_refused,  test_one_set,
+                            test_empty,   test_reader_leaves_no_trace, test_real_run, test_chromium};
+    static const char *const names[] = {"outputs", "usage", "refused", "one_set",
+                                        "empty",   "no_trace", "real_run", "chromium"};
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         TCase *tc = tcase_create(names[i]);
         tcase_set_timeout(tc, 240);

@@ -86,6 +86,10 @@ START_TEST(test_counts)
         ck_assert_uint_eq(idc_report_count(r, NULL, outs[o]), want + (o == 0)); /* + the repro trial */
     }
     ck_assert_uint_eq(idc_report_count(r, "no-such-property", "PASS"), 0);
+    /* the reader's read-only open left no index files beside the store */
+    struct stat sb;
+    ck_assert_int_ne(stat(tpath("fx.sqlite-wal"), &sb), 0);
+    ck_assert_int_ne(stat(tpath("fx.sqlite-shm"), &sb), 0);
     idc_report_free(r);
     idc_report_free(NULL);
 }
