@@ -172,6 +172,42 @@ START_TEST(test_real_run)
     ck_assert_int_eq(idc("idcheck report real.sqlite -o real.html --json real.json"), 0);
     ck_assert_int_eq(idc("grep -c 'id=\"fig-kl\"' real.html; grep -c '\"property\": \"K3.9c\"' real.json"), 0);
     ck_assert_str_eq(out, "1\n2\n");
+    /* the page's way to verify a certificate works: its two queries (the
+     * same SQL as in the verify-howto box) take a certificate and its
+     * instance out of the store, and cert verify accepts them */
+    static const char *const howto[2] = {
+        "SELECT certificate FROM verdicts WHERE cert_hash = ?1 LIMIT 1",
+        "SELECT i.json FROM instances i JOIN trials t ON t.instance_hash = i.hash JOIN verdicts v ON v.trial_id = "
+        "t.trial_id WHERE v.cert_hash = ?1 LIMIT 1"};
+    ck_assert_int_eq(idc("grep -c \"SELECT certificate FROM verdicts WHERE cert_hash = &#39;HASH&#39; LIMIT 1\" "
+                         "real.html"),
+                     0);
+    char p[256];
+    snprintf(p, sizeof p, "%s/real.sqlite", dir);
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT cert_hash FROM verdicts WHERE precondition = 'F4' LIMIT 1", -1,
+                                        &st, NULL),
+                     SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    char hash[80];
+    snprintf(hash, sizeof hash, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(sqlite3_prepare_v2(db, howto[k], -1, &st, NULL), SQLITE_OK);
+        sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+        ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+        snprintf(p, sizeof p, "%s/%s", dir, k ? "instance.json" : "cert.json");
+        FILE *fp = fopen(p, "w");
+        ck_assert_ptr_nonnull(fp);
+        fputs((const char *)sqlite3_column_text(st, 0), fp);
+        fclose(fp);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    ck_assert_int_eq(idc("idcheck cert verify cert.json instance.json"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "valid    F4"));
 }
 END_TEST
 
