@@ -60,6 +60,9 @@ void idc_rep_figs_clear(idc_rep_figs *f)
 
 /* ---- sweeps ---- */
 
+/* Single trials are drawn as markers in groups of at most this many. */
+#define SWEEP_POINTS 400
+
 /* The parameters of one trial as a JSON object (params plus the estimator
  * and start columns), new reference. */
 static json_t *trial_config(const idc_rep_trial *t)
@@ -349,8 +352,9 @@ static int sweep_figure(idc_rep_figs *f, const idc_report *r, const size_t *tk, 
     /* the axis spans every value of the knob, with data there or not */
     for (size_t xi = 0; xi < nx && rc == IDC_OK; xi++)
         rc = idc_plot_extend_x(p, xs[xi]);
-    /* points per trial, bars (min, mean, max over seeds) per (series, x) */
-    for (size_t i = 0; i < n && rc == IDC_OK; i++) {
+    /* points per trial (up to SWEEP_POINTS trials: beyond, the bars alone
+     * keep the figure small), bars (min, mean, max over seeds) per (series, x) */
+    for (size_t i = 0; i < n && n <= SWEEP_POINTS && rc == IDC_OK; i++) {
         double v, x = json_number_value(json_object_get(cfg[i], key));
         if (idc_rep_meas_get(r, &r->trials[tk[i]], name, &v))
             rc = idc_plot_point(p, sid[i], x, v);
@@ -392,7 +396,10 @@ static int sweep_figure(idc_rep_figs *f, const idc_report *r, const size_t *tk, 
         shaded = 1;
     }
     if (rc == IDC_OK)
-        rc = idc_plot_note(p, "bars: min, mean and max over the seeds at each value; small markers: single trials");
+        rc = idc_plot_note(p, n <= SWEEP_POINTS ? "bars: min, mean and max over the seeds at each value; small "
+                                                  "markers: single trials"
+                                                : "bars: min, mean and max over the seeds at each value (single "
+                                                  "trials not drawn: over 400)");
     if (rc == IDC_OK && shaded)
         rc = idc_plot_note(p, "shaded green: every precondition HOLDS there; red: one FAILS; grey: undecided");
     size_t hidden = idc_plot_hidden(p);
