@@ -33,17 +33,29 @@ int idc_prop_params_from_json(void *params, const idc_prop_def *def, const json_
     if (!json_is_object(obj))
         return idc_err_set(err, IDC_EINVAL, "params: expected an object");
     def->defaults(params);
+    /* a value equal to the default's is the default (as idc_prop_overrides
+     * reads it): not set again, so that parameters a property fixes, which
+     * params_json lists but set_param refuses, read back */
+    json_t *dflt = def->params_json(params);
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)obj, key, v)
     {
+        json_t *d = json_object_get(dflt, key);
+        if (d != NULL && json_equal(d, v))
+            continue;
         char val[64];
-        if (!idc_prop_value_string(val, sizeof val, v))
+        if (!idc_prop_value_string(val, sizeof val, v)) {
+            json_decref(dflt);
             return idc_err_set(err, IDC_EINVAL, "params.%s: expected a number or a string", key);
+        }
         int rc = def->set_param(params, key, val, err);
-        if (rc != IDC_OK)
+        if (rc != IDC_OK) {
+            json_decref(dflt);
             return idc_err_prefix(err, rc, "params.%s: ", key);
+        }
     }
+    json_decref(dflt);
     return IDC_OK;
 }
 

@@ -165,8 +165,9 @@ void idc_trial_appendf(idc_trial *t, const char *fmt, ...) __attribute__((format
 int idc_prop_value_string(char *buf, size_t cap, const json_t *v);
 
 /* params (params_size bytes) = the defaults, then set_param for every key of
- * obj (a params_json object). IDC_EINVAL naming the key when set_param
- * rejects one. */
+ * obj (a params_json object) whose value differs from the defaults'
+ * params_json (so a parameter the property fixes reads back). IDC_EINVAL
+ * naming the key when set_param rejects one. */
 int idc_prop_params_from_json(void *params, const idc_prop_def *def, const json_t *obj, idc_err *err);
 
 /* The number parsers the properties' set_param share: a positive integer

@@ -87,7 +87,9 @@ static void cmp_real(idc_audit_trial *r, const char *path, double a, double b, c
 /* Skipped keys, anywhere: timings. */
 static int timing_key(const char *k)
 {
-    return strcmp(k, "wall_seconds") == 0 || strcmp(k, "seconds") == 0;
+    size_t n = strlen(k);
+    return strcmp(k, "seconds") == 0 ||
+           (n > 8 && strcmp(k + n - 8, "_seconds") == 0 && strcmp(k, "max_seconds") != 0); /* wall_, train_ */
 }
 
 /* Compares stored a with re-run b below path (trained figures). */

@@ -14,7 +14,8 @@
  *    otherwise reals within |a - b| <= atol + rtol * max(|a|, |b|), and the
  *    fitted model's hash and class certificates (functions of the trained
  *    weights' last bits) are not compared, only their verdicts.
- * Timings ("wall_seconds", "seconds") and replay commands are not compared. */
+ * Timings ("seconds", "*_seconds" but the budget "max_seconds") and replay
+ * commands are not compared. */
 #ifndef IDC_REPORTS_AUDIT_H
 #define IDC_REPORTS_AUDIT_H
 

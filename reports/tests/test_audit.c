@@ -255,6 +255,28 @@ START_TEST(test_not_rerun)
 }
 END_TEST
 
+/* What audit re-runs from: every property's parameters read back from their
+ * params_json (fixed parameters included), to the same parameters. */
+START_TEST(test_params_round_trip)
+{
+    for (size_t i = 0; i < idc_prop_count(); i++) {
+        const idc_prop_def *def = idc_prop_get(i);
+        void *a = calloc(1, def->params_size), *b = calloc(1, def->params_size);
+        def->defaults(a);
+        json_t *pa = def->params_json(a);
+        idc_err err;
+        int rc = idc_prop_params_from_json(b, def, pa, &err);
+        ck_assert_msg(rc == IDC_OK, "%s: %s", def->id, err.msg);
+        json_t *pb = def->params_json(b);
+        ck_assert_msg(json_equal(pa, pb), "%s: parameters differ after the round trip", def->id);
+        json_decref(pa);
+        json_decref(pb);
+        free(a);
+        free(b);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("audit");
@@ -267,6 +289,7 @@ int main(void)
         {"tampered_instance", test_tampered_instance},
         {"tampered_record_and_seed", test_tampered_record_and_seed},
         {"not_rerun", test_not_rerun},
+        {"params_round_trip", test_params_round_trip},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);
