@@ -652,12 +652,78 @@ static void value_cell(idc_sb *b, const json_t *v)
     }
 }
 
+static void sweep_repro(idc_sb *b, const idc_rep_table *t, size_t nt)
+{
+    if (nt == 0)
+        return;
+    idc_sb_puts(b, "<p>Sweeps that carry the paper's numbers: each beside the mean (and range) of the matching "
+                   "measurement over the run's trials of that setting, whatever their outcome. An INCONCLUSIVE "
+                   "trial's value is shown but is no evidence: its estimator conditions were not met.</p>");
+    for (size_t i = 0; i < nt; i++) {
+        idc_sb_printf(b, "<h3 id=\"repro-sweep-%zu\">", i + 1);
+        h(b, t[i].title);
+        idc_sb_puts(b, "</h3>");
+        if (t[i].description) {
+            idc_sb_puts(b, "<details><summary>the sweep's description</summary><p>");
+            h(b, t[i].description);
+            idc_sb_puts(b, "</p></details>");
+        }
+        idc_sb_printf(b, "<table class=\"repro\" id=\"repro-table-%zu\"><tr><th>setting</th><th>quantity</th>"
+                         "<th>paper</th><th>ours (mean)</th><th>min&ndash;max</th><th>trials</th><th>by outcome</th>"
+                         "<th>measured as</th></tr>",
+                      i + 1);
+        for (size_t j = 0; j < t[i].nrows; j++) {
+            const idc_rep_row *w = &t[i].rows[j];
+            idc_sb_puts(b, "<tr>");
+            td(b, w->setting[0] ? w->setting : "whole sweep");
+            td(b, w->quantity);
+            idc_sb_printf(b, "<td class=\"n\">");
+            h(b, w->paper);
+            idc_sb_puts(b, "</td>");
+            if (w->n > 0) {
+                char m[64], lo[64], hi[64];
+                idc_rep_num(m, sizeof m, w->mean);
+                idc_rep_num(lo, sizeof lo, w->lo);
+                idc_rep_num(hi, sizeof hi, w->hi);
+                idc_sb_printf(b, "<td class=\"n\">%s</td><td class=\"n\">%s&ndash;%s</td>", m, lo, hi);
+            } else {
+                td(b, NULL);
+                td(b, NULL);
+            }
+            td_n(b, w->n);
+            idc_sb_puts(b, "<td>");
+            int any = 0;
+            for (int o = 0; o < 5; o++)
+                if (w->outcomes[o]) {
+                    idc_sb_printf(b, "%s<span class=\"%s\">%zu %s</span>", any ? ", " : "", idc_rep_outcomes[o],
+                                  w->outcomes[o], idc_rep_outcome_titles[o]);
+                    any = 1;
+                }
+            idc_sb_puts(b, any ? "</td>" : "&mdash;</td>");
+            td(b, w->from ? w->from : "no trial measures it");
+            idc_sb_puts(b, "</tr>");
+        }
+        idc_sb_puts(b, "</table>");
+    }
+}
+
 static void sec_repro(idc_sb *b, const idc_report *r)
 {
     idc_sb_puts(b, "<section id=\"repro\"><h2>Reproductions beside the papers' numbers</h2>");
+    idc_rep_table *tables = NULL;
+    size_t nt = 0;
+    if (idc_rep_repro_tables(&tables, &nt, r) != IDC_OK) {
+        b->oom = 1;
+        return;
+    }
+    sweep_repro(b, tables, nt);
+    idc_rep_tables_free(tables, nt);
     if (r->nrepro == 0) {
-        idc_sb_puts(b, "<p class=\"note\" id=\"repro-none\">No trial record holds a reproduction (an object with "
-                       "the paper's values and ours, as <code>idcheck repro</code> writes).</p></section>\n");
+        if (nt == 0)
+            idc_sb_puts(b, "<p class=\"note\" id=\"repro-none\">No sweep of this store carries the paper's numbers "
+                           "and no trial record holds a reproduction (an object with the paper's values and ours, as "
+                           "<code>idcheck repro</code> writes).</p>");
+        idc_sb_puts(b, "</section>\n");
         return;
     }
     for (size_t i = 0; i < r->nrepro; i++) {

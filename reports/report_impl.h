@@ -121,6 +121,31 @@ typedef struct {
 int idc_rep_figs_build(idc_rep_figs *f, const idc_report *r, idc_err *err);
 void idc_rep_figs_clear(idc_rep_figs *f);
 
+/* ---- reproductions from sweeps (reports/report_repro.c) ---- */
+
+/* One paper number beside what the run measured on the matching trials. */
+typedef struct {
+    char *quantity; /* the paper's name for it, e.g. "mcc_stage2" */
+    char *setting;  /* "case=row1", "theta=15", "" (the whole sweep) */
+    char *paper;    /* the paper's value as text */
+    char *from;     /* "PROPERTY: measurement" compared, NULL when none was found */
+    double mean, lo, hi;
+    size_t n;           /* trials with a finite value */
+    size_t outcomes[5]; /* of those, by idc_rep_outcomes */
+} idc_rep_row;
+
+typedef struct {
+    int64_t run_id;
+    char *title, *description;
+    idc_rep_row *rows;
+    size_t nrows;
+} idc_rep_table;
+
+/* A table per sweep run whose sweep file carries the paper's numbers
+ * ("cases[].paper", "paper"). IDC_ENOMEM. */
+int idc_rep_repro_tables(idc_rep_table **out, size_t *n, const idc_report *r);
+void idc_rep_tables_free(idc_rep_table *t, size_t n);
+
 /* Lookups. */
 /* The value of measurement name of trial t; 0 when it has none. */
 int idc_rep_meas_get(const idc_report *r, const idc_rep_trial *t, const char *name, double *v);

@@ -304,6 +304,26 @@ static void body(doc *d, const idc_report *r, const idc_rep_figs *f, int *rc)
             para(d, "None in this store.", 10, 0, 0, 0);
     }
     heading(d, "Reproductions beside the papers' numbers", 14);
+    idc_rep_table *tables = NULL;
+    size_t nt = 0;
+    if (idc_rep_repro_tables(&tables, &nt, r) != IDC_OK) {
+        *rc = IDC_ENOMEM;
+        return;
+    }
+    for (size_t i = 0; i < nt; i++) {
+        para(d, tables[i].title, 10, 1, 0, 0);
+        for (size_t j = 0; j < tables[i].nrows; j++) {
+            const idc_rep_row *w = &tables[i].rows[j];
+            char m[64] = "-";
+            if (w->n > 0)
+                idc_rep_num(m, sizeof m, w->mean);
+            snprintf(buf, sizeof buf, "%-24.60s %-14.40s paper %-10.30s ours %-10s (%zu trials; %.100s)",
+                     w->setting[0] ? w->setting : "whole sweep", w->quantity, w->paper, m, w->n,
+                     w->from ? w->from : "no trial measures it");
+            para(d, buf, 8, 0, 1, 10);
+        }
+    }
+    idc_rep_tables_free(tables, nt);
     for (size_t i = 0; i < r->nrepro; i++) {
         const idc_rep_repro *e = &r->repro[i];
         para(d, e->title, 10, 1, 0, 0);
@@ -328,7 +348,7 @@ static void body(doc *d, const idc_report *r, const idc_rep_figs *f, int *rc)
         json_decref(paper);
         json_decref(ours);
     }
-    if (r->nrepro == 0)
+    if (r->nrepro == 0 && nt == 0)
         para(d, "None in this store.", 10, 0, 0, 0);
 }
 

@@ -116,4 +116,51 @@ static inline int fix_write(const char *path)
     return rc != IDC_OK;
 }
 
+/* A sweep run carrying the paper's numbers (docs/SWEEP.md): case row1 with
+ * {"r2_stage1": 0.93, "mcc_stage2": 0.96} and, per theta, {"mcc_stage2":
+ * {"15": 0.83, "30": 0.6}}; trials of X3.7 (r2_out = fix_sweep_value) and
+ * X3.9 (mcc_out = fix_sweep_value) at theta 15 and 30, seeds 0..1. */
+static inline double fix_sweep_value(int prop, int theta, int seed)
+{
+    return 0.5 + 0.1 * prop + 0.004 * theta + 0.01 * seed;
+}
+
+static inline int fix_write_sweep(const char *path)
+{
+    idc_store *s = NULL;
+    idc_err err;
+    if (idc_store_open(&s, path, IDC_STORE_WRITE, &err) != IDC_OK)
+        return 1;
+    json_t *sweep = json_loads("{\"idcheck_sweep\": 1, \"name\": \"x-table1-mini\", \"scale\": \"cpu\", "
+                               "\"properties\": [\"X3.7\", \"X3.9\"], \"cases\": [{\"label\": \"row1\", "
+                               "\"params\": {\"m\": 5}, \"paper\": {\"r2_stage1\": 0.93, \"mcc_stage2\": 0.96}}], "
+                               "\"grid\": {\"theta\": [15, 30]}, \"paper\": {\"mcc_stage2\": {\"15\": 0.83, "
+                               "\"30\": 0.6}}}",
+                               0, NULL);
+    char *argv[] = {"idcheck", "sweep", "x.json", "--db", "x.sqlite"};
+    int64_t run = 0;
+    int rc = idc_store_run_begin(s, &run, "sweep", 5, argv, NULL, sweep, NULL, &err);
+    static const char *const PROPS[2] = {"X3.7", "X3.9"};
+    for (int p = 0; p < 2 && rc == IDC_OK; p++)
+        for (int th = 15; th <= 30 && rc == IDC_OK; th += 15)
+            for (int sd = 0; sd < 2 && rc == IDC_OK; sd++) {
+                char cell[96];
+                snprintf(cell, sizeof cell, "%s;case=row1;theta=%d;seed=%d", PROPS[p], th, sd);
+                json_t *rec = json_pack("{s:s,s:i,s:{s:i},s:{s:f}}", "outcome", sd ? "INCONCLUSIVE" : "PASS", "trial",
+                                        sd, "params", "theta", th, "metrics", p ? "mcc_out" : "r2_out",
+                                        fix_sweep_value(p, th, sd));
+                idc_store_trial t = {.cell = cell, .property = PROPS[p], .trial_index = -1, .seconds = -1,
+                                     .record = rec};
+                rc = idc_store_add_trial(s, run, &t, NULL, &err);
+                json_decref(rec);
+            }
+    if (rc == IDC_OK)
+        rc = idc_store_run_finish(s, run, "ok", &err);
+    if (rc != IDC_OK)
+        fprintf(stderr, "fixture: %s\n", err.msg);
+    json_decref(sweep);
+    idc_store_close(s);
+    return rc != IDC_OK;
+}
+
 #endif

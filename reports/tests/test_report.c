@@ -353,6 +353,55 @@ START_TEST(test_exports)
 }
 END_TEST
 
+/* A sweep's paper numbers beside the run's measurements: per case, per
+ * knob value, the measurement of the same name or the one the paper's
+ * column stands for (mcc_stage2: X3.9's mcc_out, r2_stage1: X3.7's r2_out). */
+START_TEST(test_repro_sweep)
+{
+    const char *db = tpath("sweep.sqlite");
+    ck_assert_int_eq(fix_write_sweep(db), 0);
+    idc_report *r = NULL;
+    idc_err err;
+    ck_assert_int_eq(idc_report_load(&r, db, &err), IDC_OK);
+    char *html, *pdf;
+    size_t n;
+    ck_assert_int_eq(idc_report_html(&html, &n, r, &err), IDC_OK);
+    ck_assert_ptr_nonnull(strstr(html, "id=\"repro-sweep-1\""));
+    ck_assert_ptr_null(strstr(html, "id=\"repro-none\""));
+    /* the rows, with the means computed here */
+    struct {
+        const char *setting, *quantity, *paper, *from;
+        int prop, th0, th1;
+    } want[] = {{"case=row1", "r2_stage1", "0.93", "X3.7: r2_out", 0, 15, 30},
+                {"case=row1", "mcc_stage2", "0.96", "X3.9: mcc_out", 1, 15, 30},
+                {"theta=15", "mcc_stage2", "0.83", "X3.9: mcc_out", 1, 15, 15},
+                {"theta=30", "mcc_stage2", "0.6", "X3.9: mcc_out", 1, 30, 30}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        double sum = 0, lo = INFINITY, hi = -INFINITY;
+        int cnt = 0;
+        for (int th = want[i].th0; th <= want[i].th1; th += 15)
+            for (int sd = 0; sd < 2; sd++, cnt++) {
+                double v = fix_sweep_value(want[i].prop, th, sd);
+                sum += v;
+                lo = fmin(lo, v);
+                hi = fmax(hi, v);
+            }
+        char row[512];
+        snprintf(row, sizeof row,
+                 "<tr><td>%s</td><td>%s</td><td class=\"n\">%s</td><td class=\"n\">%.6g</td><td class=\"n\">"
+                 "%.6g&ndash;%.6g</td><td class=\"n\">%d</td><td><span class=\"PASS\">%d passed</span>, <span "
+                 "class=\"INCONCLUSIVE\">%d inconclusive</span></td><td>%s</td></tr>",
+                 want[i].setting, want[i].quantity, want[i].paper, sum / cnt, lo, hi, cnt, cnt / 2, cnt / 2,
+                 want[i].from);
+        ck_assert_msg(strstr(html, row) != NULL, "missing row %s", row);
+    }
+    ck_assert_int_eq(idc_report_pdf(&pdf, &n, r, &err), IDC_OK);
+    free(html);
+    free(pdf);
+    idc_report_free(r);
+}
+END_TEST
+
 START_TEST(test_plot)
 {
     idc_err err;
@@ -426,7 +475,7 @@ int main(void)
     const idc_test_case cases[] = {
         {"counts", test_counts},         {"html_sections", test_html_sections}, {"html_escaping", test_html_escaping},
         {"deterministic", test_deterministic}, {"refusals", test_refusals},  {"empty_store", test_empty_store},
-        {"exports", test_exports},       {"plot", test_plot}};
+        {"exports", test_exports},       {"repro_sweep", test_repro_sweep}, {"plot", test_plot}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);
         tcase_set_timeout(tc, 60);
