@@ -1,10 +1,13 @@
 /* idcheck audit STORE: re-run every recorded trial of a results store and
  * compare (reports/audit.h). */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <flint/flint.h>
 
 #include "cli/cli.h"
 #include "numeric/blas.h"
@@ -20,7 +23,7 @@ static void help(FILE *fp)
 {
     fprintf(fp,
             "usage: idcheck audit RESULTS.sqlite [--run ID] [--trial ID] [--rtol R] [--atol A]\n"
-            "                     [--json OUT.json] [--quiet] [--no-core-switch]\n\n"
+            "                     [--jobs N] [--json OUT.json] [--quiet] [--no-core-switch]\n\n"
             "Re-runs every recorded trial of the results store (idcheck prop --db, sweep) from its\n"
             "property, parameters, run seed and trial index, and compares with what the store holds:\n"
             "  exact parts byte for byte: instance (and its hash recomputed), trial seed, every\n"
@@ -33,7 +36,8 @@ static void help(FILE *fp)
             "re-executes itself with --blas-core CORE when this CPU can run it (and says so), so\n"
             "that trained figures can be compared bit for bit; --no-core-switch keeps the core.\n"
             "Prints one line per trial (trial, run, cell, stored / re-run outcome, exact, figures,\n"
-            "the first difference) and a summary; --json writes every trial's findings.\n"
+            "the first difference) and a summary; --json writes every trial's findings. --jobs N re-runs\n"
+            "N trials at a time (the same findings, printed in trial order).\n"
             "The store is opened read-only and never modified.\n"
             "Exit: 0 everything identical or within tolerance, 1 a mismatch or a trial that could\n"
             "not be re-run, 2 bad usage or a store that is refused (foreign, corrupted, newer), 3 internal.\n");
@@ -84,6 +88,88 @@ static void reexec_with_core(const char *core, int argc, char **argv)
     free(v);
 }
 
+/* One trial to audit, and what came of it. */
+typedef struct {
+    int64_t tid;
+    idc_audit_opts opts;
+    idc_audit_trial r;
+    int status;
+    idc_err err;
+    int done;
+} job;
+
+/* The trials audited on --jobs threads; printed in trial order as they
+ * finish. */
+typedef struct {
+    idc_store *s;
+    job *jobs;
+    size_t n_jobs, next, next_print;
+    int quiet;
+    json_t *out;
+    size_t n, identical, within, mismatched, notrun;
+    pthread_mutex_t lock;
+} pool;
+
+/* Prints (and counts) the finished trials in order; under pl->lock. */
+static void flush_done(pool *pl)
+{
+    while (pl->next_print < pl->n_jobs && pl->jobs[pl->next_print].done) {
+        job *j = &pl->jobs[pl->next_print++];
+        if (j->status != IDC_OK)
+            continue;
+        const idc_audit_trial *r = &j->r;
+        pl->n++;
+        int bad = r->exact >= IDC_AUDIT_MISMATCH || r->figures >= IDC_AUDIT_MISMATCH;
+        if (r->exact == IDC_AUDIT_NOT_RERUN)
+            pl->notrun++;
+        else if (bad)
+            pl->mismatched++;
+        else if (r->figures == IDC_AUDIT_WITHIN_TOL)
+            pl->within++;
+        else
+            pl->identical++;
+        const char *first = json_string_value(json_array_get(r->details, 0));
+        char oc[40];
+        snprintf(oc, sizeof oc, "%s/%s", r->outcome, r->outcome_rerun[0] ? r->outcome_rerun : "-");
+        const char *fig = r->figures == IDC_AUDIT_IDENTICAL ? (j->opts.bitwise ? "bit-identical" : "identical")
+                                                            : idc_audit_status_name(r->figures);
+        if (!pl->quiet || bad) {
+            printf("%-6" PRId64 " %-4" PRId64 " %-28.28s %-26s %-10s %-17s %s\n", r->trial_id, r->run_id, r->cell, oc,
+                   idc_audit_status_name(r->exact), fig, first ? first : "");
+            fflush(stdout);
+        }
+        json_array_append_new(pl->out, json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:f,s:f,s:O}",
+                                                 "trial_id", (json_int_t)r->trial_id, "run_id", (json_int_t)r->run_id,
+                                                 "cell", r->cell, "property", r->property, "outcome", r->outcome,
+                                                 "outcome_rerun", r->outcome_rerun, "exact",
+                                                 idc_audit_status_name(r->exact), "figures",
+                                                 idc_audit_status_name(r->figures), "bitwise", j->opts.bitwise,
+                                                 "compared", (json_int_t)r->compared, "mismatches",
+                                                 (json_int_t)r->mismatches, "max_rel", r->max_rel, "seconds",
+                                                 r->seconds, "differences", r->details));
+    }
+}
+
+static void *audit_worker(void *arg)
+{
+    pool *pl = arg;
+    for (;;) {
+        pthread_mutex_lock(&pl->lock);
+        size_t k = pl->next++;
+        pthread_mutex_unlock(&pl->lock);
+        if (k >= pl->n_jobs)
+            break;
+        job *j = &pl->jobs[k];
+        j->status = idc_audit_run_trial(&j->r, pl->s, j->tid, &j->opts, &j->err);
+        pthread_mutex_lock(&pl->lock);
+        j->done = 1;
+        flush_done(pl);
+        pthread_mutex_unlock(&pl->lock);
+    }
+    flint_cleanup(); /* the exact checkers' thread-local caches */
+    return NULL;
+}
+
 int idc_cli_audit(int argc, char **argv)
 {
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -93,6 +179,7 @@ int idc_cli_audit(int argc, char **argv)
     const char *path = NULL, *jsonpath = NULL;
     int64_t only_run = 0, only_trial = 0;
     int quiet = 0, core_switch = 1;
+    unsigned jobs_n = 1;
     idc_audit_opts o = idc_audit_opts_default();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -104,6 +191,12 @@ int idc_cli_audit(int argc, char **argv)
                 return 2;
             }
             *(a[2] == 'r' ? &only_run : &only_trial) = (int64_t)v;
+        } else if (strcmp(a, "--jobs") == 0 && more) {
+            if (!idc_cli_parse_u64("--jobs", argv[++i], &v) || v < 1 || v > 64) {
+                idc_cli_error("audit", "--jobs: expected 1..64");
+                return 2;
+            }
+            jobs_n = (unsigned)v;
         } else if (strcmp(a, "--rtol") == 0 && more) {
             if (!idc_cli_parse_double("--rtol", argv[++i], &o.rtol) || !(o.rtol >= 0 && o.rtol < 1)) {
                 idc_cli_error("audit", "--rtol: expected a number in [0, 1)");
@@ -189,66 +282,60 @@ int idc_cli_audit(int argc, char **argv)
         goto done;
     }
     out = json_array();
-    size_t n = 0, identical = 0, within = 0, mismatched = 0, notrun = 0, other_core = 0, no_core = 0;
-    if (!quiet)
-        printf("%-6s %-4s %-28s %-26s %-10s %-17s %s\n", "trial", "run", "cell", "outcome (stored/re-run)", "exact",
-               "figures", "first difference");
-    size_t i;
-    json_t *idr;
-    json_array_foreach(ids, i, idr)
-    {
-        int64_t tid = json_integer_value(json_object_get(idr, "trial_id"));
-        idc_audit_trial r;
-        /* bitwise when the trial's run used this core */
-        idc_audit_opts to = o;
+    size_t nt = json_array_size(ids);
+    job *jobs = calloc(nt, sizeof *jobs);
+    if (jobs == NULL || out == NULL) {
+        free(jobs);
+        goto done;
+    }
+    size_t other_core = 0, no_core = 0;
+    /* bitwise for the trials whose run used this core */
+    for (size_t k = 0; k < nt; k++) {
+        jobs[k].tid = json_integer_value(json_object_get(json_array_get(ids, k), "trial_id"));
+        jobs[k].opts = o;
+        json_t *targs = json_pack("[I]", (json_int_t)jobs[k].tid), *trow = NULL;
         const char *rcore = NULL;
-        /* the run of the trial */
-        json_t *targs = json_pack("[I]", (json_int_t)tid), *trow = NULL;
         if (idc_store_query(s, &trow, "SELECT json_extract(r.provenance, '$.blas.core') AS core FROM trials t "
                                       "JOIN runs r ON r.run_id = t.run_id WHERE t.trial_id = ?1",
                             targs, &err) == IDC_OK)
             rcore = json_string_value(json_object_get(json_array_get(trow, 0), "core"));
         json_decref(targs);
-        to.bitwise = rcore != NULL && strcmp(rcore, here) == 0;
+        jobs[k].opts.bitwise = rcore != NULL && strcmp(rcore, here) == 0;
         if (rcore == NULL)
             no_core++;
-        else if (!to.bitwise)
+        else if (!jobs[k].opts.bitwise)
             other_core++;
         json_decref(trow);
-        int st = idc_audit_run_trial(&r, s, tid, &to, &err);
-        if (st != IDC_OK) {
-            idc_audit_trial_clear(&r);
-            idc_cli_error("audit", "%s", err.msg);
-            code = st == IDC_ENOMEM ? 3 : 2;
-            goto done;
-        }
-        n++;
-        int bad = r.exact >= IDC_AUDIT_MISMATCH || r.figures >= IDC_AUDIT_MISMATCH;
-        if (r.exact == IDC_AUDIT_NOT_RERUN)
-            notrun++;
-        else if (bad)
-            mismatched++;
-        else if (r.figures == IDC_AUDIT_WITHIN_TOL)
-            within++;
-        else
-            identical++;
-        const char *first = json_string_value(json_array_get(r.details, 0));
-        char oc[40];
-        snprintf(oc, sizeof oc, "%s/%s", r.outcome, r.outcome_rerun[0] ? r.outcome_rerun : "-");
-        const char *fig = r.figures == IDC_AUDIT_IDENTICAL ? (to.bitwise ? "bit-identical" : "identical")
-                                                           : idc_audit_status_name(r.figures);
-        if (!quiet || bad)
-            printf("%-6" PRId64 " %-4" PRId64 " %-28.28s %-26s %-10s %-17s %s\n", r.trial_id, r.run_id, r.cell, oc,
-                   idc_audit_status_name(r.exact), fig, first ? first : "");
-        json_array_append_new(out, json_pack("{s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:b,s:I,s:I,s:f,s:f,s:O}", "trial_id",
-                                             (json_int_t)r.trial_id, "run_id", (json_int_t)r.run_id, "cell", r.cell,
-                                             "property", r.property, "outcome", r.outcome, "outcome_rerun",
-                                             r.outcome_rerun, "exact", idc_audit_status_name(r.exact), "figures",
-                                             idc_audit_status_name(r.figures), "bitwise", to.bitwise, "compared",
-                                             (json_int_t)r.compared, "mismatches", (json_int_t)r.mismatches,
-                                             "max_rel", r.max_rel, "seconds", r.seconds, "differences", r.details));
-        idc_audit_trial_clear(&r);
     }
+    if (!quiet)
+        printf("%-6s %-4s %-28s %-26s %-10s %-17s %s\n", "trial", "run", "cell", "outcome (stored/re-run)", "exact",
+               "figures", "first difference");
+    pool pl = {.s = s, .jobs = jobs, .n_jobs = nt, .quiet = quiet, .out = out, .lock = PTHREAD_MUTEX_INITIALIZER};
+    unsigned nth = jobs_n < nt ? jobs_n : (unsigned)nt;
+    pthread_t tid[64];
+    int started[64] = {0};
+    for (unsigned t = 1; t < nth; t++)
+        started[t] = pthread_create(&tid[t], NULL, audit_worker, &pl) == 0;
+    audit_worker(&pl);
+    for (unsigned t = 1; t < nth; t++)
+        if (started[t])
+            pthread_join(tid[t], NULL);
+    pthread_mutex_destroy(&pl.lock);
+    int failed_st = IDC_OK;
+    for (size_t k = 0; k < nt; k++) {
+        if (jobs[k].status != IDC_OK && failed_st == IDC_OK) {
+            failed_st = jobs[k].status;
+            err = jobs[k].err;
+        }
+        idc_audit_trial_clear(&jobs[k].r);
+    }
+    free(jobs);
+    if (failed_st != IDC_OK) {
+        idc_cli_error("audit", "%s", err.msg);
+        code = failed_st == IDC_ENOMEM ? 3 : 2;
+        goto done;
+    }
+    size_t n = pl.n, identical = pl.identical, within = pl.within, mismatched = pl.mismatched, notrun = pl.notrun;
     printf("audit: %zu trial(s) re-run: %zu identical, %zu within tolerance, %zu MISMATCH, %zu not re-run; "
            "OpenBLAS core %s",
            n, identical, within, mismatched, notrun, here);

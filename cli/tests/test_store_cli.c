@@ -87,6 +87,12 @@ START_TEST(test_prop_db_audit)
     ck_assert_ptr_nonnull(strstr(out, "4 trial(s) re-run: 4 identical, 0 within tolerance, 0 MISMATCH"));
     ck_assert_ptr_nonnull(strstr(out, "bit-identical"));
     ck_assert(exists("a.json"));
+    /* on 3 threads: the same table, in trial order */
+    char table1[4096];
+    snprintf(table1, sizeof table1, "%s", out);
+    ck_assert_int_eq(idc("idcheck audit r.sqlite --jobs 3"), 0);
+    ck_assert_str_eq(out, table1);
+    ck_assert_int_eq(idc("idcheck audit r.sqlite --jobs 0"), 2);
     ck_assert_int_eq(idc("idcheck audit r.sqlite --run 2 --quiet"), 0);
     ck_assert_ptr_nonnull(strstr(out, "2 trial(s) re-run: 2 identical"));
 
