@@ -15,6 +15,7 @@
 #include "numeric/tests/testutil.h"
 #include "properties/prop.h"
 #include "properties/sweep.h"
+#include "properties/sweep_mpi.h"
 #include "properties/sweep_run.h"
 
 typedef struct {
@@ -417,6 +418,82 @@ START_TEST(test_run_put_failure_and_error_trial)
 }
 END_TEST
 
+START_TEST(test_cell_params_and_record_equal)
+{
+    idc_sweep *s = parse_ok("{" BASE "\"seeds\": 1, \"properties\": [\"DICE\"], \"params\": {\"scale\": 2}, "
+                            "\"grid\": {\"m\": [3, 4]}}");
+    for (size_t i = 0; i < s->ncells; i++) {
+        void *p = NULL;
+        idc_err err;
+        ck_assert_int_eq(idc_sweep_cell_params(&p, &s->cells[i], &err), IDC_OK);
+        json_t *j = dice_json(p);
+        ck_assert(json_equal(j, s->cells[i].params));
+        ck_assert_int_eq(((dice *)p)->m, 3 + (long)i);
+        ck_assert(((dice *)p)->scale == 2.0);
+        json_decref(j);
+        free(p);
+    }
+    /* a knob set_param refuses (never in a parsed sweep): one line naming the cell */
+    json_object_set_new(s->cells[0].knobs, "m", json_integer(1000));
+    void *p = (void *)1;
+    idc_err err;
+    ck_assert_int_eq(idc_sweep_cell_params(&p, &s->cells[0], &err), IDC_EINVAL);
+    ck_assert(p == NULL);
+    ck_assert_msg(strstr(err.msg, "cell DICE;m=3;seed=0: --m:") == err.msg, "%s", err.msg);
+    idc_sweep_free(s);
+
+    json_t *a = json_pack("{s:s,s:f,s:{s:f,s:[i,f]},s:f}", "outcome", "PASS", "wall_seconds", 1.5, "est", "train_seconds",
+                          2.0, "v", 1, 0.25, "x", 0.1);
+    json_t *b = json_pack("{s:s,s:f,s:{s:f,s:[i,f]},s:f}", "outcome", "PASS", "wall_seconds", 9.0, "est", "train_seconds",
+                          7.0, "v", 1, 0.25, "x", 0.1);
+    ck_assert(idc_sweep_record_equal(a, b));
+    json_object_del(json_object_get(b, "est"), "train_seconds"); /* timings may be missing on one side */
+    ck_assert(idc_sweep_record_equal(a, b));
+    json_object_set_new(b, "x", json_real(nextafter(0.1, 1.0))); /* the last bit of a number counts */
+    ck_assert(!idc_sweep_record_equal(a, b));
+    json_object_set_new(b, "x", json_real(0.1));
+    json_array_set_new(json_object_get(json_object_get(b, "est"), "v"), 0, json_real(1.0)); /* 1 is not 1.0 */
+    ck_assert(!idc_sweep_record_equal(a, b));
+    json_array_set_new(json_object_get(json_object_get(b, "est"), "v"), 0, json_integer(1));
+    ck_assert(idc_sweep_record_equal(a, b));
+    json_object_set_new(b, "extra", json_true());
+    ck_assert(!idc_sweep_record_equal(a, b));
+    ck_assert(!idc_sweep_record_equal(b, a));
+    json_object_del(b, "extra");
+    json_array_append_new(json_object_get(json_object_get(b, "est"), "v"), json_null());
+    ck_assert(!idc_sweep_record_equal(a, b));
+    json_decref(a);
+    json_decref(b);
+}
+END_TEST
+
+/* The MPI launch detection and the plugin-less refusal (the transport itself
+ * is tested under mpirun in cli/tests/test_sweep_cli.c). */
+START_TEST(test_mpi_detection_and_missing_plugin)
+{
+    unsetenv("OMPI_COMM_WORLD_SIZE");
+    unsetenv("PMI_SIZE");
+    ck_assert_int_eq(idc_sweep_mpi_launched(), 0);
+    setenv("PMI_SIZE", "3", 1);
+    ck_assert_int_eq(idc_sweep_mpi_launched(), 3);
+    setenv("OMPI_COMM_WORLD_SIZE", "4", 1);
+    ck_assert_int_eq(idc_sweep_mpi_launched(), 4);
+    setenv("IDCHECK_MPI_LIB", "/nonexistent/libidcheck-mpi.so", 1);
+    idc_sweep_mpi *m = (idc_sweep_mpi *)1;
+    idc_err err;
+    ck_assert_int_eq(idc_sweep_mpi_open(&m, &err), IDC_EINVAL);
+    ck_assert(m == NULL);
+    ck_assert_msg(strstr(err.msg, "launched by mpirun with 4 ranks, but this idcheck has no MPI plugin "
+                                  "(/nonexistent/libidcheck-mpi.so: ") == err.msg,
+                  "%s", err.msg);
+    ck_assert(strchr(err.msg, '\n') == NULL);
+    unsetenv("OMPI_COMM_WORLD_SIZE");
+    unsetenv("PMI_SIZE");
+    unsetenv("IDCHECK_MPI_LIB");
+    idc_sweep_mpi_close(NULL);
+}
+END_TEST
+
 /* Every shipped sweep file (properties/sweeps/, run from the repository
  * root) parses against the registry, and each study comes at both scales
  * with the same grid knobs. */
@@ -467,6 +544,8 @@ int main(void)
     tcase_add_test(tc, test_run_threads_skip);
     tcase_add_test(tc, test_run_put_failure_and_error_trial);
     tcase_add_test(tc, test_shipped_files);
+    tcase_add_test(tc, test_cell_params_and_record_equal);
+    tcase_add_test(tc, test_mpi_detection_and_missing_plugin);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
