@@ -13,6 +13,7 @@
 #include "numeric/blas.h"
 #include "numeric/fileio.h"
 #include "reports/audit.h"
+#include "reports/provenance.h"
 #include "reports/store.h"
 
 /* Set in the process audit re-executes with the recorded core, so that it
@@ -346,6 +347,23 @@ int idc_cli_audit(int argc, char **argv)
     else
         printf(" (as recorded: trained figures bit for bit)");
     putchar('\n');
+    /* the code that produced the runs, beside this one */
+    json_t *srcs = NULL;
+    if (idc_store_query(s, &srcs, "SELECT DISTINCT json_extract(provenance, '$.source.id') AS id FROM runs WHERE "
+                                  "json_valid(provenance) ORDER BY id", NULL, &err) == IDC_OK) {
+        size_t k;
+        json_t *sr;
+        json_array_foreach(srcs, k, sr)
+        {
+            const char *id = json_string_value(json_object_get(sr, "id"));
+            if (id == NULL)
+                printf("audit: note: some runs do not record the idcheck source they were made with\n");
+            else if (strcmp(id, idc_source_id()) != 0)
+                printf("audit: note: runs recorded by idcheck source %s, this is %s: a difference may come from a "
+                       "change of the code\n", id, idc_source_id());
+        }
+    }
+    json_decref(srcs);
     if (json_array_size(cores) == 1 && strcmp(json_string_value(json_array_get(cores, 0)), here) != 0 &&
         !idc_blas_core_selectable(json_string_value(json_array_get(cores, 0)), idc_blas_cpu_features()))
         printf("audit: the recorded core %s cannot run on this CPU\n", json_string_value(json_array_get(cores, 0)));

@@ -155,17 +155,75 @@ void idc_store_close(idc_store *s)
     store_free(s);
 }
 
+/* 1 when the directory of path can be written (where SQLite puts the WAL
+ * and the shared-memory index). */
+static int dir_writable(const char *path)
+{
+    char *dir = strdup(path);
+    if (dir == NULL)
+        return 0;
+    char *slash = strrchr(dir, '/');
+    const char *d = slash == NULL ? "." : slash == dir ? "/" : (*slash = '\0', dir);
+    int ok = access(d, W_OK) == 0;
+    free(dir);
+    return ok;
+}
+
+/* Opens path read-only. A WAL database needs its -shm and -wal files, which
+ * a reader cannot create in a directory it may not write: there, a file
+ * without a pending WAL is opened as immutable (a URI with immutable=1; no
+ * locks, so nobody may write it meanwhile), and one with a WAL to recover is
+ * refused. */
+static int open_readonly(sqlite3 **db, const char *path, int extra_flags, idc_err *err)
+{
+    *db = NULL;
+    if (dir_writable(path)) {
+        int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | extra_flags, NULL);
+        if (rc == SQLITE_OK)
+            return IDC_OK;
+        int st = idc_err_set(err, IDC_EIO, "%s: cannot open: %s", path, *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
+        sqlite3_close_v2(*db);
+        *db = NULL;
+        return st;
+    }
+    char wal[4200];
+    struct stat sb;
+    snprintf(wal, sizeof wal, "%s-wal", path);
+    if (stat(wal, &sb) == 0 && sb.st_size > 0)
+        return idc_err_set(err, IDC_EIO, "%s: in a read-only directory with a WAL still to recover (%s): copy both "
+                           "to a writable directory", path, wal);
+    /* file:PATH?immutable=1, PATH percent-encoded */
+    size_t n = strlen(path);
+    char *uri = malloc(3 * n + 32);
+    if (uri == NULL)
+        return idc_err_set(err, IDC_ENOMEM, "out of memory");
+    size_t k = (size_t)sprintf(uri, "file:");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)path[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("/._-~", c))
+            uri[k++] = (char)c;
+        else
+            k += (size_t)sprintf(uri + k, "%%%02X", c);
+    }
+    strcpy(uri + k, "?immutable=1");
+    int rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | extra_flags, NULL);
+    free(uri);
+    if (rc == SQLITE_OK)
+        return IDC_OK;
+    int st = idc_err_set(err, IDC_EIO, "%s: cannot open: %s", path, *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
+    sqlite3_close_v2(*db);
+    *db = NULL;
+    return st;
+}
+
 /* Checks an existing, non-empty file on a read-only connection. */
 static int check_existing(const char *path, idc_err *err)
 {
     idc_store tmp = {NULL, (char *)path, PTHREAD_MUTEX_INITIALIZER};
-    int rc = sqlite3_open_v2(path, &tmp.db, SQLITE_OPEN_READONLY, NULL);
-    if (rc != SQLITE_OK) {
-        int st = idc_err_set(err, IDC_EIO, "%s: cannot open: %s", path,
-                             tmp.db ? sqlite3_errmsg(tmp.db) : sqlite3_errstr(rc));
-        sqlite3_close_v2(tmp.db);
-        return st;
-    }
+    int ost = open_readonly(&tmp.db, path, 0, err);
+    if (ost != IDC_OK)
+        return ost;
+    int rc = SQLITE_OK;
     sqlite3_busy_timeout(tmp.db, 10000);
     long long app = 0, ver = 0, ok = 0;
     int st = IDC_OK;
@@ -305,9 +363,16 @@ int idc_store_open(idc_store **out, const char *path, idc_store_mode mode, idc_e
         return idc_err_set(err, IDC_ENOMEM, "out of memory");
     }
     pthread_mutex_init(&s->lock, NULL);
-    int flags = mode == IDC_STORE_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE : SQLITE_OPEN_READONLY;
-    int rc = sqlite3_open_v2(path, &s->db, flags | SQLITE_OPEN_FULLMUTEX, NULL);
-    int st = IDC_OK;
+    int rc = SQLITE_OK, st = IDC_OK;
+    if (mode == IDC_STORE_READ) {
+        st = open_readonly(&s->db, path, SQLITE_OPEN_FULLMUTEX, err);
+        if (st != IDC_OK) {
+            store_free(s);
+            return st;
+        }
+    } else {
+        rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
+    }
     if (rc != SQLITE_OK) {
         st = idc_err_set(err, IDC_EIO, "%s: cannot open: %s", path, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         store_free(s);

@@ -455,6 +455,71 @@ START_TEST(test_read_only)
 }
 END_TEST
 
+/* In a directory the reader may not write (an auditor's read-only copy),
+ * where SQLite cannot create the WAL's side files: read as immutable when
+ * no WAL is pending, refused in one line when one is. Run in a child as
+ * nobody when the test runs as root (root may write anywhere). */
+static int read_as_reader(const char *p, int want, const char *needle)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0))
+            _exit(10);
+        idc_store *s = NULL;
+        idc_err err;
+        int rc = idc_store_open(&s, p, IDC_STORE_READ, &err);
+        if (rc != want) {
+            fprintf(stderr, "status %d: %s\n", rc, err.msg);
+            _exit(11);
+        }
+        if (rc == IDC_OK) {
+            json_t *rows = NULL;
+            if (idc_store_query(s, &rows, "SELECT count(*) AS n FROM runs", NULL, &err) != IDC_OK ||
+                json_integer_value(json_object_get(json_array_get(rows, 0), "n")) != 1)
+                _exit(12);
+            json_decref(rows);
+            idc_store_close(s);
+            /* writing is refused, in one line */
+            if (idc_store_open(&s, p, IDC_STORE_WRITE, &err) != IDC_EIO || strstr(err.msg, "read-only") == NULL)
+                _exit(13);
+        } else if (strstr(err.msg, needle) == NULL || strstr(err.msg, p) == NULL) {
+            fprintf(stderr, "message: %s\n", err.msg);
+            _exit(14);
+        }
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+}
+
+START_TEST(test_read_only_dir)
+{
+    char p[300];
+    idc_store *s = open_new("rod.sqlite", p, sizeof p);
+    idc_err err;
+    int64_t run = 0;
+    ck_assert_int_eq(idc_store_run_begin(s, &run, "prop", 0, NULL, NULL, NULL, NULL, &err), IDC_OK);
+    idc_store_close(s);
+    char wal[320];
+    snprintf(wal, sizeof wal, "%s-wal", p);
+    ck_assert_int_eq(access(wal, F_OK), -1); /* the writer checkpointed and removed it */
+    ck_assert_int_eq(chmod(p, 0644), 0);
+    ck_assert_int_eq(chmod(dir, 0555), 0);
+    ck_assert_int_eq(read_as_reader(p, IDC_OK, NULL), 0);
+    ck_assert_int_eq(access(wal, F_OK), -1); /* nothing created beside it */
+    /* a pending WAL cannot be read there */
+    ck_assert_int_eq(chmod(dir, 0755), 0);
+    FILE *f = fopen(wal, "w");
+    fputs("pending frames", f);
+    fclose(f);
+    ck_assert_int_eq(chmod(wal, 0644), 0);
+    ck_assert_int_eq(chmod(dir, 0555), 0);
+    ck_assert_int_eq(read_as_reader(p, IDC_EIO, "WAL still to recover"), 0);
+    ck_assert_int_eq(chmod(dir, 0755), 0);
+}
+END_TEST
+
 /* A full disk (simulated by PRAGMA max_page_count): the trial that does not
  * fit fails with IDC_EIO and leaves nothing behind; the store stays usable. */
 START_TEST(test_full)
@@ -758,6 +823,7 @@ int main(void)
         {"schema", test_schema},     {"trial_rows", test_trial_rows}, {"trial_errors", test_trial_errors},
         {"refused", test_refused},   {"corrupted", test_corrupted},   {"read_only", test_read_only},
         {"full", test_full},         {"kill9", test_kill9},           {"threads", test_threads},
+        {"read_only_dir", test_read_only_dir},
         {"query", test_query},       {"real_record", test_real_record}, {"merge", test_merge},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
