@@ -662,6 +662,52 @@ START_TEST(test_threads)
 }
 END_TEST
 
+/* Two processes writing one store at once (SQLite's locks, the busy
+ * timeout): every trial of both is stored. */
+START_TEST(test_two_processes)
+{
+    char p[300];
+    idc_store *s = open_new("two.sqlite", p, sizeof p);
+    idc_store_close(s);
+    pid_t pid[2];
+    for (int k = 0; k < 2; k++) {
+        pid[k] = fork();
+        ck_assert_int_ge(pid[k], 0);
+        if (pid[k] == 0) {
+            idc_err err;
+            int64_t run = 0;
+            if (idc_store_open(&s, p, IDC_STORE_WRITE, &err) != IDC_OK ||
+                idc_store_run_begin(s, &run, "prop", 0, NULL, NULL, NULL, NULL, &err) != IDC_OK)
+                _exit(3);
+            for (int i = 0; i < 25; i++) {
+                char cell[32];
+                snprintf(cell, sizeof cell, "p%d-%d", k, i);
+                json_t *rec = sample_record(i, 0.5, "PASS");
+                idc_store_trial t = {.cell = cell, .trial_index = -1, .seconds = -1, .record = rec};
+                int rc = idc_store_add_trial(s, run, &t, NULL, &err);
+                json_decref(rec);
+                if (rc != IDC_OK) {
+                    fprintf(stderr, "%s\n", err.msg);
+                    _exit(4);
+                }
+            }
+            idc_store_close(s);
+            _exit(0);
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        int status = 0;
+        waitpid(pid[k], &status, 0);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer %d: status %d", k, status);
+    }
+    idc_err err;
+    ck_assert_int_eq(idc_store_open(&s, p, IDC_STORE_READ, &err), IDC_OK);
+    ck_assert_int_eq(count(s, "SELECT count(*) AS n FROM trials"), 50);
+    ck_assert_int_eq(count(s, "SELECT count(DISTINCT run_id) AS n FROM trials"), 2);
+    idc_store_close(s);
+}
+END_TEST
+
 START_TEST(test_query)
 {
     char p[300];
@@ -823,7 +869,7 @@ int main(void)
         {"schema", test_schema},     {"trial_rows", test_trial_rows}, {"trial_errors", test_trial_errors},
         {"refused", test_refused},   {"corrupted", test_corrupted},   {"read_only", test_read_only},
         {"full", test_full},         {"kill9", test_kill9},           {"threads", test_threads},
-        {"read_only_dir", test_read_only_dir},
+        {"read_only_dir", test_read_only_dir}, {"two_processes", test_two_processes},
         {"query", test_query},       {"real_record", test_real_record}, {"merge", test_merge},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
