@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 #include "numeric/fileio.h"
@@ -29,6 +30,15 @@ static void help(FILE *fp)
                 "The store is opened read-only and never modified; the same store gives byte-identical files.\n"
                 "A foreign, corrupted or newer-schema file is refused (exit 2). docs/REPORT.md describes it.\n\n"
                 "exit codes: 0 written, 2 bad usage or input (nothing written), 3 internal error\n");
+}
+
+/* 1 when a and b name the same file (the same path, or the same inode). */
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (strcmp(a, b) == 0)
+        return 1;
+    return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
 
 int idc_cli_report(int argc, char **argv)
@@ -81,7 +91,7 @@ int idc_cli_report(int argc, char **argv)
                 idc_cli_error("report", "%s and %s name the same file %s", opt[j], opt[k], out[k]);
                 return 2;
             }
-        if (out[k] && strcmp(out[k], db) == 0) {
+        if (out[k] && same_file(out[k], db)) {
             idc_cli_error("report", "%s %s would overwrite the results store", opt[k], out[k]);
             return 2;
         }

@@ -66,6 +66,9 @@ START_TEST(test_usage)
     ck_assert(one_line(errtxt));
     ck_assert_int_eq(idc("cp fx.sqlite keep.sqlite && idcheck report fx.sqlite -o fx.sqlite"), 2);
     ck_assert(one_line(errtxt) && strstr(errtxt, "overwrite the results store") != NULL);
+    ck_assert_int_eq(idc("idcheck report fx.sqlite --csv ./fx.sqlite"), 2);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "overwrite the results store") != NULL);
+    ck_assert_int_eq(idc("ln -s fx.sqlite link.sqlite && idcheck report fx.sqlite --pdf link.sqlite"), 2);
     ck_assert_int_eq(idc("cmp fx.sqlite keep.sqlite"), 0);
     ck_assert(!exists("x.html"));
 }
