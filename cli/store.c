@@ -1,6 +1,6 @@
 /* idcheck store: the results store's own commands (reports/store.h):
- * `store import JOURNAL.jsonl --db FILE` (a prop run's journal into the
- * store) and `store info FILE` (its runs and trial counts). */
+ * `store import JOURNAL.jsonl|RESULTS.json --db FILE` (a prop run's journal
+ * or results into the store) and `store info FILE` (its runs and trial counts). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 
 static void help(FILE *fp)
 {
-    fprintf(fp, "usage: idcheck store import JOURNAL.jsonl --db RESULTS.sqlite\n"
+    fprintf(fp, "usage: idcheck store import JOURNAL.jsonl|RESULTS.json --db RESULTS.sqlite\n"
                 "       idcheck store info RESULTS.sqlite\n\n"
                 "import: stores the finished trials of an idcheck prop journal (docs/FORMAT.md; e.g. a\n"
                 "  .idcheck/runs/*.jsonl of a run without --db) as one run of verb prop, one transaction per\n"
@@ -20,6 +20,9 @@ static void help(FILE *fp)
                 "  the journal's idcheck version and the file imported: the machine and OpenBLAS core that\n"
                 "  produced the trials are unknown, so audit compares their trained figures within its\n"
                 "  tolerance. Importing the same journal twice makes two runs.\n"
+                "  A results file of idcheck prop -o (RESULTS.json) is imported the same way, with the\n"
+                "  provenance it carries (so audit can use the recorded OpenBLAS core); its regressions\n"
+                "  too, stale ones skipped.\n"
                 "info: the store's schema version, its runs (verb, start, end, status, trials by outcome).\n"
                 "Exit: 0 ok, 2 bad usage, a journal that is malformed or a store that is refused, 3 internal.\n");
 }
@@ -68,6 +71,69 @@ static int read_journal(json_t **header, json_t **lines, const char *path)
     return code;
 }
 
+/* A results.json of idcheck prop -o (its property, run seed, parameters,
+ * provenance, trials and regressions) into the store. */
+static int import_results(json_t *res, const char *rpath, const char *dbpath)
+{
+    const char *prop = json_string_value(json_object_get(res, "property"));
+    const char *rs = json_string_value(json_object_get(res, "run_seed"));
+    const json_t *params = json_object_get(res, "params");
+    if (prop == NULL || rs == NULL || !json_is_object(params) || !json_is_array(json_object_get(res, "trials"))) {
+        idc_cli_error("store", "%s: not the results of idcheck prop (property, run_seed, params, trials)", rpath);
+        return 2;
+    }
+    uint64_t run_seed = strtoull(rs, NULL, 0);
+    idc_cli_db db = {NULL, 0, "store", 0};
+    int code = idc_cli_db_open(&db, dbpath, "store");
+    if (code != 0)
+        return code;
+    json_t *prov = json_deep_copy(json_object_get(res, "provenance"));
+    if (!json_is_object(prov)) {
+        json_decref(prov);
+        prov = json_pack("{s:s}", "note", "imported: the results carry no provenance");
+    }
+    json_object_set_new(prov, "imported_from", json_string(rpath));
+    const char *cmd = json_string_value(json_object_get(res, "command"));
+    json_t *av = json_pack("[s,s,s,s,s,s]", "idcheck", "store", "import", rpath, "--db", dbpath);
+    if (cmd != NULL)
+        json_object_set_new(prov, "command", json_string(cmd));
+    char *v[6];
+    for (size_t k = 0; k < 6; k++)
+        v[k] = (char *)json_string_value(json_array_get(av, k));
+    idc_err err;
+    int rc = prov && av ? idc_store_run_begin(db.store, &db.run_id, "prop", 6, v, prov, NULL, NULL, &err)
+                        : idc_err_set(&err, IDC_ENOMEM, "out of memory");
+    json_decref(prov);
+    json_decref(av);
+    size_t stored = 0, failed = 0, skipped = 0;
+    static const char *const arrays[] = {"regressions", "trials"};
+    for (int a = 0; a < 2 && rc == IDC_OK; a++) {
+        size_t i;
+        json_t *rec;
+        json_array_foreach(json_object_get(res, arrays[a]), i, rec)
+        {
+            const char *oc = json_string_value(json_object_get(rec, "outcome"));
+            if (oc != NULL && strcmp(oc, "STALE") == 0) { /* a regression that did not run */
+                skipped++;
+                continue;
+            }
+            rc = idc_cli_db_prop_trial(&db, prop, rec, params, run_seed, &err);
+            if (rc != IDC_OK)
+                break;
+            stored++;
+            failed += oc != NULL && strcmp(oc, "FAIL") == 0;
+        }
+    }
+    if (rc != IDC_OK) {
+        idc_cli_error("store", "%s", err.msg);
+        idc_cli_db_abandon(&db);
+        return rc == IDC_ENOMEM ? 3 : 2;
+    }
+    printf("store: %zu trial(s) of %s (run seed %s) imported from %s into %s, run %" PRId64 "%s\n", stored, prop, rs,
+           rpath, dbpath, db.run_id, skipped ? " (stale regressions skipped)" : "");
+    return idc_cli_db_end(&db, failed > 0 ? "failed" : "ok");
+}
+
 static int import(int argc, char **argv)
 {
     const char *jpath = NULL, *dbpath = NULL;
@@ -85,6 +151,14 @@ static int import(int argc, char **argv)
         idc_cli_error("store", "import: expected JOURNAL.jsonl --db RESULTS.sqlite");
         return 2;
     }
+    /* results.json: one JSON object with "trials" */
+    json_t *whole = json_load_file(jpath, JSON_REJECT_DUPLICATES, NULL);
+    if (json_is_object(whole) && json_object_get(whole, "trials") != NULL) {
+        int c = import_results(whole, jpath, dbpath);
+        json_decref(whole);
+        return c;
+    }
+    json_decref(whole);
     json_t *hdr = NULL, *lines = NULL;
     int code = read_journal(&hdr, &lines, jpath);
     const char *prop = json_string_value(json_object_get(hdr, "property"));

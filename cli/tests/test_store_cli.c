@@ -216,6 +216,17 @@ START_TEST(test_import_journal)
                      2);
     ck_assert_ptr_nonnull(strstr(errtxt, "not an idcheck prop journal"));
     ck_assert_int_eq(count("i.sqlite", "SELECT count(*) FROM trials"), 4);
+    /* a results file, with the provenance it carries: audited bit for bit */
+    ck_assert_int_eq(idc(PROP " -o res.json && idcheck store import res.json --db r.sqlite"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "2 trial(s) of K3.9c"));
+    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM runs WHERE json_extract(provenance, '$.blas.core') "
+                                       "IS NOT NULL AND json_extract(provenance, '$.imported_from') = 'res.json'"),
+                     1);
+    ck_assert_int_eq(idc("idcheck audit r.sqlite"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "2 identical"));
+    ck_assert_ptr_nonnull(strstr(out, "bit-identical"));
+    ck_assert_int_eq(idc("echo '{\"trials\": []}' > nores.json && idcheck store import nores.json --db r.sqlite"), 2);
+    ck_assert_msg(one_line(errtxt) && strstr(errtxt, "not the results of idcheck prop"), "stderr: %s", errtxt);
     ck_assert_int_eq(idc("idcheck store import j.jsonl"), 2);
     ck_assert_int_eq(idc("idcheck store"), 2);
     ck_assert_int_eq(idc("idcheck store info nothing.sqlite"), 2);
