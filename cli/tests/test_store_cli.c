@@ -3,7 +3,10 @@
  * newer-schema, corrupted, read-only and full stores refused in one line
  * with exit 2 and the file untouched; a run stopped by a full disk resumed
  * into the same run. */
+#include <fcntl.h>
+#include <signal.h>
 #include <sqlite3.h>
+#include <time.h>
 
 #include "numeric/tests/testutil.h"
 #include "cli/tests/clitest.h"
@@ -42,6 +45,7 @@ static long long count(const char *db, const char *stmt)
     sqlite3 *h;
     sqlite3_stmt *q;
     ck_assert_int_eq(sqlite3_open_v2(p, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(h, 10000); /* a writer may be at work */
     ck_assert_int_eq(sqlite3_prepare_v2(h, stmt, -1, &q, NULL), SQLITE_OK);
     ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
     long long n = sqlite3_column_int64(q, 0);
@@ -186,6 +190,101 @@ START_TEST(test_full_then_resume)
 }
 END_TEST
 
+/* The rows of a query as text ("a|b|c\n" per row; reals with 17 digits). */
+static char *dump(const char *db, const char *stmt)
+{
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", dir, db);
+    sqlite3 *h;
+    sqlite3_stmt *q;
+    ck_assert_int_eq(sqlite3_open_v2(p, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(h, 10000); /* a writer may be at work */
+    ck_assert_int_eq(sqlite3_prepare_v2(h, stmt, -1, &q, NULL), SQLITE_OK);
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    buf[0] = '\0';
+    while (sqlite3_step(q) == SQLITE_ROW) {
+        for (int c = 0; c < sqlite3_column_count(q); c++) {
+            char cell[64];
+            const char *t = cell;
+            if (sqlite3_column_type(q, c) == SQLITE_FLOAT)
+                snprintf(cell, sizeof cell, "%.17g", sqlite3_column_double(q, c));
+            else
+                t = sqlite3_column_text(q, c) ? (const char *)sqlite3_column_text(q, c) : "NULL";
+            size_t n = strlen(t) + 2;
+            if (len + n + 1 > cap) {
+                cap = 2 * (len + n + 1);
+                buf = realloc(buf, cap);
+            }
+            len += (size_t)sprintf(buf + len, "%s%s", t, c + 1 < sqlite3_column_count(q) ? "|" : "\n");
+        }
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(h);
+    return buf;
+}
+
+/* A real prop --db child killed with SIGKILL once the store holds 2 of its
+ * trials; the same command then continues that run in the store: the same
+ * trials, verdicts and numbers as an uninterrupted run. */
+#define SLOWDB "idcheck prop K3.9c --trials 4 --seed 5 --m 2 --J 2 --n_train 2000 --n_eval 1000 --steps 600 " \
+               "--no-regressions --no-shrink --quiet --db s.sqlite -o r.json"
+
+START_TEST(test_kill9_resume)
+{
+    ck_assert_int_eq(idc("mkdir a b"), 0);
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        char wd[128];
+        snprintf(wd, sizeof wd, "%s/a", dir);
+        int fd = open("/dev/null", O_WRONLY);
+        if (chdir(wd) != 0 || fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+            _exit(99);
+        execl(bin, "idcheck", "prop", "K3.9c", "--trials", "4", "--seed", "5", "--m", "2", "--J", "2", "--n_train",
+              "2000", "--n_eval", "1000", "--steps", "600", "--no-regressions", "--no-shrink", "--quiet", "--db",
+              "s.sqlite", "-o", "r.json", (char *)NULL);
+        _exit(98);
+    }
+    int st = 0;
+    long long n = 0;
+    for (int k = 0; k < 12000 && n < 2; k++) {
+        ck_assert_int_eq(waitpid(pid, &st, WNOHANG), 0); /* still running */
+        nanosleep(&(struct timespec){0, 5000000}, NULL);
+        if (exists("a/s.sqlite") && count("a/s.sqlite", "SELECT count(*) FROM sqlite_schema WHERE name = 'trials'"))
+            n = count("a/s.sqlite", "SELECT count(*) FROM trials");
+    }
+    ck_assert_int_eq(kill(pid, SIGKILL), 0);
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert(WIFSIGNALED(st));
+    n = count("a/s.sqlite", "SELECT count(*) FROM trials");
+    ck_assert(n >= 2 && n < 4);
+    ck_assert_int_eq(count("a/s.sqlite", "SELECT count(*) FROM runs WHERE finished IS NULL"), 1);
+    ck_assert(!exists("a/r.json"));
+    /* resumed: the same run, completed */
+    ck_assert_int_eq(idc("cd a && " SLOWDB), 0);
+    ck_assert_int_eq(count("a/s.sqlite", "SELECT count(*) FROM runs"), 1);
+    ck_assert_int_eq(count("a/s.sqlite", "SELECT count(*) FROM runs WHERE status = 'ok' AND finished IS NOT NULL"), 1);
+    ck_assert_int_eq(count("a/s.sqlite", "SELECT count(*) FROM trials"), 4);
+    /* uninterrupted elsewhere: the same trials and numbers */
+    ck_assert_int_eq(idc("cd b && " SLOWDB), 0);
+    static const char *const q[] = {
+        "SELECT cell, seed, run_seed, params, outcome, reason, instance_hash FROM trials ORDER BY cell",
+        "SELECT t.cell, m.name, m.kind, m.value FROM measurements m JOIN trials t USING (trial_id) ORDER BY 1, 2",
+        "SELECT t.cell, v.precondition, v.verdict, v.cert_hash FROM verdicts v JOIN trials t USING (trial_id) "
+        "ORDER BY 1, 2",
+        "SELECT hash, json FROM instances ORDER BY hash"};
+    for (size_t i = 0; i < 4; i++) {
+        char *da = dump("a/s.sqlite", q[i]), *db = dump("b/s.sqlite", q[i]);
+        ck_assert_msg(strlen(da) > 0 && strcmp(da, db) == 0, "%s differs", q[i]);
+        free(da);
+        free(db);
+    }
+    ck_assert_int_eq(idc("cd a && idcheck audit s.sqlite --quiet"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "4 trial(s) re-run: 4 identical"));
+}
+END_TEST
+
 /* A journal kept by a run that could not write its results, imported. */
 START_TEST(test_import_journal)
 {
@@ -262,6 +361,7 @@ int main(void)
     tcase_add_test(tc, test_full_then_resume);
     tcase_add_test(tc, test_import_journal);
     tcase_add_test(tc, test_sweep_audit);
+    tcase_add_test(tc, test_kill9_resume);
     suite_add_tcase(s, tc);
     return idc_test_run(s);
 }
