@@ -64,7 +64,12 @@ typedef enum {
  * the file is never modified. Only then, with IDC_STORE_WRITE, it is opened
  * read-write (created with the schema when missing or empty). IDC_EIO for a
  * missing file with IDC_STORE_READ, a file or directory that cannot be
- * written with IDC_STORE_WRITE ("PATH: read-only ..."), a full disk. */
+ * written with IDC_STORE_WRITE ("PATH: read-only ..."; a file without any
+ * write permission bit counts as read-only even for root), a full disk.
+ * Reading needs no write permission: in a directory the caller may not
+ * write, a store without a pending WAL is opened immutable, and one with a
+ * non-empty PATH-wal is refused (IDC_EIO, "copy both to a writable
+ * directory"). Cost: O(file size) for the quick_check (0.2 s for 100 MB). */
 int idc_store_open(idc_store **s, const char *path, idc_store_mode mode, idc_err *err)
     __attribute__((warn_unused_result));
 
