@@ -24,14 +24,14 @@ json_t *idc_flow_config_json(const idc_flow_config *c)
 {
     char seed[24];
     snprintf(seed, sizeof seed, "0x%016" PRIx64, c->seed);
-    return json_pack("{s:I,s:I,s:f,s:I,s:f,s:f,s:s,s:f,s:I,s:I,s:f,s:f,s:f,s:f,s:b,s:I,s:b,s:I,s:I,s:f,s:s}", "m",
+    return json_pack("{s:I,s:I,s:f,s:I,s:f,s:f,s:s,s:f,s:I,s:I,s:f,s:f,s:f,s:f,s:b,s:I,s:b,s:I,s:I,s:I,s:f,s:s}", "m",
                      (json_int_t)c->m, "depth", (json_int_t)c->depth, "slope", c->slope, "J", (json_int_t)c->J,
                      "cov_floor", c->cov_floor, "weight_floor", c->weight_floor, "init",
                      c->init == IDC_FLOW_INIT_PERTURBED ? "perturbed-truth" : "random", "eps", c->eps, "steps",
                      (json_int_t)c->steps, "batch", (json_int_t)c->batch, "lr", c->lr, "lr_final", c->lr_final, "bw0",
                      c->bw0, "bw1", c->bw1, "straight_through", c->straight_through, "eval_every",
                      (json_int_t)c->eval_every, "keep_best", c->keep_best, "em_restarts", (json_int_t)c->em_restarts,
-                     "threads", (json_int_t)c->threads, "max_seconds", c->max_seconds, "seed", seed);
+                     "prior_em", (json_int_t)c->prior_em, "threads", (json_int_t)c->threads, "max_seconds", c->max_seconds, "seed", seed);
 }
 
 /* delta_L2(A#P, P^) for the affine map zhat ~ A z + c fitted by least
@@ -131,10 +131,11 @@ static void prior_distance(idc_pipeline_flow_result *out, const idc_flow *f, con
  * (seeds derived from c->seed) each trained for max(50, steps / 4) steps,
  * the one with the best exact validation NLL kept (its parameters then
  * trained with c in full). starts receives [seed, validation NLL] per start. */
-static int best_start(idc_flow **out, json_t *starts, const idc_flow_config *c, size_t R, const double *x, size_t n,
-                      const double *xv, size_t nv, const idc_instance *inst, idc_err *err)
+static int best_start(idc_flow **out, json_t *starts, double *seconds, const idc_flow_config *c, size_t R,
+                      const double *x, size_t n, const double *xv, size_t nv, const idc_instance *inst, idc_err *err)
 {
     *out = NULL;
+    *seconds = 0;
     if (R <= 1) {
         *out = idc_flow_new(c, x, n, inst, err);
         return *out != NULL ? IDC_OK : IDC_EINVAL; /* config, EM or a singular start: err says which */
@@ -151,6 +152,7 @@ static int best_start(idc_flow **out, json_t *starts, const idc_flow_config *c, 
         idc_flow_fit_result fr;
         int rc = idc_flow_fit(f, &fr, x, n, xv, nv, err);
         double v = rc == IDC_OK ? fr.val_nll : INFINITY;
+        *seconds += fr.seconds;
         idc_flow_fit_result_clear(&fr);
         json_array_append_new(starts, json_pack("[I,f]", (json_int_t)r, isfinite(v) ? v : 1e300));
         if (v < best) {
@@ -193,10 +195,13 @@ int idc_pipeline_flow(idc_pipeline_flow_result *out, idc_flow **model_out, const
     double *lt = NULL, *lf = NULL;
     json_t *starts = json_array();
     if (rc == IDC_OK)
-        rc = best_start(&f, starts, c, o->restarts, b->samples.x, nt, b->samples.x + nt * m, nv, inst, err);
+        rc = best_start(&f, starts, &out->train_seconds, c, o->restarts, b->samples.x, nt, b->samples.x + nt * m, nv,
+                        inst, err);
     const double *xe = rc == IDC_OK ? b->samples.x + (nt + nv) * m : NULL;
     if (rc == IDC_OK)
         rc = idc_flow_fit(f, &out->fit, b->samples.x, nt, b->samples.x + nt * m, nv, err);
+    if (rc == IDC_OK)
+        out->train_seconds += out->fit.seconds;
     if (rc == IDC_OK) {
         lt = malloc(ne * sizeof *lt);
         lf = malloc(ne * sizeof *lf);
@@ -240,12 +245,13 @@ int idc_pipeline_flow(idc_pipeline_flow_result *out, idc_flow **model_out, const
     if (rc == IDC_OK) {
         prior_distance(out, f, inst, ne);
         b->final_loss = out->fit.train_nll;
-        b->train_seconds = out->fit.seconds;
+        b->train_seconds = out->train_seconds;
         b->r2_identity = NAN;
-        json_t *fitj = json_pack("{s:f,s:f,s:f,s:I,s:I,s:f,s:f,s:O}", "train_nll", out->fit.train_nll, "val_nll",
+        json_t *fitj = json_pack("{s:f,s:f,s:f,s:I,s:I,s:f,s:f,s:f,s:f,s:O}", "train_nll", out->fit.train_nll, "val_nll",
                                  out->fit.val_nll, "init_val_nll", out->fit.init_val_nll, "steps",
                                  (json_int_t)out->fit.steps, "best_step", (json_int_t)out->fit.best_step, "seconds",
-                                 out->fit.seconds, "neg_fraction", out->fit.neg_fraction, "trace", out->fit.trace);
+                                 out->fit.seconds, "train_seconds", out->train_seconds, "prior_em_gain",
+                                 out->fit.em_gain, "neg_fraction", out->fit.neg_fraction, "trace", out->fit.trace);
         b->record = json_pack("{s:s,s:o,s:s,s:o,s:{s:f,s:f,s:f,s:I,s:f},s:o,s:f,s:o,s:s?,s:I,s:I,s:I}", "estimator",
                               "flow", "config", idc_flow_config_json(c), "init",
                               c->init == IDC_FLOW_INIT_PERTURBED ? "perturbed-truth" : "random", "fit", fitj,

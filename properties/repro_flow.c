@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lapacke.h>
+
 #include "generators/pdgmm.h"
 #include "numeric/rng.h"
 #include "properties/pipeline_flow.h"
@@ -24,12 +26,15 @@ void idc_repro_flow_defaults(idc_repro_flow_opts *o)
     o->lr = 1e-2;
     o->restarts = 1;
     o->jobs = 1;
+    idc_flow_config c;
+    idc_flow_config_default(&c, 2);
+    o->prior_em = c.prior_em;
 }
 
 typedef struct {
     int done, rc;
     size_t m, J, layers;
-    double cond, gap, half, omr2, omr2_rev, dist, seconds, start;
+    double cond, pcond, gap, half, omr2, omr2_rev, dist, seconds, start;
     size_t steps;
     char err[IDC_ERR_LEN];
 } row;
@@ -41,6 +46,32 @@ typedef struct {
     FILE *fp;
     pthread_mutex_t lock;
 } shared;
+
+/* The largest condition number of a component covariance of the prior
+ * (a thin component is hard for a warm start: a small rotation of the
+ * encoder costs much likelihood across its thin direction). */
+static double prior_cond(const idc_pdgmm *p)
+{
+    double worst = 1;
+    for (size_t j = 0; j < p->ncomp; j++) {
+        const idc_component *cp = &p->comp[j];
+        size_t d = p->dim, r = cp->rank;
+        double S[64 * 64], ev[64];
+        if (d > 64)
+            return NAN;
+        for (size_t a = 0; a < d; a++)
+            for (size_t b = 0; b < d; b++) {
+                double v = 0;
+                for (size_t q = 0; q < r; q++)
+                    v += cp->L[a * r + q] * cp->L[b * r + q];
+                S[a * d + b] = v;
+            }
+        if (LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'N', 'L', (lapack_int)d, S, (lapack_int)d, ev) != 0)
+            return NAN;
+        worst = fmax(worst, ev[0] > 0 ? ev[d - 1] / ev[0] : INFINITY);
+    }
+    return worst;
+}
 
 static void run_one(const idc_repro_flow_opts *o, uint32_t i, row *r)
 {
@@ -63,6 +94,7 @@ static void run_one(const idc_repro_flow_opts *o, uint32_t i, row *r)
         snprintf(r->err, sizeof r->err, "%s", err.msg);
         return;
     }
+    r->pcond = prior_cond(&inst.prior);
     idc_flow_config c;
     idc_flow_config_default(&c, gp.m);
     c.depth = o->depth ? o->depth : gp.layers;
@@ -76,6 +108,7 @@ static void run_one(const idc_repro_flow_opts *o, uint32_t i, row *r)
     c.lr_final = o->lr / 100;
     c.max_seconds = o->seconds;
     c.slope_anneal = o->slope_anneal;
+    c.prior_em = o->prior_em;
     c.seed = tseed;
     idc_pipeline_opts po = {.n_train = o->n_train, .n_eval = o->n_eval, .seed = tseed, .restarts = o->restarts};
     idc_pipeline_flow_result pr;
@@ -86,7 +119,7 @@ static void run_one(const idc_repro_flow_opts *o, uint32_t i, row *r)
         r->omr2 = 1 - pr.base.r2.r2_out;
         r->omr2_rev = 1 - pr.r2_rev_out;
         r->dist = pr.dist_aff;
-        r->seconds = pr.fit.seconds;
+        r->seconds = pr.train_seconds;
         r->steps = pr.fit.steps;
         r->start = pr.kl_start;
         idc_pipeline_flow_result_clear(&pr);
@@ -104,8 +137,8 @@ static void print_row(FILE *fp, const idc_repro_flow_opts *o, uint32_t i, const 
         fprintf(fp, "%5" PRIu32 " %-8s m=%zu J=%zu L=%zu ERROR %s\n", i, o->init ? "warm" : "cold", r->m, r->J,
                 r->layers, r->err);
     } else {
-        fprintf(fp, "%5" PRIu32 " %-8s %zu %zu %zu %5.2f %8.3f  %8.4f +- %6.4f  %9.2e %9.2e  %7.4f  %6.1f %7zu\n", i,
-                o->init ? "warm" : "cold", r->m, r->J, r->layers, r->cond, r->start, r->gap, r->half, r->omr2,
+        fprintf(fp, "%5" PRIu32 " %-8s %zu %zu %zu %5.2f %8.2g %8.3f  %8.4f +- %6.4f  %9.2e %9.2e  %7.4f  %6.1f %7zu\n", i,
+                o->init ? "warm" : "cold", r->m, r->J, r->layers, r->cond, r->pcond, r->start, r->gap, r->half, r->omr2,
                 r->omr2_rev, r->dist, r->seconds, r->steps);
     }
     fflush(fp);
@@ -142,7 +175,7 @@ int idc_repro_flow(json_t **out, const idc_repro_flow_opts *o, FILE *fp, idc_err
         return idc_err_set(err, IDC_ENOMEM, "out of memory");
     pthread_mutex_init(&s.lock, NULL);
     if (fp != NULL)
-        fprintf(fp, "trial start    m J L  cond KL@start    KL gap [nats]     1-R^2  1-R^2(rev) dist_aff      s   steps\n");
+        fprintf(fp, "trial start    m J L  cond    pcond KL@start    KL gap [nats]     1-R^2  1-R^2(rev) dist_aff      s   steps\n");
     pthread_t th[64];
     unsigned started = 0;
     for (unsigned t = 1; t < o->jobs; t++)
@@ -160,9 +193,9 @@ int idc_repro_flow(json_t **out, const idc_repro_flow_opts *o, FILE *fp, idc_err
         json_array_append_new(trials,
                               r->rc != IDC_OK
                                   ? json_pack("{s:I,s:s}", "trial", (json_int_t)(o->first + k), "error", r->err)
-                                  : json_pack("{s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:o,s:f,s:I,s:f}", "trial",
+                                  : json_pack("{s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:o,s:f,s:I,s:f}", "trial",
                                               (json_int_t)(o->first + k), "m", (json_int_t)r->m, "J", (json_int_t)r->J,
-                                              "layers", (json_int_t)r->layers, "cond", r->cond, "kl_gap", r->gap,
+                                              "layers", (json_int_t)r->layers, "cond", r->cond, "prior_cond", r->pcond, "kl_gap", r->gap,
                                               "kl_gap_half", r->half, "one_minus_r2", r->omr2, "one_minus_r2_rev",
                                               r->omr2_rev, "dist_aff", isnan(r->dist) ? json_null() : json_real(r->dist),
                                               "seconds", r->seconds, "steps", (json_int_t)r->steps, "kl_gap_start_val", r->start));
@@ -187,11 +220,11 @@ int idc_repro_flow(json_t **out, const idc_repro_flow_opts *o, FILE *fp, idc_err
         json_array_foreach(odd, i, v) fprintf(fp, " %" JSON_INTEGER_FORMAT, json_integer_value(v));
         fprintf(fp, "%s\n", json_array_size(odd) ? "" : " none");
     }
-    *out = json_pack("{s:{s:I,s:I,s:s,s:f,s:f,s:I,s:I,s:I,s:f,s:I,s:I,s:f},s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:o}}", "opts",
+    *out = json_pack("{s:{s:I,s:I,s:s,s:f,s:f,s:I,s:I,s:I,s:f,s:I,s:I,s:f,s:I},s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:o}}", "opts",
                      "trials", (json_int_t)o->trials, "seed", (json_int_t)o->seed, "init",
                      o->init ? "perturbed-truth" : "random", "eps", o->eps, "seconds", o->seconds, "n_train",
                      (json_int_t)o->n_train, "n_eval", (json_int_t)o->n_eval, "restarts", (json_int_t)o->restarts,
-                     "slope_anneal", o->slope_anneal, "depth", (json_int_t)o->depth, "batch", (json_int_t)o->batch, "lr", o->lr, "trials", trials,
+                     "slope_anneal", o->slope_anneal, "depth", (json_int_t)o->depth, "batch", (json_int_t)o->batch, "lr", o->lr, "prior_em", (json_int_t)o->prior_em, "trials", trials,
                      "summary", "ok", (json_int_t)ok, "le_0.002", (json_int_t)reach[0], "le_0.01", (json_int_t)reach[1],
                      "le_0.05", (json_int_t)reach[2], "le_0.1", (json_int_t)reach[3], "le_0.01_and_r2_ge_0.99",
                      (json_int_t)r2ok, "small_gap_low_r2", odd);

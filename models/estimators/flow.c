@@ -37,6 +37,7 @@ void idc_flow_config_default(idc_flow_config *c, size_t m)
     c->keep_best = 1;
     c->slope_anneal = 0;
     c->em_restarts = 3;
+    c->prior_em = 50;
     c->threads = 1;
     c->max_seconds = 0;
     c->seed = 1;
@@ -67,6 +68,8 @@ int idc_flow_config_check(const idc_flow_config *c, idc_err *err)
         return idc_err_set(err, IDC_EINVAL, "flow.eval_every: expected >= 1");
     if (c->em_restarts < 1 || c->em_restarts > 1000)
         return idc_err_set(err, IDC_EINVAL, "flow.em_restarts: expected 1..1000");
+    if (c->prior_em > 100000)
+        return idc_err_set(err, IDC_EINVAL, "flow.prior_em: %zu, expected 0..100000", c->prior_em);
     if (c->threads < 1 || c->threads > IDC_POOL_MAX_THREADS)
         return idc_err_set(err, IDC_EINVAL, "flow.threads: %u, expected 1..%d", c->threads, IDC_POOL_MAX_THREADS);
     if (!(c->slope_anneal >= 0 && c->slope_anneal < 1))
@@ -810,6 +813,44 @@ static int init_perturbed(idc_flow *f, const double *x, size_t n, const idc_inst
             A[a * m + b] *= sc;
         c0[b] = xi[m + b];
     }
+    { /* the class has Sigma_j >= floor I; a component of the truth may be
+       * thinner than that in some direction (the generator's frame factors
+       * are Gaussian matrices), and then h#P is not a member of the class.
+       * h is scaled up until every h#P_j has eigenvalues >= 100 floor, so
+       * the start at eps = 0 is an exact zero-KL member of the class. */
+        double lmin = INFINITY;
+        for (size_t j = 0; j < J; j++) {
+            const idc_component *cp = &truth->prior.comp[j];
+            double AL[MAXM * MAXM], S[MAXM * MAXM], ev[MAXM];
+            for (size_t a = 0; a < m; a++)
+                for (size_t b = 0; b < cp->rank; b++) {
+                    double v = 0;
+                    for (size_t q = 0; q < m; q++)
+                        v += A[a * m + q] * cp->L[q * cp->rank + b];
+                    AL[a * m + b] = v;
+                }
+            for (size_t a = 0; a < m; a++)
+                for (size_t b = 0; b < m; b++) {
+                    double v = 0;
+                    for (size_t q = 0; q < cp->rank; q++)
+                        v += AL[a * m + q] * AL[b * m + q];
+                    S[a * m + b] = v;
+                }
+            if (LAPACKE_dsyev(LAPACK_ROW_MAJOR, 'N', 'L', (lapack_int)m, S, (lapack_int)m, ev) != 0) {
+                rc = idc_err_set(err, IDC_EUNABLE, "flow: eigenvalues of model.components[%zu]", j);
+                goto done;
+            }
+            lmin = fmin(lmin, ev[0]);
+        }
+        double want = 100 * f->c.cov_floor;
+        if (lmin < want) {
+            double sc = lmin > 0 ? sqrt(want / lmin) : 1e6;
+            for (size_t a = 0; a < m * m; a++)
+                A[a] *= sc;
+            for (size_t a = 0; a < m; a++)
+                c0[a] *= sc;
+        }
+    }
     { /* g <- h o g: fold A, c0 into the last layer */
         double *Vl = Vg + (t - 1) * m * m, *cl = cg + (t - 1) * m, Vn[MAXM * MAXM], cn[MAXM];
         for (size_t a = 0; a < m; a++) {
@@ -921,6 +962,67 @@ done:
     return rc;
 }
 
+/* Up to c.prior_em EM passes on the prior with the encoder fixed, from the
+ * current prior, on g(x) for the n rows x (the log|det| terms do not depend
+ * on the prior, so EM raises the exact likelihood of x). The result is kept
+ * only when the exact mean NLL of the nc rows xc is not higher than before
+ * (the weight floor and the covariance floor are re-applied after EM);
+ * *gain (may be NULL) is the decrease of that NLL, 0 when nothing was kept.
+ * An EM breakdown (a component losing definiteness) keeps the old prior. */
+static int prior_em(idc_flow *f, double *gain, const double *x, size_t n, const double *xc, size_t nc)
+{
+    size_t m = f->m, J = f->J;
+    if (gain != NULL)
+        *gain = 0;
+    if (f->c.prior_em == 0)
+        return IDC_OK;
+    double before, after;
+    if (evaluate(f, &before, NULL, NULL, NULL, xc, nc) != IDC_OK)
+        return IDC_ENOMEM;
+    idc_gmm g;
+    idc_gmm_init(&g);
+    g.J = J;
+    g.d = m;
+    g.weight = malloc(J * sizeof *g.weight);
+    g.mean = malloc(J * m * sizeof *g.mean);
+    g.cov = malloc(J * m * m * sizeof *g.cov);
+    double *u = malloc(n * m * sizeof *u), *keep = malloc(f->np * sizeof *keep);
+    int rc = IDC_OK;
+    if (g.weight == NULL || g.mean == NULL || g.cov == NULL || u == NULL || keep == NULL) {
+        rc = IDC_ENOMEM;
+        goto done;
+    }
+    memcpy(keep, f->theta, f->np * sizeof *keep);
+    idc_flow_get_prior(f, g.weight, g.mean, g.cov);
+    idc_flow_encode(f, u, x, n);
+    idc_err err;
+    if (idc_gmm_refine(&g, u, n, (unsigned)f->c.prior_em, 1e-10, f->c.cov_floor, &err) != IDC_OK)
+        goto done; /* the start's covariances are definite, so only a breakdown: keep the prior */
+    int ok = 1;
+    for (size_t j = 0; j < J && ok; j++)
+        ok = set_comp(f, j, g.mean + j * m, g.cov + j * m * m);
+    if (ok) {
+        set_weights(f, g.weight);
+        ok = refresh(f);
+    }
+    if (ok && evaluate(f, &after, NULL, NULL, NULL, xc, nc) != IDC_OK) {
+        rc = IDC_ENOMEM;
+        ok = 0;
+    }
+    if (ok && after <= before) {
+        if (gain != NULL)
+            *gain = before - after;
+    } else {
+        memcpy(f->theta, keep, f->np * sizeof *keep);
+        refresh(f);
+    }
+done:
+    idc_gmm_clear(&g);
+    free(u);
+    free(keep);
+    return rc;
+}
+
 idc_flow *idc_flow_new(const idc_flow_config *c, const double *x, size_t n, const idc_instance *truth, idc_err *err)
 {
     if (idc_flow_config_check(c, err) != IDC_OK)
@@ -1014,10 +1116,13 @@ double idc_flow_loss(idc_flow *f, double *grad, const double *x, size_t n, doubl
     return v;
 }
 
-static double now_seconds(void)
+/* The clock of the time budget: the fitting thread's CPU time when it
+ * works alone (threads = 1; then a budget buys the same work on a loaded
+ * machine as on an idle one, one core's worth), wall time otherwise. */
+static double now_seconds(unsigned threads)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(threads > 1 ? CLOCK_MONOTONIC : CLOCK_THREAD_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -1041,7 +1146,7 @@ int idc_flow_fit(idc_flow *f, idc_flow_fit_result *res, const double *x, size_t 
         rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
         goto done;
     }
-    double t0 = now_seconds(), best_nll, negfrac;
+    double t0 = now_seconds(c->threads), best_nll, negfrac;
     int best_from_anneal = c->slope_anneal > 0; /* the start is replaced by the first checkpoint at c.slope */
     if (evaluate(f, &best_nll, &negfrac, f->spread, NULL, xv, nv) != IDC_OK) {
         rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
@@ -1059,7 +1164,7 @@ int idc_flow_fit(idc_flow *f, idc_flow_fit_result *res, const double *x, size_t 
          * when that is the tighter one (then the run depends on timing) */
         double frac = (double)(step - 1) / (double)c->steps;
         if (c->max_seconds > 0)
-            frac = fmax(frac, (now_seconds() - t0) / c->max_seconds);
+            frac = fmax(frac, (now_seconds(c->threads) - t0) / c->max_seconds);
         frac = fmin(frac, 1.0);
         double lr = c->lr_final + 0.5 * (c->lr - c->lr_final) * (1 + cos(M_PI * frac));
         double bw = !c->straight_through ? 0 : c->bw1 > 0 ? c->bw0 * pow(c->bw1 / c->bw0, frac) : c->bw0;
@@ -1085,7 +1190,7 @@ int idc_flow_fit(idc_flow *f, idc_flow_fit_result *res, const double *x, size_t 
         ac.lr = lr;
         idc_adam_step(adam, &ac, f->theta, grad);
         int ok = refresh(f);
-        int last = step == c->steps || (c->max_seconds > 0 && now_seconds() - t0 > c->max_seconds);
+        int last = step == c->steps || (c->max_seconds > 0 && now_seconds(c->threads) - t0 > c->max_seconds);
         if (!ok) { /* a covariance lost positive definiteness: back to the best point */
             memcpy(f->theta, best, np * sizeof *best);
             refresh(f);
@@ -1122,6 +1227,8 @@ int idc_flow_fit(idc_flow *f, idc_flow_fit_result *res, const double *x, size_t 
         res->best_step = res->steps;
     }
     refresh(f);
+    if (rc == IDC_OK && prior_em(f, &res->em_gain, x, n, xv, nv) != IDC_OK)
+        rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
     if (rc == IDC_OK) {
         double tnll;
         if (evaluate(f, &res->val_nll, &res->neg_fraction, f->spread, NULL, xv, nv) != IDC_OK ||
@@ -1129,7 +1236,7 @@ int idc_flow_fit(idc_flow *f, idc_flow_fit_result *res, const double *x, size_t 
             rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
         res->train_nll = tnll;
     }
-    res->seconds = now_seconds() - t0;
+    res->seconds = now_seconds(c->threads) - t0;
 done:
     idc_adam_free(adam);
     free(grad);

@@ -171,6 +171,39 @@ START_TEST(test_flow_truth_equals_loglik)
 }
 END_TEST
 
+/* A component thinner than the covariance floor (eigenvalue 1e-8 < 1e-4):
+ * the warm start's re-parametrisation is scaled up so that the start at
+ * eps = 0 is still an exact member of the class (before, the floor
+ * inflated the thin direction: a KL gap of ~2 nats on K3.9c's trial 5). */
+START_TEST(test_flow_thin_component_start)
+{
+    idc_instance inst;
+    make_instance(&inst, 2, 2, 2, 77);
+    idc_component *cp = &inst.prior.comp[1];
+    ck_assert_int_eq((int)cp->rank, 2);
+    double shrink = 1e-4 / (fabs(cp->L[1]) + fabs(cp->L[3])); /* second column to length ~1e-4 */
+    for (size_t a = 0; a < 2; a++)
+        cp->L[a * 2 + 1] *= shrink;
+    idc_samples s;
+    draw(&s, &inst, 2000, 5);
+    idc_flow *f = flow_at(&inst, &s, 2000, 2, 2, IDC_FLOW_INIT_PERTURBED, 0.0, 3);
+    idc_loglik *ll;
+    idc_err err;
+    ck_assert_int_eq(idc_loglik_new(&ll, &inst, &err), IDC_OK);
+    double lt[2000], lf[2000];
+    idc_loglik_eval(ll, lt, s.x, 2000);
+    idc_flow_logpdf(f, lf, s.x, 2000);
+    double gap = 0;
+    for (size_t i = 0; i < 2000; i++)
+        gap += (lt[i] - lf[i]) / 2000;
+    ck_assert_msg(fabs(gap) < 1e-6, "start's mean log-density gap %.3g", gap);
+    idc_loglik_free(ll);
+    idc_flow_free(f);
+    idc_samples_clear(&s);
+    idc_instance_clear(&inst);
+}
+END_TEST
+
 /* The flow density integrates to 1 (it jumps on kink lines: a fine grid
  * and a tolerance of a few 1e-4). */
 START_TEST(test_flow_integrates_1d)
@@ -363,6 +396,41 @@ START_TEST(test_flow_stays_at_optimum)
 }
 END_TEST
 
+/* The final EM on the prior (encoder fixed): never raises the validation
+ * NLL, and on a prior left far from its optimum (eps = 1, 5 steps) it
+ * lowers it; with prior_em = 0 nothing changes. */
+START_TEST(test_flow_prior_em)
+{
+    idc_instance inst;
+    make_instance(&inst, 2, 3, 2, 31);
+    idc_samples s;
+    draw(&s, &inst, 4000, 31);
+    double val[2], gain[2];
+    for (int k = 0; k < 2; k++) {
+        idc_flow_config c;
+        idc_flow_config_default(&c, 2);
+        c.init = IDC_FLOW_INIT_PERTURBED;
+        c.eps = 1.0;
+        c.steps = 5;
+        c.prior_em = k == 0 ? 0 : 50;
+        idc_flow *f = new_cfg(&c, &s, 3000, &inst);
+        idc_flow_fit_result r;
+        fit(f, &s, 3000, 1000, &r);
+        val[k] = r.val_nll;
+        gain[k] = r.em_gain;
+        double check = idc_flow_loss(f, NULL, s.x + 3000 * 2, 1000, 0);
+        ck_assert_msg(fabs(check - r.val_nll) < 1e-12, "reported %.15g, the model's %.15g", r.val_nll, check);
+        idc_flow_fit_result_clear(&r);
+        idc_flow_free(f);
+    }
+    ck_assert(gain[0] == 0);
+    ck_assert_msg(gain[1] > 0.01, "EM gain %.5f", gain[1]);
+    ck_assert_msg(val[1] < val[0] - 0.01, "validation NLL with EM %.5f, without %.5f", val[1], val[0]);
+    idc_samples_clear(&s);
+    idc_instance_clear(&inst);
+}
+END_TEST
+
 /* The straight-through count: on a planted case (warm start, eps = 0.1),
  * the pointwise gradient drives every hidden unit negative (g affine on the
  * data, a large KL gap); with the straight-through count the fit stays
@@ -460,6 +528,10 @@ START_TEST(test_flow_config_errors)
     c.depth = 0;
     ck_assert_int_eq(idc_flow_config_check(&c, &err), IDC_EINVAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "flow.depth"));
+    idc_flow_config_default(&c, 2);
+    c.prior_em = 100001;
+    ck_assert_int_eq(idc_flow_config_check(&c, &err), IDC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "flow.prior_em"));
 
     /* a perturbed-truth start needs a matching instance */
     idc_instance inst;
@@ -530,6 +602,8 @@ int main(void)
         {"test_loglik_inverse", test_loglik_inverse},
         {"test_loglik_domain", test_loglik_domain},
         {"test_flow_truth_equals_loglik", test_flow_truth_equals_loglik},
+        {"test_flow_thin_component_start", test_flow_thin_component_start},
+        {"test_flow_prior_em", test_flow_prior_em},
         {"test_flow_integrates_1d", test_flow_integrates_1d},
         {"test_flow_integrates_2d", test_flow_integrates_2d},
         {"test_flow_gradients", test_flow_gradients},
