@@ -285,6 +285,29 @@ START_TEST(test_kill9_resume)
 }
 END_TEST
 
+/* A run recorded under another OpenBLAS core (Prescott, which every x86-64
+ * CPU runs): audit re-executes itself with that core and compares bit for
+ * bit; with --no-core-switch it says the figures were compared within the
+ * tolerance. */
+START_TEST(test_recorded_core)
+{
+#if defined(__x86_64__)
+    ck_assert_int_eq(idc("export OPENBLAS_CORETYPE=Prescott; " PROP " --db c.sqlite"), 0);
+    ck_assert_int_eq(count("c.sqlite", "SELECT count(*) FROM runs WHERE json_extract(provenance, '$.blas.core') = "
+                                       "'Prescott'"),
+                     1);
+    ck_assert_int_eq(idc("idcheck audit c.sqlite"), 0);
+    if (strstr(out, "OpenBLAS core Prescott (as recorded") == NULL)
+        ck_abort_msg("audit did not run with the recorded core:\n%s", out);
+    ck_assert_ptr_nonnull(strstr(out, "2 identical"));
+    if (strstr(out, "this process Prescott") == NULL) /* unless this process had it already */
+        ck_assert_ptr_nonnull(strstr(out, "re-running with --blas-core Prescott"));
+    ck_assert_int_eq(idc("export OPENBLAS_CORETYPE=Haswell; idcheck audit c.sqlite --no-core-switch --quiet"), 0);
+    ck_assert_ptr_nonnull(strstr(out, "2 trial(s) recorded with another core"));
+#endif
+}
+END_TEST
+
 /* A journal kept by a run that could not write its results, imported. */
 START_TEST(test_import_journal)
 {
@@ -362,6 +385,7 @@ int main(void)
     tcase_add_test(tc, test_import_journal);
     tcase_add_test(tc, test_sweep_audit);
     tcase_add_test(tc, test_kill9_resume);
+    tcase_add_test(tc, test_recorded_core);
     suite_add_tcase(s, tc);
     return idc_test_run(s);
 }
