@@ -160,7 +160,8 @@ static int put(void *ctx, const idc_sweep *s, size_t cell, const json_t *rec, id
                json_string_value(json_object_get(rec, "replay")));
         fflush(stdout);
     }
-    progress(c, 0);
+    if (c->done < c->total) /* the last one is drawn by the final call */
+        progress(c, 0);
     return IDC_OK;
 }
 
