@@ -277,6 +277,13 @@ int idc_audit_run_trial(idc_audit_trial *r, idc_store *s, int64_t trial_id, cons
         rc = idc_store_query(s, &vrows, "SELECT * FROM verdicts WHERE trial_id = ?1 ORDER BY precondition", args, err);
     if (rc == IDC_OK)
         rc = idc_store_query(s, &mrows, "SELECT * FROM measurements WHERE trial_id = ?1 ORDER BY name", args, err);
+    json_t *srows = NULL, *has_samples = NULL;
+    if (rc == IDC_OK)
+        rc = idc_store_query(s, &has_samples, "SELECT count(*) AS n FROM sqlite_schema WHERE name = 'samples'", NULL,
+                             err);
+    if (rc == IDC_OK && json_integer_value(json_object_get(json_array_get(has_samples, 0), "n")) > 0)
+        rc = idc_store_query(s, &srows, "SELECT * FROM samples WHERE trial_id = ?1", args, err);
+    json_decref(has_samples);
     json_decref(args);
     const json_t *row = json_array_get(rows, 0);
     if (rc == IDC_OK && row == NULL)
@@ -405,7 +412,18 @@ int idc_audit_run_trial(idc_audit_trial *r, idc_store *s, int64_t trial_id, cons
                 h2[0] ? h2 : "(unreadable instance)");
     }
     cmp_verdicts(r, vrows, json_object_get(fresh, "preconditions"), "", 1, &r->exact);
-
+    /* the samples' hash, recomputed from the re-run's instance */
+    const json_t *srow = json_array_get(srows, 0);
+    if (srow != NULL) {
+        json_int_t sn = json_integer_value(json_object_get(srow, "n"));
+        char sh[65] = "";
+        idc_err se;
+        if (inst == NULL || sn < 1 || sn > (1 << 20) ||
+            idc_store_samples_hash(sh, inst, tseed, (size_t)sn, &se) != IDC_OK)
+            snprintf(sh, sizeof sh, "(not computable)");
+        cmp_str(r, &r->exact, "samples.sha256", row_str(srow, "sha256"), sh);
+        cmp_str(r, &r->exact, "samples.seed", row_str(srow, "seed"), dec);
+    }
     /* trained figures */
     if (rec != NULL) {
         json_t *a = json_deep_copy(rec), *b = json_deep_copy(fresh);
@@ -472,5 +490,6 @@ out:
     json_decref(rows);
     json_decref(vrows);
     json_decref(mrows);
+    json_decref(srows);
     return rc;
 }

@@ -4,7 +4,8 @@
  * What is compared (docs/STORE.md "Audit"):
  *  - exact parts, always byte for byte: the instance (the record's and the
  *    instances table's canonical JSON, whose model hash is recomputed), the
- *    model hash, the trial seed (= idc_rng_derive_seed(run_seed, index)),
+ *    model hash, the samples' hash (idc_store_samples_hash, recomputed from
+ *    the re-run's instance), the trial seed (= idc_rng_derive_seed(run_seed, index)),
  *    every precondition's verdict and certificate and the stored certificate
  *    hashes, the outcome (trials row, record and re-run);
  *  - trained figures: every other number of the record (metrics, estimator

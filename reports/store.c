@@ -15,6 +15,8 @@
 #include <nettle/sha2.h>
 #include <sqlite3.h>
 
+#include "models/instance.h"
+#include "models/sample.h"
 #include "reports/provenance.h"
 
 struct idc_store {
@@ -54,7 +56,15 @@ static const char schema_sql[] =
     "CREATE TABLE measurements(trial_id INTEGER REFERENCES trials(trial_id), name TEXT,\n"
     "  kind TEXT CHECK(kind IN ('metric','condition')), value REAL, PRIMARY KEY(trial_id, name));\n"
     "CREATE INDEX trials_property ON trials(property, outcome);\n"
-    "CREATE INDEX trials_instance ON trials(instance_hash);\n";
+    "CREATE INDEX trials_instance ON trials(instance_hash);\n"
+    "CREATE TABLE samples(trial_id INTEGER PRIMARY KEY REFERENCES trials(trial_id), n INTEGER NOT NULL,\n"
+    "  seed TEXT NOT NULL, sha256 TEXT NOT NULL);\n";
+
+/* Added to schema 1 before its first release: created on a writing open of a
+ * store made without it. */
+static const char samples_sql[] =
+    "CREATE TABLE IF NOT EXISTS samples(trial_id INTEGER PRIMARY KEY REFERENCES trials(trial_id), "
+    "n INTEGER NOT NULL, seed TEXT NOT NULL, sha256 TEXT NOT NULL)";
 
 /* ---- errors ---------------------------------------------------------------- */
 
@@ -127,6 +137,39 @@ int idc_store_json_hash(char hex[65], const json_t *v)
     sha256_hex(hex, s);
     free(s);
     return IDC_OK;
+}
+
+int idc_store_samples_hash(char hex[65], const json_t *instance, uint64_t seed, size_t n, idc_err *err)
+{
+    char *txt = idc_store_canonical(instance);
+    if (txt == NULL)
+        return idc_err_set(err, IDC_ENOMEM, "out of memory");
+    idc_instance inst;
+    int rc = idc_instance_read_string(&inst, txt, err);
+    free(txt);
+    if (rc != IDC_OK)
+        return rc;
+    idc_samples sm;
+    idc_samples_init(&sm);
+    rc = idc_sample_draw(&sm, &inst, n, seed, 0, 1, err);
+    if (rc == IDC_OK) {
+        struct sha256_ctx ctx;
+        uint8_t d[SHA256_DIGEST_SIZE];
+        sha256_init(&ctx);
+        for (size_t i = 0; i < sm.n; i++) {
+            sha256_update(&ctx, sm.zdim * sizeof(double), (const uint8_t *)(sm.z + i * sm.zdim));
+            sha256_update(&ctx, sm.xdim * sizeof(double), (const uint8_t *)(sm.x + i * sm.xdim));
+            sha256_update(&ctx, sizeof(int32_t), (const uint8_t *)(sm.label + i));
+            if (sm.has_u)
+                sha256_update(&ctx, sizeof(double), (const uint8_t *)(sm.u + i));
+        }
+        sha256_digest(&ctx, SHA256_DIGEST_SIZE, d);
+        for (size_t i = 0; i < SHA256_DIGEST_SIZE; i++)
+            snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    }
+    idc_samples_clear(&sm);
+    idc_instance_clear(&inst);
+    return rc;
 }
 
 static void utc_now(char buf[32])
@@ -401,6 +444,8 @@ int idc_store_open(idc_store **out, const char *path, idc_store_mode mode, idc_e
             st = exec(s, "PRAGMA synchronous = FULL", "setting synchronous", err);
         if (st == IDC_OK && empty)
             st = create_schema(s, err);
+        else if (st == IDC_OK)
+            st = exec(s, samples_sql, "adding the samples table", err);
     }
     if (st != IDC_OK) {
         store_free(s);
@@ -768,6 +813,14 @@ int idc_store_add_trial(idc_store *s, int64_t run_id, const idc_store_trial *t, 
     char *pars = params != NULL ? idc_store_canonical(params) : NULL;
     char *insts = hash != NULL ? idc_store_canonical(inst) : NULL;
     json_t *meas = NULL;
+    /* the first IDC_STORE_SAMPLE_N samples of the instance at the trial
+     * seed (an instance this idcheck cannot read or sample: none) */
+    char shex[65] = "";
+    if (hash != NULL && has_seed) {
+        idc_err se;
+        if (idc_store_samples_hash(shex, inst, seed, IDC_STORE_SAMPLE_N, &se) != IDC_OK)
+            shex[0] = '\0';
+    }
     int st = IDC_OK;
     if (recs == NULL || (params != NULL && pars == NULL) || (hash != NULL && insts == NULL))
         st = idc_err_set(err, IDC_ENOMEM, "out of memory");
@@ -854,6 +907,18 @@ int idc_store_add_trial(idc_store *s, int64_t run_id, const idc_store_trial *t, 
             st = add_verdicts(s, q, tid, json_object_get(rec, "preconditions"), "", err);
         if (st == IDC_OK)
             st = add_verdicts(s, q, tid, json_object_get(rec, "fitted_model_class"), "fitted:", err);
+        sqlite3_finalize(q);
+        q = NULL;
+    }
+    if (st == IDC_OK && shex[0]) {
+        st = prep(s, &q, "INSERT INTO samples(trial_id, n, seed, sha256) VALUES (?1, ?2, ?3, ?4)", err);
+        if (st == IDC_OK) {
+            sqlite3_bind_int64(q, 1, tid);
+            sqlite3_bind_int64(q, 2, IDC_STORE_SAMPLE_N);
+            bind_text(q, 3, seeds);
+            bind_text(q, 4, shex);
+            st = step_done(s, q, "recording the samples' hash", err);
+        }
         sqlite3_finalize(q);
         q = NULL;
     }
@@ -1033,7 +1098,9 @@ int idc_store_merge(idc_store *s, const char *src_path, int64_t *runs_added, idc
     }
     int in_tx = 0;
     int64_t added = 0;
-    sqlite3_stmt *runs = NULL, *ins_run = NULL, *trials = NULL, *ins_trial = NULL, *ins_v = NULL, *ins_m = NULL;
+    sqlite3_stmt *runs = NULL, *ins_run = NULL, *trials = NULL, *ins_trial = NULL, *ins_v = NULL, *ins_m = NULL,
+                 *ins_s = NULL;
+    long long src_has_samples = 0;
     st = exec(s, "BEGIN IMMEDIATE", "merging", err);
     in_tx = st == IDC_OK;
     if (st == IDC_OK)
@@ -1062,6 +1129,14 @@ int idc_store_merge(idc_store *s, const char *src_path, int64_t *runs_added, idc
                   "SELECT ?1, precondition, verdict, certificate, cert_hash FROM src.verdicts WHERE trial_id = ?2",
                   err);
     if (st == IDC_OK)
+        st = query_int(s, "SELECT count(*) FROM src.sqlite_schema WHERE name = 'samples'", &src_has_samples, err);
+    if (st == IDC_OK)
+        st = prep(s, &ins_s,
+                  src_has_samples ? "INSERT INTO main.samples(trial_id, n, seed, sha256) SELECT ?1, n, seed, sha256 "
+                                    "FROM src.samples WHERE trial_id = ?2"
+                                  : "SELECT ?1, ?2 WHERE 0",
+                  err);
+    if (st == IDC_OK)
         st = prep(s, &ins_m,
                   "INSERT INTO main.measurements(trial_id, name, kind, value) "
                   "SELECT ?1, name, kind, value FROM src.measurements WHERE trial_id = ?2",
@@ -1085,8 +1160,8 @@ int idc_store_merge(idc_store *s, const char *src_path, int64_t *runs_added, idc
             sqlite3_bind_int64(ins_trial, 2, old_t);
             st = step_done(s, ins_trial, "merging a trial", err);
             int64_t new_t = sqlite3_last_insert_rowid(s->db);
-            sqlite3_stmt *sub[2] = {ins_v, ins_m};
-            for (int k = 0; k < 2 && st == IDC_OK; k++) {
+            sqlite3_stmt *sub[3] = {ins_v, ins_m, ins_s};
+            for (int k = 0; k < 3 && st == IDC_OK; k++) {
                 sqlite3_reset(sub[k]);
                 sqlite3_bind_int64(sub[k], 1, new_t);
                 sqlite3_bind_int64(sub[k], 2, old_t);
@@ -1104,6 +1179,7 @@ int idc_store_merge(idc_store *s, const char *src_path, int64_t *runs_added, idc
     sqlite3_finalize(ins_trial);
     sqlite3_finalize(ins_v);
     sqlite3_finalize(ins_m);
+    sqlite3_finalize(ins_s);
     if (st == IDC_OK)
         st = exec(s, "COMMIT", "committing the merge", err);
     if (st != IDC_OK && in_tx)

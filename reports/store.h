@@ -18,6 +18,8 @@
  *        replay, seconds, record JSON, UNIQUE(run_id, cell))
  *   verdicts(trial_id, precondition, verdict, certificate JSON, cert_hash)
  *   measurements(trial_id, name, kind 'metric' | 'condition', value)
+ *   samples(trial_id, n, seed, sha256)  hash of the instance's first n samples
+ *        at the trial seed (idc_store_samples_hash)
  *
  * Every trial is written in one transaction (trial row, its instance,
  * verdicts and measurements together), committed with synchronous=FULL, so
@@ -212,5 +214,19 @@ char *idc_store_canonical(const json_t *v);
 
 /* hex (65 bytes) = SHA-256 of the canonical JSON of v. IDC_ENOMEM. */
 int idc_store_json_hash(char hex[65], const json_t *v);
+
+/* The samples a trial's instance yields at its seed, as a hash: hex =
+ * SHA-256 over samples i = 0..n-1 of idc_sample_draw(instance, n, seed,
+ * trial 0) (models/sample.h: the rows a property's pipeline draws first),
+ * each row's z (zdim doubles), x (xdim doubles), label (int32) and, with an
+ * auxiliary variable, u (a double), in the host's byte order (little-endian
+ * on x86-64 and arm64). Sampling uses no BLAS, so the hash is the same on
+ * every machine whose libm rounds log, sqrt, sin and cos alike. Statuses of
+ * idc_instance_read_string (an instance this idcheck cannot read) and
+ * idc_sample_draw. idc_store_add_trial stores it for n = IDC_STORE_SAMPLE_N
+ * when the record has an instance and the trial a seed. */
+#define IDC_STORE_SAMPLE_N 256
+int idc_store_samples_hash(char hex[65], const json_t *instance, uint64_t seed, size_t n, idc_err *err)
+    __attribute__((warn_unused_result));
 
 #endif

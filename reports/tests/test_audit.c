@@ -197,6 +197,21 @@ START_TEST(test_tampered_certificate)
 }
 END_TEST
 
+START_TEST(test_tampered_samples)
+{
+    tamper("UPDATE samples SET sha256 = replace(sha256, substr(sha256, 1, 1), 'x') WHERE trial_id = 2");
+    idc_audit_trial r;
+    audit(&r, 2, 1);
+    ck_assert_int_eq(r.exact, IDC_AUDIT_MISMATCH);
+    ck_assert_int_eq(r.figures, IDC_AUDIT_IDENTICAL);
+    ck_assert(names(&r, "samples.sha256: stored x"));
+    idc_audit_trial_clear(&r);
+    audit(&r, 1, 1);
+    ck_assert_uint_eq(r.mismatches, 0);
+    idc_audit_trial_clear(&r);
+}
+END_TEST
+
 START_TEST(test_tampered_instance)
 {
     /* a weight of the stored instance changed */
@@ -287,6 +302,7 @@ int main(void)
         {"tampered_verdict", test_tampered_verdict},
         {"tampered_certificate", test_tampered_certificate},
         {"tampered_instance", test_tampered_instance},
+        {"tampered_samples", test_tampered_samples},
         {"tampered_record_and_seed", test_tampered_record_and_seed},
         {"not_rerun", test_not_rerun},
         {"params_round_trip", test_params_round_trip},

@@ -15,6 +15,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <nettle/sha2.h>
+
+#include "models/instance.h"
+#include "models/sample.h"
 #include "numeric/tests/testutil.h"
 #include "properties/prop.h"
 #include "reports/provenance.h"
@@ -134,7 +138,7 @@ START_TEST(test_schema)
                                {"SELECT value FROM meta WHERE key = 'schema_version'", "1"},
                                {"SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = "
                                 "'table' ORDER BY name)",
-                                "instances,measurements,meta,runs,trials,verdicts"}};
+                                "instances,measurements,meta,runs,samples,trials,verdicts"}};
     for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
         ck_assert_int_eq(sqlite3_prepare_v2(db, checks[i][0], -1, &q, NULL), SQLITE_OK);
         ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
@@ -812,6 +816,47 @@ START_TEST(test_real_record)
     json_t *inst = json_loads(json_string_value(json_object_get(json_array_get(rows, 0), "json")), 0, NULL);
     ck_assert(json_equal(inst, json_object_get(rec, "instance")));
     json_decref(inst);
+    json_decref(rows);
+    /* the samples' hash, computed a second way: the sampler's rows hashed here */
+    rows = query(s, "SELECT n, seed, sha256 FROM samples");
+    ck_assert_uint_eq(json_array_size(rows), 1);
+    json_t *sr = json_array_get(rows, 0);
+    ck_assert_int_eq(json_integer_value(json_object_get(sr, "n")), IDC_STORE_SAMPLE_N);
+    char dec[24];
+    snprintf(dec, sizeof dec, "%" PRIu64, t.seed);
+    ck_assert_str_eq(json_string_value(json_object_get(sr, "seed")), dec);
+    char *itxt = idc_store_canonical(json_object_get(rec, "instance"));
+    idc_instance ii;
+    ck_assert_int_eq(idc_instance_read_string(&ii, itxt, &err), IDC_OK);
+    free(itxt);
+    idc_samples sm;
+    idc_samples_init(&sm);
+    ck_assert_int_eq(idc_sample_draw(&sm, &ii, IDC_STORE_SAMPLE_N, t.seed, 0, 2, &err), IDC_OK);
+    struct sha256_ctx ctx;
+    uint8_t d[SHA256_DIGEST_SIZE];
+    sha256_init(&ctx);
+    for (size_t i = 0; i < sm.n; i++) {
+        sha256_update(&ctx, sm.zdim * 8, (const uint8_t *)&sm.z[i * sm.zdim]);
+        sha256_update(&ctx, sm.xdim * 8, (const uint8_t *)&sm.x[i * sm.xdim]);
+        sha256_update(&ctx, 4, (const uint8_t *)&sm.label[i]);
+    }
+    sha256_digest(&ctx, SHA256_DIGEST_SIZE, d);
+    char hex[65];
+    for (size_t i = 0; i < SHA256_DIGEST_SIZE; i++)
+        snprintf(hex + 2 * i, 3, "%02x", d[i]);
+    ck_assert_str_eq(json_string_value(json_object_get(sr, "sha256")), hex);
+    char hex2[65];
+    ck_assert_int_eq(idc_store_samples_hash(hex2, json_object_get(rec, "instance"), t.seed, IDC_STORE_SAMPLE_N, &err),
+                     IDC_OK);
+    ck_assert_str_eq(hex2, hex);
+    /* another seed, other samples; an instance this idcheck cannot read: its error */
+    ck_assert_int_eq(idc_store_samples_hash(hex2, json_object_get(rec, "instance"), t.seed + 1, 16, &err), IDC_OK);
+    ck_assert_str_ne(hex2, hex);
+    json_t *bad = json_pack("{s:i}", "idcheck_format", 7);
+    ck_assert_int_eq(idc_store_samples_hash(hex2, bad, 1, 16, &err), IDC_EINVAL);
+    json_decref(bad);
+    idc_samples_clear(&sm);
+    idc_instance_clear(&ii);
     json_decref(rows);
     idc_store_close(s);
     json_decref(res);
