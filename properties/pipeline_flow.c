@@ -24,14 +24,14 @@ json_t *idc_flow_config_json(const idc_flow_config *c)
 {
     char seed[24];
     snprintf(seed, sizeof seed, "0x%016" PRIx64, c->seed);
-    return json_pack("{s:I,s:I,s:f,s:I,s:f,s:f,s:s,s:f,s:I,s:I,s:f,s:f,s:f,s:f,s:b,s:I,s:b,s:I,s:I,s:I,s:f,s:s}", "m",
+    return json_pack("{s:I,s:I,s:f,s:I,s:f,s:f,s:s,s:f,s:I,s:I,s:f,s:f,s:f,s:f,s:b,s:I,s:b,s:I,s:I,s:I,s:I,s:f,s:s}", "m",
                      (json_int_t)c->m, "depth", (json_int_t)c->depth, "slope", c->slope, "J", (json_int_t)c->J,
                      "cov_floor", c->cov_floor, "weight_floor", c->weight_floor, "init",
                      c->init == IDC_FLOW_INIT_PERTURBED ? "perturbed-truth" : "random", "eps", c->eps, "steps",
                      (json_int_t)c->steps, "batch", (json_int_t)c->batch, "lr", c->lr, "lr_final", c->lr_final, "bw0",
                      c->bw0, "bw1", c->bw1, "straight_through", c->straight_through, "eval_every",
                      (json_int_t)c->eval_every, "keep_best", c->keep_best, "em_restarts", (json_int_t)c->em_restarts,
-                     "prior_em", (json_int_t)c->prior_em, "threads", (json_int_t)c->threads, "max_seconds", c->max_seconds, "seed", seed);
+                     "prior_em", (json_int_t)c->prior_em, "prior_em_every", (json_int_t)c->prior_em_every, "threads", (json_int_t)c->threads, "max_seconds", c->max_seconds, "seed", seed);
 }
 
 /* delta_L2(A#P, P^) for the affine map zhat ~ A z + c fitted by least

@@ -29,6 +29,7 @@ void idc_repro_flow_defaults(idc_repro_flow_opts *o)
     idc_flow_config c;
     idc_flow_config_default(&c, 2);
     o->prior_em = c.prior_em;
+    o->prior_em_every = c.prior_em_every;
 }
 
 typedef struct {
@@ -109,6 +110,7 @@ static void run_one(const idc_repro_flow_opts *o, uint32_t i, row *r)
     c.max_seconds = o->seconds;
     c.slope_anneal = o->slope_anneal;
     c.prior_em = o->prior_em;
+    c.prior_em_every = o->prior_em_every;
     c.seed = tseed;
     idc_pipeline_opts po = {.n_train = o->n_train, .n_eval = o->n_eval, .seed = tseed, .restarts = o->restarts};
     idc_pipeline_flow_result pr;
@@ -220,11 +222,11 @@ int idc_repro_flow(json_t **out, const idc_repro_flow_opts *o, FILE *fp, idc_err
         json_array_foreach(odd, i, v) fprintf(fp, " %" JSON_INTEGER_FORMAT, json_integer_value(v));
         fprintf(fp, "%s\n", json_array_size(odd) ? "" : " none");
     }
-    *out = json_pack("{s:{s:I,s:I,s:s,s:f,s:f,s:I,s:I,s:I,s:f,s:I,s:I,s:f,s:I},s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:o}}", "opts",
+    *out = json_pack("{s:{s:I,s:I,s:s,s:f,s:f,s:I,s:I,s:I,s:f,s:I,s:I,s:f,s:I,s:I},s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:o}}", "opts",
                      "trials", (json_int_t)o->trials, "seed", (json_int_t)o->seed, "init",
                      o->init ? "perturbed-truth" : "random", "eps", o->eps, "seconds", o->seconds, "n_train",
                      (json_int_t)o->n_train, "n_eval", (json_int_t)o->n_eval, "restarts", (json_int_t)o->restarts,
-                     "slope_anneal", o->slope_anneal, "depth", (json_int_t)o->depth, "batch", (json_int_t)o->batch, "lr", o->lr, "prior_em", (json_int_t)o->prior_em, "trials", trials,
+                     "slope_anneal", o->slope_anneal, "depth", (json_int_t)o->depth, "batch", (json_int_t)o->batch, "lr", o->lr, "prior_em", (json_int_t)o->prior_em, "prior_em_every", (json_int_t)o->prior_em_every, "trials", trials,
                      "summary", "ok", (json_int_t)ok, "le_0.002", (json_int_t)reach[0], "le_0.01", (json_int_t)reach[1],
                      "le_0.05", (json_int_t)reach[2], "le_0.1", (json_int_t)reach[3], "le_0.01_and_r2_ge_0.99",
                      (json_int_t)r2ok, "small_gap_low_r2", odd);

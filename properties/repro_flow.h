@@ -34,6 +34,7 @@ typedef struct {
     double lr;          /* 0.01 */
     size_t restarts;    /* 1 */
     size_t prior_em;    /* EM passes on the prior (flow.prior_em), default the flow's */
+    size_t prior_em_every; /* flow.prior_em_every, default the flow's */
     double slope_anneal; /* 0 */
     size_t depth;       /* encoder depth; 0 = the instance's (a deeper encoder is still in K's class) */
     unsigned jobs;      /* trials run at once (each on one thread) */

@@ -38,6 +38,7 @@ void idc_flow_config_default(idc_flow_config *c, size_t m)
     c->slope_anneal = 0;
     c->em_restarts = 3;
     c->prior_em = 50;
+    c->prior_em_every = 0;
     c->threads = 1;
     c->max_seconds = 0;
     c->seed = 1;
@@ -68,6 +69,8 @@ int idc_flow_config_check(const idc_flow_config *c, idc_err *err)
         return idc_err_set(err, IDC_EINVAL, "flow.eval_every: expected >= 1");
     if (c->em_restarts < 1 || c->em_restarts > 1000)
         return idc_err_set(err, IDC_EINVAL, "flow.em_restarts: expected 1..1000");
+    if (c->prior_em_every > 0 && c->prior_em == 0)
+        return idc_err_set(err, IDC_EINVAL, "flow.prior_em_every: needs prior_em > 0");
     if (c->prior_em > 100000)
         return idc_err_set(err, IDC_EINVAL, "flow.prior_em: %zu, expected 0..100000", c->prior_em);
     if (c->threads < 1 || c->threads > IDC_POOL_MAX_THREADS)
@@ -1203,6 +1206,15 @@ int idc_flow_fit(idc_flow *f, idc_flow_fit_result *res, const double *x, size_t 
         }
         if (step % c->eval_every == 0 || last) {
             double vnll;
+            /* every prior_em_every evaluations: EM on the prior (encoder fixed) */
+            if (c->prior_em_every > 0 && !annealing && !last && (step / c->eval_every) % c->prior_em_every == 0) {
+                double g;
+                if (prior_em(f, &g, xs, bs, xv, nv) != IDC_OK) {
+                    rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+                    break;
+                }
+                res->em_rounds += g > 0;
+            }
             if (evaluate(f, &vnll, &negfrac, f->spread, NULL, xv, nv) != IDC_OK) {
                 rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
                 break;

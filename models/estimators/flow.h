@@ -103,6 +103,8 @@ typedef struct {
                            NLL does not rise (0 = none). (Not at a perturbed-truth start: fitted
                            to the perturbed encoder, the prior locks its error in; measured on
                            K3.9c trial 12, 4 restarts: 0.0088 nats without, 0.21 with.) */
+    size_t prior_em_every; /* > 0: also during training, every prior_em_every validation
+                              evaluations (same acceptance rule); 0 = only at the end */
     unsigned threads;   /* CPU threads (results do not depend on it) */
     double max_seconds; /* > 0: stop after this much time (the fitting thread's CPU time when
                            threads = 1, wall time otherwise), and run the learning-rate,
@@ -115,7 +117,7 @@ typedef struct {
 /* Defaults for dimension m: depth 2, slope 0.2, J 3, cov_floor 1e-4,
  * weight_floor 1e-3, init random, eps 0.1, steps 2000, batch 0 (full),
  * lr 1e-2, lr_final 1e-4, bw0 0.1, bw1 1e-4, straight_through 1,
- * eval_every 25, keep_best 1, slope_anneal 0, em_restarts 3, prior_em 50, threads 1, max_seconds 0, seed 1, trial 0. */
+ * eval_every 25, keep_best 1, slope_anneal 0, em_restarts 3, prior_em 50, prior_em_every 0, threads 1, max_seconds 0, seed 1, trial 0. */
 void idc_flow_config_default(idc_flow_config *c, size_t m);
 
 /* Checks c (one line naming the field; IDC_EINVAL). */
@@ -151,6 +153,7 @@ typedef struct {
     double seconds;      /* on the budget clock (max_seconds): CPU seconds when threads = 1 */
     double neg_fraction; /* fraction of negative hidden pre-activations on the validation rows */
     double em_gain;      /* exact validation NLL gained by the final prior EM (config.prior_em) */
+    size_t em_rounds;    /* prior EM rounds kept during training (prior_em_every) */
     json_t *trace;       /* [[step, exact val NLL, bw], ...] (owned) */
 } idc_flow_fit_result;
 

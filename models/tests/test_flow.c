@@ -425,6 +425,24 @@ START_TEST(test_flow_prior_em)
     }
     ck_assert(gain[0] == 0);
     ck_assert_msg(gain[1] > 0.01, "EM gain %.5f", gain[1]);
+    { /* during training too: rounds are counted, the reported NLL is the model's */
+        idc_flow_config c;
+        idc_flow_config_default(&c, 2);
+        c.init = IDC_FLOW_INIT_PERTURBED;
+        c.eps = 1.0;
+        c.steps = 20;
+        c.eval_every = 5;
+        c.prior_em_every = 1;
+        idc_flow *f = new_cfg(&c, &s, 3000, &inst);
+        idc_flow_fit_result r;
+        fit(f, &s, 3000, 1000, &r);
+        ck_assert_msg(r.em_rounds >= 1, "%zu rounds", r.em_rounds);
+        double check = idc_flow_loss(f, NULL, s.x + 3000 * 2, 1000, 0);
+        ck_assert(fabs(check - r.val_nll) < 1e-12);
+        ck_assert_msg(r.val_nll < val[0] - 0.01, "with rounds %.5f, without EM %.5f", r.val_nll, val[0]);
+        idc_flow_fit_result_clear(&r);
+        idc_flow_free(f);
+    }
     ck_assert_msg(val[1] < val[0] - 0.01, "validation NLL with EM %.5f, without %.5f", val[1], val[0]);
     idc_samples_clear(&s);
     idc_instance_clear(&inst);
@@ -532,6 +550,11 @@ START_TEST(test_flow_config_errors)
     c.prior_em = 100001;
     ck_assert_int_eq(idc_flow_config_check(&c, &err), IDC_EINVAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "flow.prior_em"));
+    idc_flow_config_default(&c, 2);
+    c.prior_em = 0;
+    c.prior_em_every = 2;
+    ck_assert_int_eq(idc_flow_config_check(&c, &err), IDC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "flow.prior_em_every"));
 
     /* a perturbed-truth start needs a matching instance */
     idc_instance inst;
