@@ -819,7 +819,7 @@ static int init_perturbed(idc_flow *f, const double *x, size_t n, const idc_inst
     { /* the class has Sigma_j >= floor I; a component of the truth may be
        * thinner than that in some direction (the generator's frame factors
        * are Gaussian matrices), and then h#P is not a member of the class.
-       * h is scaled up until every h#P_j has eigenvalues >= 100 floor, so
+       * h is scaled up until every h#P_j has eigenvalues >= 4 floor, so
        * the start at eps = 0 is an exact zero-KL member of the class. */
         double lmin = INFINITY;
         for (size_t j = 0; j < J; j++) {
@@ -845,7 +845,7 @@ static int init_perturbed(idc_flow *f, const double *x, size_t n, const idc_inst
             }
             lmin = fmin(lmin, ev[0]);
         }
-        double want = 100 * f->c.cov_floor;
+        double want = 4 * f->c.cov_floor;
         if (lmin < want) {
             double sc = lmin > 0 ? sqrt(want / lmin) : 1e6;
             for (size_t a = 0; a < m * m; a++)
