@@ -82,8 +82,10 @@ int idc_sweep_run_cell(json_t **record, const idc_sweep *s, size_t cell, idc_err
     bad |= json_object_set_new(rec, "property", json_string(c->def->id)) != 0;
     bad |= json_object_set_new(rec, "label", json_string(c->label)) != 0;
     bad |= json_object_set_new(rec, "run_seed", json_string(rs)) != 0;
-    bad |= json_object_set(rec, "params", c->params) != 0;
-    bad |= json_object_set(rec, "knobs", c->knobs) != 0;
+    /* copies: the sweep's objects are shared by every thread, and jansson's
+     * reference counts are not safe to change from several threads */
+    bad |= json_object_set_new(rec, "params", json_deep_copy(c->params)) != 0;
+    bad |= json_object_set_new(rec, "knobs", json_deep_copy(c->knobs)) != 0;
     if (c->case_label != NULL)
         bad |= json_object_set_new(rec, "case", json_string(c->case_label)) != 0;
     bad |= json_object_set_new(rec, "replay", json_string(replay)) != 0;
