@@ -252,12 +252,18 @@ int idc_pipeline_flow(idc_pipeline_flow_result *out, idc_flow **model_out, const
                                  (json_int_t)out->fit.steps, "best_step", (json_int_t)out->fit.best_step, "seconds",
                                  out->fit.seconds, "train_seconds", out->train_seconds, "prior_em_gain",
                                  out->fit.em_gain, "neg_fraction", out->fit.neg_fraction, "trace", out->fit.trace);
+        /* the metrics with the held-out |correlation| matrix of z against zhat
+         * (the report's heatmaps) */
+        json_t *metrics = idc_metrics_json(&b->r2, &b->mcc), *mcc = idc_metrics_json_mcc(&b->mcc);
+        if (metrics != NULL && mcc != NULL)
+            json_object_set(metrics, "corr_out", json_object_get(mcc, "corr_out"));
+        json_decref(mcc);
         b->record = json_pack("{s:s,s:o,s:s,s:o,s:{s:f,s:f,s:f,s:I,s:f},s:o,s:f,s:o,s:s?,s:I,s:I,s:I}", "estimator",
                               "flow", "config", idc_flow_config_json(c), "init",
                               c->init == IDC_FLOW_INIT_PERTURBED ? "perturbed-truth" : "random", "fit", fitj,
                               "estimator_conditions", "kl_gap", out->kl_gap, "kl_gap_half", out->kl_half,
                               "kl_gap_upper", out->kl_upper, "n", (json_int_t)ne, "kl_gap_start_val", out->kl_start, "metrics",
-                              idc_metrics_json(&b->r2, &b->mcc), "r2_rev_out", out->r2_rev_out, "dist_aff",
+                              metrics, "r2_rev_out", out->r2_rev_out, "dist_aff",
                               isnan(out->dist_aff) ? json_null() : json_real(out->dist_aff), "dist_aff_note",
                               out->dist_aff_note, "n_train", (json_int_t)nt, "n_val", (json_int_t)nv, "n_eval",
                               (json_int_t)ne);

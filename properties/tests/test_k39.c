@@ -177,6 +177,20 @@ START_TEST(test_pipeline_restarts)
     ck_assert_uint_eq(pr.fit.steps, 60);
     ck_assert(isfinite(pr.kl_gap) && pr.kl_half > 0 && isfinite(pr.kl_start));
     ck_assert(json_is_number(json_object_get(json_object_get(pr.base.record, "estimator_conditions"), "kl_gap_upper")));
+    /* train_seconds covers the restarts too; the held-out |corr| matrix is recorded (m x m, entries in [0, 1]) */
+    ck_assert(pr.train_seconds > pr.fit.seconds);
+    json_t *fitj = json_object_get(pr.base.record, "fit");
+    ck_assert(json_real_value(json_object_get(fitj, "train_seconds")) == pr.train_seconds);
+    json_t *corr = json_object_get(json_object_get(pr.base.record, "metrics"), "corr_out");
+    ck_assert_uint_eq(json_array_size(corr), 2);
+    for (size_t i = 0; i < 2; i++) {
+        json_t *row = json_array_get(corr, i);
+        ck_assert_uint_eq(json_array_size(row), 2);
+        for (size_t j = 0; j < 2; j++) {
+            double v = json_real_value(json_array_get(row, j));
+            ck_assert(v >= 0 && v <= 1 + 1e-12);
+        }
+    }
     idc_pipeline_flow_result_clear(&pr);
     /* not a square noiseless instance: the flow does not apply */
     inst.noise_sigma = 0.1;
