@@ -760,15 +760,9 @@ int idc_plot_draw(const idc_plot *p, cairo_t *cr, double w, double h)
     return rc;
 }
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-    int oom;
-} membuf;
-
-static cairo_status_t mem_write(void *closure, const unsigned char *data, unsigned int length)
+cairo_status_t idc_plot_mem_write(void *closure, const unsigned char *data, unsigned int length)
 {
-    membuf *m = closure;
+    idc_plot_membuf *m = closure;
     if (m->len + length + 1 > m->cap) {
         size_t c = m->cap ? m->cap : 65536;
         while (c < m->len + length + 1)
@@ -791,7 +785,7 @@ static cairo_status_t mem_write(void *closure, const unsigned char *data, unsign
  * counter (id="surface7"), the one part of its output that depends on what
  * was drawn before. References to a surface ("surfaceN" after '"' or '#')
  * are renumbered in order of first appearance, in place (never longer). */
-static void renumber_surfaces(membuf *m)
+static void renumber_surfaces(idc_plot_membuf *m)
 {
     static const char key[] = "surface";
     unsigned long seen[64];
@@ -837,8 +831,8 @@ int idc_plot_svg(char **svg, size_t *len, const idc_plot *p, double w, double h,
     *len = 0;
     if (p == NULL || !(w >= 120) || !(h >= 120) || w > 1e5 || h > 1e5)
         return idc_err_set(err, IDC_EINVAL, "plot: size %gx%g outside 120..100000 px", w, h);
-    membuf m = {0};
-    cairo_surface_t *s = cairo_svg_surface_create_for_stream(mem_write, &m, w, h);
+    idc_plot_membuf m = {0};
+    cairo_surface_t *s = cairo_svg_surface_create_for_stream(idc_plot_mem_write, &m, w, h);
     cairo_svg_surface_restrict_to_version(s, CAIRO_SVG_VERSION_1_1);
     cairo_svg_surface_set_document_unit(s, CAIRO_SVG_UNIT_PX);
     cairo_t *cr = cairo_create(s);

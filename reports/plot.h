@@ -22,6 +22,18 @@
 
 typedef struct idc_plot idc_plot;
 
+/* A growing, NUL-terminated byte buffer that cairo writes a document into
+ * (cairo_*_surface_create_for_stream(idc_plot_mem_write, &buf, ...)); oom
+ * is set when an append could not allocate (the write then fails). The
+ * caller frees buf. */
+typedef struct {
+    char *buf;
+    size_t len, cap;
+    int oom;
+} idc_plot_membuf;
+
+cairo_status_t idc_plot_mem_write(void *closure, const unsigned char *data, unsigned int length);
+
 /* Marker shapes of a series. */
 typedef enum {
     IDC_PLOT_CIRCLE = 0,

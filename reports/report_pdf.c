@@ -142,33 +142,6 @@ static void doc_date(char *buf, size_t cap, const idc_report *r)
     snprintf(buf, cap, "%.10sT%.8s", s, s + 11);
 }
 
-typedef struct {
-    char *buf;
-    size_t len, cap;
-    int oom;
-} membuf;
-
-static cairo_status_t mem_write(void *closure, const unsigned char *data, unsigned int length)
-{
-    membuf *m = closure;
-    if (m->len + length + 1 > m->cap) {
-        size_t c = m->cap ? m->cap : 65536;
-        while (c < m->len + length + 1)
-            c *= 2;
-        char *q = realloc(m->buf, c);
-        if (q == NULL) {
-            m->oom = 1;
-            return CAIRO_STATUS_WRITE_ERROR;
-        }
-        m->buf = q;
-        m->cap = c;
-    }
-    memcpy(m->buf + m->len, data, length);
-    m->len += length;
-    m->buf[m->len] = '\0';
-    return CAIRO_STATUS_SUCCESS;
-}
-
 static void flatten(doc *d, const char *prefix, const json_t *v, int depth)
 {
     if (json_is_object(v) && depth < 6) {
@@ -360,8 +333,8 @@ int idc_report_pdf(char **out, size_t *len, const idc_report *r, idc_err *err)
     int rc = idc_rep_figs_build(&f, r, err);
     if (rc != IDC_OK)
         return rc;
-    membuf m = {0};
-    cairo_surface_t *s = cairo_pdf_surface_create_for_stream(mem_write, &m, PAGE_W, PAGE_H);
+    idc_plot_membuf m = {0};
+    cairo_surface_t *s = cairo_pdf_surface_create_for_stream(idc_plot_mem_write, &m, PAGE_W, PAGE_H);
     char date[32], title[512], creator[64];
     doc_date(date, sizeof date, r);
     snprintf(title, sizeof title, "idcheck report: %.400s", r->name);

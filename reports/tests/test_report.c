@@ -469,13 +469,34 @@ START_TEST(test_plot)
 }
 END_TEST
 
+/* The in-memory stream cairo writes into: chunks are appended in order,
+ * the buffer stays NUL-terminated and grows past its first 64 KiB. */
+START_TEST(test_mem_write)
+{
+    idc_plot_membuf m = {0};
+    unsigned char chunk[1000];
+    for (size_t i = 0; i < sizeof chunk; i++)
+        chunk[i] = (unsigned char)('a' + i % 26);
+    for (int k = 0; k < 100; k++)
+        ck_assert_int_eq(idc_plot_mem_write(&m, chunk, (unsigned)sizeof chunk), CAIRO_STATUS_SUCCESS);
+    ck_assert_uint_eq(m.len, 100000);
+    ck_assert(m.cap > m.len && m.buf[m.len] == '\0' && !m.oom);
+    for (size_t i = 0; i < m.len; i += 997)
+        ck_assert_int_eq(m.buf[i], 'a' + (int)((i % 1000) % 26));
+    ck_assert_int_eq(idc_plot_mem_write(&m, chunk, 0), CAIRO_STATUS_SUCCESS);
+    ck_assert_uint_eq(m.len, 100000);
+    free(m.buf);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("report");
     const idc_test_case cases[] = {
         {"counts", test_counts},         {"html_sections", test_html_sections}, {"html_escaping", test_html_escaping},
         {"deterministic", test_deterministic}, {"refusals", test_refusals},  {"empty_store", test_empty_store},
-        {"exports", test_exports},       {"repro_sweep", test_repro_sweep}, {"plot", test_plot}};
+        {"exports", test_exports},       {"repro_sweep", test_repro_sweep}, {"plot", test_plot},
+        {"mem_write", test_mem_write}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);
         tcase_set_timeout(tc, 60);
