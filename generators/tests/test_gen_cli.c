@@ -13,62 +13,16 @@
 #include "generators/registry.h"
 #include "models/instance.h"
 #include "numeric/tests/testutil.h"
-
-static char dir[64];
-static const char *bin;
-static char out[65536], errtxt[8192];
-
-static int run(const char *args)
-{
-    char cmd[4096];
-    snprintf(cmd, sizeof cmd, "cd %s && idcheck() { %s \"$@\"; } && ( %s ) >out.txt 2>err.txt", dir, bin, args);
-    int st = system(cmd);
-    char p[128];
-    for (int k = 0; k < 2; k++) {
-        snprintf(p, sizeof p, "%s/%s", dir, k ? "err.txt" : "out.txt");
-        FILE *fp = fopen(p, "r");
-        char *b = k ? errtxt : out;
-        size_t cap = k ? sizeof errtxt : sizeof out;
-        size_t n = fp ? fread(b, 1, cap - 1, fp) : 0;
-        b[n] = '\0';
-        if (fp)
-            fclose(fp);
-    }
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int exists(const char *name)
-{
-    char p[128];
-    struct stat sb;
-    snprintf(p, sizeof p, "%s/%s", dir, name);
-    return stat(p, &sb) == 0;
-}
-
-static int one_line(const char *s)
-{
-    const char *nl = strchr(s, '\n');
-    return s[0] != '\0' && (nl == NULL || nl[1] == '\0');
-}
+#include "cli/tests/clitest.h"
 
 static void setup(void)
 {
-    bin = getenv("IDCHECK_BIN");
-    if (bin == NULL) {
-        static char buf[512];
-        ck_assert_ptr_nonnull(getcwd(buf, sizeof buf - 20));
-        strcat(buf, "/build/idcheck");
-        bin = buf;
-    }
-    snprintf(dir, sizeof dir, "/tmp/idc_gencli_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    clitest_setup("idc_gencli");
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    clitest_teardown();
 }
 
 /* Small parameters per generator, as "k v" pairs. */
@@ -110,26 +64,26 @@ START_TEST(test_every_generator)
         kv[a] = eq[b] = '\0';
         snprintf(cmd, sizeof cmd, "idcheck gen %s%s --seed 5 -o a.json && idcheck gen %s%s --seed 5 -o b.json && "
                                   "cmp a.json b.json", g->name, kv, g->name, eq);
-        ck_assert_msg(run(cmd) == 0, "%s: %s", cmd, errtxt);
+        ck_assert_msg(idc(cmd) == 0, "%s: %s", cmd, errtxt);
         snprintf(cmd, sizeof cmd, "idcheck check a.json");
-        int rc = run(cmd);
+        int rc = idc(cmd);
         ck_assert_msg(rc == 0 || rc == 1, "%s: check exit %d: %s", g->name, rc, errtxt);
         ck_assert_msg(strstr(out, "A3.6") != NULL, "%s: check output", g->name);
         /* unknown parameter, bad value: exit 2, one line naming it, no file */
         snprintf(cmd, sizeof cmd, "idcheck gen %s --nosuch 1 -o c.json", g->name);
-        ck_assert_int_eq(run(cmd), 2);
+        ck_assert_int_eq(idc(cmd), 2);
         ck_assert_msg(one_line(errtxt) && strstr(errtxt, "--nosuch") != NULL, "%s: %s", g->name, errtxt);
         ck_assert(!exists("c.json"));
         snprintf(cmd, sizeof cmd, "idcheck gen %s --param %s=bogus -o c.json", g->name, g->params[0].name);
-        ck_assert_int_eq(run(cmd), 2);
+        ck_assert_int_eq(idc(cmd), 2);
         char needle[64];
         snprintf(needle, sizeof needle, "--%s:", g->params[0].name);
         ck_assert_msg(one_line(errtxt) && strstr(errtxt, needle) != NULL, "%s: %s", g->name, errtxt);
         ck_assert(!exists("c.json"));
         snprintf(cmd, sizeof cmd, "idcheck gen %s%s --intent", g->name, kv);
-        ck_assert_int_eq(run(cmd), 0);
+        ck_assert_int_eq(idc(cmd), 0);
         ck_assert_msg(strstr(out, "HOLDS") != NULL, "%s: intent: %s", g->name, out);
-        ck_assert_int_eq(run("rm -f a.json b.json"), 0);
+        ck_assert_int_eq(idc("rm -f a.json b.json"), 0);
     }
     teardown();
 }
@@ -138,20 +92,20 @@ END_TEST
 START_TEST(test_list_and_usage)
 {
     setup();
-    ck_assert_int_eq(run("idcheck gen --list"), 0);
+    ck_assert_int_eq(idc("idcheck gen --list"), 0);
     for (size_t i = 0; i < idc_gen_count(); i++)
         ck_assert(strstr(out, idc_gen_at(i)->name) != NULL);
     ck_assert(strstr(out, "intent") != NULL);
-    ck_assert_int_eq(run("idcheck gen nosuch -o x.json"), 2);
+    ck_assert_int_eq(idc("idcheck gen nosuch -o x.json"), 2);
     ck_assert(one_line(errtxt) && strstr(errtxt, "nosuch") != NULL);
-    ck_assert_int_eq(run("idcheck gen xu --m 4"), 2); /* missing -o */
+    ck_assert_int_eq(idc("idcheck gen xu --m 4"), 2); /* missing -o */
     ck_assert(one_line(errtxt) && strstr(errtxt, "-o") != NULL);
-    ck_assert_int_eq(run("idcheck gen xu --param m4 -o x.json"), 2);
+    ck_assert_int_eq(idc("idcheck gen xu --param m4 -o x.json"), 2);
     ck_assert(one_line(errtxt) && strstr(errtxt, "KEY=VALUE") != NULL);
-    ck_assert_int_eq(run("idcheck gen xu --m 4 --J 2 -o x.json"), 2); /* A3.8b impossible */
+    ck_assert_int_eq(idc("idcheck gen xu --m 4 --J 2 -o x.json"), 2); /* A3.8b impossible */
     ck_assert(one_line(errtxt) && strstr(errtxt, "--cover") != NULL);
     ck_assert(!exists("x.json"));
-    ck_assert_int_eq(run("idcheck gen --help"), 0);
+    ck_assert_int_eq(idc("idcheck gen --help"), 0);
     teardown();
 }
 END_TEST
@@ -162,8 +116,8 @@ END_TEST
 START_TEST(test_xu_paper_cli)
 {
     setup();
-    ck_assert_msg(run("idcheck gen xu --layers 3 --paper --m 6 --seed 2 -o p.json") == 0, "%s", errtxt);
-    ck_assert_msg(run("idcheck gen xu --paper --m 6 --layers 3 --seed 2 -o q.json && cmp p.json q.json") == 0,
+    ck_assert_msg(idc("idcheck gen xu --layers 3 --paper --m 6 --seed 2 -o p.json") == 0, "%s", errtxt);
+    ck_assert_msg(idc("idcheck gen xu --paper --m 6 --layers 3 --seed 2 -o q.json && cmp p.json q.json") == 0,
                   "%s", errtxt);
     char path[128];
     snprintf(path, sizeof path, "%s/p.json", dir);
@@ -177,18 +131,18 @@ START_TEST(test_xu_paper_cli)
         ck_assert_uint_eq(inst.prior.comp[j].nsupport, 3);
     ck_assert(strstr(inst.generator, "\"mix\":\"orth\"") != NULL && strstr(inst.generator, "\"J\":0") != NULL);
     idc_instance_clear(&inst);
-    ck_assert_msg(run("idcheck gen xu --paper --seed 2 -o r.json") == 0, "%s", errtxt);
-    int rc = run("idcheck check r.json --only A3.8a,F4");
+    ck_assert_msg(idc("idcheck gen xu --paper --seed 2 -o r.json") == 0, "%s", errtxt);
+    int rc = idc("idcheck check r.json --only A3.8a,F4");
     ck_assert_msg(rc == 0 || rc == 1, "check exit %d: %s", rc, errtxt);
     ck_assert_msg(strstr(out, "A3.8a  HOLDS") != NULL && strstr(out, "10 layers") != NULL, "%s", out);
-    ck_assert_int_eq(run("idcheck gen xu --paper --center empirical --seed 2 -o e.json"), 0);
-    rc = run("idcheck check e.json --only A3.8a");
+    ck_assert_int_eq(idc("idcheck gen xu --paper --center empirical --seed 2 -o e.json"), 0);
+    rc = idc("idcheck check e.json --only A3.8a");
     ck_assert_msg(rc == 0 || rc == 1, "check exit %d: %s", rc, errtxt);
     ck_assert_msg(strstr(out, "A3.8a  FAILS") != NULL, "%s", out);
-    ck_assert_int_eq(run("idcheck gen pdgmm --paper -o x.json"), 2);
+    ck_assert_int_eq(idc("idcheck gen pdgmm --paper -o x.json"), 2);
     ck_assert(one_line(errtxt) && strstr(errtxt, "--paper") != NULL);
     ck_assert(!exists("x.json"));
-    ck_assert_int_eq(run("idcheck gen --list"), 0);
+    ck_assert_int_eq(idc("idcheck gen --list"), 0);
     ck_assert(strstr(out, "preset --paper") != NULL);
     teardown();
 }
@@ -199,27 +153,27 @@ END_TEST
 START_TEST(test_toy2d_sample)
 {
     setup();
-    ck_assert_int_eq(run("idcheck gen pinwheel --K 4 --n 3 --scale 10 --seed 2 -o p.json"), 0);
-    int rc = run("idcheck check p.json");
+    ck_assert_int_eq(idc("idcheck gen pinwheel --K 4 --n 3 --scale 10 --seed 2 -o p.json"), 0);
+    int rc = idc("idcheck check p.json");
     ck_assert_msg(rc == 0 || rc == 1, "check exit %d: %s", rc, errtxt);
     ck_assert_msg(strstr(out, "not piecewise affine") != NULL, "%s", out);
-    ck_assert_msg(run("idcheck sample p.json -n 500 --seed 3 -o ps") == 0, "%s", errtxt);
+    ck_assert_msg(idc("idcheck sample p.json -n 500 --seed 3 -o ps") == 0, "%s", errtxt);
     ck_assert(exists("ps.z.npy") && exists("ps.x.npy") && exists("ps.x.csv") && exists("ps.label.npy"));
-    ck_assert_int_eq(run("head -1 ps.x.csv | tr ',' '\\n' | wc -l"), 0);
+    ck_assert_int_eq(idc("head -1 ps.x.csv | tr ',' '\\n' | wc -l"), 0);
     ck_assert_msg(atoi(out) == 3, "pinwheel x has %d columns", atoi(out));
-    ck_assert_int_eq(run("wc -l < ps.x.csv"), 0);
+    ck_assert_int_eq(idc("wc -l < ps.x.csv"), 0);
     ck_assert_int_eq(atoi(out), 501);
-    ck_assert_int_eq(run("idcheck gen parallelograms --J 3 --n 5 --noise 0.1 --seed 2 -o q.json"), 0);
-    rc = run("idcheck check q.json");
+    ck_assert_int_eq(idc("idcheck gen parallelograms --J 3 --n 5 --noise 0.1 --seed 2 -o q.json"), 0);
+    rc = idc("idcheck check q.json");
     ck_assert_msg(rc == 0 || rc == 1, "check exit %d: %s", rc, errtxt);
     ck_assert_msg(strstr(out, "latent family is uniform") != NULL, "%s", out);
-    ck_assert_msg(run("idcheck sample q.json -n 400 --seed 3 --threads 2 -o qs") == 0, "%s", errtxt);
-    ck_assert_msg(run("idcheck sample q.json -n 400 --seed 3 --threads 1 -o qt && cmp qs.x.npy qt.x.npy") ==
+    ck_assert_msg(idc("idcheck sample q.json -n 400 --seed 3 --threads 2 -o qs") == 0, "%s", errtxt);
+    ck_assert_msg(idc("idcheck sample q.json -n 400 --seed 3 --threads 1 -o qt && cmp qs.x.npy qt.x.npy") ==
                       0,
                   "%s", errtxt);
-    ck_assert_int_eq(run("head -1 qs.x.csv | tr ',' '\\n' | wc -l"), 0);
+    ck_assert_int_eq(idc("head -1 qs.x.csv | tr ',' '\\n' | wc -l"), 0);
     ck_assert_msg(atoi(out) == 5, "parallelograms x has %d columns", atoi(out));
-    ck_assert_int_eq(run("idcheck gen pinwheel --K 0 -o r.json"), 2);
+    ck_assert_int_eq(idc("idcheck gen pinwheel --K 0 -o r.json"), 2);
     ck_assert(one_line(errtxt) && strstr(errtxt, "--K") != NULL);
     ck_assert(!exists("r.json"));
     teardown();
