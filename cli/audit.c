@@ -10,6 +10,7 @@
 #include <flint/flint.h>
 
 #include "cli/cli.h"
+#include "cli/record.h"
 #include "numeric/blas.h"
 #include "numeric/fileio.h"
 #include "reports/audit.h"
@@ -23,7 +24,7 @@
 static void help(FILE *fp)
 {
     fprintf(fp,
-            "usage: idcheck audit RESULTS.sqlite [--run ID] [--trial ID] [--rtol R] [--atol A]\n"
+            "usage: idcheck audit RESULTS.sqlite [--run ID] [--trial ID] [--record ID] [--rtol R] [--atol A]\n"
             "                     [--jobs N] [--json OUT.json] [--quiet] [--no-core-switch]\n\n"
             "Re-runs every recorded trial of the results store (idcheck prop --db, sweep) from its\n"
             "property, parameters, run seed and trial index, and compares with what the store holds:\n"
@@ -39,6 +40,10 @@ static void help(FILE *fp)
             "Prints one line per trial (trial, run, cell, stored / re-run outcome, exact, figures,\n"
             "the first difference) and a summary; --json writes every trial's findings. --jobs N re-runs\n"
             "N trials at a time (the same findings, printed in trial order).\n"
+            "Then every record of fit, check and repro --db (docs/STORE.md \"records\") is re-derived\n"
+            "by the verb that wrote it from its recorded arguments, seeds and instance, and compared:\n"
+            "a check's verdicts, certificates and conclusions byte for byte, a fit's or reproduction's\n"
+            "figures as above. --trial selects trials only, --record records only.\n"
             "The store is opened read-only and never modified.\n"
             "Exit: 0 everything identical or within tolerance, 1 a mismatch or a trial that could\n"
             "not be re-run, 2 bad usage or a store that is refused (foreign, corrupted, newer), 3 internal.\n");
@@ -97,6 +102,7 @@ typedef struct {
     int status;
     idc_err err;
     int done;
+    int is_record; /* a record of fit, check or repro (its kind in the outcome column) */
 } job;
 
 /* The trials audited on --jobs threads; printed in trial order as they
@@ -131,7 +137,10 @@ static void flush_done(pool *pl)
             pl->identical++;
         const char *first = json_string_value(json_array_get(r->details, 0));
         char oc[40];
-        snprintf(oc, sizeof oc, "%s/%s", r->outcome, r->outcome_rerun[0] ? r->outcome_rerun : "-");
+        if (j->is_record)
+            snprintf(oc, sizeof oc, "%s", r->property);
+        else
+            snprintf(oc, sizeof oc, "%s/%s", r->outcome, r->outcome_rerun[0] ? r->outcome_rerun : "-");
         const char *fig = r->figures == IDC_AUDIT_IDENTICAL ? (j->opts.bitwise ? "bit-identical" : "identical")
                                                             : idc_audit_status_name(r->figures);
         if (!pl->quiet || bad) {
@@ -171,6 +180,36 @@ static void *audit_worker(void *arg)
     return NULL;
 }
 
+/* Re-derives record row (record_id, kind, config, instance_json) with the
+ * verb that wrote it and compares (reports/audit.h). */
+static int audit_record(job *j, idc_store *s, const json_t *row)
+{
+    const char *kind = json_string_value(json_object_get(row, "kind"));
+    const char *conf_txt = json_string_value(json_object_get(row, "config"));
+    const char *inst = json_string_value(json_object_get(row, "instance_json"));
+    json_t *conf = conf_txt != NULL ? json_loads(conf_txt, 0, NULL) : NULL;
+    json_t *fresh = NULL, *verd = NULL;
+    idc_err re;
+    int rc = IDC_EINVAL;
+    if (conf == NULL)
+        snprintf(re.msg, sizeof re.msg, "config: not JSON");
+    else if (kind != NULL && strcmp(kind, "fit") == 0)
+        rc = idc_cli_fit_rederive(&fresh, conf, inst, &re);
+    else if (kind != NULL && strcmp(kind, "check") == 0)
+        rc = idc_cli_check_rederive(&fresh, &verd, conf, inst, &re);
+    else if (kind != NULL && strcmp(kind, "repro") == 0)
+        rc = idc_cli_repro_rederive(&fresh, conf, &re);
+    else
+        snprintf(re.msg, sizeof re.msg, "kind %s unknown to this idcheck", kind ? kind : "(none)");
+    j->status = idc_audit_compare_record(&j->r, s, j->tid, rc == IDC_OK ? fresh : NULL, verd,
+                                         rc == IDC_OK ? NULL : re.msg, &j->opts, &j->err);
+    j->done = 1;
+    json_decref(conf);
+    json_decref(fresh);
+    json_decref(verd);
+    return j->status;
+}
+
 int idc_cli_audit(int argc, char **argv)
 {
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -178,7 +217,7 @@ int idc_cli_audit(int argc, char **argv)
         return 0;
     }
     const char *path = NULL, *jsonpath = NULL;
-    int64_t only_run = 0, only_trial = 0;
+    int64_t only_run = 0, only_trial = 0, only_record = 0;
     int quiet = 0, core_switch = 1;
     unsigned jobs_n = 1;
     idc_audit_opts o = idc_audit_opts_default();
@@ -186,12 +225,13 @@ int idc_cli_audit(int argc, char **argv)
         const char *a = argv[i];
         int more = i + 1 < argc;
         uint64_t v;
-        if ((strcmp(a, "--run") == 0 || strcmp(a, "--trial") == 0) && more) {
+        if ((strcmp(a, "--run") == 0 || strcmp(a, "--trial") == 0 || strcmp(a, "--record") == 0) && more) {
             if (!idc_cli_parse_u64(a, argv[++i], &v) || v < 1 || v > INT64_MAX) {
                 idc_cli_error("audit", "%s: expected a positive id", a);
                 return 2;
             }
-            *(a[2] == 'r' ? &only_run : &only_trial) = (int64_t)v;
+            *(strcmp(a, "--run") == 0 ? &only_run : strcmp(a, "--trial") == 0 ? &only_trial : &only_record) =
+                (int64_t)v;
         } else if (strcmp(a, "--jobs") == 0 && more) {
             if (!idc_cli_parse_u64("--jobs", argv[++i], &v) || v < 1 || v > 64) {
                 idc_cli_error("audit", "--jobs: expected 1..64");
@@ -241,7 +281,7 @@ int idc_cli_audit(int argc, char **argv)
         return rc == IDC_ENOMEM ? 3 : 2;
     }
     int code = 3;
-    json_t *cores = NULL, *ids = NULL, *out = NULL;
+    json_t *cores = NULL, *ids = NULL, *out = NULL, *recs = NULL, *rout = NULL;
     if (recorded_cores(s, &cores, &err) != IDC_OK) {
         idc_cli_error("audit", "%s", err.msg);
         code = 2;
@@ -270,21 +310,40 @@ int idc_cli_audit(int argc, char **argv)
     args = json_pack("[I,I,I,I]", (json_int_t)only_run, (json_int_t)only_run, (json_int_t)only_trial,
                      (json_int_t)only_trial);
     rc = idc_store_query(s, &ids, "SELECT trial_id FROM trials WHERE (?1 = 0 OR run_id = ?2) AND (?3 = 0 OR "
-                                  "trial_id = ?4) ORDER BY trial_id", args, &err);
+                                  "trial_id = ?4) AND ?3 >= 0 ORDER BY trial_id", args, &err);
     json_decref(args);
+    json_t *has_rec = NULL;
+    if (rc == IDC_OK)
+        rc = idc_store_query(s, &has_rec, "SELECT count(*) AS n FROM sqlite_schema WHERE name = 'records'", NULL, &err);
+    int with_records = rc == IDC_OK && json_integer_value(json_object_get(json_array_get(has_rec, 0), "n")) > 0;
+    json_decref(has_rec);
+    if (only_record != 0 && only_trial == 0)
+        json_array_clear(ids);
+    if (rc == IDC_OK && with_records && (only_trial == 0 || only_record != 0)) {
+        args = json_pack("[I,I,I,I]", (json_int_t)only_run, (json_int_t)only_run, (json_int_t)only_record,
+                         (json_int_t)only_record);
+        rc = idc_store_query(s, &recs,
+                             "SELECT r.record_id, r.kind, r.config, i.json AS instance_json, "
+                             "json_extract(u.provenance, '$.blas.core') AS core FROM records r "
+                             "LEFT JOIN instances i ON i.hash = r.instance_hash JOIN runs u ON u.run_id = r.run_id "
+                             "WHERE (?1 = 0 OR r.run_id = ?2) AND (?3 = 0 OR r.record_id = ?4) ORDER BY r.record_id",
+                             args, &err);
+        json_decref(args);
+    }
     if (rc != IDC_OK) {
         idc_cli_error("audit", "%s", err.msg);
         code = 2;
         goto done;
     }
-    if (json_array_size(ids) == 0) {
-        idc_cli_error("audit", "%s: no trial to audit%s", path, only_run || only_trial ? " (--run / --trial)" : "");
+    if (json_array_size(ids) == 0 && json_array_size(recs) == 0) {
+        idc_cli_error("audit", "%s: no trial or record to audit%s", path,
+                      only_run || only_trial || only_record ? " (--run / --trial / --record)" : "");
         code = 2;
         goto done;
     }
     out = json_array();
     size_t nt = json_array_size(ids);
-    job *jobs = calloc(nt, sizeof *jobs);
+    job *jobs = calloc(nt + 1, sizeof *jobs);
     if (jobs == NULL || out == NULL) {
         free(jobs);
         goto done;
@@ -308,7 +367,7 @@ int idc_cli_audit(int argc, char **argv)
             other_core++;
         json_decref(trow);
     }
-    if (!quiet)
+    if (!quiet && nt > 0)
         printf("%-6s %-4s %-28s %-26s %-10s %-17s %s\n", "trial", "run", "cell", "outcome (stored/re-run)", "exact",
                "figures", "first difference");
     pool pl = {.s = s, .jobs = jobs, .n_jobs = nt, .quiet = quiet, .out = out, .lock = PTHREAD_MUTEX_INITIALIZER};
@@ -336,10 +395,54 @@ int idc_cli_audit(int argc, char **argv)
         code = failed_st == IDC_ENOMEM ? 3 : 2;
         goto done;
     }
+    /* the records of fit, check and repro, one at a time */
+    size_t nr = json_array_size(recs);
+    job *rjobs = calloc(nr + 1, sizeof *rjobs);
+    if (rjobs == NULL)
+        goto done;
+    rout = json_array();
+    pool rp = {.s = s, .jobs = rjobs, .n_jobs = nr, .quiet = quiet, .out = rout, .lock = PTHREAD_MUTEX_INITIALIZER};
+    if (!quiet && nr > 0)
+        printf("%-6s %-4s %-28s %-26s %-10s %-17s %s\n", "record", "run", "cell", "kind", "exact", "figures",
+               "first difference");
+    for (size_t k = 0; k < nr; k++) {
+        const json_t *row = json_array_get(recs, k);
+        rjobs[k].tid = json_integer_value(json_object_get(row, "record_id"));
+        rjobs[k].opts = o;
+        const char *rcore = json_string_value(json_object_get(row, "core"));
+        rjobs[k].opts.bitwise = rcore != NULL && strcmp(rcore, here) == 0;
+        if (rcore == NULL)
+            no_core++;
+        else if (!rjobs[k].opts.bitwise)
+            other_core++;
+        rjobs[k].is_record = 1;
+        audit_record(&rjobs[k], s, row);
+        flush_done(&rp);
+    }
+    for (size_t k = 0; k < nr; k++) {
+        if (rjobs[k].status != IDC_OK && failed_st == IDC_OK) {
+            failed_st = rjobs[k].status;
+            err = rjobs[k].err;
+        }
+        idc_audit_trial_clear(&rjobs[k].r);
+    }
+    free(rjobs);
+    if (failed_st != IDC_OK) {
+        idc_cli_error("audit", "%s", err.msg);
+        code = failed_st == IDC_ENOMEM ? 3 : 2;
+        goto done;
+    }
     size_t n = pl.n, identical = pl.identical, within = pl.within, mismatched = pl.mismatched, notrun = pl.notrun;
-    printf("audit: %zu trial(s) re-run: %zu identical, %zu within tolerance, %zu MISMATCH, %zu not re-run; "
-           "OpenBLAS core %s",
-           n, identical, within, mismatched, notrun, here);
+    if (nt > 0 || nr == 0)
+        printf("audit: %zu trial(s) re-run: %zu identical, %zu within tolerance, %zu MISMATCH, %zu not re-run; ",
+               n, identical, within, mismatched, notrun);
+    if (nr > 0)
+        printf("%s%zu record(s) re-derived (fit, check, repro): %zu identical, %zu within tolerance, "
+               "%zu MISMATCH, %zu not re-derived; ",
+               nt > 0 ? "" : "audit: ", rp.n, rp.identical, rp.within, rp.mismatched, rp.notrun);
+    mismatched += rp.mismatched;
+    notrun += rp.notrun;
+    printf("OpenBLAS core %s", here);
     if (other_core + no_core > 0)
         printf(" (%zu trial(s) recorded with another core, %zu without a recorded core: their trained figures "
                "compared within rtol %g, atol %g)",
@@ -368,8 +471,8 @@ int idc_cli_audit(int argc, char **argv)
         !idc_blas_core_selectable(json_string_value(json_array_get(cores, 0)), idc_blas_cpu_features()))
         printf("audit: the recorded core %s cannot run on this CPU\n", json_string_value(json_array_get(cores, 0)));
     if (jsonpath != NULL) {
-        json_t *doc = json_pack("{s:s,s:s,s:O,s:O}", "store", path, "blas_core", here, "recorded_cores", cores,
-                                "trials", out);
+        json_t *doc = json_pack("{s:s,s:s,s:O,s:O,s:O}", "store", path, "blas_core", here, "recorded_cores", cores,
+                                "trials", out, "records", rout);
         char *txt = doc ? json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) : NULL;
         json_decref(doc);
         int wrc = txt ? idc_write_file_atomic(jsonpath, txt, strlen(txt), &err)
@@ -383,8 +486,10 @@ int idc_cli_audit(int argc, char **argv)
     }
     code = mismatched + notrun > 0 ? 1 : 0;
 done:
+    json_decref(rout);
     json_decref(cores);
     json_decref(ids);
+    json_decref(recs);
     json_decref(out);
     idc_store_close(s);
     return code;

@@ -11,6 +11,8 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "cli/db.h"
+#include "cli/record.h"
 #include "theory/theorem.h"
 #include "models/instance.h"
 #include "theory/precond.h"
@@ -23,7 +25,8 @@ static void help(FILE *fp)
 {
     fprintf(
         fp,
-        "usage: idcheck check INST.json [--json] [--budget SECONDS] [--max-entries N] [--only ID,ID,...]\n\n"
+        "usage: idcheck check INST.json [--json] [--budget SECONDS] [--max-entries N] [--only ID,ID,...]\n"
+        "                      [--db RESULTS.sqlite]\n\n"
         "Certifies the preconditions of an instance in exact arithmetic and prints one line\n"
         "per precondition (ID, HOLDS/FAILS/UNKNOWN, reason), then a summary of each\n"
         "certificate. Default IDs: DIM DIMU1 NOISE0 F1 FC F2 F3 F4 P1 P1nd PD P2 A3.4 A3.6 A3.8a\n"
@@ -40,7 +43,11 @@ static void help(FILE *fp)
         "  --budget S       wall-clock seconds per check (default %g; 0 = none); a check that\n"
         "                   runs out answers UNKNOWN\n"
         "  --max-entries N  cap on the exact objects a check builds (default %zu; 0 = none)\n"
-        "  --only IDS       comma-separated IDs to run instead of the defaults\n\n"
+        "  --only IDS       comma-separated IDs to run instead of the defaults\n"
+        "  --db FILE        also record the instance (by its model hash), the verdicts with their\n"
+        "                   certificates and the --json document in the results store FILE\n"
+        "                   (docs/STORE.md \"records\"); `idcheck audit FILE` re-runs the checks\n"
+        "                   and compares verdicts and certificates byte for byte\n\n"
         "exit codes: 0 the checks ran (whatever the verdicts), 2 bad usage or input, 3 internal error\n",
         IDC_BUDGET_DEFAULT_SECONDS, (size_t)IDC_BUDGET_DEFAULT_ENTRIES);
 }
@@ -179,10 +186,109 @@ static void print_theorems(const json_t *arr, const strongest *map, const strong
     printf("\n");
 }
 
+/* Runs the checks ids[0..nids) on inst into res[0..nids) (initialised
+ * here; clear them afterwards). */
+static int run_checks(idc_pre_result *res, const char *const *ids, size_t nids, const idc_instance *inst,
+                      const char *hash, const idc_budget *budget, idc_err *err, int say)
+{
+    int rc = IDC_OK;
+    for (size_t k = 0; k < nids; k++)
+        idc_pre_result_init(&res[k]);
+    for (size_t k = 0; k < nids && rc == IDC_OK; k++) {
+        rc = idc_pre_check_hashed(&res[k], ids[k], inst, hash, budget, err);
+        if (rc != IDC_OK && say)
+            idc_cli_error("check", "%s: %s", ids[k], err->msg);
+    }
+    return rc;
+}
+
+/* The --json document of the checks. */
+static json_t *check_doc(const char *path, const char *hash, const idc_budget *budget, const idc_pre_result *res,
+                         size_t nids)
+{
+    json_t *root = json_object(), *arr = json_array();
+    json_object_set_new(root, "instance", json_string(path));
+    json_object_set_new(root, "model_hash", json_string(hash));
+    json_object_set_new(root, "budget_seconds", json_real(budget->seconds));
+    for (size_t k = 0; k < nids; k++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "id", json_string(res[k].id));
+        json_object_set_new(o, "verdict", json_string(idc_verdict_name(res[k].verdict)));
+        json_object_set_new(o, "reason", json_string(res[k].reason));
+        json_object_set(o, "certificate", res[k].cert != NULL ? res[k].cert : json_null());
+        json_array_append_new(arr, o);
+    }
+    json_object_set_new(root, "preconditions", arr);
+    verdicts vv = {res, nids};
+    strongest map, law;
+    json_object_set_new(root, "theorems", theorems_json(&vv, &map, &law));
+    json_object_set_new(root, "strongest_class", map.cls ? json_string(map.cls) : json_null());
+    json_object_set_new(root, "strongest_law_class", law.cls ? json_string(law.cls) : json_null());
+    return root;
+}
+
+/* What re-running the checks needs (cli/record.h). */
+static json_t *check_config(const char *path, const char *const *ids, size_t nids, const idc_budget *budget)
+{
+    json_t *a = json_array();
+    for (size_t k = 0; k < nids; k++)
+        json_array_append_new(a, json_string(ids[k]));
+    return json_pack("{s:o,s:f,s:I,s:s}", "ids", a, "budget_seconds", budget->seconds, "max_entries",
+                     (json_int_t)budget->max_entries, "instance_path", path);
+}
+
+int idc_cli_check_rederive(json_t **record, json_t **verdicts_out, const json_t *config, const char *instance_json,
+                           idc_err *err)
+{
+    *record = NULL;
+    *verdicts_out = NULL;
+    const json_t *a = json_object_get(config, "ids"), *bs = json_object_get(config, "budget_seconds"),
+                 *me = json_object_get(config, "max_entries");
+    const char *path = json_string_value(json_object_get(config, "instance_path"));
+    if (!json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > MAX_IDS || !json_is_number(bs) ||
+        !json_is_integer(me) || json_integer_value(me) < 0 || path == NULL || instance_json == NULL)
+        return idc_err_set(err, IDC_EINVAL, "check record: config: expected ids, budget_seconds, max_entries, "
+                                            "instance_path and an instance");
+    const char *ids[MAX_IDS];
+    size_t nids = 0, i;
+    json_t *e;
+    json_array_foreach(a, i, e)
+    {
+        ids[nids] = json_string_value(e);
+        if (ids[nids] == NULL || idc_pre_info_find(ids[nids]) == NULL)
+            return idc_err_set(err, IDC_EINVAL, "check record: config.ids[%zu]: not a precondition of this idcheck",
+                               i);
+        nids++;
+    }
+    idc_budget budget = {json_number_value(bs), (size_t)json_integer_value(me)};
+    idc_instance inst;
+    int rc = idc_instance_read_string(&inst, instance_json, err);
+    if (rc != IDC_OK)
+        return rc;
+    char hash[65];
+    rc = idc_instance_hash(hash, &inst, err);
+    idc_pre_result *res = calloc(nids, sizeof *res);
+    if (rc == IDC_OK && res == NULL)
+        rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+    if (rc == IDC_OK) {
+        rc = run_checks(res, ids, nids, &inst, hash, &budget, err, 0);
+        if (rc == IDC_OK) {
+            *record = check_doc(path, hash, &budget, res, nids);
+            *verdicts_out = json_incref(json_object_get(*record, "preconditions"));
+        }
+        for (size_t k = 0; k < nids; k++)
+            idc_pre_result_clear(&res[k]);
+    }
+    free(res);
+    idc_instance_clear(&inst);
+    return rc;
+}
+
 int idc_cli_check(int argc, char **argv)
 {
     const char *path = NULL;
     int as_json = 0;
+    const char *dbpath = NULL;
     idc_budget budget = idc_budget_default();
     const char *ids[MAX_IDS];
     size_t nids = 0;
@@ -194,6 +300,12 @@ int idc_cli_check(int argc, char **argv)
             return 0;
         } else if (strcmp(a, "--json") == 0) {
             as_json = 1;
+        } else if (strcmp(a, "--db") == 0) {
+            if (i + 1 >= argc) {
+                idc_cli_error("check", "--db: missing FILE");
+                return 2;
+            }
+            dbpath = argv[++i];
         } else if (strcmp(a, "--budget") == 0) {
             if (i + 1 >= argc) {
                 idc_cli_error("check", "--budget: missing SECONDS");
@@ -247,11 +359,18 @@ int idc_cli_check(int argc, char **argv)
         for (size_t k = 0; k < NDEFAULT; k++)
             ids[nids++] = DEFAULT_IDS[k];
 
+    idc_cli_db db = {0};
+    if (dbpath != NULL) {
+        int dcode = idc_cli_db_begin(&db, dbpath, "check", argc, argv, 0);
+        if (dcode != 0)
+            return dcode;
+    }
     idc_instance inst;
     idc_err err;
     int rc = idc_instance_read_file(&inst, path, &err);
     if (rc != IDC_OK) {
         idc_cli_error("check", "%s", err.msg);
+        idc_cli_db_abandon(&db);
         return idc_status_exit_code(rc);
     }
     char hash[65];
@@ -259,40 +378,29 @@ int idc_cli_check(int argc, char **argv)
     if (rc != IDC_OK) {
         idc_cli_error("check", "%s", err.msg);
         idc_instance_clear(&inst);
+        idc_cli_db_abandon(&db);
         return idc_status_exit_code(rc);
     }
     idc_pre_result *res = calloc(nids, sizeof *res);
     if (res == NULL) {
         idc_cli_error("check", "out of memory");
         idc_instance_clear(&inst);
+        idc_cli_db_abandon(&db);
         return 3;
     }
-    for (size_t k = 0; k < nids && rc == IDC_OK; k++) {
-        idc_pre_result_init(&res[k]);
-        rc = idc_pre_check_hashed(&res[k], ids[k], &inst, hash, &budget, &err);
+    rc = run_checks(res, ids, nids, &inst, hash, &budget, &err, 1);
+    if (rc == IDC_OK && db.store != NULL) { /* recorded before anything is printed */
+        json_t *doc = check_doc(path, hash, &budget, res, nids), *conf = check_config(path, ids, nids, &budget);
+        rc = doc != NULL && conf != NULL ? idc_cli_db_check(&db, doc, conf, &inst, &err)
+                                         : idc_err_set(&err, IDC_ENOMEM, "out of memory");
         if (rc != IDC_OK)
-            idc_cli_error("check", "%s: %s", ids[k], err.msg);
+            idc_cli_error("check", "%s", err.msg);
+        json_decref(doc);
+        json_decref(conf);
     }
     int code = idc_status_exit_code(rc);
     if (rc == IDC_OK && as_json) {
-        json_t *root = json_object(), *arr = json_array();
-        json_object_set_new(root, "instance", json_string(path));
-        json_object_set_new(root, "model_hash", json_string(hash));
-        json_object_set_new(root, "budget_seconds", json_real(budget.seconds));
-        for (size_t k = 0; k < nids; k++) {
-            json_t *o = json_object();
-            json_object_set_new(o, "id", json_string(res[k].id));
-            json_object_set_new(o, "verdict", json_string(idc_verdict_name(res[k].verdict)));
-            json_object_set_new(o, "reason", json_string(res[k].reason));
-            json_object_set(o, "certificate", res[k].cert != NULL ? res[k].cert : json_null());
-            json_array_append_new(arr, o);
-        }
-        json_object_set_new(root, "preconditions", arr);
-        verdicts vv = {res, nids};
-        strongest map, law;
-        json_object_set_new(root, "theorems", theorems_json(&vv, &map, &law));
-        json_object_set_new(root, "strongest_class", map.cls ? json_string(map.cls) : json_null());
-        json_object_set_new(root, "strongest_law_class", law.cls ? json_string(law.cls) : json_null());
+        json_t *root = check_doc(path, hash, &budget, res, nids);
         if (json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 ||
             fputc('\n', stdout) == EOF) {
             idc_cli_error("check", "cannot write the report to stdout");
@@ -316,6 +424,10 @@ int idc_cli_check(int argc, char **argv)
         idc_pre_result_clear(&res[k]);
     free(res);
     idc_instance_clear(&inst);
+    if (rc != IDC_OK)
+        idc_cli_db_abandon(&db);
+    else if (idc_cli_db_end(&db, "ok") != 0 && code == 0)
+        code = 2;
     if (fflush(stdout) != 0 && code == 0)
         code = 3;
     return code;

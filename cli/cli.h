@@ -12,8 +12,7 @@ int idc_cli_sample(int argc, char **argv);
 int idc_cli_check(int argc, char **argv);
 int idc_cli_cert(int argc, char **argv);
 int idc_cli_fit(int argc, char **argv);
-/* fit --estimator flow (cli/fit_flow.c), called by idc_cli_fit. */
-int idc_cli_fit_flow(int argc, char **argv);
+/* fit --estimator flow: cli/fit_flow.c, idc_cli_fit_flow_env (cli/record.h). */
 int idc_cli_metrics(int argc, char **argv);
 int idc_cli_prop(int argc, char **argv);
 /* prop --ladder KEY=V1,V2,... (cli/prop_ladder.c): runs properties/ladder.h,

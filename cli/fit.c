@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/db.h"
+#include "cli/record.h"
 #include "gpu/cuda.h"
 #include "models/engine/backend_select.h"
 #include "models/estimators/kivva_e1.h"
@@ -22,7 +24,7 @@ static void help(FILE *fp)
             "usage: idcheck fit INSTANCE.json --estimator stage1|stage2|kivva-e1 [--seed S] [-n N] [--eval N]\n"
             "                   [--steps K] [--batch B] [--lr R] [--hidden-mult K | --hidden W1,W2,...]\n"
             "                   [--code-weight C] [--J K] [--zhat ZHAT.npy] [--device D] [--threads T]\n"
-            "                   -o FIT.json\n"
+            "                   -o FIT.json [--db RESULTS.sqlite]\n"
             "       idcheck fit INSTANCE.json --estimator vade|ivae|vae [--J K] [--hidden W1,W2,...]\n"
             "                   [--steps K] [--batch B] [--lr R] [--noise-var S2] [--pretrain-steps K]\n"
             "                   [--no-gmm-init] [--seed S] [-n N] [--eval N] [--zhat ZHAT.npy] -o FIT.json\n"
@@ -55,7 +57,10 @@ static void help(FILE *fp)
             "within rounding, and are bit-identical run to run on one device (gpu/README.md).\n"
             "--threads T (1..64, default 1): CPU threads of Stage 1's and Stage 2's training\n"
             "and encoding (large operations split over a thread team); the results are the same\n"
-            "bit for bit for every T.\n");
+            "bit for bit for every T.\n"
+            "--db FILE: also records the fit in the results store FILE (docs/STORE.md \"records\":\n"
+            "the arguments, seed, instance, metrics and the hash of the trained weights), which\n"
+            "`idcheck audit FILE` re-derives; not with --codes.\n");
 }
 
 /* Absolute widths "W1,W2,..." (at most max, each in 1..65536) into
@@ -219,21 +224,56 @@ static int select_backend(const idc_backend **be, const char *device, idc_err *e
     return rc;
 }
 
+/* What a fit run shares: the environment (--db, or a re-derivation) and
+ * the arguments recorded with it. */
+typedef struct {
+    idc_cli_fit_env *env;
+    idc_cli_db db;
+    int argc;
+    char **argv;
+    uint64_t seed;
+    FILE *say; /* stdout, or /dev/null when re-deriving */
+} fit_run;
+
 /* Writes FIT.json (out, with the instance path, model hash and provenance
- * added) and, when zpath is set, the held-out codes; one unit. */
-static int write_fit(json_t *out, const idc_instance *inst, const char *inpath, const char *outpath, const char *zpath,
-                     const double *zhat, size_t rows, size_t cols, idc_err *err)
+ * added) and, when zpath is set, the held-out codes; one unit. Then the
+ * record: into the store (--db) or, re-deriving, into env->record (and no
+ * file written). */
+static int write_fit(fit_run *fr, json_t *out, const idc_instance *inst, const char *inpath, const char *outpath,
+                     const char *zpath, const double *zhat, size_t rows, size_t cols, idc_err *err)
 {
     char hash[65];
     int rc = idc_instance_hash(hash, inst, err);
     json_object_set_new(out, "instance", json_string(inpath));
     json_object_set_new(out, "model_hash", json_string(hash));
+    if (fr->env->capture) {
+        fr->env->record = idc_cli_fit_record(out);
+        return rc == IDC_OK && fr->env->record == NULL ? idc_err_set(err, IDC_ENOMEM, "out of memory") : rc;
+    }
     json_object_set_new(out, "provenance", idc_provenance_json());
     char *s = json_dumps(out, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
     if (rc == IDC_OK)
         rc = write_outputs(outpath, s, zpath, zhat, rows, cols, err);
     free(s);
+    if (rc == IDC_OK)
+        rc = idc_cli_db_fit(&fr->db, out, inst, fr->argc, fr->argv, inpath, fr->seed, err);
     return rc;
+}
+
+/* The instance: the file, or the recorded text when re-deriving. */
+static int read_instance(idc_instance *inst, const char *path, const idc_cli_fit_env *env, idc_err *err)
+{
+    return env->capture ? idc_instance_read_string(inst, env->instance_json, err)
+                        : idc_instance_read_file(inst, path, err);
+}
+
+/* The exit code of a failed fit (the message printed); the store's run
+ * left unfinished with status error. */
+static int fit_failed(fit_run *fr, int rc, const idc_err *err)
+{
+    idc_cli_error("fit", "%s", err->msg);
+    idc_cli_db_abandon(&fr->db);
+    return idc_status_exit_code(rc);
 }
 
 typedef struct {
@@ -248,15 +288,13 @@ typedef struct {
     int pretrain_set, no_gmm;
 } vae_opts;
 
-static int fit_vae(const vae_opts *o)
+static int fit_vae(fit_run *fr, const vae_opts *o)
 {
     idc_err err;
     idc_instance inst;
-    int rc = idc_instance_read_file(&inst, o->inpath, &err);
-    if (rc != IDC_OK) {
-        idc_cli_error("fit", "%s", err.msg);
-        return idc_status_exit_code(rc);
-    }
+    int rc = read_instance(&inst, o->inpath, fr->env, &err);
+    if (rc != IDC_OK)
+        return fit_failed(fr, rc, &err);
     size_t m = inst.prior.dim, J = o->ncomp ? o->ncomp : inst.prior.ncomp;
     idc_vae_config c;
     idc_vae_config_default(&c, o->kind, m, J);
@@ -291,24 +329,23 @@ static int fit_vae(const vae_opts *o)
     if (rc == IDC_OK) {
         json_t *out = res.record;
         json_object_set_new(out, "weights", idc_vae_to_json(model));
-        rc = write_fit(out, &inst, o->inpath, o->outpath, o->zpath, res.zhat, neval, m, &err);
+        rc = write_fit(fr, out, &inst, o->inpath, o->outpath, o->zpath, res.zhat, neval, m, &err);
         json_t *acc = json_object_get(out, "cluster_acc");
         if (rc == IDC_OK) {
-            printf("%s: %zu steps, final loss %.5g, %.1f s; held-out R2 %.4f, MCC %.4f", idc_vae_kind_name(o->kind),
-                   c.steps, res.final_loss, res.train_seconds, res.r2.r2_out, res.mcc.mcc_out);
+            fprintf(fr->say, "%s: %zu steps, final loss %.5g, %.1f s; held-out R2 %.4f, MCC %.4f",
+                    idc_vae_kind_name(o->kind), c.steps, res.final_loss, res.train_seconds, res.r2.r2_out,
+                    res.mcc.mcc_out);
             if (acc != NULL)
-                printf(", cluster agreement %.4f", json_real_value(acc));
-            printf("\n");
+                fprintf(fr->say, ", cluster agreement %.4f", json_real_value(acc));
+            fprintf(fr->say, "\n");
         }
     }
     idc_vae_free(model);
     idc_pipeline_result_clear(&res);
     idc_instance_clear(&inst);
-    if (rc != IDC_OK) {
-        idc_cli_error("fit", "%s", err.msg);
-        return idc_status_exit_code(rc);
-    }
-    return 0;
+    if (rc != IDC_OK)
+        return fit_failed(fr, rc, &err);
+    return idc_cli_db_end(&fr->db, "ok");
 }
 
 /* Stage 2 (models/estimators/stage2.h) on the n Stage-1 codes ztr of the training rows;
@@ -339,11 +376,11 @@ static int fit_stage2(json_t **out, const double *ztr, size_t n, const idc_stage
     return rc;
 }
 
-int idc_cli_fit(int argc, char **argv)
+static int fit_main(int argc, char **argv, idc_cli_fit_env *env)
 {
     for (int i = 1; i + 1 < argc; i++) /* the flow has its own options (cli/fit_flow.c) */
         if (strcmp(argv[i], "--estimator") == 0 && strcmp(argv[i + 1], "flow") == 0)
-            return idc_cli_fit_flow(argc, argv);
+            return idc_cli_fit_flow_env(argc, argv, env);
     const char *inpath = NULL, *outpath = NULL, *zpath = NULL, *est = NULL, *widths = NULL;
     const char *codes = NULL, *ztrue = NULL, *device = "cpu";
     double noise_var = NAN, s2_lr = NAN, s2_lr_dual = NAN, s2_eps = NAN; /* NAN: the default */
@@ -368,6 +405,10 @@ int idc_cli_fit(int argc, char **argv)
             zpath = argv[++i];
         else if (strcmp(a, "--codes") == 0 && more)
             codes = argv[++i];
+        else if (strcmp(a, "--db") == 0 && more) {
+            const char *d = argv[++i];
+            env->db_path = env->capture ? NULL : d;
+        }
         else if (strcmp(a, "--z") == 0 && more)
             ztrue = argv[++i];
         else if (strcmp(a, "--J") == 0 && more)
@@ -430,11 +471,32 @@ int idc_cli_fit(int argc, char **argv)
             idc_cli_error("fit", "--codes: give either an instance or --codes, and -o");
             return 2;
         }
+        if (env->db_path != NULL || env->capture) {
+            idc_cli_error("fit", "--db: a fit of --codes files is not recorded (the store holds instances; give "
+                                 "the instance instead)");
+            return 2;
+        }
         return fit_codes(codes, ztrue, ncomp, seed, zpath, outpath);
     }
     if (inpath == NULL || outpath == NULL || est == NULL) {
         help(stderr);
         return 2;
+    }
+    fit_run fr = {.env = env, .argc = argc, .argv = argv, .seed = seed, .say = stdout};
+    static FILE *devnull = NULL;
+    if (env->capture) {
+        if (devnull == NULL)
+            devnull = fopen("/dev/null", "w");
+        if (devnull == NULL) {
+            idc_cli_error("fit", "/dev/null: cannot open");
+            return 3;
+        }
+        fr.say = devnull;
+    }
+    if (env->db_path != NULL) {
+        int code = idc_cli_db_begin(&fr.db, env->db_path, "fit", argc, argv, 0);
+        if (code != 0)
+            return code;
     }
     int kivva = strcmp(est, "kivva-e1") == 0, stage2 = strcmp(est, "stage2") == 0;
     idc_vae_kind vk;
@@ -442,21 +504,20 @@ int idc_cli_fit(int argc, char **argv)
     if (idc_vae_kind_parse(&vk, est, &perr) == IDC_OK) {
         vae_opts vo = {inpath, outpath, zpath, widths, device, vk, seed, n, neval, steps, batch, lr, ncomp, noise_var,
                        pretrain, pretrain_set, no_gmm};
-        return fit_vae(&vo);
+        return fit_vae(&fr, &vo);
     }
     if (strcmp(est, "stage1") != 0 && !kivva && !stage2) {
         idc_cli_error("fit",
                       "--estimator: unknown estimator \"%s\" (available: flow, stage1, stage2, kivva-e1, vade, ivae, vae)",
                       est);
+        idc_cli_db_abandon(&fr.db);
         return 2;
     }
     idc_err err;
     idc_instance inst;
-    int rc = idc_instance_read_file(&inst, inpath, &err);
-    if (rc != IDC_OK) {
-        idc_cli_error("fit", "%s", err.msg);
-        return idc_status_exit_code(rc);
-    }
+    int rc = read_instance(&inst, inpath, env, &err);
+    if (rc != IDC_OK)
+        return fit_failed(&fr, rc, &err);
     size_t m = inst.prior.dim;
     idc_stage1_config c;
     idc_stage1_config_default(&c, m);
@@ -507,8 +568,8 @@ int idc_cli_fit(int argc, char **argv)
     if (rc == IDC_OK)
         rc = idc_pipeline_stage1(&res, &model, &inst, &c, &o, &err);
     if (rc == IDC_OK) {
-        printf("stage1: %zu steps, final loss %.5g, %.1f s; held-out R2 %.4f (in-sample %.4f), MCC %.4f\n", c.steps,
-               res.final_loss, res.train_seconds, res.r2.r2_out, res.r2.r2_in, res.mcc.mcc_out);
+        fprintf(fr.say, "stage1: %zu steps, final loss %.5g, %.1f s; held-out R2 %.4f (in-sample %.4f), MCC %.4f\n",
+                c.steps, res.final_loss, res.train_seconds, res.r2.r2_out, res.r2.r2_in, res.mcc.mcc_out);
         json_t *out = res.record;
         json_object_set_new(out, "weights", idc_stage1_to_json(model));
         json_object_set_new(out, "backend", json_string(o.backend->name));
@@ -521,7 +582,7 @@ int idc_cli_fit(int argc, char **argv)
             json_t *sj = NULL;
             rc = fit_stage2(&sj, res.ztrain, n, &c2, o.backend, res.zhat, res.zeval, m, neval, &err);
             if (rc == IDC_OK) {
-                printf("stage2: %zu steps, mean |z| %.4g, lambda %.4g; held-out MCC %.4f (Stage-1 codes %.4f)\n",
+                fprintf(fr.say, "stage2: %zu steps, mean |z| %.4g, lambda %.4g; held-out MCC %.4f (Stage-1 codes %.4f)\n",
                        c2.steps, json_real_value(json_object_get(sj, "l1")),
                        json_real_value(json_object_get(sj, "lambda")), json_real_value(json_object_get(sj, "mcc_out")),
                        res.mcc.mcc_out);
@@ -534,20 +595,58 @@ int idc_cli_fit(int argc, char **argv)
             size_t J = ncomp ? ncomp : inst.prior.ncomp;
             rc = unmix(&kj, res.zhat, neval, c.latent_dim, J, seed, res.zeval, m, &err);
             if (rc == IDC_OK) {
-                printf("kivva-e1: held-out MCC after unmixing %.4f (Stage-1 codes %.4f)\n",
+                fprintf(fr.say, "kivva-e1: held-out MCC after unmixing %.4f (Stage-1 codes %.4f)\n",
                        json_real_value(json_object_get(kj, "mcc_out")), res.mcc.mcc_out);
                 json_object_set_new(out, "kivva_e1", kj);
             }
         }
         if (rc == IDC_OK) /* ZHAT.npy: the final codes (after Stage 2 or the unmixing) */
-            rc = write_fit(out, &inst, inpath, outpath, zpath, res.zhat, neval, c.latent_dim, &err);
+            rc = write_fit(&fr, out, &inst, inpath, outpath, zpath, res.zhat, neval, c.latent_dim, &err);
     }
     idc_stage1_free(model);
     idc_pipeline_result_clear(&res);
     idc_instance_clear(&inst);
-    if (rc != IDC_OK) {
-        idc_cli_error("fit", "%s", err.msg);
-        return idc_status_exit_code(rc);
+    if (rc != IDC_OK)
+        return fit_failed(&fr, rc, &err);
+    return idc_cli_db_end(&fr.db, "ok");
+}
+
+int idc_cli_fit(int argc, char **argv)
+{
+    idc_cli_fit_env env = {0};
+    return fit_main(argc, argv, &env);
+}
+
+int idc_cli_fit_rederive(json_t **record, const json_t *config, const char *instance_json, idc_err *err)
+{
+    *record = NULL;
+    const json_t *a = json_object_get(config, "argv");
+    if (!json_is_array(a) || json_array_size(a) > 200 || instance_json == NULL)
+        return idc_err_set(err, IDC_EINVAL, "fit record: config.argv or the instance missing");
+    char **v = calloc(json_array_size(a) + 4, sizeof *v);
+    if (v == NULL)
+        return idc_err_set(err, IDC_ENOMEM, "out of memory");
+    int n = 0;
+    v[n++] = (char *)"fit";
+    size_t i;
+    json_t *e;
+    json_array_foreach(a, i, e)
+    {
+        if (!json_is_string(e)) {
+            free(v);
+            return idc_err_set(err, IDC_EINVAL, "fit record: config.argv[%zu]: expected a string", i);
+        }
+        v[n++] = (char *)json_string_value(e);
     }
-    return 0;
+    v[n++] = (char *)"-o";
+    v[n++] = (char *)"(re-derived: not written)";
+    idc_cli_fit_env env = {.capture = 1, .instance_json = instance_json};
+    int code = fit_main(n, v, &env);
+    free(v);
+    if (code != 0 || env.record == NULL) {
+        json_decref(env.record);
+        return idc_err_set(err, IDC_EINVAL, "fit record: the fit could not be re-run (exit %d)", code);
+    }
+    *record = env.record;
+    return IDC_OK;
 }

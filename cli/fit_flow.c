@@ -14,6 +14,8 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "cli/db.h"
+#include "cli/record.h"
 #include "numeric/fileio.h"
 #include "properties/pipeline_flow.h"
 #include "reports/provenance.h"
@@ -24,7 +26,7 @@ static void help(FILE *fp)
             "usage: idcheck fit INSTANCE.json --estimator flow [--init random|perturbed-truth] [--eps E]\n"
             "                   [--depth T] [--J K] [--steps K] [--batch B] [--lr R] [--threads T]\n"
             "                   [--max-seconds S] [--seed S] [-n N] [--eval N] [--zhat ZHAT.npy]\n"
-            "                   [--emit-model FITTED.json] -o FIT.json\n\n"
+            "                   [--emit-model FITTED.json] [--db RESULTS.sqlite] -o FIT.json\n\n"
             "The exact-likelihood flow for square noiseless instances (m = n, sigma = 0, a\n"
             "non-degenerate GMM through a leaky-ReLU MLP with square invertible layers): a latent\n"
             "GMM with K components (default: the instance's J) and an LU-parametrised leaky encoder\n"
@@ -36,10 +38,13 @@ static void help(FILE *fp)
             "likelihood is kept), EVAL fresh (default 20000) on which the KL gap KL(P_X || P^_X)\n"
             "with its 95%% interval, R^2 (both ways), MCC and dist_Aff,L2 of the fitted prior are\n"
             "measured. Defaults: 2000 full-batch steps, lr 0.01 cosine to 1e-4, 1 thread (the\n"
-            "result is the same bit for bit for every --threads).\n");
+            "result is the same bit for bit for every --threads).\n"
+            "--db FILE: also records the fit in the results store FILE (docs/STORE.md \"records\"),\n"
+            "which `idcheck audit FILE` re-derives (a --max-seconds budget makes a fit depend on the\n"
+            "machine's speed: its audit may then differ).\n");
 }
 
-int idc_cli_fit_flow(int argc, char **argv)
+int idc_cli_fit_flow_env(int argc, char **argv, idc_cli_fit_env *env)
 {
     const char *inpath = NULL, *outpath = NULL, *zpath = NULL, *emit = NULL, *init = "random";
     size_t n = 20000, neval = 20000, steps = 0, batch = 0, depth = 0, J = 0, threads = 1;
@@ -60,6 +65,10 @@ int idc_cli_fit_flow(int argc, char **argv)
             zpath = argv[++i];
         else if (strcmp(a, "--emit-model") == 0 && more)
             emit = argv[++i];
+        else if (strcmp(a, "--db") == 0 && more) {
+            const char *d = argv[++i];
+            env->db_path = env->capture ? NULL : d;
+        }
         else if (strcmp(a, "--init") == 0 && more)
             init = argv[++i];
         else if (strcmp(a, "--eps") == 0 && more)
@@ -103,11 +112,30 @@ int idc_cli_fit_flow(int argc, char **argv)
         idc_cli_error("fit", "--init: expected random or perturbed-truth, got \"%s\"", init);
         return 2;
     }
+    FILE *say = stdout;
+    static FILE *devnull = NULL;
+    if (env->capture) {
+        if (devnull == NULL)
+            devnull = fopen("/dev/null", "w");
+        if (devnull == NULL) {
+            idc_cli_error("fit", "/dev/null: cannot open");
+            return 3;
+        }
+        say = devnull;
+    }
+    idc_cli_db db = {0};
+    if (env->db_path != NULL) {
+        int code = idc_cli_db_begin(&db, env->db_path, "fit", argc, argv, 0);
+        if (code != 0)
+            return code;
+    }
     idc_err err;
     idc_instance inst;
-    int rc = idc_instance_read_file(&inst, inpath, &err);
+    int rc = env->capture ? idc_instance_read_string(&inst, env->instance_json, &err)
+                          : idc_instance_read_file(&inst, inpath, &err);
     if (rc != IDC_OK) {
         idc_cli_error("fit", "%s", err.msg);
+        idc_cli_db_abandon(&db);
         return idc_status_exit_code(rc);
     }
     size_t m = inst.prior.dim;
@@ -141,9 +169,10 @@ int idc_cli_fit_flow(int argc, char **argv)
     if (rc == IDC_OK && emit != NULL)
         rc = idc_flow_get_instance(f, &fitted, &err);
     char *fit_txt = NULL, *model_txt = NULL, *npy = NULL;
+    json_t *record = NULL; /* FIT.json without provenance, for --db */
     size_t npy_len = 0;
     if (rc == IDC_OK) {
-        printf("flow (%s start): %zu steps (best %zu), %.1f s; KL gap %.4f +- %.4f nats; held-out R2 %.4f "
+        fprintf(say, "flow (%s start): %zu steps (best %zu), %.1f s; KL gap %.4f +- %.4f nats; held-out R2 %.4f "
                "(z on zhat %.4f), MCC %.4f; dist_Aff,L2 %s%.4g\n",
                init, pr.fit.steps, pr.fit.best_step, pr.fit.seconds, pr.kl_gap, pr.kl_half, pr.base.r2.r2_out,
                pr.r2_rev_out, pr.base.mcc.mcc_out, isnan(pr.dist_aff) ? "n/a " : "", pr.dist_aff);
@@ -153,6 +182,13 @@ int idc_cli_fit_flow(int argc, char **argv)
         rc = idc_instance_hash(hash, &inst, &err);
         json_object_set_new(out, "instance", json_string(inpath));
         json_object_set_new(out, "model_hash", json_string(hash));
+        if (env->capture) { /* re-derived: the record, no file */
+            env->record = idc_cli_fit_record(out);
+            if (env->record == NULL && rc == IDC_OK)
+                rc = idc_err_set(&err, IDC_ENOMEM, "out of memory");
+        } else if (rc == IDC_OK) {
+            record = json_incref(out);
+        }
         json_object_set_new(out, "provenance", idc_provenance_json());
         fit_txt = json_dumps(out, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
         json_decref(out);
@@ -161,9 +197,9 @@ int idc_cli_fit_flow(int argc, char **argv)
         if (fit_txt == NULL || (emit != NULL && model_txt == NULL))
             rc = idc_err_set(&err, IDC_ENOMEM, "out of memory");
     }
-    if (rc == IDC_OK && zpath != NULL)
+    if (rc == IDC_OK && zpath != NULL && !env->capture)
         rc = idc_npy_encode_f64(&npy, &npy_len, pr.base.zhat, o.n_eval, m, &err);
-    if (rc == IDC_OK) { /* FIT.json, FITTED.json and the codes: one unit */
+    if (rc == IDC_OK && !env->capture) { /* FIT.json, FITTED.json and the codes: one unit */
         idc_fileset *fs = idc_fileset_new();
         rc = fs == NULL ? idc_err_set(&err, IDC_ENOMEM, "out of memory")
                         : idc_fileset_add(fs, outpath, fit_txt, strlen(fit_txt), &err);
@@ -175,6 +211,9 @@ int idc_cli_fit_flow(int argc, char **argv)
             rc = idc_fileset_commit(fs, &err);
         idc_fileset_free(fs);
     }
+    if (rc == IDC_OK && record != NULL)
+        rc = idc_cli_db_fit(&db, record, &inst, argc, argv, inpath, seed, &err);
+    json_decref(record);
     free(fit_txt);
     free(model_txt);
     free(npy);
@@ -184,7 +223,8 @@ int idc_cli_fit_flow(int argc, char **argv)
     idc_instance_clear(&inst);
     if (rc != IDC_OK) {
         idc_cli_error("fit", "%s", err.msg);
+        idc_cli_db_abandon(&db);
         return idc_status_exit_code(rc);
     }
-    return 0;
+    return idc_cli_db_end(&db, "ok");
 }

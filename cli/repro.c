@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/db.h"
+#include "cli/record.h"
 #include "numeric/fileio.h"
 #include "properties/repro.h"
 #include "reports/provenance.h"
@@ -15,9 +17,10 @@ static void help(FILE *fp)
     fprintf(fp,
             "usage: idcheck repro x-table1 [--rows 1,2,...] [--seeds K] [--paper] [--steps1 N] [--steps2 N]\n"
             "                              [--threads T] [--no-train] [--center population|empirical]\n"
-            "                              [-o OUT.json]\n"
-            "       idcheck repro ivae-fig2 [--seeds K] [--paper] [--steps1 N] [-o OUT.json]\n"
-            "       idcheck repro kivva-table2 [--seeds R] [--paper] [--steps1 N] [-o OUT.json]\n\n"
+            "                              [-o OUT.json] [--db RESULTS.sqlite]\n"
+            "       idcheck repro ivae-fig2 [--seeds K] [--paper] [--steps1 N] [-o OUT.json] [--db RESULTS.sqlite]\n"
+            "       idcheck repro kivva-table2 [--seeds R] [--paper] [--steps1 N] [-o OUT.json]\n"
+            "                                  [--db RESULTS.sqlite]\n\n"
             "Reproduces rows of Xu et al. Table 1 in the paper's setting (gen xu --paper: J = the\n"
             "distinct masks among 5n draws, L orthogonal mixing layers) beside the paper's values:\n"
             "R^2 and MCC of Stage 1, MCC of Stage 2 with and without the sparsity constraint, VaDE;\n"
@@ -32,7 +35,10 @@ static void help(FILE *fp)
             "CPU threads (the same numbers for every T).\n"
             "ivae-fig2: iVAE vs VAE on nonstationary sources (Khemakhem et al. Sec. 5): MCC per seed.\n"
             "kivva-table2: VaDE restarts on one 2-D data set (Kivva et al. Table 2): weak and strong\n"
-            "MCC per restart (--seeds = restarts). --steps1 overrides the training steps.\n");
+            "MCC per restart (--seeds = restarts). --steps1 overrides the training steps.\n"
+            "--db FILE: each trial (x-table1: a row's seed; ivae-fig2: a seed's two fits; kivva-table2:\n"
+            "a restart) is recorded in the results store FILE as it finishes, one transaction each\n"
+            "(docs/STORE.md \"records\"); `idcheck audit FILE` re-runs each alone and compares.\n");
 }
 
 static int parse_rows(idc_xtable1_opts *o, const char *s)
@@ -51,14 +57,119 @@ static int parse_rows(idc_xtable1_opts *o, const char *s)
     return o->nrows > 0;
 }
 
+static const char *const TABLES[3] = {"x-table1", "ivae-fig2", "kivva-table2"};
+
+/* What re-running one trial needs: the table, its options, and the row
+ * and seed (kivva-table2: the restart). */
+static json_t *trial_config(int which, const idc_xtable1_opts *o, unsigned row, unsigned seed)
+{
+    json_t *c = json_pack("{s:s,s:b,s:I,s:I,s:I,s:b,s:I,s:I}", "table", TABLES[which], "paper_scale", o->paper_scale,
+                          "steps1", (json_int_t)o->steps1, "steps2", (json_int_t)o->steps2, "threads",
+                          (json_int_t)o->threads, "certify_only", o->certify_only, "center", (json_int_t)o->center,
+                          "seed", (json_int_t)seed);
+    if (c != NULL && which == 0)
+        json_object_set_new(c, "row", json_integer(row));
+    return c;
+}
+
+/* --db: one record per finished trial. */
+typedef struct {
+    idc_cli_db *db;
+    int which;
+    const idc_xtable1_opts *o;
+    json_t *captured; /* re-deriving: the trial */
+} repro_sink;
+
+static int on_trial(void *ctx, const json_t *trial, double seconds, idc_err *err)
+{
+    repro_sink *k = ctx;
+    json_int_t seed = json_integer_value(json_object_get(trial, k->which == 2 ? "restart" : "seed"));
+    json_int_t row = json_integer_value(json_object_get(trial, "row"));
+    if (k->db == NULL) {
+        json_decref(k->captured);
+        k->captured = json_deep_copy(trial);
+        return k->captured != NULL ? IDC_OK : idc_err_set(err, IDC_ENOMEM, "out of memory");
+    }
+    char cell[96];
+    if (k->which == 0)
+        snprintf(cell, sizeof cell, "x-table1 row %d seed %d", (int)row, (int)seed);
+    else
+        snprintf(cell, sizeof cell, "%s %s %d", TABLES[k->which], k->which == 2 ? "restart" : "seed", (int)seed);
+    json_t *conf = trial_config(k->which, k->o, (unsigned)row, (unsigned)seed);
+    int rc = conf != NULL ? idc_cli_db_repro(k->db, cell, conf, trial, seconds, err)
+                          : idc_err_set(err, IDC_ENOMEM, "out of memory");
+    json_decref(conf);
+    return rc;
+}
+
+int idc_cli_repro_rederive(json_t **record, const json_t *config, idc_err *err)
+{
+    *record = NULL;
+    const char *table = json_string_value(json_object_get(config, "table"));
+    int which = -1;
+    for (int k = 0; table != NULL && k < 3; k++)
+        if (strcmp(table, TABLES[k]) == 0)
+            which = k;
+    const json_t *seed = json_object_get(config, "seed"), *row = json_object_get(config, "row");
+    static const char *const ints[] = {"steps1", "steps2", "threads", "center"};
+    int ok = which >= 0 && json_is_integer(seed) && json_integer_value(seed) >= 0 &&
+             json_integer_value(seed) < 1000000 &&
+             (which != 0 || (json_is_integer(row) && json_integer_value(row) >= 1 &&
+                             json_integer_value(row) <= IDC_XTABLE1_ROWS));
+    for (int k = 0; k < 4 && ok; k++) {
+        const json_t *v = json_object_get(config, ints[k]);
+        ok = json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= 100000000;
+    }
+    if (!ok)
+        return idc_err_set(err, IDC_EINVAL, "repro record: config: expected table (x-table1, ivae-fig2, "
+                                            "kivva-table2), seed, row (x-table1), steps1, steps2, threads, center");
+    idc_xtable1_opts o = {.seeds = 1};
+    o.paper_scale = json_is_true(json_object_get(config, "paper_scale"));
+    o.certify_only = json_is_true(json_object_get(config, "certify_only"));
+    o.steps1 = (size_t)json_integer_value(json_object_get(config, "steps1"));
+    o.steps2 = (size_t)json_integer_value(json_object_get(config, "steps2"));
+    o.threads = (unsigned)json_integer_value(json_object_get(config, "threads"));
+    o.center = (int)json_integer_value(json_object_get(config, "center"));
+    o.first_seed = (unsigned)json_integer_value(seed);
+    repro_sink k = {.which = which, .o = &o};
+    json_t *res = NULL;
+    int rc;
+    if (which == 0) {
+        o.nrows = 1;
+        o.rows[0] = (unsigned)json_integer_value(row);
+        o.on_trial = on_trial;
+        o.on_trial_ctx = &k;
+        rc = idc_repro_xtable1(&res, &o, NULL, err);
+    } else {
+        idc_repro_opts ro = {.seeds = 1, .paper_scale = o.paper_scale, .steps = o.steps1, .first = o.first_seed,
+                             .on_trial = on_trial, .on_trial_ctx = &k};
+        rc = which == 1 ? idc_repro_ivae_fig2(&res, &ro, NULL, err) : idc_repro_kivva_table2(&res, &ro, NULL, err);
+    }
+    json_decref(res);
+    if (rc == IDC_OK && k.captured == NULL)
+        rc = idc_err_set(err, IDC_EINTERNAL, "repro record: the re-run reported no trial");
+    if (rc == IDC_OK)
+        *record = k.captured;
+    else
+        json_decref(k.captured);
+    return rc;
+}
+
 int idc_cli_repro(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         help(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    if (strcmp(argv[1], "flow-k39c") == 0) /* cli/repro_flow.c */
+    if (strcmp(argv[1], "flow-k39c") == 0) { /* cli/repro_flow.c */
+        for (int i = 2; i < argc; i++)
+            if (strcmp(argv[i], "--db") == 0) {
+                idc_cli_error("repro", "--db: flow-k39c is not recorded in a results store (a timed benchmark: its "
+                                       "trials depend on the machine's speed); use -o OUT.json");
+                return 2;
+            }
         return idc_cli_repro_flow(argc - 1, argv + 1);
+    }
     int which = strcmp(argv[1], "x-table1") == 0 ? 0 : strcmp(argv[1], "ivae-fig2") == 0 ? 1
                                                    : strcmp(argv[1], "kivva-table2") == 0 ? 2 : -1;
     if (which < 0) {
@@ -66,7 +177,7 @@ int idc_cli_repro(int argc, char **argv)
         return 2;
     }
     idc_xtable1_opts o = {.seeds = 5};
-    const char *outpath = NULL;
+    const char *outpath = NULL, *dbpath = NULL;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc, ok = 1;
@@ -107,6 +218,8 @@ int idc_cli_repro(int argc, char **argv)
             o.threads = (unsigned)z;
         } else if (strcmp(a, "-o") == 0 && more) {
             outpath = argv[++i];
+        } else if (strcmp(a, "--db") == 0 && more) {
+            dbpath = argv[++i];
         } else {
             idc_cli_error("repro", "unexpected argument \"%s\" (see idcheck repro --help)", a);
             return 2;
@@ -114,9 +227,20 @@ int idc_cli_repro(int argc, char **argv)
         if (!ok)
             return 2;
     }
+    idc_cli_db db = {0};
+    if (dbpath != NULL) {
+        int code = idc_cli_db_begin(&db, dbpath, "repro", argc, argv, 0);
+        if (code != 0)
+            return code;
+    }
+    repro_sink sink = {.db = &db, .which = which, .o = &o};
+    if (dbpath != NULL) {
+        o.on_trial = on_trial;
+        o.on_trial_ctx = &sink;
+    }
     json_t *res = NULL;
     idc_err err;
-    idc_repro_opts ro = {o.seeds, o.paper_scale, o.steps1};
+    idc_repro_opts ro = {o.seeds, o.paper_scale, o.steps1, 0, o.on_trial, o.on_trial_ctx};
     int rc = which == 0 ? idc_repro_xtable1(&res, &o, stdout, &err)
              : which == 1 ? idc_repro_ivae_fig2(&res, &ro, stdout, &err)
                           : idc_repro_kivva_table2(&res, &ro, stdout, &err);
@@ -142,7 +266,8 @@ int idc_cli_repro(int argc, char **argv)
     json_decref(res);
     if (rc != IDC_OK) {
         idc_cli_error("repro", "%s", err.msg);
+        idc_cli_db_abandon(&db);
         return idc_status_exit_code(rc);
     }
-    return 0;
+    return idc_cli_db_end(&db, "ok");
 }

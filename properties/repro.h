@@ -35,6 +35,12 @@
 
 #define IDC_XTABLE1_ROWS 17
 
+/* Called with each trial of a reproduction as it finishes (a (row, seed) of
+ * x-table1, a seed of ivae-fig2 with both its fits, a restart of
+ * kivva-table2): trial is its JSON (below; borrowed), seconds its wall time.
+ * A status other than IDC_OK (err set) stops the reproduction with it. */
+typedef int (*idc_repro_trial_fn)(void *ctx, const json_t *trial, double seconds, idc_err *err);
+
 typedef struct {
     unsigned rows[IDC_XTABLE1_ROWS]; /* 1-based row numbers to run */
     size_t nrows;                    /* 0: all */
@@ -45,6 +51,11 @@ typedef struct {
                                         same numbers */
     int certify_only;                /* 1: certify both readings, train nothing (seconds per row) */
     int center;                      /* the reading trained on: 0 population (default), 1 empirical */
+    unsigned first_seed;             /* the seeds run are first_seed .. first_seed + seeds - 1 (default 0) */
+    idc_repro_trial_fn on_trial;     /* NULL or called per (row, seed) with {"table": "x-table1",
+                                        "scale", "row", "trained", "trained_center", and the
+                                        per_seed entry's members} */
+    void *on_trial_ctx;
 } idc_xtable1_opts;
 
 /* One line per (row, seed) to progress (may be NULL: the verdicts of both
@@ -83,6 +94,11 @@ typedef struct {
     unsigned seeds; /* ivae-fig2: seeds; kivva-table2: restarts (default 5) */
     int paper_scale;
     size_t steps;   /* override (0: the scale's) */
+    unsigned first; /* the first seed / restart (default 0) */
+    idc_repro_trial_fn on_trial; /* NULL or called per seed with {"table": "ivae-fig2", "scale", "seed",
+                                    "runs": [the seed's two runs]}, per restart with {"table":
+                                    "kivva-table2", "scale", "restart", "strong_mcc", "weak_mcc"} */
+    void *on_trial_ctx;
 } idc_repro_opts;
 
 int idc_repro_ivae_fig2(json_t **out, const idc_repro_opts *o, FILE *progress, idc_err *err)

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "generators/registry.h"
 #include "models/estimators/vae.h"
@@ -21,6 +22,13 @@ static int gen(idc_instance *inst, const char *name, const char *const *kv, uint
             return rc;
     }
     return idc_gen_generate(inst, &v, seed, err);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
 /* One fit: strong and weak held-out MCC. */
@@ -62,8 +70,9 @@ int idc_repro_ivae_fig2(json_t **out, const idc_repro_opts *o, FILE *progress, i
     double *iv = calloc(seeds, sizeof(double)), *va = calloc(seeds, sizeof(double));
     json_t *runs = json_array();
     int rc = iv && va ? IDC_OK : idc_err_set(err, IDC_ENOMEM, "out of memory");
-    for (unsigned s = 0; s < seeds && rc == IDC_OK; s++) {
+    for (unsigned s = o->first; s < o->first + seeds && rc == IDC_OK; s++) {
         uint64_t seed = idc_rng_derive_seed(0x1FAE2, s);
+        double t0 = now_s();
         char nbuf[32];
         snprintf(nbuf, sizeof nbuf, "%zu", N);
         const char *kv[] = {"m", "5", "M", "40", "layers", "2", "samples", nbuf, NULL};
@@ -86,7 +95,7 @@ int idc_repro_ivae_fig2(json_t **out, const idc_repro_opts *o, FILE *progress, i
             double strong, weak;
             rc = fit(&strong, &weak, &inst, &c, N * 4 / 5, N / 5, seed, err);
             if (rc == IDC_OK) {
-                (kind == 0 ? iv : va)[s] = strong;
+                (kind == 0 ? iv : va)[s - o->first] = strong;
                 json_array_append_new(runs, json_pack("{s:I,s:s,s:f,s:f}", "seed", (json_int_t)s, "estimator",
                                                       kind == 0 ? "ivae" : "vae", "mcc", strong, "weak_mcc", weak));
                 if (progress != NULL) {
@@ -97,6 +106,15 @@ int idc_repro_ivae_fig2(json_t **out, const idc_repro_opts *o, FILE *progress, i
             }
         }
         idc_instance_clear(&inst);
+        if (rc == IDC_OK && o->on_trial != NULL) {
+            size_t nr = json_array_size(runs);
+            json_t *t = json_pack("{s:s,s:s,s:I,s:[O,O]}", "table", "ivae-fig2", "scale",
+                                  o->paper_scale ? "paper" : "ci", "seed", (json_int_t)s, "runs",
+                                  json_array_get(runs, nr - 2), json_array_get(runs, nr - 1));
+            rc = t != NULL ? o->on_trial(o->on_trial_ctx, t, now_s() - t0, err)
+                           : idc_err_set(err, IDC_ENOMEM, "out of memory");
+            json_decref(t);
+        }
     }
     if (rc == IDC_OK) {
         json_t *sum = json_object();
@@ -128,7 +146,8 @@ int idc_repro_kivva_table2(json_t **out, const idc_repro_opts *o, FILE *progress
     json_t *runs = json_array();
     if (st == NULL || wk == NULL)
         rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
-    for (unsigned r = 0; r < R && rc == IDC_OK; r++) {
+    for (unsigned r = o->first, i = 0; i < R && rc == IDC_OK; r++, i++) {
+        double t0 = now_s();
         idc_vae_config c;
         idc_vae_config_default(&c, IDC_VAE_KIND_VADE, 2, 3); /* Kivva's VaDE: 64-512-64 */
         if (!o->paper_scale) {
@@ -139,14 +158,22 @@ int idc_repro_kivva_table2(json_t **out, const idc_repro_opts *o, FILE *progress
         if (o->steps)
             c.steps = o->steps;
         c.seed = idc_rng_derive_seed(0x7AB2, r); /* restarts: new weights, the same samples */
-        rc = fit(&st[r], &wk[r], &inst, &c, N * 4 / 5, N / 5, 0x7AB2, err);
+        rc = fit(&st[i], &wk[i], &inst, &c, N * 4 / 5, N / 5, 0x7AB2, err);
         if (rc == IDC_OK) {
-            json_array_append_new(runs, json_pack("{s:I,s:f,s:f}", "restart", (json_int_t)r, "strong_mcc", st[r],
-                                                  "weak_mcc", wk[r]));
+            json_array_append_new(runs, json_pack("{s:I,s:f,s:f}", "restart", (json_int_t)r, "strong_mcc", st[i],
+                                                  "weak_mcc", wk[i]));
             if (progress != NULL) {
-                fprintf(progress, "kivva-table2 restart %u: weak MCC %.3f, strong MCC %.3f\n", r, wk[r], st[r]);
+                fprintf(progress, "kivva-table2 restart %u: weak MCC %.3f, strong MCC %.3f\n", r, wk[i], st[i]);
                 fflush(progress);
             }
+        }
+        if (rc == IDC_OK && o->on_trial != NULL) {
+            json_t *t = json_pack("{s:s,s:s,s:I,s:f,s:f}", "table", "kivva-table2", "scale",
+                                  o->paper_scale ? "paper" : "ci", "restart", (json_int_t)r, "strong_mcc", st[i],
+                                  "weak_mcc", wk[i]);
+            rc = t != NULL ? o->on_trial(o->on_trial_ctx, t, now_s() - t0, err)
+                           : idc_err_set(err, IDC_ENOMEM, "out of memory");
+            json_decref(t);
         }
     }
     if (rc == IDC_OK) {

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "generators/registry.h"
 #include "models/estimators/stage2.h"
@@ -200,6 +201,13 @@ static int one(double v[5], idc_verdict pv[2][NPRE], size_t *J, unsigned r, unsi
     return rc;
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
 static json_t *num(double x)
 {
     return isfinite(x) ? json_real(x) : json_null();
@@ -236,10 +244,11 @@ int idc_repro_xtable1(json_t **out, const idc_xtable1_opts *o, FILE *progress, i
         double sum[5] = {0, 0, 0, 0, 0}, jsum = 0;
         unsigned holds[2][NPRE] = {{0}};
         json_t *per = json_array();
-        for (unsigned s = 0; s < seeds && rc == IDC_OK; s++) {
+        for (unsigned s = o->first_seed; s < o->first_seed + seeds && rc == IDC_OK; s++) {
             double v[5];
             idc_verdict pv[2][NPRE];
             size_t J = 0;
+            double t0 = now_s();
             rc = one(v, pv, &J, r, s, o, err);
             if (rc != IDC_OK)
                 break;
@@ -259,6 +268,17 @@ int idc_repro_xtable1(json_t **out, const idc_xtable1_opts *o, FILE *progress, i
                                                  (json_int_t)J, "r2_stage1", num(v[0]), "mcc_stage1", num(v[1]),
                                                  "mcc_stage2", num(v[2]), "mcc_no_sparsity", num(v[3]),
                                                  "mcc_vade", num(v[4]), "certified", cj));
+            if (o->on_trial != NULL) {
+                json_t *t = json_deep_copy(json_array_get(per, json_array_size(per) - 1));
+                json_object_set_new(t, "table", json_string("x-table1"));
+                json_object_set_new(t, "scale", json_string(o->paper_scale ? "paper" : "ci"));
+                json_object_set_new(t, "row", json_integer(r + 1));
+                json_object_set_new(t, "trained", json_boolean(!o->certify_only));
+                json_object_set_new(t, "trained_center", json_string(CENTER[o->center]));
+                rc = t != NULL ? o->on_trial(o->on_trial_ctx, t, now_s() - t0, err)
+                               : idc_err_set(err, IDC_ENOMEM, "out of memory");
+                json_decref(t);
+            }
             if (progress != NULL) {
                 char a[160], b[160];
                 verdict_line(a, sizeof a, pv[0]);

@@ -110,7 +110,8 @@ static void cmp_json(idc_audit_trial *r, const char *path, const json_t *a, cons
                 continue;
             snprintf(p, sizeof p, "%s%s%s", path, path[0] ? "." : "", k);
             /* functions of the trained weights' last bits: only bitwise */
-            if (!o->bitwise && (strcmp(k, "fitted_model_hash") == 0 ||
+            if (!o->bitwise && (strcmp(k, "fitted_model_hash") == 0 || strcmp(k, "weights_sha256") == 0 ||
+                                strcmp(k, "model_sha256") == 0 ||
                                 (in_fitted && (strcmp(k, "certificate") == 0 || strcmp(k, "model_hash") == 0))))
                 continue;
             json_t *w = json_object_get(b, k);
@@ -491,5 +492,155 @@ out:
     json_decref(vrows);
     json_decref(mrows);
     json_decref(srows);
+    return rc;
+}
+
+/* The last component of a measurement's path is a timing. */
+static int timing_name(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    return timing_key(dot != NULL ? dot + 1 : name);
+}
+
+int idc_audit_compare_record(idc_audit_trial *r, idc_store *s, int64_t record_id, const json_t *fresh,
+                             const json_t *fresh_verdicts, const char *why_not, const idc_audit_opts *o, idc_err *err)
+{
+    memset(r, 0, sizeof *r);
+    r->trial_id = record_id;
+    r->details = json_array();
+    if (r->details == NULL)
+        return idc_err_set(err, IDC_ENOMEM, "out of memory");
+    json_t *args = json_pack("[I]", (json_int_t)record_id), *rows = NULL, *vrows = NULL, *mrows = NULL;
+    int rc = idc_store_query(s, &rows,
+                             "SELECT r.*, i.json AS instance_json FROM records r LEFT JOIN instances i ON "
+                             "i.hash = r.instance_hash WHERE r.record_id = ?1",
+                             args, err);
+    if (rc == IDC_OK)
+        rc = idc_store_query(s, &vrows, "SELECT * FROM record_verdicts WHERE record_id = ?1 ORDER BY precondition",
+                             args, err);
+    if (rc == IDC_OK)
+        rc = idc_store_query(s, &mrows, "SELECT * FROM record_measurements WHERE record_id = ?1 ORDER BY name", args,
+                             err);
+    json_decref(args);
+    const json_t *row = json_array_get(rows, 0);
+    if (rc == IDC_OK && row == NULL)
+        rc = idc_err_set(err, IDC_EINVAL, "%s: no record %" PRId64, idc_store_path(s), record_id);
+    json_t *rec = NULL, *meas = NULL;
+    if (rc != IDC_OK)
+        goto out;
+    r->run_id = json_integer_value(json_object_get(row, "run_id"));
+    const char *kind = row_str(row, "kind") ? row_str(row, "kind") : "";
+    snprintf(r->cell, sizeof r->cell, "%s", row_str(row, "cell") ? row_str(row, "cell") : "");
+    snprintf(r->property, sizeof r->property, "%s", kind);
+    snprintf(r->outcome, sizeof r->outcome, "-");
+    rec = json_loads(row_str(row, "record") ? row_str(row, "record") : "", 0, NULL);
+    if (rec == NULL)
+        differ(r, &r->exact, "record: not JSON");
+    /* the stored instance is the model its hash names */
+    const char *ih = row_str(row, "instance_hash"), *sj = row_str(row, "instance_json");
+    if (ih != NULL) {
+        idc_instance si;
+        idc_err ie;
+        char h2[65] = "";
+        if (sj != NULL && idc_instance_read_string(&si, sj, &ie) == IDC_OK) {
+            if (idc_instance_hash(h2, &si, &ie) != IDC_OK)
+                h2[0] = '\0';
+            idc_instance_clear(&si);
+        }
+        cmp_str(r, &r->exact, "instances.hash (recomputed from instances.json)", ih, h2[0] ? h2 : "(unreadable)");
+    }
+    if (why_not != NULL || fresh == NULL) {
+        r->exact = r->figures = IDC_AUDIT_NOT_RERUN;
+        json_array_append_new(r->details, json_string(why_not != NULL ? why_not : "not re-derived"));
+        r->mismatches++;
+        goto out;
+    }
+    snprintf(r->outcome_rerun, sizeof r->outcome_rerun, "-");
+    /* exact parts: the model hash (the stored record's, the row's and the
+     * re-derived one), a check's whole document, a reproduction's
+     * certified verdicts, the verdicts rows */
+    const char *mh = json_string_value(json_object_get(fresh, "model_hash"));
+    if (rec != NULL && (json_object_get(rec, "model_hash") != NULL || mh != NULL))
+        cmp_exact(r, "record.model_hash", json_object_get(rec, "model_hash"), json_object_get(fresh, "model_hash"));
+    if (ih != NULL || mh != NULL)
+        cmp_str(r, &r->exact, "records.instance_hash", ih, mh);
+    static const char *const check_exact[] = {"preconditions", "theorems", "strongest_class", "strongest_law_class"};
+    int is_check = strcmp(kind, "check") == 0;
+    if (rec != NULL && is_check) {
+        for (size_t k = 0; k < sizeof check_exact / sizeof check_exact[0]; k++) {
+            char what[64];
+            snprintf(what, sizeof what, "record.%s", check_exact[k]);
+            cmp_exact(r, what, json_object_get(rec, check_exact[k]), json_object_get(fresh, check_exact[k]));
+        }
+    }
+    if (rec != NULL && json_object_get(rec, "certified") != NULL)
+        cmp_exact(r, "record.certified", json_object_get(rec, "certified"), json_object_get(fresh, "certified"));
+    if (json_array_size(vrows) > 0 || fresh_verdicts != NULL)
+        cmp_verdicts(r, vrows, fresh_verdicts, "", 1, &r->exact);
+    /* trained figures: the rest of the record, the measurements */
+    if (rec != NULL) {
+        json_t *a = json_deep_copy(rec), *b = json_deep_copy(fresh);
+        static const char *const skip[] = {"model_hash", "certified", "preconditions", "theorems", "strongest_class",
+                                           "strongest_law_class"};
+        for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++) {
+            if (i >= 2 && !is_check)
+                break;
+            json_object_del(a, skip[i]);
+            json_object_del(b, skip[i]);
+        }
+        cmp_json(r, "record", a, b, o, 0);
+        json_decref(a);
+        json_decref(b);
+    }
+    idc_err me;
+    if (idc_store_record_measurements(&meas, fresh, &me) != IDC_OK) {
+        rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+        goto out;
+    }
+    size_t i, nmeas = 0;
+    json_t *m;
+    json_array_foreach(meas, i, m)
+    {
+        if (!timing_name(json_string_value(json_object_get(m, "name"))))
+            nmeas++;
+    }
+    size_t nrows = 0;
+    json_array_foreach(mrows, i, m)
+    {
+        const char *name = row_str(m, "name");
+        if (name == NULL || timing_name(name))
+            continue;
+        nrows++;
+        const json_t *fm = NULL;
+        size_t k;
+        json_t *x;
+        json_array_foreach(meas, k, x)
+        {
+            if (strcmp(json_string_value(json_object_get(x, "name")), name) == 0)
+                fm = x;
+        }
+        char what[200];
+        snprintf(what, sizeof what, "record_measurements.%s", name);
+        if (fm == NULL) {
+            differ(r, &r->figures, "%s: stored, not produced by the re-run", what);
+            continue;
+        }
+        json_t *sv = json_object_get(m, "value"), *fv = json_object_get(fm, "value");
+        int fnum = json_is_number(fv) && isfinite(json_number_value(fv));
+        if (json_is_number(sv) && fnum)
+            cmp_real(r, what, json_number_value(sv), json_number_value(fv), o);
+        else if (json_is_number(sv) != fnum)
+            differ(r, &r->figures, "%s: stored %s, re-run %s", what, json_is_number(sv) ? "a number" : "NULL",
+                   fnum ? "a number" : "NULL");
+    }
+    r->compared++;
+    if (nrows != nmeas)
+        differ(r, &r->figures, "record_measurements: %zu stored, %zu re-derived", nrows, nmeas);
+out:
+    json_decref(meas);
+    json_decref(rec);
+    json_decref(rows);
+    json_decref(vrows);
+    json_decref(mrows);
     return rc;
 }

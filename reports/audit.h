@@ -69,6 +69,25 @@ int idc_audit_run_trial(idc_audit_trial *r, idc_store *s, int64_t trial_id, cons
 
 void idc_audit_trial_clear(idc_audit_trial *r);
 
+/* Compares record record_id of store s (the records table: a fit, check or
+ * reproduction trial; docs/STORE.md) with its re-derivation fresh (made by
+ * the verb that wrote it, cli/record.h) and, for a check, fresh_verdicts
+ * (its "preconditions"); why_not non-NULL (fresh NULL) when it could not
+ * be re-derived (NOT-RERUN). r->trial_id is the record id, r->property its
+ * kind. Exact parts, byte for byte: the stored instance against its hash,
+ * the model hash (stored record, records row, re-derivation), a check's
+ * verdicts, certificates, reasons and theorem conclusions ("preconditions",
+ * "theorems", "strongest_class", "strongest_law_class"), a reproduction's
+ * certified verdicts ("certified"), the record_verdicts rows (verdict,
+ * certificate, cert_hash, and the hash of the stored certificate). Trained
+ * figures, as for trials: every other value of the record, the hash of the
+ * trained weights ("weights_sha256", "model_sha256": only when bitwise) and
+ * the record_measurements rows; timings are not compared. Returns as
+ * idc_audit_run_trial. */
+int idc_audit_compare_record(idc_audit_trial *r, idc_store *s, int64_t record_id, const json_t *fresh,
+                             const json_t *fresh_verdicts, const char *why_not, const idc_audit_opts *opts,
+                             idc_err *err) __attribute__((warn_unused_result));
+
 /* "identical", "within-tolerance", "MISMATCH", "NOT-RERUN". */
 const char *idc_audit_status_name(idc_audit_status s);
 

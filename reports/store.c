@@ -1,4 +1,4 @@
-/* The results store (reports/store.h): SQLite, schema version 1. */
+/* The results store (reports/store.h): SQLite, schema version 2. */
 #include "reports/store.h"
 
 #include <errno.h>
@@ -59,6 +59,21 @@ static const char schema_sql[] =
     "CREATE INDEX trials_instance ON trials(instance_hash);\n"
     "CREATE TABLE samples(trial_id INTEGER PRIMARY KEY REFERENCES trials(trial_id), n INTEGER NOT NULL,\n"
     "  seed TEXT NOT NULL, sha256 TEXT NOT NULL);\n";
+
+/* Schema 2: the records of the verbs that are not property trials (fit,
+ * check, repro); created with a new store, and by the migration of a
+ * schema-1 store on a writing open. */
+static const char records_sql[] =
+    "CREATE TABLE IF NOT EXISTS records(record_id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES "
+    "runs(run_id),\n"
+    "  kind TEXT NOT NULL CHECK(kind IN ('fit','check','repro')), cell TEXT NOT NULL,\n"
+    "  instance_hash TEXT REFERENCES instances(hash), config TEXT NOT NULL, seconds REAL, record TEXT NOT NULL,\n"
+    "  UNIQUE(run_id, cell));\n"
+    "CREATE TABLE IF NOT EXISTS record_verdicts(record_id INTEGER REFERENCES records(record_id), precondition TEXT,\n"
+    "  verdict TEXT CHECK(verdict IN ('HOLDS','FAILS','UNKNOWN')), certificate TEXT, cert_hash TEXT,\n"
+    "  PRIMARY KEY(record_id, precondition));\n"
+    "CREATE TABLE IF NOT EXISTS record_measurements(record_id INTEGER REFERENCES records(record_id), name TEXT,\n"
+    "  value REAL, PRIMARY KEY(record_id, name));\n";
 
 /* Added to schema 1 before its first release: created on a writing open of a
  * store made without it. */
@@ -344,6 +359,8 @@ static int create_schema(idc_store *s, idc_err *err)
         st = exec(s, sql, "creating the schema", err);
         if (st == IDC_OK)
             st = exec(s, schema_sql, "creating the schema", err);
+        if (st == IDC_OK)
+            st = exec(s, records_sql, "creating the schema", err);
         if (st == IDC_OK) {
             char *ins = sqlite3_mprintf("INSERT INTO meta(key, value) VALUES ('format', 'idcheck-results'), "
                                         "('schema_version', '%d'), ('created_by', 'idcheck %q')",
@@ -357,6 +374,33 @@ static int create_schema(idc_store *s, idc_err *err)
     }
     if (st == IDC_OK)
         st = exec(s, "COMMIT", "creating the schema", err);
+    if (st != IDC_OK)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return st;
+}
+
+/* A writing open of an older store: the samples table (schema 1 before its
+ * first release) and, for schema 1, the records tables of schema 2, the
+ * version raised, in one transaction. */
+static int migrate(idc_store *s, idc_err *err)
+{
+    int st = exec(s, "BEGIN IMMEDIATE", "migrating the schema", err);
+    if (st != IDC_OK)
+        return st;
+    long long ver = 0;
+    st = exec(s, samples_sql, "adding the samples table", err);
+    if (st == IDC_OK)
+        st = query_int(s, "PRAGMA user_version", &ver, err);
+    if (st == IDC_OK && ver < IDC_STORE_SCHEMA_VERSION) {
+        char sql[160];
+        st = exec(s, records_sql, "migrating the schema to version 2 (the records tables)", err);
+        snprintf(sql, sizeof sql, "UPDATE meta SET value = '%d' WHERE key = 'schema_version'; PRAGMA user_version = %d",
+                 IDC_STORE_SCHEMA_VERSION, IDC_STORE_SCHEMA_VERSION);
+        if (st == IDC_OK)
+            st = exec(s, sql, "migrating the schema", err);
+    }
+    if (st == IDC_OK)
+        st = exec(s, "COMMIT", "migrating the schema", err);
     if (st != IDC_OK)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     return st;
@@ -445,7 +489,7 @@ int idc_store_open(idc_store **out, const char *path, idc_store_mode mode, idc_e
         if (st == IDC_OK && empty)
             st = create_schema(s, err);
         else if (st == IDC_OK)
-            st = exec(s, samples_sql, "adding the samples table", err);
+            st = migrate(s, err);
     }
     if (st != IDC_OK) {
         store_free(s);
@@ -1079,6 +1123,234 @@ out:
 
 /* ---- merging --------------------------------------------------------------------- */
 
+/* ---- records (fit, check, repro) ---------------------------------------------- */
+
+static int skipped_subtree(const char *k)
+{
+    static const char *const skip[] = {"weights", "model", "provenance", "certificate", "instance", "config"};
+    for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+        if (strcmp(k, skip[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int record_leaves(json_t *out, const json_t *obj, const char *prefix)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        if (skipped_subtree(key))
+            continue;
+        char name[512];
+        snprintf(name, sizeof name, "%s%s", prefix, key);
+        if (json_is_object(v)) {
+            char p2[520];
+            snprintf(p2, sizeof p2, "%s.", name);
+            if (record_leaves(out, v, p2) != 0)
+                return -1;
+        } else if (json_is_number(v) || json_is_boolean(v)) {
+            if (add_measure(out, name, "metric", v) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+int idc_store_record_measurements(json_t **out, const json_t *record, idc_err *err)
+{
+    *out = json_array();
+    if (*out == NULL || (json_is_object(record) && record_leaves(*out, record, "") != 0)) {
+        json_decref(*out);
+        *out = NULL;
+        return idc_err_set(err, IDC_ENOMEM, "out of memory");
+    }
+    return IDC_OK;
+}
+
+static int valid_kind(const char *k)
+{
+    return k != NULL && (strcmp(k, "fit") == 0 || strcmp(k, "check") == 0 || strcmp(k, "repro") == 0);
+}
+
+int idc_store_add_record(idc_store *s, int64_t run_id, const idc_store_record *r, int64_t *record_id, idc_err *err)
+{
+    if (record_id != NULL)
+        *record_id = 0;
+    if (!valid_kind(r->kind))
+        return idc_err_set(err, IDC_EINVAL, "%s: record: kind: expected fit, check or repro, got %s", s->path,
+                           r->kind ? r->kind : "none");
+    if (r->cell == NULL || r->cell[0] == '\0')
+        return idc_err_set(err, IDC_EINVAL, "%s: record: missing cell", s->path);
+    if (!json_is_object(r->record) || !json_is_object(r->config))
+        return idc_err_set(err, IDC_EINVAL, "%s: record %s: record and config: expected JSON objects", s->path,
+                           r->cell);
+    char hash[65] = "";
+    char *insts = NULL;
+    if (r->instance != NULL) {
+        insts = idc_store_canonical(r->instance);
+        if (insts == NULL)
+            return idc_err_set(err, IDC_ENOMEM, "out of memory");
+        idc_instance inst;
+        int st = idc_instance_read_string(&inst, insts, err);
+        if (st == IDC_OK) {
+            st = idc_instance_hash(hash, &inst, err);
+            idc_instance_clear(&inst);
+        }
+        if (st != IDC_OK) {
+            free(insts);
+            return idc_err_prefix(err, st, "%s: record %s: instance: ", s->path, r->cell);
+        }
+    }
+    char *recs = idc_store_canonical(r->record), *confs = idc_store_canonical(r->config);
+    json_t *meas = NULL;
+    int st = recs == NULL || confs == NULL ? idc_err_set(err, IDC_ENOMEM, "out of memory") : IDC_OK;
+    if (st == IDC_OK)
+        st = idc_store_record_measurements(&meas, r->record, err);
+    sqlite3_stmt *q = NULL;
+    pthread_mutex_lock(&s->lock);
+    int in_tx = 0;
+    if (st == IDC_OK) {
+        st = exec(s, "BEGIN IMMEDIATE", "starting a record's transaction", err);
+        in_tx = st == IDC_OK;
+    }
+    if (st == IDC_OK) {
+        long long n = 0;
+        char sql[96];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM runs WHERE run_id = %" PRId64, run_id);
+        st = query_int(s, sql, &n, err);
+        if (st == IDC_OK && n != 1)
+            st = idc_err_set(err, IDC_EINVAL, "%s: record %s: no run %" PRId64, s->path, r->cell, run_id);
+    }
+    if (st == IDC_OK && insts != NULL) {
+        st = prep(s, &q, "INSERT OR IGNORE INTO instances(hash, json) VALUES (?1, ?2)", err);
+        if (st == IDC_OK) {
+            bind_text(q, 1, hash);
+            bind_text(q, 2, insts);
+            st = step_done(s, q, "recording the instance", err);
+        }
+        sqlite3_finalize(q);
+        q = NULL;
+    }
+    int64_t rid = 0;
+    if (st == IDC_OK) {
+        st = prep(s, &q,
+                  "INSERT INTO records(run_id, kind, cell, instance_hash, config, seconds, record) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                  err);
+        if (st == IDC_OK) {
+            sqlite3_bind_int64(q, 1, run_id);
+            bind_text(q, 2, r->kind);
+            bind_text(q, 3, r->cell);
+            bind_text(q, 4, insts ? hash : NULL);
+            bind_text(q, 5, confs);
+            if (r->seconds >= 0)
+                sqlite3_bind_double(q, 6, r->seconds);
+            bind_text(q, 7, recs);
+            int rc = sqlite3_step(q);
+            if ((rc & 0xff) == SQLITE_CONSTRAINT)
+                st = idc_err_set(err, IDC_EINVAL, "%s: record %.200s already recorded in run %" PRId64, s->path,
+                                 r->cell, run_id);
+            else if (rc != SQLITE_DONE)
+                st = db_err(s, err, rc, "recording the record");
+            rid = sqlite3_last_insert_rowid(s->db);
+        }
+        sqlite3_finalize(q);
+        q = NULL;
+    }
+    if (st == IDC_OK && r->verdicts != NULL) {
+        st = prep(s, &q,
+                  "INSERT INTO record_verdicts(record_id, precondition, verdict, certificate, cert_hash) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(record_id, precondition) DO NOTHING",
+                  err);
+        if (st == IDC_OK)
+            st = add_verdicts(s, q, rid, r->verdicts, "", err);
+        sqlite3_finalize(q);
+        q = NULL;
+    }
+    if (st == IDC_OK) {
+        st = prep(s, &q, "INSERT INTO record_measurements(record_id, name, value) VALUES (?1, ?2, ?3)", err);
+        size_t i;
+        json_t *m;
+        json_array_foreach(meas, i, m)
+        {
+            if (st != IDC_OK)
+                break;
+            sqlite3_reset(q);
+            sqlite3_bind_int64(q, 1, rid);
+            bind_text(q, 2, json_string_value(json_object_get(m, "name")));
+            json_t *v = json_object_get(m, "value");
+            if (json_is_number(v) && isfinite(json_number_value(v)))
+                sqlite3_bind_double(q, 3, json_number_value(v));
+            else
+                sqlite3_bind_null(q, 3);
+            st = step_done(s, q, "recording a measurement", err);
+        }
+        sqlite3_finalize(q);
+        q = NULL;
+    }
+    if (st == IDC_OK)
+        st = exec(s, "COMMIT", "committing the record", err);
+    if (st != IDC_OK && in_tx)
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    pthread_mutex_unlock(&s->lock);
+    if (st == IDC_OK && record_id != NULL)
+        *record_id = rid;
+    json_decref(meas);
+    free(recs);
+    free(confs);
+    free(insts);
+    return st;
+}
+
+/* Copies the records of the shard's run old_run into run new_run (inside
+ * the merge's transaction). */
+static int merge_records(idc_store *s, int64_t old_run, int64_t new_run, idc_err *err)
+{
+    sqlite3_stmt *ids = NULL, *ins = NULL, *v = NULL, *m = NULL;
+    int st = prep(s, &ids, "SELECT record_id FROM src.records WHERE run_id = ?1 ORDER BY record_id", err);
+    if (st == IDC_OK)
+        st = prep(s, &ins,
+                  "INSERT INTO main.records(run_id, kind, cell, instance_hash, config, seconds, record) "
+                  "SELECT ?1, kind, cell, instance_hash, config, seconds, record FROM src.records WHERE record_id = ?2",
+                  err);
+    if (st == IDC_OK)
+        st = prep(s, &v,
+                  "INSERT INTO main.record_verdicts(record_id, precondition, verdict, certificate, cert_hash) "
+                  "SELECT ?1, precondition, verdict, certificate, cert_hash FROM src.record_verdicts WHERE record_id = ?2",
+                  err);
+    if (st == IDC_OK)
+        st = prep(s, &m,
+                  "INSERT INTO main.record_measurements(record_id, name, value) "
+                  "SELECT ?1, name, value FROM src.record_measurements WHERE record_id = ?2",
+                  err);
+    int rc = SQLITE_DONE;
+    if (st == IDC_OK)
+        sqlite3_bind_int64(ids, 1, old_run);
+    while (st == IDC_OK && (rc = sqlite3_step(ids)) == SQLITE_ROW) {
+        int64_t old_r = sqlite3_column_int64(ids, 0);
+        sqlite3_reset(ins);
+        sqlite3_bind_int64(ins, 1, new_run);
+        sqlite3_bind_int64(ins, 2, old_r);
+        st = step_done(s, ins, "merging a record", err);
+        int64_t new_r = sqlite3_last_insert_rowid(s->db);
+        sqlite3_stmt *sub[2] = {v, m};
+        for (int k = 0; k < 2 && st == IDC_OK; k++) {
+            sqlite3_reset(sub[k]);
+            sqlite3_bind_int64(sub[k], 1, new_r);
+            sqlite3_bind_int64(sub[k], 2, old_r);
+            st = step_done(s, sub[k], "merging a record's verdicts and measurements", err);
+        }
+    }
+    if (st == IDC_OK && rc != SQLITE_DONE)
+        st = db_err(s, err, rc, "reading the shard's records");
+    sqlite3_finalize(ids);
+    sqlite3_finalize(ins);
+    sqlite3_finalize(v);
+    sqlite3_finalize(m);
+    return st;
+}
+
 int idc_store_merge(idc_store *s, const char *src_path, int64_t *runs_added, idc_err *err)
 {
     if (runs_added != NULL)
@@ -1130,6 +1402,9 @@ int idc_store_merge(idc_store *s, const char *src_path, int64_t *runs_added, idc
                   err);
     if (st == IDC_OK)
         st = query_int(s, "SELECT count(*) FROM src.sqlite_schema WHERE name = 'samples'", &src_has_samples, err);
+    long long src_has_records = 0;
+    if (st == IDC_OK)
+        st = query_int(s, "SELECT count(*) FROM src.sqlite_schema WHERE name = 'records'", &src_has_records, err);
     if (st == IDC_OK)
         st = prep(s, &ins_s,
                   src_has_samples ? "INSERT INTO main.samples(trial_id, n, seed, sha256) SELECT ?1, n, seed, sha256 "
@@ -1170,6 +1445,8 @@ int idc_store_merge(idc_store *s, const char *src_path, int64_t *runs_added, idc
         }
         if (st == IDC_OK && rc != SQLITE_DONE)
             st = db_err(s, err, rc, "reading the shard's trials");
+        if (st == IDC_OK && src_has_records)
+            st = merge_records(s, old_run, new_run, err);
     }
     if (st == IDC_OK && rc != SQLITE_DONE)
         st = db_err(s, err, rc, "reading the shard's runs");

@@ -4,12 +4,12 @@
  * "Reproducibility"; the schema is documented in docs/STORE.md and is
  * queryable with the sqlite3 shell).
  *
- * Schema version 1 (PRAGMA user_version = 1, PRAGMA application_id =
+ * Schema version 2 (PRAGMA user_version = 2, PRAGMA application_id =
  * IDC_STORE_APPLICATION_ID, journal_mode WAL, synchronous FULL,
  * foreign_keys ON):
  *
  *   meta(key PRIMARY KEY, value)  'format' = 'idcheck-results',
- *        'schema_version' = '1', 'created_by' = the idcheck version
+ *        'schema_version' = '2', 'created_by' = the idcheck version
  *   runs(run_id, verb, argv JSON array, started, finished, status,
  *        provenance JSON, sweep canonical JSON | NULL, shard 'i/N' | NULL)
  *   instances(hash PRIMARY KEY, json)   canonical instance JSON by model hash
@@ -20,6 +20,14 @@
  *   measurements(trial_id, name, kind 'metric' | 'condition', value)
  *   samples(trial_id, n, seed, sha256)  hash of the instance's first n samples
  *        at the trial seed (idc_store_samples_hash)
+ *   records(record_id, run_id, kind 'fit' | 'check' | 'repro', cell,
+ *        instance_hash, config JSON, seconds, record JSON, UNIQUE(run_id, cell))
+ *        the results of the verbs that are not property trials
+ *   record_verdicts(record_id, precondition, verdict, certificate, cert_hash)
+ *   record_measurements(record_id, name, value)
+ * Schema 2 added the three records tables to schema 1; a writing open of a
+ * schema-1 store adds them and raises its version (one transaction); a
+ * schema-1 store is read as it is (no records).
  *
  * Every trial is written in one transaction (trial row, its instance,
  * verdicts and measurements together), committed with synchronous=FULL, so
@@ -45,7 +53,7 @@
 /* PRAGMA application_id of an idcheck results store ("IDCk"), and the
  * schema version this build reads and writes. */
 #define IDC_STORE_APPLICATION_ID 0x4944436b
-#define IDC_STORE_SCHEMA_VERSION 1
+#define IDC_STORE_SCHEMA_VERSION 2
 int idc_store_application_id(void);
 int idc_store_schema_version(void);
 
@@ -173,6 +181,44 @@ int idc_store_add_trial(idc_store *s, int64_t run_id, const idc_store_trial *t, 
  * A name met twice keeps its first value. */
 int idc_store_measurements(json_t **out, const json_t *record, idc_err *err) __attribute__((warn_unused_result));
 
+/* ---- Records (fit, check, repro) ----------------------------------------- */
+
+/* A result of a verb that is not a property trial: a fit (`idcheck fit
+ * --db`), an instance's precondition check (`idcheck check --db`) or one
+ * trial of a reproduction (`idcheck repro --db`). */
+typedef struct {
+    const char *kind;        /* "fit", "check" or "repro" (required) */
+    const char *cell;        /* its key, unique within the run (required) */
+    const json_t *instance;  /* the instance (docs/FORMAT.md) or NULL: stored canonical
+                                under its model hash (recomputed here) */
+    const json_t *config;    /* what re-deriving it needs (required object): the verb's
+                                arguments, seeds, options (docs/STORE.md) */
+    const json_t *record;    /* the result (required object) */
+    const json_t *verdicts;  /* NULL or an array of {"id", "verdict", "certificate"}:
+                                one record_verdicts row each, cert_hash = SHA-256 of the
+                                canonical certificate */
+    double seconds;          /* < 0: none */
+} idc_store_record;
+
+/* Adds a record to run run_id in one transaction: the records row (config
+ * and record canonical), the instance (INSERT OR IGNORE), its verdicts and
+ * its measurements (idc_store_record_measurements). *record_id (may be
+ * NULL) = its id. IDC_EINVAL naming the field for a kind not among the
+ * three, a missing cell, config or record, an instance this idcheck cannot
+ * read, a cell the run already has, an unknown run; IDC_EIO when the write
+ * fails (rolled back: nothing of the record is stored). */
+int idc_store_add_record(idc_store *s, int64_t run_id, const idc_store_record *r, int64_t *record_id,
+                         idc_err *err) __attribute__((warn_unused_result));
+
+/* The measurements of a record: *out (new reference) = an array of {"name",
+ * "kind": "metric", "value"}: every number or boolean (1/0) leaf of the
+ * record's objects, named by its path ("metrics.r2_out", "final_loss"),
+ * arrays skipped, and nothing below the members "weights", "model",
+ * "provenance", "certificate", "instance" and "config" (the estimator's
+ * settings). A name met twice keeps its first value. */
+int idc_store_record_measurements(json_t **out, const json_t *record, idc_err *err)
+    __attribute__((warn_unused_result));
+
 /* 1 when run run_id has a trial with this cell, else 0 (*done); for
  * resuming a sweep without repeating a trial. */
 int idc_store_cell_done(idc_store *s, int64_t run_id, const char *cell, int *done, idc_err *err)
@@ -198,7 +244,8 @@ int idc_store_query(idc_store *s, json_t **rows, const char *sql, const json_t *
 
 /* Copies every run of the store at src_path (opened and checked as
  * IDC_STORE_READ) into s with new run and trial ids: runs, their trials,
- * verdicts and measurements, and the instances s lacks; in one
+ * verdicts and measurements, their records with their verdicts and
+ * measurements, and the instances s lacks; in one
  * transaction (all or nothing). *runs_added (may be NULL) = the number of
  * runs copied. Used by `idcheck merge` for shard databases. */
 int idc_store_merge(idc_store *s, const char *src_path, int64_t *runs_added, idc_err *err)

@@ -266,7 +266,7 @@ START_TEST(test_refusals)
     const char *newer = tpath("newer.sqlite");
     ck_assert_int_eq(fix_write(newer), 0);
     ck_assert_int_eq(sqlite3_open(newer, &db), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(db, "PRAGMA journal_mode = DELETE; PRAGMA user_version = 2", NULL, NULL, NULL),
+    ck_assert_int_eq(sqlite3_exec(db, "PRAGMA journal_mode = DELETE; PRAGMA user_version = 3", NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
     char *before, *after;

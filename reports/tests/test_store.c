@@ -20,6 +20,7 @@
 #include "models/instance.h"
 #include "models/sample.h"
 #include "numeric/tests/testutil.h"
+#include "generators/registry.h"
 #include "properties/prop.h"
 #include "reports/provenance.h"
 #include "reports/store.h"
@@ -125,20 +126,21 @@ START_TEST(test_schema)
     idc_store *s = open_new("a.sqlite", p, sizeof p);
     ck_assert_str_eq(idc_store_path(s), p);
     ck_assert_int_eq(idc_store_application_id(), IDC_STORE_APPLICATION_ID);
-    ck_assert_int_eq(idc_store_schema_version(), 1);
+    ck_assert_int_eq(idc_store_schema_version(), 2);
     idc_store_close(s);
     /* what the sqlite3 shell sees */
     sqlite3 *db;
     ck_assert_int_eq(sqlite3_open_v2(p, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_stmt *q;
     const char *checks[][2] = {{"PRAGMA application_id", "1229210475"},
-                               {"PRAGMA user_version", "1"},
+                               {"PRAGMA user_version", "2"},
                                {"PRAGMA journal_mode", "wal"},
                                {"SELECT value FROM meta WHERE key = 'format'", "idcheck-results"},
-                               {"SELECT value FROM meta WHERE key = 'schema_version'", "1"},
+                               {"SELECT value FROM meta WHERE key = 'schema_version'", "2"},
                                {"SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_schema WHERE type = "
                                 "'table' ORDER BY name)",
-                                "instances,measurements,meta,runs,samples,trials,verdicts"}};
+                                "instances,measurements,meta,record_measurements,record_verdicts,records,runs,samples,"
+                                "trials,verdicts"}};
     for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
         ck_assert_int_eq(sqlite3_prepare_v2(db, checks[i][0], -1, &q, NULL), SQLITE_OK);
         ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
@@ -379,10 +381,10 @@ START_TEST(test_refused)
     idc_store *s = open_new("newer.sqlite", q, sizeof q);
     idc_store_close(s);
     ck_assert_int_eq(sqlite3_open(q, &db), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "PRAGMA user_version = 3", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
-    refused(q, IDC_STORE_WRITE, IDC_EINVAL, "schema version 2 is newer");
-    refused(q, IDC_STORE_READ, IDC_EINVAL, "schema version 2 is newer");
+    refused(q, IDC_STORE_WRITE, IDC_EINVAL, "schema version 3 is newer");
+    refused(q, IDC_STORE_READ, IDC_EINVAL, "schema version 3 is newer");
     /* an empty file cannot be read */
     path_in(p, sizeof p, "empty.sqlite");
     f = fopen(p, "w");
@@ -864,6 +866,164 @@ START_TEST(test_real_record)
 }
 END_TEST
 
+/* A real instance (the pdgmm generator at seed 5) as JSON, and its hash. */
+static json_t *real_instance(char hash[65])
+{
+    const idc_gen_info *g = idc_gen_find("pdgmm");
+    ck_assert_ptr_nonnull(g);
+    idc_gen_values gv;
+    idc_gen_values_init(&gv, g);
+    idc_instance inst;
+    idc_err err;
+    ck_assert_int_eq(idc_gen_generate(&inst, &gv, 5, &err), IDC_OK);
+    ck_assert_int_eq(idc_instance_hash(hash, &inst, &err), IDC_OK);
+    char *t = idc_instance_dump(&inst);
+    json_t *j = json_loads(t, 0, NULL);
+    ck_assert_ptr_nonnull(j);
+    free(t);
+    idc_instance_clear(&inst);
+    return j;
+}
+
+/* A fit-like record: metrics, conditions, settings and weights. */
+static json_t *fit_record(double r2)
+{
+    return json_pack("{s:s,s:{s:f,s:f,s:[f,f]},s:{s:f,s:b},s:{s:i,s:f},s:{s:[f,f]},s:f,s:s}", "estimator", "stage1",
+                     "metrics", "r2_out", r2, "mcc_out", 0.75, "r2_coord", 0.5, 0.25, "estimator_conditions", "rec",
+                     0.125, "met", 1, "config", "steps", 20, "lr", 0.001, "weights", "w", 1.5, 2.5, "train_seconds",
+                     0.5, "model_hash", "x");
+}
+
+START_TEST(test_records)
+{
+    char p[300], hash[65];
+    idc_store *s = open_new("rec.sqlite", p, sizeof p);
+    idc_err err;
+    int64_t run = 0, rid = 0;
+    ck_assert_int_eq(idc_store_run_begin(s, &run, "fit", 0, NULL, NULL, NULL, NULL, &err), IDC_OK);
+    json_t *inst = real_instance(hash), *rec = fit_record(0.5), *conf = json_pack("{s:[s,s],s:s}", "argv", "a", "b",
+                                                                                    "seed", "1");
+    json_t *cert = json_pack("{s:s,s:i}", "precondition", "P1nd", "prime", 7);
+    json_t *verd = json_pack("[{s:s,s:s,s:O},{s:s,s:s,s:n}]", "id", "P1nd", "verdict", "HOLDS", "certificate", cert,
+                             "id", "F2", "verdict", "UNKNOWN", "certificate");
+    idc_store_record r = {.kind = "fit", .cell = "fit stage1 seed 1", .instance = inst, .config = conf,
+                          .record = rec, .verdicts = verd, .seconds = 0.5};
+    ck_assert_int_eq(idc_store_add_record(s, run, &r, &rid, &err), IDC_OK);
+    ck_assert_int_eq(rid, 1);
+    /* the rows */
+    json_t *rows = query(s, "SELECT r.kind, r.cell, r.instance_hash, r.config, r.seconds, i.json FROM records r "
+                            "JOIN instances i ON i.hash = r.instance_hash");
+    ck_assert_uint_eq(json_array_size(rows), 1);
+    json_t *row = json_array_get(rows, 0);
+    ck_assert_str_eq(json_string_value(json_object_get(row, "instance_hash")), hash);
+    char *ci = idc_store_canonical(inst), *cc = idc_store_canonical(conf);
+    ck_assert_str_eq(json_string_value(json_object_get(row, "json")), ci);
+    ck_assert_str_eq(json_string_value(json_object_get(row, "config")), cc);
+    ck_assert(json_real_value(json_object_get(row, "seconds")) == 0.5);
+    free(ci);
+    free(cc);
+    json_decref(rows);
+    char chex[65];
+    ck_assert_int_eq(idc_store_json_hash(chex, cert), IDC_OK);
+    rows = query(s, "SELECT precondition, verdict, cert_hash FROM record_verdicts ORDER BY precondition");
+    ck_assert_uint_eq(json_array_size(rows), 2);
+    ck_assert_ptr_null(json_string_value(json_object_get(json_array_get(rows, 0), "cert_hash"))); /* F2 */
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rows, 1), "cert_hash")), chex);
+    json_decref(rows);
+    /* measurements: leaves outside weights and config, arrays skipped */
+    rows = query(s, "SELECT group_concat(name, ',') AS names FROM (SELECT name FROM record_measurements ORDER BY "
+                    "name)");
+    ck_assert_str_eq(json_string_value(json_object_get(json_array_get(rows, 0), "names")),
+                     "estimator_conditions.met,estimator_conditions.rec,metrics.mcc_out,metrics.r2_out,train_seconds");
+    json_decref(rows);
+    json_t *meas = NULL;
+    ck_assert_int_eq(idc_store_record_measurements(&meas, rec, &err), IDC_OK);
+    ck_assert_uint_eq(json_array_size(meas), 5);
+    ck_assert(json_real_value(json_object_get(json_array_get(meas, 0), "value")) == 0.5); /* metrics.r2_out */
+    json_decref(meas);
+    /* refused, nothing stored */
+    idc_store_record bad = r;
+    bad.kind = "prop";
+    ck_assert_int_eq(idc_store_add_record(s, run, &bad, NULL, &err), IDC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "kind"));
+    bad = r;
+    bad.cell = NULL;
+    ck_assert_int_eq(idc_store_add_record(s, run, &bad, NULL, &err), IDC_EINVAL);
+    ck_assert_int_eq(idc_store_add_record(s, run, &r, NULL, &err), IDC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "already recorded"));
+    ck_assert_int_eq(idc_store_add_record(s, run + 5, &r, NULL, &err), IDC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "no run"));
+    bad = r;
+    bad.cell = "other";
+    json_t *junk = json_pack("{s:i}", "idcheck_format", 99);
+    bad.instance = junk;
+    ck_assert_int_eq(idc_store_add_record(s, run, &bad, NULL, &err), IDC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "instance"));
+    json_decref(junk);
+    bad = r;
+    bad.cell = "other";
+    bad.record = NULL;
+    ck_assert_int_eq(idc_store_add_record(s, run, &bad, NULL, &err), IDC_EINVAL);
+    /* a full disk: the record's transaction rolled back */
+    ck_assert_int_eq(idc_store_limit_pages(s, 0, &err), IDC_OK);
+    json_t *big = json_object();
+    for (int i = 0; i < 400; i++) {
+        char k[32];
+        snprintf(k, sizeof k, "metric_%d", i);
+        json_object_set_new(big, k, json_real(i + 0.5));
+    }
+    bad = r;
+    bad.cell = "big";
+    bad.record = big;
+    ck_assert_int_eq(idc_store_add_record(s, run, &bad, NULL, &err), IDC_EIO);
+    ck_assert_ptr_nonnull(strstr(err.msg, "full"));
+    json_decref(big);
+    ck_assert_int_eq(count(s, "SELECT count(*) AS n FROM records"), 1);
+    ck_assert_int_eq(count(s, "SELECT count(*) AS n FROM record_verdicts"), 2);
+    ck_assert_int_eq(count(s, "SELECT count(*) AS n FROM record_measurements"), 5);
+    idc_store_close(s);
+    json_decref(inst);
+    json_decref(rec);
+    json_decref(conf);
+    json_decref(cert);
+    json_decref(verd);
+}
+END_TEST
+
+/* A schema-1 store (made without the records tables) is read as it is and
+ * migrated to schema 2 by a writing open. */
+START_TEST(test_migrate)
+{
+    char p[300];
+    idc_store *s = open_new("v1.sqlite", p, sizeof p);
+    idc_err err;
+    int64_t run = 0;
+    ck_assert_int_eq(idc_store_run_begin(s, &run, "prop", 0, NULL, NULL, NULL, NULL, &err), IDC_OK);
+    json_t *rec = sample_record(0, 0.5, "PASS");
+    add(s, run, "c0", rec);
+    json_decref(rec);
+    idc_store_close(s);
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(p, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE record_measurements; DROP TABLE record_verdicts; DROP TABLE records; "
+                                      "UPDATE meta SET value = '1' WHERE key = 'schema_version'; "
+                                      "PRAGMA user_version = 1",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    ck_assert_int_eq(idc_store_open(&s, p, IDC_STORE_READ, &err), IDC_OK);
+    ck_assert_int_eq(count(s, "SELECT count(*) AS n FROM sqlite_schema WHERE name = 'records'"), 0);
+    ck_assert_int_eq(count(s, "SELECT count(*) AS n FROM trials"), 1);
+    idc_store_close(s);
+    ck_assert_int_eq(idc_store_open(&s, p, IDC_STORE_WRITE, &err), IDC_OK);
+    ck_assert_int_eq(count(s, "SELECT user_version AS n FROM pragma_user_version"), 2);
+    ck_assert_int_eq(count(s, "SELECT CAST(value AS INTEGER) AS n FROM meta WHERE key = 'schema_version'"), 2);
+    ck_assert_int_eq(count(s, "SELECT count(*) AS n FROM sqlite_schema WHERE name LIKE 'record%'"), 3);
+    ck_assert_int_eq(count(s, "SELECT count(*) AS n FROM trials"), 1);
+    idc_store_close(s);
+}
+END_TEST
+
 START_TEST(test_merge)
 {
     char pa[300], pb[300], pm[300];
@@ -881,6 +1041,17 @@ START_TEST(test_merge)
             add(b, rb, cell, rec);
         json_decref(rec);
     }
+    /* a record of the shard */
+    char hash[65];
+    json_t *inst = real_instance(hash), *frec = fit_record(0.25), *conf = json_pack("{s:s}", "seed", "1");
+    json_t *verd = json_pack("[{s:s,s:s,s:{s:s}}]", "id", "F1", "verdict", "HOLDS", "certificate", "c", "d");
+    idc_store_record r = {.kind = "check", .cell = "check x", .instance = inst, .config = conf, .record = frec,
+                          .verdicts = verd, .seconds = -1};
+    ck_assert_int_eq(idc_store_add_record(b, rb, &r, NULL, &err), IDC_OK);
+    json_decref(inst);
+    json_decref(frec);
+    json_decref(conf);
+    json_decref(verd);
     idc_store_close(a);
     idc_store_close(b);
     idc_store *m = open_new("m.sqlite", pm, sizeof pm);
@@ -893,7 +1064,12 @@ START_TEST(test_merge)
     ck_assert_int_eq(count(m, "SELECT count(*) AS n FROM trials WHERE run_id = 2"), 2);
     ck_assert_int_eq(count(m, "SELECT count(*) AS n FROM measurements"), 40);
     ck_assert_int_eq(count(m, "SELECT count(*) AS n FROM verdicts"), 10);
-    ck_assert_int_eq(count(m, "SELECT count(*) AS n FROM instances"), 1);
+    ck_assert_int_eq(count(m, "SELECT count(*) AS n FROM instances"), 2);
+    ck_assert_int_eq(count(m, "SELECT count(*) AS n FROM records WHERE run_id = 2 AND kind = 'check'"), 1);
+    ck_assert_int_eq(count(m, "SELECT count(*) AS n FROM record_verdicts v JOIN records r USING (record_id) "
+                              "WHERE r.run_id = 2 AND v.cert_hash IS NOT NULL"),
+                     1);
+    ck_assert_int_eq(count(m, "SELECT count(*) AS n FROM record_measurements"), 5);
     ck_assert_int_eq(count(m, "SELECT count(*) AS n FROM runs WHERE shard = '1/2'"), 1);
     /* a foreign file is refused and nothing changes */
     char pf[300];
@@ -916,6 +1092,7 @@ int main(void)
         {"full", test_full},         {"kill9", test_kill9},           {"threads", test_threads},
         {"read_only_dir", test_read_only_dir}, {"two_processes", test_two_processes},
         {"query", test_query},       {"real_record", test_real_record}, {"merge", test_merge},
+        {"records", test_records},   {"migrate", test_migrate},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);
