@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "generators/registry.h"
 #include "numeric/tests/testutil.h"
 #include "properties/prop.h"
 #include "reports/audit.h"
@@ -292,6 +293,114 @@ START_TEST(test_params_round_trip)
 }
 END_TEST
 
+/* A check-like record (verdicts with certificates, conclusions) and a
+ * fit-like one (metrics, weights' hash) in a store, compared with fresh
+ * re-derivations: identical; a changed figure, verdict, certificate or
+ * weights' hash named; tolerance; a record that could not be re-derived. */
+START_TEST(test_records)
+{
+    const idc_gen_info *g = idc_gen_find("pdgmm");
+    idc_gen_values gv;
+    idc_gen_values_init(&gv, g);
+    idc_instance inst;
+    idc_err err;
+    ck_assert_int_eq(idc_gen_generate(&inst, &gv, 2, &err), IDC_OK);
+    char hash[65];
+    ck_assert_int_eq(idc_instance_hash(hash, &inst, &err), IDC_OK);
+    char *it = idc_instance_dump(&inst);
+    json_t *ij = json_loads(it, 0, NULL);
+    free(it);
+    idc_instance_clear(&inst);
+    json_t *chk = json_pack("{s:s,s:[{s:s,s:s,s:s,s:{s:s,s:i}}],s:[{s:s,s:s}],s:s,s:n,s:f}", "model_hash", hash,
+                            "preconditions", "id", "F1", "verdict", "HOLDS", "reason", "exact", "certificate",
+                            "method", "rank", "rank", 3, "theorems", "id", "K3.9c", "applies", "HOLDS",
+                            "strongest_class", "AT", "strongest_law_class", "budget_seconds", 60.0);
+    json_t *fit = json_pack("{s:s,s:{s:f,s:f},s:s,s:f}", "model_hash", hash, "metrics", "r2_out", 0.5, "mcc_out", 0.25,
+                            "weights_sha256", "ab", "train_seconds", 1.0);
+    json_t *conf = json_object();
+    idc_store *s = NULL;
+    ck_assert_int_eq(idc_store_open(&s, path, IDC_STORE_WRITE, &err), IDC_OK);
+    int64_t run = 0;
+    ck_assert_int_eq(idc_store_run_begin(s, &run, "check", 0, NULL, NULL, NULL, NULL, &err), IDC_OK);
+    idc_store_record rc = {.kind = "check", .cell = "check x", .instance = ij, .config = conf, .record = chk,
+                           .verdicts = json_object_get(chk, "preconditions"), .seconds = -1};
+    idc_store_record rf = {.kind = "fit", .cell = "fit x", .instance = ij, .config = conf, .record = fit,
+                           .seconds = 1};
+    int64_t cid = 0, fid = 0;
+    ck_assert_int_eq(idc_store_add_record(s, run, &rc, &cid, &err), IDC_OK);
+    ck_assert_int_eq(idc_store_add_record(s, run, &rf, &fid, &err), IDC_OK);
+    idc_audit_opts o = idc_audit_opts_default();
+    idc_audit_trial r;
+    /* identical, timings aside */
+    json_t *f2 = json_deep_copy(fit);
+    json_object_set_new(f2, "train_seconds", json_real(9.0));
+    ck_assert_int_eq(idc_audit_compare_record(&r, s, fid, f2, NULL, NULL, &o, &err), IDC_OK);
+    ck_assert_int_eq(r.exact, IDC_AUDIT_IDENTICAL);
+    ck_assert_int_eq(r.figures, IDC_AUDIT_IDENTICAL);
+    ck_assert_str_eq(r.property, "fit");
+    ck_assert_int_eq(r.trial_id, fid);
+    ck_assert(r.compared >= 5);
+    idc_audit_trial_clear(&r);
+    ck_assert_int_eq(idc_audit_compare_record(&r, s, cid, chk, json_object_get(chk, "preconditions"), NULL, &o, &err),
+                     IDC_OK);
+    ck_assert_int_eq(r.exact, IDC_AUDIT_IDENTICAL);
+    ck_assert_int_eq(r.figures, IDC_AUDIT_IDENTICAL);
+    idc_audit_trial_clear(&r);
+    /* a figure off by 1e-12 relative: a mismatch bit for bit, within tolerance otherwise */
+    json_object_set_new(json_object_get(f2, "metrics"), "r2_out", json_real(0.5 * (1 + 1e-12)));
+    ck_assert_int_eq(idc_audit_compare_record(&r, s, fid, f2, NULL, NULL, &o, &err), IDC_OK);
+    ck_assert_int_eq(r.figures, IDC_AUDIT_MISMATCH);
+    ck_assert(names(&r, "record_measurements.metrics.r2_out") && names(&r, "record.metrics.r2_out"));
+    idc_audit_trial_clear(&r);
+    o.bitwise = 0;
+    json_object_set_new(f2, "weights_sha256", json_string("cd")); /* not compared within tolerance */
+    ck_assert_int_eq(idc_audit_compare_record(&r, s, fid, f2, NULL, NULL, &o, &err), IDC_OK);
+    ck_assert_int_eq(r.figures, IDC_AUDIT_WITHIN_TOL);
+    idc_audit_trial_clear(&r);
+    o.bitwise = 1;
+    ck_assert_int_eq(idc_audit_compare_record(&r, s, fid, f2, NULL, NULL, &o, &err), IDC_OK);
+    ck_assert(names(&r, "weights_sha256"));
+    idc_audit_trial_clear(&r);
+    /* a check's verdict and certificate: exact parts */
+    json_t *c2 = json_deep_copy(chk);
+    json_t *e = json_array_get(json_object_get(c2, "preconditions"), 0);
+    json_object_set_new(json_object_get(e, "certificate"), "rank", json_integer(2));
+    ck_assert_int_eq(idc_audit_compare_record(&r, s, cid, c2, json_object_get(c2, "preconditions"), NULL, &o, &err),
+                     IDC_OK);
+    ck_assert_int_eq(r.exact, IDC_AUDIT_MISMATCH);
+    ck_assert(names(&r, "verdicts[F1].certificate") && names(&r, "record.preconditions"));
+    idc_audit_trial_clear(&r);
+    json_object_set_new(e, "verdict", json_string("FAILS"));
+    ck_assert_int_eq(idc_audit_compare_record(&r, s, cid, c2, json_object_get(c2, "preconditions"), NULL, &o, &err),
+                     IDC_OK);
+    ck_assert(names(&r, "verdicts[F1].verdict: stored HOLDS, re-run FAILS"));
+    idc_audit_trial_clear(&r);
+    /* not re-derived; an unknown record */
+    ck_assert_int_eq(idc_audit_compare_record(&r, s, fid, NULL, NULL, "the fit failed", &o, &err), IDC_OK);
+    ck_assert_int_eq(r.exact, IDC_AUDIT_NOT_RERUN);
+    ck_assert(names(&r, "the fit failed"));
+    idc_audit_trial_clear(&r);
+    ck_assert_int_eq(idc_audit_compare_record(&r, s, 99, fit, NULL, NULL, &o, &err), IDC_EINVAL);
+    idc_audit_trial_clear(&r);
+    idc_store_close(s);
+    /* the stored instance edited: its hash no longer matches */
+    tamper("UPDATE instances SET json = json_set(json, '$.noise.sigma', 0.25) WHERE hash IN (SELECT instance_hash "
+           "FROM records)");
+    ck_assert_int_eq(idc_store_open(&s, path, IDC_STORE_READ, &err), IDC_OK);
+    ck_assert_int_eq(idc_audit_compare_record(&r, s, fid, fit, NULL, NULL, &o, &err), IDC_OK);
+    ck_assert_int_eq(r.exact, IDC_AUDIT_MISMATCH);
+    ck_assert(names(&r, "instances.hash (recomputed from instances.json)"));
+    idc_audit_trial_clear(&r);
+    idc_store_close(s);
+    json_decref(c2);
+    json_decref(f2);
+    json_decref(chk);
+    json_decref(fit);
+    json_decref(conf);
+    json_decref(ij);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("audit");
@@ -306,6 +415,7 @@ int main(void)
         {"tampered_record_and_seed", test_tampered_record_and_seed},
         {"not_rerun", test_not_rerun},
         {"params_round_trip", test_params_round_trip},
+        {"records", test_records},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);
