@@ -8,11 +8,12 @@
 #include "models/engine/cpu_pool.h"
 #include "models/engine/engine.h"
 #include "models/estimators/flow.h"
+#include "models/estimators/flow_row.h"
 #include "numeric/dmat.h"
 #include "numeric/gmm_em.h"
 #include "numeric/rng.h"
 
-#define BLOCK 256 /* rows per partial sum: fixes the reduction order */
+#define BLOCK IDC_FLOW_BLOCK /* rows per partial sum: fixes the reduction order */
 #define MAXM IDC_FLOW_MAX_DIM
 
 void idc_flow_config_default(idc_flow_config *c, size_t m)
@@ -191,134 +192,32 @@ static int refresh(idc_flow *f)
     return isfinite(f->logdet);
 }
 
-/* ---- one row ---------------------------------------------------------- */
+/* ---- one row (models/estimators/flow_row.h) --------------------------- */
 
-/* Forward pass of row x: pre (t x m) the pre-activations, z = pre[t-1];
- * returns the exact log p^(x) and sets *neg; r (J) the responsibilities and
- * w (J x m) the vectors Sigma_j^-1 (z - mu_j) when not NULL. */
-static double row_forward(const idc_flow *f, const double *x, double *pre, size_t *neg, double *r, double *w)
+/* The parameters as a row sees them (flow_row.h), read from f. */
+static idc_flow_rowp rowp_of(const idc_flow *f)
 {
-    size_t m = f->m, t = f->t, J = f->J;
-    double u[MAXM];
-    const double *in = x;
-    size_t nneg = 0;
-    for (size_t k = 0; k < t; k++) {
-        const double *V = f->V + k * m * m, *c = layer_c(f, k);
-        double *p = pre + k * m;
-        for (size_t i = 0; i < m; i++) {
-            double acc = c[i];
-            for (size_t j = 0; j < m; j++)
-                acc += V[i * m + j] * in[j];
-            p[i] = acc;
-        }
-        if (k + 1 < t) {
-            for (size_t i = 0; i < m; i++) {
-                if (p[i] < 0) {
-                    u[i] = f->slope * p[i];
-                    nneg++;
-                } else {
-                    u[i] = p[i];
-                }
-            }
-            in = u;
-        }
-    }
-    const double *z = pre + (t - 1) * m;
-    double lj[IDC_FLOW_MAX_J], best = -INFINITY;
-    for (size_t j = 0; j < J; j++) {
-        const double *mu = comp_mu(f, j), *Si = f->Sinv + j * m * m;
-        double d[MAXM], q = 0;
-        double *wj = w != NULL ? w + j * m : d;
-        for (size_t i = 0; i < m; i++)
-            d[i] = z[i] - mu[i];
-        double tmp[MAXM];
-        for (size_t i = 0; i < m; i++) {
-            double acc = 0;
-            for (size_t l = 0; l < m; l++)
-                acc += Si[i * m + l] * d[l];
-            tmp[i] = acc;
-            q += acc * d[i];
-        }
-        if (w != NULL)
-            memcpy(wj, tmp, m * sizeof *wj);
-        lj[j] = f->lognorm[j] - 0.5 * q;
-        best = fmax(best, lj[j]);
-    }
-    double acc = 0;
-    for (size_t j = 0; j < J; j++)
-        acc += exp(lj[j] - best);
-    double lp = best + log(acc);
-    if (r != NULL)
-        for (size_t j = 0; j < J; j++)
-            r[j] = exp(lj[j] - lp);
-    *neg = nneg;
-    return lp + f->logdet + log(f->slope) * (double)nneg;
+    idc_flow_rowp p = {.m = f->m,
+                       .t = f->t,
+                       .J = f->J,
+                       .slope = f->slope,
+                       .logb = log(f->slope),
+                       .logdet = f->logdet,
+                       .V = f->V,
+                       .c = layer_c(f, 0),
+                       .c_stride = f->layer_np,
+                       .mu = comp_mu(f, 0),
+                       .mu_stride = f->comp_np,
+                       .Sinv = f->Sinv,
+                       .lognorm = f->lognorm,
+                       .spread = f->spread};
+    return p;
 }
 
-/* Raw per-block sums: [loss, negs, per layer dV (m^2), dc (m), per component
- * sum r w (m), sum r (1), sum r w w^T (m^2)]. */
-static size_t raw_size(const idc_flow *f)
-{
-    size_t m = f->m;
-    return 2 + f->t * (m * m + m) + f->J * (m + 1 + m * m);
-}
+/* Scratch of one row at the largest sizes. */
+#define ROW_SCRATCH ((IDC_FLOW_MAX_DEPTH + IDC_FLOW_MAX_J + 6) * MAXM + 2 * IDC_FLOW_MAX_J)
 
-static void row_backward(const idc_flow *f, double *raw, const double *x, double bw)
-{
-    size_t m = f->m, t = f->t, J = f->J;
-    double pre[IDC_FLOW_MAX_DEPTH * MAXM], r[IDC_FLOW_MAX_J], w[IDC_FLOW_MAX_J * MAXM];
-    size_t neg;
-    double lp = row_forward(f, x, pre, &neg, r, w);
-    raw[0] -= lp;
-    raw[1] += (double)neg;
-    double *rl = raw + 2, *rc = rl + t * (m * m + m);
-    double g[MAXM] = {0};
-    for (size_t j = 0; j < J; j++) {
-        double *sw = rc + j * (m + 1 + m * m), *sr = sw + m, *M = sr + 1;
-        const double *wj = w + j * m;
-        *sr += r[j];
-        for (size_t i = 0; i < m; i++) {
-            double rw = r[j] * wj[i];
-            sw[i] += rw;
-            g[i] += rw;
-            for (size_t l = 0; l < m; l++)
-                M[i * m + l] += rw * wj[l];
-        }
-    }
-    double logb = log(f->slope);
-    for (size_t k = t; k-- > 0;) {
-        double *dV = rl + k * (m * m + m), *dc = dV + m * m;
-        double in[MAXM];
-        if (k == 0) {
-            memcpy(in, x, m * sizeof *in);
-        } else {
-            const double *p = pre + (k - 1) * m;
-            for (size_t i = 0; i < m; i++)
-                in[i] = p[i] < 0 ? f->slope * p[i] : p[i];
-        }
-        for (size_t i = 0; i < m; i++) {
-            dc[i] += g[i];
-            for (size_t j = 0; j < m; j++)
-                dV[i * m + j] += g[i] * in[j];
-        }
-        if (k == 0)
-            break;
-        const double *V = f->V + k * m * m, *p = pre + (k - 1) * m, *sp = f->spread + (k - 1) * m;
-        double gn[MAXM];
-        for (size_t j = 0; j < m; j++) {
-            double acc = 0;
-            for (size_t i = 0; i < m; i++)
-                acc += V[i * m + j] * g[i];
-            gn[j] = p[j] < 0 ? f->slope * acc : acc;
-            if (bw > 0) { /* straight-through count: d/dp of -log(b) sigmoid(-p / tau) */
-                double tau = bw * sp[j];
-                double s = 1 / (1 + exp(p[j] / tau));
-                gn[j] += logb * s * (1 - s) / tau;
-            }
-        }
-        memcpy(g, gn, m * sizeof *g);
-    }
-}
+static size_t raw_size(const idc_flow *f) { return idc_flow_row_rawsize(f->m, f->t, f->J); }
 
 /* ---- blocks over threads ---------------------------------------------- */
 
@@ -338,29 +237,22 @@ static void block_run(void *vctx, unsigned part)
 {
     block_job *b = vctx;
     const idc_flow *f = b->f;
+    idc_flow_rowp p = rowp_of(f);
+    double scr[ROW_SCRATCH];
     size_t m = f->m, lo = (size_t)part * BLOCK, hi = lo + BLOCK < b->n ? lo + BLOCK : b->n;
     if (b->grad) {
         double *raw = b->raw + (size_t)part * b->rawsize;
         memset(raw, 0, b->rawsize * sizeof *raw);
         for (size_t i = lo; i < hi; i++)
-            row_backward(f, raw, b->x + i * m, b->bw);
+            idc_flow_row_backward(&p, raw, 1, b->x + i * m, b->bw, scr);
         return;
     }
     double *st = b->stats + (size_t)part * b->statsize;
     memset(st, 0, b->statsize * sizeof *st);
-    size_t nh = (f->t - 1) * m;
     for (size_t i = lo; i < hi; i++) {
-        double pre[IDC_FLOW_MAX_DEPTH * MAXM];
-        size_t neg;
-        double lp = row_forward(f, b->x + i * m, pre, &neg, NULL, NULL);
+        double lp = idc_flow_row_stats(&p, st, 1, b->x + i * m, scr);
         if (b->lp != NULL)
             b->lp[i] = lp;
-        st[0] -= lp;
-        st[1] += (double)neg;
-        for (size_t h = 0; h < nh; h++) {
-            st[2 + h] += pre[h];
-            st[2 + nh + h] += pre[h] * pre[h];
-        }
     }
 }
 
@@ -1271,10 +1163,11 @@ void idc_flow_logpdf(const idc_flow *f, double *out, const double *x, size_t n)
 void idc_flow_encode(const idc_flow *f, double *zhat, const double *x, size_t n)
 {
     size_t m = f->m, t = f->t;
+    idc_flow_rowp p = rowp_of(f);
     for (size_t i = 0; i < n; i++) {
-        double pre[IDC_FLOW_MAX_DEPTH * MAXM];
+        double pre[IDC_FLOW_MAX_DEPTH * MAXM], scr[3 * MAXM + IDC_FLOW_MAX_J];
         size_t neg;
-        double lp = row_forward(f, x + i * m, pre, &neg, NULL, NULL);
+        double lp = idc_flow_row_forward(&p, x + i * m, pre, &neg, NULL, NULL, scr);
         (void)lp;
         memcpy(zhat + i * m, pre + (t - 1) * m, m * sizeof *zhat);
     }
