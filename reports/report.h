@@ -54,7 +54,10 @@ int idc_report_pdf(char **out, size_t *len, const idc_report *r, idc_err *err) _
  * replay command, seconds), its precondition verdicts and measurements.
  * JSON: {"format": "idcheck-trials", "version": 1, "trials": [{...,
  * "params": {...}, "verdicts": {ID: verdict}, "measurements": {name:
- * value}}]}; CSV: a header line, then the columns above with params as
+ * value}}], "records": [the records of fit, check and repro: {"record_id",
+ * "run_id", "kind", "cell", "instance_hash", "seconds", "verdicts":
+ * [{"precondition", "verdict", "cert_hash"}], "measurements": {name:
+ * value}}]}; CSV (trials only): a header line, then the columns above with params as
  * compact JSON and one column per measurement name (sorted; empty when a
  * trial has none), RFC 4180 quoting. */
 int idc_report_json(char **out, size_t *len, const idc_report *r, idc_err *err) __attribute__((warn_unused_result));

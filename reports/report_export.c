@@ -69,6 +69,9 @@ int idc_report_json(char **out, size_t *len, const idc_report *r, idc_err *err)
         if (json_array_append_new(arr, o) != 0)
             oom = 1;
     }
+    /* the records of fit, check and repro, as the report loaded them */
+    if (!oom && json_object_set(root, "records", r->recs != NULL ? r->recs : json_array()) != 0)
+        oom = 1;
     char *s = oom ? NULL : json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
     json_decref(root);
     if (s == NULL)

@@ -792,7 +792,7 @@ int idc_report_html(char **out, size_t *len, const idc_report *r, idc_err *err)
     idc_sb_puts(&b, "<nav><a href=\"#summary\">summary</a><a href=\"#provenance\">provenance</a>"
                     "<a href=\"#outcomes\">outcomes</a><a href=\"#preconditions\">preconditions</a>"
                     "<a href=\"#sweeps\">sweeps</a><a href=\"#kl\">KL gap</a><a href=\"#heatmaps\">heatmaps</a>"
-                    "<a href=\"#repro\">reproductions</a></nav>\n");
+                    "<a href=\"#repro\">reproductions</a><a href=\"#records\">records</a></nav>\n");
     sec_summary(&b, r);
     sec_provenance(&b, r);
     sec_outcomes(&b, r);
@@ -804,6 +804,7 @@ int idc_report_html(char **out, size_t *len, const idc_report *r, idc_err *err)
         return rc;
     }
     sec_repro(&b, r);
+    idc_rep_sec_records(&b, r);
     idc_sb_puts(&b, "<footer><p class=\"note\">Self-contained: no scripts, no network; figures are SVG drawn with "
                     "cairo. The trial table: <code>idcheck report STORE --csv FILE</code> or <code>--json "
                     "FILE</code>; this report as PDF: <code>--pdf FILE</code>.</p></footer>\n</body>\n</html>\n");

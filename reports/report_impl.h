@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "reports/plot.h"
 #include "reports/report.h"
 
@@ -72,6 +74,11 @@ struct idc_report {
     idc_rep_repro *repro;
     size_t nrepro, repro_total;
     size_t records; /* trials with a record */
+    /* the records of fit, check and repro (schema 2; empty for a schema-1
+     * store): an array of {"record_id", "run_id", "kind", "cell",
+     * "instance_hash", "seconds", "verdicts": [{"precondition", "verdict",
+     * "cert_hash"}], "measurements": {name: value}} in record_id order */
+    json_t *recs;
 };
 
 /* ---- a growing text buffer (reports/report_text.c) ---- */
@@ -91,6 +98,13 @@ void idc_sb_base64(idc_sb *b, const void *data, size_t n);
 /* Takes the text: *out, *len; IDC_ENOMEM (and frees it) when an append
  * failed. */
 int idc_sb_finish(idc_sb *b, char **out, size_t *len, idc_err *err);
+
+/* ---- the records of fit, check and repro (reports/report_records.c) ---- */
+
+/* Reads the records tables (when the store has them) into r->recs. */
+int idc_rep_load_records(idc_report *r, void *sqlite_db, const char *path, idc_err *err);
+/* The HTML section "records". */
+void idc_rep_sec_records(idc_sb *b, const idc_report *r);
 
 /* ---- figures (reports/report_figs.c) ---- */
 

@@ -536,6 +536,8 @@ static int load(idc_report *r, sqlite3 *db, const char *path, idc_err *err)
         rc = idc_err_set(err, IDC_ENOMEM, "%s: out of memory", path);
     if (rc == IDC_OK)
         rc = scan_records(r, db, ix, path, err);
+    if (rc == IDC_OK)
+        rc = idc_rep_load_records(r, db, path, err);
     free(ix);
     return rc;
 }
@@ -663,6 +665,7 @@ void idc_report_free(idc_report *r)
         free(r->repro[i].ours);
     }
     free(r->repro);
+    json_decref(r->recs);
     free(r->name);
     free(r);
 }

@@ -52,6 +52,24 @@ static long long count(const char *db, const char *q)
     return n;
 }
 
+/* The first column of the first row of q, as text (static buffer). */
+static const char *text(const char *db, const char *q)
+{
+    static char buf[256];
+    char p[256];
+    snprintf(p, sizeof p, "%s/%s", dir, db);
+    sqlite3 *h;
+    ck_assert_int_eq(sqlite3_open_v2(p, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    ck_assert_int_eq(sqlite3_prepare_v2(h, q, -1, &st, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+    snprintf(buf, sizeof buf, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    ck_assert(buf[0] != '\0');
+    return buf;
+}
+
 START_TEST(test_each_verb_records)
 {
     ck_assert_int_eq(idc(FIT1 " -o f1.json --db r.sqlite"), 0);
@@ -94,6 +112,20 @@ START_TEST(test_each_verb_records)
     ck_assert_ptr_nonnull(strstr(out, "1 record(s) re-derived"));
     ck_assert(exists("a.json"));
 
+    /* the report shows them: the records table, each check's verdicts with
+     * their certificate hashes, the JSON export */
+    ck_assert_int_eq(idc("idcheck report r.sqlite -o rep.html --json rep.json"), 0);
+    ck_assert_int_eq(idc("grep -q 'id=\"records-table\"' rep.html && grep -q '<td>fit stage1 seed 1</td>' rep.html "
+                         "&& grep -q 'id=\"record-verdicts-4\"' rep.html && grep -q '<td>kivva-table2 restart 1</td>' "
+                         "rep.html && grep -q '<code>metrics.r2_out</code>' rep.html"),
+                     0);
+    char hq[320];
+    snprintf(hq, sizeof hq, "grep -q '%s' rep.html",
+             text("r.sqlite", "SELECT substr(cert_hash, 1, 16) FROM record_verdicts WHERE record_id = 4 AND "
+                              "precondition = 'F1'"));
+    ck_assert_int_eq(idc(hq), 0);
+    ck_assert_int_eq(idc("grep -c '\"record_id\"' rep.json"), 0);
+    ck_assert_int_eq(atoi(out), 7);
     /* a metric of a fit edited by hand */
     sql("r.sqlite", "UPDATE record_measurements SET value = value + 0.001 WHERE record_id = 1 AND "
                     "name = 'metrics.r2_out'");
