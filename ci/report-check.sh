@@ -40,7 +40,7 @@ import base64, re, sys, xml.etree.ElementTree as ET
 dom = open(sys.argv[1], encoding="utf-8").read()
 page = open(sys.argv[2], encoding="utf-8").read()
 want = ["summary", "summary-table", "provenance", "outcomes", "preconditions", "verify-howto",
-        "sweeps", "kl", "heatmaps", "repro"] + sys.argv[3:]
+        "sweeps", "kl", "heatmaps", "repro", "records"] + sys.argv[3:]
 bad = []
 for i in want:
     if not re.search(r'\sid="%s"' % re.escape(i), dom):
