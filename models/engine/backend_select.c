@@ -54,3 +54,25 @@ int idc_backend_select(const idc_backend **out, idc_device dev, idc_dtype dt, ch
         snprintf(note, note_len, "--device auto: using cpu (cuda unavailable: %s)", why.msg);
     return IDC_OK;
 }
+
+int idc_device_resolve(idc_device *out, idc_device dev, char *note, size_t note_len, idc_err *err)
+{
+    *out = IDC_DEVICE_CPU;
+    if (note != NULL && note_len > 0)
+        note[0] = '\0';
+    if (dev == IDC_DEVICE_CPU)
+        return IDC_OK;
+    if (dev != IDC_DEVICE_CUDA && dev != IDC_DEVICE_AUTO)
+        return idc_err_set(err, IDC_EINVAL, "--device: unknown choice %d", (int)dev);
+    idc_err why;
+    why.msg[0] = '\0';
+    if (idc_gpu_device_count(&why) > 0) {
+        *out = IDC_DEVICE_CUDA;
+        return IDC_OK;
+    }
+    if (dev == IDC_DEVICE_CUDA)
+        return idc_err_set(err, IDC_EINVAL, "--device cuda: %s", why.msg);
+    if (note != NULL && note_len > 0)
+        snprintf(note, note_len, "--device auto: using cpu (cuda unavailable: %s)", why.msg);
+    return IDC_OK;
+}

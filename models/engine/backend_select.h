@@ -33,4 +33,12 @@ const char *idc_device_name(idc_device d);
 int idc_backend_select(const idc_backend **out, idc_device dev, idc_dtype dt, char *note, size_t note_len,
                        idc_err *err);
 
+/* For estimators that use the device without a kernel table (the flow,
+ * models/estimators/flow.h): *out = IDC_DEVICE_CPU or IDC_DEVICE_CUDA for
+ * dev, with the note and errors of idc_backend_select (cuda: a usable
+ * device, idc_gpu_device_count > 0, else IDC_EINVAL "--device cuda: ...";
+ * auto: cuda when usable, else cpu with the note). Loads the CUDA backend
+ * library for cuda and auto. */
+int idc_device_resolve(idc_device *out, idc_device dev, char *note, size_t note_len, idc_err *err);
+
 #endif

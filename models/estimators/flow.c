@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "gpu/cuda.h"
 #include "models/engine/cpu_pool.h"
 #include "models/engine/engine.h"
 #include "models/estimators/flow.h"
@@ -15,6 +16,9 @@
 
 #define BLOCK IDC_FLOW_BLOCK /* rows per partial sum: fixes the reduction order */
 #define MAXM IDC_FLOW_MAX_DIM
+_Static_assert(IDC_FLOW_MAX_DIM == IDC_FLOW_ROW_MAX_DIM && IDC_FLOW_MAX_DEPTH == IDC_FLOW_ROW_MAX_DEPTH &&
+                   IDC_FLOW_MAX_J == IDC_FLOW_ROW_MAX_J,
+               "flow.h and flow_row.h disagree on the largest sizes");
 
 void idc_flow_config_default(idc_flow_config *c, size_t m)
 {
@@ -80,6 +84,9 @@ int idc_flow_config_check(const idc_flow_config *c, idc_err *err)
         return idc_err_set(err, IDC_EINVAL, "flow.slope_anneal: %g, expected in [0, 1)", c->slope_anneal);
     if (!(c->max_seconds >= 0))
         return idc_err_set(err, IDC_EINVAL, "flow.max_seconds: expected >= 0");
+    if (c->device != IDC_DEVICE_CPU && c->device != IDC_DEVICE_CUDA)
+        return idc_err_set(err, IDC_EINVAL, "flow.device: expected cpu or cuda (auto is resolved by the caller: "
+                                            "idc_device_resolve)");
     return IDC_OK;
 }
 
@@ -103,6 +110,23 @@ struct idc_flow {
     double *lognorm; /* J: log lambda_j - (m/2) log 2 pi - (1/2) log det Sigma_j */
     double *spread; /* (t - 1) x m pre-activation standard deviations */
     idc_pool *pool;
+    struct flow_dev *dev; /* c.device = cuda: the device's row sums; NULL on the CPU */
+};
+
+/* The device path (c.device = IDC_DEVICE_CUDA): the row sums run on a GPU
+ * (gpu/cuda.h, idc_gpu_flow_sums), the block sums are added here in block
+ * order as on the CPU. Rows stay on the device: slot 0 holds the training
+ * rows and slot 1 the validation rows of the fit under way (idc_flow_fit
+ * registers them; they are uploaded once), slot 2 anything else (uploaded
+ * at each call: minibatches, idc_flow_logpdf, idc_flow_loss). The first
+ * device failure is kept (rc, err) and reported by the call that sees it. */
+struct flow_dev {
+    idc_gpu_flow *g;
+    const double *x[2]; /* the fit's training and validation rows */
+    size_t n[2];
+    int up[2];          /* uploaded */
+    int rc;
+    idc_err err;
 };
 
 /* ---- parameter layout ------------------------------------------------- */
@@ -268,6 +292,53 @@ static void run_blocks(const idc_flow *f, block_job *b)
             block_run(b, (unsigned)p);
 }
 
+/* The per-block sums of the rows x (n x m) on the device: part as
+ * block_run writes them (grad: nblocks x raw_size, else nblocks x
+ * statsize), lp (n, may be NULL) when !grad. */
+static int dev_sums(const idc_flow *f, const double *x, size_t n, int grad, double bw, double *part, double *lp)
+{
+    struct flow_dev *d = f->dev;
+    if (d->rc != IDC_OK)
+        return d->rc;
+    unsigned slot = 2;
+    for (unsigned s = 0; s < 2; s++)
+        if (x == d->x[s] && n == d->n[s]) {
+            slot = s;
+            break;
+        }
+    int rc = IDC_OK;
+    if (slot == 2 || !d->up[slot]) {
+        rc = idc_gpu_flow_rows(d->g, slot, x, n, f->m, &d->err);
+        if (slot < 2 && rc == IDC_OK)
+            d->up[slot] = 1;
+    }
+    idc_flow_rowp p = rowp_of(f);
+    if (rc == IDC_OK)
+        rc = idc_gpu_flow_sums(d->g, slot, &p, grad, bw, part, lp, &d->err);
+    d->rc = rc;
+    return rc;
+}
+
+/* idc_flow_fit's training and validation rows (NULL: none), for dev_sums. */
+static void dev_register(idc_flow *f, const double *x, size_t n, const double *xv, size_t nv)
+{
+    if (f->dev == NULL)
+        return;
+    f->dev->x[0] = x;
+    f->dev->n[0] = n;
+    f->dev->x[1] = xv;
+    f->dev->n[1] = nv;
+    f->dev->up[0] = f->dev->up[1] = 0;
+}
+
+/* Replaces err with the device's failure, when there was one; returns rc. */
+static int dev_error(const idc_flow *f, int rc, idc_err *err)
+{
+    if (rc != IDC_OK && f->dev != NULL && f->dev->rc != IDC_OK)
+        return idc_err_set(err, f->dev->rc, "flow (--device cuda): %s", f->dev->err.msg);
+    return rc;
+}
+
 /* Exact mean NLL of the rows; also the negative fraction and, when spread
  * is not NULL, the hidden units' pre-activation standard deviations. */
 static int evaluate(const idc_flow *f, double *nll, double *negfrac, double *spread, double *lp, const double *x,
@@ -278,7 +349,15 @@ static int evaluate(const idc_flow *f, double *nll, double *negfrac, double *spr
     b.stats = malloc(nb * b.statsize * sizeof *b.stats);
     if (b.stats == NULL)
         return IDC_ENOMEM;
-    run_blocks(f, &b);
+    if (f->dev != NULL) {
+        int rc = dev_sums(f, x, n, 0, 0, b.stats, lp);
+        if (rc != IDC_OK) {
+            free(b.stats);
+            return rc;
+        }
+    } else {
+        run_blocks(f, &b);
+    }
     double tot[2 + 2 * IDC_FLOW_MAX_DEPTH * MAXM] = {0};
     for (size_t p = 0; p < nb; p++)
         for (size_t q = 0; q < b.statsize; q++)
@@ -369,7 +448,12 @@ static double gradient(const idc_flow *f, double *grad, double *raw, const doubl
 {
     size_t nb = nblocks(n), rs = raw_size(f);
     block_job b = {.f = f, .x = x, .n = n, .bw = bw, .grad = 1, .raw = raw, .rawsize = rs};
-    run_blocks(f, &b);
+    if (f->dev != NULL) {
+        if (dev_sums(f, x, n, 1, bw, raw, NULL) != IDC_OK)
+            return NAN;
+    } else {
+        run_blocks(f, &b);
+    }
     for (size_t p = 1; p < nb; p++)
         for (size_t q = 0; q < rs; q++)
             raw[q] += raw[p * rs + q];
@@ -383,6 +467,9 @@ void idc_flow_free(idc_flow *f)
     if (f == NULL)
         return;
     idc_pool_free(f->pool);
+    if (f->dev != NULL)
+        idc_gpu_flow_free(f->dev->g);
+    free(f->dev);
     free(f->theta);
     free(f->perm);
     free(f->sign);
@@ -968,6 +1055,13 @@ idc_flow *idc_flow_new(const idc_flow_config *c, const double *x, size_t n, cons
         rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
     if (rc == IDC_OK && c->threads > 1 && (f->pool = idc_pool_new(c->threads, err)) == NULL)
         rc = IDC_ENOMEM;
+    if (rc == IDC_OK && c->device == IDC_DEVICE_CUDA) {
+        idc_err why;
+        if ((f->dev = calloc(1, sizeof *f->dev)) == NULL)
+            rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
+        else if ((f->dev->g = idc_gpu_flow_new(0, &why)) == NULL)
+            rc = idc_err_set(err, IDC_EINVAL, "flow.device cuda: %s", why.msg);
+    }
     if (rc == IDC_OK)
         rc = c->init == IDC_FLOW_INIT_PERTURBED ? init_perturbed(f, x, n, truth, err) : init_random(f, x, n, err);
     if (rc == IDC_OK && !refresh(f))
@@ -976,7 +1070,7 @@ idc_flow *idc_flow_new(const idc_flow_config *c, const double *x, size_t n, cons
         double nll;
         rc = evaluate(f, &nll, NULL, f->spread, NULL, x, n);
         if (rc != IDC_OK)
-            idc_err_set(err, rc, "out of memory");
+            rc = dev_error(f, idc_err_set(err, rc, "out of memory"), err);
     }
     if (rc != IDC_OK) {
         idc_flow_free(f);
@@ -1041,6 +1135,7 @@ int idc_flow_fit(idc_flow *f, idc_flow_fit_result *res, const double *x, size_t 
         rc = idc_err_set(err, IDC_ENOMEM, "out of memory");
         goto done;
     }
+    dev_register(f, x, n, xv, nv); /* the rows stay on the device for the fit (c.device = cuda) */
     double t0 = now_seconds(c->threads), best_nll, negfrac;
     int best_from_anneal = c->slope_anneal > 0; /* the start is replaced by the first checkpoint at c.slope */
     if (evaluate(f, &best_nll, &negfrac, f->spread, NULL, xv, nv) != IDC_OK) {
@@ -1142,6 +1237,8 @@ int idc_flow_fit(idc_flow *f, idc_flow_fit_result *res, const double *x, size_t 
     }
     res->seconds = now_seconds(c->threads) - t0;
 done:
+    dev_register(f, NULL, 0, NULL, 0);
+    rc = dev_error(f, rc, err);
     idc_adam_free(adam);
     free(grad);
     free(best);

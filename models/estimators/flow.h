@@ -58,6 +58,20 @@
  * are added in block order, so a fit is a pure function of (data, config)
  * for any thread count. Everything is double precision on the CPU; at the
  * small widths of this estimator (m <= 32) per-row loops beat GEMM calls.
+ *
+ * Devices: config.device = IDC_DEVICE_CUDA runs the row sums of every
+ * gradient and evaluation on a GPU (gpu/cuda.h, idc_gpu_flow_sums); Adam,
+ * the schedules, EM and everything else stay on the host. The per-row
+ * arithmetic is one text for both (models/estimators/flow_row.h), the
+ * device adds the rows of each 256-row block in row order and the host adds
+ * the block sums in block order, as on the CPU, with FMA contraction off on
+ * both. So the device's sums equal the CPU's except where the device's exp
+ * and log (per row: 2 J' + 1, and one per hidden unit for the
+ * straight-through gradient) round differently from glibc's, which moves a
+ * sum in its last bits; a device fit is deterministic run to run on one GPU
+ * model and toolkit, and follows the CPU's fit to rounding. Written and
+ * compiled, never run on a GPU (gpu/README.md); the device test
+ * (gpu/tests/test_cuda_backend.c) compares the two.
  */
 #ifndef IDC_MODELS_FLOW_H
 #define IDC_MODELS_FLOW_H
@@ -67,6 +81,7 @@
 
 #include <jansson.h>
 
+#include "models/engine/backend_select.h"
 #include "models/instance.h"
 #include "numeric/status.h"
 
@@ -112,12 +127,16 @@ typedef struct {
                            time fractions (then the result depends on timing) */
     uint64_t seed;      /* init, perturbation and minibatch streams */
     uint32_t trial;
+    idc_device device;  /* IDC_DEVICE_CPU (default) or IDC_DEVICE_CUDA: where the row sums of the
+                           gradient and evaluation passes run (see "Devices" above); resolve auto
+                           first with idc_device_resolve (models/engine/backend_select.h) */
 } idc_flow_config;
 
 /* Defaults for dimension m: depth 2, slope 0.2, J 3, cov_floor 1e-4,
  * weight_floor 1e-3, init random, eps 0.1, steps 2000, batch 0 (full),
  * lr 1e-2, lr_final 1e-4, bw0 0.1, bw1 1e-4, straight_through 1,
- * eval_every 25, keep_best 1, slope_anneal 0, em_restarts 3, prior_em 50, prior_em_every 0, threads 1, max_seconds 0, seed 1, trial 0. */
+ * eval_every 25, keep_best 1, slope_anneal 0, em_restarts 3, prior_em 50, prior_em_every 0, threads 1, max_seconds 0, seed 1, trial 0,
+ * device cpu. */
 void idc_flow_config_default(idc_flow_config *c, size_t m);
 
 /* Checks c (one line naming the field; IDC_EINVAL). */
@@ -130,7 +149,9 @@ typedef struct idc_flow idc_flow;
  * (needed for IDC_FLOW_INIT_PERTURBED, may be NULL otherwise; must then be a
  * square noiseless leaky instance with a non-degenerate Gaussian prior of
  * c->J components, depth c->depth, IDC_EDOM otherwise). NULL with err set:
- * IDC_EINVAL (config), IDC_EDOM, IDC_EUNABLE (EM failed), IDC_ENOMEM. */
+ * IDC_EINVAL (config; c->device = cuda without a usable device: "flow.device
+ * cuda: <why>"), IDC_EDOM, IDC_EUNABLE (EM failed), IDC_ENOMEM, IDC_EIO (a
+ * device call failed). */
 idc_flow *idc_flow_new(const idc_flow_config *c, const double *x, size_t n, const idc_instance *truth, idc_err *err);
 
 void idc_flow_free(idc_flow *f);
@@ -161,7 +182,8 @@ void idc_flow_fit_result_clear(idc_flow_fit_result *r);
 
 /* Trains f on the n x m training rows x, selecting parameters by the exact
  * NLL of the nv x m validation rows xv (nv >= 1). IDC_OK, IDC_EINVAL,
- * IDC_ENOMEM, or IDC_EUNABLE when the loss became non-finite. */
+ * IDC_ENOMEM, or IDC_EUNABLE when the loss became non-finite; on a device
+ * also IDC_EIO (a CUDA call failed: "flow (--device cuda): gpu flow: ..."). */
 int idc_flow_fit(idc_flow *f, idc_flow_fit_result *res, const double *x, size_t n, const double *xv, size_t nv,
                  idc_err *err) __attribute__((warn_unused_result));
 

@@ -40,6 +40,11 @@
  * order), on the CPU for any thread count and on the device. */
 #define IDC_FLOW_BLOCK 256
 
+/* The largest sizes (those of flow.h: IDC_FLOW_MAX_DIM, _DEPTH, _J). */
+#define IDC_FLOW_ROW_MAX_DIM 32
+#define IDC_FLOW_ROW_MAX_DEPTH 16
+#define IDC_FLOW_ROW_MAX_J 64
+
 /* A flow's parameters as one row sees them (pointers into host or device
  * memory, never written). */
 typedef struct {
@@ -224,6 +229,51 @@ IDC_FLOW_ROW_FN double idc_flow_row_stats(const idc_flow_rowp *p, double *st, si
         st[(2 + nh + h) * stride] += pre[h] * pre[h];
     }
     return lp;
+}
+
+/* Doubles of p's parameters packed by idc_flow_row_pack: V, the biases,
+ * the means, Sinv, lognorm, spread. */
+static inline size_t idc_flow_row_packsize(size_t m, size_t t, size_t J)
+{
+    return t * m * m + t * m + J * m + J * m * m + J + (t - 1) * m;
+}
+
+/* Copies p's arrays into buf (idc_flow_row_packsize doubles) in the order
+ * above, contiguous (bias and mean strides m). Host only. */
+static inline void idc_flow_row_pack(const idc_flow_rowp *p, double *buf)
+{
+    size_t m = p->m, t = p->t, J = p->J, o = 0;
+    for (size_t i = 0; i < t * m * m; i++)
+        buf[o++] = p->V[i];
+    for (size_t k = 0; k < t; k++)
+        for (size_t i = 0; i < m; i++)
+            buf[o++] = p->c[k * p->c_stride + i];
+    for (size_t j = 0; j < J; j++)
+        for (size_t i = 0; i < m; i++)
+            buf[o++] = p->mu[j * p->mu_stride + i];
+    for (size_t i = 0; i < J * m * m; i++)
+        buf[o++] = p->Sinv[i];
+    for (size_t j = 0; j < J; j++)
+        buf[o++] = p->lognorm[j];
+    for (size_t i = 0; i < (t - 1) * m; i++)
+        buf[o++] = p->spread[i];
+}
+
+/* p's sizes and scalars with its arrays in packed (a buffer written by
+ * idc_flow_row_pack, or a device copy of one). */
+static inline idc_flow_rowp idc_flow_row_packed(const idc_flow_rowp *p, const double *packed)
+{
+    size_t m = p->m, t = p->t, J = p->J;
+    idc_flow_rowp q = *p;
+    q.V = packed;
+    q.c = q.V + t * m * m;
+    q.c_stride = m;
+    q.mu = q.c + t * m;
+    q.mu_stride = m;
+    q.Sinv = q.mu + J * m;
+    q.lognorm = q.Sinv + J * m * m;
+    q.spread = q.lognorm + J;
+    return q;
 }
 
 #endif
