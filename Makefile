@@ -84,8 +84,8 @@ ifeq ($(HAVE_CUDA),1)
   endif
   CFLAGS      += -DIDC_HAVE_CUDA
   CUDA_SO     := $(BUILD)/libidcheck-cuda.so
-  CUDA_SO_OBJ := $(patsubst %.c,$(BUILD)/pic/%.o,gpu/backend_cuda.c gpu/launch.c gpu/gemm_map.c numeric/status.c) \
-                 $(BUILD)/pic/gpu/kernels.cu.o
+  CUDA_SO_OBJ := $(patsubst %.c,$(BUILD)/pic/%.o,gpu/backend_cuda.c gpu/flow_cuda.c gpu/launch.c gpu/gemm_map.c \
+                 numeric/status.c) $(BUILD)/pic/gpu/kernels.cu.o $(BUILD)/pic/gpu/flow_kernels.cu.o
   CUDA_SO_LIBS := $(CUDA_LINK) -lcublas -lcudart -lstdc++ -lm -pthread
   CUDA_SO_LINKS := $(BUILD)/gpu/tests/libidcheck-cuda.so
   # sm_80 (A100) and sm_90 (H100/H200) machine code plus compute_90 PTX for
@@ -179,13 +179,13 @@ $(CUDA_SO_LINKS): $(CUDA_SO)
 	ln -sf ../../libidcheck-cuda.so $@
 
 # The loader's test stand-ins: a good one and one from "another build".
-$(BUILD)/gpu/tests/fake-plugin.so: gpu/tests/fake_plugin.c gpu/plugin_impl.h
+$(BUILD)/gpu/tests/fake-plugin.so: gpu/tests/fake_plugin.c gpu/plugin_impl.h gpu/cuda.h models/estimators/flow_row.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -O1 -I. -DIDC_VERSION='"$(VERSION)"' $(WARN) -fPIC -shared $< -o $@
+	$(CC) -std=c11 -O1 -I. -DIDC_VERSION='"$(VERSION)"' $(WARN) -fPIC -shared $< -lm -o $@
 
-$(BUILD)/gpu/tests/fake-plugin-other.so: gpu/tests/fake_plugin.c gpu/plugin_impl.h
+$(BUILD)/gpu/tests/fake-plugin-other.so: gpu/tests/fake_plugin.c gpu/plugin_impl.h gpu/cuda.h models/estimators/flow_row.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -O1 -I. -DIDC_VERSION='"$(VERSION)"' -DFAKE_OTHER_BUILD $(WARN) -fPIC -shared $< -o $@
+	$(CC) -std=c11 -O1 -I. -DIDC_VERSION='"$(VERSION)"' -DFAKE_OTHER_BUILD $(WARN) -fPIC -shared $< -lm -o $@
 
 # The source the build comes from (ci/source-id.sh: git commit and dirty flag,
 # or a hash of the sources of a tarball) is baked into provenance.o; the stamp

@@ -16,6 +16,7 @@
 #include <cuda_runtime_api.h>
 
 #include "gpu/cuda_impl.h"
+#include "gpu/flow_cuda_impl.h"
 #include "gpu/gemm_map.h"
 #include "gpu/launch.h"
 
@@ -754,6 +755,11 @@ static const idc_gpu_plugin plugin = {
     .device_name = cu_device_name,
     .set_math = cu_set_math,
     .get_math = cu_get_math,
+    .rowp_size = sizeof(idc_flow_rowp),
+    .flow_new = cuf_flow_new,
+    .flow_free = cuf_flow_free,
+    .flow_rows = cuf_flow_rows,
+    .flow_sums = cuf_flow_sums,
 };
 
 const idc_gpu_plugin *idc_gpu_plugin_v1(void)

@@ -67,6 +67,7 @@
 #include <stddef.h>
 
 #include "models/engine/engine.h"
+#include "models/estimators/flow_row.h"
 #include "numeric/status.h"
 
 /* 1 when idcheck was built with CUDA (its libidcheck-cuda.so), 0 otherwise. */
@@ -130,5 +131,42 @@ int idc_gpu_set_math(const idc_backend *be, idc_gpu_math mode, idc_err *err);
 
 /* The current math mode of be (IDC_GPU_MATH_DEFAULT for a non-CUDA table). */
 idc_gpu_math idc_gpu_get_math(const idc_backend *be);
+
+/* ---- The flow estimator's row sums on a device ------------------------
+ * (models/estimators/flow.h with config.device = IDC_DEVICE_CUDA.) The
+ * per-row arithmetic of models/estimators/flow_row.h in a kernel
+ * (gpu/flow_kernels.cu, double precision, --fmad=false): one thread per
+ * row writes its terms into a zeroed slot, then one thread per (block of
+ * IDC_FLOW_BLOCK rows, entry) adds the slots of its block in row order. So
+ * the block sums are the CPU's (models/estimators/flow.c) up to the exp/log
+ * of the device's libm, and the caller adds them in block order as the CPU
+ * does. Status: written and compiled, never run on a GPU. */
+typedef struct idc_gpu_flow idc_gpu_flow;
+
+/* Rows slots of an idc_gpu_flow (rows stay on the device until replaced). */
+#define IDC_GPU_FLOW_SLOTS 3
+
+/* A flow evaluator on CUDA device `device` (own stream and buffers). NULL
+ * with err set as for idc_gpu_backend_new. Loads the backend library. */
+idc_gpu_flow *idc_gpu_flow_new(int device, idc_err *err);
+
+/* Frees g (waits for its work); NULL is a no-op. */
+void idc_gpu_flow_free(idc_gpu_flow *g);
+
+/* Uploads the n x m rows x (n >= 1, 1 <= m <= IDC_FLOW_ROW_MAX_DIM) into slot (0 .. IDC_GPU_FLOW_SLOTS - 1), replacing what was
+ * there. IDC_EINVAL (bad slot, n or m), IDC_ENOMEM (device memory), IDC_EIO
+ * (a CUDA call failed; its message in err). Returns after the copy. */
+int idc_gpu_flow_rows(idc_gpu_flow *g, unsigned slot, const double *x, size_t n, size_t m, idc_err *err);
+
+/* The per-block sums of the rows in slot for the parameters p (host
+ * arrays; p->m must be the rows' m): grad = 1: part (nblocks x
+ * idc_flow_row_rawsize, nblocks = ceil(n / IDC_FLOW_BLOCK)) the gradient
+ * sums of idc_flow_row_backward at bandwidth bw; grad = 0: part (nblocks x
+ * idc_flow_row_statsize) the sums of idc_flow_row_stats and, when lp is
+ * not NULL, lp (n) each row's exact log p^. Host arrays, written when the
+ * call returns. IDC_EINVAL (empty slot, m mismatch, sizes above the flow's
+ * maxima), IDC_ENOMEM, IDC_EIO. */
+int idc_gpu_flow_sums(idc_gpu_flow *g, unsigned slot, const idc_flow_rowp *p, int grad, double bw, double *part,
+                      double *lp, idc_err *err);
 
 #endif

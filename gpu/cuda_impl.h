@@ -12,6 +12,8 @@
 
 #include <cuda_runtime_api.h>
 
+#include "models/estimators/flow_row.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -52,6 +54,14 @@ cudaError_t idc_gpuk_random_idx(cudaStream_t st, unsigned long long *idx, unsign
 /* Adam with step = lr / bc1 and sbc2 = sqrt(bc2) computed by the caller. */
 cudaError_t idc_gpuk_adam(cudaStream_t st, int f64, void *p, void *m, void *v, const void *g, size_t n,
                           double step, double b1, double b2, double eps, double sbc2);
+/* The flow's per-block sums (gpu/flow_kernels.cu) of the n x m device rows X
+ * for the parameters *p (its arrays in device memory): part (device,
+ * ceil(n / IDC_FLOW_BLOCK) x Q, Q = idc_flow_row_rawsize when grad, else
+ * idc_flow_row_statsize) and, when !grad and lp != NULL, lp (device, n).
+ * slots: device scratch of chunk x Q doubles, chunk a multiple of
+ * IDC_FLOW_BLOCK (the rows are done chunk by chunk). */
+cudaError_t idc_gpuk_flow_sums(cudaStream_t st, const idc_flow_rowp *p, const double *X, size_t n, int grad,
+                               double bw, double *slots, size_t chunk, double *part, double *lp);
 
 #ifdef __cplusplus
 }

@@ -67,7 +67,8 @@ static const idc_gpu_plugin *open_plugin(const char *path, const char *label, id
     memcpy(&fn, &sym, sizeof fn);
     const idc_gpu_plugin *p = fn();
     if (p == NULL || p->abi != IDC_GPU_PLUGIN_ABI || p->version == NULL || strcmp(p->version, IDC_VERSION) != 0 ||
-        p->backend_size != sizeof(idc_backend) || p->err_size != sizeof(idc_err)) {
+        p->backend_size != sizeof(idc_backend) || p->err_size != sizeof(idc_err) ||
+        p->rowp_size != sizeof(idc_flow_rowp)) {
         idc_err_set(err, IDC_EUNABLE,
                     "CUDA backend: %s%.250s is from another build (idcheck %.20s, interface %d; this is idcheck "
                     "%s, interface %d)",
@@ -225,4 +226,43 @@ idc_gpu_math idc_gpu_get_math(const idc_backend *be)
 {
     const idc_gpu_plugin *p = current();
     return p != NULL ? p->get_math(be) : IDC_GPU_MATH_DEFAULT;
+}
+
+idc_gpu_flow *idc_gpu_flow_new(int device, idc_err *err)
+{
+    const idc_gpu_plugin *p = need(err);
+    return p != NULL ? p->flow_new(device, err) : NULL;
+}
+
+void idc_gpu_flow_free(idc_gpu_flow *g)
+{
+    const idc_gpu_plugin *p = current();
+    if (p != NULL && g != NULL)
+        p->flow_free(g);
+}
+
+int idc_gpu_flow_rows(idc_gpu_flow *g, unsigned slot, const double *x, size_t n, size_t m, idc_err *err)
+{
+    const idc_gpu_plugin *p = current();
+    if (p == NULL || g == NULL)
+        return idc_err_set(err, IDC_EINVAL, "gpu: not a CUDA flow evaluator");
+    if (slot >= IDC_GPU_FLOW_SLOTS || x == NULL || n < 1 || m < 1 || m > IDC_FLOW_ROW_MAX_DIM)
+        return idc_err_set(err, IDC_EINVAL, "gpu flow rows: slot %u, n %zu, m %zu: expected slot < %d, n >= 1, "
+                           "m in 1..%d", slot, n, m, IDC_GPU_FLOW_SLOTS, IDC_FLOW_ROW_MAX_DIM);
+    return p->flow_rows(g, slot, x, n, m, err);
+}
+
+int idc_gpu_flow_sums(idc_gpu_flow *g, unsigned slot, const idc_flow_rowp *rp, int grad, double bw, double *part,
+                      double *lp, idc_err *err)
+{
+    const idc_gpu_plugin *p = current();
+    if (p == NULL || g == NULL)
+        return idc_err_set(err, IDC_EINVAL, "gpu: not a CUDA flow evaluator");
+    if (slot >= IDC_GPU_FLOW_SLOTS || rp == NULL || part == NULL || rp->m < 1 || rp->m > IDC_FLOW_ROW_MAX_DIM ||
+        rp->t < 1 || rp->t > IDC_FLOW_ROW_MAX_DEPTH || rp->J < 1 || rp->J > IDC_FLOW_ROW_MAX_J)
+        return idc_err_set(err, IDC_EINVAL, "gpu flow sums: slot %u, m %zu, depth %zu, J %zu: expected slot < %d, "
+                           "m in 1..%d, depth in 1..%d, J in 1..%d", slot, rp != NULL ? rp->m : 0,
+                           rp != NULL ? rp->t : 0, rp != NULL ? rp->J : 0, IDC_GPU_FLOW_SLOTS, IDC_FLOW_ROW_MAX_DIM,
+                           IDC_FLOW_ROW_MAX_DEPTH, IDC_FLOW_ROW_MAX_J);
+    return p->flow_sums(g, slot, rp, grad, bw, part, lp, err);
 }

@@ -17,7 +17,7 @@
 #include "gpu/cuda.h"
 
 /* Raised whenever a field of idc_gpu_plugin or its meaning changes. */
-#define IDC_GPU_PLUGIN_ABI 1
+#define IDC_GPU_PLUGIN_ABI 2 /* 2: the flow entry points */
 #define IDC_GPU_PLUGIN_SYMBOL "idc_gpu_plugin_v1"
 #define IDC_GPU_PLUGIN_FILE "libidcheck-cuda.so"
 
@@ -39,6 +39,12 @@ typedef struct {
     const char *(*device_name)(const idc_backend *be);
     int (*set_math)(const idc_backend *be, idc_gpu_math mode, idc_err *err);
     idc_gpu_math (*get_math)(const idc_backend *be);
+    size_t rowp_size;     /* sizeof(idc_flow_rowp) */
+    idc_gpu_flow *(*flow_new)(int device, idc_err *err);
+    void (*flow_free)(idc_gpu_flow *g);
+    int (*flow_rows)(idc_gpu_flow *g, unsigned slot, const double *x, size_t n, size_t m, idc_err *err);
+    int (*flow_sums)(idc_gpu_flow *g, unsigned slot, const idc_flow_rowp *p, int grad, double bw, double *part,
+                     double *lp, idc_err *err);
 } idc_gpu_plugin;
 
 /* The one symbol the library exports (its type; gpu/backend_cuda.c defines

@@ -1,10 +1,16 @@
 /* A stand-in for libidcheck-cuda.so with which test_gpu tests the loader
  * (gpu/cuda_loader.c) on any machine, CUDA or not: it exports the same one
  * symbol (gpu/plugin_impl.h) and reports one "device" whose tables are
- * empty shells (no kernel may be called on them). Built by the Makefile as
+ * empty shells (no kernel may be called on them). Its flow evaluator
+ * (idc_gpu_flow_*) is real, on the host: the algorithm of
+ * gpu/flow_kernels.cu (parameters packed, each row's terms into a zeroed
+ * slot, a block's slots added in row order), so that the flow's device
+ * path (models/estimators/flow.c) is tested end to end without a GPU. Built by the Makefile as
  * fake-plugin.so and, with FAKE_OTHER_BUILD, as fake-plugin-other.so, which
  * claims another idcheck version so that the loader must refuse it. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "gpu/plugin_impl.h"
 
@@ -99,6 +105,89 @@ static idc_gpu_math get_math(const idc_backend *be)
     return w < 0 ? IDC_GPU_MATH_DEFAULT : math[w / 2][w % 2];
 }
 
+struct idc_gpu_flow {
+    double *rows[IDC_GPU_FLOW_SLOTS];
+    size_t n[IDC_GPU_FLOW_SLOTS], m[IDC_GPU_FLOW_SLOTS];
+};
+
+static idc_gpu_flow *flow_new(int device, idc_err *err)
+{
+    if (device != 0) {
+        set(err, IDC_EINVAL, "gpu.device: must be in 0..0");
+        return NULL;
+    }
+    idc_gpu_flow *g = calloc(1, sizeof *g);
+    if (g == NULL)
+        set(err, IDC_ENOMEM, "out of memory");
+    return g;
+}
+
+static void flow_free(idc_gpu_flow *g)
+{
+    if (g == NULL)
+        return;
+    for (int i = 0; i < IDC_GPU_FLOW_SLOTS; i++)
+        free(g->rows[i]);
+    free(g);
+}
+
+static int flow_rows(idc_gpu_flow *g, unsigned slot, const double *x, size_t n, size_t m, idc_err *err)
+{
+    double *r = malloc(n * m * sizeof *r);
+    if (r == NULL)
+        return set(err, IDC_ENOMEM, "out of memory");
+    memcpy(r, x, n * m * sizeof *r);
+    free(g->rows[slot]);
+    g->rows[slot] = r;
+    g->n[slot] = n;
+    g->m[slot] = m;
+    return IDC_OK;
+}
+
+static int flow_sums(idc_gpu_flow *g, unsigned slot, const idc_flow_rowp *p, int grad, double bw, double *part,
+                     double *lp, idc_err *err)
+{
+    size_t n = g->n[slot], m = p->m;
+    if (g->rows[slot] == NULL || g->m[slot] != m)
+        return set(err, IDC_EINVAL, "gpu flow sums: no rows of this width in the slot");
+    size_t Q = grad ? idc_flow_row_rawsize(m, p->t, p->J) : idc_flow_row_statsize(m, p->t);
+    double *packed = malloc(idc_flow_row_packsize(m, p->t, p->J) * sizeof *packed);
+    double *scr = malloc(idc_flow_row_scratch(m, p->t, p->J) * sizeof *scr);
+    double *slots = malloc(IDC_FLOW_BLOCK * Q * sizeof *slots);
+    if (packed == NULL || scr == NULL || slots == NULL) {
+        free(packed);
+        free(scr);
+        free(slots);
+        return set(err, IDC_ENOMEM, "out of memory");
+    }
+    idc_flow_row_pack(p, packed);
+    idc_flow_rowp q = idc_flow_row_packed(p, packed);
+    for (size_t b = 0; b * IDC_FLOW_BLOCK < n; b++) {
+        size_t lo = b * IDC_FLOW_BLOCK, hi = lo + IDC_FLOW_BLOCK < n ? lo + IDC_FLOW_BLOCK : n;
+        memset(slots, 0, (hi - lo) * Q * sizeof *slots);
+        for (size_t i = lo; i < hi; i++) {
+            const double *x = g->rows[slot] + i * m;
+            if (grad) {
+                idc_flow_row_backward(&q, slots + (i - lo) * Q, 1, x, bw, scr);
+            } else {
+                double v = idc_flow_row_stats(&q, slots + (i - lo) * Q, 1, x, scr);
+                if (lp != NULL)
+                    lp[i] = v;
+            }
+        }
+        for (size_t e = 0; e < Q; e++) {
+            double acc = 0;
+            for (size_t i = 0; i < hi - lo; i++)
+                acc += slots[i * Q + e];
+            part[b * Q + e] = acc;
+        }
+    }
+    free(packed);
+    free(scr);
+    free(slots);
+    return IDC_OK;
+}
+
 static const idc_gpu_plugin plugin = {
     .abi = IDC_GPU_PLUGIN_ABI,
     .version = FAKE_VERSION,
@@ -115,6 +204,11 @@ static const idc_gpu_plugin plugin = {
     .device_name = device_name,
     .set_math = set_math,
     .get_math = get_math,
+    .rowp_size = sizeof(idc_flow_rowp),
+    .flow_new = flow_new,
+    .flow_free = flow_free,
+    .flow_rows = flow_rows,
+    .flow_sums = flow_sums,
 };
 
 const idc_gpu_plugin *idc_gpu_plugin_v1(void)
