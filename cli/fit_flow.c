@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/db.h"
 #include "cli/record.h"
+#include "models/engine/backend_select.h"
 #include "numeric/fileio.h"
 #include "properties/pipeline_flow.h"
 #include "reports/provenance.h"
@@ -25,7 +26,7 @@ static void help(FILE *fp)
     fprintf(fp,
             "usage: idcheck fit INSTANCE.json --estimator flow [--init random|perturbed-truth] [--eps E]\n"
             "                   [--depth T] [--J K] [--steps K] [--batch B] [--lr R] [--threads T]\n"
-            "                   [--max-seconds S] [--seed S] [-n N] [--eval N] [--zhat ZHAT.npy]\n"
+            "                   [--max-seconds S] [--seed S] [-n N] [--eval N] [--zhat ZHAT.npy] [--device D]\n"
             "                   [--emit-model FITTED.json] [--db RESULTS.sqlite] -o FIT.json\n\n"
             "The exact-likelihood flow for square noiseless instances (m = n, sigma = 0, a\n"
             "non-degenerate GMM through a leaky-ReLU MLP with square invertible layers): a latent\n"
@@ -41,12 +42,17 @@ static void help(FILE *fp)
             "result is the same bit for bit for every --threads).\n"
             "--db FILE: also records the fit in the results store FILE (docs/STORE.md \"records\"),\n"
             "which `idcheck audit FILE` re-derives (a --max-seconds budget makes a fit depend on the\n"
-            "machine's speed: its audit may then differ).\n");
+            "machine's speed: its audit may then differ).\n"
+            "--device cpu|cuda|auto (default cpu): where the row sums of each gradient and evaluation\n"
+            "run; cuda needs a build with CUDA and a device, auto takes cuda when both are there,\n"
+            "else cpu with a note on stderr. A device fit follows the CPU's to rounding (the GPU's\n"
+            "exp/log), and is bit-identical run to run on one GPU model (gpu/README.md; the cuda\n"
+            "path is written and compiled, never yet run on a GPU). FIT.json records the device.\n");
 }
 
 int idc_cli_fit_flow_env(int argc, char **argv, idc_cli_fit_env *env)
 {
-    const char *inpath = NULL, *outpath = NULL, *zpath = NULL, *emit = NULL, *init = "random";
+    const char *inpath = NULL, *outpath = NULL, *zpath = NULL, *emit = NULL, *init = "random", *device = "cpu";
     size_t n = 20000, neval = 20000, steps = 0, batch = 0, depth = 0, J = 0, threads = 1;
     double lr = 0, eps = 0.1, maxs = 0;
     uint64_t seed = 1;
@@ -93,6 +99,8 @@ int idc_cli_fit_flow_env(int argc, char **argv, idc_cli_fit_env *env)
             ok = idc_cli_parse_size(a, argv[++i], &J);
         else if (strcmp(a, "--threads") == 0 && more)
             ok = idc_cli_parse_size(a, argv[++i], &threads);
+        else if (strcmp(a, "--device") == 0 && more)
+            device = argv[++i];
         else if (a[0] != '-' && inpath == NULL)
             inpath = a;
         else {
@@ -111,6 +119,19 @@ int idc_cli_fit_flow_env(int argc, char **argv, idc_cli_fit_env *env)
     if (strcmp(init, "random") != 0 && strcmp(init, "perturbed-truth") != 0) {
         idc_cli_error("fit", "--init: expected random or perturbed-truth, got \"%s\"", init);
         return 2;
+    }
+    idc_device dev = IDC_DEVICE_CPU;
+    {
+        idc_err derr;
+        char note[IDC_ERR_LEN] = "";
+        idc_device want;
+        if (idc_device_parse(&want, device, &derr) != IDC_OK ||
+            idc_device_resolve(&dev, want, note, sizeof note, &derr) != IDC_OK) {
+            idc_cli_error("fit", "%s", derr.msg);
+            return 2;
+        }
+        if (note[0] != '\0' && !env->capture)
+            fprintf(stderr, "idcheck fit: %s\n", note);
     }
     FILE *say = stdout;
     static FILE *devnull = NULL;
@@ -157,6 +178,7 @@ int idc_cli_fit_flow_env(int argc, char **argv, idc_cli_fit_env *env)
     c.threads = threads > 64 ? 65 : (unsigned)threads;
     c.max_seconds = maxs;
     c.seed = seed;
+    c.device = dev;
     rc = idc_flow_config_check(&c, &err);
     idc_pipeline_opts o = {.n_train = n, .n_eval = neval, .seed = seed};
     idc_pipeline_flow_result pr;
@@ -182,6 +204,7 @@ int idc_cli_fit_flow_env(int argc, char **argv, idc_cli_fit_env *env)
         rc = idc_instance_hash(hash, &inst, &err);
         json_object_set_new(out, "instance", json_string(inpath));
         json_object_set_new(out, "model_hash", json_string(hash));
+        json_object_set_new(out, "device", json_string(idc_device_name(dev)));
         if (env->capture) { /* re-derived: the record, no file */
             env->record = idc_cli_fit_record(out);
             if (env->record == NULL && rc == IDC_OK)

@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "gpu/cuda.h"
 #include "numeric/tests/testutil.h"
 
@@ -156,6 +158,54 @@ START_TEST(test_missing_backend)
 }
 END_TEST
 
+/* fit --estimator flow --device: cuda without a backend is one line and
+ * exit 2 with no output; auto falls back to the CPU with a note and records
+ * "device": "cpu"; with the test stand-in as the backend (its flow
+ * evaluator runs the device algorithm on the host) the fit takes the
+ * device path, records "device": "cuda" and gives the CPU's model. */
+#define FLOWFIT "fit i.json --estimator flow --steps 10 -n 400 --eval 200"
+
+START_TEST(test_flow_device)
+{
+    struct stat sb;
+    char p[128], fake[600], env[700];
+    ck_assert_int_eq(idc("", "gen pdgmm --m 2 --J 2 --seed 3 -o i.json"), 0);
+    ck_assert_int_eq(idc("IDCHECK_CUDA_LIB=/nonexistent/libidcheck-cuda.so", FLOWFIT " --device cuda -o g.json"), 2);
+    ck_assert_msg(one_line(errtxt) && strstr(errtxt, "idcheck fit: --device cuda: CUDA backend: cannot load ") == errtxt,
+                  "%s", errtxt);
+    snprintf(p, sizeof p, "%s/g.json", dir);
+    ck_assert_int_ne(stat(p, &sb), 0);
+    ck_assert_msg(out[0] == '\0', "partial output: %s", out);
+    ck_assert_int_eq(idc("IDCHECK_CUDA_LIB=/nonexistent/libidcheck-cuda.so", FLOWFIT " --device auto -o a.json"), 0);
+    ck_assert_msg(strstr(errtxt, "--device auto: using cpu (cuda unavailable: CUDA backend: cannot load ") != NULL,
+                  "%s", errtxt);
+    ck_assert_int_eq(idc("", FLOWFIT " --device cpu -o c.json"), 0);
+    ck_assert_msg(cuda_in_log() == NULL, "--device cpu mapped %s", cuda_in_log());
+    ck_assert_int_eq(idc("", FLOWFIT " --device gpu -o x.json"), 2);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "--device: expected cpu, cuda or auto") != NULL);
+    /* the stand-in beside the test programs: BIN's folder/gpu/tests */
+    snprintf(fake, sizeof fake, "%s", bin);
+    char *slash = strrchr(fake, '/');
+    ck_assert_ptr_nonnull(slash);
+    snprintf(slash, sizeof fake - (size_t)(slash - fake), "/gpu/tests/fake-plugin.so");
+    snprintf(env, sizeof env, "IDCHECK_CUDA_LIB=%s", fake);
+    ck_assert_msg(idc(env, FLOWFIT " --device cuda -o d.json") == 0, "%s", errtxt);
+    json_t *js[3];
+    const char *names[3] = {"a.json", "c.json", "d.json"}, *devs[3] = {"cpu", "cpu", "cuda"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, names[i]);
+        js[i] = json_load_file(p, 0, NULL);
+        ck_assert_ptr_nonnull(js[i]);
+        ck_assert_str_eq(json_string_value(json_object_get(js[i], "device")), devs[i]);
+    }
+    for (int i = 1; i < 3; i++) /* the same fitted model, bit for bit (JSON with 17 digits) */
+        ck_assert_msg(json_equal(json_object_get(js[0], "model"), json_object_get(js[i], "model")),
+                      "%s: another model", names[i]);
+    for (int i = 0; i < 3; i++)
+        json_decref(js[i]);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cli_start");
@@ -163,6 +213,7 @@ int main(void)
         {"cpu_verbs_map_no_cuda", test_cpu_verbs_map_no_cuda},
         {"device_request_loads", test_device_request_loads},
         {"missing_backend", test_missing_backend},
+        {"flow_device", test_flow_device},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         TCase *tc = tcase_create(cases[i].name);

@@ -26,6 +26,7 @@
 #include "gpu/gemm_map.h"
 #include "gpu/launch.h"
 #include "models/engine/backend_select.h"
+#include "models/estimators/flow.h"
 #include "numeric/rng.h"
 #include "numeric/tests/testutil.h"
 
@@ -507,10 +508,170 @@ static const char *child_loader(void)
     return NULL;
 }
 
+/* n x 2 rows with some structure (a bent Gaussian) for the flow. */
+static double *flow_rows(size_t n, uint64_t seed)
+{
+    double *x = malloc(2 * n * sizeof *x);
+    if (x == NULL)
+        return NULL;
+    idc_rng_normal_fill(x, 2 * n, idc_rng_stream(seed, 0, 77), 0);
+    for (size_t i = 0; i < n; i++)
+        x[2 * i + 1] += 0.8 * fabs(x[2 * i]) - 0.5;
+    return x;
+}
+
+/* The flow's device path through the loader: its errors without a library,
+ * then, with the stand-in (whose evaluator runs gpu/flow_kernels.cu's
+ * algorithm on the host with the CPU's libm), the argument checks of
+ * idc_gpu_flow_rows/sums, block sums equal to the CPU's row functions bit
+ * for bit, and a flow with device = cuda equal to one on the CPU bit for
+ * bit: start, loss and gradient, log p, and 30-step fits (full batch and
+ * minibatches). */
+static const char *child_flow(void)
+{
+    idc_err err = {{0}};
+    char note[IDC_ERR_LEN];
+    idc_device dev = IDC_DEVICE_AUTO;
+    unsetenv("IDCHECK_CUDA_LIB");
+    EXPECT(idc_device_resolve(&dev, IDC_DEVICE_CPU, note, sizeof note, &err) == IDC_OK && dev == IDC_DEVICE_CPU &&
+               note[0] == '\0',
+           "cpu: %s", err.msg);
+    EXPECT(cuda_mapped() == NULL, "%s mapped by --device cpu", cuda_mapped());
+    setenv("IDCHECK_CUDA_LIB", "/nonexistent/libidcheck-cuda.so", 1);
+    EXPECT(idc_gpu_flow_new(0, &err) == NULL, "a flow evaluator without a library");
+    EXPECT(strstr(err.msg, "CUDA backend: cannot load IDCHECK_CUDA_LIB=/nonexistent/") == err.msg, "%s", err.msg);
+    EXPECT(idc_device_resolve(&dev, IDC_DEVICE_CUDA, note, sizeof note, &err) == IDC_EINVAL, "cuda without a library");
+    EXPECT(strstr(err.msg, "--device cuda: CUDA backend: cannot load ") == err.msg && strchr(err.msg, '\n') == NULL,
+           "%s", err.msg);
+    EXPECT(idc_device_resolve(&dev, IDC_DEVICE_AUTO, note, sizeof note, &err) == IDC_OK && dev == IDC_DEVICE_CPU,
+           "auto without a library: %s", err.msg);
+    EXPECT(strstr(note, "--device auto: using cpu (cuda unavailable: CUDA backend: cannot load ") == note, "%s", note);
+    EXPECT(idc_device_resolve(&dev, (idc_device)7, note, sizeof note, &err) == IDC_EINVAL, "an unknown device");
+    size_t n = 1500, nv = 300;
+    double *x = flow_rows(n + nv, 5), *xv = x + 2 * n;
+    EXPECT(x != NULL, "out of memory");
+    idc_flow_config c;
+    idc_flow_config_default(&c, 2);
+    c.J = 2;
+    c.steps = 30;
+    c.eval_every = 7;
+    c.device = IDC_DEVICE_AUTO;
+    EXPECT(idc_flow_config_check(&c, &err) == IDC_EINVAL && strstr(err.msg, "flow.device") == err.msg, "%s",
+           err.msg);
+    c.device = IDC_DEVICE_CUDA;
+    EXPECT(idc_flow_new(&c, x, n, NULL, &err) == NULL, "a cuda flow without a library");
+    EXPECT(strstr(err.msg, "flow.device cuda: CUDA backend: cannot load ") == err.msg, "%s", err.msg);
+    EXPECT(idc_gpu_flow_rows(NULL, 0, x, n, 2, &err) == IDC_EINVAL, "rows of no evaluator");
+
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/fake-plugin.so", exe_dir());
+    setenv("IDCHECK_CUDA_LIB", path, 1);
+    EXPECT(idc_device_resolve(&dev, IDC_DEVICE_AUTO, note, sizeof note, &err) == IDC_OK && dev == IDC_DEVICE_CUDA &&
+               note[0] == '\0',
+           "auto with a device: %s", note);
+    EXPECT(idc_gpu_flow_new(1, &err) == NULL && strstr(err.msg, "gpu.device") != NULL, "%s", err.msg);
+    idc_gpu_flow *g = idc_gpu_flow_new(0, &err);
+    EXPECT(g != NULL, "%s", err.msg);
+    EXPECT(idc_gpu_flow_rows(g, IDC_GPU_FLOW_SLOTS, x, n, 2, &err) == IDC_EINVAL && strstr(err.msg, "slot") != NULL,
+           "%s", err.msg);
+    EXPECT(idc_gpu_flow_rows(g, 0, x, 0, 2, &err) == IDC_EINVAL, "no rows");
+    EXPECT(idc_gpu_flow_rows(g, 0, x, n, IDC_FLOW_ROW_MAX_DIM + 1, &err) == IDC_EINVAL, "m too large");
+    /* a small flow by hand: m 2, depth 2, J 2 */
+    double V[8] = {1.2, -0.3, 0.4, 0.9, 0.7, 0.2, -0.5, 1.1}, cb[4] = {0.1, -0.2, 0.05, 0.3};
+    double mu[4] = {-0.5, 0.2, 0.6, -0.1}, Si[8] = {1.5, 0.2, 0.2, 0.8, 0.9, -0.1, -0.1, 2.0};
+    double ln[2] = {-2.1, -1.7}, sp[2] = {0.8, 1.3};
+    idc_flow_rowp p = {.m = 2, .t = 2, .J = 2, .slope = 0.2, .logb = log(0.2), .logdet = 0.3, .V = V, .c = cb,
+                       .c_stride = 2, .mu = mu, .mu_stride = 2, .Sinv = Si, .lognorm = ln, .spread = sp};
+    size_t nb = (n + IDC_FLOW_BLOCK - 1) / IDC_FLOW_BLOCK, Q = idc_flow_row_rawsize(2, 2, 2);
+    double *part = calloc(nb * Q, sizeof *part), *ref = calloc(nb * Q, sizeof *ref);
+    double *lp = malloc(n * sizeof *lp), scr[64];
+    EXPECT(part != NULL && ref != NULL && lp != NULL && idc_flow_row_scratch(2, 2, 2) <= 64, "out of memory");
+    EXPECT(idc_gpu_flow_sums(g, 1, &p, 1, 0.05, part, NULL, &err) == IDC_EINVAL, "sums of an empty slot");
+    EXPECT(idc_gpu_flow_rows(g, 1, x, n, 2, &err) == IDC_OK, "%s", err.msg);
+    p.m = 3;
+    EXPECT(idc_gpu_flow_sums(g, 1, &p, 1, 0.05, part, NULL, &err) == IDC_EINVAL, "sums of rows of another width");
+    p.m = 2;
+    p.J = IDC_FLOW_ROW_MAX_J + 1;
+    EXPECT(idc_gpu_flow_sums(g, 1, &p, 1, 0.05, part, NULL, &err) == IDC_EINVAL && strstr(err.msg, "J") != NULL,
+           "%s", err.msg);
+    p.J = 2;
+    for (int grad = 1; grad >= 0; grad--) {
+        size_t q = grad ? Q : idc_flow_row_statsize(2, 2);
+        EXPECT(idc_gpu_flow_sums(g, 1, &p, grad, 0.05, part, grad ? NULL : lp, &err) == IDC_OK, "%s", err.msg);
+        memset(ref, 0, nb * Q * sizeof *ref);
+        for (size_t i = 0; i < n; i++) { /* the CPU's order: each block's rows straight into its sums */
+            double *acc = ref + i / IDC_FLOW_BLOCK * q;
+            if (grad) {
+                idc_flow_row_backward(&p, acc, 1, x + 2 * i, 0.05, scr);
+            } else {
+                double v = idc_flow_row_stats(&p, acc, 1, x + 2 * i, scr);
+                EXPECT(memcmp(&v, lp + i, sizeof v) == 0, "log p of row %zu: %.17g, not %.17g", i, lp[i], v);
+            }
+        }
+        EXPECT(memcmp(part, ref, nb * q * sizeof *ref) == 0, "grad %d: block sums differ from the CPU's", grad);
+        EXPECT(ref[0] != 0 && isfinite(ref[0]), "an empty sum");
+    }
+    idc_gpu_flow_free(g);
+    idc_gpu_flow_free(NULL);
+    free(part);
+    free(ref);
+    free(lp);
+
+    /* a flow on the stand-in device against one on the CPU */
+    for (size_t batch = 0; batch <= 400; batch += 400) {
+        idc_flow *f[2];
+        double *th[2], *gr[2], lo[2], *lpf[2];
+        c.batch = batch;
+        for (int k = 0; k < 2; k++) {
+            c.device = k == 0 ? IDC_DEVICE_CPU : IDC_DEVICE_CUDA;
+            f[k] = idc_flow_new(&c, x, n, NULL, &err);
+            EXPECT(f[k] != NULL, "%s", err.msg);
+            size_t np = idc_flow_nparams(f[k]);
+            th[k] = malloc(np * sizeof(double));
+            gr[k] = malloc(np * sizeof(double));
+            lpf[k] = malloc(nv * sizeof(double));
+            EXPECT(th[k] != NULL && gr[k] != NULL && lpf[k] != NULL, "out of memory");
+        }
+        size_t np = idc_flow_nparams(f[0]);
+        for (int stage = 0; stage < 2; stage++) { /* at the start, then after a fit */
+            for (int k = 0; k < 2; k++) {
+                idc_flow_get_params(f[k], th[k]);
+                lo[k] = idc_flow_loss(f[k], gr[k], x, n, 0.05);
+                idc_flow_logpdf(f[k], lpf[k], xv, nv);
+            }
+            EXPECT(memcmp(th[0], th[1], np * sizeof(double)) == 0, "batch %zu stage %d: parameters differ", batch,
+                   stage);
+            EXPECT(isfinite(lo[0]) && memcmp(&lo[0], &lo[1], sizeof(double)) == 0, "batch %zu stage %d: loss %.17g, %.17g",
+                   batch, stage, lo[0], lo[1]);
+            EXPECT(memcmp(gr[0], gr[1], np * sizeof(double)) == 0, "batch %zu stage %d: gradients differ", batch, stage);
+            EXPECT(memcmp(lpf[0], lpf[1], nv * sizeof(double)) == 0, "batch %zu stage %d: log p differs", batch, stage);
+            if (stage == 1)
+                break;
+            idc_flow_fit_result r[2];
+            for (int k = 0; k < 2; k++)
+                EXPECT(idc_flow_fit(f[k], &r[k], x, n, xv, nv, &err) == IDC_OK, "%s", err.msg);
+            EXPECT(r[0].steps == 30 && memcmp(&r[0].val_nll, &r[1].val_nll, sizeof(double)) == 0 &&
+                       r[0].val_nll < r[0].init_val_nll,
+                   "batch %zu: validation NLL %.17g (from %.17g), %.17g", batch, r[0].val_nll, r[0].init_val_nll,
+                   r[1].val_nll);
+            idc_flow_fit_result_clear(&r[0]);
+            idc_flow_fit_result_clear(&r[1]);
+        }
+        for (int k = 0; k < 2; k++) {
+            idc_flow_free(f[k]);
+            free(th[k]);
+            free(gr[k]);
+            free(lpf[k]);
+        }
+    }
+    free(x);
+    return NULL;
+}
+
 static const struct {
     const char *name;
     const char *(*body)(void);
-} children[] = {{"lazy", child_lazy}, {"loader", child_loader}};
+} children[] = {{"lazy", child_lazy}, {"loader", child_loader}, {"flow", child_flow}};
 
 /* Runs the body `name` in a fresh process (this program, re-executed). */
 static void run_child(const char *name)
@@ -543,6 +704,12 @@ START_TEST(test_loader)
 }
 END_TEST
 
+START_TEST(test_flow_device)
+{
+    run_child("flow");
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--child") == 0) {
@@ -561,6 +728,7 @@ int main(int argc, char **argv)
     const idc_test_case cases[] = {
         {"lazy_load", test_lazy_load},
         {"loader", test_loader},
+        {"flow_device", test_flow_device},
         {"plan_elementwise", test_plan_elementwise},
         {"plan_reduce", test_plan_reduce},
         {"plan_columns", test_plan_columns},
