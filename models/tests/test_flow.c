@@ -6,6 +6,7 @@
 
 #include "generators/pdgmm.h"
 #include "models/estimators/flow.h"
+#include "models/estimators/flow_row.h"
 #include "models/loglik.h"
 #include "models/sample.h"
 #include "numeric/metric.h"
@@ -618,6 +619,206 @@ START_TEST(test_flow_set_training)
 }
 END_TEST
 
+/* ---- flow_row.h against the per-row code it replaced -------------------
+ * The reference below is flow.c's row code before the rows moved to
+ * models/estimators/flow_row.h (the same statements on plain arrays, with
+ * its own stack arrays and its accumulation straight into one block's
+ * sums); the shared functions must give the same doubles. */
+#define RM 8
+#define RJ 8
+#define RT 4
+
+typedef struct {
+    size_t m, t, J;
+    double slope, logdet;
+    const double *V, *c, *mu, *Sinv, *lognorm, *spread; /* c: t x m, mu: J x m */
+} ref_flow;
+
+static double ref_forward(const ref_flow *f, const double *x, double *pre, size_t *neg, double *r, double *w)
+{
+    size_t m = f->m, t = f->t, J = f->J;
+    double u[RM];
+    const double *in = x;
+    size_t nneg = 0;
+    for (size_t k = 0; k < t; k++) {
+        const double *V = f->V + k * m * m, *c = f->c + k * m;
+        double *p = pre + k * m;
+        for (size_t i = 0; i < m; i++) {
+            double acc = c[i];
+            for (size_t j = 0; j < m; j++)
+                acc += V[i * m + j] * in[j];
+            p[i] = acc;
+        }
+        if (k + 1 < t) {
+            for (size_t i = 0; i < m; i++) {
+                if (p[i] < 0) {
+                    u[i] = f->slope * p[i];
+                    nneg++;
+                } else {
+                    u[i] = p[i];
+                }
+            }
+            in = u;
+        }
+    }
+    const double *z = pre + (t - 1) * m;
+    double lj[RJ], best = -INFINITY;
+    for (size_t j = 0; j < J; j++) {
+        const double *mu = f->mu + j * m, *Si = f->Sinv + j * m * m;
+        double d[RM], q = 0, tmp[RM];
+        for (size_t i = 0; i < m; i++)
+            d[i] = z[i] - mu[i];
+        for (size_t i = 0; i < m; i++) {
+            double acc = 0;
+            for (size_t l = 0; l < m; l++)
+                acc += Si[i * m + l] * d[l];
+            tmp[i] = acc;
+            q += acc * d[i];
+        }
+        if (w != NULL)
+            memcpy(w + j * m, tmp, m * sizeof *w);
+        lj[j] = f->lognorm[j] - 0.5 * q;
+        best = fmax(best, lj[j]);
+    }
+    double acc = 0;
+    for (size_t j = 0; j < J; j++)
+        acc += exp(lj[j] - best);
+    double lp = best + log(acc);
+    if (r != NULL)
+        for (size_t j = 0; j < J; j++)
+            r[j] = exp(lj[j] - lp);
+    *neg = nneg;
+    return lp + f->logdet + log(f->slope) * (double)nneg;
+}
+
+static void ref_backward(const ref_flow *f, double *raw, const double *x, double bw)
+{
+    size_t m = f->m, t = f->t, J = f->J;
+    double pre[RT * RM], r[RJ], w[RJ * RM];
+    size_t neg;
+    double lp = ref_forward(f, x, pre, &neg, r, w);
+    raw[0] -= lp;
+    raw[1] += (double)neg;
+    double *rl = raw + 2, *rc = rl + t * (m * m + m);
+    double g[RM] = {0};
+    for (size_t j = 0; j < J; j++) {
+        double *sw = rc + j * (m + 1 + m * m), *sr = sw + m, *M = sr + 1;
+        const double *wj = w + j * m;
+        *sr += r[j];
+        for (size_t i = 0; i < m; i++) {
+            double rw = r[j] * wj[i];
+            sw[i] += rw;
+            g[i] += rw;
+            for (size_t l = 0; l < m; l++)
+                M[i * m + l] += rw * wj[l];
+        }
+    }
+    double logb = log(f->slope);
+    for (size_t k = t; k-- > 0;) {
+        double *dV = rl + k * (m * m + m), *dc = dV + m * m;
+        double in[RM];
+        if (k == 0) {
+            memcpy(in, x, m * sizeof *in);
+        } else {
+            const double *p = pre + (k - 1) * m;
+            for (size_t i = 0; i < m; i++)
+                in[i] = p[i] < 0 ? f->slope * p[i] : p[i];
+        }
+        for (size_t i = 0; i < m; i++) {
+            dc[i] += g[i];
+            for (size_t j = 0; j < m; j++)
+                dV[i * m + j] += g[i] * in[j];
+        }
+        if (k == 0)
+            break;
+        const double *V = f->V + k * m * m, *p = pre + (k - 1) * m, *sp = f->spread + (k - 1) * m;
+        double gn[RM];
+        for (size_t j = 0; j < m; j++) {
+            double acc = 0;
+            for (size_t i = 0; i < m; i++)
+                acc += V[i * m + j] * g[i];
+            gn[j] = p[j] < 0 ? f->slope * acc : acc;
+            if (bw > 0) {
+                double tau = bw * sp[j];
+                double s = 1 / (1 + exp(p[j] / tau));
+                gn[j] += logb * s * (1 - s) / tau;
+            }
+        }
+        memcpy(g, gn, m * sizeof *g);
+    }
+}
+
+START_TEST(test_flow_row_reference)
+{
+    idc_rng s = idc_rng_stream(idc_test_seed(0x70f1ULL), 0, 9);
+    uint64_t k = 0;
+    for (size_t cs = 0; cs < 24; cs++) {
+        size_t m = 1 + cs % 5, t = 1 + cs % 3, J = 1 + cs % 4, n = 300;
+        double V[RT * RM * RM], c[RT * RM], mu[RJ * RM], Si[RJ * RM * RM], ln[RJ], sp[RT * RM], x[300 * RM];
+        for (size_t i = 0; i < t * m * m; i++)
+            V[i] = idc_rng_normal(s, k++);
+        for (size_t i = 0; i < t * m; i++) {
+            c[i] = 0.5 * idc_rng_normal(s, k++);
+            sp[i] = 0.2 + idc_rng_uniform(s, k++);
+        }
+        for (size_t j = 0; j < J; j++) {
+            ln[j] = -1 - idc_rng_uniform(s, k++);
+            for (size_t i = 0; i < m; i++)
+                mu[j * m + i] = idc_rng_normal(s, k++);
+            for (size_t a = 0; a < m; a++) /* symmetric, diagonally dominant */
+                for (size_t b = 0; b <= a; b++) {
+                    double v = a == b ? 1.0 + (double)m * idc_rng_uniform(s, k++) : 0.3 * idc_rng_normal(s, k++);
+                    Si[j * m * m + a * m + b] = Si[j * m * m + b * m + a] = v;
+                }
+        }
+        for (size_t i = 0; i < n * m; i++)
+            x[i] = 2 * idc_rng_normal(s, k++);
+        double slope = cs % 2 ? 0.2 : 1.7, bw = cs % 3 == 2 ? 0 : 0.05;
+        ref_flow rf = {m, t, J, slope, 0.37, V, c, mu, Si, ln, sp};
+        /* the shared functions see the biases and means with strides, as in flow.c's theta */
+        double cw[RT * (RM + 3)], muw[RJ * (RM + 2)];
+        for (size_t q = 0; q < t; q++)
+            memcpy(cw + q * (m + 3), c + q * m, m * sizeof *cw);
+        for (size_t j = 0; j < J; j++)
+            memcpy(muw + j * (m + 2), mu + j * m, m * sizeof *muw);
+        idc_flow_rowp p = {.m = m, .t = t, .J = J, .slope = slope, .logb = log(slope), .logdet = 0.37, .V = V,
+                           .c = cw, .c_stride = m + 3, .mu = muw, .mu_stride = m + 2, .Sinv = Si, .lognorm = ln,
+                           .spread = sp};
+        size_t Q = idc_flow_row_rawsize(m, t, J), S = idc_flow_row_statsize(m, t);
+        double a[2 + RT * (RM * RM + RM) + RJ * (RM + 1 + RM * RM)] = {0}, b[sizeof a / sizeof *a] = {0};
+        double sa[2 + 2 * RT * RM] = {0}, sb[sizeof sa / sizeof *sa] = {0};
+        double scr[(RT + RJ + 6) * RM + 2 * RJ], pre[RT * RM];
+        ck_assert_uint_le(idc_flow_row_scratch(m, t, J), sizeof scr / sizeof *scr);
+        size_t negs = 0;
+        for (size_t i = 0; i < n; i++) {
+            ref_backward(&rf, a, x + i * m, bw);
+            idc_flow_row_backward(&p, b, 1, x + i * m, bw, scr);
+            size_t nr, ns;
+            double lr = ref_forward(&rf, x + i * m, pre, &nr, NULL, NULL);
+            double ls = idc_flow_row_stats(&p, sb, 1, x + i * m, scr);
+            ck_assert_msg(memcmp(&lr, &ls, sizeof lr) == 0, "case %zu row %zu: log p %.17g vs %.17g", cs, i, lr, ls);
+            double lf = idc_flow_row_forward(&p, x + i * m, scr + 3 * m + J, &ns, NULL, NULL, scr);
+            ck_assert(memcmp(&lr, &lf, sizeof lr) == 0 && nr == ns);
+            for (size_t q = 0; q < t * m; q++)
+                ck_assert(memcmp(&pre[q], &scr[3 * m + J + q], sizeof(double)) == 0);
+            negs += nr;
+            sa[0] -= lr; /* the evaluation sums as flow.c's block_run added them */
+            sa[1] += (double)nr;
+            for (size_t h = 0; h < (t - 1) * m; h++) {
+                sa[2 + h] += pre[h];
+                sa[2 + (t - 1) * m + h] += pre[h] * pre[h];
+            }
+        }
+        ck_assert_msg(memcmp(a, b, Q * sizeof *a) == 0, "case %zu (m %zu, t %zu, J %zu): gradient sums differ", cs,
+                      m, t, J);
+        ck_assert_msg(memcmp(sa, sb, S * sizeof *sa) == 0, "case %zu: evaluation sums differ", cs);
+        ck_assert(isfinite(a[0]) && a[2] != 0);
+        if (t > 1)
+            ck_assert_msg(negs > 0 && negs < n * (t - 1) * m, "case %zu: %zu negative pre-activations", cs, negs);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("flow");
@@ -635,6 +836,7 @@ int main(void)
         {"test_flow_threads_bit_identical", test_flow_threads_bit_identical},
         {"test_flow_config_errors", test_flow_config_errors},
         {"test_flow_set_training", test_flow_set_training},
+        {"test_flow_row_reference", test_flow_row_reference},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 300);
     return idc_test_run(s);
