@@ -9,6 +9,7 @@
 
 #include <flint/flint.h>
 
+#include "cli/audit_html.h"
 #include "cli/cli.h"
 #include "cli/record.h"
 #include "numeric/blas.h"
@@ -24,7 +25,7 @@
 static void help(FILE *fp)
 {
     fprintf(fp,
-            "usage: idcheck audit RESULTS.sqlite [--run ID] [--trial ID] [--record ID] [--rtol R] [--atol A]\n"
+            "usage: idcheck audit RESULTS.sqlite|REPORT.html [--run ID] [--trial ID] [--record ID] [--rtol R] [--atol A]\n"
             "                     [--jobs N] [--json OUT.json] [--quiet] [--no-core-switch]\n\n"
             "Re-runs every recorded trial of the results store (idcheck prop --db, sweep) from its\n"
             "property, parameters, run seed and trial index, and compares with what the store holds:\n"
@@ -45,6 +46,10 @@ static void help(FILE *fp)
             "a check's verdicts, certificates and conclusions byte for byte, a fit's or reproduction's\n"
             "figures as above. --trial selects trials only, --record records only.\n"
             "The store is opened read-only and never modified.\n"
+            "A report page (idcheck report -o REPORT.html) embeds the store it was made from: audit takes\n"
+            "it out (into a temporary directory), audits it as above, and re-renders the report from it:\n"
+            "the page must equal the re-rendered one byte for byte, so an edited number on the page is\n"
+            "caught as well as edited data.\n"
             "Exit: 0 everything identical or within tolerance, 1 a mismatch or a trial that could\n"
             "not be re-run, 2 bad usage or a store that is refused (foreign, corrupted, newer), 3 internal.\n");
 }
@@ -268,16 +273,26 @@ int idc_cli_audit(int argc, char **argv)
         help(stderr);
         return 2;
     }
-    size_t plen = strlen(path);
-    if (plen > 5 && strcmp(path + plen - 5, ".html") == 0) {
-        idc_cli_error("audit", "%s: audit reads the results store the report was made from (RESULTS.sqlite)", path);
-        return 2;
+    /* a report page: its embedded store, taken out */
+    const char *given = path;
+    idc_cli_audit_page pg;
+    memset(&pg, 0, sizeof pg);
+    int page_mode = idc_cli_audit_is_html(path), page_code = 0;
+    if (page_mode) {
+        int c = idc_cli_audit_page_open(&pg, path);
+        if (c != 0)
+            return c;
+        path = pg.store;
     }
     idc_store *s = NULL;
     idc_err err;
     int rc = idc_store_open(&s, path, IDC_STORE_READ, &err);
     if (rc != IDC_OK) {
-        idc_cli_error("audit", "%s", err.msg);
+        if (page_mode)
+            idc_cli_error("audit", "%s: its embedded store is refused: %s", given, err.msg);
+        else
+            idc_cli_error("audit", "%s", err.msg);
+        idc_cli_audit_page_close(&pg);
         return rc == IDC_ENOMEM ? 3 : 2;
     }
     int code = 3;
@@ -297,13 +312,25 @@ int idc_cli_audit(int argc, char **argv)
                        want, here, want);
             idc_store_close(s);
             s = NULL;
+            if (page_mode) /* the re-executed audit takes it out again */
+                idc_cli_audit_page_close(&pg);
             reexec_with_core(want, argc, argv);
             idc_cli_error("audit", "cannot re-execute with --blas-core %s; comparing within tolerance", want);
+            if (page_mode && (code = idc_cli_audit_page_open(&pg, given)) != 0)
+                goto done;
+            path = page_mode ? pg.store : path;
             if (idc_store_open(&s, path, IDC_STORE_READ, &err) != IDC_OK) {
                 idc_cli_error("audit", "%s", err.msg);
                 code = 2;
                 goto done;
             }
+        }
+    }
+    if (page_mode) { /* the page against the report re-rendered from its store */
+        page_code = idc_cli_audit_page_compare(&pg);
+        if (page_code > 1) {
+            code = page_code;
+            goto done;
         }
     }
     json_t *args = NULL;
@@ -471,7 +498,7 @@ int idc_cli_audit(int argc, char **argv)
         !idc_blas_core_selectable(json_string_value(json_array_get(cores, 0)), idc_blas_cpu_features()))
         printf("audit: the recorded core %s cannot run on this CPU\n", json_string_value(json_array_get(cores, 0)));
     if (jsonpath != NULL) {
-        json_t *doc = json_pack("{s:s,s:s,s:O,s:O,s:O}", "store", path, "blas_core", here, "recorded_cores", cores,
+        json_t *doc = json_pack("{s:s,s:s,s:O,s:O,s:O}", "store", given, "blas_core", here, "recorded_cores", cores,
                                 "trials", out, "records", rout);
         char *txt = doc ? json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17)) : NULL;
         json_decref(doc);
@@ -484,7 +511,10 @@ int idc_cli_audit(int argc, char **argv)
             goto done;
         }
     }
-    code = mismatched + notrun > 0 ? 1 : 0;
+    code = mismatched + notrun > 0 || page_code == 1 ? 1 : 0;
+    if (page_mode)
+        printf("audit: %s: %s\n", given,
+               code == 0 ? "the page and its embedded store check out" : "MISMATCH (see above)");
 done:
     json_decref(rout);
     json_decref(cores);
@@ -492,5 +522,6 @@ done:
     json_decref(recs);
     json_decref(out);
     idc_store_close(s);
+    idc_cli_audit_page_close(&pg);
     return code;
 }

@@ -63,6 +63,18 @@ int idc_report_pdf(char **out, size_t *len, const idc_report *r, idc_err *err) _
 int idc_report_json(char **out, size_t *len, const idc_report *r, idc_err *err) __attribute__((warn_unused_result));
 int idc_report_csv(char **out, size_t *len, const idc_report *r, idc_err *err) __attribute__((warn_unused_result));
 
+/* The results store a page of idc_report_html embeds (its element
+ * <script type="application/json" id="idcheck-data">: {"format":
+ * "idcheck-report-data", "version": 1, "store": the store's file name,
+ * "bytes": N, "sqlite_base64": the SQLite database image, base64}):
+ * *db (malloc'ed) = the N bytes of the database, *name (malloc'ed) = the
+ * store's file name. IDC_EINVAL with one line for a page without the
+ * element (or with two), JSON or base64 that does not parse, a size that
+ * does not match, a name that is empty, "." or "..", or holds '/'. The
+ * bytes are not checked here: open them with idc_store_open. */
+int idc_report_extract_store(const char *page, size_t len, unsigned char **db, size_t *dblen, char **name,
+                             idc_err *err) __attribute__((warn_unused_result));
+
 /* s escaped for HTML text and attribute values (& < > " ' as entities;
  * invalid UTF-8 and control characters other than tab and newline as
  * U+FFFD). malloc'ed; NULL when out of memory; s NULL gives "". */

@@ -805,8 +805,12 @@ int idc_report_html(char **out, size_t *len, const idc_report *r, idc_err *err)
     }
     sec_repro(&b, r);
     idc_rep_sec_records(&b, r);
-    idc_sb_puts(&b, "<footer><p class=\"note\">Self-contained: no scripts, no network; figures are SVG drawn with "
-                    "cairo. The trial table: <code>idcheck report STORE --csv FILE</code> or <code>--json "
-                    "FILE</code>; this report as PDF: <code>--pdf FILE</code>.</p></footer>\n</body>\n</html>\n");
+    idc_sb_puts(&b, "<footer><p class=\"note\">Self-contained: no executable scripts, no network; figures are SVG "
+                    "drawn with cairo. The trial table: <code>idcheck report STORE --csv FILE</code> or <code>--json "
+                    "FILE</code>; this report as PDF: <code>--pdf FILE</code>. The results store this page was made "
+                    "from is embedded in it (the data block <code>script#idcheck-data</code>): <code>idcheck audit "
+                    "THIS.html</code> re-runs every trial it holds and re-renders the page from it.</p></footer>\n");
+    idc_rep_put_data(&b, r);
+    idc_sb_puts(&b, "</body>\n</html>\n");
     return idc_sb_finish(&b, out, len, err);
 }

@@ -79,6 +79,10 @@ struct idc_report {
      * "instance_hash", "seconds", "verdicts": [{"precondition", "verdict",
      * "cert_hash"}], "measurements": {name: value}} in record_id order */
     json_t *recs;
+    /* the store's database image as this report read it (sqlite3_serialize
+     * in the read snapshot), embedded in the page */
+    unsigned char *image;
+    size_t image_len;
 };
 
 /* ---- a growing text buffer (reports/report_text.c) ---- */
@@ -105,6 +109,13 @@ int idc_sb_finish(idc_sb *b, char **out, size_t *len, idc_err *err);
 int idc_rep_load_records(idc_report *r, void *sqlite_db, const char *path, idc_err *err);
 /* The HTML section "records". */
 void idc_rep_sec_records(idc_sb *b, const idc_report *r);
+
+/* ---- the embedded store (reports/report_data.c) ---- */
+
+/* The element script#idcheck-data: {"format": "idcheck-report-data",
+ * "version": 1, "store": the store's file name, "bytes", "sqlite_base64":
+ * the database image}. */
+void idc_rep_put_data(idc_sb *b, const idc_report *r);
 
 /* ---- figures (reports/report_figs.c) ---- */
 

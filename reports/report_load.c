@@ -607,6 +607,17 @@ static int load_from(idc_report **out, sqlite3 *db, const char *path, idc_err *e
         return idc_err_set(err, IDC_ENOMEM, "%s: out of memory", path);
     }
     rc = load(r, db, path, err);
+    if (rc == IDC_OK) { /* the database as read, for the page to embed */
+        sqlite3_int64 sz = 0;
+        unsigned char *img = sqlite3_serialize(db, "main", &sz, 0);
+        if (img == NULL || sz <= 0) {
+            sqlite3_free(img);
+            rc = idc_err_set(err, IDC_ENOMEM, "%s: out of memory (copying the database into the report)", path);
+        } else {
+            r->image = img;
+            r->image_len = (size_t)sz;
+        }
+    }
     if (rc != IDC_OK) {
         idc_report_free(r);
         return rc;
@@ -666,6 +677,7 @@ void idc_report_free(idc_report *r)
     }
     free(r->repro);
     json_decref(r->recs);
+    sqlite3_free(r->image);
     free(r->name);
     free(r);
 }

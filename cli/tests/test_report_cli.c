@@ -41,9 +41,12 @@ START_TEST(test_outputs)
     /* to standard output */
     ck_assert_int_eq(idc("idcheck report fx.sqlite --csv - | head -c 9"), 0);
     ck_assert_str_eq(out, "trial_id,");
-    /* nothing escapes unescaped */
-    ck_assert_int_eq(idc("grep -ci '<script' r.html"), 1);
-    ck_assert_str_eq(out, "0\n");
+    /* nothing escapes unescaped: the only script element is the embedded
+     * store's data block */
+    ck_assert_int_eq(idc("grep -ci '<script' r.html"), 0);
+    ck_assert_str_eq(out, "1\n");
+    ck_assert_int_eq(idc("grep -c '^<script type=\"application/json\" id=\"idcheck-data\">' r.html"), 0);
+    ck_assert_str_eq(out, "1\n");
 }
 END_TEST
 

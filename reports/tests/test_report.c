@@ -71,6 +71,74 @@ static size_t count_of(const char *hay, const char *needle)
     return n;
 }
 
+/* The page embeds the store: taken out, it is a store with the same
+ * trials; malformed pages are refused in one line. */
+START_TEST(test_embedded_store)
+{
+    idc_report *r = load_fixture();
+    char *html;
+    size_t len;
+    idc_err err;
+    ck_assert_int_eq(idc_report_html(&html, &len, r, &err), IDC_OK);
+    unsigned char *db = NULL;
+    size_t n = 0;
+    char *name = NULL;
+    ck_assert_int_eq(idc_report_extract_store(html, len, &db, &n, &name, &err), IDC_OK);
+    ck_assert_str_eq(name, "fx.sqlite");
+    ck_assert(n > 1000 && memcmp(db, "SQLite format 3", 16) == 0);
+    const char *copy = tpath("copy.sqlite");
+    FILE *f = fopen(copy, "wb");
+    ck_assert_uint_eq(fwrite(db, 1, n, f), n);
+    fclose(f);
+    idc_report *r2 = NULL;
+    ck_assert_int_eq(idc_report_load(&r2, copy, &err), IDC_OK);
+    ck_assert_uint_eq(idc_report_trials(r2), idc_report_trials(r));
+    ck_assert_uint_eq(idc_report_runs(r2), idc_report_runs(r));
+    ck_assert_uint_eq(idc_report_count(r2, NULL, "FAIL"), idc_report_count(r, NULL, "FAIL"));
+    idc_report_free(r2);
+    free(db);
+    free(name);
+    /* refused: no element, not JSON, not base64, a wrong size, a path as name, two elements */
+    struct {
+        const char *page, *phrase;
+    } bad[] = {
+        {"<html>no data</html>", "no embedded results store"},
+        {"<script type=\"application/json\" id=\"idcheck-data\">{x</script>", "not JSON"},
+        {"<script type=\"application/json\" id=\"idcheck-data\">{\"format\":\"idcheck-report-data\",\"version\":1,"
+         "\"store\":\"a\",\"bytes\":3,\"sqlite_base64\":\"QU*D\"}</script>",
+         "not base64"},
+        {"<script type=\"application/json\" id=\"idcheck-data\">{\"format\":\"idcheck-report-data\",\"version\":1,"
+         "\"store\":\"a\",\"bytes\":4,\"sqlite_base64\":\"QUJD\"}</script>",
+         "3 bytes decoded, the page says 4"},
+        {"<script type=\"application/json\" id=\"idcheck-data\">{\"format\":\"idcheck-report-data\",\"version\":1,"
+         "\"store\":\"../a\",\"bytes\":3,\"sqlite_base64\":\"QUJD\"}</script>",
+         "file name"},
+        {"<script type=\"application/json\" id=\"idcheck-data\">{\"format\":\"other\"}</script>", "format"},
+        {"<script type=\"application/json\" id=\"idcheck-data\">{}</script><script type=\"application/json\" "
+         "id=\"idcheck-data\">{}</script>",
+         "more than one"},
+        {"<script type=\"application/json\" id=\"idcheck-data\">{}", "not closed"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(idc_report_extract_store(bad[i].page, strlen(bad[i].page), &db, &n, &name, &err), IDC_EINVAL);
+        ck_assert_msg(strstr(err.msg, bad[i].phrase) != NULL && strchr(err.msg, '\n') == NULL, "%zu: %s", i, err.msg);
+        ck_assert_ptr_null(db);
+        ck_assert_ptr_null(name);
+    }
+    /* a well-formed element */
+    const char *ok = "<script type=\"application/json\" id=\"idcheck-data\">{\"format\":\"idcheck-report-data\","
+                     "\"version\":1,\"store\":\"a\\u003cb\",\"bytes\":3,\"sqlite_base64\":\"QUJD\"}</script>";
+    ck_assert_int_eq(idc_report_extract_store(ok, strlen(ok), &db, &n, &name, &err), IDC_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert(memcmp(db, "ABC", 3) == 0);
+    ck_assert_str_eq(name, "a<b");
+    free(db);
+    free(name);
+    free(html);
+    idc_report_free(r);
+}
+END_TEST
+
 START_TEST(test_counts)
 {
     idc_report *r = load_fixture();
@@ -153,10 +221,12 @@ START_TEST(test_html_escaping)
     idc_err err;
     ck_assert_int_eq(idc_report_html(&html, &len, r, &err), IDC_OK);
     /* the hostile string of the parameters, the argv and the provenance
-     * never appears raw: no script element at all */
+     * never appears raw: no script element but the embedded store's data
+     * block */
     for (char *p = html; *p; p++)
         *p = (char)tolower((unsigned char)*p);
-    ck_assert_ptr_null(strstr(html, "<script"));
+    ck_assert_uint_eq(count_of(html, "<script"), 1);
+    ck_assert_ptr_nonnull(strstr(html, "<script type=\"application/json\" id=\"idcheck-data\">"));
     ck_assert_ptr_null(strstr(html, FIX_HOSTILE));
     ck_assert_ptr_nonnull(strstr(html, "&lt;script&gt;alert(1)&lt;/script&gt;"));
     ck_assert_ptr_nonnull(strstr(html, "&quot;quoted&quot; &amp; &#39;single&#39;"));
@@ -496,7 +566,7 @@ int main(void)
         {"counts", test_counts},         {"html_sections", test_html_sections}, {"html_escaping", test_html_escaping},
         {"deterministic", test_deterministic}, {"refusals", test_refusals},  {"empty_store", test_empty_store},
         {"exports", test_exports},       {"repro_sweep", test_repro_sweep}, {"plot", test_plot},
-        {"mem_write", test_mem_write}};
+        {"mem_write", test_mem_write},   {"embedded_store", test_embedded_store}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         TCase *tc = tcase_create(cases[i].name);
         tcase_set_timeout(tc, 60);
