@@ -41,7 +41,22 @@
  *               batch norm (exact gradient 0) is left out and only bounded
  *               by Adam's largest step (2 x 3.17 lr per step). In double:
  *               1e-9 relative on the losses and 1e-9 absolute on the
- *               weights. Two device runs must agree bit for bit. */
+ *               weights. Two device runs must agree bit for bit.
+ *   flow        (idc_gpu_flow_sums, models/estimators/flow.h with device
+ *               cuda; double throughout) the per-block sums against the
+ *               CPU's row functions (models/estimators/flow_row.h) in the
+ *               CPU's order: exact for the parts without exp/log (the count
+ *               of negative pre-activations, the sums of the hidden
+ *               pre-activations and their squares), 1e-12 (|cpu| + 1) for
+ *               the others (the device's exp/log may round differently from
+ *               glibc's; the share of entries equal bit for bit is
+ *               printed), log p per row 1e-13 (|cpu| + 1); a flow's loss
+ *               and gradient at the start 1e-12 relative (norm-wise), a
+ *               200-step fit 1e-6 relative on the parameters and 1e-9 on
+ *               the validation NLL (Adam amplifies rounding), and two device
+ *               fits bit for bit. Under IDC_GPU_TEST_FAKE=1 the flow tests
+ *               load the test stand-in fake-plugin.so (beside this program),
+ *               whose evaluator runs the device algorithm on the host. */
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
@@ -54,6 +69,7 @@
 #include "gpu/cuda.h"
 #include "gpu/launch.h"
 #include "models/engine/engine.h"
+#include "models/estimators/flow.h"
 #include "models/estimators/stage2.h"
 #include "numeric/rng.h"
 #include "numeric/tests/testutil.h"
@@ -878,6 +894,183 @@ START_TEST(test_stage2_train)
 }
 END_TEST
 
+/* ---- the flow's row sums (gpu/flow_kernels.cu) ------------------------ */
+
+/* max over entries of |a - b| / (|a| + 1) and the count of entries that
+ * differ in their bits. */
+static double rel_diff(const double *a, const double *b, size_t n, size_t *ndiff)
+{
+    double worst = 0;
+    *ndiff = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (memcmp(&a[i], &b[i], sizeof(double)) != 0)
+            (*ndiff)++;
+        double e = fabs(a[i] - b[i]) / (fabs(a[i]) + 1);
+        worst = isnan(e) ? INFINITY : fmax(worst, e);
+    }
+    return worst;
+}
+
+START_TEST(test_flow_sums)
+{
+    IDC_TEST_PRINT_SEED("flow_sums", g_seed);
+    idc_err err = {{0}};
+    idc_gpu_flow *g = idc_gpu_flow_new(0, &err);
+    ck_assert_msg(g != NULL, "%s", err.msg);
+    /* m, depth, J: the small kernel (m, J <= 8, depth <= 4) and the large one */
+    static const size_t shapes[][3] = {{1, 1, 1}, {2, 2, 3}, {3, 3, 2}, {5, 2, 4}, {4, 4, 8}, {9, 2, 3}, {3, 6, 2},
+                                       {2, 2, 12}};
+    size_t n = g_small ? 700 : 5000, total = 0, exact = 0;
+    double worst = 0, worst_lp = 0;
+    for (size_t cs = 0; cs < sizeof shapes / sizeof *shapes; cs++) {
+        size_t m = shapes[cs][0], t = shapes[cs][1], J = shapes[cs][2];
+        uint32_t id = 900 + 10 * (uint32_t)cs;
+        double *V = rnd(t * m * m, id, 1.0 / sqrt((double)m)), *c = rnd(t * m, id + 1, 0.3);
+        double *mu = rnd(J * m, id + 2, 1.0), *A = rnd(J * m * m, id + 3, 0.3), *sp = rnd(t * m, id + 4, 1.0);
+        double *ln = rnd(J, id + 5, 0.5), *x = rnd(n * m, id + 6, 1.5), *Si = dalloc(J * m * m);
+        for (size_t j = 0; j < J; j++) /* Sinv = A A^T + I */
+            for (size_t a = 0; a < m; a++)
+                for (size_t b = 0; b < m; b++) {
+                    double v = a == b ? 1.0 : 0.0;
+                    for (size_t q = 0; q < m; q++)
+                        v += A[j * m * m + a * m + q] * A[j * m * m + b * m + q];
+                    Si[j * m * m + a * m + b] = v;
+                }
+        for (size_t i = 0; i < t * m; i++)
+            sp[i] = 0.3 + fabs(sp[i]);
+        for (size_t j = 0; j < J; j++)
+            ln[j] -= 2.0;
+        idc_flow_rowp p = {.m = m, .t = t, .J = J, .slope = 0.2, .logb = log(0.2), .logdet = 0.1, .V = V, .c = c,
+                           .c_stride = m, .mu = mu, .mu_stride = m, .Sinv = Si, .lognorm = ln, .spread = sp};
+        ck_assert_msg(idc_gpu_flow_rows(g, 2, x, n, m, &err) == IDC_OK, "%s", err.msg);
+        size_t nb = (n + IDC_FLOW_BLOCK - 1) / IDC_FLOW_BLOCK, Q = idc_flow_row_rawsize(m, t, J);
+        size_t S = idc_flow_row_statsize(m, t), nh = (t - 1) * m;
+        double *dpart = dalloc(nb * Q), *cpart = dalloc(nb * Q), *dlp = dalloc(n), *clp = dalloc(n);
+        double *scr = dalloc(idc_flow_row_scratch(m, t, J));
+        for (int grad = 1; grad >= 0; grad--) {
+            size_t q = grad ? Q : S;
+            ck_assert_msg(idc_gpu_flow_sums(g, 2, &p, grad, 0.05, dpart, grad ? NULL : dlp, &err) == IDC_OK, "%s",
+                          err.msg);
+            memset(cpart, 0, nb * q * sizeof *cpart);
+            for (size_t i = 0; i < n; i++) {
+                double *acc = cpart + i / IDC_FLOW_BLOCK * q;
+                if (grad)
+                    idc_flow_row_backward(&p, acc, 1, x + i * m, 0.05, scr);
+                else
+                    clp[i] = idc_flow_row_stats(&p, acc, 1, x + i * m, scr);
+            }
+            size_t nd;
+            double e = rel_diff(cpart, dpart, nb * q, &nd);
+            total += nb * q;
+            exact += nb * q - nd;
+            worst = fmax(worst, e);
+            ck_assert_msg(e <= 1e-12, "m %zu depth %zu J %zu grad %d: block sums differ by %.3g", m, t, J, grad, e);
+            for (size_t b = 0; b < nb; b++) { /* the parts without exp/log: exact */
+                ck_assert_msg(memcmp(&cpart[b * q + 1], &dpart[b * q + 1], sizeof(double)) == 0,
+                              "m %zu depth %zu J %zu: block %zu counts %.17g negatives, the CPU %.17g", m, t, J, b,
+                              dpart[b * q + 1], cpart[b * q + 1]);
+                if (!grad)
+                    ck_assert_msg(memcmp(&cpart[b * q + 2], &dpart[b * q + 2], 2 * nh * sizeof(double)) == 0,
+                                  "m %zu depth %zu J %zu: block %zu pre-activation sums differ", m, t, J, b);
+            }
+            if (!grad) {
+                double el = rel_diff(clp, dlp, n, &nd);
+                worst_lp = fmax(worst_lp, el);
+                ck_assert_msg(el <= 1e-13, "m %zu depth %zu J %zu: log p differs by %.3g", m, t, J, el);
+            }
+        }
+        free(V), free(c), free(mu), free(A), free(sp), free(ln), free(x), free(Si);
+        free(dpart), free(cpart), free(dlp), free(clp), free(scr);
+    }
+    printf("flow_sums: %zu of %zu block-sum entries bit-identical to the CPU's; largest difference %.3g "
+           "(relative to |cpu| + 1), log p %.3g\n",
+           exact, total, worst, worst_lp);
+    idc_gpu_flow_free(g);
+}
+END_TEST
+
+/* A flow (m 3, depth 2, J 3, random start) on the CPU and on the device from
+ * the same rows and seed: loss and gradient at the start, then a fit. */
+START_TEST(test_flow_fit)
+{
+    IDC_TEST_PRINT_SEED("flow_fit", g_seed);
+    size_t m = 3, n = 2000, nv = 500, steps = g_small ? 20 : 200;
+    double *x = rnd((n + nv) * m, 980, 1.0), *xv = x + n * m;
+    for (size_t i = 0; i < n + nv; i++) /* a bend, so that the leaky units have work */
+        x[i * m + 2] += 0.7 * fabs(x[i * m]) - 0.4 * x[i * m + 1];
+    idc_flow_config c;
+    idc_flow_config_default(&c, m);
+    c.steps = steps;
+    c.eval_every = 10;
+    c.seed = g_seed;
+    idc_err err = {{0}};
+    idc_flow *f[3];
+    for (int k = 0; k < 3; k++) { /* cpu, device, device again */
+        c.device = k == 0 ? IDC_DEVICE_CPU : IDC_DEVICE_CUDA;
+        f[k] = idc_flow_new(&c, x, n, NULL, &err);
+        ck_assert_msg(f[k] != NULL, "%s", err.msg);
+    }
+    size_t np = idc_flow_nparams(f[0]);
+    double *th[3], *gr[3], lo[3];
+    for (int k = 0; k < 3; k++) {
+        th[k] = dalloc(np);
+        gr[k] = dalloc(np);
+        idc_flow_get_params(f[k], th[k]);
+    }
+    /* the start comes from EM on the codes, the same on both: the rows' sums
+     * enter it only through the spreads, so compare to rounding */
+    double gn = 0, dn = 0, tn = 0, dt = 0;
+    for (size_t i = 0; i < np; i++) {
+        tn += th[0][i] * th[0][i];
+        dt += (th[1][i] - th[0][i]) * (th[1][i] - th[0][i]);
+    }
+    ck_assert_msg(sqrt(dt) <= 1e-12 * sqrt(tn), "start: parameters differ by %.3g", sqrt(dt / tn));
+    idc_flow_set_params(f[1], th[0]);
+    idc_flow_set_params(f[2], th[0]);
+    for (int k = 0; k < 2; k++)
+        lo[k] = idc_flow_loss(f[k], gr[k], x, n, 0.05);
+    for (size_t i = 0; i < np; i++) {
+        gn += gr[0][i] * gr[0][i];
+        dn += (gr[1][i] - gr[0][i]) * (gr[1][i] - gr[0][i]);
+    }
+    ck_assert_msg(isfinite(lo[0]) && fabs(lo[1] - lo[0]) <= 1e-12 * fabs(lo[0]), "loss %.17g vs cpu %.17g", lo[1],
+                  lo[0]);
+    ck_assert_msg(sqrt(dn) <= 1e-12 * sqrt(gn), "gradient differs by %.3g (norm-wise)", sqrt(dn / gn));
+    printf("flow_fit: start loss %s, gradient %s (relative %.3g)\n",
+           memcmp(&lo[0], &lo[1], sizeof(double)) == 0 ? "bit-identical" : "differs",
+           memcmp(gr[0], gr[1], np * sizeof(double)) == 0 ? "bit-identical" : "differs", sqrt(dn / gn));
+    idc_flow_fit_result r[3];
+    for (int k = 0; k < 3; k++) {
+        ck_assert_msg(idc_flow_fit(f[k], &r[k], x, n, xv, nv, &err) == IDC_OK, "%s", err.msg);
+        idc_flow_get_params(f[k], th[k]);
+    }
+    ck_assert_msg(memcmp(th[1], th[2], np * sizeof(double)) == 0 &&
+                      memcmp(&r[1].val_nll, &r[2].val_nll, sizeof(double)) == 0,
+                  "two device fits from one start differ");
+    dt = 0;
+    tn = 0;
+    for (size_t i = 0; i < np; i++) {
+        tn += th[0][i] * th[0][i];
+        dt += (th[1][i] - th[0][i]) * (th[1][i] - th[0][i]);
+    }
+    ck_assert_msg(r[0].val_nll < r[0].init_val_nll, "the CPU fit did not improve: %.17g from %.17g", r[0].val_nll,
+                  r[0].init_val_nll);
+    ck_assert_msg(sqrt(dt) <= 1e-6 * sqrt(tn), "%zu steps: parameters differ by %.3g", steps, sqrt(dt / tn));
+    ck_assert_msg(fabs(r[1].val_nll - r[0].val_nll) <= 1e-9 * (fabs(r[0].val_nll) + 1),
+                  "validation NLL %.17g vs cpu %.17g", r[1].val_nll, r[0].val_nll);
+    printf("flow_fit: %zu steps, parameters %s (relative %.3g), validation NLL %.17g (cpu %.17g)\n", steps,
+           memcmp(th[0], th[1], np * sizeof(double)) == 0 ? "bit-identical to the CPU's" : "differ from the CPU's",
+           sqrt(dt / tn), r[1].val_nll, r[0].val_nll);
+    for (int k = 0; k < 3; k++) {
+        idc_flow_fit_result_clear(&r[k]);
+        idc_flow_free(f[k]);
+        free(th[k]);
+        free(gr[k]);
+    }
+    free(x);
+}
+END_TEST
+
 /* Writes "<device count> <device name or reason>" to fd. */
 static void probe(int fd)
 {
@@ -951,8 +1144,20 @@ int main(void)
         printf("SKIPPED: no CUDA device (%s)\n", msg[0] != '\0' ? msg : "probe failed");
         return 0;
     }
-    if (g_fake)
+    if (g_fake) {
         printf("IDC_GPU_TEST_FAKE=1: the CPU backend stands in for the device\n");
+        const char *lib = getenv("IDCHECK_CUDA_LIB");
+        if (lib == NULL || lib[0] == '\0') { /* the flow tests: the stand-in beside this program */
+            char self[4096];
+            ssize_t k = readlink("/proc/self/exe", self, sizeof self - 32);
+            self[k > 0 ? k : 0] = '\0';
+            char *slash = strrchr(self, '/');
+            if (slash != NULL) {
+                strcpy(slash, "/fake-plugin.so");
+                setenv("IDCHECK_CUDA_LIB", self, 1);
+            }
+        }
+    }
     else
         printf("device: %s\n", msg);
     Suite *s = suite_create("cuda_backend");
@@ -966,6 +1171,8 @@ int main(void)
         {"error_path", test_error_path},
         {"stage1_train", test_stage1_train},
         {"stage2_train", test_stage2_train},
+        {"flow_sums", test_flow_sums},
+        {"flow_fit", test_flow_fit},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof *cases, 300.0);
     int nf = idc_test_run(s);
