@@ -4,7 +4,9 @@
 # (its default widths), beside the floor of
 # its GEMMs (cuBLAS SGEMM at the step's exact shapes, same run) and the
 # PyTorch peer on the same device (gpu/bench_torch_gpu.py) when python3 has
-# torch with CUDA. Exits 0 with a message when no device is present.
+# torch with CUDA; then the flow estimator's gradient rows per second on the
+# CPU (one thread) and the device at n = 20000, m = 2..5 (BENCH_GPU_FLOW
+# chooses "M:ROWS:STEPS ..."). Exits 0 with a message when no device is present.
 set -euo pipefail
 b=${1:?usage: gpu/bench.sh build/gpu/bench_gpu}
 py=${PYTHON:-python3}
@@ -33,4 +35,15 @@ for cfg in $configs; do
   ratio=$(awk -v a="$ms" -v b="$floor" 'BEGIN{printf "%.2f", a/b}')
   printf '| %3s | %-5s | %5s | %8.3f | %9.3f | %9.3f | %5s | %5s | %9s | %7s |\n' \
     "$n" "$mode" "$batch" "$gflop" "$ms" "$floor" "$ratio" "$syncs" "$tms" "$speed"
+done
+echo
+echo "== the flow estimator (double): gradient rows per second, full batch, depth 2, J 3, through idc_flow_fit"
+echo "   (CPU: one thread; cuda: the row sums on the device, Adam and the rest on the host)"
+echo
+printf '| %2s | %6s | %5s | %12s | %12s | %7s |\n' m rows steps "cpu rows/s" "cuda rows/s" speedup
+echo "|---:|-------:|------:|-------------:|-------------:|--------:|"
+for cfg in ${BENCH_GPU_FLOW:-"2:20000:50 3:20000:50 4:20000:50 5:20000:50"}; do
+  IFS=: read -r m rows steps <<<"$cfg"
+  read -r _ _ _ _ cpu gpu speed <<<"$("$b" "$m" flow "$rows" "$steps")"
+  printf '| %2s | %6s | %5s | %12s | %12s | %7s |\n' "$m" "$rows" "$steps" "$cpu" "$gpu" "$speed"
 done

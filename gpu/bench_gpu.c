@@ -10,6 +10,13 @@
  *          two gradient evaluations (extra-gradient), each ending with one
  *          read of two numbers for the multiplier: SYNCS_PER_STEP = 2; its
  *          floor is twice the GEMMs of one evaluation.
+ *   bench_gpu M flow N STEPS
+ *     the flow estimator (models/estimators/flow.h: m = M, depth 2, J 3,
+ *     random start) on N rows, STEPS full-batch Adam steps through
+ *     idc_flow_fit (one validation pass of N/4 rows at the end, no prior
+ *     EM), on the CPU (1 thread) and with device = cuda: prints
+ *       flow M N STEPS CPU_ROWS_PER_S CUDA_ROWS_PER_S SPEEDUP
+ *     (gradient rows per second: STEPS * N / seconds, best of 3 fits).
  * IDC_GPU_BENCH_CPU=1 runs the same code on the CPU backend (a smoke test
  * of this program on a machine without a device; the figures mean
  * nothing).
@@ -37,6 +44,7 @@
 
 #include "gpu/cuda.h"
 #include "models/engine/engine.h"
+#include "models/estimators/flow.h"
 #include "models/estimators/stage1.h"
 #include "models/estimators/stage1_impl.h"
 #include "models/estimators/stage2.h"
@@ -233,15 +241,86 @@ static int bench_stage1(const idc_backend *be, const char *mode, size_t n, const
     return 0;
 }
 
+/* Gradient rows per second of `steps` full-batch flow steps on n rows:
+ * the best of 3 fits (after a 3-step warm-up) from the same start. */
+static int flow_rate(double *rate, idc_device device, size_t m, size_t n, size_t steps, const double *x,
+                     const double *xv)
+{
+    idc_err err = {{0}};
+    idc_flow_config c;
+    idc_flow_config_default(&c, m);
+    c.steps = 3;
+    c.eval_every = 1000000;
+    c.prior_em = 0;
+    c.device = device;
+    idc_flow *f = idc_flow_new(&c, x, n, NULL, &err);
+    if (f == NULL)
+        return fail("flow", &err);
+    size_t np = idc_flow_nparams(f);
+    double *theta = malloc(np * sizeof *theta);
+    if (theta == NULL)
+        return 1;
+    idc_flow_get_params(f, theta);
+    *rate = 0;
+    for (int rep = 0; rep < 4; rep++) {
+        c.steps = rep == 0 ? 3 : steps;
+        idc_flow_fit_result r;
+        idc_flow_set_params(f, theta);
+        if (idc_flow_set_training(f, &c, &err) != IDC_OK)
+            return fail("flow settings", &err);
+        double t0 = now_s();
+        if (idc_flow_fit(f, &r, x, n, xv, n / 4, &err) != IDC_OK)
+            return fail("flow fit", &err);
+        double dt = now_s() - t0;
+        idc_flow_fit_result_clear(&r);
+        if (rep > 0 && (double)(steps * n) / dt > *rate)
+            *rate = (double)(steps * n) / dt;
+    }
+    free(theta);
+    idc_flow_free(f);
+    return 0;
+}
+
+static int bench_flow(size_t m, size_t n, size_t steps)
+{
+    size_t rows = n + n / 4;
+    double *x = malloc(rows * m * sizeof *x);
+    if (x == NULL)
+        return 1;
+    idc_rng_normal_fill(x, rows * m, idc_rng_stream(1, 0, IDC_PURPOSE_GENERATOR), 0);
+    for (size_t i = 0; i < rows && m > 1; i++) /* a bend, so that the leaky units have work */
+        x[i * m + 1] += 0.7 * fabs(x[i * m]);
+    const char *on_cpu = getenv("IDC_GPU_BENCH_CPU");
+    idc_device dev = on_cpu != NULL && strcmp(on_cpu, "1") == 0 ? IDC_DEVICE_CPU : IDC_DEVICE_CUDA;
+    double cpu = 0, gpu = 0;
+    if (flow_rate(&cpu, IDC_DEVICE_CPU, m, n, steps, x, x + n * m) != 0 ||
+        flow_rate(&gpu, dev, m, n, steps, x, x + n * m) != 0)
+        return 1;
+    printf("flow %zu %zu %zu %.0f %.0f %.2f\n", m, n, steps, cpu, gpu, gpu / cpu);
+    free(x);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 5) {
-        fprintf(stderr, "usage: bench_gpu N paper|small|ci BATCH STEPS\n");
+        fprintf(stderr, "usage: bench_gpu N paper|small|ci|stage2 BATCH STEPS | bench_gpu M flow ROWS STEPS\n");
         return 2;
     }
     size_t n = strtoul(argv[1], NULL, 10), batch = strtoul(argv[3], NULL, 10);
     size_t steps = strtoul(argv[4], NULL, 10);
     const char *mode = argv[2];
+    if (strcmp(mode, "flow") == 0) {
+        if (n < 1 || n > IDC_FLOW_MAX_DIM || batch < 100 || steps == 0)
+            return 2;
+        const char *on_cpu = getenv("IDC_GPU_BENCH_CPU");
+        idc_err err = {{0}};
+        if ((on_cpu == NULL || strcmp(on_cpu, "1") != 0) && idc_gpu_device_count(&err) == 0) {
+            printf("SKIPPED: no CUDA device (%s)\n", err.msg);
+            return 0;
+        }
+        return bench_flow(n, batch, steps);
+    }
     size_t mult[4];
     int stage2 = strcmp(mode, "stage2") == 0;
     if (stage2)

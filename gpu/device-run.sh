@@ -14,11 +14,14 @@ rc=0
 if [ "$what" = test ] || [ "$what" = all ]; then
   echo "== device test"
   build-device/test_cuda_backend >"$out/test.log" 2>&1; r=$?; rc=$((rc|r))
-  grep -E 'device:|SKIPPED|Checks|IDC-FAIL|:F:|:E:|stage1_train|error_path' "$out/test.log"
+  grep -E 'device:|SKIPPED|Checks|IDC-FAIL|:F:|:E:|stage1_train|error_path|flow_sums|flow_fit' "$out/test.log"
   echo "device test rc=$r"
   echo "== determinism: a second run of the training comparison"
   CK_RUN_CASE=stage1_train build-device/test_cuda_backend >"$out/test2.log" 2>&1
   grep -E 'stage1_train:' "$out/test2.log"
+  echo "== determinism: a second run of the flow's device fit"
+  CK_RUN_CASE=flow_fit build-device/test_cuda_backend >"$out/test3.log" 2>&1
+  grep -E 'flow_fit:|Checks|:F:|:E:' "$out/test3.log"
 fi
 if [ "$what" = sanitize ] || [ "$what" = all ]; then
   echo "== compute-sanitizer"
