@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "models/engine/backend_select.h"
 #include "numeric/fileio.h"
 #include "properties/repro_flow.h"
 #include "reports/provenance.h"
@@ -21,14 +22,17 @@ static void help(FILE *fp)
                 "the metrics on 20000 fresh rows. One row per trial and the fractions reaching KL gap\n"
                 "<= 0.002 / 0.01 / 0.05 / 0.1 nats. Defaults: 40 trials, warm start (perturbed-truth,\n"
                 "eps 0.1), full batch, lr 0.01, 1 restart, 1 job. A timed experiment: results depend\n"
-                "on the machine's speed through the budget.\n");
+                "on the machine's speed through the budget.\n"
+                "--device cpu|cuda|auto (default cpu): where each fit's row sums run (idcheck fit\n"
+                "--estimator flow --help); cuda without a device is an error, auto falls back to cpu\n"
+                "with a note. The cuda path is written and compiled, never yet run on a GPU.\n");
 }
 
 int idc_cli_repro_flow(int argc, char **argv)
 {
     idc_repro_flow_opts o;
     idc_repro_flow_defaults(&o);
-    const char *outpath = NULL;
+    const char *outpath = NULL, *device = "cpu";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int more = i + 1 < argc, ok = 1;
@@ -80,6 +84,8 @@ int idc_cli_repro_flow(int argc, char **argv)
             o.jobs = (unsigned)z;
         } else if (strcmp(a, "-o") == 0 && more) {
             outpath = argv[++i];
+        } else if (strcmp(a, "--device") == 0 && more) {
+            device = argv[++i];
         } else {
             idc_cli_error("repro", "unexpected argument \"%s\" (see idcheck repro flow-k39c --help)", a);
             return 2;
@@ -91,6 +97,15 @@ int idc_cli_repro_flow(int argc, char **argv)
     }
     json_t *out = NULL;
     idc_err err;
+    char note[IDC_ERR_LEN] = "";
+    idc_device want;
+    if (idc_device_parse(&want, device, &err) != IDC_OK ||
+        idc_device_resolve(&o.device, want, note, sizeof note, &err) != IDC_OK) {
+        idc_cli_error("repro", "%s", err.msg);
+        return 2;
+    }
+    if (note[0] != '\0')
+        fprintf(stderr, "idcheck repro: %s\n", note);
     int rc = idc_repro_flow(&out, &o, stdout, &err);
     if (rc == IDC_OK && outpath != NULL) {
         json_object_set_new(out, "provenance", idc_provenance_json());

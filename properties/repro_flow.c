@@ -112,6 +112,7 @@ static void run_one(const idc_repro_flow_opts *o, uint32_t i, row *r)
     c.prior_em = o->prior_em;
     c.prior_em_every = o->prior_em_every;
     c.seed = tseed;
+    c.device = o->device;
     idc_pipeline_opts po = {.n_train = o->n_train, .n_eval = o->n_eval, .seed = tseed, .restarts = o->restarts};
     idc_pipeline_flow_result pr;
     r->rc = idc_pipeline_flow(&pr, NULL, &inst, &c, &po, &err);

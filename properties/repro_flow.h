@@ -38,6 +38,7 @@ typedef struct {
     double slope_anneal; /* 0 */
     size_t depth;       /* encoder depth; 0 = the instance's (a deeper encoder is still in K's class) */
     unsigned jobs;      /* trials run at once (each on one thread) */
+    idc_device device;  /* flow.device: cpu (default) or cuda (auto resolved by the caller) */
 } idc_repro_flow_opts;
 
 void idc_repro_flow_defaults(idc_repro_flow_opts *o);
