@@ -158,7 +158,8 @@ START_TEST(test_missing_backend)
 }
 END_TEST
 
-/* fit --estimator flow --device: cuda without a backend is one line and
+/* fit --estimator flow --device (and repro flow-k39c --device): cuda
+ * without a backend is one line and
  * exit 2 with no output; auto falls back to the CPU with a note and records
  * "device": "cpu"; with the test stand-in as the backend (its flow
  * evaluator runs the device algorithm on the host) the fit takes the
@@ -183,6 +184,20 @@ START_TEST(test_flow_device)
     ck_assert_msg(cuda_in_log() == NULL, "--device cpu mapped %s", cuda_in_log());
     ck_assert_int_eq(idc("", FLOWFIT " --device gpu -o x.json"), 2);
     ck_assert(one_line(errtxt) && strstr(errtxt, "--device: expected cpu, cuda or auto") != NULL);
+    /* repro flow-k39c --device: the same lines */
+    ck_assert_int_eq(idc("IDCHECK_CUDA_LIB=/nonexistent/libidcheck-cuda.so",
+                         "repro flow-k39c --trials 1 --steps 3 --seconds 0 -n 300 --eval 200 --device cuda -o r.json"),
+                     2);
+    ck_assert_msg(one_line(errtxt) && strstr(errtxt, "idcheck repro: --device cuda: CUDA backend: cannot load ") == errtxt,
+                  "%s", errtxt);
+    ck_assert_msg(out[0] == '\0', "partial output: %s", out);
+    snprintf(p, sizeof p, "%s/r.json", dir);
+    ck_assert_int_ne(stat(p, &sb), 0);
+    ck_assert_int_eq(idc("IDCHECK_CUDA_LIB=/nonexistent/libidcheck-cuda.so",
+                         "repro flow-k39c --trials 1 --steps 3 --seconds 0 -n 300 --eval 200 --device auto -o r.json"),
+                     0);
+    ck_assert_msg(strstr(errtxt, "idcheck repro: --device auto: using cpu (cuda unavailable: ") != NULL, "%s", errtxt);
+    ck_assert_int_eq(stat(p, &sb), 0);
     /* the stand-in beside the test programs: BIN's folder/gpu/tests */
     snprintf(fake, sizeof fake, "%s", bin);
     char *slash = strrchr(fake, '/');
