@@ -321,8 +321,15 @@ int idc_cli_sweep(int argc, char **argv)
     int code = 2, led = 0;
     idc_store *st = NULL;
     unsigned char *skip = NULL;
-    json_t *spec = NULL, *prov = NULL;
+    json_t *spec = NULL, *prov = NULL, *ranks = NULL;
     sweep_ctx c = {0};
+    /* every rank's machine, for the run's provenance (the other ranks send
+     * theirs before anything else) */
+    if (mpi != NULL && idc_sweep_mpi_machines(mpi, (unsigned)threads, &ranks, &err) != IDC_OK) {
+        idc_cli_error("sweep", "%s", err.msg);
+        code = code_of(lrc == IDC_OK ? IDC_EIO : lrc);
+        goto done;
+    }
     if (lrc != IDC_OK) {
         idc_cli_error("sweep", "%s", err.msg);
         code = code_of(lrc);
@@ -382,8 +389,8 @@ int idc_cli_sweep(int argc, char **argv)
         prov = idc_provenance_json();
         if (prov != NULL)
             json_object_set_new(prov, "sweep_run",
-                                json_pack("{s:I,s:I}", "threads", (json_int_t)threads, "mpi_ranks",
-                                          (json_int_t)(mpi ? idc_sweep_mpi_size(mpi) : 1)));
+                                json_pack("{s:I,s:I,s:O?}", "threads", (json_int_t)threads, "mpi_ranks",
+                                          (json_int_t)(mpi ? idc_sweep_mpi_size(mpi) : 1), "ranks", ranks));
         rc = idc_store_run_begin(st, &c.run_id, "sweep", argc, argv, prov, spec, shard_label, &err);
     }
     if (rc != IDC_OK) {
@@ -434,6 +441,7 @@ done:
         idc_sweep_mpi_close(mpi);
     json_decref(spec);
     json_decref(prov);
+    json_decref(ranks);
     free(skip);
     idc_sweep_free(s);
     return code;

@@ -12,8 +12,9 @@
 #include <unistd.h>
 
 #include "properties/sweep_mpi_impl.h"
+#include "reports/provenance.h"
 
-enum { TAG_ASK = 1, TAG_CELL = 2, TAG_RECORD = 3, TAG_DONE = 4 };
+enum { TAG_ASK = 1, TAG_CELL = 2, TAG_RECORD = 3, TAG_DONE = 4, TAG_HELLO = 5 };
 
 struct idc_sweep_mpi {
     const idc_mpi_plugin *p;
@@ -266,8 +267,80 @@ static void *worker(void *arg)
     }
 }
 
+json_t *idc_sweep_mpi_machine(int rank, unsigned threads)
+{
+    char host[256] = "";
+    if (gethostname(host, sizeof host - 1) != 0)
+        host[0] = '\0';
+    json_t *prov = idc_provenance_json();
+    json_t *m = json_pack("{s:i,s:s,s:i,s:I}", "rank", rank, "host", host[0] ? host : "(unknown)", "pid",
+                          (int)getpid(), "sweep_threads", (json_int_t)threads);
+    static const char *const keys[] = {"cpu", "blas", "threads", "backend", "device"};
+    for (size_t i = 0; m != NULL && i < sizeof keys / sizeof keys[0]; i++) {
+        json_t *v = json_object_get(prov, keys[i]);
+        if (v != NULL)
+            json_object_set(m, keys[i], v);
+    }
+    json_decref(prov);
+    return m;
+}
+
+int idc_sweep_mpi_machines(idc_sweep_mpi *m, unsigned threads, json_t **ranks, idc_err *err)
+{
+    *ranks = json_array();
+    json_t **by = calloc((size_t)m->size, sizeof *by);
+    if (*ranks == NULL || by == NULL) {
+        free(by);
+        return idc_err_set(err, IDC_ENOMEM, "out of memory");
+    }
+    by[0] = idc_sweep_mpi_machine(0, threads);
+    int rc = IDC_OK;
+    for (int k = 1; k < m->size && rc == IDC_OK; k++) {
+        unsigned char *b = NULL;
+        size_t len = 0;
+        int from = 0, tag = 0;
+        rc = recv_msg(m, -1, TAG_HELLO, &b, &len, &from, &tag, err);
+        if (rc == IDC_OK) {
+            json_t *j = json_loadb((const char *)b, len, 0, NULL);
+            if (from < 1 || from >= m->size || by[from] != NULL || !json_is_object(j)) {
+                json_decref(j);
+                rc = idc_err_set(err, IDC_EINTERNAL, "rank %d sent a malformed description of its machine", from);
+            } else {
+                json_object_set_new(j, "rank", json_integer(from)); /* as MPI says, not as it says */
+                by[from] = j;
+            }
+        }
+        free(b);
+    }
+    for (int k = 0; k < m->size; k++) {
+        if (rc == IDC_OK)
+            json_array_append(*ranks, by[k]);
+        json_decref(by[k]);
+    }
+    free(by);
+    if (rc != IDC_OK) {
+        json_decref(*ranks);
+        *ranks = NULL;
+    }
+    return rc;
+}
+
+/* The machine of this rank to rank 0 (idc_sweep_mpi_machines). */
+static int hello(idc_sweep_mpi *m, unsigned threads, idc_err *err)
+{
+    json_t *j = idc_sweep_mpi_machine(m->rank, threads);
+    char *t = j != NULL ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    int rc = t != NULL ? send_msg(m, 0, TAG_HELLO, t, strlen(t), err) : idc_err_set(err, IDC_ENOMEM, "out of memory");
+    free(t);
+    return rc;
+}
+
 int idc_sweep_mpi_work(idc_sweep_mpi *m, const idc_sweep *s, const idc_err *load_err, unsigned threads, idc_err *err)
 {
+    int hrc = hello(m, threads, err);
+    if (hrc != IDC_OK)
+        return hrc;
     if (s == NULL) {
         const char *why = load_err != NULL && load_err->msg[0] ? load_err->msg : "could not load the sweep";
         idc_err e;

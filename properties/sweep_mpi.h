@@ -18,9 +18,14 @@
  * no more); a record goes back as tag 3 (position, then its JSON with
  * 17-digit reals, so every number arrives bit for bit); a rank whose threads
  * have finished sends tag 4 (empty, or its error). Rank 0 returns once every
- * other rank has sent tag 4. */
+ * other rank has sent tag 4. Before all this, each rank 1..K-1 sends tag 5,
+ * the JSON description of its machine (idc_sweep_mpi_machine), which rank 0
+ * collects first (idc_sweep_mpi_machines) and records in the run's
+ * provenance ("sweep_run.ranks"). */
 #ifndef IDC_PROPERTIES_SWEEP_MPI_H
 #define IDC_PROPERTIES_SWEEP_MPI_H
+
+#include <jansson.h>
 
 #include "numeric/status.h"
 #include "properties/sweep.h"
@@ -55,6 +60,21 @@ int idc_sweep_mpi_lead(idc_sweep_mpi *m, const idc_sweep *s, const unsigned char
  * error. */
 int idc_sweep_mpi_work(idc_sweep_mpi *m, const idc_sweep *s, const idc_err *load_err, unsigned threads,
                        idc_err *err) __attribute__((warn_unused_result));
+
+/* The machine a rank runs on, as the run's provenance records it for each
+ * rank: {"rank", "host" (gethostname), "pid", "sweep_threads", and the
+ * "cpu" (model, ISA flags, logical CPUs), "blas" (the OpenBLAS core in use),
+ * "threads", "backend", "device" of reports/provenance.h}. New reference
+ * (NULL when out of memory). */
+json_t *idc_sweep_mpi_machine(int rank, unsigned threads);
+
+/* Rank 0, before it leads: *ranks (new reference) = the machines of ranks
+ * 0..K-1 in rank order (rank 0's own, then one message of tag 5 from each
+ * other rank, which idc_sweep_mpi_work sends before anything else). Every
+ * rank-0 path must call it once (the messages are then all received).
+ * IDC_EINTERNAL for a malformed message, the transport's status. */
+int idc_sweep_mpi_machines(idc_sweep_mpi *m, unsigned threads, json_t **ranks, idc_err *err)
+    __attribute__((warn_unused_result));
 
 /* Finalises MPI and unloads the plugin; NULL is a no-op. */
 void idc_sweep_mpi_close(idc_sweep_mpi *m);

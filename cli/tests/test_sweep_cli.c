@@ -325,6 +325,20 @@ START_TEST(test_mpi_two_ranks)
     ck_assert(idc_store_query(st, &rows, "SELECT provenance FROM runs", NULL, &err) == IDC_OK);
     json_t *prov = json_loads(json_string_value(json_object_get(json_array_get(rows, 0), "provenance")), 0, NULL);
     ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(prov, "sweep_run"), "mpi_ranks")), 2);
+    /* and each rank's machine: host, CPU, OpenBLAS core, in rank order */
+    json_t *ranks = json_object_get(json_object_get(prov, "sweep_run"), "ranks");
+    ck_assert_uint_eq(json_array_size(ranks), 2);
+    for (size_t k = 0; k < 2; k++) {
+        json_t *m = json_array_get(ranks, k);
+        ck_assert_int_eq(json_integer_value(json_object_get(m, "rank")), (json_int_t)k);
+        ck_assert(json_string_length(json_object_get(m, "host")) > 0);
+        ck_assert(json_is_string(json_object_get(json_object_get(m, "cpu"), "model")));
+        ck_assert(json_is_string(json_object_get(json_object_get(m, "blas"), "core")));
+        ck_assert_int_eq(json_integer_value(json_object_get(m, "sweep_threads")), 2);
+    }
+    /* two processes: two pids */
+    ck_assert_int_ne(json_integer_value(json_object_get(json_array_get(ranks, 0), "pid")),
+                     json_integer_value(json_object_get(json_array_get(ranks, 1), "pid")));
     json_decref(prov);
     json_decref(rows);
     idc_store_close(st);
