@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "reports/plot.h"
 #include "reports/report.h"
 
 int idc_cli_audit_is_html(const char *path)
@@ -129,6 +130,7 @@ int idc_cli_audit_page_compare(const idc_cli_audit_page *pg)
     if (rc == IDC_OK)
         rc = idc_report_html(&html, &len, r, &err);
     idc_report_free(r);
+    idc_plot_release_caches(); /* audit draws nothing more */
     if (rc != IDC_OK) {
         idc_cli_error("audit", "%s: the report cannot be re-rendered from its embedded store: %s", pg->html, err.msg);
         return rc == IDC_ENOMEM || rc == IDC_EINTERNAL ? 3 : 2;
