@@ -129,8 +129,20 @@ static void prior_distance(idc_pipeline_flow_result *out, const idc_flow *f, con
 
 /* The flow to train: one start from c, or with R > 1 restarts R starts
  * (seeds derived from c->seed) each trained for max(50, steps / 4) steps,
- * the one with the best exact validation NLL kept (its parameters then
- * trained with c in full). starts receives [seed, validation NLL] per start. */
+ * the one with the best exact validation NLL kept, its parameters then
+ * trained for c's steps with the learning rate and the straight-through
+ * bandwidth restarted at CONTINUE_SCALE times c's peaks (lr, bw0), not at
+ * the peaks themselves: the winner has already been through a full cosine
+ * and bandwidth schedule, and the full peak throws it away. Measured on the
+ * flow-k39c benchmark (warm start, eps 0.1, 4 restarts x 750 steps + 3000):
+ * at scale 1 trial 36 went from 0.011 nats to 2.6 on the validation rows
+ * after 150 steps and ended at 0.015 (the kept start), trial 33 at 0.012;
+ * at scale 0.3 they end at 0.0022 and 0.0027, and the benchmark goes from
+ * 34 to 36 of 40 trials with a KL gap upper bound <= 0.01 (docs/FLOW_BENCH.md;
+ * 0.1 is too slow, trial 12 0.015; 1 for the lr with 0.3 for bw0 also
+ * throws trials 33 and 36 away). starts receives [seed, validation NLL] per
+ * start. */
+#define CONTINUE_SCALE 0.3
 static int best_start(idc_flow **out, json_t *starts, double *seconds, const idc_flow_config *c, size_t R,
                       const double *x, size_t n, const double *xv, size_t nv, const idc_instance *inst, idc_err *err)
 {
@@ -167,6 +179,12 @@ static int best_start(idc_flow **out, json_t *starts, double *seconds, const idc
         return idc_err_set(err, IDC_EUNABLE, "flow: none of the %zu starts could be trained", R);
     idc_flow_config full = *c; /* the winner continues with the full schedule, no new slope annealing */
     full.slope_anneal = 0;
+    full.lr = c->lr * CONTINUE_SCALE; /* a warm restart of the schedules, from a lower peak */
+    full.bw0 = c->bw0 * CONTINUE_SCALE;
+    if (full.lr_final > full.lr)
+        full.lr_final = full.lr;
+    if (full.bw1 > full.bw0)
+        full.bw1 = full.bw0;
     full.max_seconds = c->max_seconds > 0 ? c->max_seconds / 2 : 0;
     return idc_flow_set_training(*out, &full, err);
 }

@@ -37,6 +37,7 @@ typedef struct {
     size_t m, J, layers;
     double cond, pcond, gap, half, omr2, omr2_rev, dist, seconds, start;
     size_t steps;
+    json_t *trace; /* [[step, KL gap on the validation rows], ...] of the final fit */
     char err[IDC_ERR_LEN];
 } row;
 
@@ -111,6 +112,8 @@ static void run_one(const idc_repro_flow_opts *o, uint32_t i, row *r)
     c.slope_anneal = o->slope_anneal;
     c.prior_em = o->prior_em;
     c.prior_em_every = o->prior_em_every;
+    if (o->bw1 > 0)
+        c.bw1 = o->bw1;
     c.seed = tseed;
     c.device = o->device;
     idc_pipeline_opts po = {.n_train = o->n_train, .n_eval = o->n_eval, .seed = tseed, .restarts = o->restarts};
@@ -125,6 +128,13 @@ static void run_one(const idc_repro_flow_opts *o, uint32_t i, row *r)
         r->seconds = pr.train_seconds;
         r->steps = pr.fit.steps;
         r->start = pr.kl_start;
+        r->trace = json_array();
+        double tv = pr.fit.init_val_nll - pr.kl_start; /* the true model's validation NLL */
+        size_t k;
+        json_t *e;
+        json_array_foreach(pr.fit.trace, k, e) json_array_append_new(
+            r->trace, json_pack("[I,f]", json_integer_value(json_array_get(e, 0)),
+                                json_real_value(json_array_get(e, 1)) - tv));
         idc_pipeline_flow_result_clear(&pr);
     } else {
         snprintf(r->err, sizeof r->err, "%s", err.msg);
@@ -196,12 +206,13 @@ int idc_repro_flow(json_t **out, const idc_repro_flow_opts *o, FILE *fp, idc_err
         json_array_append_new(trials,
                               r->rc != IDC_OK
                                   ? json_pack("{s:I,s:s}", "trial", (json_int_t)(o->first + k), "error", r->err)
-                                  : json_pack("{s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:o,s:f,s:I,s:f}", "trial",
+                                  : json_pack("{s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:o,s:f,s:I,s:f,s:o}", "trial",
                                               (json_int_t)(o->first + k), "m", (json_int_t)r->m, "J", (json_int_t)r->J,
                                               "layers", (json_int_t)r->layers, "cond", r->cond, "prior_cond", r->pcond, "kl_gap", r->gap,
                                               "kl_gap_half", r->half, "one_minus_r2", r->omr2, "one_minus_r2_rev",
                                               r->omr2_rev, "dist_aff", isnan(r->dist) ? json_null() : json_real(r->dist),
-                                              "seconds", r->seconds, "steps", (json_int_t)r->steps, "kl_gap_start_val", r->start));
+                                              "seconds", r->seconds, "steps", (json_int_t)r->steps, "kl_gap_start_val", r->start,
+                                              "kl_trace", r->trace != NULL ? r->trace : json_array()));
         if (r->rc != IDC_OK)
             continue;
         ok++;
@@ -223,11 +234,11 @@ int idc_repro_flow(json_t **out, const idc_repro_flow_opts *o, FILE *fp, idc_err
         json_array_foreach(odd, i, v) fprintf(fp, " %" JSON_INTEGER_FORMAT, json_integer_value(v));
         fprintf(fp, "%s\n", json_array_size(odd) ? "" : " none");
     }
-    *out = json_pack("{s:{s:I,s:I,s:s,s:f,s:f,s:I,s:I,s:I,s:f,s:I,s:I,s:f,s:I,s:I},s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:o}}", "opts",
+    *out = json_pack("{s:{s:I,s:I,s:s,s:f,s:f,s:I,s:I,s:I,s:f,s:I,s:I,s:f,s:f,s:I,s:I},s:o,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:o}}", "opts",
                      "trials", (json_int_t)o->trials, "seed", (json_int_t)o->seed, "init",
                      o->init ? "perturbed-truth" : "random", "eps", o->eps, "seconds", o->seconds, "n_train",
                      (json_int_t)o->n_train, "n_eval", (json_int_t)o->n_eval, "restarts", (json_int_t)o->restarts,
-                     "slope_anneal", o->slope_anneal, "depth", (json_int_t)o->depth, "batch", (json_int_t)o->batch, "lr", o->lr, "prior_em", (json_int_t)o->prior_em, "prior_em_every", (json_int_t)o->prior_em_every, "trials", trials,
+                     "slope_anneal", o->slope_anneal, "depth", (json_int_t)o->depth, "batch", (json_int_t)o->batch, "lr", o->lr, "bw1", o->bw1, "prior_em", (json_int_t)o->prior_em, "prior_em_every", (json_int_t)o->prior_em_every, "trials", trials,
                      "summary", "ok", (json_int_t)ok, "le_0.002", (json_int_t)reach[0], "le_0.01", (json_int_t)reach[1],
                      "le_0.05", (json_int_t)reach[2], "le_0.1", (json_int_t)reach[3], "le_0.01_and_r2_ge_0.99",
                      (json_int_t)r2ok, "small_gap_low_r2", odd);

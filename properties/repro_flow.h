@@ -9,7 +9,9 @@
  * its interval, 1 - R^2 both ways, dist_Aff,L2, seconds, steps), the
  * fractions of trials reaching KL gap <= 0.002 / 0.01 / 0.05 / 0.1 nats, the
  * fraction of those at <= 0.01 with R^2 >= 0.99, and the trials with a small
- * gap (<= 0.05) and R^2 < 0.99 on their own. */
+ * gap (<= 0.05) and R^2 < 0.99 on their own. Each trial's JSON record keeps
+ * the final fit's trace: [step, KL gap on the validation rows] at every
+ * validation evaluation (val NLL minus the true model's val NLL). */
 #ifndef IDC_PROPERTIES_REPRO_FLOW_H
 #define IDC_PROPERTIES_REPRO_FLOW_H
 
@@ -37,6 +39,7 @@ typedef struct {
     size_t prior_em_every; /* flow.prior_em_every, default the flow's */
     double slope_anneal; /* 0 */
     size_t depth;       /* encoder depth; 0 = the instance's (a deeper encoder is still in K's class) */
+    double bw1;         /* final straight-through bandwidth (flow.bw1); 0 = the flow's default */
     unsigned jobs;      /* trials run at once (each on one thread) */
     idc_device device;  /* flow.device: cpu (default) or cuda (auto resolved by the caller) */
 } idc_repro_flow_opts;

@@ -2,12 +2,15 @@
  * one-line errors naming the field, no partial output on bad input, and the
  * gen -> check -> cert verify -> sample -> fit -> metrics path. The binary is
  * $IDCHECK_BIN (set by `make check`) or build/idcheck. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "numeric/tests/testutil.h"
 #include "cli/tests/clitest.h"
@@ -226,6 +229,21 @@ START_TEST(test_bad_input)
                          "-o fk.json"),
                      0);
     ck_assert_msg(strstr(out, "2 trials (warm start") != NULL && exists("fk.json"), "%s", out);
+    { /* every trial keeps the final fit's trace: [step, KL gap on the validation rows] */
+        json_error_t je;
+        char fkp[128];
+        snprintf(fkp, sizeof fkp, "%s/fk.json", dir);
+        json_t *fk = json_load_file(fkp, 0, &je);
+        ck_assert_msg(fk != NULL, "%s", je.text);
+        json_t *tr = json_object_get(json_array_get(json_object_get(fk, "trials"), 1), "kl_trace");
+        ck_assert(json_is_array(tr) && json_array_size(tr) >= 2);
+        json_t *last = json_array_get(tr, json_array_size(tr) - 1);
+        ck_assert_int_eq(json_integer_value(json_array_get(last, 0)), 5);
+        ck_assert(isfinite(json_real_value(json_array_get(last, 1))));
+        json_decref(fk);
+    }
+    ck_assert_int_eq(idc("idcheck repro flow-k39c --bw1 0"), 2);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "--bw1") != NULL);
     ck_assert_int_eq(idc("idcheck repro flow-k39c --init cold"), 2);
     ck_assert(one_line(errtxt) && strstr(errtxt, "--init") != NULL);
     ck_assert_int_eq(idc("idcheck repro flow-k39c --depth 99"), 2);
