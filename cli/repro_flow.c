@@ -15,7 +15,7 @@ static void help(FILE *fp)
     fprintf(fp, "usage: idcheck repro flow-k39c [--trials K] [--first I] [--seed S] [--init perturbed-truth|random]\n"
                 "                        [--eps E] [--seconds T] [--steps N] [-n N] [--eval N] [--batch B]\n"
                 "                        [--lr R] [--restarts R] [--prior-em P] [--slope-anneal F] [--depth D]\n"
-                "                        [--prior-em-every K] [--bw1 B] [--jobs J] [-o OUT.json]\n\n"
+                "                        [--prior-em-every K] [--bw1 B] [--cold-layers kinks|random]\n                        [--jobs J] [-o OUT.json]\n\n"
                 "The flow estimator on K3.9c instances (m = 2..5, J = 2..4, 2-3 square leaky layers,\n"
                 "cond in [1.5, 4]; trial i: m = 2 + i mod 4, J = 2 + (i/4) mod 3, layers = 2 + (i/12) mod 2),\n"
                 "N = 20000 training rows, a budget of T seconds per trial (default 60), the KL gap and\n"
@@ -77,6 +77,10 @@ int idc_cli_repro_flow(int argc, char **argv)
             ok = idc_cli_parse_size(a, argv[++i], &o.prior_em_every) && o.prior_em_every <= 100000;
         } else if (strcmp(a, "--slope-anneal") == 0 && more) {
             ok = idc_cli_parse_double(a, argv[++i], &o.slope_anneal);
+        } else if (strcmp(a, "--cold-layers") == 0 && more) {
+            const char *v = argv[++i];
+            ok = strcmp(v, "kinks") == 0 || strcmp(v, "random") == 0;
+            o.cold_kinks = strcmp(v, "kinks") == 0;
         } else if (strcmp(a, "--bw1") == 0 && more) {
             ok = idc_cli_parse_double(a, argv[++i], &o.bw1) && o.bw1 > 0 && o.bw1 <= 1;
         } else if (strcmp(a, "--depth") == 0 && more) {

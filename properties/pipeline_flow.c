@@ -24,13 +24,13 @@ json_t *idc_flow_config_json(const idc_flow_config *c)
 {
     char seed[24];
     snprintf(seed, sizeof seed, "0x%016" PRIx64, c->seed);
-    return json_pack("{s:I,s:I,s:f,s:I,s:f,s:f,s:s,s:f,s:I,s:I,s:f,s:f,s:f,s:f,s:b,s:I,s:b,s:I,s:I,s:I,s:I,s:f,s:s}", "m",
+    return json_pack("{s:I,s:I,s:f,s:I,s:f,s:f,s:s,s:f,s:I,s:I,s:f,s:f,s:f,s:f,s:b,s:I,s:b,s:I,s:b,s:I,s:I,s:I,s:f,s:s}", "m",
                      (json_int_t)c->m, "depth", (json_int_t)c->depth, "slope", c->slope, "J", (json_int_t)c->J,
                      "cov_floor", c->cov_floor, "weight_floor", c->weight_floor, "init",
                      c->init == IDC_FLOW_INIT_PERTURBED ? "perturbed-truth" : "random", "eps", c->eps, "steps",
                      (json_int_t)c->steps, "batch", (json_int_t)c->batch, "lr", c->lr, "lr_final", c->lr_final, "bw0",
                      c->bw0, "bw1", c->bw1, "straight_through", c->straight_through, "eval_every",
-                     (json_int_t)c->eval_every, "keep_best", c->keep_best, "em_restarts", (json_int_t)c->em_restarts,
+                     (json_int_t)c->eval_every, "keep_best", c->keep_best, "em_restarts", (json_int_t)c->em_restarts, "cold_kinks", c->cold_kinks,
                      "prior_em", (json_int_t)c->prior_em, "prior_em_every", (json_int_t)c->prior_em_every, "threads", (json_int_t)c->threads, "max_seconds", c->max_seconds, "seed", seed);
 }
 
@@ -150,6 +150,8 @@ static int best_start(idc_flow **out, json_t *starts, double *seconds, const idc
     *seconds = 0;
     if (R <= 1) {
         *out = idc_flow_new(c, x, n, inst, err);
+        if (*out != NULL)
+            *seconds = idc_flow_init_seconds(*out);
         return *out != NULL ? IDC_OK : IDC_EINVAL; /* config, EM or a singular start: err says which */
     }
     double best = INFINITY;
@@ -164,7 +166,7 @@ static int best_start(idc_flow **out, json_t *starts, double *seconds, const idc
         idc_flow_fit_result fr;
         int rc = idc_flow_fit(f, &fr, x, n, xv, nv, err);
         double v = rc == IDC_OK ? fr.val_nll : INFINITY;
-        *seconds += fr.seconds;
+        *seconds += fr.seconds + idc_flow_init_seconds(f);
         idc_flow_fit_result_clear(&fr);
         json_array_append_new(starts, json_pack("[I,f]", (json_int_t)r, isfinite(v) ? v : 1e300));
         if (v < best) {

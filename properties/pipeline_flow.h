@@ -36,7 +36,8 @@ typedef struct {
     double dist_aff_means;            /* delta_L2 after the mean-matching alignment (numeric/gmm_l2.h) */
     double dist_aff_regression;       /* delta_L2(A#P, P^) for zhat ~ A z + c fitted on the held-out rows */
     const char *dist_aff_note;        /* why dist_aff is NAN, or why it is only an upper bound; NULL */
-    double train_seconds;             /* every restart's fit plus the final one, on the flow's budget
+    double train_seconds;             /* every start (its init: EM, the kink search) and fit, restarts
+                                         included, on the flow's budget
                                          clock (CPU seconds of the fitting thread when threads = 1) */
     idc_flow_fit_result fit;
 } idc_pipeline_flow_result;

@@ -30,6 +30,7 @@ void idc_repro_flow_defaults(idc_repro_flow_opts *o)
     idc_flow_config_default(&c, 2);
     o->prior_em = c.prior_em;
     o->prior_em_every = c.prior_em_every;
+    o->cold_kinks = c.cold_kinks;
 }
 
 typedef struct {
@@ -112,6 +113,7 @@ static void run_one(const idc_repro_flow_opts *o, uint32_t i, row *r)
     c.slope_anneal = o->slope_anneal;
     c.prior_em = o->prior_em;
     c.prior_em_every = o->prior_em_every;
+    c.cold_kinks = o->cold_kinks;
     if (o->bw1 > 0)
         c.bw1 = o->bw1;
     c.seed = tseed;

@@ -39,6 +39,7 @@ typedef struct {
     size_t prior_em_every; /* flow.prior_em_every, default the flow's */
     double slope_anneal; /* 0 */
     size_t depth;       /* encoder depth; 0 = the instance's (a deeper encoder is still in K's class) */
+    int cold_kinks;     /* flow.cold_kinks (cold starts) */
     double bw1;         /* final straight-through bandwidth (flow.bw1); 0 = the flow's default */
     unsigned jobs;      /* trials run at once (each on one thread) */
     idc_device device;  /* flow.device: cpu (default) or cuda (auto resolved by the caller) */

@@ -10,6 +10,7 @@
 #include "models/engine/engine.h"
 #include "models/estimators/flow.h"
 #include "models/estimators/flow_row.h"
+#include "models/estimators/kinks.h"
 #include "numeric/dmat.h"
 #include "numeric/gmm_em.h"
 #include "numeric/rng.h"
@@ -42,6 +43,7 @@ void idc_flow_config_default(idc_flow_config *c, size_t m)
     c->keep_best = 1;
     c->slope_anneal = 0;
     c->em_restarts = 3;
+    c->cold_kinks = 1;
     c->prior_em = 50;
     c->prior_em_every = 0;
     c->threads = 1;
@@ -84,6 +86,8 @@ int idc_flow_config_check(const idc_flow_config *c, idc_err *err)
         return idc_err_set(err, IDC_EINVAL, "flow.slope_anneal: %g, expected in [0, 1)", c->slope_anneal);
     if (!(c->max_seconds >= 0))
         return idc_err_set(err, IDC_EINVAL, "flow.max_seconds: expected >= 0");
+    if (c->cold_kinks != 0 && c->cold_kinks != 1)
+        return idc_err_set(err, IDC_EINVAL, "flow.cold_kinks: expected 0 or 1");
     if (c->device != IDC_DEVICE_CPU && c->device != IDC_DEVICE_CUDA)
         return idc_err_set(err, IDC_EINVAL, "flow.device: expected cpu or cuda (auto is resolved by the caller: "
                                             "idc_device_resolve)");
@@ -92,6 +96,7 @@ int idc_flow_config_check(const idc_flow_config *c, idc_err *err)
 
 struct idc_flow {
     idc_flow_config c;
+    double init_seconds; /* the start's cost (EM, the kink search), on the budget's clock */
     double slope;   /* the activation's slope now: c.slope, except while annealing from 1 */
     size_t m, t, J;
     size_t layer_np, comp_np, np;
@@ -508,6 +513,7 @@ int idc_flow_set_training(idc_flow *f, const idc_flow_config *c, idc_err *err)
     return IDC_OK;
 }
 size_t idc_flow_nparams(const idc_flow *f) { return f->np; }
+double idc_flow_init_seconds(const idc_flow *f) { return f->init_seconds; }
 void idc_flow_get_params(const idc_flow *f, double *theta) { memcpy(theta, f->theta, f->np * sizeof *theta); }
 void idc_flow_set_params(idc_flow *f, const double *theta)
 {
@@ -708,6 +714,36 @@ static int init_random(idc_flow *f, const double *x, size_t n, idc_err *err)
             for (size_t b = 0; b < m; b++)
                 acc += V[a * m + b] * mean[b];
             c[a] = -acc;
+        }
+        if (f->c.cold_kinks && k + 1 < t) { /* hidden layer: rows on the kinks found, scaled to unit spread */
+            idc_kink ks[MAXM];
+            size_t found = 0;
+            idc_kinks_opts ko;
+            idc_kinks_opts_default(&ko, m);
+            ko.seed = idc_rng_derive_seed(f->c.seed, (uint32_t)(2000 + k));
+            if ((rc = idc_kinks_find(ks, &found, m, u, n, m, &ko, err)) != IDC_OK)
+                break;
+            double V2[MAXM * MAXM], c2[MAXM];
+            memcpy(V2, V, m * m * sizeof *V2);
+            memcpy(c2, c, m * sizeof *c2);
+            for (size_t a = 0; a < found; a++) {
+                double ss = 0;
+                for (size_t i = 0; i < n; i++) {
+                    double acc = 0;
+                    for (size_t b = 0; b < m; b++)
+                        acc += ks[a].w[b] * (u[i * m + b] - mean[b]);
+                    ss += acc * acc / (double)n;
+                }
+                double sc = 1 / sqrt(ss);
+                for (size_t b = 0; b < m; b++)
+                    V2[a * m + b] = ks[a].w[b] * sc;
+                c2[a] = -ks[a].beta * sc;
+            }
+            /* the random rows that complete it: keep the layer invertible (LU in set_layer) */
+            if (set_layer(f, k, V2, c2)) {
+                memcpy(V, V2, m * m * sizeof *V);
+                memcpy(c, c2, m * sizeof *c);
+            }
         }
         if (!set_layer(f, k, V, c))
             rc = idc_err_set(err, IDC_EUNABLE, "flow: singular initial layer %zu", k);
@@ -1005,8 +1041,11 @@ done:
     return rc;
 }
 
+static double now_seconds(unsigned threads);
+
 idc_flow *idc_flow_new(const idc_flow_config *c, const double *x, size_t n, const idc_instance *truth, idc_err *err)
 {
+    double t0 = now_seconds(c->threads);
     if (idc_flow_config_check(c, err) != IDC_OK)
         return NULL;
     if (x == NULL || n < 2 * c->m + 2) {
@@ -1064,6 +1103,7 @@ idc_flow *idc_flow_new(const idc_flow_config *c, const double *x, size_t n, cons
     }
     if (rc == IDC_OK)
         rc = c->init == IDC_FLOW_INIT_PERTURBED ? init_perturbed(f, x, n, truth, err) : init_random(f, x, n, err);
+    f->init_seconds = now_seconds(c->threads) - t0;
     if (rc == IDC_OK && !refresh(f))
         rc = idc_err_set(err, IDC_EUNABLE, "flow: the initial model is not finite");
     if (rc == IDC_OK) {

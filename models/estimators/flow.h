@@ -45,8 +45,11 @@
  * fit never ends worse, on held-out data, than where it started.
  *
  * Starts: IDC_FLOW_INIT_RANDOM (cold: V_1 whitens the training data,
- * later V_k random orthogonal, biases 0, then EM on g(x) for the GMM;
- * the global question) and IDC_FLOW_INIT_PERTURBED (warm: the true model
+ * later V_k random orthogonal, biases 0; with cold_kinks (default) the rows
+ * of every hidden layer that the kink search (models/estimators/kinks.h)
+ * finds are put on the hyperplanes across which the data's density jumps,
+ * scaled to unit spread; then EM on g(x) for the GMM; the data only, never
+ * the truth: the global question) and IDC_FLOW_INIT_PERTURBED (warm: the true model
  * of a square leaky instance re-parametrised by a random invertible affine
  * map h, P^ = h#P, g = h o f^-1, an exact zero-KL member of the class, then
  * every parameter perturbed by relative noise eps: V_k and the factors of
@@ -113,6 +116,9 @@ typedef struct {
                            linearly from 1 (an affine flow) to `slope`; 0 = off. Checkpoints
                            are taken only at the final slope */
     size_t em_restarts; /* IDC_FLOW_INIT_RANDOM: EM restarts */
+    int cold_kinks;     /* IDC_FLOW_INIT_RANDOM: 1 = hidden layers on the hyperplanes of the kink
+                           search (models/estimators/kinks.h; the data only), the rows it does not
+                           find random; 0 = random orthogonal hidden layers */
     size_t prior_em;    /* EM passes on the prior with the encoder fixed, on the kept
                            checkpoint at the end of a fit, kept only when the exact validation
                            NLL does not rise (0 = none). (Not at a perturbed-truth start: fitted
@@ -135,7 +141,7 @@ typedef struct {
 /* Defaults for dimension m: depth 2, slope 0.2, J 3, cov_floor 1e-4,
  * weight_floor 1e-3, init random, eps 0.1, steps 2000, batch 0 (full),
  * lr 1e-2, lr_final 1e-4, bw0 0.1, bw1 1e-4, straight_through 1,
- * eval_every 25, keep_best 1, slope_anneal 0, em_restarts 3, prior_em 50, prior_em_every 0, threads 1, max_seconds 0, seed 1, trial 0,
+ * eval_every 25, keep_best 1, slope_anneal 0, em_restarts 3, cold_kinks 1, prior_em 50, prior_em_every 0, threads 1, max_seconds 0, seed 1, trial 0,
  * device cpu. */
 void idc_flow_config_default(idc_flow_config *c, size_t m);
 
@@ -203,6 +209,9 @@ double idc_flow_loss(idc_flow *f, double *grad, const double *x, size_t n, doubl
  * (row-major), the strictly-upper U entries (row-major), s, c; then per
  * component mu_j, the lower triangle of C_j (row-major), a_j. */
 size_t idc_flow_nparams(const idc_flow *f);
+/* Seconds idc_flow_new spent on the start (EM, the kink search), on the
+ * budget's clock (the thread's CPU time when threads = 1). */
+double idc_flow_init_seconds(const idc_flow *f);
 void idc_flow_get_params(const idc_flow *f, double *theta);
 void idc_flow_set_params(idc_flow *f, const double *theta);
 

@@ -1,0 +1,190 @@
+/* Tests of the kink search (models/estimators/kinks.h). */
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "generators/pdgmm.h"
+#include "models/estimators/flow.h"
+#include "models/estimators/kinks.h"
+#include "models/sample.h"
+#include "numeric/tests/testutil.h"
+
+/* n rows of a pdgmm instance (slope 0.2) and the true kink normals of its
+ * g = f^-1: with L = 2 layers, the rows of W_2^-1 (hyperplanes through b_2). */
+static void rows_of(idc_instance *inst, idc_samples *s, size_t m, size_t J, size_t layers, uint64_t seed, size_t n)
+{
+    idc_err err;
+    idc_gen_pdgmm_params gp;
+    idc_gen_pdgmm_defaults(&gp);
+    gp.m = m;
+    gp.J = J;
+    gp.layers = layers;
+    gp.slope = 0.2;
+    ck_assert_msg(idc_gen_pdgmm(inst, &gp, seed, &err) == IDC_OK, "%s", err.msg);
+    idc_samples_init(s);
+    ck_assert_msg(idc_sample_draw(s, inst, n, seed, 0, 1, &err) == IDC_OK, "%s", err.msg);
+}
+
+/* A one-hidden-layer net on a single Gaussian: both kinks found, normals
+ * within 1 degree, the hyperplanes through the right point, the lower-density
+ * side negative with a jump factor near 1 / slope = 5. */
+START_TEST(test_kinks_one_hidden_layer)
+{
+    uint64_t seed = idc_test_seed(1);
+    IDC_TEST_PRINT_SEED("test_kinks_one_hidden_layer", seed);
+    size_t m = 2, n = 20000;
+    idc_instance inst;
+    idc_samples s;
+    rows_of(&inst, &s, m, 1, 2, seed, n);
+    const idc_layer *l = &inst.map.layers[1];
+    double Wi[4];
+    memcpy(Wi, l->W, sizeof Wi);
+    lapack_int piv[2];
+    ck_assert(LAPACKE_dgetrf(LAPACK_ROW_MAJOR, 2, 2, Wi, 2, piv) == 0 && LAPACKE_dgetri(LAPACK_ROW_MAJOR, 2, Wi, 2, piv) == 0);
+    idc_kinks_opts o;
+    idc_kinks_opts_default(&o, m);
+    idc_kink k[2];
+    size_t found = 9;
+    idc_err err;
+    ck_assert_msg(idc_kinks_find(k, &found, 2, s.x, n, m, &o, &err) == IDC_OK, "%s", err.msg);
+    if (found != 2)
+        IDC_TEST_FAIL_REPLAY("test_kinks_one_hidden_layer", seed, "found %zu kinks, expected 2", found);
+    int matched[2] = {0, 0};
+    for (size_t a = 0; a < 2; a++) {
+        double nw = hypot(k[a].w[0], k[a].w[1]);
+        for (size_t r = 0; r < 2; r++) {
+            double nr = hypot(Wi[2 * r], Wi[2 * r + 1]);
+            double c = (k[a].w[0] * Wi[2 * r] + k[a].w[1] * Wi[2 * r + 1]) / (nw * nr);
+            if (fabs(c) > cos(M_PI / 180)) {
+                matched[r] = 1;
+                /* the hyperplane passes through b_2 (where the true unit is 0) */
+                double at = (k[a].w[0] * l->b[0] + k[a].w[1] * l->b[1] - k[a].beta) / nw;
+                if (!(fabs(at) < 0.05))
+                    IDC_TEST_FAIL_REPLAY("test_kinks_one_hidden_layer", seed, "kink %zu misses b_2 by %g", a, at);
+                if (!(k[a].ratio > 2.5 && k[a].ratio < 10 && k[a].z >= 5))
+                    IDC_TEST_FAIL_REPLAY("test_kinks_one_hidden_layer", seed, "kink %zu: ratio %g, z %g", a,
+                                         k[a].ratio, k[a].z);
+            }
+        }
+    }
+    if (!matched[0] || !matched[1])
+        IDC_TEST_FAIL_REPLAY("test_kinks_one_hidden_layer", seed, "true rows matched: %d %d", matched[0], matched[1]);
+    /* orientation: the density is lower where w.x - beta < 0 */
+    for (size_t a = 0; a < 2; a++) {
+        size_t neg = 0, pos = 0;
+        double nw = hypot(k[a].w[0], k[a].w[1]);
+        for (size_t i = 0; i < n; i++) {
+            double v = (k[a].w[0] * s.x[2 * i] + k[a].w[1] * s.x[2 * i + 1] - k[a].beta) / nw;
+            neg += v < 0 && v > -0.05;
+            pos += v >= 0 && v < 0.05;
+        }
+        ck_assert_msg(neg < pos, "kink %zu: %zu rows just below, %zu just above", a, neg, pos);
+    }
+    idc_samples_clear(&s);
+    idc_instance_clear(&inst);
+}
+END_TEST
+
+/* No kink: a single Gaussian through an affine map gives nothing. */
+START_TEST(test_kinks_none_without_kinks)
+{
+    uint64_t seed = idc_test_seed(1);
+    IDC_TEST_PRINT_SEED("test_kinks_none_without_kinks", seed);
+    for (uint64_t t = 0; t < 4; t++) {
+        size_t m = 2, n = 20000;
+        idc_instance inst;
+        idc_samples s;
+        rows_of(&inst, &s, m, 1, 1, seed + t, n);
+        idc_kinks_opts o;
+        idc_kinks_opts_default(&o, m);
+        idc_kink k[2];
+        size_t found = 9;
+        idc_err err;
+        ck_assert_msg(idc_kinks_find(k, &found, 2, s.x, n, m, &o, &err) == IDC_OK, "%s", err.msg);
+        if (found != 0)
+            IDC_TEST_FAIL_REPLAY("test_kinks_none_without_kinks", seed + t, "found %zu, z %g", found, k[0].z);
+        idc_samples_clear(&s);
+        idc_instance_clear(&inst);
+    }
+}
+END_TEST
+
+/* The flow's cold start with cold_kinks puts its hidden layer on the kinks
+ * (rows parallel to the true normals, up to order); without, it does not. */
+START_TEST(test_flow_cold_start_on_kinks)
+{
+    uint64_t seed = idc_test_seed(1);
+    IDC_TEST_PRINT_SEED("test_flow_cold_start_on_kinks", seed);
+    size_t m = 2, n = 20000;
+    idc_instance inst;
+    idc_samples s;
+    rows_of(&inst, &s, m, 1, 2, seed, n);
+    const idc_layer *l = &inst.map.layers[1];
+    double Wi[4];
+    memcpy(Wi, l->W, sizeof Wi);
+    lapack_int piv[2];
+    ck_assert(LAPACKE_dgetrf(LAPACK_ROW_MAJOR, 2, 2, Wi, 2, piv) == 0 && LAPACKE_dgetri(LAPACK_ROW_MAJOR, 2, Wi, 2, piv) == 0);
+    for (int kinks = 0; kinks <= 1; kinks++) {
+        idc_flow_config c;
+        idc_flow_config_default(&c, m);
+        c.J = 1;
+        c.cold_kinks = kinks;
+        c.seed = seed;
+        idc_err err;
+        idc_flow *f = idc_flow_new(&c, s.x, n, NULL, &err);
+        ck_assert_msg(f != NULL, "%s", err.msg);
+        json_t *j = idc_flow_get_json(f);
+        json_t *V = json_object_get(json_array_get(json_object_get(j, "layers"), 0), "V");
+        size_t on = 0;
+        for (size_t a = 0; a < 2; a++) {
+            double v0 = json_real_value(json_array_get(V, 2 * a)), v1 = json_real_value(json_array_get(V, 2 * a + 1));
+            for (size_t r = 0; r < 2; r++) {
+                double cs = (v0 * Wi[2 * r] + v1 * Wi[2 * r + 1]) / (hypot(v0, v1) * hypot(Wi[2 * r], Wi[2 * r + 1]));
+                on += fabs(cs) > cos((kinks ? 1.0 : 0.2) * M_PI / 180); /* a random row within 0.2 degrees: p < 1 % */
+            }
+        }
+        if (kinks ? on != 2 : on != 0)
+            IDC_TEST_FAIL_REPLAY("test_flow_cold_start_on_kinks", seed, "cold_kinks %d: %zu rows on a true kink", kinks, on);
+        json_decref(j);
+        idc_flow_free(f);
+    }
+    idc_samples_clear(&s);
+    idc_instance_clear(&inst);
+}
+END_TEST
+
+START_TEST(test_kinks_bad_input)
+{
+    double x[3 * 100] = {0};
+    idc_kinks_opts o;
+    idc_kinks_opts_default(&o, 3);
+    idc_kink k[3];
+    size_t found = 7;
+    idc_err err;
+    ck_assert_int_eq(idc_kinks_find(k, &found, 4, x, 100, 3, &o, &err), IDC_EINVAL); /* k > m */
+    ck_assert_uint_eq(found, 0);
+    ck_assert_int_eq(idc_kinks_find(k, &found, 2, x, 10, 3, &o, &err), IDC_EINVAL); /* too few rows */
+    ck_assert_int_eq(idc_kinks_find(k, &found, 2, x, 100, 3, &o, &err), IDC_EDOM); /* singular covariance */
+    ck_assert(strstr(err.msg, "singular") != NULL);
+    ck_assert_int_eq(idc_kinks_find(k, &found, 0, x, 100, 3, &o, &err), IDC_OK);
+    ck_assert_uint_eq(found, 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("kinks");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_kinks_one_hidden_layer);
+    tcase_add_test(tc, test_kinks_none_without_kinks);
+    tcase_add_test(tc, test_flow_cold_start_on_kinks);
+    tcase_add_test(tc, test_kinks_bad_input);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int nf = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return nf == 0 ? 0 : 1;
+}
