@@ -70,5 +70,8 @@ int idc_cli_fit_rederive(json_t **record, const json_t *config, const char *inst
 int idc_cli_check_rederive(json_t **record, json_t **verdicts, const json_t *config, const char *instance_json,
                            idc_err *err) __attribute__((warn_unused_result));
 int idc_cli_repro_rederive(json_t **record, const json_t *config, idc_err *err) __attribute__((warn_unused_result));
+/* flow-k39c records (cli/repro_flow.c): the trial re-run alone, on the CPU. */
+int idc_cli_repro_flow_rederive(json_t **record, const json_t *config, idc_err *err)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -106,6 +106,8 @@ int idc_cli_repro_rederive(json_t **record, const json_t *config, idc_err *err)
 {
     *record = NULL;
     const char *table = json_string_value(json_object_get(config, "table"));
+    if (table != NULL && strcmp(table, "flow-k39c") == 0)
+        return idc_cli_repro_flow_rederive(record, config, err);
     int which = -1;
     for (int k = 0; table != NULL && k < 3; k++)
         if (strcmp(table, TABLES[k]) == 0)
@@ -162,12 +164,6 @@ int idc_cli_repro(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     if (strcmp(argv[1], "flow-k39c") == 0) { /* cli/repro_flow.c */
-        for (int i = 2; i < argc; i++)
-            if (strcmp(argv[i], "--db") == 0) {
-                idc_cli_error("repro", "--db: flow-k39c is not recorded in a results store (a timed benchmark: its "
-                                       "trials depend on the machine's speed); use -o OUT.json");
-                return 2;
-            }
         return idc_cli_repro_flow(argc - 1, argv + 1);
     }
     int which = strcmp(argv[1], "x-table1") == 0 ? 0 : strcmp(argv[1], "ivae-fig2") == 0 ? 1

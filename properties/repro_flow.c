@@ -47,6 +47,9 @@ typedef struct {
     row *rows;
     size_t next;
     FILE *fp;
+    json_t **entries; /* with on_trial: each trial's entry, made as it finishes */
+    int hook_rc;      /* the first failure of on_trial (then no trial starts) */
+    idc_err hook_err;
     pthread_mutex_t lock;
 } shared;
 
@@ -159,6 +162,21 @@ static void print_row(FILE *fp, const idc_repro_flow_opts *o, uint32_t i, const 
     fflush(fp);
 }
 
+/* Trial i's entry of "trials" (takes r's trace). */
+static json_t *trial_json(uint32_t i, row *r)
+{
+    if (r->rc != IDC_OK)
+        return json_pack("{s:I,s:s}", "trial", (json_int_t)i, "error", r->err);
+    json_t *tr = r->trace != NULL ? r->trace : json_array();
+    r->trace = NULL;
+    return json_pack("{s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:o,s:f,s:I,s:f,s:o}", "trial", (json_int_t)i, "m",
+                     (json_int_t)r->m, "J", (json_int_t)r->J, "layers", (json_int_t)r->layers, "cond", r->cond,
+                     "prior_cond", r->pcond, "kl_gap", r->gap, "kl_gap_half", r->half, "one_minus_r2", r->omr2,
+                     "one_minus_r2_rev", r->omr2_rev, "dist_aff", isnan(r->dist) ? json_null() : json_real(r->dist),
+                     "seconds", r->seconds, "steps", (json_int_t)r->steps, "kl_gap_start_val", r->start, "kl_trace",
+                     tr);
+}
+
 static void *worker(void *vs)
 {
     shared *s = vs;
@@ -166,7 +184,7 @@ static void *worker(void *vs)
         pthread_mutex_lock(&s->lock);
         size_t k = s->next++;
         pthread_mutex_unlock(&s->lock);
-        if (k >= s->o->trials)
+        if (k >= s->o->trials || s->hook_rc != IDC_OK)
             return NULL;
         row r;
         memset(&r, 0, sizeof r);
@@ -175,6 +193,12 @@ static void *worker(void *vs)
         s->rows[k] = r;
         s->rows[k].done = 1;
         print_row(s->fp, s->o, s->o->first + (uint32_t)k, &r);
+        if (s->o->on_trial != NULL && s->hook_rc == IDC_OK) {
+            s->entries[k] = trial_json(s->o->first + (uint32_t)k, &s->rows[k]);
+            s->hook_rc = s->entries[k] == NULL ? idc_err_set(&s->hook_err, IDC_ENOMEM, "out of memory")
+                                               : s->o->on_trial(s->o->on_trial_ctx, s->entries[k], r.seconds,
+                                                                &s->hook_err);
+        }
         pthread_mutex_unlock(&s->lock);
     }
 }
@@ -186,8 +210,12 @@ int idc_repro_flow(json_t **out, const idc_repro_flow_opts *o, FILE *fp, idc_err
         return idc_err_set(err, IDC_EINVAL, "repro flow-k39c: trials 1..100000 and jobs 1..64");
     shared s = {.o = o, .fp = fp};
     s.rows = calloc(o->trials, sizeof *s.rows);
-    if (s.rows == NULL)
+    s.entries = o->on_trial != NULL ? calloc(o->trials, sizeof *s.entries) : NULL;
+    if (s.rows == NULL || (o->on_trial != NULL && s.entries == NULL)) {
+        free(s.rows);
+        free(s.entries);
         return idc_err_set(err, IDC_ENOMEM, "out of memory");
+    }
     pthread_mutex_init(&s.lock, NULL);
     if (fp != NULL)
         fprintf(fp, "trial start    m J L  cond    pcond KL@start    KL gap [nats]     1-R^2  1-R^2(rev) dist_aff      s   steps\n");
@@ -200,21 +228,24 @@ int idc_repro_flow(json_t **out, const idc_repro_flow_opts *o, FILE *fp, idc_err
     for (unsigned t = 0; t < started; t++)
         pthread_join(th[t], NULL);
     pthread_mutex_destroy(&s.lock);
+    if (s.hook_rc != IDC_OK) {
+        for (size_t k = 0; k < o->trials; k++) {
+            json_decref(s.rows[k].trace);
+            if (s.entries[k] != NULL)
+                json_decref(s.entries[k]);
+        }
+        free(s.rows);
+        free(s.entries);
+        *err = s.hook_err;
+        return s.hook_rc;
+    }
     static const double levels[] = {0.002, 0.01, 0.05, 0.1};
     size_t reach[4] = {0}, ok = 0, r2ok = 0;
     json_t *trials = json_array(), *odd = json_array();
     for (size_t k = 0; k < o->trials; k++) {
-        const row *r = &s.rows[k];
-        json_array_append_new(trials,
-                              r->rc != IDC_OK
-                                  ? json_pack("{s:I,s:s}", "trial", (json_int_t)(o->first + k), "error", r->err)
-                                  : json_pack("{s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:o,s:f,s:I,s:f,s:o}", "trial",
-                                              (json_int_t)(o->first + k), "m", (json_int_t)r->m, "J", (json_int_t)r->J,
-                                              "layers", (json_int_t)r->layers, "cond", r->cond, "prior_cond", r->pcond, "kl_gap", r->gap,
-                                              "kl_gap_half", r->half, "one_minus_r2", r->omr2, "one_minus_r2_rev",
-                                              r->omr2_rev, "dist_aff", isnan(r->dist) ? json_null() : json_real(r->dist),
-                                              "seconds", r->seconds, "steps", (json_int_t)r->steps, "kl_gap_start_val", r->start,
-                                              "kl_trace", r->trace != NULL ? r->trace : json_array()));
+        row *r = &s.rows[k];
+        json_array_append_new(trials, s.entries != NULL && s.entries[k] != NULL ? s.entries[k]
+                                                                                : trial_json(o->first + (uint32_t)k, r));
         if (r->rc != IDC_OK)
             continue;
         ok++;
@@ -245,5 +276,6 @@ int idc_repro_flow(json_t **out, const idc_repro_flow_opts *o, FILE *fp, idc_err
                      "le_0.05", (json_int_t)reach[2], "le_0.1", (json_int_t)reach[3], "le_0.01_and_r2_ge_0.99",
                      (json_int_t)r2ok, "small_gap_low_r2", odd);
     free(s.rows);
+    free(s.entries);
     return *out != NULL ? IDC_OK : idc_err_set(err, IDC_ENOMEM, "out of memory");
 }

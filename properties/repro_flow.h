@@ -22,6 +22,7 @@
 
 #include "models/estimators/flow.h"
 #include "numeric/status.h"
+#include "properties/repro.h"
 
 typedef struct {
     size_t trials;      /* default 40 */
@@ -43,6 +44,9 @@ typedef struct {
     double bw1;         /* final straight-through bandwidth (flow.bw1); 0 = the flow's default */
     unsigned jobs;      /* trials run at once (each on one thread) */
     idc_device device;  /* flow.device: cpu (default) or cuda (auto resolved by the caller) */
+    idc_repro_trial_fn on_trial; /* NULL or called (serialised) as each trial finishes, with its
+                                    entry of "trials" (borrowed) and its training seconds */
+    void *on_trial_ctx;
 } idc_repro_flow_opts;
 
 void idc_repro_flow_defaults(idc_repro_flow_opts *o);

@@ -164,6 +164,24 @@ START_TEST(test_each_verb_records)
 }
 END_TEST
 
+/* repro flow-k39c --db (a step budget): one record per trial, audited bit
+ * for bit; an edited KL gap is caught */
+START_TEST(test_flow_benchmark_records)
+{
+    ck_assert_int_eq(idc("idcheck repro flow-k39c --trials 2 --steps 10 --seconds 0 -n 300 --eval 200 --jobs 2 "
+                         "--db fk.sqlite"),
+                     0);
+    ck_assert_int_eq(count("fk.sqlite", "SELECT count(*) FROM records WHERE kind = 'repro' AND cell LIKE "
+                                        "'flow-k39c trial %'"),
+                     2);
+    ck_assert_int_eq(idc("idcheck audit fk.sqlite"), 0);
+    ck_assert_msg(strstr(out, "2 identical") != NULL, "%s", out);
+    sql("fk.sqlite", "UPDATE records SET record = json_set(record, '$.kl_gap', 0.001) WHERE cell = 'flow-k39c trial 1'");
+    ck_assert_int_eq(idc("idcheck audit fk.sqlite"), 1);
+    ck_assert_msg(strstr(out, "record.kl_gap: stored 0.001") != NULL && strstr(out, "1 MISMATCH") != NULL, "%s", out);
+}
+END_TEST
+
 START_TEST(test_refused_and_unsupported)
 {
     /* a store that is refused: one line, exit 2, no FIT.json */
@@ -178,9 +196,9 @@ START_TEST(test_refused_and_unsupported)
     ck_assert_int_eq(idc(KIVVA " --db bad.sqlite -o k.json"), 2);
     ck_assert(!exists("k.json"));
     ck_assert_int_eq(idc("idcheck check inst.json --db"), 2);
-    /* what is not recorded says so */
+    /* what is not recorded says so: a timed flow benchmark */
     ck_assert_int_eq(idc("idcheck repro flow-k39c --trials 1 --db r.sqlite"), 2);
-    ck_assert_msg(one_line(errtxt) && strstr(errtxt, "--db"), "%s", errtxt);
+    ck_assert_msg(one_line(errtxt) && strstr(errtxt, "--seconds 0"), "%s", errtxt);
     ck_assert(!exists("r.sqlite"));
     ck_assert_int_eq(idc("idcheck fit --estimator kivva-e1 --codes c.npy --J 2 -o f.json --db r.sqlite"), 2);
     ck_assert_msg(one_line(errtxt) && strstr(errtxt, "--codes"), "%s", errtxt);
@@ -204,6 +222,7 @@ int main(void)
     Suite *s = suite_create("record_cli");
     const idc_test_case cases[] = {
         {"each_verb_records", test_each_verb_records},
+        {"flow_benchmark_records", test_flow_benchmark_records},
         {"refused_and_unsupported", test_refused_and_unsupported},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
