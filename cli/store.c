@@ -252,8 +252,19 @@ static int info(int argc, char **argv)
         idc_store_close(s);
         return rc == IDC_ENOMEM ? 3 : 2;
     }
-    printf("%s: idcheck results store, schema version %d, %zu run(s)\n", argv[1], idc_store_schema_version(),
-           json_array_size(runs));
+    json_t *ver = NULL; /* the file's schema version, not this build's */
+    if (idc_store_query(s, &ver, "SELECT user_version AS v FROM pragma_user_version", NULL, &err) != IDC_OK) {
+        idc_cli_error("store", "%s", err.msg);
+        json_decref(runs);
+        idc_store_close(s);
+        return 2;
+    }
+    json_int_t fv = json_integer_value(json_object_get(json_array_get(ver, 0), "v"));
+    json_decref(ver);
+    printf("%s: idcheck results store, schema version %d", argv[1], (int)fv);
+    if (fv < idc_store_schema_version())
+        printf(" (this idcheck writes %d; a verb that writes to it migrates it)", idc_store_schema_version());
+    printf(", %zu run(s)\n", json_array_size(runs));
     size_t i;
     json_t *r;
     json_array_foreach(runs, i, r)

@@ -328,6 +328,12 @@ START_TEST(test_import_journal)
     ck_assert_int_eq(idc("idcheck store info i.sqlite"), 0);
     ck_assert_ptr_nonnull(strstr(out, "1 run(s)"));
     ck_assert_ptr_nonnull(strstr(out, "status ok, 2 trial(s): INCONCLUSIVE 2"));
+    ck_assert_msg(strstr(out, "schema version 2, 1 run(s)") != NULL, "%s", out);
+    /* the file's version, not this build's: a store marked as schema 1 */
+    ck_assert_int_eq(idc("cp i.sqlite v1.sqlite"), 0);
+    sql("v1.sqlite", "PRAGMA user_version = 1");
+    ck_assert_int_eq(idc("idcheck store info v1.sqlite"), 0);
+    ck_assert_msg(strstr(out, "schema version 1 (this idcheck writes 2;") != NULL, "%s", out);
     /* a torn last line is skipped; garbage before it is refused */
     ck_assert_int_eq(idc("cp .idcheck/runs/*.jsonl j.jsonl && printf '{\"line\": \"x' >> j.jsonl && "
                          "idcheck store import j.jsonl --db i.sqlite"),
