@@ -4,10 +4,10 @@
  * whose metric was edited, put in the page without re-rendering it), on a
  * forged page rendered from an edited store, and on damaged base64; a page
  * without an embedded store is refused with exit 2. */
-#include <sqlite3.h>
 
 #include "numeric/tests/testutil.h"
 #include "cli/tests/clitest.h"
+#include "cli/tests/clisql.h"
 
 #define PROP "idcheck prop K3.9c --trials 2 --n_train 200 --n_eval 200 --steps 10 --no-regressions --quiet"
 #define DATA "^<script type=\"application/json\" id=\"idcheck-data\">"
@@ -28,19 +28,6 @@ static void setup(void)
 static void teardown(void)
 {
     clitest_teardown();
-}
-
-static void sql(const char *db, const char *stmt)
-{
-    char p[256];
-    snprintf(p, sizeof p, "%s/%s", dir, db);
-    sqlite3 *h;
-    ck_assert_int_eq(sqlite3_open(p, &h), SQLITE_OK);
-    char *msg = NULL;
-    int rc = sqlite3_exec(h, stmt, NULL, NULL, &msg);
-    ck_assert_msg(rc == SQLITE_OK, "%s: %s", stmt, msg ? msg : "");
-    ck_assert_int_ge(sqlite3_changes(h), 1);
-    sqlite3_close(h);
 }
 
 /* Something left behind in the audits' temporary directory. */
@@ -95,7 +82,7 @@ START_TEST(test_edited_data)
     /* a metric edited in a copy of the store, whose image replaces the
      * page's embedded store (the visible page left as it was) */
     ck_assert_int_eq(idc("mkdir x && cp r.sqlite x/r.sqlite"), 0);
-    sql("x/r.sqlite", "UPDATE measurements SET value = value + 0.001 WHERE trial_id = 1 AND name = 'r2_out'");
+    clitest_sql_changed("x/r.sqlite", "UPDATE measurements SET value = value + 0.001 WHERE trial_id = 1 AND name = 'r2_out'");
     ck_assert_int_eq(idc("idcheck report x/r.sqlite -o x/rep.html && grep '" DATA "' x/rep.html > data.txt && "
                          "awk 'FNR == NR { d = $0; next } index($0, \"<script type=\\\"application/json\\\"\") == 1 "
                          "{ print d; next } { print }' data.txt rep.html "

@@ -2,10 +2,10 @@
  * each verb writes its record with --db; audit re-derives them all on an
  * untouched store and catches a hand-edited metric or verdict of each kind;
  * a refused store leaves no output; the verbs that cannot record say so. */
-#include <sqlite3.h>
 
 #include "numeric/tests/testutil.h"
 #include "cli/tests/clitest.h"
+#include "cli/tests/clisql.h"
 
 #define FIT1 "idcheck fit inst.json --estimator stage1 --steps 20 --hidden-mult 2 --batch 64 -n 300 --eval 100 --lr 1e-3"
 #define FITF "idcheck fit inst.json --estimator flow --steps 20 -n 300 --eval 300"
@@ -22,34 +22,6 @@ static void setup(void)
 static void teardown(void)
 {
     clitest_teardown();
-}
-
-static void sql(const char *db, const char *stmt)
-{
-    char p[256];
-    snprintf(p, sizeof p, "%s/%s", dir, db);
-    sqlite3 *h;
-    ck_assert_int_eq(sqlite3_open(p, &h), SQLITE_OK);
-    char *msg = NULL;
-    int rc = sqlite3_exec(h, stmt, NULL, NULL, &msg);
-    ck_assert_msg(rc == SQLITE_OK, "%s: %s", stmt, msg ? msg : "");
-    ck_assert_int_ge(sqlite3_changes(h), 1);
-    sqlite3_close(h);
-}
-
-static long long count(const char *db, const char *q)
-{
-    char p[256];
-    snprintf(p, sizeof p, "%s/%s", dir, db);
-    sqlite3 *h;
-    ck_assert_int_eq(sqlite3_open_v2(p, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_prepare_v2(h, q, -1, &st, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-    long long n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return n;
 }
 
 /* The first column of the first row of q, as text (static buffer). */
@@ -80,28 +52,28 @@ START_TEST(test_each_verb_records)
     ck_assert_ptr_nonnull(strstr(out, "DIM    HOLDS")); /* prints as without --db */
     ck_assert_int_eq(idc(KIVVA " --db r.sqlite"), 0);
     ck_assert_int_eq(idc(XT1 " --db r.sqlite"), 0);
-    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM runs WHERE status = 'ok' AND finished IS NOT NULL"), 6);
-    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM records WHERE kind = 'fit'"), 3);
-    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM records WHERE kind = 'check'"), 1);
-    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM records WHERE kind = 'repro'"), 3);
+    ck_assert_int_eq(clitest_count("r.sqlite", "SELECT count(*) FROM runs WHERE status = 'ok' AND finished IS NOT NULL"), 6);
+    ck_assert_int_eq(clitest_count("r.sqlite", "SELECT count(*) FROM records WHERE kind = 'fit'"), 3);
+    ck_assert_int_eq(clitest_count("r.sqlite", "SELECT count(*) FROM records WHERE kind = 'check'"), 1);
+    ck_assert_int_eq(clitest_count("r.sqlite", "SELECT count(*) FROM records WHERE kind = 'repro'"), 3);
     /* the instance by hash, the fit's seed and arguments, the weights by hash */
-    ck_assert_int_eq(count("r.sqlite", "SELECT count(DISTINCT instance_hash) FROM records WHERE instance_hash IN "
+    ck_assert_int_eq(clitest_count("r.sqlite", "SELECT count(DISTINCT instance_hash) FROM records WHERE instance_hash IN "
                                        "(SELECT hash FROM instances)"),
                      1);
-    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM records WHERE kind = 'fit' AND json_extract(config, "
+    ck_assert_int_eq(clitest_count("r.sqlite", "SELECT count(*) FROM records WHERE kind = 'fit' AND json_extract(config, "
                                        "'$.seed') = '1' AND json_extract(record, '$.weights_sha256') IS NOT NULL"),
                      2);
-    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM records WHERE cell = 'fit flow seed 1' AND "
+    ck_assert_int_eq(clitest_count("r.sqlite", "SELECT count(*) FROM records WHERE cell = 'fit flow seed 1' AND "
                                        "json_extract(record, '$.model_sha256') IS NOT NULL"),
                      1);
-    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM records WHERE json_extract(config, '$.argv') LIKE "
+    ck_assert_int_eq(clitest_count("r.sqlite", "SELECT count(*) FROM records WHERE json_extract(config, '$.argv') LIKE "
                                        "'%f1.json%' OR json_extract(config, '$.argv') LIKE '%r.sqlite%'"),
                      0);
     /* the check's verdicts with their certificates */
-    ck_assert(count("r.sqlite", "SELECT count(*) FROM record_verdicts WHERE verdict = 'HOLDS' AND cert_hash IS NOT "
+    ck_assert(clitest_count("r.sqlite", "SELECT count(*) FROM record_verdicts WHERE verdict = 'HOLDS' AND cert_hash IS NOT "
                                 "NULL") >= 10);
-    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM record_measurements WHERE name = 'metrics.r2_out'"), 3);
-    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM records WHERE cell = 'kivva-table2 restart 1'"), 1);
+    ck_assert_int_eq(clitest_count("r.sqlite", "SELECT count(*) FROM record_measurements WHERE name = 'metrics.r2_out'"), 3);
+    ck_assert_int_eq(clitest_count("r.sqlite", "SELECT count(*) FROM records WHERE cell = 'kivva-table2 restart 1'"), 1);
 
     /* audit: everything re-derived identically */
     ck_assert_int_eq(idc("idcheck audit r.sqlite"), 0);
@@ -127,37 +99,37 @@ START_TEST(test_each_verb_records)
     ck_assert_int_eq(idc("grep -c '\"record_id\"' rep.json"), 0);
     ck_assert_int_eq(atoi(out), 7);
     /* a metric of a fit edited by hand */
-    sql("r.sqlite", "UPDATE record_measurements SET value = value + 0.001 WHERE record_id = 1 AND "
+    clitest_sql_changed("r.sqlite", "UPDATE record_measurements SET value = value + 0.001 WHERE record_id = 1 AND "
                     "name = 'metrics.r2_out'");
     ck_assert_int_eq(idc("idcheck audit r.sqlite"), 1);
     ck_assert_ptr_nonnull(strstr(out, "record_measurements.metrics.r2_out: stored"));
     ck_assert_ptr_nonnull(strstr(out, "1 MISMATCH"));
     /* the flow fit's record */
-    sql("r.sqlite", "UPDATE records SET record = json_set(record, '$.estimator_conditions.kl_gap', 123.5) WHERE "
+    clitest_sql_changed("r.sqlite", "UPDATE records SET record = json_set(record, '$.estimator_conditions.kl_gap', 123.5) WHERE "
                     "record_id = 2");
     ck_assert_int_eq(idc("idcheck audit r.sqlite --record 2"), 1);
     ck_assert_ptr_nonnull(strstr(out, "record.estimator_conditions.kl_gap: stored 123.5"));
     /* a verdict of the check */
-    sql("r.sqlite", "UPDATE record_verdicts SET verdict = 'UNKNOWN' WHERE record_id = 4 AND precondition = 'F1'");
+    clitest_sql_changed("r.sqlite", "UPDATE record_verdicts SET verdict = 'UNKNOWN' WHERE record_id = 4 AND precondition = 'F1'");
     ck_assert_int_eq(idc("idcheck audit r.sqlite --record 4"), 1);
     ck_assert_ptr_nonnull(strstr(out, "verdicts[F1].verdict: stored UNKNOWN, re-run HOLDS"));
     /* a certificate of the check, byte for byte */
-    sql("r.sqlite", "UPDATE record_verdicts SET certificate = replace(certificate, '\"', ' \"') WHERE record_id = 4 "
+    clitest_sql_changed("r.sqlite", "UPDATE record_verdicts SET certificate = replace(certificate, '\"', ' \"') WHERE record_id = 4 "
                     "AND precondition = 'DIM'");
     ck_assert_int_eq(idc("idcheck audit r.sqlite --record 4 --quiet"), 1);
     ck_assert_ptr_nonnull(strstr(out, "verdicts[DIM].certificate"));
     /* a reproduction's metric and certified verdict */
-    sql("r.sqlite", "UPDATE records SET record = json_set(record, '$.strong_mcc', 0.5) WHERE record_id = 5");
+    clitest_sql_changed("r.sqlite", "UPDATE records SET record = json_set(record, '$.strong_mcc', 0.5) WHERE record_id = 5");
     ck_assert_int_eq(idc("idcheck audit r.sqlite --record 5"), 1);
     ck_assert_ptr_nonnull(strstr(out, "record.strong_mcc: stored 0.5"));
-    sql("r.sqlite", "UPDATE records SET record = json_set(record, '$.certified.population.\"A3.6\"', 'FAILS') WHERE "
+    clitest_sql_changed("r.sqlite", "UPDATE records SET record = json_set(record, '$.certified.population.\"A3.6\"', 'FAILS') WHERE "
                     "record_id = 7 AND json_extract(record, '$.certified.population.\"A3.6\"') = 'HOLDS'");
     ck_assert_int_eq(idc("idcheck audit r.sqlite --record 7"), 1);
     ck_assert_ptr_nonnull(strstr(out, "record.certified: stored"));
     ck_assert_int_eq(idc("idcheck audit r.sqlite --quiet"), 1);
     ck_assert_ptr_nonnull(strstr(out, "5 MISMATCH"));
     /* a record whose config cannot be re-run */
-    sql("r.sqlite", "UPDATE records SET config = '{\"table\": \"no-such-table\"}' WHERE record_id = 6");
+    clitest_sql_changed("r.sqlite", "UPDATE records SET config = '{\"table\": \"no-such-table\"}' WHERE record_id = 6");
     ck_assert_int_eq(idc("idcheck audit r.sqlite --record 6"), 1);
     ck_assert_ptr_nonnull(strstr(out, "NOT-RERUN"));
     ck_assert_ptr_nonnull(strstr(out, "1 not re-derived"));
@@ -171,12 +143,12 @@ START_TEST(test_flow_benchmark_records)
     ck_assert_int_eq(idc("idcheck repro flow-k39c --trials 2 --steps 10 --seconds 0 -n 300 --eval 200 --jobs 2 "
                          "--db fk.sqlite"),
                      0);
-    ck_assert_int_eq(count("fk.sqlite", "SELECT count(*) FROM records WHERE kind = 'repro' AND cell LIKE "
+    ck_assert_int_eq(clitest_count("fk.sqlite", "SELECT count(*) FROM records WHERE kind = 'repro' AND cell LIKE "
                                         "'flow-k39c trial %'"),
                      2);
     ck_assert_int_eq(idc("idcheck audit fk.sqlite"), 0);
     ck_assert_msg(strstr(out, "2 identical") != NULL, "%s", out);
-    sql("fk.sqlite", "UPDATE records SET record = json_set(record, '$.kl_gap', 0.001) WHERE cell = 'flow-k39c trial 1'");
+    clitest_sql_changed("fk.sqlite", "UPDATE records SET record = json_set(record, '$.kl_gap', 0.001) WHERE cell = 'flow-k39c trial 1'");
     ck_assert_int_eq(idc("idcheck audit fk.sqlite"), 1);
     ck_assert_msg(strstr(out, "record.kl_gap: stored 0.001") != NULL && strstr(out, "1 MISMATCH") != NULL, "%s", out);
 }
@@ -204,13 +176,13 @@ START_TEST(test_refused_and_unsupported)
     ck_assert_msg(one_line(errtxt) && strstr(errtxt, "--codes"), "%s", errtxt);
     /* a fit that fails: the run stays unfinished with status error */
     ck_assert_int_eq(idc("idcheck fit inst.json --estimator stage1 --hidden 0 -o f.json --db r.sqlite"), 2);
-    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM runs WHERE status = 'error' AND finished IS NULL"), 1);
-    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM records"), 0);
+    ck_assert_int_eq(clitest_count("r.sqlite", "SELECT count(*) FROM runs WHERE status = 'error' AND finished IS NULL"), 1);
+    ck_assert_int_eq(clitest_count("r.sqlite", "SELECT count(*) FROM records"), 0);
     /* a full disk: the record is not written, exit 2, nothing printed */
     ck_assert_int_eq(idc("export IDCHECK_DB_MAX_PAGES=0; idcheck check inst.json --db r.sqlite"), 2);
     ck_assert_msg(one_line(errtxt) && strstr(errtxt, "full"), "%s", errtxt);
     ck_assert(out[0] == '\0');
-    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM records"), 0);
+    ck_assert_int_eq(clitest_count("r.sqlite", "SELECT count(*) FROM records"), 0);
     /* an empty store has nothing to audit */
     ck_assert_int_eq(idc("idcheck audit r.sqlite"), 2);
     ck_assert_ptr_nonnull(strstr(errtxt, "no trial or record to audit"));

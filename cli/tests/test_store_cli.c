@@ -5,11 +5,11 @@
  * into the same run. */
 #include <fcntl.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <time.h>
 
 #include "numeric/tests/testutil.h"
 #include "cli/tests/clitest.h"
+#include "cli/tests/clisql.h"
 
 #define PROP "idcheck prop K3.9c --trials 2 --n_train 200 --n_eval 200 --steps 10 --no-regressions --quiet"
 
@@ -24,34 +24,6 @@ static void teardown(void)
     snprintf(cmd, sizeof cmd, "chmod -R u+w %s", dir);
     ck_assert_int_eq(system(cmd), 0);
     clitest_teardown();
-}
-
-static void sql(const char *db, const char *stmt)
-{
-    char p[256];
-    snprintf(p, sizeof p, "%s/%s", dir, db);
-    sqlite3 *h;
-    ck_assert_int_eq(sqlite3_open(p, &h), SQLITE_OK);
-    char *msg = NULL;
-    int rc = sqlite3_exec(h, stmt, NULL, NULL, &msg);
-    ck_assert_msg(rc == SQLITE_OK, "%s: %s", stmt, msg ? msg : "");
-    sqlite3_close(h);
-}
-
-static long long count(const char *db, const char *stmt)
-{
-    char p[256];
-    snprintf(p, sizeof p, "%s/%s", dir, db);
-    sqlite3 *h;
-    sqlite3_stmt *q;
-    ck_assert_int_eq(sqlite3_open_v2(p, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(h, 10000); /* a writer may be at work */
-    ck_assert_int_eq(sqlite3_prepare_v2(h, stmt, -1, &q, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
-    long long n = sqlite3_column_int64(q, 0);
-    sqlite3_finalize(q);
-    sqlite3_close(h);
-    return n;
 }
 
 /* The content of dir/name (malloc'ed). */
@@ -74,19 +46,19 @@ static char *slurp(const char *name, size_t *n)
 START_TEST(test_prop_db_audit)
 {
     ck_assert_int_eq(idc(PROP " --db r.sqlite -o r.json"), 0);
-    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM trials"), 2);
-    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM runs WHERE status = 'ok' AND finished IS NOT NULL"), 1);
-    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM trials WHERE cell = 'K3.9c#1' AND run_seed = '1'"), 1);
-    ck_assert(count("r.sqlite", "SELECT count(*) FROM measurements WHERE name = 'kl_gap'") == 2);
-    ck_assert(count("r.sqlite", "SELECT count(*) FROM verdicts WHERE verdict = 'HOLDS' AND cert_hash IS NOT NULL") >= 14);
+    ck_assert_int_eq(clitest_count("r.sqlite", "SELECT count(*) FROM trials"), 2);
+    ck_assert_int_eq(clitest_count("r.sqlite", "SELECT count(*) FROM runs WHERE status = 'ok' AND finished IS NOT NULL"), 1);
+    ck_assert_int_eq(clitest_count("r.sqlite", "SELECT count(*) FROM trials WHERE cell = 'K3.9c#1' AND run_seed = '1'"), 1);
+    ck_assert(clitest_count("r.sqlite", "SELECT count(*) FROM measurements WHERE name = 'kl_gap'") == 2);
+    ck_assert(clitest_count("r.sqlite", "SELECT count(*) FROM verdicts WHERE verdict = 'HOLDS' AND cert_hash IS NOT NULL") >= 14);
     /* provenance an auditor needs */
-    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM runs WHERE json_extract(provenance, '$.source.id') "
+    ck_assert_int_eq(clitest_count("r.sqlite", "SELECT count(*) FROM runs WHERE json_extract(provenance, '$.source.id') "
                                        "IS NOT NULL AND json_extract(provenance, '$.cpu.model') IS NOT NULL AND "
                                        "json_extract(provenance, '$.blas.core') IS NOT NULL"),
                      1);
     /* the same run again adds a second run */
     ck_assert_int_eq(idc(PROP " --db r.sqlite"), 0);
-    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM runs"), 2);
+    ck_assert_int_eq(clitest_count("r.sqlite", "SELECT count(*) FROM runs"), 2);
     ck_assert_int_eq(idc("idcheck audit r.sqlite --json a.json"), 0);
     ck_assert_ptr_nonnull(strstr(out, "4 trial(s) re-run: 4 identical, 0 within tolerance, 0 MISMATCH"));
     ck_assert_ptr_nonnull(strstr(out, "bit-identical"));
@@ -101,12 +73,12 @@ START_TEST(test_prop_db_audit)
     ck_assert_ptr_nonnull(strstr(out, "2 trial(s) re-run: 2 identical"));
 
     /* a metric edited by hand */
-    sql("r.sqlite", "UPDATE measurements SET value = value + 0.001 WHERE trial_id = 3 AND name = 'r2_out'");
+    clitest_sql("r.sqlite", "UPDATE measurements SET value = value + 0.001 WHERE trial_id = 3 AND name = 'r2_out'");
     ck_assert_int_eq(idc("idcheck audit r.sqlite"), 1);
     ck_assert_ptr_nonnull(strstr(out, "measurements.r2_out: stored"));
     ck_assert_ptr_nonnull(strstr(out, "1 MISMATCH"));
     /* and a verdict */
-    sql("r.sqlite", "UPDATE verdicts SET verdict = 'UNKNOWN' WHERE trial_id = 1 AND precondition = 'F1'");
+    clitest_sql("r.sqlite", "UPDATE verdicts SET verdict = 'UNKNOWN' WHERE trial_id = 1 AND precondition = 'F1'");
     ck_assert_int_eq(idc("idcheck audit r.sqlite --quiet"), 1);
     ck_assert_ptr_nonnull(strstr(out, "verdicts[F1].verdict: stored UNKNOWN, re-run HOLDS"));
     ck_assert_ptr_nonnull(strstr(out, "2 MISMATCH"));
@@ -138,10 +110,10 @@ START_TEST(test_refused_stores)
 {
     ck_assert_int_eq(idc("printf 'not a database at all\\n%.0s' $(seq 300) > text.sqlite"), 0);
     refused("text.sqlite", "not an SQLite database");
-    sql("foreign.sqlite", "CREATE TABLE t(x); INSERT INTO t VALUES (42);");
+    clitest_sql("foreign.sqlite", "CREATE TABLE t(x); INSERT INTO t VALUES (42);");
     refused("foreign.sqlite", "not an idcheck results store");
     ck_assert_int_eq(idc(PROP " --db newer.sqlite"), 0);
-    sql("newer.sqlite", "PRAGMA user_version = 9");
+    clitest_sql("newer.sqlite", "PRAGMA user_version = 9");
     refused("newer.sqlite", "newer");
     /* corrupted: pages overwritten */
     ck_assert_int_eq(idc(PROP " --db bad.sqlite"), 0);
@@ -178,13 +150,13 @@ START_TEST(test_full_then_resume)
     ck_assert_msg(one_line(errtxt) && strstr(errtxt, "f.sqlite") && strstr(errtxt, "full"), "stderr: %s", errtxt);
     ck_assert(!exists("g.json"));
     ck_assert(exists("g.json.journal"));
-    ck_assert_int_eq(count("f.sqlite", "SELECT count(*) FROM trials"), 1);
-    ck_assert_int_eq(count("f.sqlite", "SELECT count(*) FROM runs WHERE finished IS NULL"), 1);
+    ck_assert_int_eq(clitest_count("f.sqlite", "SELECT count(*) FROM trials"), 1);
+    ck_assert_int_eq(clitest_count("f.sqlite", "SELECT count(*) FROM runs WHERE finished IS NULL"), 1);
     ck_assert_int_eq(idc(PROP " --db f.sqlite -o g.json"), 0);
     ck_assert(!exists("g.json.journal"));
-    ck_assert_int_eq(count("f.sqlite", "SELECT count(*) FROM runs"), 2);
-    ck_assert_int_eq(count("f.sqlite", "SELECT count(*) FROM runs WHERE finished IS NULL"), 0);
-    ck_assert_int_eq(count("f.sqlite", "SELECT count(*) FROM trials WHERE run_id = 2"), 2);
+    ck_assert_int_eq(clitest_count("f.sqlite", "SELECT count(*) FROM runs"), 2);
+    ck_assert_int_eq(clitest_count("f.sqlite", "SELECT count(*) FROM runs WHERE finished IS NULL"), 0);
+    ck_assert_int_eq(clitest_count("f.sqlite", "SELECT count(*) FROM trials WHERE run_id = 2"), 2);
     ck_assert_int_eq(idc("idcheck audit f.sqlite --quiet"), 0);
     ck_assert_ptr_nonnull(strstr(out, "3 trial(s) re-run: 3 identical"));
 }
@@ -251,21 +223,21 @@ START_TEST(test_kill9_resume)
     for (int k = 0; k < 12000 && n < 2; k++) {
         ck_assert_int_eq(waitpid(pid, &st, WNOHANG), 0); /* still running */
         nanosleep(&(struct timespec){0, 5000000}, NULL);
-        if (exists("a/s.sqlite") && count("a/s.sqlite", "SELECT count(*) FROM sqlite_schema WHERE name = 'trials'"))
-            n = count("a/s.sqlite", "SELECT count(*) FROM trials");
+        if (exists("a/s.sqlite") && clitest_count("a/s.sqlite", "SELECT count(*) FROM sqlite_schema WHERE name = 'trials'"))
+            n = clitest_count("a/s.sqlite", "SELECT count(*) FROM trials");
     }
     ck_assert_int_eq(kill(pid, SIGKILL), 0);
     ck_assert_int_eq(waitpid(pid, &st, 0), pid);
     ck_assert(WIFSIGNALED(st));
-    n = count("a/s.sqlite", "SELECT count(*) FROM trials");
+    n = clitest_count("a/s.sqlite", "SELECT count(*) FROM trials");
     ck_assert(n >= 2 && n < 4);
-    ck_assert_int_eq(count("a/s.sqlite", "SELECT count(*) FROM runs WHERE finished IS NULL"), 1);
+    ck_assert_int_eq(clitest_count("a/s.sqlite", "SELECT count(*) FROM runs WHERE finished IS NULL"), 1);
     ck_assert(!exists("a/r.json"));
     /* resumed: the same run, completed */
     ck_assert_int_eq(idc("cd a && " SLOWDB), 0);
-    ck_assert_int_eq(count("a/s.sqlite", "SELECT count(*) FROM runs"), 1);
-    ck_assert_int_eq(count("a/s.sqlite", "SELECT count(*) FROM runs WHERE status = 'ok' AND finished IS NOT NULL"), 1);
-    ck_assert_int_eq(count("a/s.sqlite", "SELECT count(*) FROM trials"), 4);
+    ck_assert_int_eq(clitest_count("a/s.sqlite", "SELECT count(*) FROM runs"), 1);
+    ck_assert_int_eq(clitest_count("a/s.sqlite", "SELECT count(*) FROM runs WHERE status = 'ok' AND finished IS NOT NULL"), 1);
+    ck_assert_int_eq(clitest_count("a/s.sqlite", "SELECT count(*) FROM trials"), 4);
     /* uninterrupted elsewhere: the same trials and numbers */
     ck_assert_int_eq(idc("cd b && " SLOWDB), 0);
     static const char *const q[] = {
@@ -293,7 +265,7 @@ START_TEST(test_recorded_core)
 {
 #if defined(__x86_64__)
     ck_assert_int_eq(idc("export OPENBLAS_CORETYPE=Prescott; " PROP " --db c.sqlite"), 0);
-    ck_assert_int_eq(count("c.sqlite", "SELECT count(*) FROM runs WHERE json_extract(provenance, '$.blas.core') = "
+    ck_assert_int_eq(clitest_count("c.sqlite", "SELECT count(*) FROM runs WHERE json_extract(provenance, '$.blas.core') = "
                                        "'Prescott'"),
                      1);
     ck_assert_int_eq(idc("idcheck audit c.sqlite"), 0);
@@ -319,8 +291,8 @@ START_TEST(test_import_journal)
     ck_assert_ptr_nonnull(strstr(out, "1"));
     ck_assert_int_eq(idc("idcheck store import .idcheck/runs/*.jsonl --db i.sqlite"), 0);
     ck_assert_ptr_nonnull(strstr(out, "2 trial(s) of K3.9c"));
-    ck_assert_int_eq(count("i.sqlite", "SELECT count(*) FROM trials WHERE run_seed = '1'"), 2);
-    ck_assert_int_eq(count("i.sqlite", "SELECT count(*) FROM runs WHERE json_extract(provenance, '$.imported_from') "
+    ck_assert_int_eq(clitest_count("i.sqlite", "SELECT count(*) FROM trials WHERE run_seed = '1'"), 2);
+    ck_assert_int_eq(clitest_count("i.sqlite", "SELECT count(*) FROM runs WHERE json_extract(provenance, '$.imported_from') "
                                        "LIKE '.idcheck/runs/K3.9c-%'"),
                      1);
     ck_assert_int_eq(idc("idcheck audit i.sqlite"), 0);
@@ -331,14 +303,14 @@ START_TEST(test_import_journal)
     ck_assert_msg(strstr(out, "schema version 2, 1 run(s)") != NULL, "%s", out);
     /* the file's version, not this build's: a store marked as schema 1 */
     ck_assert_int_eq(idc("cp i.sqlite v1.sqlite"), 0);
-    sql("v1.sqlite", "PRAGMA user_version = 1");
+    clitest_sql("v1.sqlite", "PRAGMA user_version = 1");
     ck_assert_int_eq(idc("idcheck store info v1.sqlite"), 0);
     ck_assert_msg(strstr(out, "schema version 1 (this idcheck writes 2;") != NULL, "%s", out);
     /* a torn last line is skipped; garbage before it is refused */
     ck_assert_int_eq(idc("cp .idcheck/runs/*.jsonl j.jsonl && printf '{\"line\": \"x' >> j.jsonl && "
                          "idcheck store import j.jsonl --db i.sqlite"),
                      0);
-    ck_assert_int_eq(count("i.sqlite", "SELECT count(*) FROM trials"), 4);
+    ck_assert_int_eq(clitest_count("i.sqlite", "SELECT count(*) FROM trials"), 4);
     ck_assert_int_eq(idc("head -1 j.jsonl > k.jsonl && echo garbage >> k.jsonl && tail -n +2 j.jsonl >> k.jsonl && "
                          "idcheck store import k.jsonl --db i.sqlite"),
                      2);
@@ -346,11 +318,11 @@ START_TEST(test_import_journal)
     ck_assert_int_eq(idc("echo '{\"journal\": \"other\"}' > h.jsonl && idcheck store import h.jsonl --db i.sqlite"),
                      2);
     ck_assert_ptr_nonnull(strstr(errtxt, "not an idcheck prop journal"));
-    ck_assert_int_eq(count("i.sqlite", "SELECT count(*) FROM trials"), 4);
+    ck_assert_int_eq(clitest_count("i.sqlite", "SELECT count(*) FROM trials"), 4);
     /* a results file, with the provenance it carries: audited bit for bit */
     ck_assert_int_eq(idc(PROP " -o res.json && idcheck store import res.json --db r.sqlite"), 0);
     ck_assert_ptr_nonnull(strstr(out, "2 trial(s) of K3.9c"));
-    ck_assert_int_eq(count("r.sqlite", "SELECT count(*) FROM runs WHERE json_extract(provenance, '$.blas.core') "
+    ck_assert_int_eq(clitest_count("r.sqlite", "SELECT count(*) FROM runs WHERE json_extract(provenance, '$.blas.core') "
                                        "IS NOT NULL AND json_extract(provenance, '$.imported_from') = 'res.json'"),
                      1);
     ck_assert_int_eq(idc("idcheck audit r.sqlite"), 0);
@@ -376,7 +348,7 @@ START_TEST(test_sweep_audit)
                      0);
     ck_assert_int_eq(idc("idcheck audit s.sqlite"), 0);
     ck_assert_ptr_nonnull(strstr(out, "2 trial(s) re-run: 2 identical, 0 within tolerance, 0 MISMATCH"));
-    sql("s.sqlite", "UPDATE trials SET record = json_set(record, '$.cell', 'elsewhere') WHERE trial_id = 2");
+    clitest_sql("s.sqlite", "UPDATE trials SET record = json_set(record, '$.cell', 'elsewhere') WHERE trial_id = 2");
     ck_assert_int_eq(idc("idcheck audit s.sqlite"), 1);
     ck_assert_ptr_nonnull(strstr(out, "record elsewhere"));
 }

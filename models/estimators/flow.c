@@ -715,6 +715,7 @@ static int init_random(idc_flow *f, const double *x, size_t n, idc_err *err)
                 acc += V[a * m + b] * mean[b];
             c[a] = -acc;
         }
+        int placed = 0;
         if (f->c.cold_kinks && k + 1 < t) { /* hidden layer: rows on the kinks found, scaled to unit spread */
             idc_kink ks[MAXM];
             size_t found = 0;
@@ -739,13 +740,14 @@ static int init_random(idc_flow *f, const double *x, size_t n, idc_err *err)
                     V2[a * m + b] = ks[a].w[b] * sc;
                 c2[a] = -ks[a].beta * sc;
             }
-            /* the random rows that complete it: keep the layer invertible (LU in set_layer) */
-            if (set_layer(f, k, V2, c2)) {
+            /* the random rows complete it; kept when the layer is invertible (LU in set_layer) */
+            placed = set_layer(f, k, V2, c2);
+            if (placed) {
                 memcpy(V, V2, m * m * sizeof *V);
                 memcpy(c, c2, m * sizeof *c);
             }
         }
-        if (!set_layer(f, k, V, c))
+        if (!placed && !set_layer(f, k, V, c))
             rc = idc_err_set(err, IDC_EUNABLE, "flow: singular initial layer %zu", k);
         apply_layer(V, c, u, n, m, f->c.slope, k + 1 < t);
     }

@@ -17,7 +17,7 @@ void idc_kinks_opts_default(idc_kinks_opts *o, size_t m)
     o->directions = m == 2 ? 180 : d > 6000 ? 6000 : d;
     o->subsample = 5000;
     o->candidates = 0; /* 3 k */
-    o->refine_iters = 60; /* rounds = iters / 10 */
+    o->refine_iters = 60;
     o->h0 = 0.15;
     o->h1 = 0.05;
     o->seed = 1;

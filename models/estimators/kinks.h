@@ -24,14 +24,16 @@
  * for a step; its z-score J / sqrt(2.25 (nL + nR) + 0.25 (nLL + nRR))
  * (Poisson variances) is maximised over beta on a grid of h/4, over
  * directions (a grid of angles when m = 2, Gaussian random directions
- * otherwise, on a subsample), and refined from the best candidates by a
- * random local search on all rows with shrinking steps and h. The k
+ * otherwise, on a subsample), and refined from the best candidates on all
+ * rows: in rounds, along each tangent direction in turn, the best of 9
+ * angles in [-a, a], a halved and h shrunk from h0 to h1 each round. The k
  * hyperplanes returned are the best refined ones, greedily, that are not
  * near-parallel (|cos| < 0.9) to one already taken and keep the set
  * linearly independent and have |z| >= 5; each is oriented so that the side with the lower
  * density is negative (the side the leaky unit multiplies by b < 1).
  *
- * Deterministic: a pure function of (rows, k, h, seed); no BLAS. */
+ * Deterministic: a pure function of (rows, k, options); the only LAPACK call
+ * is the m x m Cholesky factor of the whitening. */
 #ifndef IDC_MODELS_KINKS_H
 #define IDC_MODELS_KINKS_H
 
@@ -45,8 +47,8 @@
 typedef struct {
     size_t directions;   /* directions scanned (default: 180 when m = 2, else 400 m^2, at most 6000) */
     size_t subsample;    /* rows used by the scan (default 5000; all rows for the refinement) */
-    size_t candidates;   /* refined candidates (default 6 k) */
-    size_t refine_iters; /* local-search iterations per candidate (default 80) */
+    size_t candidates;   /* refined candidates (0, the default: 3 k) */
+    size_t refine_iters; /* refinement rounds x 10 (default 60: 6 rounds) */
     double h0, h1;       /* half-widths in whitened units: scan h0 (0.15), refined down to h1 (0.05) */
     uint64_t seed;
 } idc_kinks_opts;

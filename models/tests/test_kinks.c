@@ -26,6 +26,14 @@ static void rows_of(idc_instance *inst, idc_samples *s, size_t m, size_t J, size
     ck_assert_msg(idc_sample_draw(s, inst, n, seed, 0, 1, &err) == IDC_OK, "%s", err.msg);
 }
 
+/* The true kink normals of a 2 x 2 two-layer net: the rows of W_2^-1. */
+static void true_normals(double Wi[4], const idc_layer *l)
+{
+    memcpy(Wi, l->W, 4 * sizeof *Wi);
+    lapack_int piv[2];
+    ck_assert(LAPACKE_dgetrf(LAPACK_ROW_MAJOR, 2, 2, Wi, 2, piv) == 0 && LAPACKE_dgetri(LAPACK_ROW_MAJOR, 2, Wi, 2, piv) == 0);
+}
+
 /* A one-hidden-layer net on a single Gaussian: both kinks found, normals
  * within 1 degree, the hyperplanes through the right point, the lower-density
  * side negative with a jump factor near 1 / slope = 5. */
@@ -39,9 +47,7 @@ START_TEST(test_kinks_one_hidden_layer)
     rows_of(&inst, &s, m, 1, 2, seed, n);
     const idc_layer *l = &inst.map.layers[1];
     double Wi[4];
-    memcpy(Wi, l->W, sizeof Wi);
-    lapack_int piv[2];
-    ck_assert(LAPACKE_dgetrf(LAPACK_ROW_MAJOR, 2, 2, Wi, 2, piv) == 0 && LAPACKE_dgetri(LAPACK_ROW_MAJOR, 2, Wi, 2, piv) == 0);
+    true_normals(Wi, l);
     idc_kinks_opts o;
     idc_kinks_opts_default(&o, m);
     idc_kink k[2];
@@ -122,9 +128,7 @@ START_TEST(test_flow_cold_start_on_kinks)
     rows_of(&inst, &s, m, 1, 2, seed, n);
     const idc_layer *l = &inst.map.layers[1];
     double Wi[4];
-    memcpy(Wi, l->W, sizeof Wi);
-    lapack_int piv[2];
-    ck_assert(LAPACKE_dgetrf(LAPACK_ROW_MAJOR, 2, 2, Wi, 2, piv) == 0 && LAPACKE_dgetri(LAPACK_ROW_MAJOR, 2, Wi, 2, piv) == 0);
+    true_normals(Wi, l);
     for (int kinks = 0; kinks <= 1; kinks++) {
         idc_flow_config c;
         idc_flow_config_default(&c, m);
