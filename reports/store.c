@@ -789,6 +789,34 @@ static int add_verdicts(idc_store *s, sqlite3_stmt *q, int64_t tid, const json_t
     return IDC_OK;
 }
 
+/* Inserts each {name[, kind], value} of meas with the prepared statement q
+ * (?1 the owner's id, ?2 the name, then ?3 the kind when with_kind, then the
+ * value: NULL unless a finite number). */
+static int add_measurements(idc_store *s, sqlite3_stmt *q, int64_t id, const json_t *meas, int with_kind, idc_err *err)
+{
+    int st = IDC_OK;
+    size_t i;
+    json_t *m;
+    json_array_foreach(meas, i, m)
+    {
+        if (st != IDC_OK)
+            break;
+        sqlite3_reset(q);
+        sqlite3_bind_int64(q, 1, id);
+        bind_text(q, 2, json_string_value(json_object_get(m, "name")));
+        if (with_kind)
+            bind_text(q, 3, json_string_value(json_object_get(m, "kind")));
+        int vi = with_kind ? 4 : 3;
+        json_t *v = json_object_get(m, "value");
+        if (json_is_number(v) && isfinite(json_number_value(v)))
+            sqlite3_bind_double(q, vi, json_number_value(v));
+        else
+            sqlite3_bind_null(q, vi);
+        st = step_done(s, q, "recording a measurement", err);
+    }
+    return st;
+}
+
 int idc_store_add_trial(idc_store *s, int64_t run_id, const idc_store_trial *t, int64_t *trial_id, idc_err *err)
 {
     if (trial_id != NULL)
@@ -968,23 +996,8 @@ int idc_store_add_trial(idc_store *s, int64_t run_id, const idc_store_trial *t, 
     }
     if (st == IDC_OK) {
         st = prep(s, &q, "INSERT INTO measurements(trial_id, name, kind, value) VALUES (?1, ?2, ?3, ?4)", err);
-        size_t i;
-        json_t *m;
-        json_array_foreach(meas, i, m)
-        {
-            if (st != IDC_OK)
-                break;
-            sqlite3_reset(q);
-            sqlite3_bind_int64(q, 1, tid);
-            bind_text(q, 2, json_string_value(json_object_get(m, "name")));
-            bind_text(q, 3, json_string_value(json_object_get(m, "kind")));
-            json_t *v = json_object_get(m, "value");
-            if (json_is_number(v) && isfinite(json_number_value(v)))
-                sqlite3_bind_double(q, 4, json_number_value(v));
-            else
-                sqlite3_bind_null(q, 4);
-            st = step_done(s, q, "recording a measurement", err);
-        }
+        if (st == IDC_OK)
+            st = add_measurements(s, q, tid, meas, 1, err);
         sqlite3_finalize(q);
         q = NULL;
     }
@@ -1270,22 +1283,8 @@ int idc_store_add_record(idc_store *s, int64_t run_id, const idc_store_record *r
     }
     if (st == IDC_OK) {
         st = prep(s, &q, "INSERT INTO record_measurements(record_id, name, value) VALUES (?1, ?2, ?3)", err);
-        size_t i;
-        json_t *m;
-        json_array_foreach(meas, i, m)
-        {
-            if (st != IDC_OK)
-                break;
-            sqlite3_reset(q);
-            sqlite3_bind_int64(q, 1, rid);
-            bind_text(q, 2, json_string_value(json_object_get(m, "name")));
-            json_t *v = json_object_get(m, "value");
-            if (json_is_number(v) && isfinite(json_number_value(v)))
-                sqlite3_bind_double(q, 3, json_number_value(v));
-            else
-                sqlite3_bind_null(q, 3);
-            st = step_done(s, q, "recording a measurement", err);
-        }
+        if (st == IDC_OK)
+            st = add_measurements(s, q, rid, meas, 0, err);
         sqlite3_finalize(q);
         q = NULL;
     }
