@@ -233,7 +233,8 @@ int idc_kinks_find(idc_kink *out, size_t *found, size_t k, const double *x, size
                 c->j = bj;
             }
         }
-        c->j = score(c->d, u, n, m, o->h1, p);
+        if (m == 1) /* (otherwise the last round ran at h1) */
+            c->j = score(c->d, u, n, m, o->h1, p);
     }
     qsort(cs, kept, sizeof *cs, cmp_cand);
     /* greedy: not near-parallel, the set independent, a clear jump (|z| >= 5: on a single Gaussian through an affine map, no kink, the largest |z| of the scan is about 4) */
