@@ -114,10 +114,7 @@ int idc_cli_repro_flow_rederive(json_t **record, const json_t *config, idc_err *
     o.init = strcmp(init, "random") == 0 ? IDC_FLOW_INIT_RANDOM : IDC_FLOW_INIT_PERTURBED;
     o.cold_kinks = json_is_true(json_object_get(config, "cold_kinks"));
     o.seconds = 0; /* recorded runs are step-budgeted */
-    o.jobs = 1;
-    if (strcmp(dev, "cpu") != 0) { /* a device run is re-derived on the CPU: within the tolerance */
-        o.device = IDC_DEVICE_CPU;
-    }
+    o.jobs = 1; /* and o.device stays the CPU: a device run is re-derived there, within the tolerance */
     flow_sink k = {.db = NULL, .o = &o};
     o.on_trial = on_trial;
     o.on_trial_ctx = &k;
