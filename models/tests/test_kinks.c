@@ -150,6 +150,9 @@ START_TEST(test_flow_cold_start_on_kinks)
         }
         if (kinks ? on != 2 : on != 0)
             IDC_TEST_FAIL_REPLAY("test_flow_cold_start_on_kinks", seed, "cold_kinks %d: %zu rows on a true kink", kinks, on);
+        /* the start's cost, on the budget's clock (the thread's CPU time) */
+        double is = idc_flow_init_seconds(f);
+        ck_assert_msg(is > 0 && is < 600, "init seconds %g", is);
         json_decref(j);
         idc_flow_free(f);
     }
