@@ -20,7 +20,8 @@ static void help(FILE *fp)
             "                              [-o OUT.json] [--db RESULTS.sqlite]\n"
             "       idcheck repro ivae-fig2 [--seeds K] [--paper] [--steps1 N] [-o OUT.json] [--db RESULTS.sqlite]\n"
             "       idcheck repro kivva-table2 [--seeds R] [--paper] [--steps1 N] [-o OUT.json]\n"
-            "                                  [--db RESULTS.sqlite]\n\n"
+            "                                  [--db RESULTS.sqlite]\n"
+            "       idcheck repro flow-k39c [options]   (idcheck repro flow-k39c --help)\n\n"
             "Reproduces rows of Xu et al. Table 1 in the paper's setting (gen xu --paper: J = the\n"
             "distinct masks among 5n draws, L orthogonal mixing layers) beside the paper's values:\n"
             "R^2 and MCC of Stage 1, MCC of Stage 2 with and without the sparsity constraint, VaDE;\n"
@@ -38,7 +39,9 @@ static void help(FILE *fp)
             "MCC per restart (--seeds = restarts). --steps1 overrides the training steps.\n"
             "--db FILE: each trial (x-table1: a row's seed; ivae-fig2: a seed's two fits; kivva-table2:\n"
             "a restart) is recorded in the results store FILE as it finishes, one transaction each\n"
-            "(docs/STORE.md \"records\"); `idcheck audit FILE` re-runs each alone and compares.\n");
+            "(docs/STORE.md \"records\"); `idcheck audit FILE` re-runs each alone and compares.\n"
+            "flow-k39c: the flow estimator's benchmark on K3.9c instances (KL gap, 1 - R^2, seconds\n"
+            "per trial; README \"The flow estimator's benchmark\").\n");
 }
 
 static int parse_rows(idc_xtable1_opts *o, const char *s)

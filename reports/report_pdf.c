@@ -177,6 +177,86 @@ static void flatten(doc *d, const char *prefix, const json_t *v, int depth)
     free(s);
 }
 
+/* Per outcome that is not PASS, the property's trials from index k on with
+ * why (the violated assertion, the unmet estimator condition with its
+ * measured values, the precondition not HOLDS) and, for a failure, the
+ * replay command; at most MAX_LINES per outcome, as the HTML page. */
+#define MAX_LINES 200
+static void trial_lines(doc *d, const idc_report *r, size_t k, const char *prop)
+{
+    static const char *const shown[4] = {"FAIL", "ERROR", "INCONCLUSIVE", "DISCARD"};
+    char buf[1024];
+    for (int o = 0; o < 4; o++) {
+        size_t n = 0;
+        for (size_t j = k; j < r->ntrials; j++) {
+            const idc_rep_trial *t = &r->trials[j];
+            if (strcmp(t->property ? t->property : "?", prop) != 0 || !t->outcome || strcmp(t->outcome, shown[o]) != 0)
+                continue;
+            if (n++ == MAX_LINES)
+                continue;
+            snprintf(buf, sizeof buf, "%s run %lld trial %lld seed %.40s: %.600s", t->outcome, (long long)t->run_id,
+                     (long long)t->trial_index, t->seed ? t->seed : "-", t->reason ? t->reason : "-");
+            para(d, buf, 8, 0, 0, 10);
+            if (t->replay && o < 2)
+                para(d, t->replay, 8, 0, 1, 20);
+        }
+        if (n > MAX_LINES) {
+            snprintf(buf, sizeof buf, "... and %zu more %s trials (all in the store and the JSON export)", n - MAX_LINES,
+                     shown[o]);
+            para(d, buf, 8, 0, 0, 10);
+        }
+    }
+}
+
+/* The records of fit, check and repro: one paragraph each (kind, cell,
+ * instance hash, seconds, its measurements), a check's verdicts with their
+ * certificate hashes. */
+static void records(doc *d, const idc_report *r)
+{
+    char buf[1024];
+    heading(d, "Fits, checks and reproductions", 14);
+    if (json_array_size(r->recs) == 0) {
+        para(d, "No record of idcheck fit, check or repro with --db in this store.", 10, 0, 0, 0);
+        return;
+    }
+    para(d, "Written by idcheck fit, check and repro with --db (docs/STORE.md, \"records\"); idcheck audit STORE "
+            "re-derives each and compares.",
+         9, 0, 0, 0);
+    size_t i;
+    json_t *o;
+    json_array_foreach(r->recs, i, o)
+    {
+        const json_t *sec = json_object_get(o, "seconds");
+        char num[40] = "-";
+        if (json_is_number(sec))
+            idc_rep_num(num, sizeof num, json_number_value(sec));
+        const char *kind = json_string_value(json_object_get(o, "kind")), *cell = json_string_value(json_object_get(o, "cell")),
+                   *ih = json_string_value(json_object_get(o, "instance_hash"));
+        snprintf(buf, sizeof buf, "record %lld (run %lld): %.40s, %.300s; instance %.16s; %s s",
+                 (long long)json_integer_value(json_object_get(o, "record_id")),
+                 (long long)json_integer_value(json_object_get(o, "run_id")), kind ? kind : "-", cell ? cell : "-",
+                 ih ? ih : "-", num);
+        para(d, buf, 9, 1, 0, 0);
+        const char *name;
+        json_t *v;
+        json_object_foreach(json_object_get(o, "measurements"), name, v)
+        {
+            idc_rep_num(num, sizeof num, json_is_number(v) ? json_number_value(v) : NAN);
+            snprintf(buf, sizeof buf, "%-40.200s %s", name, json_is_number(v) ? num : "null");
+            para(d, buf, 8, 0, 1, 10);
+        }
+        size_t k;
+        json_array_foreach(json_object_get(o, "verdicts"), k, v)
+        {
+            const char *pre = json_string_value(json_object_get(v, "precondition")),
+                       *w = json_string_value(json_object_get(v, "verdict")),
+                       *h = json_string_value(json_object_get(v, "cert_hash"));
+            snprintf(buf, sizeof buf, "%-10.60s %-8.20s certificate %.64s", pre ? pre : "-", w ? w : "-", h ? h : "-");
+            para(d, buf, 8, 0, 1, 10);
+        }
+    }
+}
+
 static void body(doc *d, const idc_report *r, const idc_rep_figs *f, int *rc)
 {
     char buf[1024];
@@ -224,17 +304,7 @@ static void body(doc *d, const idc_report *r, const idc_rep_figs *f, int *rc)
                      idc_report_count(r, prop, "INCONCLUSIVE"), idc_report_count(r, prop, "DISCARD"),
                      idc_report_count(r, prop, "ERROR"));
             para(d, buf, 10, 1, 0, 0);
-            for (size_t j = k; j < r->ntrials; j++) {
-                const idc_rep_trial *t = &r->trials[j];
-                if (strcmp(t->property ? t->property : "?", prop) != 0 || !t->outcome ||
-                    (strcmp(t->outcome, "FAIL") != 0 && strcmp(t->outcome, "ERROR") != 0))
-                    continue;
-                snprintf(buf, sizeof buf, "%s run %lld trial %lld seed %.40s: %.600s", t->outcome, (long long)t->run_id,
-                         (long long)t->trial_index, t->seed ? t->seed : "-", t->reason ? t->reason : "-");
-                para(d, buf, 8, 0, 0, 10);
-                if (t->replay)
-                    para(d, t->replay, 8, 0, 1, 20);
-            }
+            trial_lines(d, r, k, prop);
         }
         k++;
     }
@@ -323,6 +393,7 @@ static void body(doc *d, const idc_report *r, const idc_rep_figs *f, int *rc)
     }
     if (r->nrepro == 0 && nt == 0)
         para(d, "None in this store.", 10, 0, 0, 0);
+    records(d, r);
 }
 
 int idc_report_pdf(char **out, size_t *len, const idc_report *r, idc_err *err)

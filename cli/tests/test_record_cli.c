@@ -96,6 +96,19 @@ START_TEST(test_each_verb_records)
              text("r.sqlite", "SELECT substr(cert_hash, 1, 16) FROM record_verdicts WHERE record_id = 4 AND "
                               "precondition = 'F1'"));
     ck_assert_int_eq(idc(hq), 0);
+    /* and the PDF: every record, the check's verdicts with their
+     * certificate hashes (full length there) */
+    if (system("command -v pdftotext >/dev/null 2>&1") == 0) {
+        ck_assert_int_eq(idc("idcheck report r.sqlite --pdf rep.pdf && pdftotext -layout rep.pdf - | tr '\\n' ' ' | tr -s ' ' "
+                             "> rep.txt && grep -o 'record [0-9] (run [0-9])' rep.txt | wc -l"),
+                         0);
+        ck_assert_int_eq(atoi(out), 7);
+        snprintf(hq, sizeof hq, "grep -c 'F1 HOLDS certificate %s' rep.txt",
+                 text("r.sqlite", "SELECT substr(cert_hash, 1, 40) FROM record_verdicts WHERE record_id = 4 AND "
+                                  "precondition = 'F1'"));
+        ck_assert_int_eq(idc(hq), 0);
+        ck_assert_int_eq(idc("grep -c 'fit stage1 seed 1' rep.txt"), 0);
+    }
     ck_assert_int_eq(idc("grep -c '\"record_id\"' rep.json"), 0);
     ck_assert_int_eq(atoi(out), 7);
     /* a metric of a fit edited by hand */

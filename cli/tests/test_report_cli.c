@@ -38,6 +38,19 @@ START_TEST(test_outputs)
     ck_assert_int_eq(idc("idcheck report fx.sqlite -o r2.html --pdf r2.pdf --csv r2.csv && cmp r.html r2.html && "
                          "cmp r.pdf r2.pdf && cmp r.csv r2.csv"),
                      0);
+    /* the PDF's text (poppler's pdftotext, installed by make deps): the
+     * failed, inconclusive and discarded trials with why, the failures with
+     * their replay commands */
+    if (system("command -v pdftotext >/dev/null 2>&1") == 0) {
+        ck_assert_int_eq(idc("pdftotext -layout r.pdf - | tr '\\n' ' ' | tr -s ' ' > r.txt && grep -o 'reason of trial [0-9]' r.txt "
+                             "| sort | tr '\\n' ,"),
+                         0);
+        ck_assert_str_eq(out, "reason of trial 2,reason of trial 5,reason of trial 7,reason of trial 8,");
+        ck_assert_int_eq(idc("grep -c 'INCONCLUSIVE run 1 trial 7' r.txt && grep -c 'Fits, checks and reproductions' r.txt"),
+                         0);
+    } else {
+        fprintf(stderr, "test_report_cli: no pdftotext: the PDF's text is not checked\n");
+    }
     /* to standard output */
     ck_assert_int_eq(idc("idcheck report fx.sqlite --csv - | head -c 9"), 0);
     ck_assert_str_eq(out, "trial_id,");
