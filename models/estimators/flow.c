@@ -672,29 +672,99 @@ static void column_moments(double *mean, double *sd, const double *u, size_t n, 
     }
 }
 
-/* Which side of each kink hyperplane is the unit's negative side. The kink
- * search orients each by the sign of its jump statistic, and a density that
- * changes fast across the hyperplane (the edge of a component) can flip it:
- * on the flow-k39c cold trials 1 and 8 one of the kinks found was within 1
- * degree of a true one but oriented the wrong way, and EM on the layer's
- * output then started 0.96 nats from the truth where the right orientation
- * gives 0.02. A flipped unit is not in the class (it would need slope
- * 1/slope), so the orientation is chosen here by likelihood: for each of the
- * 2^found sign patterns of rows 0..found-1 of V (c with them: the same
- * hyperplanes), a J-component GMM is fitted by EM to the layer's output on
- * the first SUB rows, scored by its mean log-likelihood plus the layer's
- * log|det| terms (the fraction of negative pre-activations times log
- * slope; |det V| does not depend on the signs); the best pattern is kept
- * (ties: the kink search's own, pattern 0). For the last hidden layer of
- * the flow this is the exact likelihood of a start; for an earlier one the
- * layers after it are not yet placed and the score is a proxy. Cost: 2^found
- * EM fits on SUB rows (found <= m). */
-#define ORIENT_SUB 5000
-static int orient_kinks(idc_flow *f, double *V, double *c, size_t found, const double *u, size_t n, size_t k,
-                        idc_err *err)
+/* The exact log-likelihood per row of a start whose layer k is (V, c) and
+ * whose prior is a J-component GMM of the layer's output, up to terms that
+ * do not depend on (V, c): the GMM's mean log-likelihood on w = s(V u + c)
+ * plus log|det V| plus the fraction of negative pre-activations times
+ * log slope. The GMM is fitted afresh (fresh != 0: EM with 2 restarts,
+ * seeded by the flow's seed and k) or refined from g's current value by
+ * up to 15 EM passes (which keeps a search continuous). -INFINITY when EM
+ * breaks down or V is singular. w: ns x m scratch. */
+#define KINK_SUB 5000
+static double layer_score(const idc_flow *f, idc_gmm *g, int fresh, const double *V, const double *c, const double *u,
+                          size_t ns, size_t k, double *w)
 {
-    size_t m = f->m, ns = n < ORIENT_SUB ? n : ORIENT_SUB;
+    size_t m = f->m, neg = 0;
+    double lu[MAXM * MAXM], logdet = 0;
+    lapack_int ipiv[MAXM];
+    memcpy(lu, V, m * m * sizeof *lu);
+    if (LAPACKE_dgetrf(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)m, lu, (lapack_int)m, ipiv) != 0)
+        return -INFINITY;
+    for (size_t a = 0; a < m; a++)
+        logdet += log(fabs(lu[a * m + a]));
+    for (size_t i = 0; i < ns; i++)
+        for (size_t a = 0; a < m; a++) {
+            double acc = c[a];
+            for (size_t b = 0; b < m; b++)
+                acc += V[a * m + b] * u[i * m + b];
+            neg += acc < 0;
+            w[i * m + a] = acc < 0 ? f->c.slope * acc : acc;
+        }
+    idc_err e2;
+    int rc;
+    if (fresh) {
+        idc_gmm_opts o = idc_gmm_opts_default();
+        o.restarts = 2;
+        o.max_iter = 100;
+        o.reg = f->c.cov_floor;
+        o.seed = idc_rng_derive_seed(f->c.seed, (uint32_t)(3000 + k));
+        rc = idc_gmm_fit(g, w, ns, m, f->J, &o, &e2);
+    } else {
+        rc = idc_gmm_refine(g, w, ns, 15, 1e-9, f->c.cov_floor, &e2);
+    }
+    return rc == IDC_OK && isfinite(g->loglik) ? g->loglik + logdet + (double)neg / (double)ns * log(f->c.slope)
+                                               : -INFINITY;
+}
+
+static int gmm_copy(idc_gmm *dst, const idc_gmm *src)
+{
+    size_t J = src->J, d = src->d;
+    idc_gmm_clear(dst);
+    dst->weight = malloc(J * sizeof *dst->weight);
+    dst->mean = malloc(J * d * sizeof *dst->mean);
+    dst->cov = malloc(J * d * d * sizeof *dst->cov);
+    if (dst->weight == NULL || dst->mean == NULL || dst->cov == NULL)
+        return 0;
+    memcpy(dst->weight, src->weight, J * sizeof *dst->weight);
+    memcpy(dst->mean, src->mean, J * d * sizeof *dst->mean);
+    memcpy(dst->cov, src->cov, J * d * d * sizeof *dst->cov);
+    dst->J = J;
+    dst->d = d;
+    dst->loglik = src->loglik;
+    dst->iters = src->iters;
+    return 1;
+}
+
+/* Rows 0..found-1 of (V, c), the hyperplanes of the kink search, made the
+ * start's by likelihood (layer_score on the first KINK_SUB rows):
+ * 1. orientation: the best of the 2^found sign patterns (a row and its
+ *    offset negated: the same hyperplane, the other side negative). The
+ *    search orients by the sign of its jump statistic, and a density that
+ *    changes fast across the hyperplane can flip it: on flow-k39c's cold
+ *    trial 1 one of three kinks, within 7 degrees of a true one, came out
+ *    the wrong way, and a flipped unit is outside the class (it would need
+ *    slope 1/slope): that start stayed at 0.89 nats for 5 CPU minutes, and
+ *    reaches 0.0012 in 300 steps when oriented by likelihood.
+ * 2. position: a coordinate search on each row's offset and its angle
+ *    towards each direction of its orthogonal complement (about the
+ *    hyperplane's point nearest the rows' mean, so the hyperplane turns
+ *    where the data are), steps 0.2 (pre-activation units, radians) halved
+ *    over KINK_ROUNDS rounds, a move kept when it raises the score, the GMM
+ *    refined from the last accepted one (continuous in the move). The
+ *    training's gradient sees a moving kink only through the smoothed count
+ *    and stalls; the search measures the likelihood itself.
+ * For the last hidden layer the score is the exact likelihood of the start
+ * (with EM's prior); for an earlier one the later layers are not yet placed
+ * and it is a proxy. */
+#define KINK_ROUNDS 5
+static int place_kinks(idc_flow *f, double *V, double *c, size_t found, const double *u, size_t n, size_t k,
+                       idc_err *err)
+{
+    size_t m = f->m, ns = n < KINK_SUB ? n : KINK_SUB;
     double *w = malloc(ns * m * sizeof *w);
+    idc_gmm g, g2;
+    idc_gmm_init(&g);
+    idc_gmm_init(&g2);
     if (w == NULL)
         return idc_err_set(err, IDC_ENOMEM, "out of memory");
     double best = -INFINITY;
@@ -709,40 +779,79 @@ static int orient_kinks(idc_flow *f, double *V, double *c, size_t found, const d
                     V2[a * m + b] = -V2[a * m + b];
                 c2[a] = -c2[a];
             }
-        memcpy(w, u, ns * m * sizeof *w);
-        size_t neg = 0;
-        for (size_t i = 0; i < ns; i++)
-            for (size_t a = 0; a < m; a++) {
-                double acc = c2[a];
-                for (size_t b = 0; b < m; b++)
-                    acc += V2[a * m + b] * u[i * m + b];
-                neg += acc < 0;
-            }
-        apply_layer(V2, c2, w, ns, m, f->c.slope, 1);
-        idc_gmm g;
-        idc_gmm_init(&g);
-        idc_gmm_opts o = idc_gmm_opts_default();
-        o.restarts = 2;
-        o.max_iter = 100;
-        o.reg = f->c.cov_floor;
-        o.seed = idc_rng_derive_seed(f->c.seed, (uint32_t)(3000 + k));
-        idc_err e2;
-        double score = -INFINITY;
-        if (idc_gmm_fit(&g, w, ns, m, f->J, &o, &e2) == IDC_OK)
-            score = g.loglik + (double)neg / (double)ns * log(f->c.slope);
-        idc_gmm_clear(&g);
-        if (score > best) {
-            best = score;
+        double sc = layer_score(f, &g2, 1, V2, c2, u, ns, k, w);
+        if (sc > best) {
+            best = sc;
             best_mask = mask;
+            if (!gmm_copy(&g, &g2))
+                best = -INFINITY;
         }
     }
-    free(w);
     for (size_t a = 0; a < found; a++)
         if (best_mask >> a & 1u) {
             for (size_t b = 0; b < m; b++)
                 V[a * m + b] = -V[a * m + b];
             c[a] = -c[a];
         }
+    double mean[MAXM];
+    column_moments(mean, NULL, u, ns, m);
+    for (size_t rd = 0; rd < KINK_ROUNDS && isfinite(best); rd++) {
+        double step = 0.2 * pow(0.5, (double)rd);
+        for (size_t a = 0; a < found; a++) {
+            /* moves: 0, 1 the offset -/+; then -/+ an angle towards each tangent direction */
+            double *row = V + a * m, rn = 0;
+            for (size_t b = 0; b < m; b++)
+                rn += row[b] * row[b];
+            rn = sqrt(rn);
+            for (size_t mv = 0; mv < 2 * m; mv++) {
+                double V2[MAXM * MAXM], c2[MAXM], sg = mv % 2 ? 1 : -1;
+                memcpy(V2, V, m * m * sizeof *V2);
+                memcpy(c2, c, m * sizeof *c2);
+                if (mv < 2) {
+                    c2[a] += sg * step;
+                } else {
+                    /* tangent: unit vector e = mv/2 - 1 minus its component along the row */
+                    size_t e = mv / 2 - 1;
+                    double t[MAXM] = {0}, tn = 0, cr = row[e] / rn;
+                    t[e] = 1;
+                    for (size_t b = 0; b < m; b++) {
+                        t[b] -= cr * row[b] / rn;
+                        tn += t[b] * t[b];
+                    }
+                    if (tn < 0.01)
+                        continue;
+                    tn = sqrt(tn);
+                    /* the point of the hyperplane nearest the mean: p = mean - (row.mean + c) row / rn^2 */
+                    double rm = c[a], p[MAXM], th = sg * step, nc = 0;
+                    for (size_t b = 0; b < m; b++)
+                        rm += row[b] * mean[b];
+                    for (size_t b = 0; b < m; b++) {
+                        p[b] = mean[b] - rm * row[b] / (rn * rn);
+                        V2[a * m + b] = cos(th) * row[b] + sin(th) * rn * t[b] / tn;
+                        nc -= V2[a * m + b] * p[b];
+                    }
+                    c2[a] = nc;
+                }
+                if (!gmm_copy(&g2, &g))
+                    break;
+                double sc = layer_score(f, &g2, 0, V2, c2, u, ns, k, w);
+                if (sc > best + 1e-6) {
+                    best = sc;
+                    memcpy(V, V2, m * m * sizeof *V2);
+                    memcpy(c, c2, m * sizeof *c2);
+                    if (!gmm_copy(&g, &g2))
+                        break;
+                    rn = 0;
+                    for (size_t b = 0; b < m; b++)
+                        rn += row[b] * row[b];
+                    rn = sqrt(rn);
+                }
+            }
+        }
+    }
+    idc_gmm_clear(&g);
+    idc_gmm_clear(&g2);
+    free(w);
     return IDC_OK;
 }
 
@@ -814,7 +923,7 @@ static int init_random(idc_flow *f, const double *x, size_t n, idc_err *err)
                     V2[a * m + b] = ks[a].w[b] * sc;
                 c2[a] = -ks[a].beta * sc;
             }
-            if (found > 0 && (rc = orient_kinks(f, V2, c2, found, u, n, k, err)) != IDC_OK)
+            if (found > 0 && (rc = place_kinks(f, V2, c2, found, u, n, k, err)) != IDC_OK)
                 break;
             /* the random rows complete it; kept when the layer is invertible (LU in set_layer) */
             placed = set_layer(f, k, V2, c2);

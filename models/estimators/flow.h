@@ -48,11 +48,13 @@
  * later V_k random orthogonal, biases 0; with cold_kinks (default) the rows
  * of every hidden layer that the kink search (models/estimators/kinks.h)
  * finds are put on the hyperplanes across which the data's density jumps,
- * scaled to unit spread, each unit's negative side chosen by likelihood
- * (the best of the 2^found sign patterns by the mean log-likelihood of EM on
- * the layer's output plus its log|det| terms: the search's own orientation
- * is wrong now and then, and a flipped unit is outside the class); then EM
- * on g(x) for the GMM; the data only, never
+ * scaled to unit spread, then made the start's by likelihood (the mean
+ * log-likelihood of EM on the layer's output plus its log|det| terms):
+ * each unit's negative side the best of the 2^found sign patterns (the
+ * search's own orientation is wrong now and then, and a flipped unit is
+ * outside the class), then each hyperplane's offset and angles moved by a
+ * coordinate search (models/estimators/flow.c, place_kinks); then EM on
+ * g(x) for the GMM; the data only, never
  * the truth: the global question) and IDC_FLOW_INIT_PERTURBED (warm: the true model
  * of a square leaky instance re-parametrised by a random invertible affine
  * map h, P^ = h#P, g = h o f^-1, an exact zero-KL member of the class, then
