@@ -30,7 +30,10 @@
  * hyperplanes returned are the best refined ones, greedily, that are not
  * near-parallel (|cos| < 0.9) to one already taken and keep the set
  * linearly independent and have |z| >= 5; each is oriented so that the side with the lower
- * density is negative (the side the leaky unit multiplies by b < 1).
+ * density is negative (the side the leaky unit multiplies by b < 1). That
+ * sign is a guess where the density also changes fast across the
+ * hyperplane: the flow's cold start re-chooses each side, and moves each
+ * hyperplane, by likelihood (models/estimators/flow.c, place_kinks).
  *
  * Deterministic: a pure function of (rows, k, options); the only LAPACK call
  * is the m x m Cholesky factor of the whitening. */
