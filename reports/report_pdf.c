@@ -325,7 +325,7 @@ static void body(doc *d, const idc_report *r, const idc_rep_figs *f, int *rc)
         for (size_t j = i; j < r->nverd; j++)
             if (strcmp(r->verd[j].precondition, pre) == 0)
                 c[strcmp(r->verd[j].verdict, "HOLDS") == 0 ? 0 : strcmp(r->verd[j].verdict, "FAILS") == 0 ? 1 : 2]++;
-        snprintf(buf, sizeof buf, "%-8.200s HOLDS %zu  FAILS %zu  UNKNOWN %zu", pre, c[0], c[1], c[2]);
+        snprintf(buf, sizeof buf, "%-12.200s HOLDS %zu  FAILS %zu  UNKNOWN %zu", pre, c[0], c[1], c[2]);
         para(d, buf, 9, 0, 1, 10);
     }
     if (r->nverd == 0)
