@@ -118,3 +118,21 @@ int idc_cli_db_repro(idc_cli_db *db, const char *cell, const json_t *config, con
     idc_store_record r = {.kind = "repro", .cell = cell, .config = config, .record = trial, .seconds = seconds};
     return idc_store_add_record(db->store, db->run_id, &r, NULL, err);
 }
+
+int idc_cli_capture_trial(json_t **slot, const json_t *trial, idc_err *err)
+{
+    json_decref(*slot);
+    *slot = json_deep_copy(trial);
+    return *slot != NULL ? IDC_OK : idc_err_set(err, IDC_ENOMEM, "out of memory");
+}
+
+int idc_cli_captured(json_t **record, json_t *captured, int rc, const char *what, idc_err *err)
+{
+    if (rc == IDC_OK && captured == NULL)
+        rc = idc_err_set(err, IDC_EINTERNAL, "%s: the re-run reported no trial", what);
+    if (rc == IDC_OK)
+        *record = captured;
+    else
+        json_decref(captured);
+    return rc;
+}

@@ -74,4 +74,12 @@ int idc_cli_repro_rederive(json_t **record, const json_t *config, idc_err *err) 
 int idc_cli_repro_flow_rederive(json_t **record, const json_t *config, idc_err *err)
     __attribute__((warn_unused_result));
 
+/* For the repro re-derivations: the re-run's on_trial hook keeps a copy of
+ * the trial it reports in *slot (an earlier one released); then
+ * idc_cli_captured hands it to *record when rc is IDC_OK (IDC_EINTERNAL,
+ * naming what, when the re-run reported none) and releases it otherwise. */
+int idc_cli_capture_trial(json_t **slot, const json_t *trial, idc_err *err) __attribute__((warn_unused_result));
+int idc_cli_captured(json_t **record, json_t *captured, int rc, const char *what, idc_err *err)
+    __attribute__((warn_unused_result));
+
 #endif

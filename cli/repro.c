@@ -89,9 +89,7 @@ static int on_trial(void *ctx, const json_t *trial, double seconds, idc_err *err
     json_int_t seed = json_integer_value(json_object_get(trial, k->which == 2 ? "restart" : "seed"));
     json_int_t row = json_integer_value(json_object_get(trial, "row"));
     if (k->db == NULL) {
-        json_decref(k->captured);
-        k->captured = json_deep_copy(trial);
-        return k->captured != NULL ? IDC_OK : idc_err_set(err, IDC_ENOMEM, "out of memory");
+        return idc_cli_capture_trial(&k->captured, trial, err);
     }
     char cell[96];
     if (k->which == 0)
@@ -151,13 +149,7 @@ int idc_cli_repro_rederive(json_t **record, const json_t *config, idc_err *err)
         rc = which == 1 ? idc_repro_ivae_fig2(&res, &ro, NULL, err) : idc_repro_kivva_table2(&res, &ro, NULL, err);
     }
     json_decref(res);
-    if (rc == IDC_OK && k.captured == NULL)
-        rc = idc_err_set(err, IDC_EINTERNAL, "repro record: the re-run reported no trial");
-    if (rc == IDC_OK)
-        *record = k.captured;
-    else
-        json_decref(k.captured);
-    return rc;
+    return idc_cli_captured(record, k.captured, rc, "repro record", err);
 }
 
 int idc_cli_repro(int argc, char **argv)

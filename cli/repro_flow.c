@@ -54,9 +54,7 @@ static int on_trial(void *ctx, const json_t *trial, double seconds, idc_err *err
 {
     flow_sink *k = ctx;
     if (k->db == NULL) {
-        json_decref(k->captured);
-        k->captured = json_deep_copy(trial);
-        return k->captured != NULL ? IDC_OK : idc_err_set(err, IDC_ENOMEM, "out of memory");
+        return idc_cli_capture_trial(&k->captured, trial, err);
     }
     json_int_t i = json_integer_value(json_object_get(trial, "trial"));
     char cell[64];
@@ -121,13 +119,7 @@ int idc_cli_repro_flow_rederive(json_t **record, const json_t *config, idc_err *
     json_t *res = NULL;
     int rc = idc_repro_flow(&res, &o, NULL, err);
     json_decref(res);
-    if (rc == IDC_OK && k.captured == NULL)
-        rc = idc_err_set(err, IDC_EINTERNAL, "flow-k39c record: the re-run reported no trial");
-    if (rc == IDC_OK)
-        *record = k.captured;
-    else
-        json_decref(k.captured);
-    return rc;
+    return idc_cli_captured(record, k.captured, rc, "flow-k39c record", err);
 }
 
 int idc_cli_repro_flow(int argc, char **argv)

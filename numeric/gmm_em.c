@@ -29,6 +29,30 @@ void idc_gmm_clear(idc_gmm *g)
     idc_gmm_init(g);
 }
 
+int idc_gmm_copy(idc_gmm *dst, const idc_gmm *src)
+{
+    size_t J = src->J, d = src->d;
+    idc_gmm_clear(dst);
+    size_t nm = J * d > 0 ? J * d : 1, nc = J * d * d > 0 ? J * d * d : 1;
+    dst->weight = malloc((J > 0 ? J : 1) * sizeof *dst->weight);
+    dst->mean = malloc(nm * sizeof *dst->mean);
+    dst->cov = malloc(nc * sizeof *dst->cov);
+    if (dst->weight == NULL || dst->mean == NULL || dst->cov == NULL) {
+        idc_gmm_clear(dst);
+        return IDC_ENOMEM;
+    }
+    if (J > 0) {
+        memcpy(dst->weight, src->weight, J * sizeof *dst->weight);
+        memcpy(dst->mean, src->mean, J * d * sizeof *dst->mean);
+        memcpy(dst->cov, src->cov, J * d * d * sizeof *dst->cov);
+    }
+    dst->J = J;
+    dst->d = d;
+    dst->loglik = src->loglik;
+    dst->iters = src->iters;
+    return IDC_OK;
+}
+
 static int gmm_alloc(idc_gmm *g, size_t J, size_t d)
 {
     g->J = J;

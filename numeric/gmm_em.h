@@ -41,6 +41,10 @@ idc_gmm_opts idc_gmm_opts_default(void);
 void idc_gmm_init(idc_gmm *g);
 void idc_gmm_clear(idc_gmm *g);
 
+/* dst becomes a deep copy of src (its old content released); IDC_ENOMEM
+ * leaves dst empty (as idc_gmm_init). */
+int idc_gmm_copy(idc_gmm *dst, const idc_gmm *src) __attribute__((warn_unused_result));
+
 /* Fits J components to the n x d row-major data X. IDC_EINVAL (J = 0,
  * n < J, d = 0, a non-finite value, bad options), IDC_ENOMEM, or
  * IDC_EUNABLE when every restart broke down numerically. g is initialised

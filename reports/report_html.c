@@ -9,8 +9,6 @@
 #include "reports/provenance.h"
 #include "reports/report_impl.h"
 
-/* Rows of one outcome listed per property before "... N more". */
-#define LIST_CAP 200
 /* Distinct (instance, verdict, certificate) rows per precondition. */
 #define VERDICT_CAP 100
 
@@ -315,7 +313,7 @@ static void trial_rows(idc_sb *b, const idc_report *r, const char *prop, const c
         const idc_rep_trial *t = &r->trials[k];
         if (!t->outcome || strcmp(t->outcome, outcome) != 0 || strcmp(t->property ? t->property : "?", prop) != 0)
             continue;
-        if (shown == LIST_CAP) {
+        if (shown == IDC_REP_LIST_CAP) {
             break;
         }
         shown++;

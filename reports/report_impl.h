@@ -57,6 +57,8 @@ typedef struct {
 } idc_rep_repro;
 
 #define IDC_REP_MAX_CORR 12
+/* Trials of one outcome listed per property (HTML and PDF) before "... N more". */
+#define IDC_REP_LIST_CAP 200
 #define IDC_REP_MAX_REPRO 200
 
 struct idc_report {

@@ -179,30 +179,31 @@ static void flatten(doc *d, const char *prefix, const json_t *v, int depth)
 
 /* Per outcome that is not PASS, the property's trials from index k on with
  * why (the violated assertion, the unmet estimator condition with its
- * measured values, the precondition not HOLDS) and, for a failure, the
- * replay command; at most MAX_LINES per outcome, as the HTML page. */
-#define MAX_LINES 200
+ * measured values, the precondition not HOLDS) and, for a failure or an
+ * error, the replay command; at most IDC_REP_LIST_CAP per outcome, as the
+ * HTML page. */
 static void trial_lines(doc *d, const idc_report *r, size_t k, const char *prop)
 {
-    static const char *const shown[4] = {"FAIL", "ERROR", "INCONCLUSIVE", "DISCARD"};
     char buf[1024];
-    for (int o = 0; o < 4; o++) {
+    for (int o = 1; o < 5; o++) { /* idc_rep_outcomes[0] is PASS */
+        const char *oc = idc_rep_outcomes[o];
+        int replay = strcmp(oc, "FAIL") == 0 || strcmp(oc, "ERROR") == 0;
         size_t n = 0;
         for (size_t j = k; j < r->ntrials; j++) {
             const idc_rep_trial *t = &r->trials[j];
-            if (strcmp(t->property ? t->property : "?", prop) != 0 || !t->outcome || strcmp(t->outcome, shown[o]) != 0)
+            if (strcmp(t->property ? t->property : "?", prop) != 0 || !t->outcome || strcmp(t->outcome, oc) != 0)
                 continue;
-            if (n++ == MAX_LINES)
+            if (n++ == IDC_REP_LIST_CAP)
                 continue;
             snprintf(buf, sizeof buf, "%s run %lld trial %lld seed %.40s: %.600s", t->outcome, (long long)t->run_id,
                      (long long)t->trial_index, t->seed ? t->seed : "-", t->reason ? t->reason : "-");
             para(d, buf, 8, 0, 0, 10);
-            if (t->replay && o < 2)
+            if (t->replay && replay)
                 para(d, t->replay, 8, 0, 1, 20);
         }
-        if (n > MAX_LINES) {
-            snprintf(buf, sizeof buf, "... and %zu more %s trials (all in the store and the JSON export)", n - MAX_LINES,
-                     shown[o]);
+        if (n > IDC_REP_LIST_CAP) {
+            snprintf(buf, sizeof buf, "... and %zu more %s trials (all in the store and the JSON export)",
+                     n - IDC_REP_LIST_CAP, oc);
             para(d, buf, 8, 0, 0, 10);
         }
     }

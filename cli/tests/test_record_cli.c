@@ -28,12 +28,8 @@ static void teardown(void)
 static const char *text(const char *db, const char *q)
 {
     static char buf[256];
-    char p[256];
-    snprintf(p, sizeof p, "%s/%s", dir, db);
     sqlite3 *h;
-    ck_assert_int_eq(sqlite3_open_v2(p, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st;
-    ck_assert_int_eq(sqlite3_prepare_v2(h, q, -1, &st, NULL), SQLITE_OK);
+    sqlite3_stmt *st = clitest_query(db, q, &h);
     ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
     snprintf(buf, sizeof buf, "%s", (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);

@@ -165,13 +165,8 @@ END_TEST
 /* The rows of a query as text ("a|b|c\n" per row; reals with 17 digits). */
 static char *dump(const char *db, const char *stmt)
 {
-    char p[256];
-    snprintf(p, sizeof p, "%s/%s", dir, db);
     sqlite3 *h;
-    sqlite3_stmt *q;
-    ck_assert_int_eq(sqlite3_open_v2(p, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(h, 10000); /* a writer may be at work */
-    ck_assert_int_eq(sqlite3_prepare_v2(h, stmt, -1, &q, NULL), SQLITE_OK);
+    sqlite3_stmt *q = clitest_query(db, stmt, &h);
     size_t cap = 1 << 16, len = 0;
     char *buf = malloc(cap);
     buf[0] = '\0';

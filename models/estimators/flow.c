@@ -716,22 +716,45 @@ static double layer_score(const idc_flow *f, idc_gmm *g, int fresh, const double
                                                : -INFINITY;
 }
 
-static int gmm_copy(idc_gmm *dst, const idc_gmm *src)
+/* Move mv of row a of (V, c) by step into (V2, c2): mv 0, 1 shift its
+ * offset by -/+ step; mv = 2 + 2 e (+1) turns it by -/+ step radians
+ * towards unit vector e (made orthogonal to the row) about the point of its
+ * hyperplane nearest mean, keeping the row's norm. 0 when e is too close to
+ * the row's direction to turn towards. */
+static int kink_move(double *V2, double *c2, const double *V, const double *c, size_t m, size_t a, size_t mv,
+                     double step, const double *mean)
 {
-    size_t J = src->J, d = src->d;
-    idc_gmm_clear(dst);
-    dst->weight = malloc(J * sizeof *dst->weight);
-    dst->mean = malloc(J * d * sizeof *dst->mean);
-    dst->cov = malloc(J * d * d * sizeof *dst->cov);
-    if (dst->weight == NULL || dst->mean == NULL || dst->cov == NULL)
+    double sg = mv % 2 ? 1 : -1;
+    const double *row = V + a * m;
+    memcpy(V2, V, m * m * sizeof *V2);
+    memcpy(c2, c, m * sizeof *c2);
+    if (mv < 2) {
+        c2[a] += sg * step;
+        return 1;
+    }
+    size_t e = mv / 2 - 1;
+    double rn = 0, t[MAXM] = {0}, tn = 0;
+    for (size_t b = 0; b < m; b++)
+        rn += row[b] * row[b];
+    rn = sqrt(rn);
+    t[e] = 1;
+    for (size_t b = 0; b < m; b++) {
+        t[b] -= row[e] / rn * row[b] / rn;
+        tn += t[b] * t[b];
+    }
+    if (tn < 0.01)
         return 0;
-    memcpy(dst->weight, src->weight, J * sizeof *dst->weight);
-    memcpy(dst->mean, src->mean, J * d * sizeof *dst->mean);
-    memcpy(dst->cov, src->cov, J * d * d * sizeof *dst->cov);
-    dst->J = J;
-    dst->d = d;
-    dst->loglik = src->loglik;
-    dst->iters = src->iters;
+    tn = sqrt(tn);
+    /* the point of the hyperplane nearest the mean: p = mean - (row.mean + c) row / rn^2 */
+    double rm = c[a], th = sg * step, nc = 0;
+    for (size_t b = 0; b < m; b++)
+        rm += row[b] * mean[b];
+    for (size_t b = 0; b < m; b++) {
+        double p = mean[b] - rm * row[b] / (rn * rn);
+        V2[a * m + b] = cos(th) * row[b] + sin(th) * rn * t[b] / tn;
+        nc -= V2[a * m + b] * p;
+    }
+    c2[a] = nc;
     return 1;
 }
 
@@ -783,7 +806,7 @@ static int place_kinks(idc_flow *f, double *V, double *c, size_t found, const do
         if (sc > best) {
             best = sc;
             best_mask = mask;
-            if (!gmm_copy(&g, &g2))
+            if (idc_gmm_copy(&g, &g2) != IDC_OK)
                 best = -INFINITY;
         }
     }
@@ -797,57 +820,23 @@ static int place_kinks(idc_flow *f, double *V, double *c, size_t found, const do
     column_moments(mean, NULL, u, ns, m);
     for (size_t rd = 0; rd < KINK_ROUNDS && isfinite(best); rd++) {
         double step = 0.2 * pow(0.5, (double)rd);
-        for (size_t a = 0; a < found; a++) {
-            /* moves: 0, 1 the offset -/+; then -/+ an angle towards each tangent direction */
-            double *row = V + a * m, rn = 0;
-            for (size_t b = 0; b < m; b++)
-                rn += row[b] * row[b];
-            rn = sqrt(rn);
+        for (size_t a = 0; a < found; a++)
             for (size_t mv = 0; mv < 2 * m; mv++) {
-                double V2[MAXM * MAXM], c2[MAXM], sg = mv % 2 ? 1 : -1;
-                memcpy(V2, V, m * m * sizeof *V2);
-                memcpy(c2, c, m * sizeof *c2);
-                if (mv < 2) {
-                    c2[a] += sg * step;
-                } else {
-                    /* tangent: unit vector e = mv/2 - 1 minus its component along the row */
-                    size_t e = mv / 2 - 1;
-                    double t[MAXM] = {0}, tn = 0, cr = row[e] / rn;
-                    t[e] = 1;
-                    for (size_t b = 0; b < m; b++) {
-                        t[b] -= cr * row[b] / rn;
-                        tn += t[b] * t[b];
-                    }
-                    if (tn < 0.01)
-                        continue;
-                    tn = sqrt(tn);
-                    /* the point of the hyperplane nearest the mean: p = mean - (row.mean + c) row / rn^2 */
-                    double rm = c[a], p[MAXM], th = sg * step, nc = 0;
-                    for (size_t b = 0; b < m; b++)
-                        rm += row[b] * mean[b];
-                    for (size_t b = 0; b < m; b++) {
-                        p[b] = mean[b] - rm * row[b] / (rn * rn);
-                        V2[a * m + b] = cos(th) * row[b] + sin(th) * rn * t[b] / tn;
-                        nc -= V2[a * m + b] * p[b];
-                    }
-                    c2[a] = nc;
-                }
-                if (!gmm_copy(&g2, &g))
+                double V2[MAXM * MAXM], c2[MAXM];
+                if (!kink_move(V2, c2, V, c, m, a, mv, step, mean))
+                    continue;
+                if (idc_gmm_copy(&g2, &g) != IDC_OK)
                     break;
                 double sc = layer_score(f, &g2, 0, V2, c2, u, ns, k, w);
-                if (sc > best + 1e-6) {
+                if (sc > best + 1e-6) { /* kept: (V2, c2) and the prior refined for them */
                     best = sc;
                     memcpy(V, V2, m * m * sizeof *V2);
                     memcpy(c, c2, m * sizeof *c2);
-                    if (!gmm_copy(&g, &g2))
-                        break;
-                    rn = 0;
-                    for (size_t b = 0; b < m; b++)
-                        rn += row[b] * row[b];
-                    rn = sqrt(rn);
+                    idc_gmm tmp = g;
+                    g = g2;
+                    g2 = tmp;
                 }
             }
-        }
     }
     idc_gmm_clear(&g);
     idc_gmm_clear(&g2);

@@ -11,9 +11,10 @@
 #include "models/sample.h"
 #include "numeric/tests/testutil.h"
 
-/* n rows of a pdgmm instance (slope 0.2) and the true kink normals of its
+/* n rows of a pdgmm instance (slope 0.2; cond 0: the default) and the true kink normals of its
  * g = f^-1: with L = 2 layers, the rows of W_2^-1 (hyperplanes through b_2). */
-static void rows_of(idc_instance *inst, idc_samples *s, size_t m, size_t J, size_t layers, uint64_t seed, size_t n)
+static void rows_of(idc_instance *inst, idc_samples *s, size_t m, size_t J, size_t layers, double cond, uint64_t seed,
+                    size_t n)
 {
     idc_err err;
     idc_gen_pdgmm_params gp;
@@ -22,17 +23,20 @@ static void rows_of(idc_instance *inst, idc_samples *s, size_t m, size_t J, size
     gp.J = J;
     gp.layers = layers;
     gp.slope = 0.2;
+    if (cond > 0)
+        gp.cond = cond;
     ck_assert_msg(idc_gen_pdgmm(inst, &gp, seed, &err) == IDC_OK, "%s", err.msg);
     idc_samples_init(s);
     ck_assert_msg(idc_sample_draw(s, inst, n, seed, 0, 1, &err) == IDC_OK, "%s", err.msg);
 }
 
-/* The true kink normals of a 2 x 2 two-layer net: the rows of W_2^-1. */
-static void true_normals(double Wi[4], const idc_layer *l)
+/* The true kink normals of an m x m two-layer net: the rows of W_2^-1. */
+static void true_normals(double *Wi, const idc_layer *l, size_t m)
 {
-    memcpy(Wi, l->W, 4 * sizeof *Wi);
-    lapack_int piv[2];
-    ck_assert(LAPACKE_dgetrf(LAPACK_ROW_MAJOR, 2, 2, Wi, 2, piv) == 0 && LAPACKE_dgetri(LAPACK_ROW_MAJOR, 2, Wi, 2, piv) == 0);
+    memcpy(Wi, l->W, m * m * sizeof *Wi);
+    lapack_int piv[8];
+    ck_assert(LAPACKE_dgetrf(LAPACK_ROW_MAJOR, (lapack_int)m, (lapack_int)m, Wi, (lapack_int)m, piv) == 0 &&
+              LAPACKE_dgetri(LAPACK_ROW_MAJOR, (lapack_int)m, Wi, (lapack_int)m, piv) == 0);
 }
 
 /* A one-hidden-layer net on a single Gaussian: both kinks found, normals
@@ -45,10 +49,10 @@ START_TEST(test_kinks_one_hidden_layer)
     size_t m = 2, n = 20000;
     idc_instance inst;
     idc_samples s;
-    rows_of(&inst, &s, m, 1, 2, seed, n);
+    rows_of(&inst, &s, m, 1, 2, 0, seed, n);
     const idc_layer *l = &inst.map.layers[1];
     double Wi[4];
-    true_normals(Wi, l);
+    true_normals(Wi, l, 2);
     idc_kinks_opts o;
     idc_kinks_opts_default(&o, m);
     idc_kink k[2];
@@ -102,7 +106,7 @@ START_TEST(test_kinks_none_without_kinks)
         size_t m = 2, n = 20000;
         idc_instance inst;
         idc_samples s;
-        rows_of(&inst, &s, m, 1, 1, seed + t, n);
+        rows_of(&inst, &s, m, 1, 1, 0, seed + t, n);
         idc_kinks_opts o;
         idc_kinks_opts_default(&o, m);
         idc_kink k[2];
@@ -126,10 +130,10 @@ START_TEST(test_flow_cold_start_on_kinks)
     size_t m = 2, n = 20000;
     idc_instance inst;
     idc_samples s;
-    rows_of(&inst, &s, m, 1, 2, seed, n);
+    rows_of(&inst, &s, m, 1, 2, 0, seed, n);
     const idc_layer *l = &inst.map.layers[1];
     double Wi[4];
-    true_normals(Wi, l);
+    true_normals(Wi, l, 2);
     for (int kinks = 0; kinks <= 1; kinks++) {
         idc_flow_config c;
         idc_flow_config_default(&c, m);
@@ -168,17 +172,8 @@ END_TEST
 static void k39c_trial(idc_instance *inst, idc_samples *s, uint64_t *tseed, uint32_t i, size_t n)
 {
     *tseed = idc_rng_derive_seed(1, i);
-    idc_gen_pdgmm_params gp;
-    idc_gen_pdgmm_defaults(&gp);
-    gp.m = 2 + i % 4;
-    gp.J = 2 + (i / 4) % 3;
-    gp.layers = 2 + (i / 12) % 2;
-    gp.slope = 0.2;
-    gp.cond = 1.5 + 2.5 * idc_rng_uniform(idc_rng_stream(*tseed, 0, IDC_PURPOSE_SEARCH), 0);
-    idc_err err;
-    ck_assert_msg(idc_gen_pdgmm(inst, &gp, *tseed, &err) == IDC_OK, "%s", err.msg);
-    idc_samples_init(s);
-    ck_assert_msg(idc_sample_draw(s, inst, n, *tseed, 0, 1, &err) == IDC_OK, "%s", err.msg);
+    double cond = 1.5 + 2.5 * idc_rng_uniform(idc_rng_stream(*tseed, 0, IDC_PURPOSE_SEARCH), 0);
+    rows_of(inst, s, 2 + i % 4, 2 + (i / 4) % 3, 2 + (i / 12) % 2, cond, *tseed, n);
 }
 
 /* The mean over rows of log p_true(x) - log p_flow(x): the KL gap's estimate. */
@@ -216,11 +211,8 @@ START_TEST(test_flow_cold_start_orientation)
     idc_samples s;
     k39c_trial(&inst, &s, &tseed, 1, n + 2 * nv);
     idc_err err;
-    const idc_layer *l = &inst.map.layers[1];
     double Wi[9];
-    memcpy(Wi, l->W, sizeof Wi);
-    lapack_int piv[3];
-    ck_assert(LAPACKE_dgetrf(LAPACK_ROW_MAJOR, 3, 3, Wi, 3, piv) == 0 && LAPACKE_dgetri(LAPACK_ROW_MAJOR, 3, Wi, 3, piv) == 0);
+    true_normals(Wi, &inst.map.layers[1], m);
     idc_flow_config c;
     idc_flow_config_default(&c, m);
     c.J = 2;

@@ -173,6 +173,38 @@ START_TEST(test_refine)
 }
 END_TEST
 
+/* A copy is deep: the same numbers, its own arrays; copying over a filled
+ * model releases the old one (LeakSanitizer); an empty model copies empty. */
+START_TEST(test_copy)
+{
+    uint64_t seed = idc_test_seed(0xc0);
+    IDC_TEST_PRINT_SEED("test_copy", seed);
+    size_t n = 1000;
+    double *X = draw(n, seed);
+    idc_gmm g, h;
+    idc_gmm_init(&g);
+    idc_gmm_init(&h);
+    idc_err err;
+    idc_gmm_opts o = idc_gmm_opts_default();
+    ck_assert_msg(idc_gmm_fit(&g, X, n, 2, 3, &o, &err) == IDC_OK, "%s", err.msg);
+    ck_assert_msg(idc_gmm_fit(&h, X, n, 2, 2, &o, &err) == IDC_OK, "%s", err.msg);
+    ck_assert_int_eq(idc_gmm_copy(&h, &g), IDC_OK);
+    ck_assert(h.J == 3 && h.d == 2 && h.loglik == g.loglik && h.iters == g.iters);
+    ck_assert(h.weight != g.weight && h.mean != g.mean && h.cov != g.cov);
+    ck_assert(memcmp(h.weight, g.weight, 3 * sizeof(double)) == 0 && memcmp(h.mean, g.mean, 6 * sizeof(double)) == 0 &&
+              memcmp(h.cov, g.cov, 12 * sizeof(double)) == 0);
+    h.mean[0] += 1;
+    ck_assert(g.mean[0] != h.mean[0]);
+    idc_gmm empty;
+    idc_gmm_init(&empty);
+    ck_assert_int_eq(idc_gmm_copy(&h, &empty), IDC_OK);
+    ck_assert(h.J == 0 && h.d == 0);
+    idc_gmm_clear(&g);
+    idc_gmm_clear(&h);
+    free(X);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("gmm_em");
@@ -181,6 +213,7 @@ int main(void)
         {"test_deterministic", test_deterministic},
         {"test_bad_input", test_bad_input},
         {"test_refine", test_refine},
+        {"test_copy", test_copy},
     };
     idc_test_add_cases(s, cases, sizeof cases / sizeof cases[0], 60);
     return idc_test_run(s);
