@@ -132,16 +132,17 @@ int idc_cli_repro_flow(int argc, char **argv)
         int more = i + 1 < argc, ok = 1;
         size_t z;
         uint64_t u;
+        int parsed = 1;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             help(stdout);
             return 0;
         } else if (strcmp(a, "--trials") == 0 && more) {
-            ok = idc_cli_parse_size(a, argv[++i], &o.trials);
+            ok = (parsed = idc_cli_parse_size(a, argv[++i], &o.trials));
         } else if (strcmp(a, "--first") == 0 && more) {
-            ok = idc_cli_parse_u64(a, argv[++i], &u) && u <= UINT32_MAX;
+            ok = (parsed = idc_cli_parse_u64(a, argv[++i], &u)) && u <= UINT32_MAX;
             o.first = (uint32_t)u;
         } else if (strcmp(a, "--seed") == 0 && more) {
-            ok = idc_cli_parse_u64(a, argv[++i], &o.seed);
+            ok = (parsed = idc_cli_parse_u64(a, argv[++i], &o.seed));
         } else if (strcmp(a, "--init") == 0 && more) {
             const char *v = argv[++i];
             if (strcmp(v, "random") != 0 && strcmp(v, "perturbed-truth") != 0) {
@@ -150,37 +151,37 @@ int idc_cli_repro_flow(int argc, char **argv)
             }
             o.init = strcmp(v, "random") == 0 ? IDC_FLOW_INIT_RANDOM : IDC_FLOW_INIT_PERTURBED;
         } else if (strcmp(a, "--eps") == 0 && more) {
-            ok = idc_cli_parse_double(a, argv[++i], &o.eps);
+            ok = (parsed = idc_cli_parse_double(a, argv[++i], &o.eps));
         } else if (strcmp(a, "--seconds") == 0 && more) {
-            ok = idc_cli_parse_double(a, argv[++i], &o.seconds);
+            ok = (parsed = idc_cli_parse_double(a, argv[++i], &o.seconds));
         } else if (strcmp(a, "--steps") == 0 && more) {
-            ok = idc_cli_parse_size(a, argv[++i], &o.steps);
+            ok = (parsed = idc_cli_parse_size(a, argv[++i], &o.steps));
         } else if (strcmp(a, "-n") == 0 && more) {
-            ok = idc_cli_parse_size(a, argv[++i], &o.n_train);
+            ok = (parsed = idc_cli_parse_size(a, argv[++i], &o.n_train));
         } else if (strcmp(a, "--eval") == 0 && more) {
-            ok = idc_cli_parse_size(a, argv[++i], &o.n_eval);
+            ok = (parsed = idc_cli_parse_size(a, argv[++i], &o.n_eval));
         } else if (strcmp(a, "--batch") == 0 && more) {
-            ok = idc_cli_parse_size(a, argv[++i], &o.batch);
+            ok = (parsed = idc_cli_parse_size(a, argv[++i], &o.batch));
         } else if (strcmp(a, "--lr") == 0 && more) {
-            ok = idc_cli_parse_double(a, argv[++i], &o.lr);
+            ok = (parsed = idc_cli_parse_double(a, argv[++i], &o.lr));
         } else if (strcmp(a, "--restarts") == 0 && more) {
-            ok = idc_cli_parse_size(a, argv[++i], &o.restarts);
+            ok = (parsed = idc_cli_parse_size(a, argv[++i], &o.restarts));
         } else if (strcmp(a, "--prior-em") == 0 && more) {
-            ok = idc_cli_parse_size(a, argv[++i], &o.prior_em) && o.prior_em <= 100000;
+            ok = (parsed = idc_cli_parse_size(a, argv[++i], &o.prior_em)) && o.prior_em <= 100000;
         } else if (strcmp(a, "--prior-em-every") == 0 && more) {
-            ok = idc_cli_parse_size(a, argv[++i], &o.prior_em_every) && o.prior_em_every <= 100000;
+            ok = (parsed = idc_cli_parse_size(a, argv[++i], &o.prior_em_every)) && o.prior_em_every <= 100000;
         } else if (strcmp(a, "--slope-anneal") == 0 && more) {
-            ok = idc_cli_parse_double(a, argv[++i], &o.slope_anneal);
+            ok = (parsed = idc_cli_parse_double(a, argv[++i], &o.slope_anneal));
         } else if (strcmp(a, "--cold-layers") == 0 && more) {
             const char *v = argv[++i];
             ok = strcmp(v, "kinks") == 0 || strcmp(v, "random") == 0;
             o.cold_kinks = strcmp(v, "kinks") == 0;
         } else if (strcmp(a, "--bw1") == 0 && more) {
-            ok = idc_cli_parse_double(a, argv[++i], &o.bw1) && o.bw1 > 0 && o.bw1 <= 1;
+            ok = (parsed = idc_cli_parse_double(a, argv[++i], &o.bw1)) && o.bw1 > 0 && o.bw1 <= 1;
         } else if (strcmp(a, "--depth") == 0 && more) {
-            ok = idc_cli_parse_size(a, argv[++i], &o.depth) && o.depth <= IDC_FLOW_MAX_DEPTH;
+            ok = (parsed = idc_cli_parse_size(a, argv[++i], &o.depth)) && o.depth <= IDC_FLOW_MAX_DEPTH;
         } else if (strcmp(a, "--jobs") == 0 && more) {
-            ok = idc_cli_parse_size(a, argv[++i], &z) && z >= 1 && z <= 64;
+            ok = (parsed = idc_cli_parse_size(a, argv[++i], &z)) && z >= 1 && z <= 64;
             o.jobs = (unsigned)z;
         } else if (strcmp(a, "-o") == 0 && more) {
             outpath = argv[++i];
@@ -192,8 +193,9 @@ int idc_cli_repro_flow(int argc, char **argv)
             idc_cli_error("repro", "unexpected argument \"%s\" (see idcheck repro flow-k39c --help)", a);
             return 2;
         }
-        if (!ok) {
-            idc_cli_error("repro", "%s: bad value", a);
+        if (!ok) { /* a helper that could not parse the value has said so */
+            if (parsed)
+                idc_cli_error("repro", "%s: \"%s\" is not accepted (see idcheck repro flow-k39c --help)", a, argv[i]);
             return 2;
         }
     }

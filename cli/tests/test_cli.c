@@ -247,6 +247,10 @@ START_TEST(test_bad_input)
     ck_assert_int_eq(idc("idcheck repro flow-k39c --init cold"), 2);
     ck_assert(one_line(errtxt) && strstr(errtxt, "--init") != NULL);
     ck_assert_int_eq(idc("idcheck repro flow-k39c --depth 99"), 2);
+    ck_assert(one_line(errtxt) && strstr(errtxt, "--depth: \"99\" is not accepted") != NULL);
+    /* a value that does not parse: the parser's one line, not a second */
+    ck_assert_int_eq(idc("idcheck repro flow-k39c --trials abc"), 2);
+    ck_assert_msg(one_line(errtxt) && strstr(errtxt, "--trials") != NULL, "%s", errtxt);
     /* fit --estimator flow: the fitted model is written as an instance that
      * check certifies in K's class */
     ck_assert_int_eq(idc("idcheck gen pdgmm --m 2 --J 2 --seed 4 -o sq.json"), 0);
